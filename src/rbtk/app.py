@@ -1,0 +1,75 @@
+"""The FastAPI application: API routers, plus the delivery workers and scheduler."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from rbtk import __version__, http
+from rbtk.api import events
+from rbtk.api.errors import ApiError, body
+from rbtk.context import Context
+from rbtk.delivery import Deliverer
+from rbtk.scheduler import Scheduler
+
+
+def create_app(context: Context, *, workers: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not workers:
+            yield
+            return
+        async with _workers(context):
+            yield
+
+    app = FastAPI(title="rbtk", version=__version__, lifespan=lifespan)
+    app.state.context = context
+    app.include_router(events.router)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(body(str(exc.detail), exc.errors), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        ]
+        return JSONResponse(body("; ".join(errors), errors), status_code=422)
+
+    return app
+
+
+@asynccontextmanager
+async def _workers(context: Context) -> AsyncIterator[None]:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    settings = context.settings
+    async with http.new_session(
+        concurrency=settings.delivery_concurrency, timeout_s=settings.pagerduty_timeout_s
+    ) as session:
+        deliverer = Deliverer(context, session)
+        scheduler = Scheduler(context)
+
+        def wake_delivery() -> None:
+            loop.call_soon_threadsafe(deliverer.wake.set)
+
+        def wake_scheduler() -> None:
+            loop.call_soon_threadsafe(scheduler.wake.set)
+
+        context.wake_delivery, context.wake_scheduler = wake_delivery, wake_scheduler
+        tasks = [
+            asyncio.create_task(deliverer.run(stop), name="delivery"),
+            asyncio.create_task(scheduler.run(stop), name="scheduler"),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            # Let in-flight sends finish and be recorded; a row cut off here is re-sent later.
+            await asyncio.wait(tasks, timeout=settings.pagerduty_timeout_s + 5)
+            for task in tasks:
+                task.cancel()

@@ -1,0 +1,47 @@
+"""PagerDuty Events API v2: what its answers mean (bodies are in pagerduty_body)."""
+
+import json
+from collections.abc import Mapping
+
+from rbtk.channels.base import Result, Verdict, retry_after
+
+_MAX_MESSAGE = 2000
+
+
+def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
+    """202 is delivered; 400 is permanent; 408, 429 and 5xx are worth another try."""
+    message, errors = _read(body)
+    if status == 202:
+        return Result(Verdict.SENT, status, message or "Event processed")
+    if status == 429:
+        return Result(
+            Verdict.RETRY,
+            status,
+            message or "rate limited by PagerDuty",
+            retry_after_s=retry_after(headers.get("Retry-After")),
+        )
+    if status == 408 or status >= 500:
+        return Result(
+            Verdict.RETRY,
+            status,
+            message or f"PagerDuty answered {status}",
+            retry_after_s=retry_after(headers.get("Retry-After")),
+        )
+    if status == 400:
+        return Result(Verdict.FAILED, status, message or "PagerDuty rejected the event", errors)
+    # Anything else (a proxy's 403, a 404 from a wrong URL) will not fix itself on retry.
+    return Result(Verdict.FAILED, status, message or f"unexpected answer {status}", errors)
+
+
+def _read(body: bytes) -> tuple[str, list[str] | None]:
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        return body[:_MAX_MESSAGE].decode(errors="replace").strip(), None
+    if not isinstance(parsed, dict):
+        return "", None
+    message = str(parsed.get("message") or "")[:_MAX_MESSAGE]
+    errors = parsed.get("errors")
+    if isinstance(errors, list):
+        return message, [str(e)[:_MAX_MESSAGE] for e in errors[:50]]
+    return message, None

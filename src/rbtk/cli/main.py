@@ -1,0 +1,10 @@
+"""The `rbtk` command: each subcommand lives in its own module and registers here."""
+
+import typer
+
+from rbtk.cli import pd_emulator, serve, tokens
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="Roboticks alert routing.")
+app.command("serve")(serve.serve)
+app.command("pd-emulator")(pd_emulator.pd_emulator)
+app.add_typer(tokens.app, name="tokens")

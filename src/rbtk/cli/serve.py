@@ -1,0 +1,32 @@
+"""`rbtk serve`: the API, delivery workers and scheduler in one process."""
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from rbtk import logs
+from rbtk.app import create_app
+from rbtk.cli.common import load_settings
+from rbtk.context import open_context
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler."""
+    settings = load_settings()
+    logs.configure(settings)
+    context = open_context(settings)
+    config = uvicorn.Config(
+        create_app(context),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_graceful_shutdown=int(settings.pagerduty_timeout_s) + 10,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,52 @@
+"""`rbtk tokens ...`: works directly on the local database, so it can bootstrap trust."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from rbtk import tokens
+from rbtk.cli.common import fail, load_settings
+from rbtk.store.db import make_engine, migrate
+
+app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
+
+
+def _engine() -> Engine:
+    engine = make_engine(load_settings().database)
+    migrate(engine)
+    return engine
+
+
+@app.command()
+def create(
+    scope: Annotated[tokens.Scope, typer.Option(help="admin, or events (may only post events).")],
+    name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "",
+) -> None:
+    """Create a token and print it once; only its hash is stored."""
+    with _engine().begin() as connection:
+        _, token = tokens.create(
+            connection, scope=scope, name=name or scope.value, now=datetime.now(UTC)
+        )
+    typer.echo(token)
+
+
+@app.command("list")
+def list_tokens() -> None:
+    """List tokens (never their values)."""
+    with _engine().connect() as connection:
+        for info in tokens.list_all(connection):
+            state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+            typer.echo(f"{info.id}\t{info.scope.value}\t{info.name}\t{state}")
+
+
+@app.command()
+def revoke(
+    token_id: Annotated[int, typer.Argument(help="The id shown by 'rbtk tokens list'.")],
+) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    with _engine().begin() as connection:
+        if not tokens.revoke(connection, token_id, now=datetime.now(UTC)):
+            raise fail(f"no active token with id {token_id}")
+    typer.echo(f"revoked token {token_id}")

@@ -1,0 +1,110 @@
+"""Delivery workers: claim outbox rows, send them, record what PagerDuty answered."""
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+
+from rbtk import http
+from rbtk.channels import pagerduty
+from rbtk.channels.base import Result, Verdict
+from rbtk.channels.pagerduty_body import encode
+from rbtk.context import Context
+from rbtk.outbox import Claimed, claim, next_pending_at, record
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer:
+    def __init__(self, context: Context, session: aiohttp.ClientSession) -> None:
+        self.context = context
+        self.session = session
+        self.wake = asyncio.Event()
+        settings = context.settings
+        self.lease = timedelta(seconds=settings.pagerduty_timeout_s * 2 + 30)
+        self.sending = asyncio.Semaphore(settings.delivery_concurrency)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                sent = await self.deliver_once()
+            except Exception:
+                # A database hiccup must not end delivery: log it and try again shortly.
+                log.exception("delivery pass failed; retrying in 1 s")
+                sent, pause = 0, 1.0
+            else:
+                pause = 0.0 if sent else await asyncio.to_thread(self._idle_for)
+            if pause:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
+                await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def deliver_once(self) -> int:
+        claimed = await asyncio.to_thread(self._claim)
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send(row) for row in claimed))
+        outcomes = list(zip(claimed, results, strict=True))
+        await asyncio.to_thread(self._record, outcomes)
+        for row, result in outcomes:
+            log.info(
+                "delivery %s to %s: %s (%s) %s",
+                row.id,
+                row.connector_name,
+                result.verdict.value,
+                result.http_status,
+                result.message,
+            )
+        return len(claimed)
+
+    def _claim(self) -> list[Claimed]:
+        settings = self.context.settings
+        with self.context.engine.begin() as connection:
+            return claim(
+                connection,
+                now=datetime.now(UTC),
+                limit=settings.delivery_batch,
+                lease=self.lease,
+                rate_per_min=settings.pagerduty_rate_per_min,
+            )
+
+    def _record(self, outcomes: list[tuple[Claimed, Result]]) -> None:
+        with self.context.engine.begin() as connection:
+            record(connection, outcomes, now=datetime.now(UTC), settings=self.context.settings)
+
+    def _idle_for(self) -> float:
+        with self.context.engine.connect() as connection:
+            due = next_pending_at(connection)
+        if due is None:
+            return 5.0
+        return min(1.0, max(0.2, (due - datetime.now(UTC)).total_seconds()))
+
+    async def _send(self, row: Claimed) -> Result:
+        key = self.context.vault.decrypt(row.routing_key)
+        body = encode({"routing_key": key.reveal(), **row.body})
+        async with self.sending:
+            try:
+                response = await http.post_json(self.session, row.endpoint, body)
+            except TimeoutError:
+                return Result(Verdict.RETRY, None, "timed out waiting for PagerDuty")
+            except aiohttp.ClientError as exc:
+                return Result(Verdict.RETRY, None, f"could not reach PagerDuty: {_describe(exc)}")
+        result = pagerduty.classify(response.status, response.headers, response.body)
+        return Result(
+            result.verdict,
+            result.http_status,
+            result.message,
+            result.errors,
+            result.retry_after_s,
+            round(response.latency_ms, 2),
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    # aiohttp's messages can carry the request URL; ours hold no secrets, but keep it short.
+    text = str(exc) or type(exc).__name__
+    return json.dumps(text)[1:-1][:300]

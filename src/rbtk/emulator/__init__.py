@@ -1,0 +1,49 @@
+"""A PagerDuty Events API v2 emulator: a real HTTP server for tests, demos and air-gapped runs.
+
+Start it with `running_emulator(EmulatorConfig(...))` (yields the base URL) or
+`rbtk pd-emulator`. It answers as PagerDuty's Events API v2 is documented to:
+
+    POST /v2/enqueue, POST /enqueue
+        202 {"status": "success", "message": "Event processed", "dedup_key": "..."}
+        400 {"status": "invalid event", "message": "Event object is invalid", "errors": [...]}
+        429 {"status": "throttle exceeded",
+             "message": "Requests for this service are arriving too quickly.  Please retry later."}
+        Checked in this order: size (512000 bytes), JSON, fields, rate limit per routing key
+        (sliding window; only accepted events count), then the alert is updated. A trigger
+        without dedup_key gets a uuid4 hex one. Alerts are keyed by (routing_key, dedup_key):
+        trigger opens or appends; acknowledge and resolve of a key with no open alert are
+        dropped but still answered 202; a trigger after resolve opens a new alert.
+
+Faults hit only the enqueue routes, before the checks above, in this order: `latency_ms`
+delay, dropped connection (`drop_next`, then the `drop_connections` fraction), forced 429
+(`force_429`: true or the next N, with `Retry-After: retry_after` when set), 500 (`error_rate`
+fraction) with {"status": "internal error", "message": "Injected by the emulator's error_rate
+fault."}. A dropped connection is closed before any response byte, under uvicorn only.
+
+    GET  /_control/faults   -> the Faults document (counts show what is left)
+    PUT  /_control/faults   <- a whole Faults document; fields left out take their defaults;
+                               re-seeds the generator so what follows repeats
+    POST /_control/reset    -> 204; forgets alerts, events, requests and rate windows, and
+                               restores the start-up faults and seed
+    GET  /_inspect/events   -> {"events": [{"received_at", "routing_key", "event_action",
+                               "dedup_key", "outcome", "alert_id", "body"}]}, every 202 in order;
+                               outcome: opened|appended|acknowledged|resolved|dropped
+    GET  /_inspect/alerts?status=open|triggered|acknowledged|resolved
+                            -> {"alerts": [{"id", "routing_key", "dedup_key", "status",
+                               "severity", "summary", "event_count", "created_at", "updated_at",
+                               "acknowledged_at", "resolved_at", "last_payload"}]}, oldest first;
+                               open means triggered or acknowledged
+    GET  /_inspect/requests -> {"requests": [{"received_at", "path", "status", "outcome",
+                               "body"}]}, every enqueue request; status null when dropped;
+                               outcome: accepted|invalid|throttled|injected_throttle|
+                               injected_error|dropped; body null when not JSON
+
+Times are RFC 3339 UTC strings.
+"""
+
+from rbtk.emulator.app import create_app
+from rbtk.emulator.config import EmulatorConfig
+from rbtk.emulator.faults import Faults
+from rbtk.emulator.server import running_emulator, serve
+
+__all__ = ["EmulatorConfig", "Faults", "create_app", "running_emulator", "serve"]

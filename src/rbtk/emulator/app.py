@@ -1,0 +1,50 @@
+"""The emulator's routes: the Events API, plus `/_inspect` and `/_control` for tests."""
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from rbtk.emulator.config import EmulatorConfig
+from rbtk.emulator.events_api import handle_enqueue
+from rbtk.emulator.fault_middleware import ENQUEUE_PATHS, FaultInjectingApp
+from rbtk.emulator.faults import Faults
+from rbtk.emulator.state import AlertFilter, EmulatorState
+
+
+def create_app(config: EmulatorConfig | None = None) -> FaultInjectingApp:
+    """A fresh emulator; its state is `app.state`, for in-process inspection."""
+    state = EmulatorState(config or EmulatorConfig())
+    api = FastAPI(title="PagerDuty Events API v2 emulator", docs_url=None, redoc_url=None)
+
+    async def enqueue(request: Request) -> JSONResponse:
+        answer = handle_enqueue(state, await request.body(), path=request.url.path)
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
+    for path in sorted(ENQUEUE_PATHS):
+        api.add_api_route(path, enqueue, methods=["POST"])
+
+    @api.get("/_inspect/events")
+    async def inspect_events() -> JSONResponse:
+        return JSONResponse({"events": [event.to_json() for event in state.events()]})
+
+    @api.get("/_inspect/alerts")
+    async def inspect_alerts(status: AlertFilter | None = None) -> JSONResponse:
+        return JSONResponse({"alerts": [alert.to_json() for alert in state.alerts(status)]})
+
+    @api.get("/_inspect/requests")
+    async def inspect_requests() -> JSONResponse:
+        return JSONResponse({"requests": [record.to_json() for record in state.requests()]})
+
+    @api.get("/_control/faults")
+    async def get_faults() -> JSONResponse:
+        return JSONResponse(state.faults().model_dump())
+
+    @api.put("/_control/faults")
+    async def put_faults(faults: Faults) -> JSONResponse:
+        return JSONResponse(state.set_faults(faults).model_dump())
+
+    @api.post("/_control/reset", status_code=204)
+    async def reset() -> Response:
+        state.reset()
+        return Response(status_code=204)
+
+    return FaultInjectingApp(api, state)

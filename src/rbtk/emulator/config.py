@@ -1,0 +1,24 @@
+"""The emulator's start-up settings: what `POST /_control/reset` returns it to."""
+
+from dataclasses import dataclass, field
+
+from rbtk.emulator.faults import Faults
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """`rate_limit` events per routing key per rolling `rate_window_s`; 0 turns limiting off.
+
+    `seed` makes the injected faults repeatable; None draws them from a fresh random seed.
+    """
+
+    rate_limit: int = 120
+    rate_window_s: float = 60.0
+    faults: Faults = field(default_factory=Faults)
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_limit < 0:
+            raise ValueError(f"rate_limit must be 0 (off) or more, not {self.rate_limit}")
+        if self.rate_window_s <= 0:
+            raise ValueError(f"rate_window_s must be more than 0, not {self.rate_window_s}")

@@ -1,0 +1,81 @@
+"""`POST /v2/enqueue` as PagerDuty answers it: size, JSON, validation, rate limit, then alerts."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from rbtk.emulator.state import EmulatorState, RequestOutcome
+from rbtk.emulator.validation import EVENT_TOO_LARGE, MAX_EVENT_BYTES, NOT_JSON, event_errors
+
+THROTTLE_BODY: Final[dict[str, object]] = {
+    "status": "throttle exceeded",
+    "message": "Requests for this service are arriving too quickly.  Please retry later.",
+}
+# PagerDuty documents no 5xx body; this one says plainly where it came from.
+INJECTED_ERROR_BODY: Final[dict[str, object]] = {
+    "status": "internal error",
+    "message": "Injected by the emulator's error_rate fault.",
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, object]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def invalid_event(errors: list[str]) -> Answer:
+    return Answer(
+        400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
+    )
+
+
+def throttled(retry_after: int | None = None) -> Answer:
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    return Answer(429, dict(THROTTLE_BODY), headers)
+
+
+def handle_enqueue(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
+    """Answer one Events API request and record it, whatever the answer."""
+    answer, outcome, body = _answer(state, raw)
+    state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
+    return answer
+
+
+def parse_json(raw: bytes) -> object:
+    """The JSON value in `raw` for the request log; None when it is not JSON."""
+    try:
+        value: object = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return value
+
+
+def _answer(state: EmulatorState, raw: bytes) -> tuple[Answer, RequestOutcome, object]:
+    if len(raw) > MAX_EVENT_BYTES:
+        return invalid_event([EVENT_TOO_LARGE]), "invalid", None
+    try:
+        body: object = json.loads(raw)
+    except (ValueError, RecursionError):
+        return invalid_event([NOT_JSON]), "invalid", None
+    errors = event_errors(body)
+    if errors or not isinstance(body, dict):
+        return invalid_event(errors), "invalid", body
+    if not state.admit(body["routing_key"]):
+        return throttled(), "throttled", body
+    event = state.accept(body, dedup_key=_dedup_key(body))
+    success: dict[str, object] = {
+        "status": "success",
+        "message": "Event processed",
+        "dedup_key": event.dedup_key,
+    }
+    return Answer(202, success), "accepted", body
+
+
+def _dedup_key(body: dict[str, Any]) -> str:
+    given = body.get("dedup_key")
+    if isinstance(given, str) and given.strip():
+        return given
+    return uuid.uuid4().hex

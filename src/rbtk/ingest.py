@@ -1,0 +1,112 @@
+"""Accepting platform events: store, advance the policy, enqueue — in one transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+from rbtk.context import Context
+from rbtk.events import Event, EventError, parse_event
+from rbtk.outbox import enqueue
+from rbtk.policy import engine
+from rbtk.store import state as stored
+from rbtk.store.db import is_postgres
+from rbtk.store.tables import events as events_table
+
+MAX_BATCH = 1000
+
+
+class Verdict(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    index: int
+    id: str | None
+    status: Verdict
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    items: list[ItemResult]
+    notifications: int
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for item in self.items if item.status is verdict)
+
+
+def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> BatchResult:
+    """Validate each event on its own, so a bad one never costs its valid siblings."""
+    results: dict[int, ItemResult] = {}
+    fresh: list[tuple[int, Event]] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        try:
+            event = parse_event(raw)
+        except EventError as exc:
+            raw_id = raw.get("id") if isinstance(raw, dict) else None
+            results[index] = ItemResult(
+                index, raw_id if isinstance(raw_id, str) else None, Verdict.REJECTED, exc.errors
+            )
+            continue
+        if event.id in seen:
+            results[index] = ItemResult(index, event.id, Verdict.DUPLICATE)
+            continue
+        seen.add(event.id)
+        fresh.append((index, event))
+    queued = 0
+    if fresh:
+        with context.engine.begin() as connection:
+            stored_ids = _store_events(connection, [e for _, e in fresh], now)
+            accepted = [e for _, e in fresh if e.id in stored_ids]
+            queued = _advance(context, connection, accepted, now)
+        for index, event in fresh:
+            verdict = Verdict.ACCEPTED if event.id in stored_ids else Verdict.DUPLICATE
+            results[index] = ItemResult(index, event.id, verdict)
+        if queued:
+            context.wake_delivery()
+        context.wake_scheduler()
+    return BatchResult([results[i] for i in range(len(raw_events))], queued)
+
+
+def _store_events(connection: Connection, batch: list[Event], now: datetime) -> set[str]:
+    """Insert events, skipping ids already stored; answer the ids this call stored."""
+    dialect = postgresql if is_postgres(connection) else sqlite
+    statement = (
+        dialect.insert(events_table)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(events_table.c.id)
+    )
+    rows = [
+        {
+            "id": e.id,
+            "type": e.type,
+            "project_slug": e.project_slug,
+            "occurred_at": e.occurred_at,
+            "received_at": now,
+            "data": e.data.model_dump(mode="json"),
+        }
+        for e in batch
+    ]
+    return set(connection.execute(statement, rows).scalars())
+
+
+def _advance(context: Context, connection: Connection, batch: list[Event], now: datetime) -> int:
+    condition_keys: set[str] = set()
+    release_keys: set[tuple[str, str]] = set()
+    for event in batch:
+        scope = engine.scope(event)
+        condition_keys |= scope.condition_keys
+        release_keys |= scope.release_keys
+    stored.lock_keys(connection, condition_keys)
+    before = stored.load(connection, condition_keys, release_keys)
+    outcome = engine.apply_all(before, batch, now, context.settings.policy())
+    stored.save(connection, before, outcome.state)
+    return enqueue(connection, outcome.notifications, settings=context.settings, now=now)

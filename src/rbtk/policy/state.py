@@ -1,0 +1,89 @@
+"""What the policy remembers between inputs, and what it asks to have sent."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from rbtk.policy.rules import Rule
+from rbtk.policy.severity import Severity
+
+
+class Kind(StrEnum):
+    POOL_OFFLINE = "pool_offline"
+    EVIDENCE_FAIL = "evidence_fail"
+    POSTRELEASE_FAIL = "postrelease_fail"
+    STANDARD_AMENDMENT = "standard_amendment"
+    TEST = "test"
+
+
+class Action(StrEnum):
+    TRIGGER = "trigger"
+    RESOLVE = "resolve"
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A problem the policy is watching, keyed by its dedup key.
+
+    `severity` is what was last triggered (None while a threshold has not passed yet);
+    `due_at` is when the policy must look at it again without any new event.
+    """
+
+    key: str
+    kind: Kind
+    project_slug: str
+    since: datetime
+    details: Mapping[str, Any]
+    rule: Rule | None = None
+    severity: Severity | None = None
+    due_at: datetime | None = None
+
+    @property
+    def firing(self) -> bool:
+        return self.severity is not None
+
+
+@dataclass(frozen=True)
+class Release:
+    tag: str
+    published_at: datetime
+
+
+ReleaseKey = tuple[str, str]  # (project_slug, branch)
+
+
+@dataclass(frozen=True)
+class State:
+    """The slice of remembered state an input needs (see engine.scope)."""
+
+    conditions: Mapping[str, Condition] = field(default_factory=dict)
+    releases: Mapping[ReleaseKey, Release] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notification:
+    action: Action
+    dedup_key: str
+    kind: Kind
+    rule: Rule | None
+    severity: Severity
+    summary: str
+    project_slug: str
+    at: datetime
+    details: Mapping[str, Any]
+    # The event that caused it (None for a threshold passing on a clock tick).
+    event_id: str | None = None
+    event_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The clock reached `now`: fire whatever is due."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    notifications: list[Notification]

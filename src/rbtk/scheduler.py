@@ -1,0 +1,61 @@
+"""The scheduler: fires thresholds when they fall due, without waiting for another event.
+
+It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
+the work that is due, not with the number of pools tracked.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from rbtk.context import Context
+from rbtk.outbox import enqueue
+from rbtk.policy import engine
+from rbtk.policy.state import Tick
+from rbtk.store import state as stored
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+MAX_SLEEP_S = 5.0  # also how soon a due time written by another instance is noticed
+
+
+class Scheduler:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.wake = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                fired, pause = await asyncio.to_thread(self.fire_due)
+            except Exception:
+                log.exception("scheduler pass failed; retrying in 1 s")
+                fired, pause = 0, 1.0
+            if fired:
+                self.context.wake_delivery()
+            if pause > 0:
+                self.wake.clear()
+                waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
+                await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    def fire_due(self, now: datetime | None = None) -> tuple[int, float]:
+        """Fire what is due; answer how many notifications it queued and how long to sleep."""
+        now = now or datetime.now(UTC)
+        with self.context.engine.begin() as connection:
+            before = stored.load_due(connection, now, BATCH)
+            outcome = engine.apply(before, Tick(), now, self.context.settings.policy())
+            stored.save(connection, before, outcome.state)
+            queued = enqueue(
+                connection, outcome.notifications, settings=self.context.settings, now=now
+            )
+        if len(before.conditions) >= BATCH:
+            return queued, 0.0
+        with self.context.engine.connect() as connection:
+            due = stored.next_due(connection)
+        if due is None:
+            return queued, MAX_SLEEP_S
+        # Never 0 here: a due row another instance holds must not make this loop spin.
+        return queued, min(MAX_SLEEP_S, max(0.05, (due - datetime.now(UTC)).total_seconds()))

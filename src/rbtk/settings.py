@@ -1,0 +1,58 @@
+"""Configuration from the environment (RBTK_*), validated once at start-up."""
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rbtk.policy.rules import PolicyConfig, Rule
+
+PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
+PAGERDUTY_EU = "https://events.eu.pagerduty.com/v2/enqueue"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RBTK_", frozen=True)
+
+    data_dir: Path = Path(".rbtk")
+    database_url: str | None = None
+    secret_key: str | None = None
+    base_url: str = "https://app.roboticks.io"
+    pagerduty_url: str = PAGERDUTY_US
+    pagerduty_eu_url: str = PAGERDUTY_EU
+    pagerduty_rate_per_min: int = Field(default=120, ge=0)
+    pagerduty_timeout_s: float = Field(default=10.0, gt=0)
+    max_retry_age_s: float = Field(default=24 * 3600, gt=0)
+    retry_base_s: float = Field(default=2.0, gt=0)
+    retry_cap_s: float = Field(default=600.0, gt=0)
+    delivery_batch: int = Field(default=500, ge=1)
+    delivery_concurrency: int = Field(default=64, ge=1)
+    airgapped_offline_minutes: float = Field(default=15, ge=0)
+    pool_offline_minutes: float = Field(default=60, ge=0)
+    max_request_bytes: int = Field(default=5_000_000, ge=1024)
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'rbtk.db'}"
+
+    def policy(self) -> PolicyConfig:
+        # Every rule is evaluated; each connector's toggles decide what it is sent.
+        return PolicyConfig(
+            enabled=frozenset(Rule),
+            airgapped_offline_after=timedelta(minutes=self.airgapped_offline_minutes),
+            pool_offline_after=timedelta(minutes=self.pool_offline_minutes),
+        )
+
+    def pagerduty_endpoint(self, region: str) -> str:
+        return self.pagerduty_eu_url if region == "eu" else self.pagerduty_url

@@ -1,0 +1,172 @@
+"""The database schema: one metadata for SQLite and PostgreSQL, migrated by Alembic."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime written to the database")
+        return (
+            value.astimezone(UTC)
+            if dialect.name != "sqlite"
+            else value.astimezone(UTC).replace(tzinfo=None)
+        )
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("type", String(255), nullable=False),
+    Column("project_slug", String(128), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+conditions = Table(
+    "conditions",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("project_slug", String(128), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Column("rule", String(64)),
+    Column("severity", String(16)),
+    Column("due_at", UTCDateTime),
+    Column("details", JSON, nullable=False),
+    Index("ix_conditions_due_at", "due_at"),
+)
+
+releases = Table(
+    "releases",
+    metadata,
+    Column("project_slug", String(128), primary_key=True),
+    Column("branch", String(1024), primary_key=True),
+    Column("tag", String(1024), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
+connectors = Table(
+    "connectors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("routing_key", LargeBinary, nullable=False),  # Fernet token, never the clear key
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("key_last4", String(4), nullable=False),
+    Column("region", String(8), nullable=False, default="us"),
+    Column("rules", JSON, nullable=False),
+    Column("send_info", Boolean, nullable=False, default=False),
+    Column("is_default", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Where each open incident was triggered, with the key that triggered it, so its resolve
+# reaches the same place even after the connector's key or routing changed.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("connector_id", Integer, ForeignKey("connectors.id"), primary_key=True),
+    Column("dedup_key", String(255), primary_key=True),
+    Column("routing_key", LargeBinary, nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("region", String(8), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Index("ix_incidents_dedup_key", "dedup_key"),
+)
+
+# The outbox is also the delivery log: rows are kept after they are final.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connector_id", Integer, ForeignKey("connectors.id", ondelete="SET NULL")),
+    Column("connector_name", String(64), nullable=False),
+    Column("routing_key", LargeBinary, nullable=False),
+    Column("key_fingerprint", String(64), nullable=False),
+    Column("endpoint", String(2048), nullable=False),
+    Column("event_id", String(255)),
+    Column("event_type", String(255)),
+    Column("dedup_key", String(255), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("body", JSON, nullable=False),  # without routing_key: it is added at send time
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_attempt_at", UTCDateTime),
+    Column("claimed_until", UTCDateTime),
+    Column("http_status", Integer),
+    Column("message", Text),
+    Column("errors", JSON),
+    Column("latency_ms", Float),
+    Index(
+        "ix_outbox_pending",
+        "priority",
+        "id",
+        sqlite_where=text("status IN ('queued', 'retrying')"),
+        postgresql_where=text("status IN ('queued', 'retrying')"),
+    ),
+    Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
+    Index("ix_outbox_status", "status", "id"),
+    Index("ix_outbox_budget", "key_fingerprint", "last_attempt_at"),
+    Index("ix_outbox_created", "created_at"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

@@ -1,0 +1,34 @@
+"""RFC 3339 timestamps: the only time format rbtk accepts or writes."""
+
+import re
+from datetime import UTC, datetime
+
+# ASCII digits only, and the whole string: `$` alone would let a trailing newline through.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", re.ASCII)
+
+
+def parse_rfc3339(value: object) -> datetime:
+    """Parse an RFC 3339 timestamp with a timezone; raise ValueError saying what is wrong.
+
+    Seconds may be left out ("2026-05-25T03:00Z") because operators type that form.
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 timestamp string, e.g. 2026-05-25T03:00:00Z")
+    if not _RFC3339.fullmatch(value):
+        if _NAIVE.fullmatch(value):
+            raise ValueError(f"{value!r} has no timezone; add Z or an offset such as +02:00")
+        raise ValueError(f"{value!r} is not an RFC 3339 timestamp, e.g. 2026-05-25T03:00:00Z")
+    try:
+        parsed = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+    return parsed.astimezone(UTC)
+
+
+def format_rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,65 @@
+"""API tokens: created on the local database (that bootstraps trust), stored only hashed."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, insert, select, update
+
+from rbtk.store.tables import tokens
+
+PREFIX = "rbtk_"
+
+
+class Scope(StrEnum):
+    ADMIN = "admin"
+    EVENTS = "events"
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    name: str
+    scope: Scope
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(connection: Connection, *, scope: Scope, name: str, now: datetime) -> tuple[int, str]:
+    """Answer the new token's id and its clear text, which is never stored."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    result = connection.execute(
+        insert(tokens)
+        .values(name=name, scope=scope.value, token_hash=_hash(token), created_at=now)
+        .returning(tokens.c.id)
+    )
+    return int(result.scalar_one()), token
+
+
+def authenticate(connection: Connection, token: str) -> Scope | None:
+    row = connection.execute(
+        select(tokens.c.scope).where(
+            tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
+        )
+    ).first()
+    return Scope(row.scope) if row else None
+
+
+def list_all(connection: Connection) -> list[TokenInfo]:
+    rows = connection.execute(select(tokens).order_by(tokens.c.id))
+    return [TokenInfo(r.id, r.name, Scope(r.scope), r.created_at, r.revoked_at) for r in rows]
+
+
+def revoke(connection: Connection, token_id: int, *, now: datetime) -> bool:
+    result = connection.execute(
+        update(tokens)
+        .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount > 0

@@ -1,0 +1,53 @@
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rbtk.cli import pd_emulator
+from rbtk.emulator import EmulatorConfig, Faults
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[EmulatorConfig, str, int]]:
+    calls: list[tuple[EmulatorConfig, str, int]] = []
+
+    def serve(config: EmulatorConfig, *, host: str, port: int) -> None:
+        calls.append((config, host, port))
+
+    monkeypatch.setattr(pd_emulator, "serve", serve)
+    return calls
+
+
+def run(*args: str) -> int:
+    app = typer.Typer()
+    app.command()(pd_emulator.pd_emulator)
+    return CliRunner().invoke(app, list(args)).exit_code
+
+
+def test_it_serves_on_loopback_port_8085_with_pagerdutys_limit_by_default(
+    served: list[tuple[EmulatorConfig, str, int]],
+) -> None:
+    assert run() == 0
+    assert served == [(EmulatorConfig(), "127.0.0.1", 8085)]
+
+
+def test_it_passes_the_limit_faults_and_seed_to_the_emulator(
+    served: list[tuple[EmulatorConfig, str, int]],
+) -> None:
+    exit_code = run(
+        "--port", "9000", "--rate-limit-per-min", "3", "--error-rate", "0.2",
+        "--latency-ms", "50", "--drop-connections", "0.1", "--force-429", "2",
+        "--retry-after", "30", "--seed", "7",
+    )  # fmt: skip
+
+    faults = Faults(
+        error_rate=0.2, force_429=2, retry_after=30, latency_ms=50, drop_connections=0.1
+    )
+    assert exit_code == 0
+    assert served == [(EmulatorConfig(rate_limit=3, faults=faults, seed=7), "127.0.0.1", 9000)]
+
+
+def test_it_refuses_an_error_rate_above_one(
+    served: list[tuple[EmulatorConfig, str, int]],
+) -> None:
+    assert run("--error-rate", "1.5") == 2
+    assert served == []

@@ -1,0 +1,72 @@
+"""Events and connectors for service-level tests."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from rbtk.context import Context
+from rbtk.policy.rules import DEFAULT_ENABLED, Rule
+from rbtk.secrets import Secret
+from rbtk.store.tables import connectors
+
+KEY = "0123456789abcdef0123456789abcdef"
+OTHER_KEY = "fedcba9876543210fedcba9876543210"
+
+
+def add_connector(
+    context: Context,
+    name: str = "pd-production",
+    key: str = KEY,
+    *,
+    rules: frozenset[Rule] = DEFAULT_ENABLED,
+    now: datetime,
+) -> int:
+    secret = Secret(key)
+    with context.engine.begin() as connection:
+        result = connection.execute(
+            connectors.insert()
+            .values(
+                name=name,
+                routing_key=context.vault.encrypt(secret),
+                key_fingerprint=secret.fingerprint,
+                key_last4=key[-4:],
+                region="us",
+                rules=sorted(rules),
+                send_info=False,
+                is_default=True,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(connectors.c.id)
+        )
+        return int(result.scalar_one())
+
+
+def event(
+    event_id: str, event_type: str, at: datetime, project: str = "warehouse", **data: Any
+) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": event_type,
+        "project_slug": project,
+        "occurred_at": at.isoformat(),
+        "data": data,
+    }
+
+
+def pool_offline(
+    event_id: str, at: datetime, pool: str = "onprem-airgapped", *, airgapped: bool = True
+) -> dict[str, Any]:
+    return event(
+        event_id,
+        "runner_pool.offline",
+        at,
+        pool_name=pool,
+        pool_type="self-hosted",
+        airgapped=airgapped,
+        last_heartbeat_at=(at - timedelta(minutes=2)).isoformat(),
+        queued_jobs=4,
+    )
+
+
+def pool_online(event_id: str, at: datetime, pool: str = "onprem-airgapped") -> dict[str, Any]:
+    return event(event_id, "runner_pool.online", at, pool_name=pool)

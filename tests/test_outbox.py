@@ -1,0 +1,160 @@
+"""The outbox: per-key order, retries with backoff, give-up age, leases, the rate budget."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from rbtk.channels.base import Result, Verdict
+from rbtk.context import Context
+from rbtk.ingest import ingest
+from rbtk.outbox import Claimed, backoff, claim, record
+from rbtk.store.tables import outbox
+from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
+
+T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+RETRY = Result(Verdict.RETRY, 500, "PagerDuty answered 500")
+SENT = Result(Verdict.SENT, 202, "Event processed")
+
+
+def take(context: Context, now: datetime, *, limit: int = 100, rate: int = 0) -> list[Claimed]:
+    with context.engine.begin() as connection:
+        return claim(connection, now=now, limit=limit, lease=LEASE, rate_per_min=rate)
+
+
+def answer(context: Context, claimed: list[Claimed], result: Result, now: datetime) -> None:
+    with context.engine.begin() as connection:
+        record(
+            connection,
+            [(c, result) for c in claimed],
+            now=now,
+            settings=context.settings,
+            rng=random.Random(1),
+        )
+
+
+def statuses(context: Context) -> list[tuple[str, str, int]]:
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox.c.action, outbox.c.status, outbox.c.attempts).order_by(outbox.c.id)
+        )
+        return [(r.action, r.status, r.attempts) for r in rows]
+
+
+def offline_then_online(context: Context) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline("e1", T0 - timedelta(hours=1))], T0)
+    ingest(context, [pool_online("e2", T0)], T0)
+
+
+def test_a_resolve_waits_while_its_trigger_is_retried(context: Context) -> None:
+    offline_then_online(context)
+
+    first = take(context, T0)
+    assert [c.body["event_action"] for c in first] == ["trigger"]
+    answer(context, first, RETRY, T0)
+    assert take(context, T0 + timedelta(minutes=5)) != []  # the trigger again, never the resolve
+
+
+def test_a_resolve_goes_once_its_trigger_is_sent(context: Context) -> None:
+    offline_then_online(context)
+
+    answer(context, take(context, T0), SENT, T0)
+    second = take(context, T0)
+
+    assert [c.body["event_action"] for c in second] == ["resolve"]
+    assert "routing_key" not in second[0].body  # the key is added only when sending
+
+
+def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(context: Context) -> None:
+    offline_then_online(context)
+
+    assert len(take(context, T0)) == 1
+    assert take(context, T0 + timedelta(seconds=59)) == []
+    # the worker died: after the lease the row is picked up again, not lost
+    assert [c.body["event_action"] for c in take(context, T0 + LEASE * 2)] == ["trigger"]
+
+
+def test_a_retry_waits_for_its_backoff_and_honours_retry_after(context: Context) -> None:
+    offline_then_online(context)
+    answer(context, take(context, T0), Result(Verdict.RETRY, 429, "slow down", None, 30.0), T0)
+
+    assert statuses(context)[0] == ("trigger", "retrying", 1)
+    assert take(context, T0 + timedelta(seconds=29)) == []
+    assert len(take(context, T0 + timedelta(seconds=31))) == 1
+
+
+def test_a_permanent_failure_is_not_retried_and_unblocks_the_lane(context: Context) -> None:
+    offline_then_online(context)
+    rejected = Result(Verdict.FAILED, 400, "Event object is invalid", ["bad"])
+
+    answer(context, take(context, T0), rejected, T0)
+
+    assert statuses(context) == [("trigger", "failed", 1), ("resolve", "queued", 0)]
+    with context.engine.connect() as connection:
+        row = connection.execute(
+            select(outbox.c.message, outbox.c.errors).order_by(outbox.c.id)
+        ).first()
+    assert row is not None and (row.message, row.errors) == ("Event object is invalid", ["bad"])
+
+
+def test_retries_give_up_after_the_maximum_age(context: Context) -> None:
+    context.settings = context.settings.model_copy(update={"max_retry_age_s": 60.0})
+    offline_then_online(context)
+
+    answer(context, take(context, T0), RETRY, T0 + timedelta(seconds=61))
+
+    with context.engine.connect() as connection:
+        row = connection.execute(
+            select(outbox.c.status, outbox.c.message).order_by(outbox.c.id)
+        ).first()
+    assert row is not None
+    assert (row.status, row.message) == (
+        "failed",
+        "gave up after 1 attempts: PagerDuty answered 500",
+    )
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    rng = random.Random(7)
+    delays = [backoff(n, 2.0, 600.0, rng) for n in range(1, 12)]
+
+    assert 1.0 <= delays[0] <= 2.0
+    assert 8.0 <= delays[3] <= 16.0
+    assert all(300.0 <= d <= 600.0 for d in delays[9:])
+
+
+def test_the_budget_holds_a_key_to_its_rate_and_sends_critical_first(context: Context) -> None:
+    add_connector(context, now=T0)
+    pools = [
+        pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}", airgapped=i % 2 == 0)
+        for i in range(6)
+    ]
+    ingest(context, pools, T0)
+
+    first = take(context, T0, rate=4)
+    answer(context, first, SENT, T0)
+
+    assert [c.body["payload"]["severity"] for c in first] == [
+        "critical",
+        "critical",
+        "critical",
+        "error",
+    ]
+    assert take(context, T0 + timedelta(seconds=30), rate=4) == []
+    assert len(take(context, T0 + timedelta(seconds=61), rate=4)) == 2
+
+
+def test_one_exhausted_key_does_not_hold_back_another(context: Context) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in range(3)], T0)
+    add_connector(context, "pd-staging", OTHER_KEY, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in (3, 4)], T0)
+
+    first = take(context, T0, limit=2, rate=2)
+    answer(context, first, SENT, T0)
+    rest = take(context, T0, limit=2, rate=2)
+
+    assert [c.connector_name for c in first] == ["pd-production", "pd-production"]
+    assert [c.connector_name for c in rest] == ["pd-staging", "pd-staging"]
