@@ -58,4 +58,4 @@ class Scheduler:
         if due is None:
             return queued, MAX_SLEEP_S
         # Never 0 here: a due row another instance holds must not make this loop spin.
-        return queued, min(MAX_SLEEP_S, max(0.05, (due - datetime.now(UTC)).total_seconds()))
+        return queued, min(MAX_SLEEP_S, max(0.05, (due - now).total_seconds()))
