@@ -1,0 +1,134 @@
+"""POST /api/v1/events: single events, batches, and every way a request can be wrong."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from rbtk.app import create_app
+from rbtk.context import Context
+from tests.factories import add_connector, pool_offline, pool_online
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def client(context: Context, events_token: str) -> Iterator[TestClient]:
+    with TestClient(create_app(context, workers=False)) as client:
+        client.headers["Authorization"] = f"Bearer {events_token}"
+        yield client
+
+
+def test_one_event_is_accepted_with_202(client: TestClient) -> None:
+    response = client.post("/api/v1/events", json=pool_offline("e1", NOW))
+
+    assert (response.status_code, response.json()) == (
+        202,
+        {"index": 0, "id": "e1", "status": "accepted"},
+    )
+
+
+def test_a_repeated_event_is_accepted_and_reported_as_duplicate(client: TestClient) -> None:
+    client.post("/api/v1/events", json=pool_offline("e1", NOW))
+
+    response = client.post("/api/v1/events", json=pool_offline("e1", NOW))
+
+    assert (response.status_code, response.json()["status"]) == (202, "duplicate")
+
+
+def test_a_malformed_event_gets_a_422_naming_the_field(client: TestClient) -> None:
+    bad = pool_offline("e1", NOW)
+    del bad["data"]["pool_name"]
+    bad["occurred_at"] = "2026-05-25 02:00"
+
+    response = client.post("/api/v1/events", json=bad)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "event is invalid: occurred_at: '2026-05-25 02:00' has no timezone; add Z "
+        "or an offset such as +02:00; data.pool_name: is required",
+        "errors": [
+            "occurred_at: '2026-05-25 02:00' has no timezone; add Z or an offset such as +02:00",
+            "data.pool_name: is required",
+        ],
+    }
+
+
+def test_a_batch_answers_per_event_and_keeps_the_valid_ones(
+    client: TestClient, context: Context
+) -> None:
+    add_connector(context, now=NOW)
+    batch = [
+        pool_offline("e1", NOW - timedelta(hours=2), "a"),
+        {"id": "e2", "type": "runner_pool.offline"},
+        pool_offline("e1", NOW, "a"),
+        pool_online("e3", NOW, "a"),
+    ]
+
+    response = client.post("/api/v1/events", json={"events": batch})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "accepted": 2,
+        "duplicate": 1,
+        "rejected": 1,
+        "results": [
+            {"index": 0, "id": "e1", "status": "accepted"},
+            {
+                "index": 1,
+                "id": "e2",
+                "status": "rejected",
+                "errors": [
+                    "project_slug: is required",
+                    "occurred_at: is required",
+                    "data: is required",
+                ],
+            },
+            {"index": 2, "id": "e1", "status": "duplicate"},
+            {"index": 3, "id": "e3", "status": "accepted"},
+        ],
+    }
+
+
+def test_an_unknown_event_type_is_accepted(client: TestClient) -> None:
+    event = {
+        "id": "x1",
+        "type": "project.renamed",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-25T02:00:00Z",
+        "data": {"anything": [1, 2]},
+    }
+
+    assert client.post("/api/v1/events", json=event).json()["status"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "detail"),
+    [
+        (b"{not json", "application/json", 400, "request body is not valid JSON"),
+        (b"id=1", "application/x-www-form-urlencoded", 415, "send JSON with"),
+        (b"[]", "application/json", 422, "events: the list is empty"),
+        (b'"text"', "application/json", 422, "send one event object"),
+        (b"{}" + b" " * 5_000_001, "application/json", 413, "request body is over"),
+    ],
+    ids=["not-json", "form", "empty-list", "string", "too-large"],
+)
+def test_a_bad_request_gets_a_clear_4xx(
+    client: TestClient, content: bytes, content_type: str, status: int, detail: str
+) -> None:
+    response = client.post(
+        "/api/v1/events", content=content, headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == status
+    assert response.json()["detail"].startswith(detail)
+
+
+def test_a_batch_over_1000_events_is_refused(client: TestClient) -> None:
+    batch = [pool_offline(f"e{i}", NOW, f"p{i}") for i in range(1001)]
+
+    response = client.post("/api/v1/events", json={"events": batch})
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": "events: at most 1000 per request, got 1001"}
