@@ -9,11 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from rbtk import __version__, http
-from rbtk.api import events
+from rbtk.api import connectors, deliveries, events, health
 from rbtk.api.errors import ApiError, body
 from rbtk.context import Context
 from rbtk.delivery import Deliverer
+from rbtk.outbox import release_leases
 from rbtk.scheduler import Scheduler
+from rbtk.store.db import is_postgres
 
 
 def create_app(context: Context, *, workers: bool = True) -> FastAPI:
@@ -28,6 +30,9 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app = FastAPI(title="rbtk", version=__version__, lifespan=lifespan)
     app.state.context = context
     app.include_router(events.router)
+    app.include_router(connectors.router)
+    app.include_router(deliveries.router)
+    app.include_router(health.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -48,6 +53,10 @@ async def _workers(context: Context) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     settings = context.settings
+    if not is_postgres(context.engine):
+        # SQLite is single-instance: any lease left in it belongs to a process now dead.
+        with context.engine.begin() as connection:
+            release_leases(connection)
     async with http.new_session(
         concurrency=settings.delivery_concurrency, timeout_s=settings.pagerduty_timeout_s
     ) as session:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
-from rbtk import http
+from rbtk import http, metrics
 from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
 from rbtk.channels.pagerduty_body import encode
@@ -23,7 +23,11 @@ class Deliverer:
         self.session = session
         self.wake = asyncio.Event()
         settings = context.settings
-        self.lease = timedelta(seconds=settings.pagerduty_timeout_s * 2 + 30)
+        # A claimed batch is sent in waves of `delivery_concurrency`, each bounded by the
+        # request timeout: the lease outlasts the whole batch, so no other instance can
+        # take a row that is still being sent here.
+        waves = -(-settings.delivery_batch // settings.delivery_concurrency)
+        self.lease = timedelta(seconds=settings.pagerduty_timeout_s * waves + 10)
         self.sending = asyncio.Semaphore(settings.delivery_concurrency)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -51,6 +55,7 @@ class Deliverer:
         outcomes = list(zip(claimed, results, strict=True))
         await asyncio.to_thread(self._record, outcomes)
         for row, result in outcomes:
+            metrics.observe_delivery(row.connector_name, result)
             log.info(
                 "delivery %s to %s: %s (%s) %s",
                 row.id,

@@ -348,3 +348,14 @@ def next_pending_at(connection: Connection) -> datetime | None:
     return connection.execute(
         select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status.in_(PENDING))
     ).scalar()
+
+
+def release_leases(connection: Connection) -> int:
+    """Free rows a previous process held when it died, so they are sent now, not when
+    their leases run out. Only for a database one instance owns (SQLite)."""
+    result = connection.execute(
+        update(outbox)
+        .where(outbox.c.status.in_(PENDING), outbox.c.claimed_until.is_not(None))
+        .values(claimed_until=None)
+    )
+    return result.rowcount

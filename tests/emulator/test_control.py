@@ -13,6 +13,7 @@ NO_FAULTS = {
     "latency_ms": 0,
     "drop_connections": 0.0,
     "drop_next": 0,
+    "reject_next": 0,
 }
 
 

@@ -142,3 +142,20 @@ def test_it_drops_the_configured_fraction_of_connections_repeatably(pd: httpx.Cl
 
     assert first == second
     assert set(first) == {202, "dropped"}
+
+
+def test_it_refuses_the_next_events_as_invalid_when_asked_to(pd: httpx.Client) -> None:
+    set_faults(pd, reject_next=2)
+
+    answers = outcomes(pd, 3)
+    rejected = pd.get("/_inspect/requests").json()["requests"][0]
+
+    assert answers == [400, 400, 202]
+    assert (rejected["status"], rejected["outcome"]) == (400, "injected_reject")
+    assert pd.post("/v2/enqueue", json=trigger()).status_code == 202
+    set_faults(pd, reject_next=1)
+    assert pd.post("/v2/enqueue", json=trigger()).json() == {
+        "status": "invalid event",
+        "message": "Event object is invalid",
+        "errors": ["Injected by the emulator's reject_next fault."],
+    }

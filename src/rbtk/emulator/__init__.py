@@ -16,7 +16,8 @@ Start it with `running_emulator(EmulatorConfig(...))` (yields the base URL) or
 
 Faults hit only the enqueue routes, before the checks above, in this order: `latency_ms`
 delay, dropped connection (`drop_next`, then the `drop_connections` fraction), forced 429
-(`force_429`: true or the next N, with `Retry-After: retry_after` when set), 500 (`error_rate`
+(`force_429`: true or the next N, with `Retry-After: retry_after` when set), 400 invalid event
+(`reject_next`: the next N), 500 (`error_rate`
 fraction) with {"status": "internal error", "message": "Injected by the emulator's error_rate
 fault."}. A dropped connection is closed before any response byte, under uvicorn only.
 
@@ -36,7 +37,7 @@ fault."}. A dropped connection is closed before any response byte, under uvicorn
     GET  /_inspect/requests -> {"requests": [{"received_at", "path", "status", "outcome",
                                "body"}]}, every enqueue request; status null when dropped;
                                outcome: accepted|invalid|throttled|injected_throttle|
-                               injected_error|dropped; body null when not JSON
+                               injected_error|injected_reject|dropped; body null when not JSON
 
 Times are RFC 3339 UTC strings.
 """

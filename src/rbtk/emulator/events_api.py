@@ -17,6 +17,11 @@ INJECTED_ERROR_BODY: Final[dict[str, object]] = {
     "status": "internal error",
     "message": "Injected by the emulator's error_rate fault.",
 }
+INJECTED_REJECT_BODY: Final[dict[str, object]] = {
+    "status": "invalid event",
+    "message": "Event object is invalid",
+    "errors": ["Injected by the emulator's reject_next fault."],
+}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,13 @@ from typing import Final, Protocol, runtime_checkable
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from rbtk.emulator.events_api import INJECTED_ERROR_BODY, Answer, parse_json, throttled
+from rbtk.emulator.events_api import (
+    INJECTED_ERROR_BODY,
+    INJECTED_REJECT_BODY,
+    Answer,
+    parse_json,
+    throttled,
+)
 from rbtk.emulator.faults import FaultAction
 from rbtk.emulator.state import EmulatorState, RequestOutcome
 
@@ -47,6 +53,8 @@ class FaultInjectingApp:
         outcome: RequestOutcome
         if decision.action is FaultAction.THROTTLE:
             answer, outcome = throttled(decision.retry_after), "injected_throttle"
+        elif decision.action is FaultAction.REJECT:
+            answer, outcome = Answer(400, dict(INJECTED_REJECT_BODY)), "injected_reject"
         else:
             answer, outcome = Answer(500, dict(INJECTED_ERROR_BODY)), "injected_error"
         self._record(path, answer.status, outcome, raw)

@@ -16,6 +16,8 @@ class Faults(BaseModel):
 
     `force_429`: true answers every request 429, a number N only the next N.
     `drop_connections` is a fraction of requests; `drop_next` drops the next N for certain.
+    `reject_next` answers the next N with PagerDuty's 400 "invalid event", so a permanent
+    failure can be shown without building an invalid event.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -26,6 +28,7 @@ class Faults(BaseModel):
     latency_ms: Count = 0
     drop_connections: Fraction = 0.0
     drop_next: Count = 0
+    reject_next: Count = 0
 
 
 class FaultAction(Enum):
@@ -33,6 +36,7 @@ class FaultAction(Enum):
     DROP = "drop"
     THROTTLE = "throttle"
     ERROR = "error"
+    REJECT = "reject"
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,17 @@ class FaultInjector:
         self._always_429 = faults.force_429 is True
         self._remaining_429 = 0 if isinstance(faults.force_429, bool) else faults.force_429
         self._remaining_drops = faults.drop_next
+        self._remaining_rejects = faults.reject_next
 
     @property
     def current(self) -> Faults:
         force_429: bool | int = self._always_429 or self._remaining_429 or False
         return self._faults.model_copy(
-            update={"force_429": force_429, "drop_next": self._remaining_drops}
+            update={
+                "force_429": force_429,
+                "drop_next": self._remaining_drops,
+                "reject_next": self._remaining_rejects,
+            }
         )
 
     def decide(self) -> FaultDecision:
@@ -77,6 +86,9 @@ class FaultInjector:
             return FaultAction.DROP
         if self._chance(self._faults.drop_connections):
             return FaultAction.DROP
+        if self._remaining_rejects:
+            self._remaining_rejects -= 1
+            return FaultAction.REJECT
         if self._always_429:
             return FaultAction.THROTTLE
         if self._remaining_429:

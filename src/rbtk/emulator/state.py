@@ -16,7 +16,13 @@ from rbtk.emulator.ratelimit import SlidingWindowLimiter
 from rbtk.timefmt import format_rfc3339
 
 RequestOutcome = Literal[
-    "accepted", "invalid", "throttled", "injected_throttle", "injected_error", "dropped"
+    "accepted",
+    "invalid",
+    "throttled",
+    "injected_throttle",
+    "injected_error",
+    "injected_reject",
+    "dropped",
 ]
 AlertFilter = Literal["open", "triggered", "acknowledged", "resolved"]
 
