@@ -5,13 +5,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from fastapi import FastAPI
 
 
 @contextmanager
-def serving(app: FastAPI, *, lifespan: str = "on", timeout_s: float = 15.0) -> Iterator[str]:
+def serving(
+    app: FastAPI, *, lifespan: Literal["auto", "on", "off"] = "on", timeout_s: float = 15.0
+) -> Iterator[str]:
     sock = socket.create_server(("127.0.0.1", 0))
     server = uvicorn.Server(
         uvicorn.Config(

@@ -32,6 +32,8 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the pass, so a wake-up that arrives during it is not lost.
+            self.wake.clear()
             try:
                 sent = await self.deliver_once()
             except Exception:
@@ -41,7 +43,6 @@ class Deliverer:
             else:
                 pause = 0.0 if sent else await asyncio.to_thread(self._idle_for)
             if pause:
-                self.wake.clear()
                 waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:

@@ -9,6 +9,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializeAsAny,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -101,7 +102,8 @@ class Envelope(BaseModel):
 
 
 class Event(Envelope):
-    data: Payload
+    # SerializeAsAny: dump the typed payload's own fields, not just the (empty) base class's.
+    data: SerializeAsAny[Payload]
 
 
 class EventError(ValueError):

@@ -115,6 +115,7 @@ def enqueue_test(
 ) -> int:
     """A connector's test trigger (or its resolve): straight to that connector, first in line."""
     incident = {
+        "connector_id": target.id,
         "routing_key": target.routing_key,
         "key_fingerprint": target.key_fingerprint,
         "region": target.region,

@@ -27,6 +27,8 @@ class Scheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            # Cleared before the pass, so a wake-up that arrives during it is not lost.
+            self.wake.clear()
             try:
                 fired, pause = await asyncio.to_thread(self.fire_due)
             except Exception:
@@ -35,7 +37,6 @@ class Scheduler:
             if fired:
                 self.context.wake_delivery()
             if pause > 0:
-                self.wake.clear()
                 waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:

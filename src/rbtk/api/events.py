@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from rbtk import metrics
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
@@ -32,6 +33,7 @@ async def post_events(request: Request, context: Ctx) -> JSONResponse:
     if len(raw_events) > MAX_BATCH:
         raise ApiError(413, f"events: at most {MAX_BATCH} per request, got {len(raw_events)}")
     result = await run_in_threadpool(ingest, context, raw_events, datetime.now(UTC))
+    metrics.count_events(result)
     if single:
         item = result.items[0]
         if item.status is Verdict.REJECTED:

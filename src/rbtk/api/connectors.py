@@ -1,0 +1,199 @@
+"""PagerDuty connectors: /api/v1/pagerduty/connectors[/{name}[/test]] (admin tokens only).
+
+    GET    /connectors                 200 {"connectors": [Connector]}
+    POST   /connectors                 201 Connector; 409 name taken; 422 bad name/key/toggle
+    GET    /connectors/{name}          200 Connector; 404
+    PATCH  /connectors/{name}          200 Connector; 404; 422
+    DELETE /connectors/{name}?force=   204; 404; 409 while it has open incidents (unless force)
+    POST   /connectors/{name}/test     200 TestOutcome once PagerDuty accepted the trigger;
+                                       502 PagerDuty refused it (4xx), failed (429/5xx) or
+                                           could not be reached; 504 no answer within the wait;
+                                       both with {"detail", "errors", "outcome": TestOutcome}
+
+The clear integration key goes in, and never comes out: responses carry it masked.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from rbtk import connectors
+from rbtk.api.deps import Admin, Ctx
+from rbtk.api.errors import ApiError, body
+from rbtk.connectors import ConnectorView
+from rbtk.settings import Settings
+from rbtk.test_event import Problem, TestOutcome, send_test_event
+from rbtk.timefmt import format_rfc3339
+
+router = APIRouter(prefix="/api/v1/pagerduty", tags=["connectors"], dependencies=[Admin])
+
+TEST_WAIT_S = 15.0
+MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
+
+
+class ConnectorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    integration_key: SecretStr  # SecretStr: a model repr or validation error never shows it
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    region: Literal["us", "eu"] = "us"
+    send_info: bool = False
+    is_default: bool = True
+
+
+class ConnectorChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    integration_key: SecretStr | None = None
+    enable: list[str] = Field(default_factory=list)
+    disable: list[str] = Field(default_factory=list)
+    region: Literal["us", "eu"] | None = None
+    send_info: bool | None = None
+    is_default: bool | None = None
+
+
+class TestRequest(BaseModel):
+    __test__ = False  # not a pytest test class, despite its name
+    model_config = ConfigDict(extra="forbid")
+
+    resolve_after_s: float | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
+
+
+@router.get("/connectors")
+def list_connectors(context: Ctx) -> dict[str, Any]:
+    with context.engine.connect() as connection:
+        views = connectors.list_all(connection)
+    return {"connectors": [_connector(v, context.settings) for v in views]}
+
+
+@router.post("/connectors", status_code=201)
+def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
+    with _translated(), context.engine.begin() as connection:
+        view = connectors.add(
+            connection,
+            vault=context.vault,
+            name=request.name,
+            key=request.integration_key.get_secret_value(),
+            enable=request.enable,
+            disable=request.disable,
+            region=request.region,
+            send_info=request.send_info,
+            is_default=request.is_default,
+            now=datetime.now(UTC),
+        )
+    return _connector(view, context.settings)
+
+
+@router.get("/connectors/{name}")
+def show_connector(name: str, context: Ctx) -> dict[str, Any]:
+    with _translated(), context.engine.connect() as connection:
+        view = connectors.get(connection, name=name)
+    return _connector(view, context.settings)
+
+
+@router.patch("/connectors/{name}")
+def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
+    key = request.integration_key
+    with _translated(), context.engine.begin() as connection:
+        view = connectors.update(
+            connection,
+            vault=context.vault,
+            name=name,
+            key=None if key is None else key.get_secret_value(),
+            enable=request.enable,
+            disable=request.disable,
+            region=request.region,
+            send_info=request.send_info,
+            is_default=request.is_default,
+            now=datetime.now(UTC),
+        )
+    return _connector(view, context.settings)
+
+
+@router.delete("/connectors/{name}", status_code=204)
+def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
+    with _translated(), context.engine.begin() as connection:
+        connectors.remove(connection, name=name, force=force)
+    return Response(status_code=204)
+
+
+@router.post("/connectors/{name}/test")
+async def test_connector(
+    name: str, context: Ctx, request: TestRequest | None = None
+) -> JSONResponse:
+    resolve_after_s = request.resolve_after_s if request else None
+    with _translated():
+        outcome = await run_in_threadpool(
+            send_test_event,
+            context,
+            connector=name,
+            resolve_after_s=resolve_after_s,
+            wait_s=TEST_WAIT_S,
+        )
+    answer = _outcome(outcome)
+    if outcome.error is None:
+        return JSONResponse(answer, status_code=200)
+    code = 504 if outcome.problem is Problem.TIMEOUT else 502
+    return JSONResponse(
+        {**body(outcome.error, outcome.errors), "outcome": answer}, status_code=code
+    )
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Service errors to HTTP answers, here and only here."""
+    try:
+        yield
+    except connectors.UnknownConnector as exc:
+        raise ApiError(404, str(exc)) from None
+    except (connectors.DuplicateConnector, connectors.ConnectorInUse) as exc:
+        raise ApiError(409, str(exc)) from None
+    except connectors.InvalidConnector as exc:
+        raise ApiError(422, str(exc), [str(exc)]) from None
+
+
+def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
+    last = view.last_delivery
+    return {
+        "name": view.name,
+        "integration_key": view.key_masked,
+        "region": view.region,
+        "endpoint": settings.pagerduty_endpoint(view.region),
+        "rules": {rule.value: on for rule, on in view.rules.items()},
+        "send_info": view.send_info,
+        "is_default": view.is_default,
+        "open_incidents": view.open_incidents,
+        "last_delivery": None
+        if last is None
+        else {"status": last.status, "at": format_rfc3339(last.at)},
+        "created_at": format_rfc3339(view.created_at),
+        "updated_at": format_rfc3339(view.updated_at),
+    }
+
+
+def _outcome(outcome: TestOutcome) -> dict[str, Any]:
+    return {
+        "connector": outcome.connector,
+        "dedup_key": outcome.dedup_key,
+        "delivery_id": outcome.delivery_id,
+        "status": outcome.status,
+        "attempts": outcome.attempts,
+        "http_status": outcome.http_status,
+        "message": outcome.message,
+        "errors": outcome.errors,
+        "latency_ms": outcome.latency_ms,
+        "resolve": None
+        if outcome.resolve_delivery_id is None or outcome.resolve_at is None
+        else {
+            "delivery_id": outcome.resolve_delivery_id,
+            "at": format_rfc3339(outcome.resolve_at),
+        },
+    }

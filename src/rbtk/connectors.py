@@ -1,0 +1,375 @@
+"""PagerDuty connectors: the one write path for the API, the CLI and the settings pages.
+
+Errors, each a `ConnectorError` whose message says what to do:
+
+    ConnectorError
+      ├── InvalidConnector (also a ValueError) — a bad name, key, toggle or region
+      │     └── InvalidKey — the integration key has the wrong shape (the key is never echoed)
+      ├── DuplicateConnector — the name is taken
+      ├── UnknownConnector (also a LookupError) — no connector by that name
+      └── ConnectorInUse — removal refused: it still has open incidents
+"""
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
+
+from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
+from rbtk.secrets import MASK, Secret, Vault
+from rbtk.store.tables import connectors, incidents, outbox
+
+KEY_LENGTH = 32
+REST_API_KEY_LENGTH = 20
+MAX_NAME = 64
+REGIONS = ("us", "eu")
+
+_KEY = re.compile(r"[A-Za-z0-9]{32}", re.ASCII)
+_KEY_CHAR = re.compile(r"[A-Za-z0-9]", re.ASCII)
+_NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
+_WHERE = "the Integration Key from the service's Events API v2 integration in PagerDuty"
+
+
+class ConnectorError(Exception):
+    pass
+
+
+class InvalidConnector(ConnectorError, ValueError):
+    pass
+
+
+class InvalidKey(InvalidConnector):
+    pass
+
+
+class DuplicateConnector(ConnectorError):
+    pass
+
+
+class UnknownConnector(ConnectorError, LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no connector named {name!r}")
+        self.name = name
+
+
+class ConnectorInUse(ConnectorError):
+    def __init__(self, name: str, open_incidents: int) -> None:
+        plural = "incident" if open_incidents == 1 else "incidents"
+        super().__init__(
+            f"connector {name!r} still has {open_incidents} open {plural}: wait until "
+            f"{'it resolves' if open_incidents == 1 else 'they resolve'}, or remove it with "
+            "force (rbtk then forgets them and never sends their resolves)"
+        )
+        self.open_incidents = open_incidents
+
+
+@dataclass(frozen=True)
+class LastDelivery:
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ConnectorView:
+    """A connector as it may be shown anywhere: the key only ever masked."""
+
+    id: int
+    name: str
+    key_masked: str
+    key_fingerprint: str
+    region: str
+    rules: dict[Rule, bool]
+    send_info: bool
+    is_default: bool
+    open_incidents: int
+    last_delivery: LastDelivery | None
+    created_at: datetime
+    updated_at: datetime
+
+
+# validation
+
+
+def validate_key(text: str) -> Secret:
+    """The key as a Secret when it is 32 ASCII letters and digits; else say what it looks like."""
+    if _KEY.fullmatch(text):
+        return Secret(text)
+    if len(text) == REST_API_KEY_LENGTH:
+        raise InvalidKey(
+            "this looks like a REST API key (20 characters): the Events API needs the "
+            f"32-character Integration Key instead; copy {_WHERE}"
+        )
+    if not text:
+        raise InvalidKey(f"the integration key is empty: expected {_WHERE} (32 letters and digits)")
+    received = f"{len(text)} character{'s' if len(text) != 1 else ''}"
+    odd = _odd_characters(text)
+    if odd:
+        received += f", including {odd}"
+    hint = ""
+    if text.strip() != text and _KEY.fullmatch(text.strip()):
+        hint = " (remove the spaces or line breaks around it)"
+    raise InvalidKey(
+        f"the integration key has {received}{hint}: expected exactly {KEY_LENGTH} letters and "
+        f"digits, {_WHERE}"
+    )
+
+
+def _odd_characters(text: str) -> str:
+    """Describe characters that are not ASCII letters or digits, by kind, never by value."""
+    kinds: dict[str, int] = {}
+    for char in text:
+        if _KEY_CHAR.fullmatch(char):
+            continue
+        kind = "whitespace" if char.isspace() else "non-ASCII" if ord(char) > 127 else "symbol"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    parts = [f"{count} {kind}" for kind, count in kinds.items()]
+    if not parts:
+        return ""
+    total = sum(kinds.values())
+    return f"{', '.join(parts)} character{'s' if total != 1 else ''}"
+
+
+def validate_name(name: str) -> str:
+    if not name:
+        raise InvalidConnector("name: must not be empty; use a slug such as 'pd-production'")
+    if len(name) > MAX_NAME:
+        raise InvalidConnector(f"name: must be at most {MAX_NAME} characters, got {len(name)}")
+    if not _NAME.fullmatch(name):
+        raise InvalidConnector(
+            f"name: {name!r} is not a lower-case slug: use a-z, 0-9 and '-', starting with a "
+            "letter or digit, e.g. 'pd-production'"
+        )
+    return name
+
+
+def validate_region(region: str) -> str:
+    if region not in REGIONS:
+        raise InvalidConnector(f"region: must be 'us' or 'eu', got {region!r}")
+    return region
+
+
+def toggled(
+    current: Iterable[Rule], *, enable: Sequence[str] = (), disable: Sequence[str] = ()
+) -> frozenset[Rule]:
+    """Apply toggles named by rule (`pool_offline`) or by event type (`runner_pool.offline`,
+    meaning every rule on that type)."""
+    on = _rules_named(enable, "enable")
+    off = _rules_named(disable, "disable")
+    both = on & off
+    if both:
+        names = ", ".join(sorted(both))
+        raise InvalidConnector(f"{names}: both enabled and disabled; pick one")
+    return (frozenset(current) - off) | on
+
+
+def _rules_named(names: Sequence[str], field: str) -> frozenset[Rule]:
+    found: set[Rule] = set()
+    for name in names:
+        by_type = {rule for rule, event_type in EVENT_TYPE.items() if event_type == name}
+        if name in Rule.__members__.values():
+            found.add(Rule(name))
+        elif by_type:
+            found |= by_type
+        else:
+            rules = ", ".join(r.value for r in Rule)
+            types = ", ".join(sorted(set(EVENT_TYPE.values())))
+            raise InvalidConnector(
+                f"{field}: {name!r} is not a rule or event type; rules: {rules}; "
+                f"event types: {types}"
+            )
+    return frozenset(found)
+
+
+# writes
+
+
+def add(
+    connection: Connection,
+    *,
+    vault: Vault,
+    name: str,
+    key: str,
+    enable: Sequence[str] = (),
+    disable: Sequence[str] = (),
+    region: str = "us",
+    send_info: bool = False,
+    is_default: bool = True,
+    now: datetime,
+) -> ConnectorView:
+    validate_name(name)
+    secret = validate_key(key)
+    validate_region(region)
+    rules = toggled(DEFAULT_ENABLED, enable=enable, disable=disable)
+    if _row(connection, name) is not None:
+        raise DuplicateConnector(f"a connector named {name!r} already exists")
+    try:
+        connection.execute(
+            insert(connectors).values(
+                name=name,
+                routing_key=vault.encrypt(secret),
+                key_fingerprint=secret.fingerprint,
+                key_last4=secret.reveal()[-4:],
+                region=region,
+                rules=_stored(rules),
+                send_info=send_info,
+                is_default=is_default,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    except IntegrityError:  # another writer took the name between the check and the insert
+        raise DuplicateConnector(f"a connector named {name!r} already exists") from None
+    return get(connection, name=name)
+
+
+def update(
+    connection: Connection,
+    *,
+    vault: Vault,
+    name: str,
+    key: str | None = None,
+    enable: Sequence[str] = (),
+    disable: Sequence[str] = (),
+    region: str | None = None,
+    send_info: bool | None = None,
+    is_default: bool | None = None,
+    now: datetime,
+) -> ConnectorView:
+    """Change what is given. A new key applies to new incidents only: open ones keep the key
+    that triggered them (stored with the incident), so their resolves still reach them."""
+    row = _row(connection, name)
+    if row is None:
+        raise UnknownConnector(name)
+    values: dict[str, Any] = {}
+    if key is not None:
+        secret = validate_key(key)
+        values |= {
+            "routing_key": vault.encrypt(secret),
+            "key_fingerprint": secret.fingerprint,
+            "key_last4": secret.reveal()[-4:],
+        }
+    if region is not None:
+        values["region"] = validate_region(region)
+    if enable or disable:
+        values["rules"] = _stored(toggled(_rules(row), enable=enable, disable=disable))
+    if send_info is not None:
+        values["send_info"] = send_info
+    if is_default is not None:
+        values["is_default"] = is_default
+    if values:
+        connection.execute(
+            sql_update(connectors)
+            .where(connectors.c.id == row["id"])
+            .values(updated_at=now, **values)
+        )
+    return get(connection, name=name)
+
+
+def remove(connection: Connection, *, name: str, force: bool = False) -> int:
+    """Delete a connector; answer how many open incidents were forgotten with it.
+
+    Its delivery-log rows stay (they keep the connector's name); rows still pending are
+    still sent, so resolves already queued go out.
+    """
+    row = _row(connection, name)
+    if row is None:
+        raise UnknownConnector(name)
+    count = _open_incidents(connection, row["id"]).get(row["id"], 0)
+    if count and not force:
+        raise ConnectorInUse(name, count)
+    connection.execute(delete(incidents).where(incidents.c.connector_id == row["id"]))
+    connection.execute(
+        sql_update(outbox).where(outbox.c.connector_id == row["id"]).values(connector_id=None)
+    )
+    connection.execute(delete(connectors).where(connectors.c.id == row["id"]))
+    return count
+
+
+# reads
+
+
+def get(connection: Connection, *, name: str) -> ConnectorView:
+    row = _row(connection, name)
+    if row is None:
+        raise UnknownConnector(name)
+    return _view(
+        row,
+        open_incidents=_open_incidents(connection, row["id"]).get(row["id"], 0),
+        last=_last_deliveries(connection, name).get(name),
+    )
+
+
+def list_all(connection: Connection) -> list[ConnectorView]:
+    rows = [r._mapping for r in connection.execute(select(connectors).order_by(connectors.c.name))]
+    if not rows:
+        return []
+    counts = _open_incidents(connection)
+    last = _last_deliveries(connection)
+    return [_view(r, open_incidents=counts.get(r["id"], 0), last=last.get(r["name"])) for r in rows]
+
+
+def masked(last4: str) -> str:
+    """The same mask as `Secret.masked`, from the four characters stored for it."""
+    return f"{MASK}…{last4}"
+
+
+def _row(connection: Connection, name: str) -> Any:
+    row = connection.execute(select(connectors).where(connectors.c.name == name)).first()
+    return None if row is None else row._mapping
+
+
+def _rules(row: Any) -> frozenset[Rule]:
+    return frozenset(Rule(r) for r in row["rules"] if r in Rule.__members__.values())
+
+
+def _stored(rules: frozenset[Rule]) -> list[str]:
+    return [rule.value for rule in Rule if rule in rules]
+
+
+def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> ConnectorView:
+    enabled = _rules(row)
+    return ConnectorView(
+        id=row["id"],
+        name=row["name"],
+        key_masked=masked(row["key_last4"]),
+        key_fingerprint=row["key_fingerprint"],
+        region=row["region"],
+        rules={rule: rule in enabled for rule in Rule},
+        send_info=row["send_info"],
+        is_default=row["is_default"],
+        open_incidents=open_incidents,
+        last_delivery=last,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _open_incidents(connection: Connection, connector_id: int | None = None) -> dict[int, int]:
+    query = select(incidents.c.connector_id, func.count()).group_by(incidents.c.connector_id)
+    if connector_id is not None:
+        query = query.where(incidents.c.connector_id == connector_id)
+    return {cid: count for cid, count in connection.execute(query)}
+
+
+def _last_deliveries(connection: Connection, name: str | None = None) -> dict[str, LastDelivery]:
+    """By name, as delivery lanes are: test events are logged without a connector id."""
+    newest = select(outbox.c.connector_name, func.max(outbox.c.id).label("id"))
+    if name is not None:
+        newest = newest.where(outbox.c.connector_name == name)
+    latest = newest.group_by(outbox.c.connector_name).subquery()
+    rows = connection.execute(
+        select(
+            outbox.c.connector_name,
+            outbox.c.status,
+            outbox.c.created_at,
+            outbox.c.last_attempt_at,
+        ).join(latest, outbox.c.id == latest.c.id)
+    )
+    return {
+        r.connector_name: LastDelivery(r.status, r.last_attempt_at or r.created_at) for r in rows
+    }

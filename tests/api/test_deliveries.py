@@ -1,0 +1,218 @@
+"""GET /api/v1/pagerduty/deliveries: the delivery log, filtered, newest first, paginated."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from rbtk.context import Context
+from rbtk.store.tables import outbox
+
+URL = "/api/v1/pagerduty/deliveries"
+MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
+
+
+def log_row(number: int, **fields: Any) -> dict[str, Any]:
+    """An outbox row `number` minutes after MAY_25, sent unless told otherwise."""
+    at = MAY_25 + timedelta(minutes=number)
+    return {
+        "connector_name": "pd-production",
+        "routing_key": b"gAAAA-encrypted",
+        "key_fingerprint": "f" * 32,
+        "endpoint": "https://events.pagerduty.com/v2/enqueue",
+        "event_id": f"evt-{number}",
+        "event_type": "evidence_pack.generation_failed",
+        "dedup_key": f"rbtk:evidence-fail:warehouse:v{number}",
+        "action": "trigger",
+        "severity": "critical",
+        "priority": 0,
+        "body": {"event_action": "trigger", "payload": {"summary": "secret-free"}},
+        "status": "sent",
+        "attempts": 1,
+        "created_at": at,
+        "next_attempt_at": at,
+        "last_attempt_at": at,
+        "http_status": 202,
+        "message": "Event processed",
+        "errors": None,
+        "latency_ms": 12.5,
+        **fields,
+    }
+
+
+def write(context: Context, *rows: dict[str, Any]) -> None:
+    with context.engine.begin() as connection:
+        connection.execute(insert(outbox), list(rows))
+
+
+def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
+    admin: TestClient, context: Context
+) -> None:
+    write(context, log_row(1))
+
+    answer = admin.get(URL)
+
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "deliveries": [
+            {
+                "id": 1,
+                "created_at": "2026-05-25T03:01:00Z",
+                "last_attempt_at": "2026-05-25T03:01:00Z",
+                "next_attempt_at": "2026-05-25T03:01:00Z",
+                "connector": "pd-production",
+                "event_id": "evt-1",
+                "event_type": "evidence_pack.generation_failed",
+                "dedup_key": "rbtk:evidence-fail:warehouse:v1",
+                "action": "trigger",
+                "severity": "critical",
+                "status": "sent",
+                "attempts": 1,
+                "http_status": 202,
+                "message": "Event processed",
+                "errors": None,
+                "latency_ms": 12.5,
+            }
+        ],
+        "next_before_id": None,
+    }
+
+
+def test_a_failed_delivery_shows_pagerdutys_message_and_errors(
+    admin: TestClient, context: Context
+) -> None:
+    write(
+        context,
+        log_row(
+            1,
+            status="failed",
+            http_status=400,
+            message="Event object is invalid",
+            errors=["'payload.summary' is missing or blank"],
+        ),
+    )
+
+    (delivery,) = admin.get(URL).json()["deliveries"]
+
+    assert (delivery["status"], delivery["http_status"], delivery["message"]) == (
+        "failed",
+        400,
+        "Event object is invalid",
+    )
+    assert delivery["errors"] == ["'payload.summary' is missing or blank"]
+
+
+def test_a_queued_delivery_has_no_attempt_yet(admin: TestClient, context: Context) -> None:
+    write(
+        context,
+        log_row(1, status="queued", attempts=0, last_attempt_at=None, http_status=None,
+                message=None, latency_ms=None),
+    )  # fmt: skip
+
+    (delivery,) = admin.get(URL).json()["deliveries"]
+
+    assert {k: delivery[k] for k in ("status", "attempts", "last_attempt_at", "http_status")} == {
+        "status": "queued",
+        "attempts": 0,
+        "last_attempt_at": None,
+        "http_status": None,
+    }
+
+
+def test_deliveries_come_newest_first_and_page_by_before_id(
+    admin: TestClient, context: Context
+) -> None:
+    write(context, *(log_row(n) for n in range(1, 6)))
+
+    first = admin.get(URL, params={"limit": 2}).json()
+    second = admin.get(URL, params={"limit": 2, "before_id": first["next_before_id"]}).json()
+    third = admin.get(URL, params={"limit": 2, "before_id": second["next_before_id"]}).json()
+
+    assert ([d["id"] for d in first["deliveries"]], first["next_before_id"]) == ([5, 4], 4)
+    assert ([d["id"] for d in second["deliveries"]], second["next_before_id"]) == ([3, 2], 2)
+    assert ([d["id"] for d in third["deliveries"]], third["next_before_id"]) == ([1], None)
+
+
+def test_a_full_last_page_has_no_next_page(admin: TestClient, context: Context) -> None:
+    write(context, log_row(1), log_row(2))
+
+    answer = admin.get(URL, params={"limit": 2}).json()
+
+    assert ([d["id"] for d in answer["deliveries"]], answer["next_before_id"]) == ([2, 1], None)
+
+
+def test_deliveries_are_filtered_by_connector_status_dedup_key_action_and_since(
+    admin: TestClient, context: Context
+) -> None:
+    write(
+        context,
+        log_row(1),
+        log_row(2, connector_name="pd-staging"),
+        log_row(3, status="retrying", http_status=503),
+        log_row(4, action="resolve", dedup_key="rbtk:evidence-fail:warehouse:v1"),
+        log_row(5, status="suppressed", attempts=0),
+    )
+
+    def ids(**params: Any) -> list[int]:
+        answer = admin.get(URL, params=params)
+        assert answer.status_code == 200
+        return [d["id"] for d in answer.json()["deliveries"]]
+
+    assert ids(connector="pd-staging") == [2]
+    assert ids(connector="pd-production") == [5, 4, 3, 1]
+    assert ids(status="retrying") == [3]
+    assert ids(status="suppressed") == [5]
+    assert ids(dedup_key="rbtk:evidence-fail:warehouse:v1") == [4, 1]
+    assert ids(action="resolve") == [4]
+    assert ids(since="2026-05-25T03:03:00Z") == [5, 4, 3]
+    assert ids(since="2026-05-25T05:03:00+02:00") == [5, 4, 3]
+    assert ids(connector="pd-production", status="sent", action="trigger") == [1]
+    assert ids(connector="pd-nowhere") == []
+
+
+def test_a_since_that_is_not_rfc_3339_is_refused_naming_it(admin: TestClient) -> None:
+    answer = admin.get(URL, params={"since": "yesterday"})
+
+    message = "since: 'yesterday' is not an RFC 3339 timestamp, e.g. 2026-05-25T03:00:00Z"
+    assert (answer.status_code, answer.json()) == (422, {"detail": message, "errors": [message]})
+
+
+def test_a_since_without_a_timezone_is_refused(admin: TestClient) -> None:
+    answer = admin.get(URL, params={"since": "2026-05-25T03:00"})
+
+    assert (answer.status_code, answer.json()["detail"]) == (
+        422,
+        "since: '2026-05-25T03:00' has no timezone; add Z or an offset such as +02:00",
+    )
+
+
+def test_limits_outside_1_to_500_and_unknown_statuses_are_refused(admin: TestClient) -> None:
+    answers = [
+        admin.get(URL, params={"limit": 0}),
+        admin.get(URL, params={"limit": 501}),
+        admin.get(URL, params={"status": "lost"}),
+        admin.get(URL, params={"action": "acknowledge"}),
+    ]
+
+    assert [(a.status_code, a.json()["errors"]) for a in answers] == [
+        (422, ["query.limit: Input should be greater than or equal to 1"]),
+        (422, ["query.limit: Input should be less than or equal to 500"]),
+        (
+            422,
+            [
+                "query.status: Input should be 'queued', 'retrying', 'sent', 'failed' or "
+                "'suppressed'"
+            ],
+        ),
+        (422, ["query.action: Input should be 'trigger' or 'resolve'"]),
+    ]
+
+
+def test_500_deliveries_fit_one_page(admin: TestClient, context: Context) -> None:
+    write(context, *(log_row(n) for n in range(1, 502)))
+
+    answer = admin.get(URL, params={"limit": 500}).json()
+
+    assert (len(answer["deliveries"]), answer["deliveries"][0]["id"]) == (500, 501)
+    assert answer["next_before_id"] == 2

@@ -1,0 +1,187 @@
+"""/healthz, /readyz and /metrics."""
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, insert, text
+
+from rbtk.app import create_app
+from rbtk.channels.base import Result, Verdict
+from rbtk.context import Context
+from rbtk.metrics import observe_delivery
+from rbtk.store.tables import outbox
+
+KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
+
+
+def samples(body: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def pending_row(
+    number: int, status: str, created_at: datetime, connector: str
+) -> dict[str, object]:
+    return {
+        "connector_name": connector,
+        "routing_key": b"gAAAA-encrypted",
+        "key_fingerprint": "f" * 32,
+        "endpoint": "https://events.pagerduty.com/v2/enqueue",
+        "dedup_key": f"rbtk:test:{connector}:{number}",
+        "action": "trigger",
+        "severity": "critical",
+        "priority": 0,
+        "body": {},
+        "status": status,
+        "attempts": 0,
+        "created_at": created_at,
+        "next_attempt_at": created_at,
+    }
+
+
+def test_healthz_answers_ok_without_a_token(client: TestClient) -> None:
+    answer = client.get("/healthz")
+
+    assert (answer.status_code, answer.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_answers_ready_when_the_database_is_current(client: TestClient) -> None:
+    answer = client.get("/readyz")
+
+    assert (answer.status_code, answer.json()) == (200, {"status": "ready"})
+
+
+def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, context: Context) -> None:
+    with context.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+
+    answer = client.get("/readyz")
+
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {
+            "status": "unavailable",
+            "detail": "database schema is not at the newest migration; restart rbtk to migrate it",
+        },
+    )
+
+
+def test_readyz_answers_503_when_the_database_cannot_be_reached(
+    context: Context, tmp_path: Path
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'missing' / 'rbtk.db'}")
+    broken = replace(context, engine=engine)
+    try:
+        with TestClient(create_app(broken, workers=False)) as client:
+            answer = client.get("/readyz")
+    finally:
+        engine.dispose()
+
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {
+            "status": "unavailable",
+            "detail": "database unreachable: OperationalError: unable to open database file",
+        },
+    )
+
+
+def test_metrics_need_a_token(client: TestClient) -> None:
+    assert client.get("/metrics").status_code == 401
+
+
+def test_metrics_show_the_outbox_by_connector_and_status_its_depth_and_oldest_age(
+    admin: TestClient, context: Context
+) -> None:
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        connection.execute(
+            insert(outbox),
+            [
+                pending_row(1, "sent", now - timedelta(hours=2), "pd-production"),
+                pending_row(2, "queued", now - timedelta(seconds=90), "pd-production"),
+                pending_row(3, "retrying", now - timedelta(seconds=30), "pd-staging"),
+                pending_row(4, "failed", now - timedelta(hours=1), "pd-staging"),
+            ],
+        )
+
+    answer = admin.get("/metrics")
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/plain; version=1.0.0; charset=utf-8"
+    found = samples(answer.text)
+    by_status = {
+        labels: value for (name, labels), value in found.items() if name == "rbtk_notifications"
+    }
+    assert by_status == {
+        (("connector", "pd-production"), ("status", "queued")): 1.0,
+        (("connector", "pd-production"), ("status", "sent")): 1.0,
+        (("connector", "pd-staging"), ("status", "failed")): 1.0,
+        (("connector", "pd-staging"), ("status", "retrying")): 1.0,
+    }
+    assert found[("rbtk_outbox_depth", ())] == 2.0
+    assert 90 <= found[("rbtk_outbox_oldest_pending_age_seconds", ())] < 120
+
+
+def test_an_empty_outbox_has_depth_and_age_zero(admin: TestClient) -> None:
+    found = samples(admin.get("/metrics").text)
+
+    assert found[("rbtk_outbox_depth", ())] == 0.0
+    assert found[("rbtk_outbox_oldest_pending_age_seconds", ())] == 0.0
+
+
+def test_events_are_counted_by_result(admin: TestClient, events_token: str) -> None:
+    before = samples(admin.get("/metrics").text)
+    event = {
+        "id": "evt-1",
+        "type": "runner_pool.online",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-25T03:00:00Z",
+        "data": {"pool_name": "onprem"},
+    }
+    headers = {"Authorization": f"Bearer {events_token}"}
+
+    admin.post("/api/v1/events", json={"events": [event, event, {"id": "bad"}]}, headers=headers)
+    admin.post("/api/v1/events", json=event, headers=headers)
+
+    after = samples(admin.get("/metrics").text)
+
+    def added(result: str) -> float:
+        key = ("rbtk_events_total", (("result", result),))
+        return after[key] - before[key]
+
+    assert (added("accepted"), added("duplicate"), added("rejected")) == (1.0, 2.0, 1.0)
+
+
+def test_deliveries_are_counted_and_timed_per_connector(admin: TestClient) -> None:
+    name = f"pd-{uuid.uuid4().hex[:8]}"  # the counters live as long as the process
+    before = samples(admin.get("/metrics").text)
+
+    observe_delivery(name, Result(Verdict.SENT, 202, "Event processed", latency_ms=20))
+    observe_delivery(name, Result(Verdict.RETRY, None, "could not reach PagerDuty"))
+
+    after = samples(admin.get("/metrics").text)
+    connector = ("connector", name)
+    assert after[("rbtk_deliveries_total", (connector, ("verdict", "sent")))] == 1.0
+    assert after[("rbtk_deliveries_total", (connector, ("verdict", "retry")))] == 1.0
+    assert after[("rbtk_delivery_latency_seconds_count", (connector,))] == 1.0
+    assert after[("rbtk_delivery_latency_seconds_sum", (connector,))] == 0.02
+    assert after[("rbtk_delivery_latency_seconds_bucket", (connector, ("le", "0.025")))] == 1.0
+    assert ("rbtk_deliveries_total", (connector, ("verdict", "sent"))) not in before
+
+
+def test_two_apps_in_one_process_both_serve_metrics(context: Context, admin_token: str) -> None:
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with (
+        TestClient(create_app(context, workers=False)) as one,
+        TestClient(create_app(context, workers=False)) as two,
+    ):
+        assert one.get("/metrics", headers=headers).status_code == 200
+        assert two.get("/metrics", headers=headers).status_code == 200

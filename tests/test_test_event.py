@@ -1,0 +1,235 @@
+"""Send test event (PRODUCT.md §6): a trigger that reaches PagerDuty within seconds."""
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from rbtk import connectors
+from rbtk.app import create_app
+from rbtk.connectors import UnknownConnector
+from rbtk.context import Context
+from rbtk.test_event import Problem, TestOutcome, send_test_event
+from tests.live import serving
+
+KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
+TEST_KEY = re.compile(r"rbtk:test:pd-production:[0-9a-f]{12}")
+
+
+def add_connector(context: Context, name: str = "pd-production") -> None:
+    with context.engine.begin() as connection:
+        connectors.add(connection, vault=context.vault, name=name, key=KEY, now=datetime.now(UTC))
+
+
+@pytest.fixture
+def api(service: str, admin_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=service, headers={"Authorization": f"Bearer {admin_token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+def alerts(emulator: str) -> list[dict[str, Any]]:
+    answer: list[dict[str, Any]] = httpx.get(f"{emulator}/_inspect/alerts").json()["alerts"]
+    return answer
+
+
+def eventually(check: Any, timeout_s: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
+def test_a_test_event_reaches_pagerduty_as_an_info_trigger_and_is_logged_as_sent(
+    context: Context, api: httpx.Client, emulator: str
+) -> None:
+    add_connector(context)
+
+    answer = api.post("/api/v1/pagerduty/connectors/pd-production/test")
+
+    assert answer.status_code == 200
+    outcome = answer.json()
+    assert TEST_KEY.fullmatch(outcome["dedup_key"])
+    assert outcome == {
+        "connector": "pd-production",
+        "dedup_key": outcome["dedup_key"],
+        "delivery_id": outcome["delivery_id"],
+        "status": "sent",
+        "attempts": 1,
+        "http_status": 202,
+        "message": "Event processed",
+        "errors": None,
+        "latency_ms": outcome["latency_ms"],
+        "resolve": None,
+    }
+    assert outcome["latency_ms"] > 0
+    (alert,) = alerts(emulator)
+    assert (alert["routing_key"], alert["dedup_key"], alert["status"]) == (
+        KEY,
+        outcome["dedup_key"],
+        "triggered",
+    )
+    assert alert["severity"] == "info"
+    assert alert["summary"] == "Roboticks test event from rbtk for connector pd-production"
+    payload = alert["last_payload"]
+    assert (payload["source"], payload["component"], payload["class"]) == (
+        "roboticks/rbtk",
+        "rbtk",
+        "test_event",
+    )
+    assert payload["custom_details"] == {
+        "connector": "pd-production",
+        "message": "This is a test event sent by rbtk to check connector pd-production. "
+        "Resolve it by hand in PagerDuty.",
+    }
+    log = api.get("/api/v1/pagerduty/deliveries", params={"dedup_key": outcome["dedup_key"]})
+    (delivery,) = log.json()["deliveries"]
+    assert {k: delivery[k] for k in ("id", "connector", "action", "severity", "status")} == {
+        "id": outcome["delivery_id"],
+        "connector": "pd-production",
+        "action": "trigger",
+        "severity": "info",
+        "status": "sent",
+    }
+    assert (delivery["attempts"], delivery["http_status"]) == (1, 202)
+
+
+def test_a_test_event_with_resolve_after_is_resolved_by_rbtk(
+    context: Context, api: httpx.Client, emulator: str
+) -> None:
+    add_connector(context)
+
+    answer = api.post(
+        "/api/v1/pagerduty/connectors/pd-production/test", json={"resolve_after_s": 0.5}
+    )
+
+    assert answer.status_code == 200
+    outcome = answer.json()
+    assert outcome["status"] == "sent"
+    assert outcome["resolve"]["delivery_id"] == outcome["delivery_id"] + 1
+    resolved = eventually(lambda: [a for a in alerts(emulator) if a["status"] == "resolved"])
+    assert [(a["dedup_key"], a["event_count"]) for a in resolved] == [(outcome["dedup_key"], 2)]
+    log = api.get("/api/v1/pagerduty/deliveries", params={"dedup_key": outcome["dedup_key"]})
+    assert [(d["action"], d["status"]) for d in log.json()["deliveries"]] == [
+        ("resolve", "sent"),
+        ("trigger", "sent"),
+    ]
+
+
+def slow_retries(context: Context) -> None:
+    """Retry no sooner than in a minute, so a test sees the first attempt only."""
+    context.settings = context.settings.model_copy(update={"retry_base_s": 60.0})
+
+
+def test_an_unreachable_pagerduty_is_a_clear_error_and_the_event_keeps_being_retried(
+    context: Context,
+) -> None:
+    # The suite's settings send to 127.0.0.1:9, where nothing listens.
+    add_connector(context)
+    slow_retries(context)
+    with serving(create_app(context)):
+        outcome = send_test_event(context, connector="pd-production", wait_s=10)
+
+    assert outcome.problem is Problem.UNREACHABLE
+    assert (outcome.status, outcome.attempts, outcome.http_status) == ("retrying", 1, None)
+    assert outcome.message is not None
+    assert outcome.message.startswith("could not reach PagerDuty: ")
+    assert outcome.error == (
+        f"could not reach PagerDuty at http://127.0.0.1:9/v2/enqueue: {outcome.message}; "
+        "rbtk keeps retrying the test event"
+    )
+
+
+def test_the_api_answers_502_when_pagerduty_is_unreachable(
+    context: Context, admin_token: str
+) -> None:
+    add_connector(context)
+    slow_retries(context)
+    with serving(create_app(context)) as url:
+        answer = httpx.post(
+            f"{url}/api/v1/pagerduty/connectors/pd-production/test",
+            headers={"Authorization": f"Bearer {admin_token}"},
+            timeout=30,
+        )
+
+    assert answer.status_code == 502
+    problem = answer.json()
+    assert problem["detail"].startswith(
+        "could not reach PagerDuty at http://127.0.0.1:9/v2/enqueue: could not reach PagerDuty: "
+    )
+    assert problem["outcome"]["status"] == "retrying"
+    assert problem["outcome"]["http_status"] is None
+    assert "errors" not in problem
+
+
+def test_a_test_event_nobody_sends_in_time_is_a_timeout(context: Context) -> None:
+    add_connector(context)  # no delivery workers run here
+
+    outcome = send_test_event(context, connector="pd-production", wait_s=0.2)
+
+    assert outcome.problem is Problem.TIMEOUT
+    assert (outcome.status, outcome.attempts, outcome.http_status) == ("queued", 0, None)
+    assert outcome.error == (
+        "PagerDuty did not answer in time; the test event stays queued and is sent when "
+        "delivery catches up (see the delivery log)"
+    )
+
+
+def test_a_test_event_for_an_unknown_connector_is_refused(context: Context) -> None:
+    with pytest.raises(UnknownConnector) as raised:
+        send_test_event(context, connector="pd-nowhere", wait_s=0.1)
+
+    assert str(raised.value) == "no connector named 'pd-nowhere'"
+
+
+def outcome_of(**fields: Any) -> TestOutcome:
+    defaults: dict[str, Any] = {
+        "connector": "pd-production",
+        "dedup_key": "rbtk:test:pd-production:0123456789ab",
+        "delivery_id": 1,
+        "status": "sent",
+        "attempts": 1,
+        "http_status": 202,
+        "message": "Event processed",
+        "errors": None,
+        "latency_ms": 3.0,
+        "endpoint": "https://events.pagerduty.com/v2/enqueue",
+    }
+    return TestOutcome(**(defaults | fields))
+
+
+def test_a_sent_test_event_has_no_error() -> None:
+    outcome = outcome_of()
+
+    assert (outcome.problem, outcome.error) == (None, None)
+
+
+def test_a_400_from_pagerduty_is_reported_with_its_message_and_a_hint_about_the_key() -> None:
+    outcome = outcome_of(
+        status="failed",
+        http_status=400,
+        message="Event object is invalid",
+        errors=["Length of 'routing_key' is incorrect (should be 32 characters)"],
+    )
+
+    assert outcome.problem is Problem.REFUSED
+    assert outcome.error == (
+        "PagerDuty refused the test event (HTTP 400): Event object is invalid; "
+        "check the connector's integration key"
+    )
+
+
+def test_a_retried_pagerduty_error_is_reported_with_its_status() -> None:
+    outcome = outcome_of(status="retrying", http_status=503, message="PagerDuty answered 503")
+
+    assert outcome.problem is Problem.PAGERDUTY_ERROR
+    assert outcome.error == (
+        "PagerDuty answered HTTP 503: PagerDuty answered 503; rbtk keeps retrying the test event"
+    )
