@@ -395,7 +395,7 @@ def test_rotating_the_key_keeps_open_incidents_on_the_key_that_triggered_them(
         ("resolve", "rbtk:evidence-fail:warehouse:v1.4.0", Secret(KEY).fingerprint),
         ("trigger", "rbtk:evidence-fail:warehouse:v1.5.0", Secret(NEW_KEY).fingerprint),
     ]
-    assert context.vault.decrypt(sent[1]["routing_key"]) == Secret(KEY)
+    assert context.vault.decrypt(sent[1]["destination"]) == Secret(KEY)
 
 
 def test_an_invalid_new_key_changes_nothing(context: Context) -> None:

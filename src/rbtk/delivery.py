@@ -90,7 +90,7 @@ class Deliverer:
         return min(1.0, max(0.2, (due - datetime.now(UTC)).total_seconds()))
 
     async def _send(self, row: Claimed) -> Result:
-        key = self.context.vault.decrypt(row.routing_key)
+        key = self.context.vault.decrypt(row.destination)
         body = encode({"routing_key": key.reveal(), **row.body})
         async with self.sending:
             try:

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rbtk.context import Context
 from rbtk.events import Event, EventError, parse_event
-from rbtk.outbox import enqueue
+from rbtk.fanout import enqueue
 from rbtk.policy import engine
 from rbtk.store import state as stored
 from rbtk.store.db import is_postgres

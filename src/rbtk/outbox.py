@@ -12,19 +12,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from rbtk.channels.base import Result, Verdict
-from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.policy.severity import Severity
-from rbtk.policy.state import Action, Notification
-from rbtk.routing import Target, load_targets, targets
+from rbtk.policy.state import Action
 from rbtk.settings import Settings
 from rbtk.store.db import is_postgres
-from rbtk.store.tables import incidents, outbox
-
-_PLACEHOLDER_KEY = "0" * 32  # bodies are sized with a key-long stand-in, the key is added late
+from rbtk.store.tables import outbox
 
 
 class Status(StrEnum):
@@ -43,137 +39,6 @@ def priority(action: Action, severity: Severity) -> int:
     return 0 if action is Action.RESOLVE or severity is Severity.CRITICAL else 1
 
 
-def enqueue(
-    connection: Connection,
-    notifications: Sequence[Notification],
-    *,
-    settings: Settings,
-    now: datetime,
-) -> int:
-    """Fan notifications out to connectors as outbox rows, in the caller's transaction."""
-    if not notifications:
-        return 0
-    candidates = load_targets(connection)
-    opened = _open_incidents(connection, {n.dedup_key for n in notifications})
-    rows: list[dict[str, Any]] = []
-    opening: dict[tuple[int, str], dict[str, Any]] = {}
-    closing: list[tuple[int, str]] = []
-    for notification in notifications:
-        key = notification.dedup_key
-        if notification.action is Action.TRIGGER:
-            for target in targets(notification, candidates):
-                lane = (target.id, key)
-                incident = opened.get(lane) or opening.get(lane)
-                if incident is None:
-                    incident = {
-                        "connector_id": target.id,
-                        "dedup_key": key,
-                        "routing_key": target.routing_key,
-                        "key_fingerprint": target.key_fingerprint,
-                        "region": target.region,
-                        "opened_at": now,
-                    }
-                    opening[lane] = incident
-                body = trigger_body(notification, _PLACEHOLDER_KEY, base_url=settings.base_url)
-                rows.append(_row(notification, target.name, incident, body, settings, now))
-        else:
-            for (connector_id, dedup_key), incident in list(opened.items()) + list(opening.items()):
-                if dedup_key != key:
-                    continue
-                name = next((t.name for t in candidates if t.id == connector_id), "(removed)")
-                body = resolve_body(key, _PLACEHOLDER_KEY)
-                rows.append(_row(notification, name, incident, body, settings, now))
-                closing.append((connector_id, dedup_key))
-            for lane in [lane for lane in opening if lane[1] == key]:
-                del opening[lane]
-            for lane in [lane for lane in opened if lane[1] == key]:
-                del opened[lane]
-    if closing:
-        connection.execute(
-            delete(incidents).where(
-                and_(
-                    incidents.c.connector_id == bindparam("cid"),
-                    incidents.c.dedup_key == bindparam("key"),
-                )
-            ),
-            [{"cid": cid, "key": key} for cid, key in closing],
-        )
-    if opening:  # after the deletes: a key resolved and triggered again in one batch
-        connection.execute(insert(incidents), list(opening.values()))
-    if rows:
-        connection.execute(insert(outbox), rows)
-    return len(rows)
-
-
-def enqueue_test(
-    connection: Connection,
-    notification: Notification,
-    target: Target,
-    *,
-    settings: Settings,
-    now: datetime,
-) -> int:
-    """A connector's test trigger (or its resolve): straight to that connector, first in line."""
-    incident = {
-        "connector_id": target.id,
-        "routing_key": target.routing_key,
-        "key_fingerprint": target.key_fingerprint,
-        "region": target.region,
-    }
-    if notification.action is Action.TRIGGER:
-        body = trigger_body(notification, _PLACEHOLDER_KEY, base_url=settings.base_url)
-    else:
-        body = resolve_body(notification.dedup_key, _PLACEHOLDER_KEY)
-    row = _row(notification, target.name, incident, body, settings, now)
-    row["priority"] = -1
-    row["next_attempt_at"] = notification.at
-    result = connection.execute(insert(outbox).returning(outbox.c.id), [row])
-    return int(result.scalar_one())
-
-
-def _row(
-    notification: Notification,
-    connector_name: str,
-    incident: dict[str, Any],
-    body: dict[str, Any],
-    settings: Settings,
-    now: datetime,
-) -> dict[str, Any]:
-    body.pop("routing_key")
-    return {
-        "connector_id": incident.get("connector_id"),
-        "connector_name": connector_name,
-        "routing_key": incident["routing_key"],
-        "key_fingerprint": incident["key_fingerprint"],
-        "endpoint": settings.pagerduty_endpoint(incident["region"]),
-        "event_id": notification.event_id,
-        "event_type": notification.event_type,
-        "dedup_key": body["dedup_key"],
-        "action": notification.action.value,
-        "severity": notification.severity.value,
-        "priority": priority(notification.action, notification.severity),
-        "body": body,
-        "status": Status.QUEUED.value,
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-    }
-
-
-def _open_incidents(
-    connection: Connection, keys: set[str]
-) -> dict[tuple[int, str], dict[str, Any]]:
-    found: dict[tuple[int, str], dict[str, Any]] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        rows = connection.execute(
-            select(incidents).where(incidents.c.dedup_key.in_(ordered[start : start + 500]))
-        )
-        for row in rows:
-            found[(row.connector_id, row.dedup_key)] = dict(row._mapping)
-    return found
-
-
 # claiming and recording
 
 
@@ -181,7 +46,8 @@ def _open_incidents(
 class Claimed:
     id: int
     connector_name: str
-    routing_key: bytes
+    channel: str
+    destination: bytes
     endpoint: str
     body: dict[str, Any]
     attempts: int
@@ -211,7 +77,8 @@ def claim(
         select(
             outbox.c.id,
             outbox.c.connector_name,
-            outbox.c.routing_key,
+            outbox.c.channel,
+            outbox.c.destination,
             outbox.c.key_fingerprint,
             outbox.c.endpoint,
             outbox.c.body,
@@ -245,7 +112,8 @@ def claim(
             Claimed(
                 row.id,
                 row.connector_name,
-                row.routing_key,
+                row.channel,
+                row.destination,
                 row.endpoint,
                 row.body,
                 row.attempts,

@@ -1,4 +1,5 @@
-"""The scheduler: fires thresholds when they fall due, without waiting for another event.
+"""The scheduler: fires thresholds and suppression-window ends when they fall due, without
+waiting for another event.
 
 It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
 the work that is due, not with the number of pools tracked.
@@ -8,8 +9,9 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+from rbtk import suppression
 from rbtk.context import Context
-from rbtk.outbox import enqueue
+from rbtk.fanout import enqueue, release_held
 from rbtk.policy import engine
 from rbtk.policy.state import Tick
 from rbtk.store import state as stored
@@ -52,10 +54,12 @@ class Scheduler:
             queued = enqueue(
                 connection, outcome.notifications, settings=self.context.settings, now=now
             )
+            queued += release_held(connection, settings=self.context.settings, now=now)
         if len(before.conditions) >= BATCH:
             return queued, 0.0
         with self.context.engine.connect() as connection:
-            due = stored.next_due(connection)
+            dues = [stored.next_due(connection), suppression.next_end(connection)]
+        due = min((d for d in dues if d is not None), default=None)
         if due is None:
             return queued, MAX_SLEEP_S
         # Never 0 here: a due row another instance holds must not make this loop spin.

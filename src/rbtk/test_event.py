@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from rbtk.connectors import UnknownConnector
 from rbtk.context import Context
-from rbtk.outbox import Status, enqueue_test
+from rbtk.fanout import enqueue_test
+from rbtk.outbox import Status
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification

@@ -18,7 +18,8 @@ def log_row(number: int, **fields: Any) -> dict[str, Any]:
     at = MAY_25 + timedelta(minutes=number)
     return {
         "connector_name": "pd-production",
-        "routing_key": b"gAAAA-encrypted",
+        "channel": "pagerduty",
+        "destination": b"gAAAA-encrypted",
         "key_fingerprint": "f" * 32,
         "endpoint": "https://events.pagerduty.com/v2/enqueue",
         "event_id": f"evt-{number}",

@@ -31,7 +31,8 @@ def pending_row(
 ) -> dict[str, object]:
     return {
         "connector_name": connector,
-        "routing_key": b"gAAAA-encrypted",
+        "channel": "pagerduty",
+        "destination": b"gAAAA-encrypted",
         "key_fingerprint": "f" * 32,
         "endpoint": "https://events.pagerduty.com/v2/enqueue",
         "dedup_key": f"rbtk:test:{connector}:{number}",

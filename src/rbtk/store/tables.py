@@ -102,8 +102,65 @@ connectors = Table(
     Column("rules", JSON, nullable=False),
     Column("send_info", Boolean, nullable=False, default=False),
     Column("is_default", Boolean, nullable=False, default=True),
+    Column("max_severity", String(16)),  # None: no cap
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Ordered PagerDuty routing: the first rule matching an event's project and type decides.
+routing_rules = Table(
+    "routing_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", Integer, nullable=False, unique=True),
+    Column("project", String(255)),  # exact slug or glob; None matches every project
+    Column("event_type", String(255)),  # exact type or glob; None matches every type
+    Column("connectors", JSON, nullable=False),  # connector names
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Maintenance windows: triggers are held back while one covers a connector.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "connector_id", Integer, ForeignKey("connectors.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("connector_name", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_early_at", UTCDateTime),
+    # Set once held-back triggers were released after the end: the scheduler's work list.
+    Column("released_at", UTCDateTime),
+    Index("ix_suppressions_pending_end", "released_at", "ends_at"),
+)
+
+# Slack and email destinations for everything that does not page.
+notify_channels = Table(
+    "notify_channels",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # slack | email
+    Column("webhook", LargeBinary),  # Fernet token of a Slack webhook URL: a secret
+    Column("webhook_last4", String(4)),
+    Column("recipients", JSON),  # email addresses
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+notify_rules = Table(
+    "notify_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("position", Integer, nullable=False, unique=True),
+    Column("project", String(255)),
+    Column("event_type", String(255)),
+    Column("channels", JSON, nullable=False),  # channel names
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 # Where each open incident was triggered, with the key that triggered it, so its resolve
@@ -117,7 +174,12 @@ incidents = Table(
     Column("key_fingerprint", String(64), nullable=False),
     Column("region", String(8), nullable=False),
     Column("opened_at", UTCDateTime, nullable=False),
+    # announced: a trigger was queued for PagerDuty, so a resolve must follow.
+    # held: a trigger waits on a suppression window and is sent when the window ends.
+    Column("announced", Boolean, nullable=False),
+    Column("held", Boolean, nullable=False),
     Index("ix_incidents_dedup_key", "dedup_key"),
+    Index("ix_incidents_held", "connector_id", "held"),
 )
 
 # The outbox is also the delivery log: rows are kept after they are final.
@@ -126,8 +188,10 @@ outbox = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("connector_id", Integer, ForeignKey("connectors.id", ondelete="SET NULL")),
-    Column("connector_name", String(64), nullable=False),
-    Column("routing_key", LargeBinary, nullable=False),
+    Column("channel", String(16), nullable=False),  # pagerduty | slack | email
+    Column("connector_name", String(64), nullable=False),  # connector or channel name
+    # Fernet token of the secret destination: a routing key or a Slack webhook URL.
+    Column("destination", LargeBinary, nullable=False),
     Column("key_fingerprint", String(64), nullable=False),
     Column("endpoint", String(2048), nullable=False),
     Column("event_id", String(255)),
@@ -147,6 +211,7 @@ outbox = Table(
     Column("message", Text),
     Column("errors", JSON),
     Column("latency_ms", Float),
+    Column("suppression_id", Integer),
     Index(
         "ix_outbox_pending",
         "priority",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 06:25:41.612139
+Create Date: 2026-11-27 06:47:26.453835
 """
 
 from collections.abc import Sequence
@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("rules", sa.JSON(), nullable=False),
         sa.Column("send_info", sa.Boolean(), nullable=False),
         sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column("max_severity", sa.String(length=16), nullable=True),
         sa.Column("created_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_connectors")),
@@ -62,12 +63,46 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
     )
     op.create_table(
+        "notify_channels",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("webhook", sa.LargeBinary(), nullable=True),
+        sa.Column("webhook_last4", sa.String(length=4), nullable=True),
+        sa.Column("recipients", sa.JSON(), nullable=True),
+        sa.Column("created_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_channels")),
+        sa.UniqueConstraint("name", name=op.f("uq_notify_channels_name")),
+    )
+    op.create_table(
+        "notify_rules",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("project", sa.String(length=255), nullable=True),
+        sa.Column("event_type", sa.String(length=255), nullable=True),
+        sa.Column("channels", sa.JSON(), nullable=False),
+        sa.Column("created_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_rules")),
+        sa.UniqueConstraint("position", name=op.f("uq_notify_rules_position")),
+    )
+    op.create_table(
         "releases",
         sa.Column("project_slug", sa.String(length=128), nullable=False),
         sa.Column("branch", sa.String(length=1024), nullable=False),
         sa.Column("tag", sa.String(length=1024), nullable=False),
         sa.Column("published_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("project_slug", "branch", name=op.f("pk_releases")),
+    )
+    op.create_table(
+        "routing_rules",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("project", sa.String(length=255), nullable=True),
+        sa.Column("event_type", sa.String(length=255), nullable=True),
+        sa.Column("connectors", sa.JSON(), nullable=False),
+        sa.Column("created_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
+        sa.UniqueConstraint("position", name=op.f("uq_routing_rules_position")),
     )
     op.create_table(
         "tokens",
@@ -88,6 +123,8 @@ def upgrade() -> None:
         sa.Column("key_fingerprint", sa.String(length=64), nullable=False),
         sa.Column("region", sa.String(length=8), nullable=False),
         sa.Column("opened_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("announced", sa.Boolean(), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["connector_id"], ["connectors.id"], name=op.f("fk_incidents_connector_id_connectors")
         ),
@@ -95,13 +132,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index("ix_incidents_dedup_key", ["dedup_key"], unique=False)
+        batch_op.create_index("ix_incidents_held", ["connector_id", "held"], unique=False)
 
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("connector_id", sa.Integer(), nullable=True),
+        sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("connector_name", sa.String(length=64), nullable=False),
-        sa.Column("routing_key", sa.LargeBinary(), nullable=False),
+        sa.Column("destination", sa.LargeBinary(), nullable=False),
         sa.Column("key_fingerprint", sa.String(length=64), nullable=False),
         sa.Column("endpoint", sa.String(length=2048), nullable=False),
         sa.Column("event_id", sa.String(length=255), nullable=True),
@@ -121,6 +160,7 @@ def upgrade() -> None:
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("errors", sa.JSON(), nullable=True),
         sa.Column("latency_ms", sa.Float(), nullable=True),
+        sa.Column("suppression_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["connector_id"],
             ["connectors.id"],
@@ -144,11 +184,40 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_outbox_status", ["status", "id"], unique=False)
 
+    op.create_table(
+        "suppressions",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("connector_id", sa.Integer(), nullable=False),
+        sa.Column("connector_name", sa.String(length=64), nullable=False),
+        sa.Column("starts_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_early_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("released_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["connector_id"],
+            ["connectors.id"],
+            name=op.f("fk_suppressions_connector_id_connectors"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_suppressions")),
+    )
+    with op.batch_alter_table("suppressions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_suppressions_pending_end", ["released_at", "ends_at"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("suppressions", schema=None) as batch_op:
+        batch_op.drop_index("ix_suppressions_pending_end")
+
+    op.drop_table("suppressions")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status")
         batch_op.drop_index(
@@ -162,11 +231,15 @@ def downgrade() -> None:
 
     op.drop_table("outbox")
     with op.batch_alter_table("incidents", schema=None) as batch_op:
+        batch_op.drop_index("ix_incidents_held")
         batch_op.drop_index("ix_incidents_dedup_key")
 
     op.drop_table("incidents")
     op.drop_table("tokens")
+    op.drop_table("routing_rules")
     op.drop_table("releases")
+    op.drop_table("notify_rules")
+    op.drop_table("notify_channels")
     op.drop_table("events")
     op.drop_table("connectors")
     with op.batch_alter_table("conditions", schema=None) as batch_op:

@@ -1,0 +1,57 @@
+"""`rbtk admin pd connectors add NAME --key KEY`: a new PagerDuty connector."""
+
+from typing import Annotated
+
+import typer
+
+from rbtk.cli.admin.pd.connectors.common import (
+    PATH,
+    SHOWN,
+    Default,
+    Disable,
+    Enable,
+    Name,
+    RegionOption,
+    SendInfo,
+    changes,
+    describe,
+)
+from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+
+
+def add(
+    name: Name,
+    key: Annotated[
+        str,
+        typer.Option(
+            "--key",
+            prompt="Integration key",
+            hide_input=True,
+            help="The 32-character Integration Key of a PagerDuty Events API v2 integration; "
+            "asked for when left out, so it stays out of shell history.",
+        ),
+    ],
+    enable: Enable = None,
+    disable: Disable = None,
+    region: RegionOption = None,
+    send_info: SendInfo = None,
+    is_default: Default = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Add a connector; rules, region and the rest take the server's defaults unless given."""
+    body = {
+        "name": name,
+        "integration_key": key,
+        **changes(
+            enable=enable,
+            disable=disable,
+            region=region,
+            send_info=send_info,
+            is_default=is_default,
+        ),
+    }
+    with Api(url, token) as api:
+        connector = api.post(PATH, body, expect=SHOWN)
+    typer.echo(f"added connector {connector['name']}")
+    typer.echo("\n".join(describe(connector)))

@@ -1,0 +1,94 @@
+"""What the connector commands share: their options, the API path, and how one is shown."""
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+
+from rbtk.cli.tables import fields, moment, yes_no
+from rbtk.policy.rules import Rule
+
+PATH = "/api/v1/pagerduty/connectors"
+SHOWN = (  # what `describe` reads from a connector
+    "name", "integration_key", "region", "endpoint", "is_default", "send_info", "rules",
+    "open_incidents", "created_at", "updated_at",
+)  # fmt: skip
+
+
+class Region(StrEnum):
+    US = "us"
+    EU = "eu"
+
+
+Name = Annotated[
+    str, typer.Argument(metavar="NAME", help="The connector's name, e.g. pd-production.")
+]
+Enable = Annotated[
+    list[Rule] | None,
+    typer.Option("--enable", help="Page for this rule; repeat for several."),
+]
+Disable = Annotated[
+    list[Rule] | None,
+    typer.Option("--disable", help="Do not page for this rule; repeatable."),
+]
+RegionOption = Annotated[
+    Region | None, typer.Option("--region", help="PagerDuty service region: us or eu.")
+]
+SendInfo = Annotated[
+    bool | None,
+    typer.Option("--send-info/--no-send-info", help="Also send info-severity events."),
+]
+Default = Annotated[
+    bool | None,
+    typer.Option("--default/--no-default", help="Receive the events no routing rule names."),
+]
+
+
+def path(name: str) -> str:
+    return f"{PATH}/{quote(name, safe='')}"
+
+
+def changes(
+    *,
+    enable: list[Rule] | None,
+    disable: list[Rule] | None,
+    region: Region | None,
+    send_info: bool | None,
+    is_default: bool | None,
+) -> dict[str, Any]:
+    """The settings given on the command line, and only those: the server keeps the rest."""
+    given = {
+        "enable": [rule.value for rule in enable] if enable else None,
+        "disable": [rule.value for rule in disable] if disable else None,
+        "region": region.value if region else None,
+        "send_info": send_info,
+        "is_default": is_default,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def describe(connector: Mapping[str, Any]) -> list[str]:
+    rules: Mapping[str, bool] = connector["rules"]
+    last = connector.get("last_delivery")
+    return fields(
+        [
+            ("name", connector["name"]),
+            ("integration key", connector["integration_key"]),
+            ("region", connector["region"]),
+            ("endpoint", connector["endpoint"]),
+            ("default", yes_no(connector["is_default"])),
+            ("send info", yes_no(connector["send_info"])),
+            ("enabled rules", ", ".join(r for r, on in rules.items() if on) or "none"),
+            ("disabled rules", ", ".join(r for r, on in rules.items() if not on) or "none"),
+            ("open incidents", str(connector["open_incidents"])),
+            ("last delivery", last_delivery(last)),
+            ("created", moment(connector["created_at"])),
+            ("updated", moment(connector["updated_at"])),
+        ]
+    )
+
+
+def last_delivery(last: Mapping[str, Any] | None) -> str:
+    return f"{last['status']} {moment(last['at'])}" if last else "never"

@@ -1,0 +1,51 @@
+"""`rbtk admin pd connectors update NAME ...`: change a connector's key or settings."""
+
+from typing import Annotated
+
+import typer
+
+from rbtk.cli.admin.pd.connectors.common import (
+    SHOWN,
+    Default,
+    Disable,
+    Enable,
+    Name,
+    RegionOption,
+    SendInfo,
+    changes,
+    describe,
+    path,
+)
+from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.common import fail
+
+
+def update(
+    name: Name,
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="A new Integration Key; open incidents still resolve."),
+    ] = None,
+    enable: Enable = None,
+    disable: Disable = None,
+    region: RegionOption = None,
+    send_info: SendInfo = None,
+    is_default: Default = None,
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Change what is given; everything else stays as it is."""
+    body = changes(
+        enable=enable, disable=disable, region=region, send_info=send_info, is_default=is_default
+    )
+    if key is not None:
+        body["integration_key"] = key
+    if not body:
+        raise fail(
+            "nothing to change: give --key, --enable, --disable, --region, "
+            "--send-info/--no-send-info or --default/--no-default"
+        )
+    with Api(url, token) as api:
+        connector = api.patch(path(name), body, expect=SHOWN)
+    typer.echo(f"updated connector {connector['name']}")
+    typer.echo("\n".join(describe(connector)))

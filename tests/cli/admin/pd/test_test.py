@@ -1,0 +1,91 @@
+"""`rbtk admin pd test --connector NAME`: a test trigger, and what PagerDuty answered."""
+
+from typing import Any
+
+import httpx
+
+from tests.cli.conftest import Rbtk, add_connector, shown
+from tests.waiting import wait_for
+
+
+def deliveries(api: httpx.Client, **filters: str) -> list[dict[str, Any]]:
+    answer = api.get("/api/v1/pagerduty/deliveries", params=filters).json()
+    return list(answer["deliveries"])
+
+
+def test_it_sends_a_trigger_and_prints_its_dedup_key_and_pagerdutys_answer(
+    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+
+    result = rbtk("admin", "pd", "test", "--connector", "pd-production")
+
+    [alert] = pd.get("/_inspect/alerts").json()["alerts"]
+    [trigger] = deliveries(api, dedup_key=alert["dedup_key"])
+    assert alert["dedup_key"].startswith("rbtk:test:pd-production:")
+    assert alert["status"] == "triggered"
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"dedup key: {alert['dedup_key']}\n"
+        f"outcome:   sent (HTTP 202, Event processed, {trigger['latency_ms']:.0f} ms)\n"
+        "resolve the test incident in PagerDuty by hand\n"
+    )
+
+
+def test_with_resolve_after_rbtk_resolves_the_test_incident_itself(
+    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+
+    result = rbtk("admin", "pd", "test", "--connector", "pd-production", "--resolve-after", "1")
+
+    [alert] = pd.get("/_inspect/alerts").json()["alerts"]
+    resolve, trigger = deliveries(api, dedup_key=alert["dedup_key"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"dedup key: {alert['dedup_key']}\n"
+        f"outcome:   sent (HTTP 202, Event processed, {trigger['latency_ms']:.0f} ms)\n"
+        f"rbtk resolves it at {shown(resolve['next_attempt_at'])} UTC\n"
+    )
+    wait_for(
+        lambda: pd.get("/_inspect/alerts", params={"status": "resolved"}).json()["alerts"],
+        what="the test incident to be resolved",
+    )
+
+
+def test_when_pagerduty_fails_it_shows_the_outcome_and_exits_1(
+    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+    pd.put("/_control/faults", json={"error_rate": 1.0}).raise_for_status()
+
+    result = rbtk("admin", "pd", "test", "--connector", "pd-production")
+
+    [request, *_] = pd.get("/_inspect/requests").json()["requests"]
+    [trigger] = deliveries(api, dedup_key=request["body"]["dedup_key"])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"dedup key: {trigger['dedup_key']}\n"
+        "outcome:   retrying (HTTP 500, Injected by the emulator's error_rate fault., "
+        f"{trigger['latency_ms']:.0f} ms)\n"
+    )
+    assert result.stderr == (
+        "error: PagerDuty answered HTTP 500: Injected by the emulator's error_rate fault.; "
+        "rbtk keeps retrying the test event\n"
+    )
+
+
+def test_an_unknown_connector_is_one_line_and_exit_1(rbtk: Rbtk) -> None:
+    result = rbtk("admin", "pd", "test", "--connector", "pd-nope")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: no connector named 'pd-nope'\n"
+
+
+def test_an_unreachable_server_is_one_line_and_exit_1(rbtk: Rbtk) -> None:
+    result = rbtk.at("http://127.0.0.1:9")("admin", "pd", "test", "--connector", "pd-production")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: cannot reach rbtk at http://127.0.0.1:9: [Errno 111] Connection refused\n"
+    )

@@ -1,0 +1,103 @@
+"""`rbtk tokens create|list|revoke`: on the local database, trusted by the running API."""
+
+import pytest
+from sqlalchemy import select
+
+from rbtk.context import Context
+from rbtk.settings import Settings
+from rbtk.store.tables import tokens
+from tests.cli.conftest import Rbtk
+
+
+@pytest.fixture
+def local(service: str) -> Rbtk:
+    """rbtk on the machine the service runs on, pointed at its database; no token yet."""
+    return Rbtk(service, None)
+
+
+@pytest.fixture
+def database_env(settings: Settings) -> dict[str, str | None]:
+    return {"RBTK_DATABASE_URL": settings.database_url, "RBTK_DATA_DIR": str(settings.data_dir)}
+
+
+def test_create_prints_a_token_once_that_the_api_then_accepts(
+    local: Rbtk, database_env: dict[str, str | None]
+) -> None:
+    created = local("tokens", "create", "--scope", "admin", "--name", "ops", env=database_env)
+    token = created.stdout.strip()
+
+    listed = local.with_token(token)("admin", "pd", "connectors", "list")
+
+    assert (created.exit_code, created.stderr) == (0, "")
+    assert created.stdout == f"{token}\n"
+    assert token.startswith("rbtk_")
+    assert (listed.exit_code, listed.stderr) == (0, "")
+
+
+def test_an_events_token_may_send_events_but_not_administer(
+    local: Rbtk, database_env: dict[str, str | None]
+) -> None:
+    token = local("tokens", "create", "--scope", "events", env=database_env).stdout.strip()
+
+    result = local.with_token(token)("admin", "pd", "log")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: the token may not do this (this token may only post events): "
+        "create one with 'rbtk tokens create --scope admin'\n"
+    )
+
+
+def test_list_shows_id_scope_name_and_state_but_never_the_token(
+    local: Rbtk, database_env: dict[str, str | None]
+) -> None:
+    admin = local("tokens", "create", "--scope", "admin", "--name", "ops", env=database_env)
+    events = local("tokens", "create", "--scope", "events", env=database_env)
+
+    result = local("tokens", "list", env=database_env)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "1\tadmin\tops\tactive\n2\tevents\tevents\tactive\n"
+    assert admin.stdout.strip() not in result.stdout
+    assert events.stdout.strip() not in result.stdout
+
+
+def test_a_revoked_token_is_refused_by_the_api_from_then_on(
+    local: Rbtk, database_env: dict[str, str | None], context: Context
+) -> None:
+    token = local("tokens", "create", "--scope", "admin", env=database_env).stdout.strip()
+
+    revoked = local("tokens", "revoke", "1", env=database_env)
+    listed = local("tokens", "list", env=database_env)
+    refused = local.with_token(token)("admin", "pd", "connectors", "list")
+
+    with context.engine.connect() as connection:
+        revoked_at = connection.execute(select(tokens.c.revoked_at)).scalar_one()
+    assert (revoked.exit_code, revoked.stdout, revoked.stderr) == (0, "revoked token 1\n", "")
+    assert listed.stdout == f"1\tadmin\tadmin\trevoked {revoked_at:%Y-%m-%d %H:%M}\n"
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        "error: rbtk refused the token (invalid or revoked token): set RBTK_TOKEN; "
+        "create one with 'rbtk tokens create --scope admin'\n"
+    )
+
+
+def test_revoking_an_unknown_token_is_one_line_and_exit_1(
+    local: Rbtk, database_env: dict[str, str | None]
+) -> None:
+    result = local("tokens", "revoke", "7", env=database_env)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: no active token with id 7\n"
+
+
+def test_revoking_twice_is_refused_the_second_time(
+    local: Rbtk, database_env: dict[str, str | None]
+) -> None:
+    local("tokens", "create", "--scope", "admin", env=database_env)
+
+    first = local("tokens", "revoke", "1", env=database_env)
+    second = local("tokens", "revoke", "1", env=database_env)
+
+    assert (first.exit_code, second.exit_code) == (0, 1)
+    assert second.stderr == "error: no active token with id 1\n"
