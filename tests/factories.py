@@ -6,7 +6,7 @@ from typing import Any
 from rbtk.context import Context
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.secrets import Secret
-from rbtk.store.tables import connectors
+from rbtk.store.tables import connectors, routing_rules, suppressions
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
@@ -18,6 +18,8 @@ def add_connector(
     key: str = KEY,
     *,
     rules: frozenset[Rule] = DEFAULT_ENABLED,
+    is_default: bool = True,
+    max_severity: str | None = None,
     now: datetime,
 ) -> int:
     secret = Secret(key)
@@ -32,7 +34,8 @@ def add_connector(
                 region="us",
                 rules=sorted(rules),
                 send_info=False,
-                is_default=True,
+                is_default=is_default,
+                max_severity=max_severity,
                 created_at=now,
                 updated_at=now,
             )
@@ -70,3 +73,50 @@ def pool_offline(
 
 def pool_online(event_id: str, at: datetime, pool: str = "onprem-airgapped") -> dict[str, Any]:
     return event(event_id, "runner_pool.online", at, pool_name=pool)
+
+
+def add_route(
+    context: Context,
+    position: int,
+    connectors: list[str],
+    *,
+    project: str | None = None,
+    event_type: str | None = None,
+    now: datetime,
+) -> None:
+    with context.engine.begin() as connection:
+        connection.execute(
+            routing_rules.insert().values(
+                position=position,
+                project=project,
+                event_type=event_type,
+                connectors=connectors,
+                created_at=now,
+            )
+        )
+
+
+def add_window(
+    context: Context,
+    connector_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    reason: str = "Maintenance",
+    name: str = "pd-production",
+) -> int:
+    with context.engine.begin() as connection:
+        result = connection.execute(
+            suppressions.insert()
+            .values(
+                connector_id=connector_id,
+                connector_name=name,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=reason,
+                created_by="test",
+                created_at=starts_at,
+            )
+            .returning(suppressions.c.id)
+        )
+        return int(result.scalar_one())

@@ -3,18 +3,21 @@
 import asyncio
 import json
 import logging
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
 from rbtk import http, metrics
-from rbtk.channels import pagerduty
+from rbtk.channels import email, pagerduty, slack
 from rbtk.channels.base import Result, Verdict
 from rbtk.channels.pagerduty_body import encode
 from rbtk.context import Context
 from rbtk.outbox import Claimed, claim, next_pending_at, record
 
 log = logging.getLogger(__name__)
+
+Classifier = Callable[[int, Mapping[str, str], bytes], Result]
 
 
 class Deliverer:
@@ -90,16 +93,33 @@ class Deliverer:
         return min(1.0, max(0.2, (due - datetime.now(UTC)).total_seconds()))
 
     async def _send(self, row: Claimed) -> Result:
+        try:
+            async with self.sending:
+                return await self._dispatch(row)
+        except Exception as exc:
+            # A row that throws is retried later, never allowed to stop the worker.
+            log.exception("delivery %s failed unexpectedly", row.id)
+            return Result(Verdict.RETRY, None, f"internal error: {type(exc).__name__}")
+
+    async def _dispatch(self, row: Claimed) -> Result:
+        if row.channel == "email":
+            return await asyncio.to_thread(email.send, self.context.settings, row.body)
+        if row.channel == "slack":
+            url = self.context.vault.decrypt(row.destination).reveal()
+            return await self._post(url, encode(row.body), slack.classify, "Slack")
         key = self.context.vault.decrypt(row.destination)
         body = encode({"routing_key": key.reveal(), **row.body})
-        async with self.sending:
-            try:
-                response = await http.post_json(self.session, row.endpoint, body)
-            except TimeoutError:
-                return Result(Verdict.RETRY, None, "timed out waiting for PagerDuty")
-            except aiohttp.ClientError as exc:
-                return Result(Verdict.RETRY, None, f"could not reach PagerDuty: {_describe(exc)}")
-        result = pagerduty.classify(response.status, response.headers, response.body)
+        return await self._post(row.endpoint, body, pagerduty.classify, "PagerDuty")
+
+    async def _post(self, url: str, body: bytes, classify: Classifier, peer: str) -> Result:
+        try:
+            response = await http.post_json(self.session, url, body)
+        except TimeoutError:
+            return Result(Verdict.RETRY, None, f"timed out waiting for {peer}")
+        except aiohttp.ClientError as exc:
+            reason = _describe(exc).replace(url, f"the {peer} URL")  # a webhook URL is a secret
+            return Result(Verdict.RETRY, None, f"could not reach {peer}: {reason}")
+        result = classify(response.status, response.headers, response.body)
         return Result(
             result.verdict,
             result.http_status,
@@ -111,6 +131,5 @@ class Deliverer:
 
 
 def _describe(exc: BaseException) -> str:
-    # aiohttp's messages can carry the request URL; ours hold no secrets, but keep it short.
     text = str(exc) or type(exc).__name__
     return json.dumps(text)[1:-1][:300]

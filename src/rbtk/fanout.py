@@ -7,7 +7,7 @@ goes exactly where its trigger went, with the key that sent it, window or not.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,16 +28,22 @@ _CHUNK = 500
 Lane = tuple[int, str]  # (connector id, dedup key)
 
 
+@dataclass(frozen=True)
+class FanOut:
+    queued: int  # rows that will really be sent
+    paging_events: frozenset[str]  # ids of events that reached some connector's log
+
+
 def enqueue(
     connection: Connection,
     notifications: Sequence[Notification],
     *,
     settings: Settings,
     now: datetime,
-) -> int:
-    """Queue rows for these notifications; answer how many will really be sent."""
+) -> FanOut:
+    """Queue rows for these notifications, in the caller's transaction."""
     if not notifications:
-        return 0
+        return FanOut(0, frozenset())
     candidates = load_targets(connection)
     rules = load_rules(connection)
     windows = load_open(connection, now)
@@ -71,7 +77,10 @@ def enqueue(
     _save_incidents(connection, stored, lanes)
     if rows:
         connection.execute(insert(outbox), rows)
-    return sum(row["status"] == Status.QUEUED.value for row in rows)
+    return FanOut(
+        sum(row["status"] == Status.QUEUED.value for row in rows),
+        frozenset(row["event_id"] for row in rows if row["event_id"]),
+    )
 
 
 def release_held(connection: Connection, *, settings: Settings, now: datetime) -> int:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rbtk import notify
 from rbtk.context import Context
 from rbtk.events import Event, EventError, parse_event
 from rbtk.fanout import enqueue
@@ -109,4 +110,7 @@ def _advance(context: Context, connection: Connection, batch: list[Event], now: 
     before = stored.load(connection, condition_keys, release_keys)
     outcome = engine.apply_all(before, batch, now, context.settings.policy())
     stored.save(connection, before, outcome.state)
-    return enqueue(connection, outcome.notifications, settings=context.settings, now=now)
+    settings = context.settings
+    paged = enqueue(connection, outcome.notifications, settings=settings, now=now)
+    quiet = [event for event in batch if event.id not in paged.paging_events]
+    return paged.queued + notify.enqueue(connection, quiet, settings=settings, now=now)

@@ -32,6 +32,7 @@ class Status(StrEnum):
 
 
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
+FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 
 
 def priority(action: Action, severity: Severity) -> int:

@@ -53,7 +53,7 @@ class Scheduler:
             stored.save(connection, before, outcome.state)
             queued = enqueue(
                 connection, outcome.notifications, settings=self.context.settings, now=now
-            )
+            ).queued
             queued += release_held(connection, settings=self.context.settings, now=now)
         if len(before.conditions) >= BATCH:
             return queued, 0.0

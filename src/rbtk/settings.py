@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rbtk.policy.rules import PolicyConfig, Rule
@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     airgapped_offline_minutes: float = Field(default=15, ge=0)
     pool_offline_minutes: float = Field(default=60, ge=0)
     max_request_bytes: int = Field(default=5_000_000, ge=1024)
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "rbtk@localhost"
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

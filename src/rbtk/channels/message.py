@@ -1,0 +1,89 @@
+"""What a non-paging event says to a person: a title, a few fields, a link to Roboticks."""
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from rbtk import events as ev
+from rbtk.timefmt import format_rfc3339
+
+MAX_FIELDS = 8
+MAX_VALUE = 300
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    project: str
+    event_type: str
+    event_id: str
+    occurred_at: str
+    fields: list[tuple[str, str]]
+    link: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "project": self.project,
+            "event_type": self.event_type,
+            "event_id": self.event_id,
+            "occurred_at": self.occurred_at,
+            "fields": [list(f) for f in self.fields],
+            "link": self.link,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Message":
+        return cls(
+            data["title"],
+            data["project"],
+            data["event_type"],
+            data["event_id"],
+            data["occurred_at"],
+            [(str(k), str(v)) for k, v in data["fields"]],
+            data["link"],
+        )
+
+
+def describe(event: ev.Event, *, base_url: str) -> Message:
+    data, project = event.data, event.project_slug
+    title = f"{event.type} in {project}"
+    match data:
+        case ev.TestRunCompleted():
+            failing = [t.id for t in data.tests if t.status in ("failed", "error")]
+            where = f"PR #{data.pull_request}" if data.pull_request is not None else data.branch
+            title = f"Test run {data.run_id} {data.status} on {where}"
+            if failing:
+                title += f" ({len(failing)} failing)"
+        case ev.RunnerPoolOffline():
+            title = f"Runner pool {data.pool_name} went offline"
+        case ev.RunnerPoolOnline():
+            title = f"Runner pool {data.pool_name} is back online"
+        case ev.ReleasePublished():
+            title = f"Release {data.tag} published on {data.branch}"
+        case ev.EvidencePackGenerationFailed():
+            title = f"Evidence pack generation failed for {data.ref or 'a build'}"
+        case ev.EvidencePackGenerated():
+            title = f"Evidence pack generated for {data.release_tag or data.ref}"
+        case ev.StandardAmendmentPublished():
+            title = f"Standard {data.standard} amended ({data.amendment})"
+    fields = [("Project", project), ("Event", event.type)]
+    for name, value in data.model_dump(mode="json").items():
+        if len(fields) >= MAX_FIELDS:
+            break
+        if value is None or isinstance(value, list | dict):
+            continue
+        fields.append((name.replace("_", " ").capitalize(), _short(str(value))))
+    return Message(
+        title=_short(title),
+        project=project,
+        event_type=event.type,
+        event_id=event.id,
+        occurred_at=format_rfc3339(event.occurred_at),
+        fields=fields,
+        link=f"{base_url.rstrip('/')}/r/{quote(project, safe='')}",
+    )
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"

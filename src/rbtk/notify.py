@@ -1,0 +1,167 @@
+"""Slack and email routes: every event that pages nobody goes to the matching channels.
+
+Rows go through the same outbox as pages, so they share its retries, ordering, rate budget
+and delivery log.
+"""
+
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from rbtk.channels import email, slack
+from rbtk.channels.message import Message, describe
+from rbtk.context import Context
+from rbtk.events import Event
+from rbtk.outbox import FINAL, Status
+from rbtk.policy.keys import cap
+from rbtk.settings import Settings
+from rbtk.store.tables import notify_channels, notify_rules, outbox
+
+NOTIFY_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: int
+    name: str
+    kind: str  # slack | email
+    webhook: bytes | None
+    recipients: list[str]
+
+
+@dataclass(frozen=True)
+class NotifyRule:
+    position: int
+    project: str | None
+    event_type: str | None
+    channels: tuple[str, ...]
+
+    def matches(self, project: str, event_type: str) -> bool:
+        return all(
+            pattern is None or fnmatchcase(value, pattern)
+            for pattern, value in ((self.project, project), (self.event_type, event_type))
+        )
+
+
+def load_channels(connection: Connection) -> list[Channel]:
+    rows = connection.execute(select(notify_channels).order_by(notify_channels.c.id))
+    return [Channel(r.id, r.name, r.kind, r.webhook, list(r.recipients or [])) for r in rows]
+
+
+def load_rules(connection: Connection) -> list[NotifyRule]:
+    rows = connection.execute(select(notify_rules).order_by(notify_rules.c.position))
+    return [NotifyRule(r.position, r.project, r.event_type, tuple(r.channels)) for r in rows]
+
+
+def channels_for(
+    event: Event, rules: Sequence[NotifyRule], channels: Sequence[Channel]
+) -> list[Channel]:
+    """The first rule matching the event's project and type names its channels."""
+    for rule in rules:
+        if rule.matches(event.project_slug, event.type):
+            return [c for c in channels if c.name in rule.channels]
+    return []
+
+
+def enqueue(
+    connection: Connection, events: Iterable[Event], *, settings: Settings, now: datetime
+) -> int:
+    """Queue a message per matching channel for each of these (non-paging) events."""
+    batch = list(events)
+    if not batch:
+        return 0
+    rules = load_rules(connection)
+    if not rules:
+        return 0
+    channels = load_channels(connection)
+    rows = [
+        row(channel, describe(event, base_url=settings.base_url), now)
+        for event in batch
+        for channel in channels_for(event, rules, channels)
+    ]
+    if rows:
+        connection.execute(insert(outbox), rows)
+    return len(rows)
+
+
+def row(channel: Channel, message: Message, now: datetime) -> dict[str, Any]:
+    if channel.kind == "slack":
+        body = slack.body(message)
+    else:
+        body = email.body(message, channel.recipients)
+    return {
+        "channel": channel.kind,
+        "connector_id": None,
+        "connector_name": channel.name,
+        "destination": channel.webhook or b"",
+        "key_fingerprint": f"{channel.kind}:{channel.id}",
+        "endpoint": channel.kind,  # a webhook URL is a secret: it lives only in `destination`
+        "event_id": message.event_id,
+        "event_type": message.event_type,
+        "dedup_key": cap(f"rbtk:notify:{message.event_id}"),
+        "action": "notify",
+        "severity": "info",
+        "priority": NOTIFY_PRIORITY,
+        "body": body,
+        "status": Status.QUEUED.value,
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+
+
+class UnknownChannel(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no notification channel named {name!r}")
+
+
+@dataclass(frozen=True)
+class TestMessageOutcome:
+    __test__ = False
+
+    channel: str
+    delivery_id: int
+    status: str
+    http_status: int | None
+    message: str | None
+
+
+def send_test_message(
+    context: Context, *, channel: str, wait_s: float = 15.0
+) -> TestMessageOutcome:
+    """Send a test message to one channel now and wait for its answer (blocking)."""
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        found = next((c for c in load_channels(connection) if c.name == channel), None)
+        if found is None:
+            raise UnknownChannel(channel)
+        message = Message(
+            title=f"Roboticks test message from rbtk for channel {channel}",
+            project="rbtk",
+            event_type="rbtk.test",
+            event_id=f"test-{uuid.uuid4().hex[:12]}",
+            occurred_at=now.isoformat().replace("+00:00", "Z"),
+            fields=[("Channel", channel), ("Sent by", "rbtk admin")],
+            link=context.settings.base_url,
+        )
+        test_row = {**row(found, message, now), "priority": -1}
+        delivery_id = int(
+            connection.execute(insert(outbox).returning(outbox.c.id), [test_row]).scalar_one()
+        )
+    context.wake_delivery()
+    deadline = time.monotonic() + wait_s
+    query = select(outbox.c.status, outbox.c.attempts, outbox.c.http_status, outbox.c.message)
+    while True:
+        with context.engine.connect() as connection:
+            state = connection.execute(query.where(outbox.c.id == delivery_id)).one()
+        if state.status in FINAL or state.attempts > 0 or time.monotonic() >= deadline:
+            return TestMessageOutcome(
+                channel, delivery_id, state.status, state.http_status, state.message
+            )
+        time.sleep(0.05)

@@ -1,0 +1,209 @@
+"""Slack and email for everything that does not page, through real local peers."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from rbtk.context import Context
+from rbtk.ingest import ingest
+from rbtk.notify import send_test_message
+from rbtk.secrets import Secret
+from rbtk.store.tables import notify_channels, notify_rules, outbox
+from tests.factories import add_connector, event, pool_offline
+from tests.receivers import Mailbox, Webhook, smtp_server, webhook_receiver
+from tests.waiting import wait_for
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def hook() -> Iterator[Webhook]:
+    with webhook_receiver() as hook:
+        yield hook
+
+
+@pytest.fixture
+def mailbox(context: Context) -> Iterator[Mailbox]:
+    with smtp_server() as mailbox:
+        context.settings = context.settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": mailbox.port, "smtp_from": "rbtk@test"}
+        )
+        yield mailbox
+
+
+def add_slack(context: Context, url: str, name: str = "ci-slack") -> None:
+    with context.engine.begin() as connection:
+        connection.execute(
+            notify_channels.insert().values(
+                name=name,
+                kind="slack",
+                webhook=context.vault.encrypt(Secret(url)),
+                webhook_last4=url[-4:],
+                created_at=now(),
+            )
+        )
+
+
+def add_email(context: Context, recipients: list[str], name: str = "ci-mail") -> None:
+    with context.engine.begin() as connection:
+        connection.execute(
+            notify_channels.insert().values(
+                name=name, kind="email", recipients=recipients, created_at=now()
+            )
+        )
+
+
+def add_rule(context: Context, position: int, channels: list[str], **match: str) -> None:
+    with context.engine.begin() as connection:
+        connection.execute(
+            notify_rules.insert().values(
+                position=position, channels=channels, created_at=now(), **match
+            )
+        )
+
+
+def log(context: Context) -> list[dict[str, Any]]:
+    with context.engine.connect() as connection:
+        rows = connection.execute(select(outbox).order_by(outbox.c.id))
+        return [dict(r._mapping) for r in rows]
+
+
+def pr_failure(event_id: str = "run-pr") -> dict[str, Any]:
+    return event(
+        event_id,
+        "test_run.completed",
+        now(),
+        run_id=882,
+        branch="feature/x",
+        default_branch=False,
+        pull_request=412,
+        status="failed",
+        tests=[{"id": "nav/test_pr_only", "status": "failed"}],
+    )
+
+
+def test_a_pr_failure_lands_in_slack_and_never_in_pagerduty(
+    context: Context, service: str, emulator: str, hook: Webhook
+) -> None:
+    add_connector(context, now=now())
+    add_slack(context, hook.url)
+    add_rule(context, 1, ["ci-slack"], project="ware*")
+
+    ingest(context, [pr_failure()], now())
+
+    wait_for(lambda: hook.received, what="the Slack message")
+    message = hook.received[0]
+    assert message["text"] == "Test run 882 failed on PR #412 (1 failing) (warehouse)"
+    assert message["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Test run 882 failed on PR #412 (1 failing)"},
+    }
+    assert {"type": "mrkdwn", "text": "*Project*\nwarehouse"} in message["blocks"][1]["fields"]
+    assert message["blocks"][3]["elements"][0]["url"] == "https://roboticks.test/r/warehouse"
+    assert [(r["channel"], r["status"]) for r in log(context)] == [("slack", "sent")]
+
+
+def test_a_paging_event_does_not_also_go_to_slack(
+    context: Context, service: str, hook: Webhook
+) -> None:
+    add_connector(context, now=now())
+    add_slack(context, hook.url)
+    add_rule(context, 1, ["ci-slack"])
+
+    ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())
+
+    assert [r["channel"] for r in log(context)] == ["pagerduty"]
+
+
+def test_a_404_from_slack_is_a_permanent_failure(
+    context: Context, service: str, hook: Webhook
+) -> None:
+    add_slack(context, hook.url)
+    add_rule(context, 1, ["ci-slack"])
+    hook.answers[:] = [404]
+
+    ingest(context, [pr_failure()], now())
+
+    row = wait_for(lambda: log(context)[0]["status"] == "failed" and log(context)[0])
+    assert (row["http_status"], row["message"], row["attempts"]) == (404, "no_service", 1)
+
+
+def test_a_500_from_slack_is_retried_until_it_is_delivered(
+    context: Context, service: str, hook: Webhook
+) -> None:
+    add_slack(context, hook.url)
+    add_rule(context, 1, ["ci-slack"])
+    hook.answers[:] = [500, 500]
+
+    ingest(context, [pr_failure()], now())
+
+    row = wait_for(lambda: log(context)[0]["status"] == "sent" and log(context)[0])
+    assert row["attempts"] == 3
+    assert len(hook.received) == 1
+
+
+def test_the_webhook_url_is_never_stored_or_logged_in_clear(
+    context: Context, service: str, hook: Webhook, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_slack(context, hook.url)
+    add_rule(context, 1, ["ci-slack"])
+
+    ingest(context, [pr_failure()], now())
+    wait_for(lambda: hook.received)
+
+    dump = repr(log(context))
+    with context.engine.connect() as connection:
+        dump += repr(connection.execute(select(notify_channels)).all())
+    assert "XXXXSECRETXXXX" not in dump + caplog.text
+
+
+def test_an_email_arrives_with_subject_recipients_and_both_bodies(
+    context: Context, service: str, mailbox: Mailbox
+) -> None:
+    add_email(context, ["ops@example.test", "qa@example.test"])
+    add_rule(context, 1, ["ci-mail"], event_type="test_run.*")
+
+    ingest(context, [pr_failure()], now())
+
+    recipients, mail = wait_for(lambda: mailbox.inbox.messages, what="the email")[0]
+    assert recipients == ["ops@example.test", "qa@example.test"]
+    assert mail["Subject"] == "[Roboticks] Test run 882 failed on PR #412 (1 failing) — warehouse"
+    assert mail["From"] == "rbtk@test"
+    parts = {part.get_content_type(): part.get_payload(decode=True) for part in mail.walk()}
+    assert b"Test run 882 failed on PR #412" in parts["text/plain"]
+    assert b"<h2>Test run 882 failed on PR #412 (1 failing)</h2>" in parts["text/html"]
+    assert wait_for(lambda: log(context)[0]["status"] == "sent")
+
+
+def test_an_smtp_4xx_reply_is_retried_and_a_5xx_reply_is_permanent(
+    context: Context, service: str, mailbox: Mailbox
+) -> None:
+    add_email(context, ["ops@example.test"])
+    add_rule(context, 1, ["ci-mail"])
+    mailbox.inbox.reply = "451 Try again later"
+
+    ingest(context, [pr_failure("r1")], now())
+    retrying = wait_for(lambda: log(context)[0]["status"] == "retrying" and log(context)[0])
+    mailbox.inbox.reply = "554 Transaction failed"
+    failed = wait_for(lambda: log(context)[0]["status"] == "failed" and log(context)[0])
+
+    assert retrying["message"] == "SMTP 451 Try again later"
+    assert failed["message"] == "SMTP 554 Transaction failed"
+
+
+def test_a_channel_test_message_is_sent_and_answered(
+    context: Context, service: str, hook: Webhook
+) -> None:
+    add_slack(context, hook.url)
+
+    outcome = send_test_message(context, channel="ci-slack")
+
+    assert (outcome.status, outcome.http_status) == ("sent", 200)
+    assert hook.received[0]["blocks"][0]["text"]["text"] == (
+        "Roboticks test message from rbtk for channel ci-slack"
+    )
