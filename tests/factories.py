@@ -57,12 +57,18 @@ def event(
 
 
 def pool_offline(
-    event_id: str, at: datetime, pool: str = "onprem-airgapped", *, airgapped: bool = True
+    event_id: str,
+    at: datetime,
+    pool: str = "onprem-airgapped",
+    *,
+    airgapped: bool = True,
+    project: str = "warehouse",
 ) -> dict[str, Any]:
     return event(
         event_id,
         "runner_pool.offline",
         at,
+        project,
         pool_name=pool,
         pool_type="self-hosted",
         airgapped=airgapped,

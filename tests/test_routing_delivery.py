@@ -1,0 +1,84 @@
+"""Two PagerDuty services, production and staging, against the emulator."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from rbtk.context import Context
+from rbtk.ingest import ingest
+from tests.factories import (
+    KEY,
+    OTHER_KEY,
+    add_connector,
+    add_route,
+    event,
+    pool_offline,
+    pool_online,
+)
+from tests.waiting import wait_for
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def received(emulator: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = httpx.get(f"{emulator}/_inspect/events").json()["events"]
+    return events
+
+
+def test_events_land_on_the_routing_key_their_rule_names(
+    context: Context, service: str, emulator: str
+) -> None:
+    add_connector(context, "pd-production", KEY, now=now())
+    add_connector(
+        context, "pd-staging", OTHER_KEY, is_default=False, max_severity="warning", now=now()
+    )
+    add_route(context, 1, ["pd-staging"], project="*-staging", now=now())
+    add_route(context, 2, ["pd-staging"], event_type="standard.*", now=now())
+
+    ingest(
+        context,
+        [
+            pool_offline("e1", now() - timedelta(hours=2), "p1", project="warehouse"),
+            pool_offline("e2", now() - timedelta(hours=2), "p2", project="warehouse-staging"),
+            event(
+                "e3",
+                "evidence_pack.generation_failed",
+                now(),
+                "warehouse-staging",
+                release_tag="v9",
+                ref="main",
+            ),
+        ],
+        now(),
+    )
+
+    events = wait_for(lambda: len(received(emulator)) == 3 and received(emulator))
+    landed = {(e["dedup_key"], e["routing_key"], e["body"]["payload"]["severity"]) for e in events}
+    assert landed == {
+        ("rbtk:pool-offline:warehouse:p1", KEY, "critical"),
+        ("rbtk:pool-offline:warehouse-staging:p2", OTHER_KEY, "warning"),
+        ("rbtk:evidence-fail:warehouse-staging:v9", OTHER_KEY, "warning"),
+    }
+
+
+def test_a_resolve_follows_its_trigger_after_the_routing_changed(
+    context: Context, service: str, emulator: str
+) -> None:
+    add_connector(context, "pd-production", KEY, now=now())
+    add_connector(context, "pd-staging", OTHER_KEY, is_default=False, now=now())
+    ingest(context, [pool_offline("e1", now() - timedelta(hours=2), "p1")], now())
+    wait_for(lambda: received(emulator))
+
+    add_route(context, 1, ["pd-staging"], now=now())  # everything to staging from now on
+    ingest(context, [pool_online("e2", now(), "p1")], now())
+
+    events = wait_for(lambda: len(received(emulator)) == 2 and received(emulator))
+    assert [(e["event_action"], e["routing_key"]) for e in events] == [
+        ("trigger", KEY),
+        ("resolve", KEY),
+    ]
+    alerts = httpx.get(f"{emulator}/_inspect/alerts").json()["alerts"]
+    assert [(a["routing_key"], a["status"]) for a in alerts] == [(KEY, "resolved")]
