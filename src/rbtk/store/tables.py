@@ -221,7 +221,7 @@ outbox = Table(
     ),
     Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
     Index("ix_outbox_status", "status", "id"),
-    Index("ix_outbox_budget", "key_fingerprint", "last_attempt_at"),
+    Index("ix_outbox_budget", "last_attempt_at", "key_fingerprint"),
     Index("ix_outbox_created", "created_at"),
 )
 

@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises:
-Create Date: 2026-11-27 06:47:26.453835
+Revises: (none)
+Create Date: 2026-11-27 07:00:54.890878
 """
 
 from collections.abc import Sequence
@@ -171,7 +171,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_outbox_budget", ["key_fingerprint", "last_attempt_at"], unique=False
+            "ix_outbox_budget", ["last_attempt_at", "key_fingerprint"], unique=False
         )
         batch_op.create_index("ix_outbox_created", ["created_at"], unique=False)
         batch_op.create_index("ix_outbox_lane", ["connector_name", "dedup_key", "id"], unique=False)
