@@ -246,3 +246,12 @@ def test_two_instances_on_one_database_never_send_a_row_twice(
         wait_for(lambda: len(emulator.events()) >= 600, timeout_s=30, what="every page")
         keys = [e["dedup_key"] for e in emulator.events()]
         assert len(keys) == len(set(keys)) == 600
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sigterm_stops_the_service_cleanly(start: Start) -> None:
+    with start() as service:
+        service.process.send_signal(signal.SIGTERM)
+        code = service.process.wait(timeout=20)
+
+    assert code == 0

@@ -1,5 +1,6 @@
 """`rbtk serve`: the API, delivery workers and scheduler in one process."""
 
+import signal
 from typing import Annotated
 
 import typer
@@ -29,4 +30,8 @@ def serve(
         http="httptools",
         timeout_graceful_shutdown=int(settings.pagerduty_timeout_s) + 10,
     )
+    # uvicorn re-raises SIGTERM/SIGINT once it has shut down cleanly, with the handlers it
+    # found; these make that re-raise a no-op, so a clean stop exits 0 for supervisors.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda *_: None)
     uvicorn.Server(config).run()
