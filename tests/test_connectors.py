@@ -18,6 +18,8 @@ from rbtk.connectors import (
 from rbtk.context import Context
 from rbtk.ingest import ingest
 from rbtk.policy.rules import Rule
+from rbtk.policy.severity import Severity
+from rbtk.routing import load_targets
 from rbtk.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
 from rbtk.store.tables import incidents, outbox
@@ -187,6 +189,7 @@ def test_a_new_connector_has_the_default_toggles_and_shows_its_key_masked(
         rules=DEFAULT_RULES,
         send_info=False,
         is_default=True,
+        max_severity=None,
         open_incidents=0,
         last_delivery=None,
         created_at=MAY_25,
@@ -255,6 +258,26 @@ def test_an_unknown_region_is_refused(context: Context) -> None:
         add(context, region="ap")
 
     assert str(raised.value) == "region: must be 'us' or 'eu', got 'ap'"
+
+
+def test_a_severity_cap_is_kept_and_used_by_routing(context: Context) -> None:
+    view = add(context, max_severity="warning")
+
+    with context.engine.connect() as connection:
+        (target,) = load_targets(connection)
+    assert view.max_severity is Severity.WARNING
+    assert target.max_severity is Severity.WARNING
+
+
+def test_an_unknown_severity_cap_is_refused_and_adds_nothing(context: Context) -> None:
+    with pytest.raises(InvalidConnector) as raised:
+        add(context, max_severity="urgent")
+
+    assert str(raised.value) == (
+        "max_severity: 'urgent' is not a severity; use one of info, warning, error, critical"
+    )
+    with context.engine.connect() as connection:
+        assert connectors.list_all(connection) == []
 
 
 def test_a_second_connector_with_the_same_name_is_refused(context: Context) -> None:
@@ -364,6 +387,31 @@ def test_region_send_info_and_default_can_be_changed(context: Context) -> None:
         False,
         DEFAULT_RULES,
     )
+
+
+def test_the_severity_cap_is_kept_unless_set_or_removed(context: Context) -> None:
+    add(context)
+
+    def update(**change: Any) -> connectors.ConnectorView:
+        with context.engine.begin() as connection:
+            return connectors.update(
+                connection, vault=context.vault, name="pd-production", now=MAY_25, **change
+            )
+
+    assert update(max_severity="warning").max_severity is Severity.WARNING
+    assert update(send_info=True).max_severity is Severity.WARNING
+    assert update(max_severity=None).max_severity is None
+
+
+def test_an_unknown_severity_cap_changes_nothing(context: Context) -> None:
+    add(context, max_severity="error")
+
+    with context.engine.begin() as connection, pytest.raises(InvalidConnector):
+        connectors.update(
+            connection, vault=context.vault, name="pd-production", max_severity="high", now=MAY_25
+        )
+    with context.engine.connect() as connection:
+        assert connectors.get(connection, name="pd-production").max_severity is Severity.ERROR
 
 
 def test_rotating_the_key_keeps_open_incidents_on_the_key_that_triggered_them(

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from rbtk import __version__, http
-from rbtk.api import connectors, deliveries, events, health
+from rbtk import __version__, http, web
+from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
 from rbtk.context import Context
 from rbtk.delivery import Deliverer
@@ -33,6 +33,10 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(connectors.router)
     app.include_router(deliveries.router)
     app.include_router(health.router)
+    app.include_router(routing.router)
+    app.include_router(suppressions.router)
+    app.include_router(notify.router)
+    web.mount(app, context)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

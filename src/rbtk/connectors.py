@@ -3,7 +3,7 @@
 Errors, each a `ConnectorError` whose message says what to do:
 
     ConnectorError
-      ├── InvalidConnector (also a ValueError) — a bad name, key, toggle or region
+      ├── InvalidConnector (also a ValueError) — a bad name, key, toggle, region or cap
       │     └── InvalidKey — the integration key has the wrong shape (the key is never echoed)
       ├── DuplicateConnector — the name is taken
       ├── UnknownConnector (also a LookupError) — no connector by that name
@@ -14,13 +14,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
+from rbtk.policy.severity import Severity
 from rbtk.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox
 
@@ -33,6 +35,14 @@ _KEY = re.compile(r"[A-Za-z0-9]{32}", re.ASCII)
 _KEY_CHAR = re.compile(r"[A-Za-z0-9]", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
 _WHERE = "the Integration Key from the service's Events API v2 integration in PagerDuty"
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+KEEP = _Keep.KEEP  # `update(max_severity=KEEP)`: leave the cap as it is (None removes it)
+Keep = Literal[_Keep.KEEP]
 
 
 class ConnectorError(Exception):
@@ -86,6 +96,7 @@ class ConnectorView:
     rules: dict[Rule, bool]
     send_info: bool
     is_default: bool
+    max_severity: Severity | None  # None: no cap
     open_incidents: int
     last_delivery: LastDelivery | None
     created_at: datetime
@@ -153,6 +164,15 @@ def validate_region(region: str) -> str:
     return region
 
 
+def validate_max_severity(level: str | None) -> Severity | None:
+    if level is None:
+        return None
+    if level not in Severity.__members__.values():
+        levels = ", ".join(s.value for s in Severity)
+        raise InvalidConnector(f"max_severity: {level!r} is not a severity; use one of {levels}")
+    return Severity(level)
+
+
 def toggled(
     current: Iterable[Rule], *, enable: Sequence[str] = (), disable: Sequence[str] = ()
 ) -> frozenset[Rule]:
@@ -199,11 +219,13 @@ def add(
     region: str = "us",
     send_info: bool = False,
     is_default: bool = True,
+    max_severity: str | None = None,
     now: datetime,
 ) -> ConnectorView:
     validate_name(name)
     secret = validate_key(key)
     validate_region(region)
+    cap = validate_max_severity(max_severity)
     rules = toggled(DEFAULT_ENABLED, enable=enable, disable=disable)
     if _row(connection, name) is not None:
         raise DuplicateConnector(f"a connector named {name!r} already exists")
@@ -218,6 +240,7 @@ def add(
                 rules=_stored(rules),
                 send_info=send_info,
                 is_default=is_default,
+                max_severity=cap,
                 created_at=now,
                 updated_at=now,
             )
@@ -238,10 +261,12 @@ def update(
     region: str | None = None,
     send_info: bool | None = None,
     is_default: bool | None = None,
+    max_severity: str | Keep | None = KEEP,
     now: datetime,
 ) -> ConnectorView:
     """Change what is given. A new key applies to new incidents only: open ones keep the key
-    that triggered them (stored with the incident), so their resolves still reach them."""
+    that triggered them (stored with the incident), so their resolves still reach them.
+    `max_severity=None` removes the cap; KEEP (the default) leaves it."""
     row = _row(connection, name)
     if row is None:
         raise UnknownConnector(name)
@@ -261,6 +286,8 @@ def update(
         values["send_info"] = send_info
     if is_default is not None:
         values["is_default"] = is_default
+    if max_severity is not KEEP:
+        values["max_severity"] = validate_max_severity(max_severity)
     if values:
         connection.execute(
             sql_update(connectors)
@@ -342,6 +369,7 @@ def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> Connec
         rules={rule: rule in enabled for rule in Rule},
         send_info=row["send_info"],
         is_default=row["is_default"],
+        max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
         open_incidents=open_incidents,
         last_delivery=last,
         created_at=row["created_at"],

@@ -51,6 +51,16 @@ def authenticate(connection: Connection, token: str) -> Scope | None:
     return Scope(row.scope) if row else None
 
 
+def name_of(connection: Connection, token: str) -> str | None:
+    """The name a live token was created with: who made a change, for the record."""
+    row = connection.execute(
+        select(tokens.c.name).where(
+            tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
+        )
+    ).first()
+    return row.name if row else None
+
+
 def list_all(connection: Connection) -> list[TokenInfo]:
     rows = connection.execute(select(tokens).order_by(tokens.c.id))
     return [TokenInfo(r.id, r.name, Scope(r.scope), r.created_at, r.revoked_at) for r in rows]

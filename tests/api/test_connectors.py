@@ -37,6 +37,7 @@ def connector_json(**fields: Any) -> dict[str, Any]:
         "rules": ALL_RULES_DEFAULT,
         "send_info": False,
         "is_default": True,
+        "max_severity": None,
         "open_incidents": 0,
         "last_delivery": None,
         **fields,
@@ -371,3 +372,35 @@ def dump_database(context: Context) -> str:
                 lines.append(f"{table.name}: {tuple(row)!r}")
                 lines.extend(value.decode("latin-1") for value in row if isinstance(value, bytes))
     return "\n".join(lines)
+
+
+def test_a_severity_cap_is_set_kept_and_removed(admin: TestClient) -> None:
+    added = admin.post(
+        URL, json={"name": "pd-staging", "integration_key": KEY, "max_severity": "warning"}
+    )
+    kept = admin.patch(f"{URL}/pd-staging", json={"send_info": True})
+    raised = admin.patch(f"{URL}/pd-staging", json={"max_severity": "error"})
+    removed = admin.patch(f"{URL}/pd-staging", json={"max_severity": None})
+
+    assert [r.json()["max_severity"] for r in (added, kept, raised, removed)] == [
+        "warning",
+        "warning",
+        "error",
+        None,
+    ]
+
+
+def test_an_unknown_severity_cap_is_refused_with_422_and_changes_nothing(
+    admin: TestClient,
+) -> None:
+    admin.post(URL, json={"name": "pd-staging", "integration_key": KEY, "max_severity": "error"})
+
+    added = admin.post(
+        URL, json={"name": "pd-other", "integration_key": NEW_KEY, "max_severity": "high"}
+    )
+    changed = admin.patch(f"{URL}/pd-staging", json={"max_severity": "urgent"})
+
+    message = "max_severity: Input should be 'info', 'warning', 'error' or 'critical'"
+    assert (added.status_code, added.json()["errors"]) == (422, [message])
+    assert (changed.status_code, changed.json()["errors"]) == (422, [message])
+    assert [c["max_severity"] for c in admin.get(URL).json()["connectors"]] == ["error"]

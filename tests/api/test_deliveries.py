@@ -59,6 +59,7 @@ def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
         "deliveries": [
             {
                 "id": 1,
+                "channel": "pagerduty",
                 "created_at": "2026-05-25T03:01:00Z",
                 "last_attempt_at": "2026-05-25T03:01:00Z",
                 "next_attempt_at": "2026-05-25T03:01:00Z",
@@ -217,3 +218,17 @@ def test_500_deliveries_fit_one_page(admin: TestClient, context: Context) -> Non
 
     assert (len(answer["deliveries"]), answer["deliveries"][0]["id"]) == (500, 501)
     assert answer["next_before_id"] == 2
+
+
+def test_slack_and_email_rows_have_their_own_log(admin: TestClient, context: Context) -> None:
+    write(
+        context,
+        log_row(1),
+        log_row(2, channel="slack", connector_name="ci-slack", action="notify"),
+    )
+
+    paging = admin.get(URL).json()["deliveries"]
+    notify = admin.get("/api/v1/notify/deliveries").json()["deliveries"]
+
+    assert [(d["id"], d["channel"]) for d in paging] == [(1, "pagerduty")]
+    assert [(d["id"], d["channel"], d["connector"]) for d in notify] == [(2, "slack", "ci-slack")]

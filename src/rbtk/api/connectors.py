@@ -11,6 +11,7 @@
                                        both with {"detail", "errors", "outcome": TestOutcome}
 
 The clear integration key goes in, and never comes out: responses carry it masked.
+`max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
 """
 
 from collections.abc import Iterator
@@ -26,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from rbtk import connectors
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
-from rbtk.connectors import ConnectorView
+from rbtk.connectors import KEEP, ConnectorView
+from rbtk.policy.severity import Severity
 from rbtk.settings import Settings
 from rbtk.test_event import Problem, TestOutcome, send_test_event
 from rbtk.timefmt import format_rfc3339
@@ -47,6 +49,7 @@ class ConnectorCreate(BaseModel):
     region: Literal["us", "eu"] = "us"
     send_info: bool = False
     is_default: bool = True
+    max_severity: Severity | None = None
 
 
 class ConnectorChange(BaseModel):
@@ -58,6 +61,7 @@ class ConnectorChange(BaseModel):
     region: Literal["us", "eu"] | None = None
     send_info: bool | None = None
     is_default: bool | None = None
+    max_severity: Severity | None = None  # given as null: remove the cap
 
 
 class TestRequest(BaseModel):
@@ -87,6 +91,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             region=request.region,
             send_info=request.send_info,
             is_default=request.is_default,
+            max_severity=request.max_severity,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -102,6 +107,7 @@ def show_connector(name: str, context: Ctx) -> dict[str, Any]:
 @router.patch("/connectors/{name}")
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
+    cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
     with _translated(), context.engine.begin() as connection:
         view = connectors.update(
             connection,
@@ -113,6 +119,7 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             region=request.region,
             send_info=request.send_info,
             is_default=request.is_default,
+            max_severity=cap,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -170,6 +177,7 @@ def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
         "rules": {rule.value: on for rule, on in view.rules.items()},
         "send_info": view.send_info,
         "is_default": view.is_default,
+        "max_severity": None if view.max_severity is None else view.max_severity.value,
         "open_incidents": view.open_incidents,
         "last_delivery": None
         if last is None

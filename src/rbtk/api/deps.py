@@ -48,5 +48,21 @@ def require_events(context: Ctx, credentials: Credentials) -> None:
     _scope_of(context, credentials)  # admin tokens may post events too
 
 
+def caller_name(context: Ctx, credentials: Credentials) -> str:
+    """The name of the token making the request, to record who changed something."""
+    _scope_of(context, credentials)
+    assert credentials is not None  # _scope_of refused a request without one
+    with context.engine.connect() as connection:
+        name = tokens.name_of(connection, credentials.credentials)
+    if name is None:  # revoked between the two reads
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid or revoked token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return name
+
+
 Admin = Depends(require_admin)
 EventsWriter = Depends(require_events)
+CallerName = Annotated[str, Depends(caller_name)]

@@ -26,6 +26,7 @@ def described(connector: dict[str, object], *, endpoint: str, **lines: str) -> s
         "endpoint": endpoint,
         "default": "yes",
         "send info": "no",
+        "max severity": "none",
         "enabled rules": DEFAULT_RULES,
         "disabled rules": "standard_amendment",
         "open incidents": "0",
@@ -134,10 +135,11 @@ def test_list_shows_each_connector_in_a_table_with_masked_keys(
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        "NAME           KEY            REGION  DEFAULT  OPEN  LAST DELIVERY  ENABLED RULES\n"
-        "pd-eu          ••••••••…c9d8  eu      no       0     never          "
+        "NAME           KEY            REGION  DEFAULT  MAX SEVERITY  OPEN  LAST DELIVERY  "
+        "ENABLED RULES\n"
+        "pd-eu          ••••••••…c9d8  eu      no       none          0     never          "
         "evidence_pack_failed,airgapped_pool_offline,post_release_regression\n"
-        "pd-production  ••••••••…a1b2  us      yes      0     never          "
+        "pd-production  ••••••••…a1b2  us      yes      none          0     never          "
         "evidence_pack_failed,airgapped_pool_offline,pool_offline,post_release_regression\n"
     )
 
@@ -154,9 +156,10 @@ def test_list_shows_open_incidents_and_the_last_delivery(
     last = api.get("/api/v1/pagerduty/connectors/pd-production").json()["last_delivery"]
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        "NAME           KEY            REGION  DEFAULT  OPEN  LAST DELIVERY             "
-        "ENABLED RULES\n"
-        f"pd-production  ••••••••…a1b2  us      yes      1     sent {shown(last['at'])}  "
+        "NAME           KEY            REGION  DEFAULT  MAX SEVERITY  OPEN  "
+        "LAST DELIVERY             ENABLED RULES\n"
+        "pd-production  ••••••••…a1b2  us      yes      none          1     "
+        f"sent {shown(last['at'])}  "
         "evidence_pack_failed,airgapped_pool_offline,pool_offline,post_release_regression\n"
     )
 
@@ -227,7 +230,8 @@ def test_update_with_nothing_to_change_says_what_may_be_given(rbtk: Rbtk) -> Non
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "error: nothing to change: give --key, --enable, --disable, --region, "
-        "--send-info/--no-send-info or --default/--no-default\n"
+        "--send-info/--no-send-info, --default/--no-default or "
+        "--max-severity/--no-max-severity\n"
     )
 
 
@@ -371,3 +375,52 @@ def wait_for_alerts(pd: httpx.Client, count: int) -> None:
         lambda: len(pd.get("/_inspect/alerts").json()["alerts"]) >= count,
         what=f"{count} alert(s) at the emulator",
     )
+
+
+def test_a_severity_cap_is_set_shown_and_removed(rbtk: Rbtk, api: httpx.Client) -> None:
+    added = rbtk(
+        "admin", "pd", "connectors", "add", "pd-staging", "--key", KEY, "--max-severity", "warning"
+    )
+    listed = rbtk("admin", "pd", "connectors", "list")
+    removed = rbtk("admin", "pd", "connectors", "update", "pd-staging", "--no-max-severity")
+
+    assert added.exit_code == 0
+    assert "max severity:    warning\n" in added.stdout
+    assert "  yes      warning       0  " in listed.stdout
+    assert (removed.exit_code, removed.stderr) == (0, "")
+    assert "max severity:    none\n" in removed.stdout
+    assert api.get("/api/v1/pagerduty/connectors/pd-staging").json()["max_severity"] is None
+
+
+def test_update_sets_a_severity_cap(rbtk: Rbtk, api: httpx.Client) -> None:
+    add_connector(api, "pd-staging")
+
+    result = rbtk("admin", "pd", "connectors", "update", "pd-staging", "--max-severity", "error")
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert api.get("/api/v1/pagerduty/connectors/pd-staging").json()["max_severity"] == "error"
+
+
+def test_update_refuses_a_cap_and_no_cap_together(rbtk: Rbtk, api: httpx.Client) -> None:
+    add_connector(api, "pd-staging", max_severity="warning")
+
+    result = rbtk(
+        "admin", "pd", "connectors", "update", "pd-staging",
+        "--max-severity", "error", "--no-max-severity",
+    )  # fmt: skip
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "error: give --max-severity LEVEL or --no-max-severity, not both\n"
+    assert api.get("/api/v1/pagerduty/connectors/pd-staging").json()["max_severity"] == "warning"
+
+
+def test_an_unknown_severity_is_refused_before_calling_the_server(
+    rbtk: Rbtk, api: httpx.Client
+) -> None:
+    result = rbtk(
+        "admin", "pd", "connectors", "add", "pd-staging", "--key", KEY, "--max-severity", "high"
+    )
+
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "Invalid value for '--max-severity'" in result.stderr
+    assert api.get("/api/v1/pagerduty/connectors").json() == {"connectors": []}

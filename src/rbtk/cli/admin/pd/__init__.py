@@ -1,12 +1,16 @@
-"""`rbtk admin pd ...`: PagerDuty connectors, test events and the delivery log."""
+"""`rbtk admin pd ...`: PagerDuty connectors, routing, suppression, test events, the log."""
 
 import typer
 
-from rbtk.cli.admin.pd import connectors, log, test
+from rbtk.cli.admin.pd import connectors, log, route, suppress, suppressions, test
 
 app = typer.Typer(
-    no_args_is_help=True, help="PagerDuty: connectors, test events, the delivery log."
+    no_args_is_help=True,
+    help="PagerDuty: connectors, routing, suppression windows, test events, the delivery log.",
 )
 app.add_typer(connectors.app, name="connectors")
 app.command("test")(test.send_test_event)
 app.command("log")(log.log)
+app.add_typer(route.app, name="route")
+app.command("suppress")(suppress.suppress)
+app.add_typer(suppressions.app, name="suppressions")

@@ -10,6 +10,7 @@ from rbtk.cli.admin.pd.connectors.common import (
     Default,
     Disable,
     Enable,
+    MaxSeverity,
     Name,
     RegionOption,
     SendInfo,
@@ -36,6 +37,7 @@ def add(
     region: RegionOption = None,
     send_info: SendInfo = None,
     is_default: Default = None,
+    max_severity: MaxSeverity = None,
     url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
@@ -49,6 +51,7 @@ def add(
             region=region,
             send_info=send_info,
             is_default=is_default,
+            max_severity=max_severity,
         ),
     }
     with Api(url, token) as api:

@@ -9,6 +9,7 @@ import typer
 
 from rbtk.cli.tables import fields, moment, yes_no
 from rbtk.policy.rules import Rule
+from rbtk.policy.severity import Severity
 
 PATH = "/api/v1/pagerduty/connectors"
 SHOWN = (  # what `describe` reads from a connector
@@ -45,6 +46,15 @@ Default = Annotated[
     typer.Option("--default/--no-default", help="Receive the events no routing rule names."),
 ]
 
+MaxSeverity = Annotated[
+    Severity | None,
+    typer.Option(
+        "--max-severity",
+        metavar="LEVEL",
+        help="Cap what this connector is sent, e.g. warning for a low-urgency staging service.",
+    ),
+]
+
 
 def path(name: str) -> str:
     return f"{PATH}/{quote(name, safe='')}"
@@ -57,6 +67,7 @@ def changes(
     region: Region | None,
     send_info: bool | None,
     is_default: bool | None,
+    max_severity: Severity | None = None,
 ) -> dict[str, Any]:
     """The settings given on the command line, and only those: the server keeps the rest."""
     given = {
@@ -65,6 +76,7 @@ def changes(
         "region": region.value if region else None,
         "send_info": send_info,
         "is_default": is_default,
+        "max_severity": max_severity.value if max_severity else None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
@@ -80,6 +92,7 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
             ("endpoint", connector["endpoint"]),
             ("default", yes_no(connector["is_default"])),
             ("send info", yes_no(connector["send_info"])),
+            ("max severity", cap(connector.get("max_severity"))),
             ("enabled rules", ", ".join(r for r, on in rules.items() if on) or "none"),
             ("disabled rules", ", ".join(r for r, on in rules.items() if not on) or "none"),
             ("open incidents", str(connector["open_incidents"])),
@@ -88,6 +101,10 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
             ("updated", moment(connector["updated_at"])),
         ]
     )
+
+
+def cap(max_severity: str | None) -> str:
+    return max_severity or "none"
 
 
 def last_delivery(last: Mapping[str, Any] | None) -> str:

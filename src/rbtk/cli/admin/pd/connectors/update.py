@@ -9,6 +9,7 @@ from rbtk.cli.admin.pd.connectors.common import (
     Default,
     Disable,
     Enable,
+    MaxSeverity,
     Name,
     RegionOption,
     SendInfo,
@@ -31,19 +32,33 @@ def update(
     region: RegionOption = None,
     send_info: SendInfo = None,
     is_default: Default = None,
+    max_severity: MaxSeverity = None,
+    no_max_severity: Annotated[
+        bool, typer.Option("--no-max-severity", help="Remove the severity cap.")
+    ] = False,
     url: Url = DEFAULT_URL,
     token: Token = None,
 ) -> None:
     """Change what is given; everything else stays as it is."""
+    if max_severity is not None and no_max_severity:
+        raise fail("give --max-severity LEVEL or --no-max-severity, not both")
     body = changes(
-        enable=enable, disable=disable, region=region, send_info=send_info, is_default=is_default
+        enable=enable,
+        disable=disable,
+        region=region,
+        send_info=send_info,
+        is_default=is_default,
+        max_severity=max_severity,
     )
+    if no_max_severity:
+        body["max_severity"] = None
     if key is not None:
         body["integration_key"] = key
     if not body:
         raise fail(
             "nothing to change: give --key, --enable, --disable, --region, "
-            "--send-info/--no-send-info or --default/--no-default"
+            "--send-info/--no-send-info, --default/--no-default or "
+            "--max-severity/--no-max-severity"
         )
     with Api(url, token) as api:
         connector = api.patch(path(name), body, expect=SHOWN)

@@ -1,0 +1,182 @@
+"""Slack and email: /api/v1/notify/channels[/{name}[/test]] and /rules (admin tokens only).
+
+    GET    /channels              200 {"channels": [Channel]}
+    POST   /channels              201 Channel; 409 name taken; 422 bad name, kind, URL, address
+    DELETE /channels/{name}       204; 404; 409 while rules name it
+    POST   /channels/{name}/test  200 TestOutcome once the channel accepted the message;
+                                  502 refused or failed; 504 no answer within the wait; both
+                                  with {"detail", "outcome": TestOutcome}; 404
+    GET    /rules                 200 {"rules": [Rule]}
+    PUT    /rules                 200 {"rules": [Rule]}, saved as given; 422 naming every
+                                  problem (unknown channels, duplicate positions, no
+                                  channels): nothing is changed
+
+    Create       {"name", "kind": "slack", "webhook_url"} or
+                 {"name", "kind": "email", "recipients": [addresses]}
+    Channel      {"name", "kind", "webhook": masked | null, "recipients": [...] | null,
+                  "rules": [positions naming it], "created_at"}
+    Rule         {"position", "project", "event_type", "channels": [names]}; a null project
+                 or event type matches every one, so a rule with neither matches everything
+    TestOutcome  {"channel", "delivery_id", "status", "http_status", "message"}
+
+The clear webhook URL goes in, and never comes out: responses carry it masked.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from rbtk import notify, notify_config
+from rbtk.api.deps import Admin, Ctx
+from rbtk.api.errors import ApiError
+from rbtk.notify import NotifyRule, TestMessageOutcome
+from rbtk.notify_config import ChannelView
+from rbtk.timefmt import format_rfc3339
+
+router = APIRouter(prefix="/api/v1/notify", tags=["notify"], dependencies=[Admin])
+
+TEST_WAIT_S = 15.0
+MAX_RULES = 1000
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["slack", "email"]
+    webhook_url: SecretStr | None = None  # SecretStr: never in a repr or validation error
+    recipients: list[str] | None = None
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: int
+    project: str | None = None
+    event_type: str | None = None
+    channels: list[str]
+
+
+class RulesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleIn] = Field(max_length=MAX_RULES)
+
+
+@router.get("/channels")
+def list_channels(context: Ctx) -> dict[str, Any]:
+    with context.engine.connect() as connection:
+        views = notify_config.list_channels(connection)
+    return {"channels": [channel_json(v) for v in views]}
+
+
+@router.post("/channels", status_code=201)
+def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
+    url = request.webhook_url
+    with _translated(), context.engine.begin() as connection:
+        view = notify_config.add_channel(
+            connection,
+            vault=context.vault,
+            name=request.name,
+            kind=request.kind,
+            webhook_url=None if url is None else url.get_secret_value(),
+            recipients=request.recipients,
+            now=datetime.now(UTC),
+        )
+    return channel_json(view)
+
+
+@router.delete("/channels/{name}", status_code=204)
+def remove_channel(name: str, context: Ctx) -> Response:
+    with _translated(), context.engine.begin() as connection:
+        notify_config.remove_channel(connection, name=name)
+    return Response(status_code=204)
+
+
+@router.post("/channels/{name}/test")
+async def test_channel(name: str, context: Ctx) -> JSONResponse:
+    with _translated():
+        outcome = await run_in_threadpool(
+            notify.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+        )
+    answer = _outcome(outcome)
+    if outcome.status == "sent":
+        return JSONResponse(answer, status_code=200)
+    said = ", ".join(
+        str(part) for part in (outcome.http_status, outcome.message) if part is not None
+    )
+    if outcome.status == "queued":  # not even tried within the wait
+        detail = f"no answer from channel {name!r} within {TEST_WAIT_S:g} s"
+        code = 504
+    else:
+        detail = f"the test message to {name!r} was not delivered: {outcome.status}"
+        detail += f" ({said})" if said else ""
+        code = 502
+    return JSONResponse({"detail": detail, "outcome": answer}, status_code=code)
+
+
+@router.get("/rules")
+def get_rules(context: Ctx) -> dict[str, Any]:
+    with context.engine.connect() as connection:
+        return {"rules": [rule_json(r) for r in notify.load_rules(connection)]}
+
+
+@router.put("/rules")
+def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
+    rules = [
+        NotifyRule(r.position, r.project, r.event_type, tuple(r.channels)) for r in request.rules
+    ]
+    with _translated(), context.engine.begin() as connection:
+        saved = notify_config.replace_rules(connection, rules, now=datetime.now(UTC))
+    return {"rules": [rule_json(r) for r in saved]}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Service errors to HTTP answers, here and only here."""
+    try:
+        yield
+    except (notify_config.UnknownChannel, notify.UnknownChannel) as exc:
+        raise ApiError(404, str(exc)) from None
+    except (notify_config.DuplicateChannel, notify_config.ChannelInUse) as exc:
+        raise ApiError(409, str(exc)) from None
+    except notify_config.InvalidRules as exc:
+        raise ApiError(422, str(exc), exc.errors) from None
+    except notify_config.InvalidChannel as exc:
+        raise ApiError(422, str(exc), [str(exc)]) from None
+
+
+def channel_json(view: ChannelView) -> dict[str, Any]:
+    return {
+        "name": view.name,
+        "kind": view.kind,
+        "webhook": view.webhook_masked,
+        "recipients": view.recipients,
+        "rules": view.rules,
+        "created_at": format_rfc3339(view.created_at),
+    }
+
+
+def rule_json(rule: NotifyRule) -> dict[str, Any]:
+    return {
+        "position": rule.position,
+        "project": rule.project,
+        "event_type": rule.event_type,
+        "channels": list(rule.channels),
+    }
+
+
+def _outcome(outcome: TestMessageOutcome) -> dict[str, Any]:
+    return {
+        "channel": outcome.channel,
+        "delivery_id": outcome.delivery_id,
+        "status": outcome.status,
+        "http_status": outcome.http_status,
+        "message": outcome.message,
+    }

@@ -1,0 +1,127 @@
+"""PagerDuty routing rules: /api/v1/pagerduty/routing[/explain] (admin tokens only).
+
+GET  /routing          200 Routing
+PUT  /routing          200 Routing, the list saved as given; 422 naming every problem
+                       (unknown connectors, a rule matching everything, duplicate
+                       positions, no connectors): nothing is changed
+POST /routing/explain  200 Explanation of one event (`id` and `occurred_at` may be left
+                       out); 422 a bad event. Nothing is sent.
+
+Routing      {"rules": [Rule], "defaults": [names of the connectors marked default]}
+Rule         {"position", "project", "event_type", "connectors": [names]}; a null
+             project or event type matches every one
+Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
+              "connectors": [names routed to], "reason": "...", "missing": [names],
+              "pages": [{"connector", "rule", "enabled", "severity", "capped_from",
+                         "sent", "note"}]}
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from rbtk import routing
+from rbtk.api.deps import Admin, Ctx
+from rbtk.api.errors import ApiError
+from rbtk.api.payload import read_json
+from rbtk.events import EventError, parse_event
+from rbtk.routing import Explanation, RouteRule
+from rbtk.timefmt import format_rfc3339
+
+router = APIRouter(prefix="/api/v1/pagerduty", tags=["routing"], dependencies=[Admin])
+
+MAX_RULES = 1000
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: int
+    project: str | None = None
+    event_type: str | None = None
+    connectors: list[str]
+
+
+class RoutingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[RuleIn] = Field(max_length=MAX_RULES)
+
+
+@router.get("/routing")
+def get_routing(context: Ctx) -> dict[str, Any]:
+    with context.engine.connect() as connection:
+        return _routing(routing.load_rules(connection), routing.default_names(connection))
+
+
+@router.put("/routing")
+def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
+    rules = [
+        RouteRule(r.position, r.project, r.event_type, tuple(r.connectors)) for r in request.rules
+    ]
+    with _translated(), context.engine.begin() as connection:
+        saved = routing.replace_rules(connection, rules, now=datetime.now(UTC))
+        return _routing(saved, routing.default_names(connection))
+
+
+@router.post("/routing/explain")
+async def explain(request: Request, context: Ctx) -> dict[str, Any]:
+    raw = await read_json(request, limit=context.settings.max_request_bytes)
+    if not isinstance(raw, dict):
+        raise ApiError(422, "send one event as a JSON object")
+    stand_ins = {"id": "explain", "occurred_at": format_rfc3339(datetime.now(UTC))}
+    try:
+        event = parse_event({**stand_ins, **raw})
+    except EventError as exc:
+        raise ApiError(422, f"event is invalid: {exc}", exc.errors) from None
+    with context.engine.connect() as connection:
+        explanation = routing.explain(connection, event)
+    return _explanation(explanation, event.project_slug, event.type)
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except routing.InvalidRouting as exc:
+        raise ApiError(422, str(exc), exc.errors) from None
+
+
+def rule_json(rule: RouteRule) -> dict[str, Any]:
+    return {
+        "position": rule.position,
+        "project": rule.project,
+        "event_type": rule.event_type,
+        "connectors": list(rule.connectors),
+    }
+
+
+def _routing(rules: list[RouteRule], defaults: list[str]) -> dict[str, Any]:
+    return {"rules": [rule_json(r) for r in rules], "defaults": defaults}
+
+
+def _explanation(explanation: Explanation, project: str, event_type: str) -> dict[str, Any]:
+    decision = explanation.decision
+    return {
+        "event": {"project": project, "event_type": event_type},
+        "rule": None if decision.rule is None else rule_json(decision.rule),
+        "connectors": [t.name for t in decision.targets],
+        "reason": explanation.reason,
+        "missing": explanation.missing,
+        "pages": [
+            {
+                "connector": check.connector,
+                "rule": check.rule.value,
+                "enabled": check.enabled,
+                "severity": check.severity.value,
+                "capped_from": None if check.capped_from is None else check.capped_from.value,
+                "sent": check.sent,
+                "note": check.note,
+            }
+            for check in explanation.checks
+        ],
+    }

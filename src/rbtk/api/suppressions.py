@@ -1,0 +1,144 @@
+"""Suppression windows: /api/v1/pagerduty/suppressions[/{id}[/end]] (admin tokens only).
+
+    GET  /suppressions?connector=&include_ended=   200 {"suppressions": [Window]}, active and
+                                                   scheduled ones unless include_ended; 404
+    POST /suppressions                             201 {"suppressions": [Window]}, one per
+                                                   connector; 404 unknown connector; 422
+    GET  /suppressions/{id}                        200 Window; 404
+    POST /suppressions/{id}/end                    200 Window, ended now; 404; 409 already over
+
+    Create  {"connector": NAME} or {"all_connectors": true}, "reason": TEXT, and
+            "ends_at": RFC 3339 or "duration_s": seconds from the start; "starts_at"
+            (RFC 3339) defaults to now. Times need a timezone.
+    Window  {"id", "connector", "state": scheduled|active|ended, "starts_at", "ends_at",
+             "reason", "created_by", "created_at", "ended_early_at", "released_at"}
+
+Each write wakes the scheduler: it sends held-back triggers when a window ends.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from rbtk import suppression
+from rbtk.api.deps import Admin, CallerName, Ctx
+from rbtk.api.errors import ApiError
+from rbtk.connectors import UnknownConnector
+from rbtk.suppression import WindowView
+from rbtk.timefmt import format_rfc3339, parse_rfc3339
+
+router = APIRouter(prefix="/api/v1/pagerduty", tags=["suppressions"], dependencies=[Admin])
+
+MAX_DURATION_S = 366 * 24 * 3600
+
+
+class WindowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    connector: str | None = None
+    all_connectors: bool = False
+    starts_at: str | None = None
+    ends_at: str | None = None
+    duration_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    reason: str
+
+
+@router.get("/suppressions")
+def list_windows(
+    context: Ctx, connector: str | None = None, include_ended: bool = False
+) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with _translated(), context.engine.connect() as connection:
+        views = suppression.list_windows(
+            connection, connector=connector, include_ended=include_ended, now=now
+        )
+    return {"suppressions": [window_json(v, now) for v in views]}
+
+
+@router.post("/suppressions", status_code=201)
+def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    starts_at = _time("starts_at", request.starts_at)
+    if (request.ends_at is None) == (request.duration_s is None):
+        message = (
+            "give ends_at or duration_s, not both"
+            if request.ends_at is not None
+            else "give ends_at, or duration_s: how long from the start"
+        )
+        raise ApiError(422, message, [message])
+    ends_at = _time("ends_at", request.ends_at)
+    if ends_at is None and request.duration_s is not None:
+        ends_at = (starts_at or now) + timedelta(seconds=request.duration_s)
+    assert ends_at is not None  # one of the two was given
+    with _translated(), context.engine.begin() as connection:
+        views = suppression.create(
+            connection,
+            connector=request.connector,
+            all_connectors=request.all_connectors,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=request.reason,
+            created_by=caller,
+            now=now,
+        )
+    context.wake_scheduler()
+    return {"suppressions": [window_json(v, now) for v in views]}
+
+
+@router.get("/suppressions/{window_id}")
+def show_window(window_id: int, context: Ctx) -> dict[str, Any]:
+    with _translated(), context.engine.connect() as connection:
+        view = suppression.get(connection, window_id)
+    return window_json(view, datetime.now(UTC))
+
+
+@router.post("/suppressions/{window_id}/end")
+def end_window(window_id: int, context: Ctx) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    with _translated(), context.engine.begin() as connection:
+        view = suppression.end(connection, window_id, now=now)
+    context.wake_scheduler()
+    return window_json(view, now)
+
+
+def _time(field: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise ApiError(422, f"{field}: {exc}", [f"{field}: {exc}"]) from None
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Service errors to HTTP answers, here and only here."""
+    try:
+        yield
+    except (UnknownConnector, suppression.UnknownWindow) as exc:
+        raise ApiError(404, str(exc)) from None
+    except suppression.WindowEnded as exc:
+        raise ApiError(409, str(exc)) from None
+    except suppression.InvalidWindow as exc:
+        raise ApiError(422, str(exc), [str(exc)]) from None
+
+
+def window_json(view: WindowView, now: datetime) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "connector": view.connector,
+        "state": view.state(now),
+        "starts_at": format_rfc3339(view.starts_at),
+        "ends_at": format_rfc3339(view.ends_at),
+        "reason": view.reason,
+        "created_by": view.created_by,
+        "created_at": format_rfc3339(view.created_at),
+        "ended_early_at": None
+        if view.ended_early_at is None
+        else format_rfc3339(view.ended_early_at),
+        "released_at": None if view.released_at is None else format_rfc3339(view.released_at),
+    }

@@ -1,0 +1,78 @@
+"""`rbtk admin pd route explain EVENT_FILE`: where an event would page, sending nothing."""
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rbtk.cli.admin.pd.route.common import PATH
+from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.common import fail
+from rbtk.cli.tables import fields, table
+
+SHOWN = ("event", "rule", "connectors", "reason", "pages")
+
+
+def explain(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="EVENT_FILE",
+            help="A JSON file with one event (id and occurred_at may be left out); - is stdin.",
+        ),
+    ],
+    url: Url = DEFAULT_URL,
+    token: Token = None,
+) -> None:
+    """Show which rule an event matches and which connectors it would page; sends nothing."""
+    event = _event_in(file)
+    with Api(url, token) as api:
+        answer = api.post(f"{PATH}/explain", event, expect=SHOWN)
+    typer.echo("\n".join(describe(answer)))
+
+
+def describe(answer: Mapping[str, Any]) -> list[str]:
+    event, rule = answer["event"], answer["rule"]
+    matched = "none" if rule is None else f"{rule['position']}"
+    lines = fields(
+        [
+            ("event", f"{event['event_type']} in project {event['project']}"),
+            ("rule", matched),
+            ("connectors", ", ".join(answer["connectors"]) or "none"),
+            ("reason", answer["reason"]),
+            ("pages", "" if answer["pages"] else _why_none(answer)),
+        ]
+    )
+    if answer["pages"]:
+        rows = [(p["connector"], p["rule"], p["note"]) for p in answer["pages"]]
+        lines += ["  " + line for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows)]
+    lines.append("nothing was sent")
+    return lines
+
+
+def _why_none(answer: Mapping[str, Any]) -> str:
+    if not answer["connectors"]:
+        return "none: no connector gets it"
+    return f"none: no paging rule acts on this {answer['event']['event_type']} event"
+
+
+def _event_in(file: str) -> Any:
+    label = "stdin" if file == "-" else file
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise fail(f"{label} is not UTF-8 text") from None
+    try:
+        content = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(
+            f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(content, dict):
+        raise fail(f"{label} must hold one event: a JSON object")
+    return content

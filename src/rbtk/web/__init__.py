@@ -1,0 +1,43 @@
+"""Settings pages: server-rendered HTML for operators, signed in with an admin token.
+
+Every page writes through the same service functions as the HTTP API (`rbtk.connectors`,
+`rbtk.routing`, `rbtk.suppression`, `rbtk.notify_config`); nothing here talks to the API.
+"""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from rbtk.context import Context
+from rbtk.web import auth
+from rbtk.web.pages import (
+    connectors,
+    deliveries,
+    home,
+    notifications,
+    routing,
+    suppressions,
+)
+
+STATIC = Path(__file__).with_name("static")
+
+
+def mount(app: FastAPI, context: Context) -> None:
+    """Add the settings pages, their static files and the signed session cookie to `app`."""
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=auth.session_secret(context.settings),
+        session_cookie=auth.COOKIE,
+        max_age=auth.SESSION_MAX_AGE_S,
+        same_site="lax",
+        # rbtk serves plain HTTP (TLS, when there is any, ends in front of it), so the cookie
+        # cannot insist on HTTPS; it is signed, HttpOnly and SameSite=Lax.
+        https_only=False,
+    )
+    app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
+    auth.install(app)
+    for page in (auth, home, connectors, deliveries, routing, suppressions, notifications):
+        app.include_router(page.router)
+    app.include_router(home.fallback)

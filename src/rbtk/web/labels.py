@@ -1,0 +1,102 @@
+"""How the pages name rules, severities and delivery statuses (PRODUCT.md §1–§2, §6)."""
+
+from dataclasses import dataclass
+
+from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
+from rbtk.policy.severity import Severity
+from rbtk.settings import Settings
+
+
+@dataclass(frozen=True)
+class RuleLabel:
+    rule: Rule
+    title: str
+    condition: str
+    event_type: str
+    severity: Severity
+    default: bool
+
+
+def rule_labels(settings: Settings) -> list[RuleLabel]:
+    """The paging rules in the documentation's order, with this instance's thresholds."""
+    airgapped = f"{settings.airgapped_offline_minutes:g}"
+    any_pool = f"{settings.pool_offline_minutes:g}"
+    texts = {
+        Rule.EVIDENCE_PACK_FAILED: ("Evidence pack failed on a release", "on a release tag"),
+        Rule.AIRGAPPED_POOL_OFFLINE: (
+            "Air-gapped pool offline",
+            f"air-gapped, offline more than {airgapped} min",
+        ),
+        Rule.POOL_OFFLINE: ("Any pool offline", f"offline more than {any_pool} min"),
+        Rule.POST_RELEASE_REGRESSION: (
+            "Post-release regression",
+            "failed on the default branch after a release, not a pull request",
+        ),
+        Rule.STANDARD_AMENDMENT: ("Pinned standard amended", "the standard is pinned"),
+    }
+    return [
+        RuleLabel(
+            rule=rule,
+            title=title,
+            condition=condition,
+            event_type=EVENT_TYPE[rule],
+            severity=SEVERITY[rule],
+            default=rule in DEFAULT_ENABLED,
+        )
+        for rule, (title, condition) in texts.items()
+    ]
+
+
+def rule_title(rule: Rule) -> str:
+    return _TITLES[rule]
+
+
+_TITLES = {
+    Rule.EVIDENCE_PACK_FAILED: "Evidence pack failed",
+    Rule.AIRGAPPED_POOL_OFFLINE: "Air-gapped pool offline",
+    Rule.POOL_OFFLINE: "Any pool offline",
+    Rule.POST_RELEASE_REGRESSION: "Post-release regression",
+    Rule.STANDARD_AMENDMENT: "Pinned standard amended",
+}
+
+# Words for delivery statuses: the colour is only ever a second cue.
+STATUS_WORDS = {
+    "queued": "Queued",
+    "retrying": "Retrying",
+    "sent": "Sent",
+    "failed": "Failed",
+    "suppressed": "Suppressed",
+}
+
+SEVERITIES_HIGH_FIRST = [Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Severity.INFO]
+
+# The services start a message with the field it is about ("webhook_url: ..."): the pages
+# name the field as its label does.
+FIELD_LABELS = {
+    "name": "Name",
+    "region": "Region",
+    "max_severity": "Severity cap",
+    "webhook_url": "Webhook URL",
+    "recipients": "Recipients",
+    "kind": "Kind",
+    "starts_at": "From",
+    "ends_at": "Until",
+    "reason": "Reason",
+    "since": "Since",
+}
+
+
+def field_of(message: object) -> str | None:
+    """The field a service message is about, when it starts with one."""
+    head, colon, _ = str(message).partition(": ")
+    return head if colon and head in FIELD_LABELS else None
+
+
+def say(message: object) -> str:
+    """A service message as a sentence on a page: its field by label, capitalised, a stop."""
+    text = str(message)
+    field = field_of(text)
+    if field is not None:
+        text = f"{FIELD_LABELS[field]}: {text.removeprefix(field + ': ')}"
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

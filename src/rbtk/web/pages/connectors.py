@@ -1,0 +1,405 @@
+"""Integrations → PagerDuty: the connectors, Add, one connector's page, Send test event.
+
+    GET  /settings/integrations/pagerduty                          the connectors
+    GET  /settings/integrations/pagerduty/add                      the Add form
+    POST /settings/integrations/pagerduty/add
+    POST /settings/integrations/pagerduty/validate-key             {"ok", "message"} (JSON)
+    GET  /settings/integrations/pagerduty/connectors/{name}         toggles, test, urgency
+    POST /settings/integrations/pagerduty/connectors/{name}        save toggles and flags
+    POST /settings/integrations/pagerduty/connectors/{name}/key    rotate the key
+    POST /settings/integrations/pagerduty/connectors/{name}/test   Send test event
+    GET  /settings/integrations/pagerduty/connectors/{name}/delete confirm
+    POST /settings/integrations/pagerduty/connectors/{name}/delete
+
+The integration key goes in and is never rendered again: not masked-less, not in a value=
+attribute after an error (the form asks for it again).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from rbtk import connectors, delivery_log, suppression
+from rbtk.api.deps import Ctx
+from rbtk.connectors import ConnectorView
+from rbtk.context import Context
+from rbtk.policy.rules import SEVERITY, Rule
+from rbtk.policy.severity import Severity, is_sent
+from rbtk.test_event import send_test_event
+from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.labels import SEVERITIES_HIGH_FIRST, field_of, rule_labels, rule_title, say
+from rbtk.web.render import form_list, form_text, page
+from rbtk.web.session import flash
+
+PREFIX = "/settings/integrations/pagerduty"
+TEST_WAIT_S = 15.0
+TEST_RESOLVE_AFTER_S = 60.0
+KEY_AGAIN = "For safety the key is not kept after an error: paste it again."
+
+router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+
+
+def connector_url(name: str) -> str:
+    return f"{PREFIX}/connectors/{quote(name, safe='')}"
+
+
+# the list
+
+
+@router.get("")
+def list_page(request: Request, context: Ctx) -> Response:
+    now = datetime.now(UTC)
+    with context.engine.connect() as connection:
+        views = connectors.list_all(connection)
+        windows = suppression.load_open(connection, now)
+    rows = [
+        {
+            "view": view,
+            "url": connector_url(view.name),
+            "enabled": [rule_title(rule) for rule, on in view.rules.items() if on],
+            "cap": view.max_severity,
+            "suppressed": suppression.covering(windows, view.id, now),
+            "scheduled": sorted(
+                (w for w in windows if w.connector_id == view.id and w.starts_at > now),
+                key=lambda w: w.starts_at,
+            ),
+        }
+        for view in views
+    ]
+    return page(request, "pagerduty_list.html", title="PagerDuty", rows=rows)
+
+
+# Add
+
+
+@router.get("/add")
+def add_form(request: Request, context: Ctx) -> Response:
+    return _add_page(request, context, values=None, errors={})
+
+
+@router.post("/add", dependencies=[Csrf])
+async def add(request: Request, context: Ctx) -> Response:
+    form = await request.form()
+    values = _settings_from(form)
+    name = form_text(form, "name").strip()
+    values["name"] = name
+    try:
+        with context.engine.begin() as connection:
+            view = connectors.add(
+                connection,
+                vault=context.vault,
+                name=name,
+                key=form_text(form, "integration_key"),
+                enable=values["enable"],
+                disable=values["disable"],
+                region=values["region"],
+                send_info=values["send_info"],
+                is_default=values["is_default"],
+                max_severity=values["max_severity"],
+                now=datetime.now(UTC),
+            )
+    except connectors.InvalidKey as exc:
+        return _add_page(request, context, values=values, errors={"key": say(exc)})
+    except connectors.DuplicateConnector as exc:
+        errors = {"name": say(exc), "key": KEY_AGAIN}
+        return _add_page(request, context, values=values, errors=errors)
+    except connectors.InvalidConnector as exc:
+        field, message = _field_of(exc)
+        errors = {field: message, "key": KEY_AGAIN}
+        return _add_page(request, context, values=values, errors=errors)
+    flash(request, "success", f"Connector {view.name} added with key {view.key_masked}.")
+    return RedirectResponse(connector_url(view.name), 303)
+
+
+def _add_page(
+    request: Request, context: Context, *, values: dict[str, Any] | None, errors: dict[str, str]
+) -> Response:
+    labels = rule_labels(context.settings)
+    if values is None:
+        values = {
+            "name": "",
+            "enable": [label.rule.value for label in labels if label.default],
+            "region": "us",
+            "send_info": False,
+            "is_default": True,
+            "max_severity": None,
+        }
+    return page(
+        request,
+        "connector_add.html",
+        status_code=422 if errors else 200,
+        title="Add a PagerDuty connector",
+        labels=labels,
+        values=values,
+        errors=errors,
+        severities=SEVERITIES_HIGH_FIRST,
+    )
+
+
+class KeyCheck(BaseModel):
+    integration_key: str
+
+
+@router.post("/validate-key", dependencies=[Csrf])
+def validate_key(check: KeyCheck) -> JSONResponse:
+    """The Add and rotate forms ask this as the key field is left: one set of messages."""
+    try:
+        secret = connectors.validate_key(check.integration_key)
+    except connectors.InvalidKey as exc:
+        return JSONResponse({"ok": False, "message": say(exc)}, headers=_NO_STORE)
+    return JSONResponse(
+        {"ok": True, "message": f"Looks like an Integration Key ({secret.masked})."},
+        headers=_NO_STORE,
+    )
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+# a connector's page
+
+
+@router.get("/connectors/{name}")
+def connector_page(request: Request, name: str, context: Ctx) -> Response:
+    return _connector_page(request, context, name)
+
+
+@router.post("/connectors/{name}", dependencies=[Csrf])
+async def save(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    values = _settings_from(form)
+    try:
+        with context.engine.begin() as connection:
+            before = connectors.get(connection, name=name)
+            after = connectors.update(
+                connection,
+                vault=context.vault,
+                name=name,
+                enable=values["enable"],
+                disable=values["disable"],
+                region=values["region"],
+                send_info=values["send_info"],
+                is_default=values["is_default"],
+                max_severity=values["max_severity"],
+                now=datetime.now(UTC),
+            )
+    except connectors.UnknownConnector:
+        return _not_found(request, name)
+    except connectors.InvalidConnector as exc:
+        return _connector_page(request, context, name, errors={"settings": say(exc)})
+    changes = _changes(before, after)
+    flash(
+        request,
+        "success",
+        f"Saved {name}: {'; '.join(changes)}." if changes else f"Nothing changed on {name}.",
+    )
+    return RedirectResponse(connector_url(name), 303)
+
+
+@router.post("/connectors/{name}/key", dependencies=[Csrf])
+async def rotate_key(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    try:
+        with context.engine.begin() as connection:
+            view = connectors.update(
+                connection,
+                vault=context.vault,
+                name=name,
+                key=form_text(form, "integration_key"),
+                now=datetime.now(UTC),
+            )
+    except connectors.UnknownConnector:
+        return _not_found(request, name)
+    except connectors.InvalidKey as exc:
+        return _connector_page(request, context, name, errors={"key": say(exc)})
+    flash(
+        request,
+        "success",
+        f"New key {view.key_masked} saved for {name}. New incidents use it; open ones "
+        "keep the key that triggered them, so their resolves still arrive.",
+    )
+    return RedirectResponse(connector_url(name), 303)
+
+
+@router.post("/connectors/{name}/test", dependencies=[Csrf])
+async def test_event(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    resolve = form_text(form, "resolve") == "on"
+    try:
+        outcome = await run_in_threadpool(
+            send_test_event,
+            context,
+            connector=name,
+            resolve_after_s=TEST_RESOLVE_AFTER_S if resolve else None,
+            wait_s=TEST_WAIT_S,
+        )
+    except connectors.UnknownConnector:
+        return _not_found(request, name)
+    request.session["test_outcome"] = {
+        "connector": name,
+        "ok": outcome.error is None,
+        "error": outcome.error,
+        "dedup_key": outcome.dedup_key,
+        "status": outcome.status,
+        "http_status": outcome.http_status,
+        "message": outcome.message,
+        "latency_ms": outcome.latency_ms,
+        "resolve_at": None if outcome.resolve_at is None else outcome.resolve_at.isoformat(),
+    }
+    return RedirectResponse(connector_url(name) + "#test-outcome", 303)
+
+
+@router.get("/connectors/{name}/delete")
+def delete_form(request: Request, name: str, context: Ctx) -> Response:
+    with context.engine.connect() as connection:
+        try:
+            view = connectors.get(connection, name=name)
+        except connectors.UnknownConnector:
+            return _not_found(request, name)
+    return page(request, "connector_delete.html", title=f"Delete {name}", view=view, error=None)
+
+
+@router.post("/connectors/{name}/delete", dependencies=[Csrf])
+async def delete(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    force = form_text(form, "force") == "on"
+    try:
+        with context.engine.begin() as connection:
+            forgotten = connectors.remove(connection, name=name, force=force)
+    except connectors.UnknownConnector:
+        return _not_found(request, name)
+    except connectors.ConnectorInUse as exc:
+        with context.engine.connect() as connection:
+            view = connectors.get(connection, name=name)
+        return page(
+            request,
+            "connector_delete.html",
+            status_code=409,
+            title=f"Delete {name}",
+            view=view,
+            error=say(exc),
+        )
+    extra = f" and forgot its {forgotten} open incidents" if forgotten else ""
+    flash(request, "success", f"Deleted connector {name}{extra}.")
+    return RedirectResponse(PREFIX, 303)
+
+
+# helpers
+
+
+@dataclass(frozen=True)
+class UrgencyRow:
+    severity: Severity
+    sent_as: Severity
+    urgency: str
+    sent: bool
+    rules: list[str]
+
+
+def urgency_rows(view: ConnectorView) -> list[UrgencyRow]:
+    """What PagerDuty makes of each severity on this connector (PRODUCT.md §2)."""
+    cap = view.max_severity
+    rows = []
+    for severity in SEVERITIES_HIGH_FIRST:
+        sent_as = cap if cap is not None and severity > cap else severity
+        rules = [
+            rule_title(rule) for rule, on in view.rules.items() if on and SEVERITY[rule] is severity
+        ]
+        rows.append(
+            UrgencyRow(
+                severity=severity,
+                sent_as=sent_as,
+                urgency="High" if sent_as.urgency == "high" else "Low",
+                sent=is_sent(sent_as, send_info=view.send_info),
+                rules=rules,
+            )
+        )
+    return rows
+
+
+def _connector_page(
+    request: Request, context: Context, name: str, *, errors: dict[str, str] | None = None
+) -> Response:
+    now = datetime.now(UTC)
+    with context.engine.connect() as connection:
+        try:
+            view = connectors.get(connection, name=name)
+        except connectors.UnknownConnector:
+            return _not_found(request, name)
+        windows = suppression.load_open(connection, now)
+        recent = delivery_log.query(connection, connector=name, limit=5).deliveries
+    outcome = request.session.get("test_outcome")
+    if isinstance(outcome, dict) and outcome.get("connector") == name:
+        request.session.pop("test_outcome")
+    else:
+        outcome = None
+    return page(
+        request,
+        "connector.html",
+        status_code=422 if errors else 200,
+        title=name,
+        view=view,
+        labels=rule_labels(context.settings),
+        enabled=[rule.value for rule, on in view.rules.items() if on],
+        endpoint=context.settings.pagerduty_endpoint(view.region),
+        cap=view.max_severity,
+        urgency=urgency_rows(view),
+        suppressed=suppression.covering(windows, view.id, now),
+        recent=recent,
+        outcome=outcome,
+        errors=errors or {},
+        severities=SEVERITIES_HIGH_FIRST,
+        resolve_after_s=TEST_RESOLVE_AFTER_S,
+    )
+
+
+def _not_found(request: Request, name: str) -> Response:
+    return page(
+        request,
+        "not_found.html",
+        status_code=404,
+        title="No such connector",
+        message=f"There is no connector named {name!r}. It may have been deleted.",
+    )
+
+
+def _settings_from(form: Any) -> dict[str, Any]:
+    """The toggles and flags of the Add and connector forms, as the service takes them."""
+    checked = set(form_list(form, "rules"))
+    return {
+        "enable": [rule.value for rule in Rule if rule.value in checked],
+        "disable": [rule.value for rule in Rule if rule.value not in checked],
+        "region": form_text(form, "region") or "us",
+        "send_info": form_text(form, "send_info") == "on",
+        "is_default": form_text(form, "is_default") == "on",
+        "max_severity": form_text(form, "max_severity") or None,
+    }
+
+
+def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
+    changes = [
+        f"{rule_title(rule)} {'on' if on else 'off'}"
+        for rule, on in after.rules.items()
+        if before.rules.get(rule) != on
+    ]
+    if before.send_info != after.send_info:
+        changes.append(f"info events {'sent' if after.send_info else 'not sent'}")
+    if before.is_default != after.is_default:
+        changes.append("now a default connector" if after.is_default else "no longer a default")
+    if before.max_severity != after.max_severity:
+        cap = after.max_severity
+        changes.append(f"severity cap {cap.value}" if cap else "no severity cap")
+    if before.region != after.region:
+        changes.append(f"region {after.region.upper()}")
+    return changes
+
+
+def _field_of(exc: connectors.InvalidConnector) -> tuple[str, str]:
+    """Which form field a service message is about: the messages start with its name."""
+    return field_of(exc) or "rules", say(exc)

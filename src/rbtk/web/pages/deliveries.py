@@ -1,0 +1,138 @@
+"""Integrations → PagerDuty → Delivery log: every trigger and resolve and what became of it.
+
+GET /settings/integrations/pagerduty/deliveries?connector=&status=&dedup_key=&period=
+    the page; with the header `X-Refresh: rows`, only its table, for the page's script
+    to refresh it in place while it is open
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from rbtk import connectors, delivery_log
+from rbtk.api.deps import Ctx
+from rbtk.outbox import Status
+from rbtk.timefmt import parse_rfc3339
+from rbtk.web.auth import SignedIn
+from rbtk.web.labels import STATUS_WORDS
+from rbtk.web.pages.connectors import PREFIX
+from rbtk.web.render import fragment, page
+
+PAGE_SIZE = 100
+REFRESH_S = 5
+PERIODS = {
+    "": ("Any time", None),
+    "15m": ("Last 15 minutes", timedelta(minutes=15)),
+    "1h": ("Last hour", timedelta(hours=1)),
+    "24h": ("Last 24 hours", timedelta(hours=24)),
+    "7d": ("Last 7 days", timedelta(days=7)),
+}
+
+router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Filters:
+    connector: str
+    status: str
+    dedup_key: str
+    period: str
+
+    def query(self, **extra: Any) -> str:
+        values = {k: v for k, v in vars(self).items() if v}
+        values.update({k: v for k, v in extra.items() if v is not None})
+        return urlencode(values)
+
+
+@router.get("/deliveries")
+def delivery_log_page(
+    request: Request,
+    context: Ctx,
+    connector: str = "",
+    status: str = "",
+    dedup_key: str = "",
+    period: str = "",
+    before_id: int | None = None,
+) -> Response:
+    problems = []
+    if status and status not in Status.__members__.values():
+        problems.append(f"Unknown status {status!r}: showing every status.")
+        status = ""
+    if period not in PERIODS:
+        problems.append(f"Unknown period {period!r}: showing any time.")
+        period = ""
+    filters = Filters(connector.strip(), status, dedup_key.strip(), period)
+    span = PERIODS[period][1]
+    with context.engine.connect() as connection:
+        answer = delivery_log.query(
+            connection,
+            connector=filters.connector or None,
+            status=status or None,
+            dedup_key=filters.dedup_key or None,
+            since=datetime.now(UTC) - span if span else None,
+            limit=PAGE_SIZE,
+            before_id=before_id if before_id and before_id > 0 else None,
+        )
+    rows = linked(answer.deliveries)
+    values: dict[str, Any] = {
+        "rows": rows,
+        "filters": filters,
+        "older": answer.next_before_id,
+        "statuses": STATUS_WORDS,
+        "refreshed_at": datetime.now(UTC),
+    }
+    if request.headers.get("X-Refresh") == "rows":
+        return fragment(request, "_delivery_rows.html", **values)
+    with context.engine.connect() as connection:
+        names = [view.name for view in connectors.list_all(connection)]
+    if filters.connector and filters.connector not in names:
+        names.append(filters.connector)
+    return page(
+        request,
+        "deliveries.html",
+        title="Delivery log",
+        names=names,
+        periods={key: label for key, (label, _) in PERIODS.items()},
+        problems=problems,
+        refresh_s=REFRESH_S if before_id is None else None,
+        **values,
+    )
+
+
+@dataclass
+class Row:
+    delivery: dict[str, Any]
+    created_at: datetime
+    last_attempt_at: datetime | None
+    next_attempt_at: datetime
+    pair_id: int | None = None  # the trigger of a resolve, or the resolve of a trigger
+    lane: int = 0  # rows of one connector and dedup key share a lane number
+
+
+def linked(deliveries: list[dict[str, Any]]) -> list[Row]:
+    """Newest first, each trigger linked to the resolve that followed it for the same key on
+    the same connector, and each resolve to its trigger (when both are on the page)."""
+    rows = [
+        Row(
+            delivery=d,
+            created_at=parse_rfc3339(d["created_at"]),
+            last_attempt_at=parse_rfc3339(d["last_attempt_at"]) if d["last_attempt_at"] else None,
+            next_attempt_at=parse_rfc3339(d["next_attempt_at"]),
+        )
+        for d in deliveries
+    ]
+    lanes: dict[tuple[str, str], int] = {}
+    waiting: dict[tuple[str, str], Row] = {}  # the newest resolve not yet paired, per lane
+    for row in rows:  # newest first: a resolve is met before the trigger it closes
+        lane = (row.delivery["connector"], row.delivery["dedup_key"])
+        row.lane = lanes.setdefault(lane, len(lanes))
+        if row.delivery["action"] == "resolve":
+            waiting[lane] = row
+        elif lane in waiting:
+            resolve = waiting.pop(lane)
+            resolve.pair_id, row.pair_id = row.delivery["id"], resolve.delivery["id"]
+    return rows

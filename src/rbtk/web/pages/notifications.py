@@ -1,0 +1,247 @@
+"""Integrations → Slack and email: channels and the ordered rules choosing them.
+
+    GET  /settings/integrations/notifications?edit=
+    POST /settings/integrations/notifications/channels                 add a channel
+    POST /settings/integrations/notifications/channels/{name}/test     send a test message
+    POST /settings/integrations/notifications/channels/{name}/remove
+    POST /settings/integrations/notifications/rules                    add a rule
+    POST /settings/integrations/notifications/rules/{position}         edit it
+    POST /settings/integrations/notifications/rules/{position}/move    to=
+    POST /settings/integrations/notifications/rules/{position}/remove
+
+Writes go through `rbtk.notify_config` (and the test through `notify.send_test_message`), as
+the API's do. A Slack webhook URL is a secret: never shown again once saved, nor after an
+error (the form asks for it again).
+"""
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from rbtk import notify, notify_config
+from rbtk.api.deps import Ctx
+from rbtk.context import Context
+from rbtk.events import PAYLOADS
+from rbtk.notify import NotifyRule
+from rbtk.routing import NoSuchPosition
+from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.labels import field_of, say
+from rbtk.web.pages.ordered import RuleFields, added, edited, removed, shifted
+from rbtk.web.render import form_text, page
+from rbtk.web.session import flash
+
+PREFIX = "/settings/integrations/notifications"
+TEST_WAIT_S = 15.0
+URL_AGAIN = "For safety the webhook URL is not kept after an error: paste it again."
+
+router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+
+
+@router.get("")
+def notifications_page(request: Request, context: Ctx, edit: int | None = None) -> Response:
+    return _page(request, context, edit=edit)
+
+
+@router.post("/channels", dependencies=[Csrf])
+async def add_channel(request: Request, context: Ctx) -> Response:
+    form = await request.form()
+    kind = form_text(form, "kind")
+    values = {
+        "name": form_text(form, "name").strip(),
+        "kind": kind,
+        "recipients": form_text(form, "recipients"),
+    }
+    try:
+        with context.engine.begin() as connection:
+            view = notify_config.add_channel(
+                connection,
+                vault=context.vault,
+                name=values["name"],
+                kind=kind,
+                webhook_url=form_text(form, "webhook_url").strip() if kind == "slack" else None,
+                recipients=_addresses(values["recipients"]) if kind == "email" else None,
+                now=datetime.now(UTC),
+            )
+    except (notify_config.InvalidChannel, notify_config.DuplicateChannel) as exc:
+        field, message = _field_of(exc)
+        errors = {field: message}
+        if kind == "slack":
+            errors["webhook_url"] = f"{errors.get('webhook_url', '')} {URL_AGAIN}".lstrip()
+        return _page(request, context, channel_form=values, channel_errors=errors)
+    where = view.webhook_masked if view.kind == "slack" else ", ".join(view.recipients or [])
+    flash(request, "success", f"Channel {view.name} added ({view.kind}: {where}).")
+    return RedirectResponse(PREFIX, 303)
+
+
+@router.post("/channels/{name}/test", dependencies=[Csrf])
+async def test_channel(request: Request, name: str, context: Ctx) -> Response:
+    try:
+        outcome = await run_in_threadpool(
+            notify.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+        )
+    except notify.UnknownChannel as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    said = ", ".join(
+        str(part) for part in (outcome.http_status, outcome.message) if part is not None
+    )
+    if outcome.status == "sent":
+        flash(request, "success", f"Test message sent to {name}" + (f" ({said})." if said else "."))
+    elif outcome.status == "queued":
+        flash(
+            request,
+            "error",
+            f"No answer from {name} within {TEST_WAIT_S:g} s; the test message stays queued "
+            "(see the delivery log).",
+        )
+    else:
+        flash(
+            request,
+            "error",
+            f"The test message to {name} was not delivered: {outcome.status}"
+            + (f" ({said})." if said else "."),
+        )
+    return RedirectResponse(f"{PREFIX}#channel-{quote(name, safe='')}", 303)
+
+
+@router.post("/channels/{name}/remove", dependencies=[Csrf])
+def remove_channel(request: Request, name: str, context: Ctx) -> Response:
+    try:
+        with context.engine.begin() as connection:
+            notify_config.remove_channel(connection, name=name)
+    except (notify_config.UnknownChannel, notify_config.ChannelInUse) as exc:
+        flash(request, "error", say(exc))
+    else:
+        flash(request, "success", f"Channel {name} removed.")
+    return RedirectResponse(PREFIX, 303)
+
+
+@router.post("/rules", dependencies=[Csrf])
+async def add_rule(request: Request, context: Ctx) -> Response:
+    fields = RuleFields.read(await request.form(), "channels")
+    rule = NotifyRule(0, fields.project, fields.event_type, fields.names)
+    return _save(
+        request,
+        context,
+        lambda rules: added(rules, rule, fields.position),
+        done="Rule added.",
+        add_form=fields.shown(),
+    )
+
+
+@router.post("/rules/{position}", dependencies=[Csrf])
+async def edit_rule(request: Request, position: int, context: Ctx) -> Response:
+    fields = RuleFields.read(await request.form(), "channels")
+    return _save(
+        request,
+        context,
+        lambda rules: edited(
+            rules,
+            position,
+            project=fields.project,
+            event_type=fields.event_type,
+            channels=fields.names,
+        ),
+        done=f"Rule {position} saved.",
+        edit=position,
+        edit_form=fields.shown(),
+    )
+
+
+@router.post("/rules/{position}/move", dependencies=[Csrf])
+async def move_rule(request: Request, position: int, context: Ctx) -> Response:
+    to = form_text(await request.form(), "to")
+    target = int(to) if to.isdigit() else 0
+    return _save(
+        request,
+        context,
+        lambda rules: shifted(rules, position, target),
+        done=f"Rule {position} moved to position {target}.",
+    )
+
+
+@router.post("/rules/{position}/remove", dependencies=[Csrf])
+def remove_rule(request: Request, position: int, context: Ctx) -> Response:
+    return _save(
+        request, context, lambda rules: removed(rules, position), done=f"Rule {position} removed."
+    )
+
+
+Change = Callable[[list[NotifyRule]], list[NotifyRule]]
+
+
+def _save(
+    request: Request,
+    context: Context,
+    change: Change,
+    *,
+    done: str,
+    edit: int | None = None,
+    add_form: dict[str, Any] | None = None,
+    edit_form: dict[str, Any] | None = None,
+) -> Response:
+    try:
+        with context.engine.begin() as connection:
+            rules = notify.load_rules(connection)
+            notify_config.replace_rules(connection, change(rules), now=datetime.now(UTC))
+    except notify_config.InvalidRules as exc:
+        errors = [say(e) for e in exc.errors]
+    except NoSuchPosition as exc:
+        errors = [say(exc)]
+    else:
+        flash(request, "success", done)
+        return RedirectResponse(f"{PREFIX}#rules-heading", 303)
+    return _page(
+        request,
+        context,
+        edit=edit,
+        rule_errors=errors,
+        add_form=add_form,
+        edit_form=edit_form,
+    )
+
+
+def _page(
+    request: Request,
+    context: Context,
+    *,
+    edit: int | None = None,
+    channel_form: dict[str, Any] | None = None,
+    channel_errors: dict[str, str] | None = None,
+    rule_errors: list[str] | None = None,
+    add_form: dict[str, Any] | None = None,
+    edit_form: dict[str, Any] | None = None,
+) -> Response:
+    with context.engine.connect() as connection:
+        channels = notify_config.list_channels(connection)
+        rules = notify.load_rules(connection)
+    return page(
+        request,
+        "notifications.html",
+        status_code=422 if channel_errors or rule_errors else 200,
+        title="Slack and email",
+        channels=channels,
+        rules=rules,
+        edit=edit,
+        edit_form=edit_form,
+        add_form=add_form or {"project": "", "event_type": "", "names": [], "position": None},
+        rule_errors=rule_errors or [],
+        channel_form=channel_form or {"name": "", "kind": "slack", "recipients": ""},
+        channel_errors=channel_errors or {},
+        event_types=sorted(PAYLOADS),
+    )
+
+
+def _addresses(text: str) -> list[str]:
+    """One address a line, or separated by commas or spaces."""
+    return [part for part in re.split(r"[\s,;]+", text) if part]
+
+
+def _field_of(exc: Exception) -> tuple[str, str]:
+    return field_of(exc) or "name", say(exc)

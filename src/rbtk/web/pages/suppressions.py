@@ -1,0 +1,150 @@
+"""Integrations → PagerDuty → Suppressions: maintenance windows, created and ended early.
+
+    GET  /settings/integrations/pagerduty/suppressions?ended=1
+    POST /settings/integrations/pagerduty/suppressions            create (connector, until, reason)
+    POST /settings/integrations/pagerduty/suppressions/{id}/end   end it now
+
+Writes go through `suppression.create` and `suppression.end`, as the API's do, and wake the
+scheduler so held-back triggers go out as soon as a window ends.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from rbtk import connectors, suppression
+from rbtk.api.deps import Ctx
+from rbtk.context import Context
+from rbtk.timefmt import parse_rfc3339
+from rbtk.web.auth import Csrf, SignedIn, operator
+from rbtk.web.labels import field_of, say
+from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
+from rbtk.web.render import form_text, page
+from rbtk.web.session import flash
+
+PREFIX = f"{PAGERDUTY}/suppressions"
+ALL = "*"
+
+router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@router.get("")
+def suppressions_page(request: Request, context: Ctx, ended: str | None = None) -> Response:
+    return _page(request, context, show_ended=ended == "1")
+
+
+@router.post("", dependencies=[Csrf])
+async def create(request: Request, context: Ctx) -> Response:
+    form = await request.form()
+    values = {
+        "connector": form_text(form, "connector"),
+        "starts_at": form_text(form, "starts_at"),
+        "ends_at": form_text(form, "ends_at"),
+        "reason": form_text(form, "reason"),
+    }
+    now = datetime.now(UTC)
+    try:
+        starts_at = _utc("starts_at", values["starts_at"]) if values["starts_at"] else None
+        if not values["ends_at"]:
+            raise FieldError("ends_at", "Give the time the window ends, in UTC.")
+        ends_at = _utc("ends_at", values["ends_at"])
+        with context.engine.begin() as connection:
+            windows = suppression.create(
+                connection,
+                connector=None if values["connector"] == ALL else values["connector"] or None,
+                all_connectors=values["connector"] == ALL,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=values["reason"],
+                created_by=operator(request),
+                now=now,
+            )
+    except FieldError as exc:
+        return _page(request, context, values=values, errors={exc.field: str(exc)})
+    except connectors.UnknownConnector as exc:
+        return _page(request, context, values=values, errors={"connector": say(exc)})
+    except suppression.InvalidWindow as exc:
+        return _page(request, context, values=values, errors={_field(exc): say(exc)})
+    context.wake_scheduler()
+    names = ", ".join(w.connector for w in windows)
+    state = "active" if windows[0].starts_at <= now else "scheduled"
+    flash(
+        request,
+        "success",
+        f"Suppression {state} for {names} until {windows[0].ends_at:%Y-%m-%d %H:%M} UTC: "
+        "triggers are held back and logged as suppressed; resolves still go out.",
+    )
+    return RedirectResponse(PREFIX, 303)
+
+
+@router.post("/{window_id}/end", dependencies=[Csrf])
+def end(request: Request, window_id: int, context: Ctx) -> Response:
+    try:
+        with context.engine.begin() as connection:
+            window = suppression.end(connection, window_id, now=datetime.now(UTC))
+    except (suppression.UnknownWindow, suppression.WindowEnded) as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    context.wake_scheduler()
+    flash(
+        request,
+        "success",
+        f"Suppression #{window.id} on {window.connector} ended: conditions still firing are "
+        "triggered now.",
+    )
+    return RedirectResponse(PREFIX, 303)
+
+
+def _utc(field: str, value: str) -> datetime:
+    """A datetime-local value (the form says it is UTC), or a full RFC 3339 time."""
+    text = value.strip()
+    if len(text) in (16, 19) and "T" in text and not text.endswith(("Z", "z")):
+        text += "Z"
+    try:
+        return parse_rfc3339(text)
+    except ValueError as exc:
+        raise FieldError(field, say(exc)) from None
+
+
+def _field(exc: suppression.InvalidWindow) -> str:
+    return field_of(exc) or "connector"
+
+
+def _page(
+    request: Request,
+    context: Context,
+    *,
+    show_ended: bool = False,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    now = datetime.now(UTC)
+    with context.engine.connect() as connection:
+        windows = suppression.list_windows(connection, include_ended=show_ended, now=now)
+        names = [view.name for view in connectors.list_all(connection)]
+    current = [w for w in windows if w.state(now) != "ended"]
+    ended = sorted(
+        (w for w in windows if w.state(now) == "ended"), key=lambda w: w.ends_at, reverse=True
+    )
+    return page(
+        request,
+        "suppressions.html",
+        status_code=422 if errors else 200,
+        title="Suppressions",
+        now=now,
+        windows=current,
+        ended=ended,
+        show_ended=show_ended,
+        names=names,
+        all_value=ALL,
+        values=values or {"connector": "", "starts_at": "", "ends_at": "", "reason": ""},
+        errors=errors or {},
+    )

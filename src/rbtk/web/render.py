@@ -1,0 +1,88 @@
+"""Rendering settings pages: the Jinja2 environment, its filters, and the headers every page
+carries (no caching, no framing, scripts and styles only from rbtk itself)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from rbtk.web.session import csrf_token, pop_flashes
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def when(moment: datetime | None) -> str:
+    """A moment as operators read it in the pages: UTC, to the second."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def iso(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def milliseconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+_environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_environment.filters.update(when=when, iso=iso, ms=milliseconds)
+templates = Jinja2Templates(env=_environment)
+
+
+def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
+    """Render a template with what every page needs: the session's CSRF token, its flash
+    messages and whether someone is signed in."""
+    context = {
+        "csrf_token": csrf_token(request),
+        "flashes": pop_flashes(request),
+        "signed_in": isinstance(request.session.get("token"), str),
+        "path": request.url.path,
+        **values,
+    }
+    response = templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=HEADERS
+    )
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def fragment(request: Request, name: str, **values: Any) -> HTMLResponse:
+    """Part of a page, for the scripts that refresh it in place."""
+    response = templates.TemplateResponse(request, name, values, headers=HEADERS)
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def form_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def form_list(form: FormData, name: str) -> list[str]:
+    return [v for v in form.getlist(name) if isinstance(v, str)]

@@ -1,0 +1,234 @@
+"""/api/v1/pagerduty/routing: the whole ordered list, validated, and explaining an event."""
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
+URL = "/api/v1/pagerduty/routing"
+CONNECTORS = "/api/v1/pagerduty/connectors"
+
+STAGING_FIRST = [
+    {"position": 1, "project": "staging-*", "event_type": None, "connectors": ["pd-staging"]},
+    {
+        "position": 2,
+        "project": None,
+        "event_type": "runner_pool.*",
+        "connectors": ["pd-production", "pd-staging"],
+    },
+]
+POOL_OFFLINE = {
+    "type": "runner_pool.offline",
+    "project_slug": "staging-east",
+    "data": {"pool_name": "hil-rig-2", "airgapped": True},
+}
+
+
+@pytest.fixture
+def two(admin: TestClient) -> TestClient:
+    """pd-production (default) and pd-staging (not default, capped at warning)."""
+    for body in (
+        {"name": "pd-production"},
+        {"name": "pd-staging", "is_default": False, "max_severity": "warning"},
+    ):
+        answer = admin.post(CONNECTORS, json={"integration_key": KEY, **body})
+        assert answer.status_code == 201, answer.text
+    return admin
+
+
+def test_without_rules_the_routing_is_the_defaults(two: TestClient) -> None:
+    answer = two.get(URL)
+
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {"rules": [], "defaults": ["pd-production"]},
+    )
+
+
+def test_put_saves_the_list_and_answers_it_with_the_defaults(two: TestClient) -> None:
+    answer = two.put(URL, json={"rules": STAGING_FIRST})
+
+    expected = {"rules": STAGING_FIRST, "defaults": ["pd-production"]}
+    assert (answer.status_code, answer.json()) == (200, expected)
+    assert two.get(URL).json() == expected
+
+
+def test_matchers_left_out_are_null(two: TestClient) -> None:
+    answer = two.put(
+        URL, json={"rules": [{"position": 1, "project": "a", "connectors": ["pd-staging"]}]}
+    )
+
+    assert answer.json()["rules"] == [
+        {"position": 1, "project": "a", "event_type": None, "connectors": ["pd-staging"]}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rules", "errors"),
+    [
+        pytest.param(
+            [{"position": 1, "project": "a", "connectors": ["pd-nope"]}],
+            ["position 1: no connector named 'pd-nope'"],
+            id="unknown connector",
+        ),
+        pytest.param(
+            [{"position": 1, "connectors": ["pd-staging"]}],
+            [
+                "position 1: matches every event; give a project or an event type (events "
+                "that no rule matches go to the default connectors)"
+            ],
+            id="empty matchers",
+        ),
+        pytest.param(
+            [
+                {"position": 1, "project": "a", "connectors": ["pd-staging"]},
+                {"position": 1, "project": "b", "connectors": ["pd-production"]},
+            ],
+            ["position 1: used by 2 rules; positions must be unique"],
+            id="duplicate positions",
+        ),
+        pytest.param(
+            [{"position": 1, "project": "a", "connectors": []}],
+            ["position 1: names no connector; give at least one"],
+            id="no connectors",
+        ),
+        pytest.param(
+            [{"position": "first", "project": "a", "connectors": "pd-staging", "colour": 1}],
+            [
+                "rules.0.position: Input should be a valid integer, unable to parse string as "
+                "an integer",
+                "rules.0.connectors: Input should be a valid list",
+                "rules.0.colour: Extra inputs are not permitted",
+            ],
+            id="wrong types",
+        ),
+    ],
+)
+def test_a_bad_list_is_refused_with_422_and_changes_nothing(
+    two: TestClient, rules: list[dict[str, Any]], errors: list[str]
+) -> None:
+    two.put(URL, json={"rules": STAGING_FIRST})
+
+    answer = two.put(URL, json={"rules": rules})
+
+    assert (answer.status_code, answer.json()) == (
+        422,
+        {"detail": "; ".join(errors), "errors": errors},
+    )
+    assert two.get(URL).json()["rules"] == STAGING_FIRST
+
+
+def test_a_body_without_rules_is_refused(two: TestClient) -> None:
+    answer = two.put(URL, json=STAGING_FIRST)
+
+    assert answer.status_code == 422
+    assert two.get(URL).json()["rules"] == []
+
+
+def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
+    two: TestClient,
+) -> None:
+    two.put(URL, json={"rules": STAGING_FIRST})
+
+    answer = two.post(f"{URL}/explain", json=POOL_OFFLINE)
+
+    assert (answer.status_code, answer.json()) == (
+        200,
+        {
+            "event": {"project": "staging-east", "event_type": "runner_pool.offline"},
+            "rule": STAGING_FIRST[0],
+            "connectors": ["pd-staging"],
+            "reason": "rule 1 (project 'staging-*', event type any) is the first to match "
+            "project 'staging-east' and event type 'runner_pool.offline'",
+            "missing": [],
+            "pages": [
+                {
+                    "connector": "pd-staging",
+                    "rule": "airgapped_pool_offline",
+                    "enabled": True,
+                    "severity": "warning",
+                    "capped_from": "critical",
+                    "sent": True,
+                    "note": "sent as warning (capped from critical)",
+                },
+                {
+                    "connector": "pd-staging",
+                    "rule": "pool_offline",
+                    "enabled": True,
+                    "severity": "warning",
+                    "capped_from": "error",
+                    "sent": True,
+                    "note": "sent as warning (capped from error)",
+                },
+            ],
+        },
+    )
+
+
+def test_explain_of_an_unmatched_event_names_the_defaults(two: TestClient) -> None:
+    two.put(URL, json={"rules": STAGING_FIRST})
+    event = {**POOL_OFFLINE, "type": "release.published", "project_slug": "warehouse"}
+
+    answer = two.post(f"{URL}/explain", json={**event, "data": {"tag": "v1", "branch": "main"}})
+
+    body = answer.json()
+    assert (body["rule"], body["connectors"], body["pages"]) == (None, ["pd-production"], [])
+    assert body["reason"] == (
+        "no rule matches project 'warehouse' and event type 'release.published': it goes to "
+        "the default connectors"
+    )
+
+
+def test_explain_sends_nothing(two: TestClient) -> None:
+    two.post(f"{URL}/explain", json={**POOL_OFFLINE, "project_slug": "warehouse"})
+
+    assert two.get("/api/v1/pagerduty/deliveries").json()["deliveries"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        pytest.param(
+            {"type": "runner_pool.offline", "data": {}},
+            422,
+            "event is invalid: project_slug: is required; data.pool_name: is required",
+            id="missing fields",
+        ),
+        pytest.param([POOL_OFFLINE], 422, "send one event as a JSON object", id="a list"),
+        pytest.param(
+            {**POOL_OFFLINE, "occurred_at": "2026-05-25T03:00"},
+            422,
+            "event is invalid: occurred_at: '2026-05-25T03:00' has no timezone; add Z or an "
+            "offset such as +02:00",
+            id="naive time",
+        ),
+    ],
+)
+def test_explain_refuses_a_bad_event(two: TestClient, body: Any, status: int, detail: str) -> None:
+    answer = two.post(f"{URL}/explain", json=body)
+
+    assert (answer.status_code, answer.json()["detail"]) == (status, detail)
+
+
+def test_explain_refuses_a_body_that_is_not_json(two: TestClient) -> None:
+    answer = two.post(f"{URL}/explain", content=b"{", headers={"Content-Type": "application/json"})
+
+    assert answer.status_code == 400
+    assert answer.json()["detail"].startswith("request body is not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", URL), ("PUT", URL), ("POST", f"{URL}/explain")]
+)
+def test_an_events_token_may_not_see_or_change_routing(
+    client: TestClient, events_token: str, method: str, path: str
+) -> None:
+    answer = client.request(
+        method, path, json={"rules": []}, headers={"Authorization": f"Bearer {events_token}"}
+    )
+
+    assert (answer.status_code, answer.json()) == (
+        403,
+        {"detail": "this token may only post events"},
+    )

@@ -1,0 +1,285 @@
+"""Slack and email channels and notification rules: validation, masking, the ordered list."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from rbtk import notify_config
+from rbtk.context import Context
+from rbtk.notify import NotifyRule, load_channels, load_rules
+from rbtk.notify_config import (
+    ChannelInUse,
+    ChannelView,
+    DuplicateChannel,
+    InvalidChannel,
+    InvalidRules,
+    UnknownChannel,
+)
+from rbtk.secrets import Secret
+from rbtk.store.tables import notify_channels
+
+WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"
+MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
+EXPECTED = (
+    "expected a Slack incoming webhook URL such as https://hooks.slack.com/services/T000/B000/XXXX"
+)
+
+
+def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelView:
+    if "recipients" not in options and "webhook_url" not in options:
+        options["webhook_url"] = WEBHOOK
+    options.setdefault("kind", "email" if "recipients" in options else "slack")
+    with context.engine.begin() as connection:
+        return notify_config.add_channel(
+            connection, vault=context.vault, name=name, now=MAY_25, **options
+        )
+
+
+def channels(context: Context) -> list[ChannelView]:
+    with context.engine.connect() as connection:
+        return notify_config.list_channels(connection)
+
+
+def save(context: Context, *rules: NotifyRule) -> list[NotifyRule]:
+    with context.engine.begin() as connection:
+        return notify_config.replace_rules(connection, rules, now=MAY_25)
+
+
+def stored_rules(context: Context) -> list[NotifyRule]:
+    with context.engine.connect() as connection:
+        return load_rules(connection)
+
+
+# channels
+
+
+def test_a_slack_channel_shows_its_webhook_only_masked(context: Context) -> None:
+    view = add(context)
+
+    assert view == ChannelView(
+        name="ops-slack",
+        kind="slack",
+        webhook_masked="••••••••…XyZ9",
+        recipients=None,
+        rules=[],
+        created_at=MAY_25,
+    )
+    assert WEBHOOK not in repr(view)
+
+
+def test_the_webhook_is_stored_only_encrypted(context: Context) -> None:
+    add(context)
+
+    with context.engine.connect() as connection:
+        row = connection.execute(select(notify_channels)).one()._mapping
+    assert WEBHOOK.encode() not in row["webhook"]
+    assert context.vault.decrypt(row["webhook"]) == Secret(WEBHOOK)
+    assert row["webhook_last4"] == "XyZ9"
+
+
+def test_a_local_http_receiver_is_accepted_as_a_webhook(context: Context) -> None:
+    view = add(context, webhook_url="http://127.0.0.1:8123/hook")
+
+    assert view.webhook_masked == "••••••••…hook"
+
+
+def test_an_email_channel_keeps_its_recipients(context: Context) -> None:
+    view = add(context, "ops-mail", recipients=["ops@example.com", "oncall@robots.example"])
+
+    assert (view.kind, view.recipients, view.webhook_masked) == (
+        "email",
+        ["ops@example.com", "oncall@robots.example"],
+        None,
+    )
+    with context.engine.connect() as connection:
+        [channel] = load_channels(connection)
+    assert (channel.kind, channel.recipients, channel.webhook) == (
+        "email",
+        ["ops@example.com", "oncall@robots.example"],
+        None,
+    )
+
+
+def test_channels_are_listed_by_name_with_the_rules_naming_them(context: Context) -> None:
+    add(context, "b-slack")
+    add(context, "a-mail", recipients=["ops@example.com"])
+    save(
+        context,
+        NotifyRule(1, "warehouse", None, ("b-slack",)),
+        NotifyRule(2, None, None, ("a-mail", "b-slack")),
+    )
+
+    assert [(c.name, c.rules) for c in channels(context)] == [("a-mail", [2]), ("b-slack", [1, 2])]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", f"webhook_url: is empty; {EXPECTED}"),
+        (
+            "hooks.slack.com/services/T/B/X",
+            f"webhook_url: does not start with https://; {EXPECTED}",
+        ),
+        (
+            "ftp://hooks.slack.com/services/T/B/X",
+            f"webhook_url: starts with 'ftp:', not https://; {EXPECTED}",
+        ),
+        ("https:///services/T/B/X", f"webhook_url: has no host; {EXPECTED}"),
+        (
+            " https://hooks.slack.com/services/T/B/X",
+            f"webhook_url: has spaces or line breaks in it; {EXPECTED}",
+        ),
+        ("https://[::1/x", f"webhook_url: is not a valid URL; {EXPECTED}"),
+        ("https://h/" + "x" * 2048, f"webhook_url: is over 2048 characters; {EXPECTED}"),
+    ],
+)
+def test_a_bad_webhook_url_is_refused_without_echoing_it(
+    context: Context, url: str, message: str
+) -> None:
+    with pytest.raises(InvalidChannel) as raised:
+        add(context, webhook_url=url)
+
+    assert str(raised.value) == message
+    assert channels(context) == []
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"name": "Ops Slack"}, "name: 'Ops Slack' is not a lower-case slug: use a-z, 0-9 and "
+         "'-', starting with a letter or digit, e.g. 'ops-slack'"),
+        ({"name": ""}, "name: must not be empty; use a slug such as 'ops-slack'"),
+        ({"name": "x" * 65}, "name: must be at most 64 characters, got 65"),
+        ({"kind": "teams"}, "kind: must be 'slack' or 'email', got 'teams'"),
+        ({"kind": "email"}, "webhook_url: only Slack channels have a webhook URL"),
+        ({"kind": "slack", "webhook_url": None},
+         "webhook_url: a Slack channel needs one, e.g. "
+         "https://hooks.slack.com/services/T000/B000/XXXX"),
+        ({"recipients": ["ops@example.com"], "kind": "slack"},
+         "recipients: only email channels have recipients"),
+        ({"recipients": []}, "recipients: give at least one email address"),
+        ({"recipients": None, "kind": "email", "webhook_url": None},
+         "recipients: an email channel needs at least one address"),
+        ({"recipients": ["ops.example.com"]},
+         "recipients: 'ops.example.com' is not an email address such as ops@example.com "
+         "(give each address separately)"),
+        ({"recipients": ["a@example.com,b@example.com"]},
+         "recipients: 'a@example.com,b@example.com' is not an email address such as "
+         "ops@example.com (give each address separately)"),
+        ({"recipients": ["Ops <ops@example.com>"]},
+         "recipients: 'Ops <ops@example.com>' is not an email address such as ops@example.com "
+         "(give each address separately)"),
+        ({"recipients": ["ops@example.com", "OPS@example.com"]},
+         "recipients: 'OPS@example.com' is listed twice"),
+        ({"recipients": [f"u{i}@example.com" for i in range(51)]},
+         "recipients: at most 50 addresses, got 51; use a mailing list"),
+    ],
+)  # fmt: skip
+def test_a_bad_channel_is_refused_saying_what_is_wrong(
+    context: Context, options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidChannel) as raised:
+        add(context, **options)
+
+    assert str(raised.value) == message
+    assert channels(context) == []
+
+
+def test_a_second_channel_with_the_same_name_is_refused(context: Context) -> None:
+    add(context)
+
+    with pytest.raises(DuplicateChannel) as raised:
+        add(context, recipients=["ops@example.com"])
+
+    assert str(raised.value) == "a channel named 'ops-slack' already exists"
+    assert [c.kind for c in channels(context)] == ["slack"]
+
+
+def test_a_channel_no_rule_names_is_removed(context: Context) -> None:
+    add(context)
+
+    with context.engine.begin() as connection:
+        notify_config.remove_channel(connection, name="ops-slack")
+
+    assert channels(context) == []
+
+
+def test_a_channel_rules_name_is_not_removed(context: Context) -> None:
+    add(context)
+    save(
+        context, NotifyRule(1, None, None, ("ops-slack",)), NotifyRule(2, "a", None, ("ops-slack",))
+    )
+
+    with context.engine.begin() as connection, pytest.raises(ChannelInUse) as raised:
+        notify_config.remove_channel(connection, name="ops-slack")
+
+    assert str(raised.value) == (
+        "channel 'ops-slack' is named by the notification rules at position 1, 2: remove it "
+        "from those rules first"
+    )
+    assert [c.name for c in channels(context)] == ["ops-slack"]
+
+
+def test_removing_an_unknown_channel_is_refused(context: Context) -> None:
+    with context.engine.begin() as connection, pytest.raises(UnknownChannel) as raised:
+        notify_config.remove_channel(connection, name="nope")
+
+    assert str(raised.value) == "no notification channel named 'nope'"
+
+
+# rules
+
+
+def test_rules_are_saved_in_order_and_a_catch_all_is_allowed(context: Context) -> None:
+    add(context)
+    add(context, "ops-mail", recipients=["ops@example.com"])
+    rules = [
+        NotifyRule(1, "warehouse", "test_run.*", ("ops-mail",)),
+        NotifyRule(2, None, None, ("ops-slack", "ops-mail")),
+    ]
+
+    assert save(context, *rules) == rules
+    assert stored_rules(context) == rules
+
+
+@pytest.mark.parametrize(
+    ("rules", "errors"),
+    [
+        pytest.param(
+            [NotifyRule(1, None, None, ("nope",))],
+            ["position 1: no channel named 'nope'"],
+            id="unknown channel",
+        ),
+        pytest.param(
+            [NotifyRule(1, None, None, ())],
+            ["position 1: names no channel; give at least one"],
+            id="no channel",
+        ),
+        pytest.param(
+            [NotifyRule(2, "a", None, ("ops-slack",)), NotifyRule(2, "b", None, ("ops-slack",))],
+            ["position 2: used by 2 rules; positions must be unique"],
+            id="duplicate positions",
+        ),
+        pytest.param(
+            [NotifyRule(1, "", None, ("ops-slack", "ops-slack"))],
+            [
+                "position 1: project is empty; leave it out to match every project",
+                "position 1: names channel 'ops-slack' twice",
+            ],
+            id="empty project, channel twice",
+        ),
+    ],
+)
+def test_a_bad_rule_list_is_refused_and_changes_nothing(
+    context: Context, rules: list[NotifyRule], errors: list[str]
+) -> None:
+    add(context)
+    before = save(context, NotifyRule(1, "kept", None, ("ops-slack",)))
+
+    with pytest.raises(InvalidRules) as raised:
+        save(context, *rules)
+
+    assert raised.value.errors == errors
+    assert stored_rules(context) == before

@@ -1,0 +1,398 @@
+"""Routing rules (PRODUCT.md §6): validating and saving the ordered list, editing it, and
+explaining where an event would go, on both databases."""
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from rbtk import connectors, routing
+from rbtk.context import Context
+from rbtk.events import Event, parse_event
+from rbtk.policy.rules import Rule
+from rbtk.policy.severity import Severity
+from rbtk.routing import Check, InvalidRouting, NoSuchPosition, RouteRule
+
+KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
+MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
+
+
+def add(context: Context, name: str, **options: Any) -> None:
+    with context.engine.begin() as connection:
+        connectors.add(connection, vault=context.vault, name=name, key=KEY, now=MAY_25, **options)
+
+
+def save(context: Context, *rules: RouteRule) -> list[RouteRule]:
+    with context.engine.begin() as connection:
+        return routing.replace_rules(connection, rules, now=MAY_25)
+
+
+def stored(context: Context) -> list[RouteRule]:
+    with context.engine.connect() as connection:
+        return routing.load_rules(connection)
+
+
+def event(event_type: str, project: str = "warehouse", **data: Any) -> Event:
+    return parse_event(
+        {
+            "id": "evt-1",
+            "type": event_type,
+            "project_slug": project,
+            "occurred_at": "2026-05-25T03:00:00Z",
+            "data": data,
+        }
+    )
+
+
+def explain(context: Context, subject: Event) -> routing.Explanation:
+    with context.engine.connect() as connection:
+        return routing.explain(connection, subject)
+
+
+POOL_OFFLINE = {"pool_name": "hil-rig-2"}
+
+
+@pytest.fixture
+def production_and_staging(context: Context) -> Context:
+    add(context, "pd-production")
+    add(context, "pd-staging", is_default=False, max_severity="warning")
+    return context
+
+
+# saving the whole list
+
+
+def test_the_ordered_list_is_saved_and_read_back(production_and_staging: Context) -> None:
+    rules = [
+        RouteRule(1, "staging-*", None, ("pd-staging",)),
+        RouteRule(2, None, "runner_pool.*", ("pd-production", "pd-staging")),
+    ]
+
+    saved = save(production_and_staging, *rules)
+
+    assert saved == rules
+    assert stored(production_and_staging) == rules
+
+
+def test_saving_replaces_the_previous_list(production_and_staging: Context) -> None:
+    save(production_and_staging, RouteRule(1, "a", None, ("pd-staging",)))
+
+    save(production_and_staging, RouteRule(1, None, "b", ("pd-production",)))
+
+    assert stored(production_and_staging) == [RouteRule(1, None, "b", ("pd-production",))]
+
+
+def test_an_empty_list_removes_every_rule(production_and_staging: Context) -> None:
+    save(production_and_staging, RouteRule(1, "a", None, ("pd-staging",)))
+
+    assert save(production_and_staging) == []
+    assert stored(production_and_staging) == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        pytest.param(
+            RouteRule(1, "warehouse", None, ("pd-nope",)),
+            "position 1: no connector named 'pd-nope'",
+            id="unknown connector",
+        ),
+        pytest.param(
+            RouteRule(1, None, None, ("pd-production",)),
+            "position 1: matches every event; give a project or an event type (events that no "
+            "rule matches go to the default connectors)",
+            id="no matcher",
+        ),
+        pytest.param(
+            RouteRule(1, "warehouse", None, ()),
+            "position 1: names no connector; give at least one",
+            id="no connectors",
+        ),
+        pytest.param(
+            RouteRule(1, " ", "runner_pool.offline", ("pd-production",)),
+            "position 1: project is empty; leave it out to match every project",
+            id="blank project",
+        ),
+        pytest.param(
+            RouteRule(1, "warehouse", "", ("pd-production",)),
+            "position 1: event_type is empty; leave it out to match every event type",
+            id="empty event type",
+        ),
+        pytest.param(
+            RouteRule(1, "x" * 256, None, ("pd-production",)),
+            "position 1: project is over 255 characters",
+            id="long project",
+        ),
+        pytest.param(
+            RouteRule(1, "warehouse", None, ("pd-production", "pd-production")),
+            "position 1: names connector 'pd-production' twice",
+            id="connector twice",
+        ),
+        pytest.param(
+            RouteRule(0, "warehouse", None, ("pd-production",)),
+            "position 0: positions start at 1",
+            id="position 0",
+        ),
+    ],
+)
+def test_a_bad_rule_is_refused_and_changes_nothing(
+    production_and_staging: Context, rule: RouteRule, message: str
+) -> None:
+    before = save(production_and_staging, RouteRule(1, "kept", None, ("pd-staging",)))
+
+    with pytest.raises(InvalidRouting) as raised:
+        save(production_and_staging, rule)
+
+    assert str(raised.value) == message
+    assert raised.value.errors == [message]
+    assert stored(production_and_staging) == before
+
+
+def test_duplicate_positions_are_refused(production_and_staging: Context) -> None:
+    with pytest.raises(InvalidRouting) as raised:
+        save(
+            production_and_staging,
+            RouteRule(1, "a", None, ("pd-staging",)),
+            RouteRule(1, "b", None, ("pd-production",)),
+        )
+
+    assert raised.value.errors == ["position 1: used by 2 rules; positions must be unique"]
+    assert stored(production_and_staging) == []
+
+
+def test_every_problem_in_the_list_is_named_at_once(production_and_staging: Context) -> None:
+    with pytest.raises(InvalidRouting) as raised:
+        save(
+            production_and_staging,
+            RouteRule(3, None, None, ("pd-old",)),
+            RouteRule(1, "a", None, ()),
+        )
+
+    assert raised.value.errors == [
+        "position 1: names no connector; give at least one",
+        "position 3: matches every event; give a project or an event type (events that no "
+        "rule matches go to the default connectors)",
+        "position 3: no connector named 'pd-old'",
+    ]
+    assert str(raised.value) == "; ".join(raised.value.errors)
+
+
+def test_two_lists_saved_at_once_do_not_collide(production_and_staging: Context) -> None:
+    """The second writer waits for the first, then replaces its list whole."""
+    first = RouteRule(1, "first", None, ("pd-staging",))
+    second = RouteRule(1, "second", None, ("pd-production",))
+    errors: list[BaseException] = []
+
+    def save_second() -> None:
+        try:
+            save(production_and_staging, second)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    with production_and_staging.engine.begin() as connection:
+        routing.replace_rules(connection, [first], now=MAY_25)
+        writer = threading.Thread(target=save_second)
+        writer.start()
+        writer.join(timeout=0.3)
+        assert writer.is_alive()  # waiting for the first transaction
+    writer.join(timeout=10)
+
+    assert errors == []
+    assert stored(production_and_staging) == [second]
+
+
+def test_the_defaults_are_the_connectors_marked_default(production_and_staging: Context) -> None:
+    add(production_and_staging, "pd-eu")
+
+    with production_and_staging.engine.connect() as connection:
+        assert routing.default_names(connection) == ["pd-eu", "pd-production"]
+
+
+# editing the list: insert, remove, move
+
+
+def rules_named(*names: str) -> list[RouteRule]:
+    return [RouteRule(i, name, None, ("pd-production",)) for i, name in enumerate(names, 1)]
+
+
+def test_inserting_without_a_position_appends() -> None:
+    new = RouteRule(0, "c", None, ("pd-staging",))
+
+    assert routing.inserted(rules_named("a", "b"), new) == [
+        *rules_named("a", "b"),
+        RouteRule(3, "c", None, ("pd-staging",)),
+    ]
+
+
+def test_inserting_at_a_position_moves_the_rest_down() -> None:
+    new = RouteRule(0, "first", None, ("pd-production",))
+
+    assert routing.inserted(rules_named("a", "b"), new, position=1) == rules_named(
+        "first", "a", "b"
+    )
+
+
+def test_inserting_renumbers_positions_with_gaps() -> None:
+    gappy = [RouteRule(10, "a", None, ("x",)), RouteRule(20, "b", None, ("x",))]
+
+    result = routing.inserted(gappy, RouteRule(0, "c", None, ("x",)), position=2)
+
+    assert [(r.position, r.project) for r in result] == [(1, "a"), (2, "c"), (3, "b")]
+
+
+def test_inserting_past_the_end_is_refused() -> None:
+    with pytest.raises(NoSuchPosition) as raised:
+        routing.inserted(rules_named("a", "b"), RouteRule(0, "c", None, ("x",)), position=4)
+
+    assert str(raised.value) == "position 4: positions for a new rule are 1 to 3"
+
+
+def test_removing_moves_the_rest_up() -> None:
+    assert routing.without(rules_named("a", "b", "c"), 2) == rules_named("a", "c")
+
+
+def test_removing_a_position_that_is_not_there_says_which_are() -> None:
+    with pytest.raises(NoSuchPosition) as raised:
+        routing.without(rules_named("a", "b"), 3)
+    with pytest.raises(NoSuchPosition) as empty:
+        routing.without([], 1)
+
+    assert str(raised.value) == "no rule at position 3: positions for a rule are 1 to 2"
+    assert str(empty.value) == "no rule at position 1: there are no rules"
+
+
+def test_moving_reorders() -> None:
+    assert routing.moved(rules_named("a", "b", "c"), 3, 1) == rules_named("c", "a", "b")
+    assert routing.moved(rules_named("a", "b", "c"), 1, 2) == rules_named("b", "a", "c")
+
+
+def test_moving_to_or_from_a_missing_position_is_refused() -> None:
+    with pytest.raises(NoSuchPosition) as source:
+        routing.moved(rules_named("a"), 2, 1)
+    with pytest.raises(NoSuchPosition) as target:
+        routing.moved(rules_named("a"), 1, 2)
+
+    assert str(source.value) == "no rule at position 2: the only position for a rule is 1"
+    assert str(target.value) == "cannot move to position 2: the only position for a rule is 1"
+
+
+# explaining
+
+
+def test_with_one_connector_and_no_rules_everything_goes_to_it(context: Context) -> None:
+    add(context, "pd-production")
+
+    explanation = explain(context, event("runner_pool.offline", **POOL_OFFLINE))
+
+    assert explanation.decision.rule is None
+    assert [t.name for t in explanation.decision.targets] == ["pd-production"]
+    assert explanation.reason == (
+        "no rule matches project 'warehouse' and event type 'runner_pool.offline': it goes to "
+        "the default connectors"
+    )
+    assert explanation.checks == [
+        Check("pd-production", Rule.POOL_OFFLINE, True, Severity.ERROR, None, True)
+    ]
+    assert explanation.checks[0].note == "sent as error"
+
+
+def test_the_first_matching_rule_decides(production_and_staging: Context) -> None:
+    save(
+        production_and_staging,
+        RouteRule(1, "staging-*", None, ("pd-staging",)),
+        RouteRule(2, None, "runner_pool.*", ("pd-production",)),
+    )
+
+    explanation = explain(
+        production_and_staging, event("runner_pool.offline", "staging-east", **POOL_OFFLINE)
+    )
+
+    assert explanation.decision.rule == RouteRule(1, "staging-*", None, ("pd-staging",))
+    assert [t.name for t in explanation.decision.targets] == ["pd-staging"]
+    assert explanation.reason == (
+        "rule 1 (project 'staging-*', event type any) is the first to match project "
+        "'staging-east' and event type 'runner_pool.offline'"
+    )
+
+
+def test_a_capped_connector_is_shown_with_the_severity_it_would_get(
+    production_and_staging: Context,
+) -> None:
+    save(production_and_staging, RouteRule(1, "warehouse", None, ("pd-staging",)))
+
+    explanation = explain(
+        production_and_staging, event("runner_pool.offline", airgapped=True, **POOL_OFFLINE)
+    )
+
+    assert explanation.checks == [
+        Check(
+            "pd-staging", Rule.AIRGAPPED_POOL_OFFLINE, True, Severity.WARNING, Severity.CRITICAL,
+            True,
+        ),
+        Check("pd-staging", Rule.POOL_OFFLINE, True, Severity.WARNING, Severity.ERROR, True),
+    ]  # fmt: skip
+    assert [c.note for c in explanation.checks] == [
+        "sent as warning (capped from critical)",
+        "sent as warning (capped from error)",
+    ]
+
+
+def test_a_rule_switched_off_and_info_not_opted_in_are_explained(context: Context) -> None:
+    add(context, "pd-off", disable=["pool_offline"])
+    add(context, "pd-info", max_severity="info")
+
+    explanation = explain(context, event("runner_pool.offline", **POOL_OFFLINE))
+
+    assert [(c.connector, c.sent, c.note) for c in explanation.checks] == [
+        ("pd-off", False, "not sent: pool_offline is switched off on pd-off"),
+        (
+            "pd-info",
+            False,
+            "not sent: info (capped from error), and pd-info does not send info",
+        ),
+    ]
+
+
+def test_an_event_without_a_paging_rule_is_routed_but_pages_nobody(context: Context) -> None:
+    add(context, "pd-production")
+
+    explanation = explain(context, event("release.published", tag="v1", branch="main"))
+
+    assert [t.name for t in explanation.decision.targets] == ["pd-production"]
+    assert explanation.checks == []
+
+
+def test_pull_request_runs_never_page(context: Context) -> None:
+    add(context, "pd-production")
+    run = event(
+        "test_run.completed", run_id=1, branch="f", default_branch=False, pull_request=7,
+        status="failed",
+    )  # fmt: skip
+
+    assert routing.paging_rules(run) == []
+    assert explain(context, run).checks == []
+
+
+def test_without_default_connectors_an_unmatched_event_goes_nowhere(context: Context) -> None:
+    add(context, "pd-staging", is_default=False)
+
+    explanation = explain(context, event("runner_pool.offline", **POOL_OFFLINE))
+
+    assert explanation.decision.targets == []
+    assert explanation.reason == (
+        "no rule matches project 'warehouse' and event type 'runner_pool.offline' and no "
+        "connector is marked default: it goes nowhere"
+    )
+
+
+def test_a_rule_naming_a_removed_connector_says_so(production_and_staging: Context) -> None:
+    save(production_and_staging, RouteRule(1, "warehouse", None, ("pd-staging", "pd-production")))
+    with production_and_staging.engine.begin() as connection:
+        connectors.remove(connection, name="pd-staging")
+
+    explanation = explain(production_and_staging, event("runner_pool.offline", **POOL_OFFLINE))
+
+    assert [t.name for t in explanation.decision.targets] == ["pd-production"]
+    assert explanation.missing == ["pd-staging"]
+    assert explanation.reason.endswith("; it names 'pd-staging', which no longer exists")

@@ -1,0 +1,120 @@
+"""Integrations → PagerDuty → Delivery log: filters, linked rows, status words, refresh."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import KEY, OTHER_KEY, pool_offline, pool_online
+from tests.waiting import wait_for
+from tests.web.conftest import Service, add_connector
+
+pytestmark = pytest.mark.e2e
+
+LOG = "/settings/integrations/pagerduty/deliveries"
+POOL_KEY = "rbtk:pool-offline:warehouse:onprem-airgapped"
+
+
+def send_events(service: Service, *events: dict[str, Any]) -> None:
+    with service.api() as api:
+        response = api.post("/api/v1/events", json={"events": list(events)})
+    assert response.status_code < 300, response.text
+
+
+def sent(service: Service, connector: str) -> list[dict[str, Any]]:
+    with service.api() as api:
+        response = api.get(
+            "/api/v1/pagerduty/deliveries", params={"connector": connector, "status": "sent"}
+        )
+    rows: list[dict[str, Any]] = response.json()["deliveries"]
+    return rows
+
+
+def test_a_trigger_and_its_resolve_are_linked_and_filterable(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-log", KEY)
+    now = datetime.now(UTC)
+    send_events(service, pool_offline("log-off", now - timedelta(minutes=20)))
+    send_events(service, pool_online("log-on", now))
+    wait_for(lambda: len(sent(service, "pd-log")) == 2, what="trigger and resolve sent")
+
+    page.goto(f"{LOG}?connector=pd-log")
+    rows = page.locator("table.log tbody tr")
+    expect(rows).to_have_count(2)
+    resolve, trigger = rows.nth(0), rows.nth(1)
+    expect(resolve).to_contain_text("Resolve")
+    expect(trigger).to_contain_text("Trigger")
+    trigger_id = trigger.get_attribute("id")
+    resolve_id = resolve.get_attribute("id")
+    assert trigger_id and resolve_id
+    for row in (resolve, trigger):
+        expect(row).to_contain_text(POOL_KEY)
+        expect(row.locator(".badge")).to_have_text("Sent")
+        expect(row).to_contain_text("202")
+        expect(row).to_contain_text("Event processed")
+    expect(
+        resolve.get_by_role("link", name=f"Resolves trigger #{trigger_id[2:]}")
+    ).to_have_attribute("href", f"#{trigger_id}")
+    trigger.get_by_role("link", name=f"Resolved by #{resolve_id[2:]}").click()
+    expect(page).to_have_url(f"{service.url}{LOG}?connector=pd-log#{resolve_id}")
+
+    # The key links to every delivery for it; the status filter narrows by word.
+    resolve.get_by_role("link", name=POOL_KEY).click()
+    expect(page.get_by_label("Dedup key")).to_have_value(POOL_KEY)
+    expect(rows).to_have_count(2)
+    page.get_by_label("Status").select_option(label="Failed")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No deliveries match these filters.")).to_be_visible()
+    page.get_by_label("Status").select_option(label="Sent")
+    page.get_by_label("Time").select_option(label="Last 15 minutes")
+    page.get_by_role("button", name="Filter").click()
+    expect(rows).to_have_count(2)
+
+
+def test_a_failure_shows_its_status_in_words_and_pagerdutys_message(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-log-fail", OTHER_KEY, is_default=False)
+    service.emulator.faults(reject_next=1)
+    try:
+        with service.api() as api:
+            api.post("/api/v1/pagerduty/connectors/pd-log-fail/test")
+    finally:
+        service.emulator.faults()
+    page.goto(f"{LOG}?connector=pd-log-fail&status=failed")
+    row = page.locator("table.log tbody tr")
+    expect(row).to_have_count(1)
+    expect(row.locator(".badge")).to_have_text("Failed")
+    expect(row.locator(".badge")).to_have_class("badge status-failed")
+    expect(row).to_contain_text("400")
+    expect(row).to_contain_text("Event object is invalid")
+
+
+def test_the_log_refreshes_itself_while_open(signed_in: Page, service: Service) -> None:
+    page = signed_in
+    add_connector(service, "pd-live", KEY, is_default=False)
+    page.clock.install()
+    page.goto(f"{LOG}?connector=pd-live")
+    expect(page.get_by_text("No deliveries match these filters.")).to_be_visible()
+
+    with service.api() as api:
+        dedup_key = api.post("/api/v1/pagerduty/connectors/pd-live/test").json()["dedup_key"]
+    page.clock.run_for(6_000)
+    row = page.locator("table.log tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(dedup_key)
+    assert page.url.endswith("?connector=pd-live")  # refreshed in place, not reloaded
+
+    # Paused, it stays as it is.
+    page.get_by_role("button", name="Auto-refresh every 5 s: on").click()
+    expect(page.get_by_role("button", name="Auto-refresh every 5 s: off")).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    with service.api() as api:
+        api.post("/api/v1/pagerduty/connectors/pd-live/test")
+    page.clock.run_for(12_000)
+    expect(row).to_have_count(1)
