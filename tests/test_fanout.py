@@ -112,6 +112,21 @@ def test_a_condition_opened_and_cleared_inside_a_window_sends_nothing(context: C
     assert [r[4] for r in log(context)] == ["suppressed", "suppressed"]
 
 
+def test_a_flap_inside_a_window_within_one_batch_is_logged_and_sends_nothing(
+    context: Context,
+) -> None:
+    connector = add_connector(context, now=T0)
+    add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
+
+    batch = [pool_offline("e1", T0 - timedelta(hours=2), "p1"), pool_online("e2", T0, "p1")]
+    ingest(context, batch, T0)
+
+    assert [(r[1], r[4]) for r in log(context)] == [
+        ("trigger", "suppressed"),
+        ("resolve", "suppressed"),
+    ]
+
+
 def test_an_incident_opened_before_a_window_is_resolved_during_it(context: Context) -> None:
     connector = add_connector(context, now=T0)
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)

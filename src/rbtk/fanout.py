@@ -182,6 +182,9 @@ def pagerduty_row(
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,
+        # Every row carries every key: one executemany insert takes them all together.
+        "message": None,
+        "suppression_id": None,
     }
 
 

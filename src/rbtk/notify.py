@@ -113,6 +113,8 @@ def row(channel: Channel, message: Message, now: datetime) -> dict[str, Any]:
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,
+        "message": None,
+        "suppression_id": None,
     }
 
 
