@@ -22,7 +22,7 @@ from rbtk.policy.severity import Severity
 from rbtk.routing import load_targets
 from rbtk.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
-from rbtk.store.tables import incidents, outbox
+from rbtk.store.tables import incidents, outbox, routing_rules
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
@@ -514,3 +514,38 @@ def test_a_connector_without_open_incidents_is_removed_without_force(context: Co
 def test_removing_an_unknown_connector_is_refused(context: Context) -> None:
     with context.engine.begin() as connection, pytest.raises(UnknownConnector):
         connectors.remove(connection, name="pd-nowhere")
+
+
+def test_removing_a_connector_that_routing_rules_name_is_refused_unless_forced(
+    context: Context,
+) -> None:
+    add(context, "pd-production")
+    add(context, "pd-staging")
+    with context.engine.begin() as connection:
+        connection.execute(
+            routing_rules.insert(),
+            [
+                {
+                    "position": 1,
+                    "project": "a*",
+                    "connectors": ["pd-staging"],
+                    "created_at": MAY_25,
+                },
+                {
+                    "position": 2,
+                    "project": "b*",
+                    "connectors": ["pd-production", "pd-staging"],
+                    "created_at": MAY_25,
+                },
+            ],
+        )
+
+    with pytest.raises(connectors.ConnectorRouted) as refused, context.engine.begin() as connection:
+        connectors.remove(connection, name="pd-staging")
+    with context.engine.begin() as connection:
+        connectors.remove(connection, name="pd-staging", force=True)
+
+    assert "routing rule(s) at position 1, 2" in str(refused.value)
+    with context.engine.connect() as connection:
+        left = [(r["position"], r["connectors"]) for r in rows(connection, routing_rules)]
+    assert left == [(2, ["pd-production"])]

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from rbtk.context import Context
 from rbtk.ingest import ingest
-from rbtk.notify import send_test_message
 from rbtk.secrets import Secret
 from rbtk.store.tables import notify_channels, notify_rules, outbox
+from rbtk.test_message import send_test_message
 from tests.factories import add_connector, event, pool_offline
 from tests.receivers import Mailbox, Webhook, smtp_server, webhook_receiver
 from tests.waiting import wait_for
@@ -105,7 +105,8 @@ def test_a_pr_failure_lands_in_slack_and_never_in_pagerduty(
     }
     assert {"type": "mrkdwn", "text": "*Project*\nwarehouse"} in message["blocks"][1]["fields"]
     assert message["blocks"][3]["elements"][0]["url"] == "https://roboticks.test/r/warehouse"
-    assert [(r["channel"], r["status"]) for r in log(context)] == [("slack", "sent")]
+    rows = wait_for(lambda: log(context)[0]["status"] == "sent" and log(context))
+    assert [(r["channel"], r["status"]) for r in rows] == [("slack", "sent")]
 
 
 def test_a_paging_event_does_not_also_go_to_slack(

@@ -7,7 +7,8 @@ Errors, each a `ConnectorError` whose message says what to do:
       │     └── InvalidKey — the integration key has the wrong shape (the key is never echoed)
       ├── DuplicateConnector — the name is taken
       ├── UnknownConnector (also a LookupError) — no connector by that name
-      └── ConnectorInUse — removal refused: it still has open incidents
+      ├── ConnectorInUse — removal refused: it still has open incidents
+      └── ConnectorRouted — removal refused: routing rules still name it
 """
 
 import re
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.secrets import MASK, Secret, Vault
-from rbtk.store.tables import connectors, incidents, outbox
+from rbtk.store.tables import connectors, incidents, outbox, routing_rules
 
 KEY_LENGTH = 32
 REST_API_KEY_LENGTH = 20
@@ -76,6 +77,17 @@ class ConnectorInUse(ConnectorError):
             "force (rbtk then forgets them and never sends their resolves)"
         )
         self.open_incidents = open_incidents
+
+
+class ConnectorRouted(ConnectorError):
+    def __init__(self, name: str, positions: list[int]) -> None:
+        where = ", ".join(str(p) for p in positions)
+        super().__init__(
+            f"connector {name!r} is named by routing rule(s) at position {where}: take it out "
+            "of them first, or remove it with force (rbtk then drops it from those rules, "
+            "and drops a rule left with no connector)"
+        )
+        self.positions = positions
 
 
 @dataclass(frozen=True)
@@ -309,6 +321,17 @@ def remove(connection: Connection, *, name: str, force: bool = False) -> int:
     count = _open_incidents(connection, row["id"]).get(row["id"], 0)
     if count and not force:
         raise ConnectorInUse(name, count)
+    rules = connection.execute(select(routing_rules).order_by(routing_rules.c.position)).all()
+    naming = [rule for rule in rules if name in rule.connectors]
+    if naming and not force:
+        raise ConnectorRouted(name, [rule.position for rule in naming])
+    for rule in naming:
+        rest = [other for other in rule.connectors if other != name]
+        where = routing_rules.c.id == rule.id
+        if rest:
+            connection.execute(sql_update(routing_rules).where(where).values(connectors=rest))
+        else:
+            connection.execute(delete(routing_rules).where(where))
     connection.execute(delete(incidents).where(incidents.c.connector_id == row["id"]))
     connection.execute(
         sql_update(outbox).where(outbox.c.connector_id == row["id"]).values(connector_id=None)

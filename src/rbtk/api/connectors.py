@@ -161,7 +161,11 @@ def _translated() -> Iterator[None]:
         yield
     except connectors.UnknownConnector as exc:
         raise ApiError(404, str(exc)) from None
-    except (connectors.DuplicateConnector, connectors.ConnectorInUse) as exc:
+    except (
+        connectors.DuplicateConnector,
+        connectors.ConnectorInUse,
+        connectors.ConnectorRouted,
+    ) as exc:
         raise ApiError(409, str(exc)) from None
     except connectors.InvalidConnector as exc:
         raise ApiError(422, str(exc), [str(exc)]) from None

@@ -32,11 +32,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from rbtk import notify, notify_config
+from rbtk import notify, notify_config, test_message
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.notify import NotifyRule, TestMessageOutcome
+from rbtk.notify import NotifyRule
 from rbtk.notify_config import ChannelView
+from rbtk.test_message import TestMessageOutcome
 from rbtk.timefmt import format_rfc3339
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"], dependencies=[Admin])
@@ -103,7 +104,7 @@ def remove_channel(name: str, context: Ctx) -> Response:
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
     with _translated():
         outcome = await run_in_threadpool(
-            notify.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+            test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
         )
     answer = _outcome(outcome)
     if outcome.status == "sent":
@@ -142,7 +143,7 @@ def _translated() -> Iterator[None]:
     """Service errors to HTTP answers, here and only here."""
     try:
         yield
-    except (notify_config.UnknownChannel, notify.UnknownChannel) as exc:
+    except notify_config.UnknownChannel as exc:
         raise ApiError(404, str(exc)) from None
     except (notify_config.DuplicateChannel, notify_config.ChannelInUse) as exc:
         raise ApiError(409, str(exc)) from None

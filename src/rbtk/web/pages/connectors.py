@@ -274,7 +274,7 @@ async def delete(request: Request, name: str, context: Ctx) -> Response:
             forgotten = connectors.remove(connection, name=name, force=force)
     except connectors.UnknownConnector:
         return _not_found(request, name)
-    except connectors.ConnectorInUse as exc:
+    except (connectors.ConnectorInUse, connectors.ConnectorRouted) as exc:
         with context.engine.connect() as connection:
             view = connectors.get(connection, name=name)
         return page(

@@ -9,7 +9,7 @@
     POST /settings/integrations/notifications/rules/{position}/move    to=
     POST /settings/integrations/notifications/rules/{position}/remove
 
-Writes go through `rbtk.notify_config` (and the test through `notify.send_test_message`), as
+Writes go through `rbtk.notify_config` (and the test through `test_message.send_test_message`), as
 the API's do. A Slack webhook URL is a secret: never shown again once saved, nor after an
 error (the form asks for it again).
 """
@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk import notify, notify_config
+from rbtk import notify, notify_config, test_message
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
 from rbtk.events import PAYLOADS
@@ -83,9 +83,9 @@ async def add_channel(request: Request, context: Ctx) -> Response:
 async def test_channel(request: Request, name: str, context: Ctx) -> Response:
     try:
         outcome = await run_in_threadpool(
-            notify.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+            test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
         )
-    except notify.UnknownChannel as exc:
+    except notify_config.UnknownChannel as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
     said = ", ".join(
