@@ -27,7 +27,16 @@ class TokenInfo:
     revoked_at: datetime | None
 
 
-def _hash(token: str) -> str:
+@dataclass(frozen=True)
+class Caller:
+    """Who a live token belongs to: its scope, and its name for the record of changes."""
+
+    scope: Scope
+    name: str
+
+
+def digest(token: str) -> str:
+    """What is stored instead of the token (and what a session cookie may hold)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -36,29 +45,24 @@ def create(connection: Connection, *, scope: Scope, name: str, now: datetime) ->
     token = PREFIX + secrets.token_urlsafe(32)
     result = connection.execute(
         insert(tokens)
-        .values(name=name, scope=scope.value, token_hash=_hash(token), created_at=now)
+        .values(name=name, scope=scope.value, token_hash=digest(token), created_at=now)
         .returning(tokens.c.id)
     )
     return int(result.scalar_one()), token
 
 
-def authenticate(connection: Connection, token: str) -> Scope | None:
-    row = connection.execute(
-        select(tokens.c.scope).where(
-            tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
-        )
-    ).first()
-    return Scope(row.scope) if row else None
+def authenticate(connection: Connection, token: str) -> Caller | None:
+    return caller_of(connection, digest(token))
 
 
-def name_of(connection: Connection, token: str) -> str | None:
-    """The name a live token was created with: who made a change, for the record."""
+def caller_of(connection: Connection, token_digest: str) -> Caller | None:
+    """The live token with this digest, or None (unknown or revoked): one indexed read."""
     row = connection.execute(
-        select(tokens.c.name).where(
-            tokens.c.token_hash == _hash(token), tokens.c.revoked_at.is_(None)
+        select(tokens.c.scope, tokens.c.name).where(
+            tokens.c.token_hash == token_digest, tokens.c.revoked_at.is_(None)
         )
     ).first()
-    return row.name if row else None
+    return Caller(Scope(row.scope), row.name) if row else None
 
 
 def list_all(connection: Connection) -> list[TokenInfo]:

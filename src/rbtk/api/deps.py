@@ -20,7 +20,8 @@ Ctx = Annotated[Context, Depends(get_context)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _scope_of(context: Context, credentials: HTTPAuthorizationCredentials | None) -> tokens.Scope:
+def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
+    """The token's owner; FastAPI runs this once per request however many depend on it."""
     if credentials is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -29,38 +30,31 @@ def _scope_of(context: Context, credentials: HTTPAuthorizationCredentials | None
             headers={"WWW-Authenticate": "Bearer"},
         )
     with context.engine.connect() as connection:
-        scope = tokens.authenticate(connection, credentials.credentials)
-    if scope is None:
+        caller = tokens.authenticate(connection, credentials.credentials)
+    if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "invalid or revoked token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return scope
+    return caller
 
 
-def require_admin(context: Ctx, credentials: Credentials) -> None:
-    if _scope_of(context, credentials) is not tokens.Scope.ADMIN:
+Caller = Annotated[tokens.Caller, Depends(current_caller)]
+
+
+def require_admin(caller: Caller) -> None:
+    if caller.scope is not tokens.Scope.ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this token may only post events")
 
 
-def require_events(context: Ctx, credentials: Credentials) -> None:
-    _scope_of(context, credentials)  # admin tokens may post events too
+def require_events(caller: Caller) -> None:
+    """Any valid token may post events: admin tokens too."""
 
 
-def caller_name(context: Ctx, credentials: Credentials) -> str:
+def caller_name(caller: Caller) -> str:
     """The name of the token making the request, to record who changed something."""
-    _scope_of(context, credentials)
-    assert credentials is not None  # _scope_of refused a request without one
-    with context.engine.connect() as connection:
-        name = tokens.name_of(connection, credentials.credentials)
-    if name is None:  # revoked between the two reads
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "invalid or revoked token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return name
+    return caller.name
 
 
 Admin = Depends(require_admin)

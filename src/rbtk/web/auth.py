@@ -13,14 +13,12 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from rbtk import tokens
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
 from rbtk.secrets import load_or_create_key
 from rbtk.settings import Settings
-from rbtk.store.tables import tokens as token_table
 from rbtk.web.render import form_text, page
 from rbtk.web.session import csrf_token, flash
 
@@ -86,14 +84,11 @@ def operator(request: Request) -> str:
     return name if isinstance(name, str) else "admin"
 
 
-def _is_admin(context: Context, token_hash: str) -> bool:
+def _is_admin(context: Context, token_digest: str) -> bool:
+    """Checked on every request, so revoking the token closes its sessions at once."""
     with context.engine.connect() as connection:
-        scope = connection.execute(
-            select(token_table.c.scope).where(
-                token_table.c.token_hash == token_hash, token_table.c.revoked_at.is_(None)
-            )
-        ).scalar()
-    return scope == tokens.Scope.ADMIN.value
+        caller = tokens.caller_of(connection, token_digest)
+    return caller is not None and caller.scope is tokens.Scope.ADMIN
 
 
 def _safe_next(value: str | None) -> str:
@@ -142,13 +137,13 @@ async def sign_in(request: Request, context: Ctx) -> Response:
     token = form_text(form, "token").strip()
     next_path = _safe_next(form_text(form, "next"))
     with context.engine.connect() as connection:
-        scope = tokens.authenticate(connection, token) if token else None
-        name = tokens.name_of(connection, token) if scope else None
-    if scope is tokens.Scope.ADMIN:
+        caller = tokens.authenticate(connection, token) if token else None
+    scope = caller.scope if caller else None
+    if caller is not None and scope is tokens.Scope.ADMIN:
         # A fresh session (and CSRF token) on sign-in: a session planted before cannot ride it.
         request.session.clear()
-        request.session["token"] = tokens._hash(token)
-        request.session["name"] = name or "admin"
+        request.session["token"] = tokens.digest(token)
+        request.session["name"] = caller.name
         csrf_token(request)
         return RedirectResponse(next_path, 303)
     if not token:
