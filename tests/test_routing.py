@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from rbtk import connectors, routing
+from rbtk import connectors, ordered_rules, routing
 from rbtk.context import Context
 from rbtk.events import Event, parse_event
+from rbtk.ordered_rules import NoSuchPosition
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import Check, InvalidRouting, NoSuchPosition, RouteRule
+from rbtk.routing import Check, InvalidRouting, RouteRule
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -219,7 +220,7 @@ def rules_named(*names: str) -> list[RouteRule]:
 def test_inserting_without_a_position_appends() -> None:
     new = RouteRule(0, "c", None, ("pd-staging",))
 
-    assert routing.inserted(rules_named("a", "b"), new) == [
+    assert ordered_rules.inserted(rules_named("a", "b"), new) == [
         *rules_named("a", "b"),
         RouteRule(3, "c", None, ("pd-staging",)),
     ]
@@ -228,7 +229,7 @@ def test_inserting_without_a_position_appends() -> None:
 def test_inserting_at_a_position_moves_the_rest_down() -> None:
     new = RouteRule(0, "first", None, ("pd-production",))
 
-    assert routing.inserted(rules_named("a", "b"), new, position=1) == rules_named(
+    assert ordered_rules.inserted(rules_named("a", "b"), new, position=1) == rules_named(
         "first", "a", "b"
     )
 
@@ -236,42 +237,42 @@ def test_inserting_at_a_position_moves_the_rest_down() -> None:
 def test_inserting_renumbers_positions_with_gaps() -> None:
     gappy = [RouteRule(10, "a", None, ("x",)), RouteRule(20, "b", None, ("x",))]
 
-    result = routing.inserted(gappy, RouteRule(0, "c", None, ("x",)), position=2)
+    result = ordered_rules.inserted(gappy, RouteRule(0, "c", None, ("x",)), position=2)
 
     assert [(r.position, r.project) for r in result] == [(1, "a"), (2, "c"), (3, "b")]
 
 
 def test_inserting_past_the_end_is_refused() -> None:
     with pytest.raises(NoSuchPosition) as raised:
-        routing.inserted(rules_named("a", "b"), RouteRule(0, "c", None, ("x",)), position=4)
+        ordered_rules.inserted(rules_named("a", "b"), RouteRule(0, "c", None, ("x",)), position=4)
 
     assert str(raised.value) == "position 4: positions for a new rule are 1 to 3"
 
 
 def test_removing_moves_the_rest_up() -> None:
-    assert routing.without(rules_named("a", "b", "c"), 2) == rules_named("a", "c")
+    assert ordered_rules.without(rules_named("a", "b", "c"), 2) == rules_named("a", "c")
 
 
 def test_removing_a_position_that_is_not_there_says_which_are() -> None:
     with pytest.raises(NoSuchPosition) as raised:
-        routing.without(rules_named("a", "b"), 3)
+        ordered_rules.without(rules_named("a", "b"), 3)
     with pytest.raises(NoSuchPosition) as empty:
-        routing.without([], 1)
+        ordered_rules.without([], 1)
 
     assert str(raised.value) == "no rule at position 3: positions for a rule are 1 to 2"
     assert str(empty.value) == "no rule at position 1: there are no rules"
 
 
 def test_moving_reorders() -> None:
-    assert routing.moved(rules_named("a", "b", "c"), 3, 1) == rules_named("c", "a", "b")
-    assert routing.moved(rules_named("a", "b", "c"), 1, 2) == rules_named("b", "a", "c")
+    assert ordered_rules.moved(rules_named("a", "b", "c"), 3, 1) == rules_named("c", "a", "b")
+    assert ordered_rules.moved(rules_named("a", "b", "c"), 1, 2) == rules_named("b", "a", "c")
 
 
 def test_moving_to_or_from_a_missing_position_is_refused() -> None:
     with pytest.raises(NoSuchPosition) as source:
-        routing.moved(rules_named("a"), 2, 1)
+        ordered_rules.moved(rules_named("a"), 2, 1)
     with pytest.raises(NoSuchPosition) as target:
-        routing.moved(rules_named("a"), 1, 2)
+        ordered_rules.moved(rules_named("a"), 1, 2)
 
     assert str(source.value) == "no rule at position 2: the only position for a rule is 1"
     assert str(target.value) == "cannot move to position 2: the only position for a rule is 1"
@@ -386,13 +387,14 @@ def test_without_default_connectors_an_unmatched_event_goes_nowhere(context: Con
     )
 
 
-def test_a_rule_naming_a_removed_connector_says_so(production_and_staging: Context) -> None:
+def test_a_connector_removed_by_force_leaves_the_rules_that_named_it(
+    production_and_staging: Context,
+) -> None:
     save(production_and_staging, RouteRule(1, "warehouse", None, ("pd-staging", "pd-production")))
     with production_and_staging.engine.begin() as connection:
-        connectors.remove(connection, name="pd-staging")
+        connectors.remove(connection, name="pd-staging", force=True)
 
     explanation = explain(production_and_staging, event("runner_pool.offline", **POOL_OFFLINE))
 
     assert [t.name for t in explanation.decision.targets] == ["pd-production"]
-    assert explanation.missing == ["pd-staging"]
-    assert explanation.reason.endswith("; it names 'pd-staging', which no longer exists")
+    assert explanation.missing == []

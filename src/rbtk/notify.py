@@ -7,14 +7,15 @@ and delivery log.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from rbtk import ordered_rules
 from rbtk.channels import email, slack
 from rbtk.channels.message import Message, describe
 from rbtk.events import Event
+from rbtk.ordered_rules import OrderedRule
 from rbtk.outbox import Status
 from rbtk.policy.keys import cap
 from rbtk.settings import Settings
@@ -32,18 +33,14 @@ class Channel:
     recipients: list[str]
 
 
-@dataclass(frozen=True)
-class NotifyRule:
-    position: int
-    project: str | None
-    event_type: str | None
-    channels: tuple[str, ...]
+class NotifyRule(OrderedRule):
+    """A notification rule: its targets are channel names."""
 
-    def matches(self, project: str, event_type: str) -> bool:
-        return all(
-            pattern is None or fnmatchcase(value, pattern)
-            for pattern, value in ((self.project, project), (self.event_type, event_type))
-        )
+    targets_field = "channels"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self.targets
 
 
 def load_channels(connection: Connection) -> list[Channel]:
@@ -52,18 +49,15 @@ def load_channels(connection: Connection) -> list[Channel]:
 
 
 def load_rules(connection: Connection) -> list[NotifyRule]:
-    rows = connection.execute(select(notify_rules).order_by(notify_rules.c.position))
-    return [NotifyRule(r.position, r.project, r.event_type, tuple(r.channels)) for r in rows]
+    return ordered_rules.load(connection, notify_rules, NotifyRule)
 
 
 def channels_for(
     event: Event, rules: Sequence[NotifyRule], channels: Sequence[Channel]
 ) -> list[Channel]:
     """The first rule matching the event's project and type names its channels."""
-    for rule in rules:
-        if rule.matches(event.project_slug, event.type):
-            return [c for c in channels if c.name in rule.channels]
-    return []
+    rule = ordered_rules.first_match(rules, event.project_slug, event.type)
+    return [] if rule is None else [c for c in channels if c.name in rule.channels]
 
 
 def enqueue(

@@ -6,7 +6,8 @@ what to do:
 
     NotifyConfigError
       ├── InvalidChannel (also a ValueError) — a bad name, kind, webhook URL or address
-      ├── InvalidRules (also a ValueError) — the rule list is wrong; `errors` names each problem
+      ├── InvalidRules (also an ordered_rules.InvalidList, a ValueError) — the rule list is
+      │   wrong; `errors` names each problem
       ├── DuplicateChannel — the name is taken
       ├── UnknownChannel (also a LookupError) — no channel by that name
       └── ChannelInUse — removal refused: rules still name it
@@ -22,9 +23,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from rbtk import ordered_rules
 from rbtk.connectors import masked
 from rbtk.notify import NotifyRule, load_rules
-from rbtk.routing import lock_rules, rule_errors
+from rbtk.ordered_rules import InvalidList
 from rbtk.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
 
@@ -49,10 +51,8 @@ class InvalidChannel(NotifyConfigError, ValueError):
     pass
 
 
-class InvalidRules(NotifyConfigError, ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
+class InvalidRules(NotifyConfigError, InvalidList):
+    pass
 
 
 class DuplicateChannel(NotifyConfigError):
@@ -225,25 +225,10 @@ def replace_rules(
     A rule without a project or event type matches every event: a catch-all is allowed.
     """
     known = {row.name for row in connection.execute(select(notify_channels.c.name))}
-    errors = rule_errors(rules, known, field="channels", noun="channel", need_matcher=False)
+    errors = ordered_rules.rule_errors(rules, known, noun="channel")
     if errors:
         raise InvalidRules(errors)
-    lock_rules(connection, "notify_rules")
-    connection.execute(delete(notify_rules))
-    if rules:
-        connection.execute(
-            insert(notify_rules),
-            [
-                {
-                    "position": rule.position,
-                    "project": rule.project,
-                    "event_type": rule.event_type,
-                    "channels": list(rule.channels),
-                    "created_at": now,
-                }
-                for rule in rules
-            ],
-        )
+    ordered_rules.store(connection, notify_rules, rules, now=now)
     return load_rules(connection)
 
 

@@ -3,43 +3,36 @@
 Ordered rules match an event by project and event type (exact or glob); the first that
 matches names the connectors; an event no rule matches goes to the default connectors.
 
-The rules are written only as a whole ordered list (`replace_rules`), validated first, so a
-bad list changes nothing. Errors, each a `RoutingError` whose message says what to do:
+The rules are an ordered list (`rbtk.ordered_rules`) written only whole (`replace_rules`),
+validated first, so a bad list changes nothing. Errors, each a `RoutingError` whose message
+says what to do:
 
     RoutingError
-      ├── InvalidRouting (also a ValueError) — the list is wrong; `errors` names each problem
-      └── NoSuchPosition (also a LookupError) — add/remove/move named a position not there
+      └── InvalidRouting (also an ordered_rules.InvalidList, a ValueError) — the list is
+          wrong; `errors` names each problem
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from fnmatch import fnmatchcase
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, select
 
+from rbtk import ordered_rules
 from rbtk.events import Event, RunnerPoolOffline, TestRunCompleted
+from rbtk.ordered_rules import InvalidList, OrderedRule
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.policy.state import Notification
-from rbtk.store.db import is_postgres
 from rbtk.store.tables import connectors, routing_rules
-
-MAX_PATTERN = 255
 
 
 class RoutingError(Exception):
     pass
 
 
-class InvalidRouting(RoutingError, ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-class NoSuchPosition(RoutingError, LookupError):
+class InvalidRouting(RoutingError, InvalidList):
     pass
 
 
@@ -58,15 +51,14 @@ class Target:
     max_severity: Severity | None = None
 
 
-@dataclass(frozen=True)
-class RouteRule:
-    position: int
-    project: str | None
-    event_type: str | None
-    connectors: tuple[str, ...]
+class RouteRule(OrderedRule):
+    """A routing rule: its targets are connector names."""
 
-    def matches(self, project: str, event_type: str) -> bool:
-        return _match(self.project, project) and _match(self.event_type, event_type)
+    targets_field = "connectors"
+
+    @property
+    def connectors(self) -> tuple[str, ...]:
+        return self.targets
 
 
 @dataclass(frozen=True)
@@ -77,27 +69,22 @@ class Decision:
     targets: list[Target]
 
 
-def _match(pattern: str | None, value: str) -> bool:
-    return pattern is None or fnmatchcase(value, pattern)
-
-
 def load_targets(connection: Connection) -> list[Target]:
     rows = connection.execute(select(connectors).order_by(connectors.c.id))
     return [_target(row._mapping) for row in rows]
 
 
 def load_rules(connection: Connection) -> list[RouteRule]:
-    rows = connection.execute(select(routing_rules).order_by(routing_rules.c.position))
-    return [RouteRule(r.position, r.project, r.event_type, tuple(r.connectors)) for r in rows]
+    return ordered_rules.load(connection, routing_rules, RouteRule)
 
 
 def route(
     project: str, event_type: str, rules: Sequence[RouteRule], candidates: Sequence[Target]
 ) -> Decision:
-    for rule in sorted(rules, key=lambda r: r.position):
-        if rule.matches(project, event_type):
-            return Decision(rule, [t for t in candidates if t.name in rule.connectors])
-    return Decision(None, [t for t in candidates if t.is_default])
+    rule = ordered_rules.first_match(rules, project, event_type)
+    if rule is None:
+        return Decision(None, [t for t in candidates if t.is_default])
+    return Decision(rule, [t for t in candidates if t.name in rule.connectors])
 
 
 def targets(
@@ -145,33 +132,17 @@ def replace_rules(
 ) -> list[RouteRule]:
     """Validate the whole list, then make it the routing; a bad list changes nothing."""
     known = {row.name for row in connection.execute(select(connectors.c.name))}
-    errors = rule_errors(rules, known, field="connectors", noun="connector", need_matcher=True)
+    errors = ordered_rules.rule_errors(
+        rules,
+        known,
+        noun="connector",
+        refuse_catch_all="give a project or an event type (events that no rule matches go to "
+        "the default connectors)",
+    )
     if errors:
         raise InvalidRouting(errors)
-    lock_rules(connection, "routing_rules")
-    connection.execute(delete(routing_rules))
-    if rules:
-        connection.execute(
-            insert(routing_rules),
-            [
-                {
-                    "position": rule.position,
-                    "project": rule.project,
-                    "event_type": rule.event_type,
-                    "connectors": list(rule.connectors),
-                    "created_at": now,
-                }
-                for rule in rules
-            ],
-        )
+    ordered_rules.store(connection, routing_rules, rules, now=now)
     return load_rules(connection)
-
-
-def lock_rules(connection: Connection, table: str) -> None:
-    """One writer of an ordered list at a time: two lists replacing each other at once would
-    otherwise collide on their positions. (SQLite transactions already take the write lock.)"""
-    if is_postgres(connection):
-        connection.exec_driver_sql(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
 
 
 def default_names(connection: Connection) -> list[str]:
@@ -182,114 +153,6 @@ def default_names(connection: Connection) -> list[str]:
         .order_by(connectors.c.name)
     )
     return [row.name for row in rows]
-
-
-class Ordered(Protocol):
-    """A rule of an ordered list (routing or notification rules): a frozen dataclass."""
-
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    @property
-    def position(self) -> int: ...
-
-    @property
-    def project(self) -> str | None: ...
-
-    @property
-    def event_type(self) -> str | None: ...
-
-
-R = TypeVar("R", bound=Ordered)
-
-
-def rule_errors(
-    rules: Sequence[Ordered],
-    known: set[str],
-    *,
-    field: str,
-    noun: str,
-    need_matcher: bool,
-) -> list[str]:
-    """Every problem in an ordered list whose rules name, in `field`, connectors or channels."""
-    errors: list[str] = []
-    counts: dict[int, int] = {}
-    for rule in rules:
-        counts[rule.position] = counts.get(rule.position, 0) + 1
-    for position, count in sorted(counts.items()):
-        if count > 1:
-            errors.append(f"position {position}: used by {count} rules; positions must be unique")
-    for rule in sorted(rules, key=lambda r: r.position):
-        at = f"position {rule.position}"
-        if rule.position < 1:
-            errors.append(f"{at}: positions start at 1")
-        project, event_type = rule.project, rule.event_type
-        for label, what, pattern in (
-            ("project", "project", project),
-            ("event_type", "event type", event_type),
-        ):
-            if pattern is not None and not pattern.strip():
-                errors.append(f"{at}: {label} is empty; leave it out to match every {what}")
-            elif pattern is not None and len(pattern) > MAX_PATTERN:
-                errors.append(f"{at}: {label} is over {MAX_PATTERN} characters")
-        if need_matcher and project is None and event_type is None:
-            errors.append(
-                f"{at}: matches every event; give a project or an event type (events that no "
-                "rule matches go to the default connectors)"
-            )
-        names: Sequence[str] = getattr(rule, field)
-        if not names:
-            errors.append(f"{at}: names no {noun}; give at least one")
-        seen: set[str] = set()
-        for name in names:
-            if name in seen:
-                errors.append(f"{at}: names {noun} {name!r} twice")
-            elif name not in known:
-                errors.append(f"{at}: no {noun} named {name!r}")
-            seen.add(name)
-    return errors
-
-
-def renumbered(rules: Sequence[R]) -> list[R]:
-    """The rules in their order, numbered 1, 2, 3..."""
-    ordered = sorted(rules, key=lambda r: r.position)
-    return [replace(rule, position=index) for index, rule in enumerate(ordered, start=1)]
-
-
-def inserted(rules: Sequence[R], rule: R, *, position: int | None = None) -> list[R]:
-    """The list with `rule` at `position` (the end when None), the rules after it moved down."""
-    ordered = renumbered(rules)
-    at = len(ordered) + 1 if position is None else position
-    if not 1 <= at <= len(ordered) + 1:
-        raise NoSuchPosition(f"position {at}: {_range(len(ordered) + 1, 'a new rule')}")
-    ordered.insert(at - 1, rule)
-    return [replace(r, position=i) for i, r in enumerate(ordered, start=1)]
-
-
-def without(rules: Sequence[R], position: int) -> list[R]:
-    ordered = renumbered(rules)
-    if not 1 <= position <= len(ordered):
-        raise NoSuchPosition(f"no rule at position {position}: {_range(len(ordered), 'a rule')}")
-    del ordered[position - 1]
-    return [replace(r, position=i) for i, r in enumerate(ordered, start=1)]
-
-
-def moved(rules: Sequence[R], position: int, to: int) -> list[R]:
-    ordered = renumbered(rules)
-    if not 1 <= position <= len(ordered):
-        raise NoSuchPosition(f"no rule at position {position}: {_range(len(ordered), 'a rule')}")
-    if not 1 <= to <= len(ordered):
-        raise NoSuchPosition(f"cannot move to position {to}: {_range(len(ordered), 'a rule')}")
-    rule = ordered.pop(position - 1)
-    ordered.insert(to - 1, rule)
-    return [replace(r, position=i) for i, r in enumerate(ordered, start=1)]
-
-
-def _range(last: int, what: str) -> str:
-    if last == 0:
-        return "there are no rules"
-    if last == 1:
-        return f"the only position for {what} is 1"
-    return f"positions for {what} are 1 to {last}"
 
 
 # explaining a decision without sending anything

@@ -125,17 +125,15 @@ async def test_channel(name: str, context: Ctx) -> JSONResponse:
 @router.get("/rules")
 def get_rules(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
-        return {"rules": [rule_json(r) for r in notify.load_rules(connection)]}
+        return {"rules": [r.as_json() for r in notify.load_rules(connection)]}
 
 
 @router.put("/rules")
 def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
-    rules = [
-        NotifyRule(r.position, r.project, r.event_type, tuple(r.channels)) for r in request.rules
-    ]
+    rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:
         saved = notify_config.replace_rules(connection, rules, now=datetime.now(UTC))
-    return {"rules": [rule_json(r) for r in saved]}
+    return {"rules": [r.as_json() for r in saved]}
 
 
 @contextmanager
@@ -161,15 +159,6 @@ def channel_json(view: ChannelView) -> dict[str, Any]:
         "recipients": view.recipients,
         "rules": view.rules,
         "created_at": format_rfc3339(view.created_at),
-    }
-
-
-def rule_json(rule: NotifyRule) -> dict[str, Any]:
-    return {
-        "position": rule.position,
-        "project": rule.project,
-        "event_type": rule.event_type,
-        "channels": list(rule.channels),
     }
 
 

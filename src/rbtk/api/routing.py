@@ -60,9 +60,7 @@ def get_routing(context: Ctx) -> dict[str, Any]:
 
 @router.put("/routing")
 def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
-    rules = [
-        RouteRule(r.position, r.project, r.event_type, tuple(r.connectors)) for r in request.rules
-    ]
+    rules = [RouteRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:
         saved = routing.replace_rules(connection, rules, now=datetime.now(UTC))
         return _routing(saved, routing.default_names(connection))
@@ -91,24 +89,15 @@ def _translated() -> Iterator[None]:
         raise ApiError(422, str(exc), exc.errors) from None
 
 
-def rule_json(rule: RouteRule) -> dict[str, Any]:
-    return {
-        "position": rule.position,
-        "project": rule.project,
-        "event_type": rule.event_type,
-        "connectors": list(rule.connectors),
-    }
-
-
 def _routing(rules: list[RouteRule], defaults: list[str]) -> dict[str, Any]:
-    return {"rules": [rule_json(r) for r in rules], "defaults": defaults}
+    return {"rules": [r.as_json() for r in rules], "defaults": defaults}
 
 
 def _explanation(explanation: Explanation, project: str, event_type: str) -> dict[str, Any]:
     decision = explanation.decision
     return {
         "event": {"project": project, "event_type": event_type},
-        "rule": None if decision.rule is None else rule_json(decision.rule),
+        "rule": None if decision.rule is None else decision.rule.as_json(),
         "connectors": [t.name for t in decision.targets],
         "reason": explanation.reason,
         "missing": explanation.missing,

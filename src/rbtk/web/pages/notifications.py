@@ -15,7 +15,6 @@ error (the form asks for it again).
 """
 
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -29,10 +28,9 @@ from rbtk.api.deps import Ctx
 from rbtk.context import Context
 from rbtk.events import PAYLOADS
 from rbtk.notify import NotifyRule
-from rbtk.routing import NoSuchPosition
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import field_of, say
-from rbtk.web.pages.ordered import RuleFields, added, edited, removed, shifted
+from rbtk.web.pages.ordered import Change, rule_routes, save_errors
 from rbtk.web.render import form_text, page
 from rbtk.web.session import flash
 
@@ -122,79 +120,18 @@ def remove_channel(request: Request, name: str, context: Ctx) -> Response:
     return RedirectResponse(PREFIX, 303)
 
 
-@router.post("/rules", dependencies=[Csrf])
-async def add_rule(request: Request, context: Ctx) -> Response:
-    fields = RuleFields.read(await request.form(), "channels")
-    rule = NotifyRule(0, fields.project, fields.event_type, fields.names)
-    return _save(
-        request,
-        context,
-        lambda rules: added(rules, rule, fields.position),
-        done="Rule added.",
-        add_form=fields.shown(),
-    )
-
-
-@router.post("/rules/{position}", dependencies=[Csrf])
-async def edit_rule(request: Request, position: int, context: Ctx) -> Response:
-    fields = RuleFields.read(await request.form(), "channels")
-    return _save(
-        request,
-        context,
-        lambda rules: edited(
-            rules,
-            position,
-            project=fields.project,
-            event_type=fields.event_type,
-            channels=fields.names,
-        ),
-        done=f"Rule {position} saved.",
-        edit=position,
-        edit_form=fields.shown(),
-    )
-
-
-@router.post("/rules/{position}/move", dependencies=[Csrf])
-async def move_rule(request: Request, position: int, context: Ctx) -> Response:
-    to = form_text(await request.form(), "to")
-    target = int(to) if to.isdigit() else 0
-    return _save(
-        request,
-        context,
-        lambda rules: shifted(rules, position, target),
-        done=f"Rule {position} moved to position {target}.",
-    )
-
-
-@router.post("/rules/{position}/remove", dependencies=[Csrf])
-def remove_rule(request: Request, position: int, context: Ctx) -> Response:
-    return _save(
-        request, context, lambda rules: removed(rules, position), done=f"Rule {position} removed."
-    )
-
-
-Change = Callable[[list[NotifyRule]], list[NotifyRule]]
-
-
 def _save(
     request: Request,
     context: Context,
-    change: Change,
+    change: Change[NotifyRule],
     *,
     done: str,
     edit: int | None = None,
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    try:
-        with context.engine.begin() as connection:
-            rules = notify.load_rules(connection)
-            notify_config.replace_rules(connection, change(rules), now=datetime.now(UTC))
-    except notify_config.InvalidRules as exc:
-        errors = [say(e) for e in exc.errors]
-    except NoSuchPosition as exc:
-        errors = [say(exc)]
-    else:
+    errors = save_errors(context, change, notify.load_rules, notify_config.replace_rules)
+    if not errors:
         flash(request, "success", done)
         return RedirectResponse(f"{PREFIX}#rules-heading", 303)
     return _page(
@@ -205,6 +142,9 @@ def _save(
         add_form=add_form,
         edit_form=edit_form,
     )
+
+
+rule_routes(router, NotifyRule, _save)
 
 
 def _page(

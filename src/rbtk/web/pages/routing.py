@@ -11,7 +11,6 @@ Every write goes through `routing.replace_rules` (or `connectors.update` for the
 flags), the same functions the API's PUT /routing uses.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +26,8 @@ from rbtk.routing import Explanation, RouteRule
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
-from rbtk.web.pages.ordered import RuleFields, added, edited, removed, shifted
-from rbtk.web.render import form_list, form_text, page
+from rbtk.web.pages.ordered import Change, rule_routes, save_errors
+from rbtk.web.render import form_list, page
 from rbtk.web.session import flash
 
 PREFIX = f"{PAGERDUTY}/routing"
@@ -73,57 +72,6 @@ def routing_page(
     return _page(request, context, edit=edit, asked=asked)
 
 
-@router.post("/rules", dependencies=[Csrf])
-async def add_rule(request: Request, context: Ctx) -> Response:
-    fields = RuleFields.read(await request.form(), "connectors")
-    rule = RouteRule(0, fields.project, fields.event_type, fields.names)
-    return _save(
-        request,
-        context,
-        lambda rules: added(rules, rule, fields.position),
-        done="Rule added.",
-        add_form=fields.shown(),
-    )
-
-
-@router.post("/rules/{position}", dependencies=[Csrf])
-async def edit_rule(request: Request, position: int, context: Ctx) -> Response:
-    fields = RuleFields.read(await request.form(), "connectors")
-    return _save(
-        request,
-        context,
-        lambda rules: edited(
-            rules,
-            position,
-            project=fields.project,
-            event_type=fields.event_type,
-            connectors=fields.names,
-        ),
-        done=f"Rule {position} saved.",
-        edit=position,
-        edit_form=fields.shown(),
-    )
-
-
-@router.post("/rules/{position}/move", dependencies=[Csrf])
-async def move_rule(request: Request, position: int, context: Ctx) -> Response:
-    to = form_text(await request.form(), "to")
-    target = int(to) if to.isdigit() else 0
-    return _save(
-        request,
-        context,
-        lambda rules: shifted(rules, position, target),
-        done=f"Rule {position} moved to position {target}.",
-    )
-
-
-@router.post("/rules/{position}/remove", dependencies=[Csrf])
-def remove_rule(request: Request, position: int, context: Ctx) -> Response:
-    return _save(
-        request, context, lambda rules: removed(rules, position), done=f"Rule {position} removed."
-    )
-
-
 @router.post("/defaults", dependencies=[Csrf])
 async def save_defaults(request: Request, context: Ctx) -> Response:
     chosen = set(form_list(await request.form(), "defaults"))
@@ -148,28 +96,18 @@ async def save_defaults(request: Request, context: Ctx) -> Response:
     return RedirectResponse(PREFIX + "#defaults", 303)
 
 
-Change = Callable[[list[RouteRule]], list[RouteRule]]
-
-
 def _save(
     request: Request,
     context: Context,
-    change: Change,
+    change: Change[RouteRule],
     *,
     done: str,
     edit: int | None = None,
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    try:
-        with context.engine.begin() as connection:
-            rules = routing.load_rules(connection)
-            routing.replace_rules(connection, change(rules), now=datetime.now(UTC))
-    except routing.InvalidRouting as exc:
-        errors = [say(e) for e in exc.errors]
-    except routing.NoSuchPosition as exc:
-        errors = [say(exc)]
-    else:
+    errors = save_errors(context, change, routing.load_rules, routing.replace_rules)
+    if not errors:
         flash(request, "success", done)
         return RedirectResponse(PREFIX, 303)
     return _page(
@@ -181,6 +119,9 @@ def _save(
         edit_form=edit_form,
         status_code=422,
     )
+
+
+rule_routes(router, RouteRule, _save)
 
 
 def _page(

@@ -1,23 +1,11 @@
 """`rbtk admin notify rules move POSITION --to N`: reorder the notification rules."""
 
-from typing import Annotated
-
-import typer
-
-from rbtk.cli.admin.notify.rules.common import Position, describe, edited, fetch, save
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
-from rbtk.routing import moved
+from rbtk.cli.admin import rule_commands
+from rbtk.cli.admin.notify.rules.common import NOTIFY_RULES, Position
+from rbtk.cli.admin.rule_commands import To
+from rbtk.cli.client import DEFAULT_URL, Token, Url
 
 
-def move(
-    position: Position,
-    to: Annotated[int, typer.Option("--to", min=1, help="Its new position (1 is first).")],
-    url: Url = DEFAULT_URL,
-    token: Token = None,
-) -> None:
+def move(position: Position, to: To, url: Url = DEFAULT_URL, token: Token = None) -> None:
     """Move the rule at POSITION to position N; the first matching rule decides."""
-    with Api(url, token) as api:
-        rules = edited(lambda: moved(fetch(api), position, to))
-        saved = save(api, rules)
-    typer.echo(f"moved notification rule {position} to position {to}")
-    typer.echo("\n".join(describe(saved)))
+    rule_commands.move(NOTIFY_RULES, position, to, url, token)

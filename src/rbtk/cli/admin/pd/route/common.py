@@ -1,42 +1,21 @@
-"""What the route commands share: the API path, reading and saving the list, showing it."""
+"""What the route commands share: the API path, the rule list, showing it."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.client import Api
-from rbtk.cli.common import fail
+from rbtk.cli.admin.rule_commands import RuleList
 from rbtk.cli.tables import table
-from rbtk.routing import NoSuchPosition, RouteRule
+from rbtk.routing import RouteRule
 
 PATH = "/api/v1/pagerduty/routing"
-SHOWN = ("rules", "defaults")
 HEADERS = ("POSITION", "PROJECT", "EVENT TYPE", "CONNECTORS")
 ANY = "(any)"
 
 Position = Annotated[
     int, typer.Argument(metavar="POSITION", min=1, help="The rule's position, from 'route list'.")
 ]
-
-
-def fetch(api: Api) -> list[RouteRule]:
-    return [_rule(r) for r in api.get(PATH, expect=SHOWN)["rules"]]
-
-
-def save(api: Api, rules: Sequence[RouteRule]) -> Mapping[str, Any]:
-    """PUT the whole list: the server validates it and changes nothing when it is wrong."""
-    body = {"rules": [_json(rule) for rule in rules]}
-    answer: Mapping[str, Any] = api.call("PUT", PATH, body=body, expect=SHOWN)
-    return answer
-
-
-def edited(change: Callable[[], list[RouteRule]]) -> list[RouteRule]:
-    """Run a list edit (add, remove, move), a missing position failing with one line."""
-    try:
-        return change()
-    except NoSuchPosition as exc:
-        raise fail(str(exc)) from None
 
 
 def describe(routing: Mapping[str, Any]) -> list[str]:
@@ -63,14 +42,10 @@ def describe(routing: Mapping[str, Any]) -> list[str]:
     return [*table(HEADERS, rows), otherwise]
 
 
-def _rule(raw: Mapping[str, Any]) -> RouteRule:
-    return RouteRule(raw["position"], raw["project"], raw["event_type"], tuple(raw["connectors"]))
-
-
-def _json(rule: RouteRule) -> dict[str, Any]:
-    return {
-        "position": rule.position,
-        "project": rule.project,
-        "event_type": rule.event_type,
-        "connectors": list(rule.connectors),
-    }
+ROUTING = RuleList(
+    path=PATH,
+    kind=RouteRule,
+    shown=("rules", "defaults"),
+    called="routing rule",
+    describe=describe,
+)

@@ -1,16 +1,10 @@
 """`rbtk admin pd route remove POSITION`: delete a routing rule; the ones after move up."""
 
-import typer
-
-from rbtk.cli.admin.pd.route.common import Position, describe, edited, fetch, save
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
-from rbtk.routing import without
+from rbtk.cli.admin import rule_commands
+from rbtk.cli.admin.pd.route.common import ROUTING, Position
+from rbtk.cli.client import DEFAULT_URL, Token, Url
 
 
 def remove(position: Position, url: Url = DEFAULT_URL, token: Token = None) -> None:
     """Remove the rule at POSITION."""
-    with Api(url, token) as api:
-        rules = edited(lambda: without(fetch(api), position))
-        routing = save(api, rules)
-    typer.echo(f"removed routing rule {position}")
-    typer.echo("\n".join(describe(routing)))
+    rule_commands.remove(ROUTING, position, url, token)
