@@ -67,13 +67,14 @@ def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> Bat
         with context.engine.begin() as connection:
             stored_ids = _store_events(connection, [e for _, e in fresh], now)
             accepted = [e for _, e in fresh if e.id in stored_ids]
-            queued = _advance(context, connection, accepted, now)
+            queued, new_due = _advance(context, connection, accepted, now)
         for index, event in fresh:
             verdict = Verdict.ACCEPTED if event.id in stored_ids else Verdict.DUPLICATE
             results[index] = ItemResult(index, event.id, verdict)
         if queued:
             context.wake_delivery()
-        context.wake_scheduler()
+        if new_due:  # the scheduler may be asleep until a later time
+            context.wake_scheduler()
     return BatchResult([results[i] for i in range(len(raw_events))], queued)
 
 
@@ -99,7 +100,10 @@ def _store_events(connection: Connection, batch: list[Event], now: datetime) -> 
     return set(connection.execute(statement, rows).scalars())
 
 
-def _advance(context: Context, connection: Connection, batch: list[Event], now: datetime) -> int:
+def _advance(
+    context: Context, connection: Connection, batch: list[Event], now: datetime
+) -> tuple[int, bool]:
+    """Answer how many rows were queued, and whether a new due time was written."""
     condition_keys: set[str] = set()
     release_keys: set[tuple[str, str]] = set()
     for event in batch:
@@ -113,4 +117,9 @@ def _advance(context: Context, connection: Connection, batch: list[Event], now: 
     settings = context.settings
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now)
     quiet = [event for event in batch if event.id not in paged.paging_events]
-    return paged.queued + notify.enqueue(connection, quiet, settings=settings, now=now)
+    queued = paged.queued + notify.enqueue(connection, quiet, settings=settings, now=now)
+    new_due = any(
+        condition.due_at is not None and before.conditions.get(key) != condition
+        for key, condition in outcome.state.conditions.items()
+    )
+    return queued, new_due
