@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from rbtk.secrets import Secret, Vault, load_or_create_key, mask
+from rbtk.settings import Settings
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MASKED = "••••••••…a1b2"
@@ -97,7 +99,7 @@ def test_a_key_is_generated_once_into_the_data_directory_readable_only_by_its_ow
 def test_a_configured_key_is_used_and_nothing_is_written(tmp_path: Path) -> None:
     configured = Fernet.generate_key().decode()
 
-    assert load_or_create_key(configured, tmp_path) == configured
+    assert load_or_create_key(SecretStr(configured), tmp_path) == configured
     assert list(tmp_path.iterdir()) == []
 
 
@@ -105,9 +107,17 @@ def test_a_configured_key_that_is_not_a_fernet_key_is_refused_with_how_to_make_o
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ValueError) as raised:
-        load_or_create_key("not-a-key", tmp_path)
+        load_or_create_key(SecretStr("not-a-key"), tmp_path)
 
     assert str(raised.value).startswith(
         "RBTK_SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes); "
         "make one with: python -c"
     )
+
+
+def test_settings_never_show_the_secret_key(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+
+    settings = Settings(data_dir=tmp_path, secret_key=key)
+
+    assert key not in repr(settings) and key not in str(settings.model_dump())

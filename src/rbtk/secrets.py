@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
 
 MASK = "••••••••"
 
@@ -75,8 +76,9 @@ class Vault:
         return cached
 
 
-def load_or_create_key(configured: str | None, data_dir: Path) -> str:
+def load_or_create_key(setting: SecretStr | None, data_dir: Path) -> str:
     """RBTK_SECRET_KEY when set; else a key generated once into the data directory."""
+    configured = setting.get_secret_value() if setting else None
     if configured:
         try:
             Fernet(configured)

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path(".rbtk")
     database_url: str | None = None
-    secret_key: str | None = None
+    secret_key: SecretStr | None = None  # masked in repr: settings may end up in a log
     base_url: str = "https://app.roboticks.io"
     pagerduty_url: str = PAGERDUTY_US
     pagerduty_eu_url: str = PAGERDUTY_EU
