@@ -1,5 +1,10 @@
 """What the CLI commands share: settings that fail with one clear line."""
 
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
 import typer
 from pydantic import ValidationError
 
@@ -19,3 +24,20 @@ def load_settings() -> Settings:
             f"RBTK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         raise fail(f"bad configuration: {problems}") from None
+
+
+def read_json(file: str) -> tuple[Any, str]:
+    """The JSON in FILE (`-` for stdin) and how to name it in an error; one line on failure."""
+    label = "stdin" if file == "-" else file
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise fail(f"{label} is not UTF-8 text") from None
+    try:
+        return json.loads(text), label
+    except json.JSONDecodeError as exc:
+        raise fail(
+            f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None

@@ -1,14 +1,11 @@
 """`rbtk events send FILE`: post platform events to a running rbtk, one result line each."""
 
-import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
-from rbtk.cli.common import fail
+from rbtk.cli.common import fail, read_json
 
 app = typer.Typer(no_args_is_help=True, help="Send platform events to rbtk.")
 
@@ -42,19 +39,7 @@ def send(
 
 
 def _events_in(file: str) -> list[Any]:
-    label = "stdin" if file == "-" else file
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise fail(f"{label} is not UTF-8 text") from None
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(
-            f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+    content, label = read_json(file)
     if isinstance(content, dict) and "events" in content:
         content = content["events"]
         if not isinstance(content, list):

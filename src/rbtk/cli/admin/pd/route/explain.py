@@ -1,16 +1,13 @@
 """`rbtk admin pd route explain EVENT_FILE`: where an event would page, sending nothing."""
 
-import json
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from rbtk.cli.admin.pd.route.common import PATH
 from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
-from rbtk.cli.common import fail
+from rbtk.cli.common import fail, read_json
 from rbtk.cli.tables import fields, table
 
 SHOWN = ("event", "rule", "connectors", "reason", "pages")
@@ -60,19 +57,7 @@ def _why_none(answer: Mapping[str, Any]) -> str:
 
 
 def _event_in(file: str) -> Any:
-    label = "stdin" if file == "-" else file
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise fail(f"{label} is not UTF-8 text") from None
-    try:
-        content = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise fail(
-            f"{label} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
+    content, label = read_json(file)
     if not isinstance(content, dict):
         raise fail(f"{label} must hold one event: a JSON object")
     return content
