@@ -6,13 +6,14 @@ claimed, so a resolve never overtakes its trigger, even while the trigger is ret
 """
 
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from rbtk.channels.base import Result, Verdict
@@ -33,6 +34,7 @@ class Status(StrEnum):
 
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
+_POLL_S = 0.05
 
 
 def priority(action: Action, severity: Severity) -> int:
@@ -229,3 +231,16 @@ def release_leases(connection: Connection) -> int:
         .values(claimed_until=None)
     )
     return result.rowcount
+
+
+def await_answer(engine: Engine, row_id: int, wait_s: float) -> Any:
+    """Poll one row until its first attempt is recorded (or it is final), at most `wait_s`;
+    answer the row as it then is. Blocking: for "send test" requests, run in a thread."""
+    deadline = time.monotonic() + wait_s
+    query = select(outbox).where(outbox.c.id == row_id)
+    while True:
+        with engine.connect() as connection:
+            row = connection.execute(query).one()
+        if row.status in FINAL or row.attempts > 0 or time.monotonic() >= deadline:
+            return row
+        time.sleep(_POLL_S)

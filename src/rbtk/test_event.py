@@ -4,25 +4,19 @@ The trigger goes through the outbox like any page (first in line), so it is logg
 and rate-budgeted as real pages are; this module only waits to see what became of it.
 """
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
-
 from rbtk.connectors import UnknownConnector
 from rbtk.context import Context
 from rbtk.fanout import enqueue_test
-from rbtk.outbox import Status
+from rbtk.outbox import Status, await_answer
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
 from rbtk.routing import load_targets
-from rbtk.store.tables import outbox
-
-POLL_S = 0.05
 
 
 class Problem(StrEnum):
@@ -174,35 +168,18 @@ def _wait(
     resolve_id: int | None,
     resolve_at: datetime | None,
 ) -> TestOutcome:
-    deadline = time.monotonic() + wait_s
-    query = select(
-        outbox.c.status,
-        outbox.c.attempts,
-        outbox.c.http_status,
-        outbox.c.message,
-        outbox.c.errors,
-        outbox.c.latency_ms,
-        outbox.c.endpoint,
-    ).where(outbox.c.id == row_id)
-    while True:
-        with context.engine.connect() as connection:
-            row = connection.execute(query).one()
-        answered = row.status in (Status.SENT, Status.FAILED) or (
-            row.status == Status.RETRYING and row.attempts > 0
-        )
-        if answered or time.monotonic() >= deadline:
-            return TestOutcome(
-                connector=connector,
-                dedup_key=dedup_key,
-                delivery_id=row_id,
-                status=row.status,
-                attempts=row.attempts,
-                http_status=row.http_status,
-                message=row.message,
-                errors=row.errors,
-                latency_ms=row.latency_ms,
-                endpoint=row.endpoint,
-                resolve_delivery_id=resolve_id,
-                resolve_at=resolve_at,
-            )
-        time.sleep(POLL_S)
+    row = await_answer(context.engine, row_id, wait_s)
+    return TestOutcome(
+        connector=connector,
+        dedup_key=dedup_key,
+        delivery_id=row_id,
+        status=row.status,
+        attempts=row.attempts,
+        http_status=row.http_status,
+        message=row.message,
+        errors=row.errors,
+        latency_ms=row.latency_ms,
+        endpoint=row.endpoint,
+        resolve_delivery_id=resolve_id,
+        resolve_at=resolve_at,
+    )

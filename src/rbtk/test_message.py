@@ -1,19 +1,19 @@
 """Send test message: a message straight to one Slack or email channel, answered once the
 channel answered (or the wait ran out)."""
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from rbtk.channels.message import Message
 from rbtk.context import Context
 from rbtk.notify import load_channels, row
 from rbtk.notify_config import UnknownChannel
-from rbtk.outbox import FINAL
+from rbtk.outbox import await_answer
 from rbtk.store.tables import outbox
+from rbtk.timefmt import format_rfc3339
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def send_test_message(
             project="rbtk",
             event_type="rbtk.test",
             event_id=f"test-{uuid.uuid4().hex[:12]}",
-            occurred_at=now.isoformat().replace("+00:00", "Z"),
+            occurred_at=format_rfc3339(now),
             fields=[("Channel", channel), ("Sent by", "rbtk admin")],
             link=context.settings.base_url,
         )
@@ -50,13 +50,5 @@ def send_test_message(
             connection.execute(insert(outbox).returning(outbox.c.id), [test_row]).scalar_one()
         )
     context.wake_delivery()
-    deadline = time.monotonic() + wait_s
-    query = select(outbox.c.status, outbox.c.attempts, outbox.c.http_status, outbox.c.message)
-    while True:
-        with context.engine.connect() as connection:
-            state = connection.execute(query.where(outbox.c.id == delivery_id)).one()
-        if state.status in FINAL or state.attempts > 0 or time.monotonic() >= deadline:
-            return TestMessageOutcome(
-                channel, delivery_id, state.status, state.http_status, state.message
-            )
-        time.sleep(0.05)
+    state = await_answer(context.engine, delivery_id, wait_s)
+    return TestMessageOutcome(channel, delivery_id, state.status, state.http_status, state.message)
