@@ -123,3 +123,58 @@ def test_cap_always_fits_is_stable_and_leaves_short_keys_alone(key: str) -> None
 def test_different_long_keys_cap_to_different_keys(a: str, b: str) -> None:
     if a != b:
         assert cap(a) != cap(b)
+
+
+def test_a_colon_inside_a_branch_never_makes_two_tests_share_an_incident() -> None:
+    assert keys.postrelease_fail("warehouse", "x", "y:z") != keys.postrelease_fail(
+        "warehouse", "x:y", "z"
+    )
+
+
+def test_a_colon_inside_a_standard_never_makes_two_amendments_share_an_incident() -> None:
+    assert keys.standard_amendment("warehouse", "ISO:26262", "A1") != keys.standard_amendment(
+        "warehouse", "ISO", "26262:A1"
+    )
+
+
+def test_a_separator_inside_an_inner_component_is_percent_encoded() -> None:
+    assert keys.postrelease_fail("warehouse", "x:y", "z") == (
+        "rbtk:postrelease-fail:warehouse:x%3Ay:z"
+    )
+    assert keys.postrelease_fail("warehouse", "100%", "z") == (
+        "rbtk:postrelease-fail:warehouse:100%25:z"
+    )
+
+
+def test_a_key_of_255_characters_shaped_like_a_capped_key_is_hashed_too() -> None:
+    long = keys.evidence_fail("warehouse", "v" * 400)
+    lookalike_tag = long.removeprefix("rbtk:evidence-fail:warehouse:")
+    assert keys.evidence_fail("warehouse", lookalike_tag) != long
+
+
+_component = st.text(alphabet=st.sampled_from("ab:%~"), max_size=6)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.tuples(_component, _component), st.tuples(_component, _component))
+def test_different_branches_and_tests_always_give_different_keys(
+    a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    if a != b:
+        assert keys.postrelease_fail("p", *a) != keys.postrelease_fail("p", *b)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.tuples(_component, _component), st.tuples(_component, _component))
+def test_different_standards_and_amendments_always_give_different_keys(
+    a: tuple[str, str], b: tuple[str, str]
+) -> None:
+    if a != b:
+        assert keys.standard_amendment("p", *a) != keys.standard_amendment("p", *b)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=300), st.text(min_size=1, max_size=300))
+def test_different_release_tags_always_give_different_keys(a: str, b: str) -> None:
+    if a != b:
+        assert keys.evidence_fail("p", a) != keys.evidence_fail("p", b)
