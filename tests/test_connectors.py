@@ -548,4 +548,4 @@ def test_removing_a_connector_that_routing_rules_name_is_refused_unless_forced(
     assert "routing rule(s) at position 1, 2" in str(refused.value)
     with context.engine.connect() as connection:
         left = [(r["position"], r["connectors"]) for r in rows(connection, routing_rules)]
-    assert left == [(2, ["pd-production"])]
+    assert left == [(1, ["pd-production"])]  # renumbered: no gap left

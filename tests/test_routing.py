@@ -2,7 +2,7 @@
 explaining where an event would go, on both databases."""
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,10 +10,11 @@ import pytest
 from rbtk import connectors, ordered_rules, routing
 from rbtk.context import Context
 from rbtk.events import Event, parse_event
+from rbtk.ingest import ingest
 from rbtk.ordered_rules import NoSuchPosition
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import Check, InvalidRouting, RouteRule
+from rbtk.routing import InvalidRouting, RouteRule
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -34,13 +35,18 @@ def stored(context: Context) -> list[RouteRule]:
         return routing.load_rules(connection)
 
 
-def event(event_type: str, project: str = "warehouse", **data: Any) -> Event:
+def event(
+    event_type: str,
+    project: str = "warehouse",
+    occurred_at: str = "2026-05-25T03:00:00Z",
+    **data: Any,
+) -> Event:
     return parse_event(
         {
             "id": "evt-1",
             "type": event_type,
             "project_slug": project,
-            "occurred_at": "2026-05-25T03:00:00Z",
+            "occurred_at": occurred_at,
             "data": data,
         }
     )
@@ -48,7 +54,9 @@ def event(event_type: str, project: str = "warehouse", **data: Any) -> Event:
 
 def explain(context: Context, subject: Event) -> routing.Explanation:
     with context.engine.connect() as connection:
-        return routing.explain(connection, subject)
+        return routing.explain(
+            connection, subject, settings=context.settings, now=MAY_25 + timedelta(hours=2)
+        )
 
 
 POOL_OFFLINE = {"pool_name": "hil-rig-2"}
@@ -292,10 +300,10 @@ def test_with_one_connector_and_no_rules_everything_goes_to_it(context: Context)
         "no rule matches project 'warehouse' and event type 'runner_pool.offline': it goes to "
         "the default connectors"
     )
-    assert explanation.checks == [
-        Check("pd-production", Rule.POOL_OFFLINE, True, Severity.ERROR, None, True)
+    assert [(c.rule, c.sent, c.note) for c in explanation.checks] == [
+        (Rule.AIRGAPPED_POOL_OFFLINE, False, "not sent: the pool is not air-gapped"),
+        (Rule.POOL_OFFLINE, True, "sent as error"),
     ]
-    assert explanation.checks[0].note == "sent as error"
 
 
 def test_the_first_matching_rule_decides(production_and_staging: Context) -> None:
@@ -326,13 +334,12 @@ def test_a_capped_connector_is_shown_with_the_severity_it_would_get(
         production_and_staging, event("runner_pool.offline", airgapped=True, **POOL_OFFLINE)
     )
 
-    assert explanation.checks == [
-        Check(
-            "pd-staging", Rule.AIRGAPPED_POOL_OFFLINE, True, Severity.WARNING, Severity.CRITICAL,
-            True,
-        ),
-        Check("pd-staging", Rule.POOL_OFFLINE, True, Severity.WARNING, Severity.ERROR, True),
-    ]  # fmt: skip
+    assert [
+        (c.connector, c.rule, c.sent, c.severity, c.capped_from) for c in explanation.checks
+    ] == [
+        ("pd-staging", Rule.AIRGAPPED_POOL_OFFLINE, True, Severity.WARNING, Severity.CRITICAL),
+        ("pd-staging", Rule.POOL_OFFLINE, True, Severity.WARNING, Severity.ERROR),
+    ]
     assert [c.note for c in explanation.checks] == [
         "sent as warning (capped from critical)",
         "sent as warning (capped from error)",
@@ -346,7 +353,9 @@ def test_a_rule_switched_off_and_info_not_opted_in_are_explained(context: Contex
     explanation = explain(context, event("runner_pool.offline", **POOL_OFFLINE))
 
     assert [(c.connector, c.sent, c.note) for c in explanation.checks] == [
+        ("pd-off", False, "not sent: the pool is not air-gapped"),
         ("pd-off", False, "not sent: pool_offline is switched off on pd-off"),
+        ("pd-info", False, "not sent: the pool is not air-gapped"),
         (
             "pd-info",
             False,
@@ -371,8 +380,9 @@ def test_pull_request_runs_never_page(context: Context) -> None:
         status="failed",
     )  # fmt: skip
 
-    assert routing.paging_rules(run) == []
-    assert explain(context, run).checks == []
+    assert [(c.sent, c.note) for c in explain(context, run).checks] == [
+        (False, "not sent: pull request #7: runs on pull requests never page")
+    ]
 
 
 def test_without_default_connectors_an_unmatched_event_goes_nowhere(context: Context) -> None:
@@ -398,3 +408,128 @@ def test_a_connector_removed_by_force_leaves_the_rules_that_named_it(
 
     assert [t.name for t in explanation.decision.targets] == ["pd-production"]
     assert explanation.missing == []
+
+
+@pytest.mark.parametrize(
+    ("subject", "note"),
+    [
+        pytest.param(
+            event("standard.amendment_published", standard="ISO-26262", amendment="A2"),
+            "not sent: warehouse does not pin ISO-26262",
+            id="an unpinned standard amendment",
+        ),
+        pytest.param(
+            event("evidence_pack.generation_failed", release_tag=None, ref="main"),
+            "not sent: no release tag: evidence failures off a release never page",
+            id="an evidence failure off a release",
+        ),
+        pytest.param(
+            event(
+                "test_run.completed", run_id=1, branch="main", default_branch=True,
+                status="passed", tests=[{"id": "t", "status": "passed"}],
+            ),
+            "not sent: the run passed",
+            id="a passed run",
+        ),
+        pytest.param(
+            event(
+                "test_run.completed", run_id=1, branch="feature/x", default_branch=False,
+                status="failed", tests=[{"id": "t", "status": "failed"}],
+            ),
+            "not sent: feature/x is not the project's default branch",
+            id="a run off the default branch",
+        ),
+        pytest.param(
+            event(
+                "test_run.completed", run_id=1, branch="main", default_branch=True,
+                status="failed", tests=[{"id": "t", "status": "failed"}],
+            ),
+            "not sent: no release on main yet",
+            id="a failed run before any release",
+        ),
+    ],
+)  # fmt: skip
+def test_explain_asks_the_policy_why_an_event_does_not_page(
+    context: Context, subject: Event, note: str
+) -> None:
+    add(context, "pd-production", enable=["standard_amendment"])
+
+    assert [(c.sent, c.note) for c in explain(context, subject).checks] == [(False, note)]
+
+
+def test_explain_of_a_failed_run_after_a_release_says_it_pages(context: Context) -> None:
+    add(context, "pd-production")
+    ingest(context, [{"id": "r1", "type": "release.published", "project_slug": "warehouse",
+                      "occurred_at": "2026-05-25T02:00:00Z",
+                      "data": {"tag": "v1.4.0", "branch": "main"}}], MAY_25)  # fmt: skip
+    run = event(
+        "test_run.completed", run_id=1, branch="main", default_branch=True, status="failed",
+        tests=[{"id": "a", "status": "failed"}, {"id": "b", "status": "error"}],
+    )  # fmt: skip
+
+    assert [(c.sent, c.note) for c in explain(context, run).checks] == [(True, "sent as error")]
+    assert explain(context, run).checks[0].policy.reason == (
+        "2 failing tests on main after release v1.4.0"
+    )
+
+
+def test_explain_of_a_pool_offline_for_a_few_minutes_says_when_it_will_page(
+    context: Context,
+) -> None:
+    add(context, "pd-production")
+    offline = event(
+        "runner_pool.offline",
+        occurred_at="2026-05-25T05:00:00Z",
+        airgapped=True,
+        last_heartbeat_at="2026-05-25T04:53:00Z",
+        **POOL_OFFLINE,
+    )
+
+    checks = explain(context, offline).checks
+
+    assert [(c.rule, c.sent, c.note) for c in checks] == [
+        (
+            Rule.AIRGAPPED_POOL_OFFLINE,
+            False,
+            "pending: offline for 7 min: pages at 15 min offline (2026-05-25T05:08:00Z) unless "
+            "it is back online first; then sent as critical",
+        ),
+        (
+            Rule.POOL_OFFLINE,
+            False,
+            "pending: offline for 7 min: pages at 60 min offline (2026-05-25T05:53:00Z) unless "
+            "it is back online first; then sent as error",
+        ),
+    ]
+
+
+def test_a_list_saved_with_gaps_is_stored_numbered_1_2_3(production_and_staging: Context) -> None:
+    saved = save(
+        production_and_staging,
+        RouteRule(9, "c", None, ("pd-staging",)),
+        RouteRule(1, "a", None, ("pd-staging",)),
+        RouteRule(5, "b", None, ("pd-production",)),
+    )
+
+    assert [(r.position, r.project) for r in saved] == [(1, "a"), (2, "b"), (3, "c")]
+    assert stored(production_and_staging) == saved
+
+
+def test_a_forced_removal_leaves_no_gap_so_the_position_shown_is_the_position_edited(
+    production_and_staging: Context,
+) -> None:
+    save(
+        production_and_staging,
+        RouteRule(1, "a", None, ("pd-production",)),
+        RouteRule(2, "b", None, ("pd-staging",)),
+        RouteRule(3, "c", None, ("pd-production",)),
+        RouteRule(4, "d", None, ("pd-production",)),
+    )
+    with production_and_staging.engine.begin() as connection:
+        connectors.remove(connection, name="pd-staging", force=True)
+
+    listed = stored(production_and_staging)
+    edited = ordered_rules.without(listed, 2)
+
+    assert [(r.position, r.project) for r in listed] == [(1, "a"), (2, "c"), (3, "d")]
+    assert [r.project for r in edited] == ["a", "d"]

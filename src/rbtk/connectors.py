@@ -22,6 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
+from rbtk import ordered_rules
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.secrets import MASK, Secret, Vault
@@ -322,16 +323,17 @@ def remove(connection: Connection, *, name: str, force: bool = False) -> int:
     if count and not force:
         raise ConnectorInUse(name, count)
     rules = connection.execute(select(routing_rules).order_by(routing_rules.c.position)).all()
-    naming = [rule for rule in rules if name in rule.connectors]
+    naming = [(at, rule) for at, rule in enumerate(rules, start=1) if name in rule.connectors]
     if naming and not force:
-        raise ConnectorRouted(name, [rule.position for rule in naming])
-    for rule in naming:
+        raise ConnectorRouted(name, [at for at, _ in naming])
+    for _, rule in naming:
         rest = [other for other in rule.connectors if other != name]
         where = routing_rules.c.id == rule.id
         if rest:
             connection.execute(sql_update(routing_rules).where(where).values(connectors=rest))
         else:
             connection.execute(delete(routing_rules).where(where))
+    ordered_rules.renumber(connection, routing_rules)
     connection.execute(delete(incidents).where(incidents.c.connector_id == row["id"]))
     connection.execute(
         sql_update(outbox).where(outbox.c.connector_id == row["id"]).values(connector_id=None)

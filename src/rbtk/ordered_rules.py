@@ -16,7 +16,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Self, TypeVar
 
-from sqlalchemy import Connection, Table, delete, insert, select
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from rbtk.store.db import is_postgres
 
@@ -85,17 +85,21 @@ def first_match(rules: Sequence[R], project: str, event_type: str) -> R | None:
 
 
 def load(connection: Connection, table: Table, kind: type[R]) -> list[R]:
-    rows = connection.execute(select(table).order_by(table.c.position))
-    return [
-        kind(r.position, r.project, r.event_type, tuple(r._mapping[kind.targets_field]))
-        for r in rows
-    ]
+    """The list in order, numbered 1, 2, 3...: the position shown is the position edited."""
+    rows = connection.execute(select(table).order_by(table.c.position, table.c.id))
+    return _numbered(
+        [
+            kind(r.position, r.project, r.event_type, tuple(r._mapping[kind.targets_field]))
+            for r in rows
+        ]
+    )
 
 
 def store(
     connection: Connection, table: Table, rules: Sequence[OrderedRule], *, now: datetime
 ) -> None:
-    """Make `rules` (already validated) the whole list in `table`.
+    """Make `rules` (already validated) the whole list in `table`, in their order and
+    numbered 1, 2, 3..., whatever positions they came with: positions never have gaps.
 
     One writer of a list at a time: two lists replacing each other at once would otherwise
     collide on their positions. (SQLite transactions already take the write lock.)
@@ -108,15 +112,27 @@ def store(
             insert(table),
             [
                 {
-                    "position": rule.position,
+                    "position": position,
                     "project": rule.project,
                     "event_type": rule.event_type,
                     rule.targets_field: list(rule.targets),
                     "created_at": now,
                 }
-                for rule in rules
+                for position, rule in enumerate(sorted(rules, key=lambda r: r.position), 1)
             ],
         )
+
+
+def renumber(connection: Connection, table: Table) -> None:
+    """Close the gaps a deleted rule left: positions become 1, 2, 3... in the same order.
+
+    Ascending, each rule moves to a position no rule holds any more, so the unique index on
+    position is never violated half-way.
+    """
+    rows = connection.execute(select(table.c.id, table.c.position).order_by(table.c.position))
+    for position, row in enumerate(rows.all(), start=1):
+        if row.position != position:
+            connection.execute(update(table).where(table.c.id == row.id).values(position=position))
 
 
 def rule_errors(
