@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from rbtk.context import Context
 from rbtk.ingest import ingest
+from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.scheduler import Scheduler
 from rbtk.store.tables import outbox, suppressions
 from tests.factories import (
@@ -184,3 +185,59 @@ def test_a_window_ended_early_releases_its_held_triggers(context: Context) -> No
 
     assert fired == 1
     assert log(context)[-1] == ("pd-production", "trigger", "p1", "critical", "queued")
+
+
+def test_each_connector_is_paged_as_its_own_toggles_promise(context: Context) -> None:
+    """A: "air-gapped pool offline" off, "any pool offline" on; B: both on."""
+    add_connector(context, "pd-a", rules=DEFAULT_ENABLED - {Rule.AIRGAPPED_POOL_OFFLINE}, now=T0)
+    add_connector(context, "pd-b", OTHER_KEY, now=T0)
+    scheduler = Scheduler(context)
+    ingest(context, [pool_offline("e1", T0, "p1")], T0)  # last heartbeat 2 minutes ago
+
+    scheduler.fire_due(now=T0 + timedelta(minutes=13))
+    at_15 = log(context)
+    scheduler.fire_due(now=T0 + timedelta(minutes=58))
+    at_60 = log(context)[len(at_15) :]
+    ingest(context, [pool_online("e2", T0 + timedelta(minutes=70), "p1")], T0)
+    resolves = log(context)[len(at_15) + len(at_60) :]
+
+    assert at_15 == [("pd-b", "trigger", "p1", "critical", "queued")]
+    assert at_60 == [("pd-a", "trigger", "p1", "error", "queued")]
+    assert resolves == [
+        ("pd-a", "resolve", "p1", "error", "queued"),
+        ("pd-b", "resolve", "p1", "critical", "queued"),
+    ]
+
+
+def test_a_capped_connector_is_not_paged_again_when_only_the_uncapped_severity_rises(
+    context: Context,
+) -> None:
+    add_connector(context, "pd-staging", max_severity="warning", now=T0)
+    ingest(context, [pool_offline("e1", T0, "p1", airgapped=False)], T0)
+    Scheduler(context).fire_due(now=T0 + timedelta(minutes=58))
+
+    ingest(context, [pool_offline("e2", T0 + timedelta(minutes=59), "p1")], T0)
+
+    assert log(context) == [("pd-staging", "trigger", "p1", "warning", "queued")]
+
+
+def test_a_trigger_released_after_a_window_says_how_things_are_when_it_is_sent(
+    context: Context,
+) -> None:
+    connector = add_connector(context, now=T0)
+    add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(seconds=70))
+    ingest(context, [pool_offline("e1", T0 - timedelta(minutes=13), "p1")], T0)
+    scheduler = Scheduler(context)
+    scheduler.fire_due(now=T0)  # offline for 15 minutes: held
+
+    scheduler.fire_due(now=T0 + timedelta(seconds=70))
+
+    with context.engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox.c.status, outbox.c.body, outbox.c.event_id).order_by(outbox.c.id)
+        ).all()
+    (held, held_body, _), (sent, sent_body, cause) = rows
+    assert (held, sent, cause) == ("suppressed", "queued", "e1")
+    assert held_body["payload"]["summary"] == "Air-gapped pool p1 offline for 15 minutes"
+    assert sent_body["payload"]["summary"] == "Air-gapped pool p1 offline for 16 minutes"
+    assert sent_body["payload"]["timestamp"] == "2026-05-25T02:01:10Z"

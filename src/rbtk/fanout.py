@@ -1,9 +1,10 @@
 """PagerDuty fan-out: notifications become outbox rows per connector, in the caller's
 transaction, with the incidents table recording where each trigger went.
 
-A trigger is routed (rules, defaults), filtered by the connector's toggles, capped at its
-severity cap, and held back while a suppression window covers the connector. A resolve
-goes exactly where its trigger went, with the key that sent it, window or not.
+A trigger is routed (rules, defaults), then each connector takes it or not by its own
+toggles, severity cap and what its lane was already sent (`rbtk.lanes`), and it is held
+back while a suppression window covers the connector. A resolve goes exactly where its
+trigger went, with the key that sent it and the severity it was sent at, window or not.
 """
 
 from collections.abc import Iterable, Sequence
@@ -14,13 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
+from rbtk.lanes import admits
 from rbtk.outbox import Status, priority
+from rbtk.policy import engine
+from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
-from rbtk.routing import Target, capped, load_rules, load_targets, targets
+from rbtk.routing import Target, load_rules, load_targets, targets
 from rbtk.settings import Settings
-from rbtk.store.tables import incidents, outbox, suppressions
+from rbtk.store import state as stored
+from rbtk.store.tables import connectors, incidents, outbox, suppressions
 from rbtk.suppression import Window, covering, load_ended, load_open
-from rbtk.timefmt import format_rfc3339
 
 PLACEHOLDER_KEY = "0" * 32  # bodies are sized with a key-long stand-in; the key is added late
 _CHUNK = 500
@@ -57,18 +61,25 @@ def enqueue(
             for target in targets(notification, rules, candidates):
                 lane = (target.id, key)
                 incident = lanes.get(lane) or _new_incident(target, key, now)
+                severity = admits(notification, target.audience, _severity(incident))
+                if severity is None:
+                    continue
+                incident["severity"] = severity.value
                 lanes[lane] = incident
-                sent = replace(notification, severity=capped(notification.severity, target))
+                sent = replace(notification, severity=severity)
                 body = trigger_body(sent, PLACEHOLDER_KEY, base_url=settings.base_url)
                 row = pagerduty_row(sent, target.name, incident, body, settings, now)
                 _hold_or_announce(row, incident, covering(windows, target.id, now))
                 rows.append(row)
         else:
-            for lane in [lane for lane in lanes if lane[1] == key]:
+            for lane in sorted(lane for lane in lanes if lane[1] == key):
                 incident = lanes.pop(lane)
                 body = resolve_body(key, PLACEHOLDER_KEY)
                 name = names.get(lane[0], "(removed)")
-                row = pagerduty_row(notification, name, incident, body, settings, now)
+                closing = replace(
+                    notification, severity=_severity(incident) or notification.severity
+                )
+                row = pagerduty_row(closing, name, incident, body, settings, now)
                 if not incident["announced"]:
                     # Opened and cleared inside a window: PagerDuty never heard of it.
                     row["status"] = Status.SUPPRESSED.value
@@ -86,7 +97,8 @@ def enqueue(
 def release_held(connection: Connection, *, settings: Settings, now: datetime) -> int:
     """When windows end, trigger once every condition still firing whose trigger was held.
 
-    Each held incident is sent with its latest held-back body: its current severity.
+    Each is sent at the severity its lane was last held at, with a body rebuilt now, so it
+    says how things are when it is sent ("offline for 70 minutes"), not when it was held.
     """
     ended = load_ended(connection, now, _CHUNK)
     if not ended:
@@ -95,7 +107,7 @@ def release_held(connection: Connection, *, settings: Settings, now: datetime) -
     released = [w for w in ended if covering(still_open, w.connector_id, now) is None]
     queued = 0
     for connector_id in {w.connector_id for w in released}:
-        queued += _release_connector(connection, connector_id, now)
+        queued += _release_connector(connection, connector_id, settings, now)
     connection.execute(
         update(suppressions)
         .where(suppressions.c.id.in_([w.id for w in ended]))
@@ -104,55 +116,62 @@ def release_held(connection: Connection, *, settings: Settings, now: datetime) -
     return queued
 
 
-def _release_connector(connection: Connection, connector_id: int, now: datetime) -> int:
-    held = [
-        row.dedup_key
+def _release_connector(
+    connection: Connection, connector_id: int, settings: Settings, now: datetime
+) -> int:
+    held = {
+        row.dedup_key: dict(row._mapping)
         for row in connection.execute(
-            select(incidents.c.dedup_key).where(
+            select(incidents).where(
                 incidents.c.connector_id == connector_id, incidents.c.held.is_(True)
             )
         )
-    ]
-    latest: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(held), _CHUNK):
-        chunk = held[start : start + _CHUNK]
+    }
+    if not held:
+        return 0
+    name = connection.execute(
+        select(connectors.c.name).where(connectors.c.id == connector_id)
+    ).scalar_one()
+    firing = stored.load(connection, held, ()).conditions
+    causes = _held_causes(connection, connector_id, sorted(held))
+    rows = []
+    for key, incident in held.items():
+        condition = firing.get(key)
+        if condition is None or condition.severity is None:
+            continue  # cleared while held: its resolve already closed the lane
+        notification = engine.page(condition, now, event_id=causes.get(key))
+        severity = _severity(incident) or notification.severity
+        notification = replace(notification, severity=severity)
+        body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
+        rows.append(pagerduty_row(notification, name, incident, body, settings, now))
+    if rows:
+        connection.execute(insert(outbox), rows)
+    connection.execute(
+        update(incidents)
+        .where(incidents.c.connector_id == connector_id, incidents.c.held.is_(True))
+        .values(held=False, announced=True)
+    )
+    return len(rows)
+
+
+def _held_causes(connection: Connection, connector_id: int, keys: list[str]) -> dict[str, str]:
+    """The event behind each lane's latest held trigger, so the sent row links to it."""
+    causes: dict[str, str] = {}
+    for start in range(0, len(keys), _CHUNK):
         rows = connection.execute(
-            select(outbox)
+            select(outbox.c.dedup_key, outbox.c.event_id)
             .where(
                 outbox.c.connector_id == connector_id,
                 outbox.c.action == Action.TRIGGER.value,
                 outbox.c.status == Status.SUPPRESSED.value,
-                outbox.c.dedup_key.in_(chunk),
+                outbox.c.dedup_key.in_(keys[start : start + _CHUNK]),
             )
             .order_by(outbox.c.id)
         )
         for found in rows:
-            latest[found.dedup_key] = dict(found._mapping)
-    copies = []
-    for row in latest.values():
-        body = dict(row["body"])
-        body["payload"] = {**body["payload"], "timestamp": format_rfc3339(now)}
-        copy = {k: v for k, v in row.items() if k != "id"}
-        copies.append(
-            {
-                **copy,
-                "body": body,
-                "status": Status.QUEUED.value,
-                "created_at": now,
-                "next_attempt_at": now,
-                "message": None,
-                "suppression_id": None,
-            }
-        )
-    if copies:
-        connection.execute(insert(outbox), copies)
-    if held:
-        connection.execute(
-            update(incidents)
-            .where(incidents.c.connector_id == connector_id, incidents.c.held.is_(True))
-            .values(held=False, announced=True)
-        )
-    return len(copies)
+            if found.event_id is not None:
+                causes[found.dedup_key] = found.event_id
+    return causes
 
 
 def pagerduty_row(
@@ -198,6 +217,12 @@ def _hold_or_announce(row: dict[str, Any], incident: dict[str, Any], window: Win
     row["message"] = f"held back by suppression #{window.id}: {window.reason}"
 
 
+def _severity(incident: dict[str, Any]) -> Severity | None:
+    """What the lane was paged (or held) at; None for a lane not paged yet."""
+    value = incident.get("severity")
+    return None if value is None else Severity(value)
+
+
 def _new_incident(target: Target, key: str, now: datetime) -> dict[str, Any]:
     return {
         "connector_id": target.id,
@@ -208,6 +233,7 @@ def _new_incident(target: Target, key: str, now: datetime) -> dict[str, Any]:
         "opened_at": now,
         "announced": False,
         "held": False,
+        "severity": None,
     }
 
 

@@ -20,11 +20,16 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from rbtk import ordered_rules
-from rbtk.events import Event, RunnerPoolOffline, TestRunCompleted
+from rbtk.events import Event
+from rbtk.lanes import Audience, capped
 from rbtk.ordered_rules import InvalidList, OrderedRule
+from rbtk.policy import engine
+from rbtk.policy.engine import Answer, RuleCheck
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.policy.state import Notification
+from rbtk.settings import Settings
+from rbtk.store import state as stored
 from rbtk.store.tables import connectors, routing_rules
 
 
@@ -49,6 +54,10 @@ class Target:
     send_info: bool
     is_default: bool
     max_severity: Severity | None = None
+
+    @property
+    def audience(self) -> Audience:
+        return Audience(self.rules, self.max_severity, self.send_info)
 
 
 class RouteRule(OrderedRule):
@@ -90,24 +99,11 @@ def route(
 def targets(
     notification: Notification, rules: Sequence[RouteRule], candidates: Sequence[Target]
 ) -> list[Target]:
-    """The connectors a trigger goes to: routed, with the rule switched on, info opted in."""
+    """The connectors a trigger is routed to (each then takes it or not: rbtk.lanes)."""
     if notification.rule is None:
         return []
     event_type = notification.event_type or EVENT_TYPE[notification.rule]
-    routed = route(notification.project_slug, event_type, rules, candidates).targets
-    return [
-        t
-        for t in routed
-        if notification.rule in t.rules
-        and is_sent(capped(notification.severity, t), send_info=t.send_info)
-    ]
-
-
-def capped(severity: Severity, target: Target) -> Severity:
-    """A connector's severity cap: a staging service only ever gets low-urgency pages."""
-    if target.max_severity is not None and severity > target.max_severity:
-        return target.max_severity
-    return severity
+    return route(notification.project_slug, event_type, rules, candidates).targets
 
 
 def _target(row: Any) -> Target:
@@ -160,22 +156,28 @@ def default_names(connection: Connection) -> list[str]:
 
 @dataclass(frozen=True)
 class Check:
-    """Whether one routed connector would page for one of the event's paging rules."""
+    """Whether one routed connector would page for one rule the event's type can fire."""
 
     connector: str
     rule: Rule
+    policy: RuleCheck  # what the policy makes of the event for this rule
     enabled: bool  # the connector's toggle for the rule
     severity: Severity  # as it would be sent: after the connector's severity cap
     capped_from: Severity | None  # the rule's own severity, when the cap lowered it
-    sent: bool  # enabled, and not info unless the connector opted in to info
+    send_info: bool  # the connector's opt-in to info
+    sent: bool  # the rule holds now, is switched on, and is not info the connector drops
 
     @property
     def note(self) -> str:
+        if self.policy.answer is Answer.NO:
+            return f"not sent: {self.policy.reason}"
         if not self.enabled:
             return f"not sent: {self.rule} is switched off on {self.connector}"
         cap = f" (capped from {self.capped_from})" if self.capped_from else ""
-        if not self.sent:
+        if not is_sent(self.severity, send_info=self.send_info):
             return f"not sent: {self.severity}{cap}, and {self.connector} does not send info"
+        if self.policy.answer is Answer.PENDING:
+            return f"pending: {self.policy.reason}; then sent as {self.severity}{cap}"
         return f"sent as {self.severity}{cap}"
 
 
@@ -187,41 +189,39 @@ class Explanation:
     missing: list[str]  # connectors the matching rule names that no longer exist
 
 
-def explain(connection: Connection, event: Event) -> Explanation:
-    """Which rule an event matches and which connectors it would page; sends nothing."""
+def explain(
+    connection: Connection, event: Event, *, settings: Settings, now: datetime
+) -> Explanation:
+    """Which rule an event matches and which connectors it would page, asking the policy
+    itself (against the remembered state) what the event can fire; sends nothing."""
     candidates = load_targets(connection)
     decision = route(event.project_slug, event.type, load_rules(connection), candidates)
     names = {t.name for t in candidates}
     missing = (
         [] if decision.rule is None else [n for n in decision.rule.connectors if n not in names]
     )
-    checks = [_check(target, rule) for target in decision.targets for rule in paging_rules(event)]
+    scope = engine.scope(event)
+    state = stored.load(connection, scope.condition_keys, scope.release_keys)
+    rule_checks = engine.explain(state, event, now, settings.policy())
+    checks = [_check(target, check) for target in decision.targets for check in rule_checks]
     return Explanation(decision, _reason(event, decision, missing), checks, missing)
 
 
-def paging_rules(event: Event) -> list[Rule]:
-    """The rules this event can trigger (a pool offline long enough; a failed run on a
-    release branch...): its thresholds and history are the policy's, not routing's."""
-    data = event.data
-    if isinstance(data, TestRunCompleted) and data.pull_request is not None:
-        return []  # pull-request runs never page
-    rules = [rule for rule, event_type in EVENT_TYPE.items() if event_type == event.type]
-    if isinstance(data, RunnerPoolOffline) and not data.airgapped:
-        rules = [r for r in rules if r is not Rule.AIRGAPPED_POOL_OFFLINE]
-    return rules
-
-
-def _check(target: Target, rule: Rule) -> Check:
-    severity = SEVERITY[rule]
-    sent_as = capped(severity, target)
-    enabled = rule in target.rules
+def _check(target: Target, policy: RuleCheck) -> Check:
+    severity = SEVERITY[policy.rule]
+    sent_as = capped(severity, target.max_severity)
+    enabled = policy.rule in target.rules
     return Check(
         connector=target.name,
-        rule=rule,
+        rule=policy.rule,
+        policy=policy,
         enabled=enabled,
         severity=sent_as,
         capped_from=severity if sent_as != severity else None,
-        sent=enabled and is_sent(sent_as, send_info=target.send_info),
+        send_info=target.send_info,
+        sent=policy.answer is Answer.PAGES
+        and enabled
+        and is_sent(sent_as, send_info=target.send_info),
     )
 
 

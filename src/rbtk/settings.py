@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rbtk.policy.rules import PolicyConfig, Rule
+from rbtk.policy.rules import PolicyConfig
 
 PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_EU = "https://events.eu.pagerduty.com/v2/enqueue"
@@ -54,9 +54,7 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'rbtk.db'}"
 
     def policy(self) -> PolicyConfig:
-        # Every rule is evaluated; each connector's toggles decide what it is sent.
         return PolicyConfig(
-            enabled=frozenset(Rule),
             airgapped_offline_after=timedelta(minutes=self.airgapped_offline_minutes),
             pool_offline_after=timedelta(minutes=self.pool_offline_minutes),
         )

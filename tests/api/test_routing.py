@@ -1,5 +1,6 @@
 """/api/v1/pagerduty/routing: the whole ordered list, validated, and explaining an event."""
 
+import re
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ STAGING_FIRST = [
 POOL_OFFLINE = {
     "type": "runner_pool.offline",
     "project_slug": "staging-east",
-    "data": {"pool_name": "hil-rig-2", "airgapped": True},
+    "data": {"pool_name": "hil-rig-2", "airgapped": True, "last_heartbeat_at": "2026-01-01T00:00Z"},
 }
 
 
@@ -126,6 +127,19 @@ def test_a_body_without_rules_is_refused(two: TestClient) -> None:
     assert two.get(URL).json()["rules"] == []
 
 
+class Matching(str):
+    """Equal to any string the pattern matches: for reasons that say how long it has been."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and re.fullmatch(self, other) is not None
+
+    __hash__ = str.__hash__
+
+
+PAST_15 = Matching(r"offline for \d+ min, past its 15 min threshold")
+PAST_60 = Matching(r"offline for \d+ min, past its 60 min threshold")
+
+
 def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
     two: TestClient,
 ) -> None:
@@ -146,6 +160,7 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
                 {
                     "connector": "pd-staging",
                     "rule": "airgapped_pool_offline",
+                    "policy": {"answer": "pages", "reason": PAST_15, "at": None},
                     "enabled": True,
                     "severity": "warning",
                     "capped_from": "critical",
@@ -155,6 +170,7 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
                 {
                     "connector": "pd-staging",
                     "rule": "pool_offline",
+                    "policy": {"answer": "pages", "reason": PAST_60, "at": None},
                     "enabled": True,
                     "severity": "warning",
                     "capped_from": "error",

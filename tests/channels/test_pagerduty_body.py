@@ -14,7 +14,6 @@ from rbtk.channels.pagerduty_body import (
     resolve_body,
     trigger_body,
 )
-from rbtk.policy.rules import PolicyConfig, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification, Tick
 from tests.channels.pagerduty_schema import problems
@@ -212,8 +211,7 @@ def test_a_regression_body_links_to_the_failing_run() -> None:
 
 
 def test_an_amendment_body_links_to_the_amendment_itself() -> None:
-    config = PolicyConfig(enabled=frozenset(Rule))
-    (page,) = run([(at(0), amendment("ISO-26262", "A2", occurred_at=at(0)))], config).notifications
+    (page,) = run([(at(0), amendment("ISO-26262", "A2", occurred_at=at(0)))]).notifications
     body = valid(trigger_body(page, ROUTING_KEY, base_url=BASE_URL))
     assert body["payload"] == {
         "summary": "Pinned standard ISO-26262 amended (A2): Functional safety, second amendment",
@@ -237,9 +235,8 @@ def test_an_amendment_body_links_to_the_amendment_itself() -> None:
 
 
 def test_an_amendment_without_a_url_has_no_links() -> None:
-    config = PolicyConfig(enabled=frozenset(Rule))
     event = amendment("ISO-26262", "A2", occurred_at=at(0), url=None)
-    (page,) = run([(at(0), event)], config).notifications
+    (page,) = run([(at(0), event)]).notifications
     assert valid(trigger_body(page, ROUTING_KEY, base_url=BASE_URL))["links"] == []
 
 
@@ -370,11 +367,8 @@ def test_a_body_within_the_limit_is_left_untouched_and_unmarked() -> None:
 
 
 def test_a_link_too_long_for_pagerduty_is_left_out_rather_than_failing() -> None:
-    config = PolicyConfig(enabled=frozenset(Rule))
     url = "https://standards.example/" + "a" * 3000
-    (page,) = run(
-        [(at(0), amendment("ISO-26262", "A2", occurred_at=at(0), url=url))], config
-    ).notifications
+    (page,) = run([(at(0), amendment("ISO-26262", "A2", occurred_at=at(0), url=url))]).notifications
     body = valid(trigger_body(page, ROUTING_KEY, base_url=BASE_URL))
     assert body["links"] == []
     assert body["payload"]["custom_details"]["url"] == url

@@ -5,15 +5,17 @@ documents, so the policy tests also exercise what ingest will hand the policy.
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
 from rbtk.events import Event, parse_event
+from rbtk.lanes import Audience, admits
 from rbtk.policy.engine import Input, apply
 from rbtk.policy.rules import PolicyConfig
-from rbtk.policy.state import Notification, State, Tick
+from rbtk.policy.severity import Severity
+from rbtk.policy.state import Action, Notification, State, Tick
 from rbtk.timefmt import format_rfc3339
 
 T0 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -195,11 +197,15 @@ def sent(notification: Notification) -> Sent:
 
 @dataclass
 class Run:
-    """The policy driven input by input on a virtual clock, as the service will drive it."""
+    """The policy driven input by input on a virtual clock, as the service will drive it,
+    and what one connector with `audience`'s toggles and cap is paged of it (its lanes)."""
 
     config: PolicyConfig = field(default_factory=PolicyConfig)
+    audience: Audience = field(default_factory=Audience)
     state: State = field(default_factory=State)
     notifications: list[Notification] = field(default_factory=list)
+    paged: list[Notification] = field(default_factory=list)
+    lanes: dict[str, Severity] = field(default_factory=dict)
 
     def feed(self, now: datetime, *inputs: Input) -> list[Notification]:
         """Apply `inputs` one at a time at `now`; return what they caused."""
@@ -209,21 +215,40 @@ class Run:
             self.state = outcome.state
             caused.extend(outcome.notifications)
         self.notifications.extend(caused)
+        for notification in caused:
+            self._page(notification)
         return caused
+
+    def _page(self, notification: Notification) -> None:
+        key = notification.dedup_key
+        if notification.action is Action.RESOLVE:
+            if key in self.lanes:
+                self.paged.append(replace(notification, severity=self.lanes.pop(key)))
+            return
+        severity = admits(notification, self.audience, self.lanes.get(key))
+        if severity is not None:
+            self.lanes[key] = severity
+            self.paged.append(replace(notification, severity=severity))
 
     def tick(self, now: datetime) -> list[Notification]:
         return self.feed(now, Tick())
 
     def sent(self) -> list[Sent]:
-        return [sent(n) for n in self.notifications]
+        """What the connector was paged: each trigger it takes, each resolve of its lanes."""
+        return [sent(n) for n in self.paged]
+
+
+Setup = PolicyConfig | Audience
 
 
 def run(
     steps: Iterable[tuple[datetime, Input | Sequence[Input]]],
-    config: PolicyConfig | None = None,
+    setup: Setup | None = None,
 ) -> Run:
-    """Feed `(now, input or inputs)` steps in order; each event is fed at its `now`."""
-    runner = Run(config or PolicyConfig())
+    """Feed `(now, input or inputs)` steps in order; each event is fed at its `now`.
+
+    `setup` is the policy's thresholds, or the toggles of the connector being paged."""
+    runner = Run(setup) if isinstance(setup, PolicyConfig) else Run(audience=setup or Audience())
     for now, inputs in steps:
         if isinstance(inputs, Sequence):
             runner.feed(now, *inputs)

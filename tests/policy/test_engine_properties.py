@@ -9,7 +9,7 @@ are sometimes huge, so keys, summaries and bodies are pushed past PagerDuty's li
 
 import copy
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from rbtk import events as ev
 from rbtk.channels.pagerduty_body import MAX_BODY_BYTES, encode, resolve_body, trigger_body
+from rbtk.lanes import Audience
 from rbtk.policy import engine, keys
 from rbtk.policy.engine import Input, apply, apply_all, next_due
 from rbtk.policy.keys import MAX_DEDUP_KEY
-from rbtk.policy.rules import SEVERITY, PolicyConfig, Rule
+from rbtk.policy.rules import DEFAULT_ENABLED, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification, State, Tick
 from tests.channels.pagerduty_schema import problems
@@ -78,9 +79,15 @@ THRESHOLD = st.builds(lambda s: timedelta(seconds=s), st.integers(0, 90 * 60))
 
 CONFIGS = st.builds(
     PolicyConfig,
-    enabled=usually(st.just(frozenset(Rule)), st.frozensets(st.sampled_from(list(Rule)))),
     airgapped_offline_after=THRESHOLD,
     pool_offline_after=THRESHOLD,
+)
+# The connector being paged: its toggles, its severity cap, its info opt-in.
+AUDIENCES = st.builds(
+    Audience,
+    rules=usually(st.just(DEFAULT_ENABLED), st.frozensets(st.sampled_from(list(Rule)))),
+    max_severity=usually(st.none(), st.sampled_from(list(Severity))),
+    send_info=st.booleans(),
 )
 
 
@@ -246,6 +253,7 @@ Step = tuple[datetime, list[Input]]
 class Scenario:
     config: PolicyConfig
     steps: list[Step]
+    audience: Audience = field(default_factory=Audience)
 
 
 STEP = st.tuples(
@@ -261,7 +269,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     for seconds, makers in draw(st.lists(STEP, min_size=size, max_size=size)):
         now += timedelta(seconds=seconds)
         steps.append((now, [make(now) for make in makers]))
-    return Scenario(draw(CONFIGS), steps)
+    return Scenario(draw(CONFIGS), steps, draw(AUDIENCES))
 
 
 @dataclass(frozen=True)
@@ -286,6 +294,14 @@ def notifications_of(scenario: Scenario) -> list[Notification]:
     return [n for applied in play(scenario) for n in applied.notifications]
 
 
+def paged_of(scenario: Scenario) -> list[Notification]:
+    """What the scenario's connector is sent: its lanes' triggers and resolves."""
+    runner = f.Run(scenario.config, scenario.audience)
+    for now, items in scenario.steps:
+        runner.feed(now, *items)
+    return runner.paged
+
+
 # Each property is a check over one played scenario; the hypothesis tests below group them,
 # so one generated scenario serves several properties and the suite stays fast.
 
@@ -300,28 +316,56 @@ def check_no_resolve_for_a_key_that_is_not_open(notifications: list[Notification
             open_keys.remove(n.dedup_key)
 
 
-def check_an_open_key_is_triggered_again_only_when_severity_rises(
-    notifications: list[Notification],
-) -> None:
-    open_at: dict[str, Severity] = {}
+def check_each_rule_fires_once_per_open_key(notifications: list[Notification]) -> None:
+    fired: dict[str, set[Rule | None]] = {}
     for n in notifications:
+        if n.action is Action.TRIGGER:
+            assert n.rule not in fired.setdefault(n.dedup_key, set()), f"repeat trigger: {n}"
+            fired[n.dedup_key].add(n.rule)
+            assert n.rule is not None
+            assert n.severity == SEVERITY[n.rule]
+        else:
+            rules = fired.pop(n.dedup_key)
+            assert n.severity == max((SEVERITY[r] for r in rules if r), key=lambda s: s.rank)
+        assert n.dedup_key.startswith("rbtk:")
+        assert len(n.dedup_key) <= MAX_DEDUP_KEY
+
+
+def check_a_lane_gets_what_its_toggles_promise(
+    notifications: list[Notification], paged: list[Notification], audience: Audience
+) -> None:
+    """A reference model of a connector's lanes: a trigger whose rule is on goes out at its
+    capped severity when that rises above what the lane was sent; a resolve goes to a lane
+    that was sent a trigger, at the severity it was sent."""
+    expected: list[tuple[Action, str, Severity]] = []
+    lanes: dict[str, Severity] = {}
+    for n in notifications:
+        if n.action is Action.RESOLVE:
+            if n.dedup_key in lanes:
+                expected.append((n.action, n.dedup_key, lanes.pop(n.dedup_key)))
+            continue
+        if n.rule not in audience.rules:
+            continue
+        severity = n.severity
+        if audience.max_severity is not None and severity > audience.max_severity:
+            severity = audience.max_severity
+        if severity is Severity.INFO and not audience.send_info:
+            continue
+        if n.dedup_key not in lanes or severity > lanes[n.dedup_key]:
+            lanes[n.dedup_key] = severity
+            expected.append((n.action, n.dedup_key, severity))
+    assert [(p.action, p.dedup_key, p.severity) for p in paged] == expected
+
+
+def check_a_lane_is_triggered_again_only_when_severity_rises(paged: list[Notification]) -> None:
+    open_at: dict[str, Severity] = {}
+    for n in paged:
         if n.action is Action.TRIGGER:
             if n.dedup_key in open_at:
                 assert n.severity > open_at[n.dedup_key], f"repeat trigger: {n}"
             open_at[n.dedup_key] = n.severity
         else:
             assert n.severity == open_at.pop(n.dedup_key)
-
-
-def check_every_page_follows_a_rule_that_is_on(
-    notifications: list[Notification], config: PolicyConfig
-) -> None:
-    for n in notifications:
-        assert n.rule is not None
-        assert n.rule in config.enabled or n.action is Action.RESOLVE
-        assert n.severity == SEVERITY[n.rule]
-        assert n.dedup_key.startswith("rbtk:")
-        assert len(n.dedup_key) <= MAX_DEDUP_KEY
 
 
 def check_no_pool_is_paged_before_its_threshold(scenario: Scenario) -> None:
@@ -341,13 +385,16 @@ def check_no_pool_is_paged_before_its_threshold(scenario: Scenario) -> None:
 
 @SCENARIO_PROPERTY
 @given(scenarios())
-def test_keys_are_resolved_only_when_open_and_retriggered_only_when_severity_rises(
+def test_keys_are_resolved_only_when_open_and_lanes_retriggered_only_when_severity_rises(
     scenario: Scenario,
 ) -> None:
     notifications = notifications_of(scenario)
+    paged = paged_of(scenario)
     check_no_resolve_for_a_key_that_is_not_open(notifications)
-    check_an_open_key_is_triggered_again_only_when_severity_rises(notifications)
-    check_every_page_follows_a_rule_that_is_on(notifications, scenario.config)
+    check_each_rule_fires_once_per_open_key(notifications)
+    check_a_lane_gets_what_its_toggles_promise(notifications, paged, scenario.audience)
+    check_a_lane_is_triggered_again_only_when_severity_rises(paged)
+    check_no_resolve_for_a_key_that_is_not_open(paged)
     check_no_pool_is_paged_before_its_threshold(scenario)
 
 
@@ -367,7 +414,9 @@ def test_the_stream_checks_catch_a_resolve_without_a_trigger_and_a_repeated_trig
     with pytest.raises(AssertionError, match="resolve without an open trigger"):
         check_no_resolve_for_a_key_that_is_not_open([page, closed, closed])
     with pytest.raises(AssertionError, match="repeat trigger"):
-        check_an_open_key_is_triggered_again_only_when_severity_rises([page, page])
+        check_each_rule_fires_once_per_open_key([page, page])
+    with pytest.raises(AssertionError, match="repeat trigger"):
+        check_a_lane_is_triggered_again_only_when_severity_rises([page, page])
 
 
 # flaps: pools that come back before their threshold page nobody ------------------------------
@@ -375,7 +424,6 @@ def test_the_stream_checks_catch_a_resolve_without_a_trigger_and_a_repeated_trig
 
 FLAP_CONFIGS = st.builds(
     PolicyConfig,
-    enabled=usually(st.just(frozenset(Rule)), st.frozensets(st.sampled_from(list(Rule)))),
     airgapped_offline_after=st.builds(timedelta, minutes=st.integers(1, 30)),
     pool_offline_after=st.builds(timedelta, minutes=st.integers(1, 90)),
 )
@@ -621,8 +669,8 @@ def huge_notifications(draw: st.DrawFn) -> Notification:
     """Notifications as any future caller might build them, with oversized everything."""
     kind = draw(st.sampled_from(list(Kind)))
     details: dict[str, Any] = draw(HUGE_DETAILS)
-    for field in ("pool_name", "release_tag", "run_id"):
-        details[field] = draw(named("x", max_size=5000))
+    for name in ("pool_name", "release_tag", "run_id"):
+        details[name] = draw(named("x", max_size=5000))
     return Notification(
         Action.TRIGGER,
         draw(st.one_of(st.just("rbtk:test:pd:1"), repeated(1, 5000))),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from rbtk.events import Event
+from rbtk.lanes import Audience
 from rbtk.policy import engine
 from rbtk.policy.engine import Input, Scope, apply, apply_all, next_due
 from rbtk.policy.rules import DEFAULT_ENABLED, PolicyConfig, Rule
@@ -16,6 +17,7 @@ from rbtk.policy.state import Action, Kind, Release, State, Tick
 from tests.policy.factories import (
     T0,
     Sent,
+    Setup,
     amendment,
     at,
     completed_run,
@@ -41,12 +43,13 @@ EVIDENCE_SUMMARY = (
 )
 AMENDMENT_SUMMARY = "Pinned standard ISO-26262 amended (A2): Functional safety, second amendment"
 
-DEFAULT = PolicyConfig()
-ALL_ON = PolicyConfig(enabled=frozenset(Rule))
+DEFAULT = Audience()
+ALL_ON = Audience(rules=frozenset(Rule))
 
 
-def without(*rules: Rule) -> PolicyConfig:
-    return PolicyConfig(enabled=DEFAULT_ENABLED - set(rules))
+def without(*rules: Rule) -> Audience:
+    """A connector with the default toggles but these rules switched off."""
+    return Audience(rules=DEFAULT_ENABLED - set(rules))
 
 
 def trigger(key: str, severity: str, summary: str, moment: datetime) -> Sent:
@@ -100,7 +103,7 @@ def ticks(*minutes: float) -> Steps:
     return [(at(m), Tick()) for m in minutes]
 
 
-def check(steps: Steps, config: PolicyConfig, expected: list[Sent]) -> None:
+def check(steps: Steps, config: Setup, expected: list[Sent]) -> None:
     assert run(steps, config).sent() == expected
 
 
@@ -273,7 +276,7 @@ AIRGAPPED_ROWS = [
 
 @pytest.mark.parametrize(("steps", "config", "expected"), AIRGAPPED_ROWS)
 def test_an_air_gapped_pool_offline_pages_critical_after_15_minutes(
-    steps: Steps, config: PolicyConfig, expected: list[Sent]
+    steps: Steps, config: Setup, expected: list[Sent]
 ) -> None:
     check(steps, config, expected)
 
@@ -368,7 +371,7 @@ POOL_ROWS = [
 
 @pytest.mark.parametrize(("steps", "config", "expected"), POOL_ROWS)
 def test_any_pool_offline_pages_error_after_60_minutes(
-    steps: Steps, config: PolicyConfig, expected: list[Sent]
+    steps: Steps, config: Setup, expected: list[Sent]
 ) -> None:
     check(steps, config, expected)
 
@@ -467,7 +470,7 @@ EVIDENCE_ROWS = [
 
 @pytest.mark.parametrize(("steps", "config", "expected"), EVIDENCE_ROWS)
 def test_an_evidence_pack_failure_on_a_release_pages_critical(
-    steps: Steps, config: PolicyConfig, expected: list[Sent]
+    steps: Steps, config: Setup, expected: list[Sent]
 ) -> None:
     check(steps, config, expected)
 
@@ -677,7 +680,7 @@ REGRESSION_ROWS = [
 
 @pytest.mark.parametrize(("steps", "config", "expected"), REGRESSION_ROWS)
 def test_a_post_release_regression_pages_one_incident_per_failing_test(
-    steps: Steps, config: PolicyConfig, expected: list[Sent]
+    steps: Steps, config: Setup, expected: list[Sent]
 ) -> None:
     check(steps, config, expected)
 
@@ -727,7 +730,7 @@ AMENDMENT_ROWS = [
 
 @pytest.mark.parametrize(("steps", "config", "expected"), AMENDMENT_ROWS)
 def test_a_pinned_standard_amendment_pages_warning_only_when_switched_on(
-    steps: Steps, config: PolicyConfig, expected: list[Sent]
+    steps: Steps, config: Setup, expected: list[Sent]
 ) -> None:
     check(steps, config, expected)
 
@@ -746,7 +749,7 @@ def test_unknown_event_types_page_nobody_and_change_nothing(event_type: str) -> 
 
 
 def test_a_release_alone_pages_nobody_but_is_remembered_per_project_and_branch() -> None:
-    outcome = apply(State(), release("v1.4.0", occurred_at=at(0)), at(0), DEFAULT)
+    outcome = apply(State(), release("v1.4.0", occurred_at=at(0)), at(0), PolicyConfig())
     assert outcome.notifications == []
     assert outcome.state == State(releases={("warehouse", "main"): Release("v1.4.0", at(0))})
 
@@ -773,8 +776,16 @@ def test_next_due_reports_the_air_gapped_threshold_counted_from_the_heartbeat() 
     assert next_due(state) == at(16)
 
 
-def test_next_due_after_an_air_gapped_page_is_none_because_nothing_can_raise_it() -> None:
+def test_next_due_after_an_air_gapped_page_is_the_60_minute_threshold_of_the_any_pool_rule() -> (
+    None
+):
+    # A connector with only "any pool offline" on is paged then.
     state = run([(at(4), airgapped_offline(4, heartbeat=1)), (at(16), Tick())]).state
+    assert next_due(state) == at(61)
+
+
+def test_next_due_after_both_pool_rules_fired_is_none() -> None:
+    state = run([(at(4), airgapped_offline(4, heartbeat=1)), (at(61), Tick())]).state
     assert next_due(state) is None
 
 
@@ -805,9 +816,9 @@ def test_next_due_follows_the_configured_thresholds() -> None:
     assert next_due(state) == at(7)
 
 
-def test_next_due_with_the_air_gapped_rule_off_is_the_60_minute_threshold() -> None:
+def test_next_due_does_not_depend_on_any_connectors_toggles() -> None:
     state = run([(at(0), airgapped_offline(0))], without(Rule.AIRGAPPED_POOL_OFFLINE)).state
-    assert next_due(state) == at(60)
+    assert next_due(state) == at(15)
 
 
 def test_next_due_is_none_once_a_pool_is_back_online() -> None:
@@ -820,14 +831,14 @@ def test_next_due_is_none_once_a_pool_is_back_online() -> None:
 
 def test_a_tick_before_the_due_time_changes_nothing() -> None:
     state = run([(at(0), airgapped_offline(0))]).state
-    outcome = apply(state, Tick(), at(14), DEFAULT)
+    outcome = apply(state, Tick(), at(14), PolicyConfig())
     assert outcome.notifications == []
     assert outcome.state == state
 
 
 def test_a_tick_on_the_due_time_pages_and_moves_the_due_time_on() -> None:
     state = run([(at(0), farm_offline(0)), (at(0), airgapped_offline(0))]).state
-    outcome = apply(state, Tick(), at(15), DEFAULT)
+    outcome = apply(state, Tick(), at(15), PolicyConfig())
     assert [n.dedup_key for n in outcome.notifications] == [AIRGAPPED_KEY]
     assert next_due(outcome.state) == at(60)
 
@@ -942,7 +953,7 @@ def test_apply_all_equals_applying_each_input_in_turn() -> None:
         Tick(),
         pool_online(AIRGAPPED, occurred_at=at(0)),
     ]
-    together = apply_all(State(), items, T0, DEFAULT)
+    together = apply_all(State(), items, T0, PolicyConfig())
     one_by_one = run([(T0, items)])
     assert together.notifications == one_by_one.notifications
     assert together.state == one_by_one.state
@@ -1003,8 +1014,8 @@ def test_policy_config_refuses_negative_thresholds() -> None:
         PolicyConfig(pool_offline_after=timedelta(seconds=-1))
 
 
-def test_the_default_policy_has_every_rule_on_except_standard_amendments() -> None:
-    assert PolicyConfig().enabled == frozenset(
+def test_a_new_connector_takes_every_rule_but_standard_amendments() -> None:
+    assert Audience().rules == frozenset(
         {
             Rule.EVIDENCE_PACK_FAILED,
             Rule.AIRGAPPED_POOL_OFFLINE,
@@ -1014,3 +1025,45 @@ def test_the_default_policy_has_every_rule_on_except_standard_amendments() -> No
     )
     assert PolicyConfig().airgapped_offline_after == timedelta(minutes=15)
     assert PolicyConfig().pool_offline_after == timedelta(minutes=60)
+
+
+# clock skew never silences a pool ------------------------------------------------------------
+
+YEAR_2100 = datetime(2100, 1, 1, tzinfo=T0.tzinfo)
+
+
+def test_a_heartbeat_in_the_future_counts_from_the_event_and_says_so() -> None:
+    final = run(
+        [
+            (at(0), pool_offline(AIRGAPPED, occurred_at=at(0), airgapped=True,
+                                 last_heartbeat_at=YEAR_2100)),
+            *ticks(14),
+            (at(15), Tick()),
+        ]
+    )  # fmt: skip
+    assert final.sent() == [airgapped_page(15, at(15))]
+    (page,) = final.paged
+    assert page.details["clock_skew"] == (
+        "last_heartbeat_at 2100-01-01T00:00:00Z is later than the event; offline time counts "
+        "from 2026-05-25T03:00:00Z"
+    )
+
+
+def test_a_pool_once_reported_with_a_future_heartbeat_still_pages_on_a_later_outage() -> None:
+    final = run(
+        [
+            (at(0), pool_offline(FARM, occurred_at=at(0), last_heartbeat_at=YEAR_2100)),
+            (at(30), farm_offline(30, heartbeat=29)),
+            (at(61), Tick()),
+        ]
+    )
+    assert final.sent() == [farm_page(61, at(61))]
+
+
+def test_an_event_from_a_clock_running_ahead_counts_from_now() -> None:
+    final = run([(at(0), airgapped_offline(30, heartbeat=None)), (at(15), Tick())])
+    assert final.sent() == [airgapped_page(15, at(15))]
+    assert final.paged[0].details["clock_skew"] == (
+        "occurred_at 2026-05-25T03:30:00Z is later than now; offline time counts from "
+        "2026-05-25T03:00:00Z"
+    )

@@ -123,7 +123,10 @@ def test_which_connector_gets_this_explains_the_decision(signed_in: Page, servic
         "No rule matches project 'lab' and event type 'test_run.completed': it goes to the "
         "default connectors."
     )
-    expect(explanation).to_contain_text("pd-production, post_release_regression: sent as error")
+    # The policy itself answers: a failed run pages only after a release on its branch.
+    expect(explanation).to_contain_text(
+        "pd-production, post_release_regression: not sent: no release on main yet"
+    )
 
     box.get_by_label("Project").fill("warehouse")
     box.get_by_label("Event type").fill("release.published")

@@ -13,7 +13,8 @@ Rule         {"position", "project", "event_type", "connectors": [names]}; a nul
 Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
               "connectors": [names routed to], "reason": "...", "missing": [names],
               "pages": [{"connector", "rule", "enabled", "severity", "capped_from",
-                         "sent", "note"}]}
+                         "sent", "policy": {"answer": pages|pending|no, "reason", "at"},
+                         "note"}]}
 """
 
 from collections.abc import Iterator
@@ -77,7 +78,9 @@ async def explain(request: Request, context: Ctx) -> dict[str, Any]:
     except EventError as exc:
         raise ApiError(422, f"event is invalid: {exc}", exc.errors) from None
     with context.engine.connect() as connection:
-        explanation = routing.explain(connection, event)
+        explanation = routing.explain(
+            connection, event, settings=context.settings, now=datetime.now(UTC)
+        )
     return _explanation(explanation, event.project_slug, event.type)
 
 
@@ -109,6 +112,11 @@ def _explanation(explanation: Explanation, project: str, event_type: str) -> dic
                 "severity": check.severity.value,
                 "capped_from": None if check.capped_from is None else check.capped_from.value,
                 "sent": check.sent,
+                "policy": {
+                    "answer": check.policy.answer.value,
+                    "reason": check.policy.reason,
+                    "at": None if check.policy.at is None else format_rfc3339(check.policy.at),
+                },
                 "note": check.note,
             }
             for check in explanation.checks

@@ -2,17 +2,26 @@
 
 No I/O and no clock reads: `now` is always passed in, so tests and demos run on a virtual
 clock and the service feeds it wall time.
+
+Each rule's conditions are written once, as checks that say whether an event can fire the
+rule and why not (`_checks`). The engine acts on those checks and `explain` reports them,
+so what pages and what rbtk says will page can never differ.
+
+A trigger is emitted each time one of the rules starts to hold for a condition, at that
+rule's severity, once per rule: an air-gapped pool offline for an hour has fired both the
+15-minute critical rule and the 60-minute error rule. Which connector is sent which of
+them (its toggles, its cap, only a rising severity per lane) is `rbtk.lanes`' decision.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from rbtk import events as ev
 from rbtk.policy import keys
-from rbtk.policy.rules import SEVERITY, PolicyConfig, Rule
-from rbtk.policy.severity import Severity
+from rbtk.policy.rules import EVENT_TYPE, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.state import (
     Action,
     Condition,
@@ -30,6 +39,22 @@ Input = ev.Event | Tick
 
 _FAILING = frozenset({"failed", "error"})
 _PASSING = frozenset({"passed"})
+
+
+class Answer(StrEnum):
+    """What a rule makes of an event."""
+
+    PAGES = "pages"  # the rule holds now
+    PENDING = "pending"  # it will hold at `RuleCheck.at` unless the condition clears first
+    NO = "no"  # it cannot hold for this event; `reason` says why
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    rule: Rule
+    answer: Answer
+    reason: str
+    at: datetime | None = None  # when a pending rule will hold
 
 
 @dataclass(frozen=True)
@@ -83,6 +108,149 @@ def next_due(state: State) -> datetime | None:
     return min((c.due_at for c in state.conditions.values() if c.due_at), default=None)
 
 
+def explain(state: State, event: ev.Event, now: datetime, config: PolicyConfig) -> list[RuleCheck]:
+    """Which rules this event can fire, against the remembered state, and why not; an event
+    type no rule takes gives no checks. Pure: nothing is applied."""
+    project, data = event.project_slug, event.data
+    if isinstance(data, ev.RunnerPoolOffline):
+        condition = _pool_condition(state.conditions, project, data, event.occurred_at, now)
+        return _pool_checks(condition, now, config)
+    release = None
+    if isinstance(data, ev.TestRunCompleted):
+        release = state.releases.get((project, data.branch))
+    return _checks(event, release)
+
+
+def summary(condition: Condition, now: datetime) -> str:
+    """What a page for this condition says, true at `now` ("offline for 17 minutes")."""
+    details = condition.details
+    match condition.kind:
+        case Kind.POOL_OFFLINE:
+            return _pool_summary(details, now - condition.since)
+        case Kind.EVIDENCE_FAIL:
+            text = (
+                f"Evidence pack generation failed for release {details['release_tag']} "
+                f"of {condition.project_slug}"
+            )
+            return f"{text}: {details['error']}" if details.get("error") else text
+        case Kind.POSTRELEASE_FAIL:
+            return (
+                f"Test {details['test_id']} failing on {details['branch']} of "
+                f"{condition.project_slug} after release {details['release_tag']}"
+            )
+        case Kind.STANDARD_AMENDMENT:
+            text = f"Pinned standard {details['standard']} amended ({details['amendment']})"
+            return f"{text}: {details['title']}" if details.get("title") else text
+    return f"{condition.kind}: {condition.key}"
+
+
+def page(condition: Condition, now: datetime, *, event_id: str | None = None) -> Notification:
+    """The trigger for a condition still firing, rebuilt at `now`: what a trigger held back
+    by a suppression window says when it is finally sent."""
+    assert condition.severity is not None, "only a condition that fired is paged"
+    return Notification(
+        Action.TRIGGER,
+        condition.key,
+        condition.kind,
+        condition.rule,
+        condition.severity,
+        summary(condition, now),
+        condition.project_slug,
+        now,
+        condition.details,
+        event_id=event_id,
+        event_type=None if condition.rule is None else EVENT_TYPE[condition.rule],
+    )
+
+
+# the rules' conditions, written once
+
+
+def _checks(event: ev.Event, release: Release | None) -> list[RuleCheck]:
+    """Every rule the event's type can fire, and whether this event does (pools: see
+    `_pool_checks`, which adds their thresholds)."""
+    project, data = event.project_slug, event.data
+    match data:
+        case ev.EvidencePackGenerationFailed():
+            if data.release_tag is None:
+                return [
+                    _no(
+                        Rule.EVIDENCE_PACK_FAILED,
+                        "no release tag: evidence failures off a release never page",
+                    )
+                ]
+            return [
+                _pages(Rule.EVIDENCE_PACK_FAILED, f"evidence pack failed on {data.release_tag}")
+            ]
+        case ev.TestRunCompleted():
+            return [_regression_check(data, release, event.occurred_at)]
+        case ev.StandardAmendmentPublished():
+            if not data.pinned:
+                return [_no(Rule.STANDARD_AMENDMENT, f"{project} does not pin {data.standard}")]
+            return [_pages(Rule.STANDARD_AMENDMENT, f"{project} pins {data.standard}")]
+    return []
+
+
+def _regression_check(
+    data: ev.TestRunCompleted, release: Release | None, at: datetime
+) -> RuleCheck:
+    rule, branch = Rule.POST_RELEASE_REGRESSION, data.branch
+    if data.pull_request is not None:
+        return _no(rule, f"pull request #{data.pull_request}: runs on pull requests never page")
+    if data.status != "failed":
+        return _no(rule, "the run passed")
+    if not data.default_branch:
+        return _no(rule, f"{branch} is not the project's default branch")
+    if release is None:
+        return _no(rule, f"no release on {branch} yet")
+    if release.published_at >= at:
+        return _no(rule, f"the run is not after the latest release on {branch} ({release.tag})")
+    failing = [t.id for t in data.tests if t.status in _FAILING]
+    if not failing:
+        return _no(rule, "the run failed, but no test in it is reported failing")
+    tests = "1 failing test" if len(failing) == 1 else f"{len(failing)} failing tests"
+    return _pages(rule, f"{tests} on {branch} after release {release.tag}")
+
+
+def _thresholds(details: Mapping[str, Any], config: PolicyConfig) -> list[tuple[Rule, timedelta]]:
+    """The pool rules that apply to a pool, with how long it must be offline for each."""
+    rules = [(Rule.POOL_OFFLINE, config.pool_offline_after)]
+    if details["airgapped"]:
+        rules.insert(0, (Rule.AIRGAPPED_POOL_OFFLINE, config.airgapped_offline_after))
+    return rules
+
+
+def _pool_checks(condition: Condition, now: datetime, config: PolicyConfig) -> list[RuleCheck]:
+    offline_for = now - condition.since
+    checks = []
+    if not condition.details["airgapped"]:
+        checks.append(_no(Rule.AIRGAPPED_POOL_OFFLINE, "the pool is not air-gapped"))
+    for rule, after in _thresholds(condition.details, config):
+        limit = f"its {_minutes(after)} threshold"
+        if offline_for >= after:
+            checks.append(_pages(rule, f"offline for {_minutes(offline_for)}, past {limit}"))
+        else:
+            due = condition.since + after
+            when = format_rfc3339(due.replace(microsecond=0))
+            reason = (
+                f"offline for {_minutes(offline_for)}: pages at {_minutes(after)} "
+                f"offline ({when}) unless it is back online first"
+            )
+            checks.append(RuleCheck(rule, Answer.PENDING, reason, due))
+    return sorted(checks, key=lambda c: list(Rule).index(c.rule))
+
+
+def _pages(rule: Rule, reason: str) -> RuleCheck:
+    return RuleCheck(rule, Answer.PAGES, reason)
+
+
+def _no(rule: Rule, reason: str) -> RuleCheck:
+    return RuleCheck(rule, Answer.NO, reason)
+
+
+# applying inputs
+
+
 @dataclass
 class _Work:
     conditions: dict[str, Condition]
@@ -96,11 +264,12 @@ class _Work:
         project, data = event.project_slug, event.data
         match data:
             case ev.RunnerPoolOffline():
-                self.pool_offline(project, data, event.occurred_at)
+                condition = _pool_condition(
+                    self.conditions, project, data, event.occurred_at, self.now
+                )
+                self.evaluate_pool(condition)
             case ev.RunnerPoolOnline():
                 self.resolve(keys.pool_offline(project, data.pool_name))
-            case ev.EvidencePackGenerationFailed():
-                self.evidence_failed(project, data, event.occurred_at)
             case ev.EvidencePackGenerated():
                 if data.release_tag is not None:
                     self.resolve(keys.evidence_fail(project, data.release_tag))
@@ -109,99 +278,39 @@ class _Work:
                 if known is None or known.published_at <= event.occurred_at:
                     self.releases[(project, data.branch)] = Release(data.tag, event.occurred_at)
             case ev.TestRunCompleted():
-                self.test_run(project, data, event.occurred_at)
-            case ev.StandardAmendmentPublished():
-                self.standard_amended(project, data, event.occurred_at)
+                self.test_run(event, data)
+            case ev.EvidencePackGenerationFailed() | ev.StandardAmendmentPublished():
+                for check in _checks(event, None):
+                    if check.answer is Answer.PAGES:
+                        self.open(_condition(event, data), check.rule)
 
     def tick(self) -> None:
         due = [c for c in self.conditions.values() if c.due_at and c.due_at <= self.now]
         for condition in sorted(due, key=lambda c: (c.due_at, c.key)):
             self.evaluate_pool(condition)
 
-    # runner pools: page once a threshold has passed, absorb flaps shorter than it
-
-    def pool_offline(self, project: str, data: ev.RunnerPoolOffline, at: datetime) -> None:
-        key = keys.pool_offline(project, data.pool_name)
-        known = self.conditions.get(key)
-        details: dict[str, Any] = {
-            "project_slug": project,
-            "pool_name": data.pool_name,
-            "pool_type": data.pool_type,
-            "airgapped": data.airgapped,
-            "last_heartbeat_at": _iso(data.last_heartbeat_at),
-            "queued_jobs": data.queued_jobs,
-        }
-        if known is None:
-            since = data.last_heartbeat_at or at
-            known = Condition(key, Kind.POOL_OFFLINE, project, since, details)
-        else:
-            known = replace(known, details=details)
-        if not self.pool_thresholds(known):
-            return
-        self.evaluate_pool(known)
-
-    def pool_thresholds(self, condition: Condition) -> list[tuple[timedelta, Rule]]:
-        config, thresholds = self.config, []
-        if condition.details["airgapped"] and Rule.AIRGAPPED_POOL_OFFLINE in config.enabled:
-            thresholds.append((config.airgapped_offline_after, Rule.AIRGAPPED_POOL_OFFLINE))
-        if Rule.POOL_OFFLINE in config.enabled:
-            thresholds.append((config.pool_offline_after, Rule.POOL_OFFLINE))
-        return thresholds
-
     def evaluate_pool(self, condition: Condition) -> None:
-        offline_for = self.now - condition.since
-        thresholds = self.pool_thresholds(condition)
-        passed = [rule for after, rule in thresholds if offline_for >= after]
-        rule = max(passed, key=lambda r: SEVERITY[r].rank, default=None)
-        if rule is not None and _rises(condition, SEVERITY[rule]):
-            condition = replace(condition, rule=rule)
-            summary = _pool_summary(condition.details, offline_for)
-            condition = self.trigger(condition, SEVERITY[rule], summary)
-        # Look again only for a threshold that would raise the severity; never downgrade.
-        later = [
-            condition.since + after
-            for after, r in thresholds
-            if offline_for < after and _rises(condition, SEVERITY[r])
-        ]
+        """Fire every pool rule whose threshold has passed and that has not fired yet, the
+        most severe first; look again when the next one's threshold comes."""
+        checks = _pool_checks(condition, self.now, self.config)
+        passed = [c.rule for c in checks if c.answer is Answer.PAGES]
+        for rule in sorted(passed, key=lambda r: SEVERITY[r].rank, reverse=True):
+            if rule not in condition.fired:
+                condition = self.trigger(condition, rule)
+        later = [c.at for c in checks if c.at is not None and c.rule not in condition.fired]
         self.conditions[condition.key] = replace(condition, due_at=min(later, default=None))
 
-    # evidence packs: a failure on a release pages until a retry generates it
-
-    def evidence_failed(
-        self, project: str, data: ev.EvidencePackGenerationFailed, at: datetime
-    ) -> None:
-        if data.release_tag is None or Rule.EVIDENCE_PACK_FAILED not in self.config.enabled:
-            return
-        key = keys.evidence_fail(project, data.release_tag)
-        details = {
-            "project_slug": project,
-            "release_tag": data.release_tag,
-            "ref": data.ref,
-            "error": data.error,
-        }
-        summary = f"Evidence pack generation failed for release {data.release_tag} of {project}"
-        if data.error:
-            summary += f": {data.error}"
-        self.open(Condition(key, Kind.EVIDENCE_FAIL, project, at, details), summary)
-
-    # post-release regressions: one incident per failing test id, resolved when it passes
-
-    def test_run(self, project: str, data: ev.TestRunCompleted, at: datetime) -> None:
-        if data.pull_request is not None:
-            return
-        for test in data.tests:
-            key = keys.postrelease_fail(project, data.branch, test.id)
-            known = self.conditions.get(key)
-            if test.status in _PASSING and known is not None and known.since < at:
-                self.resolve(key)
+    def test_run(self, event: ev.Event, data: ev.TestRunCompleted) -> None:
+        project, at = event.project_slug, event.occurred_at
+        if data.pull_request is None:
+            for test in data.tests:
+                key = keys.postrelease_fail(project, data.branch, test.id)
+                known = self.conditions.get(key)
+                if test.status in _PASSING and known is not None and known.since < at:
+                    self.resolve(key)
         release = self.releases.get((project, data.branch))
-        if (
-            data.status != "failed"
-            or not data.default_branch
-            or release is None
-            or release.published_at >= at
-            or Rule.POST_RELEASE_REGRESSION not in self.config.enabled
-        ):
+        check = _regression_check(data, release, at)
+        if check.answer is not Answer.PAGES or release is None:
             return
         for test in data.tests:
             if test.status not in _FAILING:
@@ -213,62 +322,39 @@ class _Work:
                 "run_id": data.run_id,
                 "release_tag": release.tag,
             }
-            summary = (
-                f"Test {test.id} failing on {data.branch} of {project} after release {release.tag}"
-            )
             key = keys.postrelease_fail(project, data.branch, test.id)
-            self.open(Condition(key, Kind.POSTRELEASE_FAIL, project, at, details), summary)
+            self.open(Condition(key, Kind.POSTRELEASE_FAIL, project, at, details), check.rule)
 
-    # pinned safety standards: amended ones page (when switched on); closed by hand only
-
-    def standard_amended(
-        self, project: str, data: ev.StandardAmendmentPublished, at: datetime
-    ) -> None:
-        if not data.pinned or Rule.STANDARD_AMENDMENT not in self.config.enabled:
-            return
-        key = keys.standard_amendment(project, data.standard, data.amendment)
-        details = {
-            "project_slug": project,
-            "standard": data.standard,
-            "amendment": data.amendment,
-            "title": data.title,
-            "url": data.url,
-        }
-        summary = f"Pinned standard {data.standard} amended ({data.amendment})"
-        if data.title:
-            summary += f": {data.title}"
-        self.open(Condition(key, Kind.STANDARD_AMENDMENT, project, at, details), summary)
-
-    # shared steps
-
-    def open(self, condition: Condition, summary: str) -> None:
-        rule = _RULE_OF_KIND[condition.kind]
-        if condition.key in self.conditions:
-            condition = self.conditions[condition.key]
-        if _rises(condition, SEVERITY[rule]):
-            condition = self.trigger(replace(condition, rule=rule), SEVERITY[rule], summary)
+    def open(self, condition: Condition, rule: Rule) -> None:
+        """Fire a one-rule condition the first time; a repeat changes nothing."""
+        condition = self.conditions.get(condition.key, condition)
+        if rule not in condition.fired:
+            condition = self.trigger(condition, rule)
         self.conditions[condition.key] = condition
 
-    def notify(self, notification: Notification) -> None:
-        if self.cause is not None:
-            notification = replace(notification, event_id=self.cause.id, event_type=self.cause.type)
-        self.notifications.append(notification)
-
-    def trigger(self, condition: Condition, severity: Severity, summary: str) -> Condition:
+    def trigger(self, condition: Condition, rule: Rule) -> Condition:
+        severity = SEVERITY[rule]
+        raised = condition.severity is None or severity > condition.severity
+        condition = replace(
+            condition,
+            fired=condition.fired | {rule},
+            rule=rule if raised else condition.rule,
+            severity=severity if raised else condition.severity,
+        )
         self.notify(
             Notification(
                 Action.TRIGGER,
                 condition.key,
                 condition.kind,
-                condition.rule,
+                rule,
                 severity,
-                summary,
+                summary(condition, self.now),
                 condition.project_slug,
                 self.now,
                 condition.details,
             )
         )
-        return replace(condition, severity=severity)
+        return condition
 
     def resolve(self, key: str) -> None:
         condition = self.conditions.pop(key, None)
@@ -288,16 +374,72 @@ class _Work:
             )
         )
 
-
-_RULE_OF_KIND: Mapping[Kind, Rule] = {
-    Kind.EVIDENCE_FAIL: Rule.EVIDENCE_PACK_FAILED,
-    Kind.POSTRELEASE_FAIL: Rule.POST_RELEASE_REGRESSION,
-    Kind.STANDARD_AMENDMENT: Rule.STANDARD_AMENDMENT,
-}
+    def notify(self, notification: Notification) -> None:
+        if self.cause is not None:
+            notification = replace(notification, event_id=self.cause.id, event_type=self.cause.type)
+        self.notifications.append(notification)
 
 
-def _rises(condition: Condition, severity: Severity) -> bool:
-    return condition.severity is None or severity > condition.severity
+def _pool_condition(
+    conditions: Mapping[str, Condition],
+    project: str,
+    data: ev.RunnerPoolOffline,
+    occurred_at: datetime,
+    now: datetime,
+) -> Condition:
+    """The pool's condition with this report's details; offline time counts from the last
+    heartbeat, else the event. A clock that runs ahead never mutes a pool: a heartbeat
+    later than the event (or than now) counts from the event (or now), and says so."""
+    key = keys.pool_offline(project, data.pool_name)
+    details: dict[str, Any] = {
+        "project_slug": project,
+        "pool_name": data.pool_name,
+        "pool_type": data.pool_type,
+        "airgapped": data.airgapped,
+        "last_heartbeat_at": _iso(data.last_heartbeat_at),
+        "queued_jobs": data.queued_jobs,
+    }
+    latest = min(occurred_at, now)
+    since = data.last_heartbeat_at or occurred_at
+    if since > latest:
+        later_than = "the event" if since > occurred_at else "now"
+        details["clock_skew"] = (
+            f"{'last_heartbeat_at' if data.last_heartbeat_at else 'occurred_at'} "
+            f"{format_rfc3339(since)} is later than {later_than}; offline time counts from "
+            f"{format_rfc3339(latest)}"
+        )
+        since = latest
+    known = conditions.get(key)
+    if known is None:
+        return Condition(key, Kind.POOL_OFFLINE, project, since, details)
+    if known.since > now:  # remembered from a skewed clock: never let it mute the pool
+        return replace(known, since=since, details=details)
+    return replace(known, details=details)
+
+
+def _condition(
+    event: ev.Event, data: ev.EvidencePackGenerationFailed | ev.StandardAmendmentPublished
+) -> Condition:
+    project, at = event.project_slug, event.occurred_at
+    if isinstance(data, ev.EvidencePackGenerationFailed):
+        assert data.release_tag is not None
+        details = {
+            "project_slug": project,
+            "release_tag": data.release_tag,
+            "ref": data.ref,
+            "error": data.error,
+        }
+        key = keys.evidence_fail(project, data.release_tag)
+        return Condition(key, Kind.EVIDENCE_FAIL, project, at, details)
+    details = {
+        "project_slug": project,
+        "standard": data.standard,
+        "amendment": data.amendment,
+        "title": data.title,
+        "url": data.url,
+    }
+    key = keys.standard_amendment(project, data.standard, data.amendment)
+    return Condition(key, Kind.STANDARD_AMENDMENT, project, at, details)
 
 
 def _pool_summary(details: Mapping[str, Any], offline_for: timedelta) -> str:
@@ -307,5 +449,15 @@ def _pool_summary(details: Mapping[str, Any], offline_for: timedelta) -> str:
     return f"{noun} {details['pool_name']} offline for {minutes} {unit}"
 
 
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} min"
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else format_rfc3339(moment)
+
+
+def rules_of(event_type: str) -> Sequence[Rule]:
+    """The rules an event type can fire (none for the types that only resolve or inform)."""
+    return [rule for rule, of_type in EVENT_TYPE.items() if of_type == event_type]

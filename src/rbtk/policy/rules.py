@@ -1,6 +1,6 @@
 """The paging rules (PRODUCT.md §1), their defaults, and the policy's configuration."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
@@ -31,12 +31,15 @@ EVENT_TYPE: dict[Rule, str] = {
     Rule.STANDARD_AMENDMENT: "standard.amendment_published",
 }
 
+# A new connector's toggles: every rule on but standard amendments.
 DEFAULT_ENABLED: frozenset[Rule] = frozenset(Rule) - {Rule.STANDARD_AMENDMENT}
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    enabled: frozenset[Rule] = field(default=DEFAULT_ENABLED)
+    """The policy's thresholds. Every rule is always evaluated: each connector's toggles
+    decide what it is sent (rbtk.lanes)."""
+
     airgapped_offline_after: timedelta = timedelta(minutes=15)
     pool_offline_after: timedelta = timedelta(minutes=60)
 

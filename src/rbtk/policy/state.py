@@ -27,8 +27,9 @@ class Action(StrEnum):
 class Condition:
     """A problem the policy is watching, keyed by its dedup key.
 
-    `severity` is what was last triggered (None while a threshold has not passed yet);
-    `due_at` is when the policy must look at it again without any new event.
+    `fired` are the rules that have triggered for it, each once; `rule` and `severity` are
+    the most severe of them (None while no threshold has passed yet); `due_at` is when the
+    policy must look at it again without any new event.
     """
 
     key: str
@@ -39,10 +40,7 @@ class Condition:
     rule: Rule | None = None
     severity: Severity | None = None
     due_at: datetime | None = None
-
-    @property
-    def firing(self) -> bool:
-        return self.severity is not None
+    fired: frozenset[Rule] = frozenset()
 
 
 @dataclass(frozen=True)

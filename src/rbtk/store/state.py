@@ -124,6 +124,7 @@ def _condition(row: Any) -> Condition:
         rule=Rule(row["rule"]) if row["rule"] else None,
         severity=Severity(row["severity"]) if row["severity"] else None,
         due_at=row["due_at"],
+        fired=frozenset(Rule(r) for r in row["fired"]),
     )
 
 
@@ -137,4 +138,5 @@ def _row(condition: Condition) -> dict[str, Any]:
         "severity": condition.severity.value if condition.severity else None,
         "due_at": condition.due_at,
         "details": dict(condition.details),
+        "fired": sorted(condition.fired),
     }

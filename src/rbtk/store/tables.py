@@ -78,6 +78,7 @@ conditions = Table(
     Column("severity", String(16)),
     Column("due_at", UTCDateTime),
     Column("details", JSON, nullable=False),
+    Column("fired", JSON, nullable=False),  # the rules that have triggered for it
     Index("ix_conditions_due_at", "due_at"),
 )
 
@@ -178,6 +179,8 @@ incidents = Table(
     # held: a trigger waits on a suppression window and is sent when the window ends.
     Column("announced", Boolean, nullable=False),
     Column("held", Boolean, nullable=False),
+    # The severity this lane was paged (or held) at: only a higher one is sent again.
+    Column("severity", String(16)),
     Index("ix_incidents_dedup_key", "dedup_key"),
     Index("ix_incidents_held", "connector_id", "held"),
 )

@@ -23,6 +23,7 @@ from rbtk.api.deps import Ctx
 from rbtk.context import Context
 from rbtk.events import PAYLOADS, EventError, parse_event
 from rbtk.routing import Explanation, RouteRule
+from rbtk.settings import Settings
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
@@ -48,6 +49,7 @@ _STAND_IN_DATA: dict[str, dict[str, Any]] = {
         "default_branch": True,
         "pull_request": None,
         "status": "failed",
+        "tests": [{"id": "example", "status": "failed"}],
     },
     "standard.amendment_published": {"standard": "example", "amendment": "1", "pinned": True},
 }
@@ -138,7 +140,9 @@ def _page(
     with context.engine.connect() as connection:
         rules = routing.load_rules(connection)
         views = connectors.list_all(connection)
-        explanation, problem = _explained(connection, asked) if asked else (None, None)
+        explanation, problem = (
+            _explained(connection, asked, context.settings) if asked else (None, None)
+        )
     return page(
         request,
         "routing.html",
@@ -159,7 +163,7 @@ def _page(
 
 
 def _explained(
-    connection: Connection, asked: dict[str, Any]
+    connection: Connection, asked: dict[str, Any], settings: Settings
 ) -> tuple[Explanation | None, str | None]:
     if not asked["project"] or not asked["event_type"]:
         return None, "Give both a project and an event type."
@@ -178,4 +182,4 @@ def _explained(
         )
     except EventError as exc:
         return None, say(exc)
-    return routing.explain(connection, event), None
+    return routing.explain(connection, event, settings=settings, now=datetime.now(UTC)), None

@@ -248,7 +248,7 @@ def write(tmp_path: Path, content: object) -> str:
 OFFLINE = {
     "type": "runner_pool.offline",
     "project_slug": "staging-east",
-    "data": {"pool_name": "hil-rig-2", "airgapped": True},
+    "data": {"pool_name": "hil-rig-2", "airgapped": True, "last_heartbeat_at": "2026-01-01T00:00Z"},
 }
 
 
