@@ -249,3 +249,14 @@ sessions = Table(
     Index("ix_sessions_token_id", "token_id"),
     Index("ix_sessions_expires_at", "expires_at"),
 )
+
+# One row: a Fernet token of a fixed text, written with the key that encrypts the stored
+# secrets. A start whose keys cannot decrypt it is refused (rbtk.secret_keys), rather than
+# accepting events it could never deliver.
+secret_key_check = Table(
+    "secret_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("token", LargeBinary, nullable=False),
+    Column("written_at", UTCDateTime, nullable=False),
+)

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from rbtk import sessions, tokens
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
-from rbtk.secrets import load_or_create_key
+from rbtk.secrets import load_or_create_keys
 from rbtk.settings import Settings
 from rbtk.web.render import form_text, page
 from rbtk.web.session import SESSION_ID, csrf_token, flash
@@ -46,8 +46,10 @@ class CsrfRefused(Exception):
 
 def session_secret(settings: Settings) -> str:
     """The cookie-signing key, derived from the key that encrypts secrets at rest: every
-    instance sharing a database shares it, so a session works on any of them."""
-    key = load_or_create_key(settings.secret_key, settings.data_dir)
+    instance sharing a database shares it, so a session works on any of them. While the
+    secret key is rotated (RBTK_SECRET_KEY=NEW,OLD) it is derived from the first, the one
+    every instance encrypts with: changing the first key signs everyone out once."""
+    key = load_or_create_keys(settings.secret_key, settings.data_dir)[0]
     return hmac.new(key.encode(), b"rbtk settings session", hashlib.sha256).hexdigest()
 
 

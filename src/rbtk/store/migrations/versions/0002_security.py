@@ -1,4 +1,4 @@
-"""security: server-side settings sessions
+"""security: server-side settings sessions, the secret key check
 
 Revision ID: 0002_security
 Revises: 0001
@@ -34,9 +34,18 @@ def upgrade() -> None:
     )
     op.create_index("ix_sessions_token_id", "sessions", ["token_id"], unique=False)
     op.create_index("ix_sessions_expires_at", "sessions", ["expires_at"], unique=False)
+    # Written at the next start, from the stored secrets if the key decrypts them.
+    op.create_table(
+        "secret_key_check",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("token", sa.LargeBinary(), nullable=False),
+        sa.Column("written_at", rbtk.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_secret_key_check")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("secret_key_check")
     op.drop_index("ix_sessions_expires_at", table_name="sessions")
     op.drop_index("ix_sessions_token_id", table_name="sessions")
     op.drop_table("sessions")
