@@ -249,3 +249,15 @@ def test_rotation_reads_the_outbox_a_page_at_a_time_and_misses_no_row(
 
     assert rotated == secret_keys.Rotated(connectors=1, channels=1, incidents=5, deliveries=5)
     assert all(Vault(new_key).can_decrypt(t) for t in every_stored_secret(context) if t)
+
+
+def test_rotation_with_nothing_but_a_connector_stored(
+    context: Context, open_with: Opener, old_key: str
+) -> None:
+    add_connector(context, now=now())
+    both = open_with(Fernet.generate_key().decode(), old_key)
+
+    with both.engine.begin() as connection:
+        rotated = secret_keys.rotate(connection, both.vault)
+
+    assert rotated == secret_keys.Rotated(connectors=1, channels=0, incidents=0, deliveries=0)

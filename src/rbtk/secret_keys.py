@@ -163,7 +163,9 @@ def _pages(connection: Connection, spec: _Column) -> Iterator[list[dict[str, Any
     wanted = [*keys, column, *(table.c[name] for name in spec.extra)]
     query = select(*wanted).where(column.is_not(None), func.length(column) > 0).order_by(*keys)
     if len(keys) > 1:  # incidents: one row per open incident, read at once
-        yield [dict(r._mapping) for r in connection.execute(query)]
+        rows = [dict(r._mapping) for r in connection.execute(query)]
+        if rows:
+            yield rows
         return
     last = None
     while True:
