@@ -22,6 +22,7 @@ class Webhook:
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     answers: list[int] = field(default_factory=list)
+    body: str | None = None  # what it answers instead of "ok" / "no_service"
 
 
 @contextmanager
@@ -34,7 +35,8 @@ def webhook_receiver() -> Iterator[Webhook]:
         status = hook.answers.pop(0) if hook.answers else 200
         if status == 200:
             hook.received.append(await request.json())
-        return PlainTextResponse("ok" if status == 200 else "no_service", status_code=status)
+        text = hook.body if hook.body is not None else "ok" if status == 200 else "no_service"
+        return PlainTextResponse(text, status_code=status)
 
     with serving(app, lifespan="off") as url:
         hook.url = f"{url}/services/T000/B000/XXXXSECRETXXXX"

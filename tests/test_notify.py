@@ -208,3 +208,45 @@ def test_a_channel_test_message_is_sent_and_answered(
     assert hook.received[0]["blocks"][0]["text"]["text"] == (
         "Roboticks test message from rbtk for channel ci-slack"
     )
+
+
+@pytest.fixture
+def public_webhooks_only(context: Context) -> None:
+    """The production default, set before the service starts: webhooks reach public hosts."""
+    context.settings = context.settings.model_copy(update={"allow_private_webhooks": False})
+
+
+def test_a_webhook_that_now_resolves_to_an_internal_address_is_refused_when_sent(
+    context: Context, public_webhooks_only: None, service: str, hook: Webhook
+) -> None:
+    # Stored as if its name had resolved to a public address when it was added.
+    add_slack(context, hook.url.replace("127.0.0.1", "localhost"))
+
+    outcome = send_test_message(context, channel="ci-slack")
+
+    assert (outcome.status, outcome.http_status, outcome.message) == (
+        "failed",
+        None,
+        "refused to connect: localhost resolves to 127.0.0.1, a loopback address; webhooks "
+        "may only reach public addresses (set RBTK_ALLOW_PRIVATE_WEBHOOKS=1 to allow internal "
+        "addresses)",
+    )
+    assert hook.received == []
+    assert log(context)[0]["attempts"] == 1
+
+
+def test_a_test_message_never_echoes_what_a_receiver_that_is_not_slack_answered(
+    context: Context, service: str, hook: Webhook
+) -> None:
+    add_slack(context, hook.url)
+    hook.answers[:] = [403]
+    hook.body = "db_password=hunter2\nadmin_token=s3cr3t"
+
+    outcome = send_test_message(context, channel="ci-slack")
+
+    assert (outcome.status, outcome.http_status, outcome.message) == (
+        "failed",
+        403,
+        "Slack refused the message (403)",
+    )
+    assert "hunter2" not in repr(log(context))

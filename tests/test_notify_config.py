@@ -1,12 +1,13 @@
 """Slack and email channels and notification rules: validation, masking, the ordered list."""
 
 from datetime import UTC, datetime
+from ipaddress import ip_address
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from rbtk import notify_config
+from rbtk import addresses, notify_config
 from rbtk.context import Context
 from rbtk.notify import NotifyRule, load_channels, load_rules
 from rbtk.notify_config import (
@@ -31,6 +32,7 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
     if "recipients" not in options and "webhook_url" not in options:
         options["webhook_url"] = WEBHOOK
     options.setdefault("kind", "email" if "recipients" in options else "slack")
+    options.setdefault("allow_private_webhooks", context.settings.allow_private_webhooks)
     with context.engine.begin() as connection:
         return notify_config.add_channel(
             connection, vault=context.vault, name=name, now=MAY_25, **options
@@ -79,10 +81,90 @@ def test_the_webhook_is_stored_only_encrypted(context: Context) -> None:
     assert row["webhook_last4"] == "XyZ9"
 
 
-def test_a_local_http_receiver_is_accepted_as_a_webhook(context: Context) -> None:
-    view = add(context, webhook_url="http://127.0.0.1:8123/hook")
+def test_a_local_http_receiver_is_accepted_when_private_webhooks_are_allowed(
+    context: Context,
+) -> None:
+    view = add(context, webhook_url="http://127.0.0.1:8123/hook", allow_private_webhooks=True)
 
     assert view.webhook_masked == "••••••••…hook"
+
+
+PUBLIC_ONLY = (
+    "webhooks may only reach public addresses "
+    "(set RBTK_ALLOW_PRIVATE_WEBHOOKS=1 to allow internal addresses)"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://hooks.slack.com/services/T/B/X",
+            "webhook_url: starts with 'http:', not https://: webhooks are sent only over "
+            "https (plain http only with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); " + EXPECTED,
+        ),
+        (
+            "https://169.254.169.254/latest/meta-data/iam",
+            f"webhook_url: 169.254.169.254 is a cloud metadata address; {PUBLIC_ONLY}",
+        ),
+        ("https://127.0.0.1:5432/", f"webhook_url: 127.0.0.1 is a loopback address; {PUBLIC_ONLY}"),
+        (
+            "https://[::ffff:10.0.0.7]/services/T/B/X",
+            f"webhook_url: ::ffff:10.0.0.7 is a private address; {PUBLIC_ONLY}",
+        ),
+        (
+            "https://localhost:8443/services/T/B/X",
+            f"webhook_url: localhost resolves to 127.0.0.1, a loopback address; {PUBLIC_ONLY}",
+        ),
+        (
+            "https://nowhere.invalid/services/T/B/X",
+            "webhook_url: the host nowhere.invalid does not resolve (Name or service not "
+            "known): check the host name, or try again once DNS answers",
+        ),
+    ],
+)
+def test_a_webhook_is_refused_unless_it_is_https_to_a_public_address(
+    context: Context, url: str, message: str
+) -> None:
+    with pytest.raises(InvalidChannel) as raised:
+        add(context, webhook_url=url, allow_private_webhooks=False)
+
+    assert str(raised.value) == message
+    assert channels(context) == []
+
+
+def test_a_webhook_whose_name_resolves_to_a_public_address_is_accepted(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[Any]:
+        asked.append((host, port))
+        return [ip_address("2a00:1450::1"), ip_address("93.184.215.14")]
+
+    monkeypatch.setattr(addresses, "resolve", resolve)
+
+    view = add(context, webhook_url=WEBHOOK, allow_private_webhooks=False)
+
+    assert view.webhook_masked == "••••••••…XyZ9"
+    assert asked == [("hooks.slack.com", 443)]
+
+
+def test_a_name_with_one_internal_address_among_public_ones_is_refused(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        addresses,
+        "resolve",
+        lambda host, port: [ip_address("93.184.215.14"), ip_address("10.0.0.5")],
+    )
+
+    with pytest.raises(InvalidChannel) as raised:
+        add(context, webhook_url=WEBHOOK, allow_private_webhooks=False)
+
+    assert str(raised.value) == (
+        f"webhook_url: hooks.slack.com resolves to 10.0.0.5, a private address; {PUBLIC_ONLY}"
+    )
 
 
 def test_an_email_channel_keeps_its_recipients(context: Context) -> None:

@@ -62,7 +62,10 @@ async def _workers(context: Context) -> AsyncIterator[None]:
         with context.engine.begin() as connection:
             release_leases(connection)
     async with http.new_session(
-        concurrency=settings.delivery_concurrency, timeout_s=settings.pagerduty_timeout_s
+        concurrency=settings.delivery_concurrency,
+        timeout_s=settings.pagerduty_timeout_s,
+        allow_private=settings.allow_private_webhooks,
+        trusted=(settings.pagerduty_url, settings.pagerduty_eu_url),
     ) as session:
         deliverer = Deliverer(context, session)
         scheduler = Scheduler(context)

@@ -1,13 +1,17 @@
 """What every part of a running rbtk shares: settings, the database, the vault, wake-ups."""
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from rbtk.secrets import Vault, load_or_create_key
+from rbtk.secret_keys import verify_at_start
+from rbtk.secrets import Vault, load_or_create_keys
 from rbtk.settings import Settings
 from rbtk.store.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
 
 
 def _nothing() -> None:
@@ -25,7 +29,19 @@ class Context:
 
 
 def open_context(settings: Settings) -> Context:
+    """Migrate the database and check the secret key against it: SecretKeyMismatch when the
+    key cannot decrypt the stored secrets. Refusing to start is deliberate: a paging service
+    that reports ready and accepts events it can never deliver is the worst way to fail."""
     engine = make_engine(settings.database)
     migrate(engine)
-    vault = Vault(load_or_create_key(settings.secret_key, settings.data_dir))
+    vault = Vault(*load_or_create_keys(settings.secret_key, settings.data_dir))
+    try:
+        if verify_at_start(engine, vault):
+            log.warning(
+                "stored secrets are still encrypted with an older RBTK_SECRET_KEY key: "
+                "run 'rbtk secrets rotate' to re-encrypt them with the first one"
+            )
+    except Exception:
+        engine.dispose()
+        raise
     return Context(settings=settings, engine=engine, vault=vault)

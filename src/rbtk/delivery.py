@@ -116,6 +116,8 @@ class Deliverer:
             response = await http.post_json(self.session, url, body)
         except TimeoutError:
             return Result(Verdict.RETRY, None, f"timed out waiting for {peer}")
+        except http.BlockedDestination as exc:  # an internal address: retrying cannot help
+            return Result(Verdict.FAILED, None, str(exc))
         except aiohttp.ClientError as exc:
             reason = _describe(exc).replace(url, f"the {peer} URL")  # a webhook URL is a secret
             return Result(Verdict.RETRY, None, f"could not reach {peer}: {reason}")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from rbtk import ordered_rules
+from rbtk import addresses, ordered_rules
 from rbtk.connectors import masked
 from rbtk.notify import NotifyRule, load_rules
 from rbtk.ordered_rules import InvalidList
@@ -104,8 +104,16 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_webhook(url: str) -> Secret:
-    """An http(s) URL with a host, as a Secret; the message never repeats the URL."""
+def validate_webhook(url: str, *, allow_private: bool) -> Secret:
+    """An https URL of a public host, as a Secret; the message never repeats the URL.
+
+    Unless `allow_private`, the host is resolved and every address it resolves to must be
+    public (not loopback, private, link-local, metadata...): a webhook must not become a way
+    into the internal network. The check is made again at every send (`rbtk.http`), since
+    a name can resolve elsewhere later. A name that does not resolve is refused: it cannot
+    be checked, and every message to it would fail; the message says so rather than letting
+    the first Slack message fail later.
+    """
     expected = f"expected a Slack incoming webhook URL such as {SLACK_EXAMPLE}"
     if not url:
         raise InvalidChannel(f"webhook_url: is empty; {expected}")
@@ -116,6 +124,7 @@ def validate_webhook(url: str) -> Secret:
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise InvalidChannel(f"webhook_url: is not a valid URL; {expected}") from None
     if parts.scheme not in ("http", "https"):
@@ -125,7 +134,37 @@ def validate_webhook(url: str) -> Secret:
         raise InvalidChannel(f"webhook_url: {start} https://; {expected}")
     if not host:
         raise InvalidChannel(f"webhook_url: has no host; {expected}")
+    if allow_private:
+        return Secret(url)
+    if parts.scheme != "https":
+        raise InvalidChannel(
+            "webhook_url: starts with 'http:', not https://: webhooks are sent only over https "
+            f"(plain http only with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); {expected}"
+        )
+    _check_public(host, port)
     return Secret(url)
+
+
+def _check_public(host: str, port: int) -> None:
+    literal = addresses.parse(host)
+    if literal is not None:
+        found = [literal]
+    else:
+        try:
+            found = addresses.resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise InvalidChannel(
+                f"webhook_url: the host {host} does not resolve ({reason}): check the host "
+                "name, or try again once DNS answers"
+            ) from None
+    for address in found:
+        kind = addresses.refusal(address)
+        if kind is not None:
+            raise InvalidChannel(
+                f"webhook_url: {addresses.describe(host, address, kind)}; "
+                f"webhooks may only reach public addresses ({addresses.ALLOW_HINT})"
+            )
 
 
 def validate_recipients(recipients: Sequence[str]) -> list[str]:
@@ -160,9 +199,12 @@ def add_channel(
     kind: str,
     webhook_url: str | None = None,
     recipients: Sequence[str] | None = None,
+    allow_private_webhooks: bool,
     now: datetime,
 ) -> ChannelView:
-    """A Slack channel takes a webhook URL and an email channel recipients, never both."""
+    """A Slack channel takes a webhook URL and an email channel recipients, never both.
+
+    The webhook's host is resolved (see `validate_webhook`) before anything is written."""
     validate_name(name)
     values: dict[str, Any]
     if kind == "slack":
@@ -170,7 +212,7 @@ def add_channel(
             raise InvalidChannel("recipients: only email channels have recipients")
         if webhook_url is None:
             raise InvalidChannel(f"webhook_url: a Slack channel needs one, e.g. {SLACK_EXAMPLE}")
-        secret = validate_webhook(webhook_url)
+        secret = validate_webhook(webhook_url, allow_private=allow_private_webhooks)
         values = {"webhook": vault.encrypt(secret), "webhook_last4": secret.reveal()[-4:]}
     elif kind == "email":
         if webhook_url is not None:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(default=64, ge=1)
     airgapped_offline_minutes: float = Field(default=15, ge=0)
     pool_offline_minutes: float = Field(default=60, ge=0)
+    # Slack webhooks may reach loopback, private and link-local addresses (local receivers
+    # in tests and demos); never in production, where a webhook could reach internal services.
+    allow_private_webhooks: bool = False
     max_request_bytes: int = Field(default=5_000_000, ge=1024)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, ge=1, le=65535)

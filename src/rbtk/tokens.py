@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
-from rbtk.store.tables import tokens
+from rbtk.store.tables import sessions, tokens
 
 PREFIX = "rbtk_"
 
@@ -36,7 +36,7 @@ class Caller:
 
 
 def digest(token: str) -> str:
-    """What is stored instead of the token (and what a session cookie may hold)."""
+    """What is stored instead of the token."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -71,9 +71,11 @@ def list_all(connection: Connection) -> list[TokenInfo]:
 
 
 def revoke(connection: Connection, token_id: int, *, now: datetime) -> bool:
+    """Revoke a token; the settings sessions signed in with it end with it."""
     result = connection.execute(
         update(tokens)
         .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    connection.execute(delete(sessions).where(sessions.c.token_id == token_id))
     return result.rowcount > 0

@@ -5,14 +5,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert, text
 
+from rbtk import secret_keys
 from rbtk.app import create_app
 from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.metrics import observe_delivery
+from rbtk.secrets import Vault
 from rbtk.store.tables import outbox
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
@@ -57,6 +60,25 @@ def test_readyz_answers_ready_when_the_database_is_current(client: TestClient) -
     answer = client.get("/readyz")
 
     assert (answer.status_code, answer.json()) == (200, {"status": "ready"})
+
+
+def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
+    client: TestClient, context: Context
+) -> None:
+    # Another instance rotated the stored secrets to a key this one was not given.
+    with context.engine.begin() as connection:
+        secret_keys.write_check(connection, Vault(Fernet.generate_key()), now=datetime.now(UTC))
+
+    answer = client.get("/readyz")
+
+    assert (answer.status_code, answer.json()) == (
+        503,
+        {"status": "unavailable", "detail": secret_keys.MESSAGE},
+    )
+    assert answer.json()["detail"].startswith(
+        "the integration keys and webhook URLs stored in the database cannot be decrypted "
+        "with RBTK_SECRET_KEY"
+    )
 
 
 def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, context: Context) -> None:

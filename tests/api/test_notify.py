@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from rbtk.context import Context
+
 CHANNELS = "/api/v1/notify/channels"
 RULES = "/api/v1/notify/rules"
 WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"
@@ -135,6 +137,36 @@ def test_a_bad_channel_is_refused_and_nothing_changes(
     assert (answer.status_code, answer.json()["detail"]) == (status, detail)
     assert "s3cr3t" not in answer.text
     assert admin.get(CHANNELS).json() == before
+
+
+def test_without_private_webhooks_allowed_an_internal_webhook_is_refused_with_what_it_is(
+    admin: TestClient, context: Context
+) -> None:
+    context.settings = context.settings.model_copy(update={"allow_private_webhooks": False})
+
+    answers = [
+        admin.post(CHANNELS, json={"name": "meta", "kind": "slack", "webhook_url": url})
+        for url in (
+            "https://169.254.169.254/latest/meta-data/s3cr3t",
+            "http://localhost:5432/s3cr3t",
+        )
+    ]
+
+    assert [(a.status_code, a.json()["detail"]) for a in answers] == [
+        (
+            422,
+            "webhook_url: 169.254.169.254 is a cloud metadata address; webhooks may only reach "
+            "public addresses (set RBTK_ALLOW_PRIVATE_WEBHOOKS=1 to allow internal addresses)",
+        ),
+        (
+            422,
+            "webhook_url: starts with 'http:', not https://: webhooks are sent only over https "
+            "(plain http only with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); expected a Slack incoming "
+            "webhook URL such as https://hooks.slack.com/services/T000/B000/XXXX",
+        ),
+    ]
+    assert all("s3cr3t" not in a.text for a in answers)
+    assert admin.get(CHANNELS).json() == {"channels": []}
 
 
 def test_delete_answers_204_and_the_channel_is_gone(admin: TestClient) -> None:

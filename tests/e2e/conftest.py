@@ -58,6 +58,7 @@ def env(database_url: str, tmp_path: Path, emulator: Emulator) -> dict[str, str]
         "RBTK_DELIVERY_BATCH": "50",
         "RBTK_DELIVERY_CONCURRENCY": "50",
         "RBTK_LOG_FORMAT": "json",
+        "RBTK_ALLOW_PRIVATE_WEBHOOKS": "1",
         "RBTK_PAGERDUTY_RATE_PER_MIN": "0",
     }
 

@@ -75,6 +75,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "RBTK_PAGERDUTY_TIMEOUT_S": "3",
         "RBTK_PAGERDUTY_RATE_PER_MIN": "0",
         "RBTK_LOG_FORMAT": "json",
+        "RBTK_ALLOW_PRIVATE_WEBHOOKS": "1",
     }
     created = rbtk("tokens", "create", "--scope", "admin", "--name", "web", env=env)
     assert created.returncode == 0, created.stderr

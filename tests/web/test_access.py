@@ -137,3 +137,44 @@ def test_signing_out_closes_the_pages_and_revoking_the_token_closes_its_sessions
     assert rbtk("tokens", "revoke", token_id, env=service.env).returncode == 0
     page.goto("/settings/integrations/pagerduty")
     expect(page).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))
+
+
+def test_a_session_cookie_copied_before_signing_out_no_longer_works_after_it(
+    page: Page, service: Service
+) -> None:
+    sign_in(page, service.token)
+    (copied,) = page.context.cookies()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    page.context.add_cookies([copied])  # as if someone had kept a copy of it
+    page.goto("/settings/integrations/pagerduty")
+
+    expect(page).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))
+    forged = page.request.post(
+        "/settings/integrations/pagerduty/add",
+        form={"name": "pd-after-sign-out", "integration_key": KEY},
+        max_redirects=0,
+    )
+    assert forged.status == 303
+    assert forged.headers["location"].startswith("/settings/sign-in")
+
+
+def test_revoking_a_token_ends_every_session_opened_with_it_at_once(
+    page: Page, service: Service
+) -> None:
+    token = service.create_token("admin")
+    sign_in(page, token)
+    other = page.context.browser
+    assert other is not None
+    second = other.new_context(base_url=service.url).new_page()
+    sign_in(second, token)
+
+    listed = rbtk("tokens", "list", env=service.env)
+    token_id = listed.stdout.strip().splitlines()[-1].split("\t")[0]
+    assert rbtk("tokens", "revoke", token_id, env=service.env).returncode == 0
+
+    for each in (page, second):
+        each.goto("/settings/integrations/pagerduty")
+        expect(each).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))
+    second.context.close()

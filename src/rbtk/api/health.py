@@ -1,9 +1,9 @@
-"""Operations: /healthz (the process answers), /readyz (the database does), /metrics."""
+"""Operations: /healthz (the process answers), /readyz (it can deliver), /metrics."""
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from rbtk import metrics
+from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.store.db import is_current
 
@@ -17,7 +17,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(context: Ctx) -> JSONResponse:
-    """Ready when the database answers and its schema is at this rbtk's newest migration."""
+    """Ready when the database answers, its schema is at this rbtk's newest migration and
+    the secret key decrypts the secrets stored in it."""
     try:
         current = is_current(context.engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
@@ -26,6 +27,12 @@ def readyz(context: Ctx) -> JSONResponse:
     if not current:
         reason = "database schema is not at the newest migration; restart rbtk to migrate it"
         return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
+    # Checked at start too; here because another instance can rotate the stored secrets to
+    # a key this one was not given.
+    with context.engine.connect() as connection:
+        key_problem = secret_keys.problem(connection, context.vault)
+    if key_problem is not None:
+        return JSONResponse({"status": "unavailable", "detail": key_problem}, status_code=503)
     return JSONResponse({"status": "ready"})
 
 

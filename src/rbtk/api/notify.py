@@ -88,6 +88,7 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
             kind=request.kind,
             webhook_url=None if url is None else url.get_secret_value(),
             recipients=request.recipients,
+            allow_private_webhooks=context.settings.allow_private_webhooks,
             now=datetime.now(UTC),
         )
     return channel_json(view)

@@ -35,19 +35,52 @@ def body(message: Message) -> dict[str, Any]:
     }
 
 
+# What Slack's incoming webhooks answer, as documented: a short code and nothing else. Only
+# these are kept from an answer. Anything else is shown as its status alone: a webhook URL
+# can point at something that is not Slack, and its answer (a page, a config dump, a
+# token) must never reach the delivery log, the logs or the test-message answer.
+CODES = frozenset(
+    {
+        "ok",
+        "action_prohibited",
+        "channel_is_archived",
+        "channel_not_found",
+        "invalid_attachments",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_payload",
+        "invalid_token",
+        "missing_text_or_fallback_or_attachments",
+        "msg_too_long",
+        "no_active_hooks",
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "no_text",
+        "posting_to_general_channel_denied",
+        "rate_limited",
+        "restricted_action",
+        "team_disabled",
+        "too_many_attachments",
+        "user_not_found",
+    }
+)
+
+
 def classify(status: int, headers: Mapping[str, str], content: bytes) -> Result:
     """2xx is delivered; 429 and 5xx are retried; any other 4xx will not fix itself."""
-    text = content[:500].decode(errors="replace").strip()
+    said = content[:64].decode(errors="replace").strip()
+    code = said if said in CODES else None
     if 200 <= status < 300:
-        return Result(Verdict.SENT, status, text or "ok")
+        return Result(Verdict.SENT, status, code or "ok")
     if status == 429 or status >= 500 or status == 408:
         return Result(
             Verdict.RETRY,
             status,
-            text or f"Slack answered {status}",
+            code or f"Slack answered {status}",
             retry_after_s=retry_after(headers.get("Retry-After")),
         )
-    return Result(Verdict.FAILED, status, text or f"Slack refused the message ({status})")
+    return Result(Verdict.FAILED, status, code or f"Slack refused the message ({status})")
 
 
 def _escape(text: str) -> str:

@@ -8,8 +8,9 @@ import uvicorn
 
 from rbtk import logs
 from rbtk.app import create_app
-from rbtk.cli.common import load_settings
+from rbtk.cli.common import fail, load_settings
 from rbtk.context import open_context
+from rbtk.secret_keys import SecretKeyMismatch
 
 
 def serve(
@@ -19,7 +20,10 @@ def serve(
     """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler."""
     settings = load_settings()
     logs.configure(settings)
-    context = open_context(settings)
+    try:
+        context = open_context(settings)
+    except SecretKeyMismatch as exc:
+        raise fail(f"rbtk will not start: {exc}") from None
     config = uvicorn.Config(
         create_app(context),
         host=host,

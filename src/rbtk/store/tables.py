@@ -238,3 +238,28 @@ tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# Settings-page sign-ins. The cookie holds a random id; only its hash is stored, with the
+# token signed in with: a request is signed in while its row exists, has not expired and
+# its token is an admin token not revoked (one read by primary key, joined to the token).
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_id", Integer, ForeignKey("tokens.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_token_id", "token_id"),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
+# One row: a Fernet token of a fixed text, written with the key that encrypts the stored
+# secrets. A start whose keys cannot decrypt it is refused (rbtk.secret_keys), rather than
+# accepting events it could never deliver.
+secret_key_check = Table(
+    "secret_key_check",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("token", LargeBinary, nullable=False),
+    Column("written_at", UTCDateTime, nullable=False),
+)

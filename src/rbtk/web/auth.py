@@ -1,29 +1,31 @@
 """Signing in to the settings pages with an admin token, and CSRF protection for their forms.
 
-The session is Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=Lax). It holds
-the hash of the admin token signed in with, never the token, and is checked against the
-token table on every request, so revoking the token closes its sessions at once. Each
-session has a random CSRF token that every POST must send back, as the form field
-`csrf_token` or, from the pages' scripts, the `X-CSRF-Token` header.
+The cookie is Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=Lax). Who is
+signed in is kept on the server (`rbtk.sessions`): the cookie holds only a random session
+id, checked on every request with one read, so signing out or revoking the token ends the
+session at once, copies of the cookie included. The cookie also carries a random CSRF
+token (the sign-in form needs one before there is a session) that every POST must send
+back, as the form field `csrf_token` or, from the pages' scripts, the `X-CSRF-Token` header.
 """
 
 import hashlib
 import hmac
+from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rbtk import tokens
+from rbtk import sessions, tokens
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
-from rbtk.secrets import load_or_create_key
+from rbtk.secrets import load_or_create_keys
 from rbtk.settings import Settings
 from rbtk.web.render import form_text, page
-from rbtk.web.session import csrf_token, flash
+from rbtk.web.session import SESSION_ID, csrf_token, flash
 
 COOKIE = "rbtk_session"
-SESSION_MAX_AGE_S = 12 * 3600
+SESSION_MAX_AGE_S = int(sessions.LIFETIME.total_seconds())
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 SIGN_IN = "/settings/sign-in"
@@ -44,8 +46,10 @@ class CsrfRefused(Exception):
 
 def session_secret(settings: Settings) -> str:
     """The cookie-signing key, derived from the key that encrypts secrets at rest: every
-    instance sharing a database shares it, so a session works on any of them."""
-    key = load_or_create_key(settings.secret_key, settings.data_dir)
+    instance sharing a database shares it, so a session works on any of them. While the
+    secret key is rotated (RBTK_SECRET_KEY=NEW,OLD) it is derived from the first, the one
+    every instance encrypts with: changing the first key signs everyone out once."""
+    key = load_or_create_keys(settings.secret_key, settings.data_dir)[0]
     return hmac.new(key.encode(), b"rbtk settings session", hashlib.sha256).hexdigest()
 
 
@@ -65,11 +69,11 @@ async def check_csrf(request: Request) -> None:
 
 
 def require_session(request: Request, context: Ctx) -> None:
-    token_hash = request.session.get("token")
-    if isinstance(token_hash, str) and _is_admin(context, token_hash):
+    name = _signed_in_as(request, context)
+    if name is not None:
+        request.state.operator = name
         return
-    if token_hash is not None:
-        request.session.pop("token")
+    request.session.pop(SESSION_ID, None)
     query = f"?{request.url.query}" if request.url.query else ""
     raise SignInRequired(request.url.path + query if request.method == "GET" else HOME)
 
@@ -80,15 +84,17 @@ Csrf = Depends(check_csrf)
 
 def operator(request: Request) -> str:
     """Who is signed in, by the name of their token: recorded with what they change."""
-    name = request.session.get("name")
+    name = getattr(request.state, "operator", None)
     return name if isinstance(name, str) else "admin"
 
 
-def _is_admin(context: Context, token_digest: str) -> bool:
-    """Checked on every request, so revoking the token closes its sessions at once."""
+def _signed_in_as(request: Request, context: Context) -> str | None:
+    """The name of the token the live session was signed in with; checked on every request."""
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str):
+        return None
     with context.engine.connect() as connection:
-        caller = tokens.caller_of(connection, token_digest)
-    return caller is not None and caller.scope is tokens.Scope.ADMIN
+        return sessions.resume(connection, session_id, now=datetime.now(UTC))
 
 
 def _safe_next(value: str | None) -> str:
@@ -125,8 +131,7 @@ def install(app: FastAPI) -> None:
 
 @router.get(SIGN_IN, response_class=HTMLResponse)
 def sign_in_form(request: Request, context: Ctx, next: str | None = None) -> Response:
-    token_hash = request.session.get("token")
-    if isinstance(token_hash, str) and _is_admin(context, token_hash):
+    if _signed_in_as(request, context) is not None:
         return RedirectResponse(_safe_next(next), 303)
     return page(request, "sign_in.html", title="Sign in", next=_safe_next(next))
 
@@ -136,14 +141,16 @@ async def sign_in(request: Request, context: Ctx) -> Response:
     form = await request.form()
     token = form_text(form, "token").strip()
     next_path = _safe_next(form_text(form, "next"))
-    with context.engine.connect() as connection:
+    session_id = None
+    with context.engine.begin() as connection:
         caller = tokens.authenticate(connection, token) if token else None
+        if caller is not None and caller.scope is tokens.Scope.ADMIN:
+            session_id = sessions.start(connection, token=token, now=datetime.now(UTC))
     scope = caller.scope if caller else None
-    if caller is not None and scope is tokens.Scope.ADMIN:
+    if session_id is not None:
         # A fresh session (and CSRF token) on sign-in: a session planted before cannot ride it.
         request.session.clear()
-        request.session["token"] = tokens.digest(token)
-        request.session["name"] = caller.name
+        request.session[SESSION_ID] = session_id
         csrf_token(request)
         return RedirectResponse(next_path, 303)
     if not token:
@@ -164,7 +171,12 @@ async def sign_in(request: Request, context: Ctx) -> Response:
 
 
 @router.post("/settings/sign-out", dependencies=[Csrf])
-def sign_out(request: Request) -> Response:
+def sign_out(request: Request, context: Ctx) -> Response:
+    """Ends the session on the server: a copy of the cookie no longer signs anyone in."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        with context.engine.begin() as connection:
+            sessions.end(connection, session_id)
     request.session.clear()
     flash(request, "success", "You are signed out.")
     return RedirectResponse(SIGN_IN, 303)

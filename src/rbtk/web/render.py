@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from rbtk.web.session import csrf_token, pop_flashes
+from rbtk.web.session import SESSION_ID, csrf_token, pop_flashes
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -61,7 +61,7 @@ def page(request: Request, name: str, *, status_code: int = 200, **values: Any) 
     context = {
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
-        "signed_in": isinstance(request.session.get("token"), str),
+        "signed_in": isinstance(request.session.get(SESSION_ID), str),
         "path": request.url.path,
         **values,
     }

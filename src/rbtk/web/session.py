@@ -1,4 +1,5 @@
-"""What a settings session carries besides who signed in: its CSRF token and flash messages."""
+"""What a settings session's cookie carries besides the session id: its CSRF token and flash
+messages."""
 
 import secrets
 from typing import Literal
@@ -6,6 +7,7 @@ from typing import Literal
 from starlette.requests import Request
 
 Kind = Literal["success", "error"]
+SESSION_ID = "sid"  # the cookie's key for the server-side session id (rbtk.sessions)
 
 
 def csrf_token(request: Request) -> str:

@@ -55,17 +55,24 @@ async def add_channel(request: Request, context: Ctx) -> Response:
         "kind": kind,
         "recipients": form_text(form, "recipients"),
     }
-    try:
+
+    def add() -> notify_config.ChannelView:
         with context.engine.begin() as connection:
-            view = notify_config.add_channel(
+            return notify_config.add_channel(
                 connection,
                 vault=context.vault,
                 name=values["name"],
                 kind=kind,
                 webhook_url=form_text(form, "webhook_url").strip() if kind == "slack" else None,
                 recipients=_addresses(values["recipients"]) if kind == "email" else None,
+                allow_private_webhooks=context.settings.allow_private_webhooks,
                 now=datetime.now(UTC),
             )
+
+    try:
+        # In a thread: checking a webhook resolves its host, which must not stall the loop
+        # that also runs the delivery workers.
+        view = await run_in_threadpool(add)
     except (notify_config.InvalidChannel, notify_config.DuplicateChannel) as exc:
         field, message = _field_of(exc)
         errors = {field: message}

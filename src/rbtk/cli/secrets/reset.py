@@ -1,0 +1,74 @@
+"""`rbtk secrets reset`: after losing RBTK_SECRET_KEY, enter the stored secrets again."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import typer
+
+from rbtk import connectors, notify_config, secret_keys
+from rbtk.cli.common import load_settings
+from rbtk.cli.secrets.common import open_store
+from rbtk.secrets import Secret
+
+
+def reset() -> None:
+    """Ask again for every integration key and Slack webhook URL that RBTK_SECRET_KEY cannot
+    decrypt (the key they were encrypted with is lost), store them with it, and send what was
+    queued to them. Open incidents are resolved with their connector's new key."""
+    settings = load_settings()
+    engine, vault = open_store(settings)
+    try:
+        with engine.connect() as connection:
+            lost = secret_keys.unreadable(connection, vault)
+        if not (lost.connectors or lost.channels):
+            with engine.begin() as connection:
+                secret_keys.reset(connection, vault, connector_keys={}, webhooks={}, now=_now())
+            typer.echo("Nothing to enter again: RBTK_SECRET_KEY decrypts every stored secret.")
+            return
+        count = len(lost.connectors) + len(lost.channels)
+        typer.echo(
+            f"RBTK_SECRET_KEY cannot decrypt {count} stored secrets; enter each again "
+            "(typing is hidden)."
+        )
+        keys = {
+            name: _ask(f"Integration Key of connector {name}", connectors.validate_key)
+            for name in lost.connectors
+        }
+
+        def webhook(url: str) -> Secret:
+            return notify_config.validate_webhook(
+                url, allow_private=settings.allow_private_webhooks
+            )
+
+        hooks = {
+            name: _ask(f"Webhook URL of Slack channel {name}", webhook) for name in lost.channels
+        }
+        with engine.begin() as connection:
+            done = secret_keys.reset(
+                connection, vault, connector_keys=keys, webhooks=hooks, now=_now()
+            )
+    finally:
+        engine.dispose()
+    typer.echo(f"connector integration keys entered: {done.connectors}")
+    typer.echo(f"Slack webhook URLs entered: {done.channels}")
+    typer.echo(f"open incidents now resolved with their connector's new key: {done.incidents}")
+    typer.echo(f"queued deliveries now sent with the new key or URL: {done.requeued}")
+    typer.echo(
+        f"queued deliveries marked failed (their connector or channel is gone): {done.failed}"
+    )
+    typer.echo(f"finished deliveries whose old destination was dropped: {done.forgotten}")
+    typer.echo("rbtk now starts with this RBTK_SECRET_KEY.")
+
+
+def _ask(prompt: str, validate: Callable[[str], Secret]) -> Secret:
+    """Ask until the value has the right shape; the errors never repeat the value."""
+    while True:
+        text: str = typer.prompt(prompt, hide_input=True)
+        try:
+            return validate(text.strip())
+        except ValueError as exc:  # InvalidKey, InvalidChannel
+            typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

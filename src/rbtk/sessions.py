@@ -1,0 +1,66 @@
+"""Settings-page sessions, kept on the server so that they can be ended.
+
+The browser's cookie carries a random session id (signed, HttpOnly); the database keeps
+only its hash, the token signed in with and when the session expires. Every request
+resumes the session with one read by primary key, joined to its token: signing out deletes
+the row, and revoking the token ends its sessions at once, so a copy of the cookie is
+worth nothing afterwards.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, insert, select
+
+from rbtk import tokens
+from rbtk.store.tables import sessions
+from rbtk.store.tables import tokens as tokens_table
+
+LIFETIME = timedelta(hours=12)
+
+
+def _hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start(connection: Connection, *, token: str, now: datetime) -> str | None:
+    """A new session for a live admin token: the id for the cookie. None for any other token.
+
+    Sessions that have expired are cleared on the way (by their expiry index)."""
+    row = connection.execute(
+        select(tokens_table.c.id).where(
+            tokens_table.c.token_hash == tokens.digest(token),
+            tokens_table.c.revoked_at.is_(None),
+            tokens_table.c.scope == tokens.Scope.ADMIN.value,
+        )
+    ).first()
+    if row is None:
+        return None
+    connection.execute(delete(sessions).where(sessions.c.expires_at <= now))
+    session_id = secrets.token_urlsafe(32)
+    connection.execute(
+        insert(sessions).values(
+            id_hash=_hash(session_id), token_id=row.id, created_at=now, expires_at=now + LIFETIME
+        )
+    )
+    return session_id
+
+
+def resume(connection: Connection, session_id: str, *, now: datetime) -> str | None:
+    """The name of the admin token a live session was started with, or None."""
+    row = connection.execute(
+        select(tokens_table.c.name)
+        .select_from(sessions.join(tokens_table, sessions.c.token_id == tokens_table.c.id))
+        .where(
+            sessions.c.id_hash == _hash(session_id),
+            sessions.c.expires_at > now,
+            tokens_table.c.revoked_at.is_(None),
+            tokens_table.c.scope == tokens.Scope.ADMIN.value,
+        )
+    ).first()
+    return None if row is None else str(row.name)
+
+
+def end(connection: Connection, session_id: str) -> None:
+    connection.execute(delete(sessions).where(sessions.c.id_hash == _hash(session_id)))

@@ -1,0 +1,31 @@
+"""`rbtk serve` refuses to start with a secret key that cannot decrypt the stored secrets."""
+
+import logging
+
+import pytest
+from cryptography.fernet import Fernet
+from typer.testing import CliRunner
+
+from rbtk.cli.main import app
+from rbtk.context import Context
+from rbtk.secret_keys import MESSAGE
+
+
+def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()  # `serve` sets up logging: undone after the test
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    settings = context.settings
+    env = {
+        "RBTK_DATABASE_URL": settings.database_url,
+        "RBTK_DATA_DIR": str(settings.data_dir),
+        "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+
+    result = CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[-1] == f"error: rbtk will not start: {MESSAGE}"
+    assert "Traceback" not in result.stderr
