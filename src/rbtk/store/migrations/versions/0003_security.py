@@ -1,7 +1,7 @@
 """security: server-side settings sessions, the secret key check
 
-Revision ID: 0002_security
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import rbtk.store.tables
 
-revision: str = "0002_security"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
