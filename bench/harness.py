@@ -38,7 +38,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from rbtk.outbox import PENDING
+from rbtk.outbox.queue import PENDING
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -324,19 +324,19 @@ def _add_connector(stack: Stack, secret_key: str) -> None:
     engine = create_engine(stack.database_url)
     now = datetime.now(UTC)
     try:
-        from rbtk.secrets import Secret, Vault
+        from rbtk.runtime.secrets import Secret, Vault
 
         vault = Vault(secret_key)
         with engine.begin() as connection:
             try:
-                from rbtk import connectors
+                from rbtk.admin import connectors
             except ImportError:
                 connectors = None  # type: ignore[assignment]
             if connectors is not None and hasattr(connectors, "add"):
                 connectors.add(
                     connection, vault=vault, name=CONNECTOR, key=INTEGRATION_KEY, now=now
                 )
-                log("connector added with rbtk.connectors.add")
+                log("connector added with rbtk.admin.connectors.add")
                 return
             from rbtk.policy.rules import DEFAULT_ENABLED
             from rbtk.store.tables import connectors as table

@@ -9,11 +9,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from rbtk import tokens
+from rbtk.access import tokens
 from rbtk.app import create_app
-from rbtk.context import Context, open_context
 from rbtk.emulator import EmulatorConfig, running_emulator
-from rbtk.settings import Settings
+from rbtk.runtime.context import Context, open_context
+from rbtk.runtime.settings import Settings
 from tests.live import serving
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

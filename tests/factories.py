@@ -3,9 +3,9 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from rbtk.context import Context
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.secrets import Secret
+from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, routing_rules, suppressions
 
 KEY = "0123456789abcdef0123456789abcdef"

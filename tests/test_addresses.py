@@ -4,7 +4,7 @@ from ipaddress import ip_address
 
 import pytest
 
-from rbtk.addresses import describe, parse, refusal
+from rbtk.runtime.addresses import describe, parse, refusal
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from rbtk import connectors
-from rbtk.connectors import (
+from rbtk.admin import connectors
+from rbtk.admin.connectors import (
     ConnectorInUse,
     DuplicateConnector,
     InvalidConnector,
@@ -15,12 +15,12 @@ from rbtk.connectors import (
     LastDelivery,
     UnknownConnector,
 )
-from rbtk.context import Context
-from rbtk.ingest import ingest
+from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import load_targets
-from rbtk.secrets import Secret
+from rbtk.routing.pagerduty import load_targets
+from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
 from rbtk.store.tables import incidents, outbox, routing_rules
 

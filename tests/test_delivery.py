@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from rbtk.context import Context
-from rbtk.ingest import ingest
+from rbtk.intake.ingest import ingest
+from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import KEY, add_connector, pool_offline, pool_online
 from tests.waiting import wait_for

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from rbtk import events as ev
-from rbtk.events import EventError, parse_event
+from rbtk.intake import events as ev
+from rbtk.intake.events import EventError, parse_event
 
 WHEN = "2026-05-25T03:00:00Z"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from rbtk.context import Context
-from rbtk.ingest import ingest
+from rbtk.intake.ingest import ingest
+from rbtk.intake.scheduler import Scheduler
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.scheduler import Scheduler
+from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox, suppressions
 from tests.factories import (
     OTHER_KEY,

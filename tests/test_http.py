@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
-from rbtk import http
+from rbtk.delivery import http
 from tests.live import serving
 from tests.receivers import Webhook, webhook_receiver
 

@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from rbtk import logs
-from rbtk.settings import Settings
+from rbtk.runtime import logs
+from rbtk.runtime.settings import Settings
 
 
 def test_json_logs_are_one_object_a_line_with_level_logger_and_message(
@@ -16,8 +16,9 @@ def test_json_logs_are_one_object_a_line_with_level_logger_and_message(
     handlers, level = root.handlers[:], root.level
     try:
         logs.configure(Settings(log_format="json", log_level="INFO"))
-        logging.getLogger("rbtk.delivery").info("delivery %s to %s: sent", 7, "pd-production")
-        logging.getLogger("rbtk.delivery").debug("not shown at INFO")
+        worker = logging.getLogger("rbtk.delivery.worker")
+        worker.info("delivery %s to %s: sent", 7, "pd-production")
+        logging.getLogger("rbtk.delivery.worker").debug("not shown at INFO")
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -27,7 +28,7 @@ def test_json_logs_are_one_object_a_line_with_level_logger_and_message(
     entry = json.loads(lines[0])
     assert (entry["level"], entry["logger"], entry["message"]) == (
         "info",
-        "rbtk.delivery",
+        "rbtk.delivery.worker",
         "delivery 7 to pd-production: sent",
     )
     assert entry["time"].endswith("+00:00")

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk.context import Context
-from rbtk.ingest import ingest
-from rbtk.secrets import Secret
+from rbtk.intake.ingest import ingest
+from rbtk.outbox.channel_probe import send_test_message
+from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import notify_channels, notify_rules, outbox
-from rbtk.test_message import send_test_message
 from tests.factories import add_connector, event, pool_offline
 from tests.receivers import Mailbox, Webhook, smtp_server, webhook_receiver
 from tests.waiting import wait_for

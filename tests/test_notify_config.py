@@ -7,10 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk import addresses, notify_config
-from rbtk.context import Context
-from rbtk.notify import NotifyRule, load_channels, load_rules
-from rbtk.notify_config import (
+from rbtk.admin import channels as notify_config
+from rbtk.admin.channels import (
     ChannelInUse,
     ChannelView,
     DuplicateChannel,
@@ -18,7 +16,10 @@ from rbtk.notify_config import (
     InvalidRules,
     UnknownChannel,
 )
-from rbtk.secrets import Secret
+from rbtk.routing.chat import NotifyRule, load_channels, load_rules
+from rbtk.runtime import addresses
+from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import notify_channels
 
 WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"

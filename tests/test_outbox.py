@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from rbtk.channels.base import Result, Verdict
-from rbtk.context import Context
-from rbtk.ingest import ingest
-from rbtk.outbox import Claimed, backoff, claim, record
+from rbtk.intake.ingest import ingest
+from rbtk.outbox.queue import Claimed, backoff, claim, record
+from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
 

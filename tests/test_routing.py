@@ -7,14 +7,16 @@ from typing import Any
 
 import pytest
 
-from rbtk import connectors, ordered_rules, routing
-from rbtk.context import Context
-from rbtk.events import Event, parse_event
-from rbtk.ingest import ingest
-from rbtk.ordered_rules import NoSuchPosition
+from rbtk.admin import connectors
+from rbtk.intake.events import Event, parse_event
+from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import InvalidRouting, RouteRule
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import pagerduty as routing
+from rbtk.routing.ordered import NoSuchPosition
+from rbtk.routing.pagerduty import InvalidRouting, RouteRule
+from rbtk.runtime.context import Context
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from typing import Any
 
 import httpx
 
-from rbtk.context import Context
-from rbtk.ingest import ingest
+from rbtk.intake.ingest import ingest
+from rbtk.runtime.context import Context
 from tests.factories import (
     KEY,
     OTHER_KEY,

@@ -13,7 +13,7 @@ import pytest
 
 from rbtk.channels.pagerduty_body import encode, resolve_body, trigger_body
 from rbtk.emulator import EmulatorConfig, running_emulator
-from rbtk.events import parse_event
+from rbtk.intake.events import parse_event
 from rbtk.policy import engine
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Action, State, Tick

@@ -9,13 +9,13 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
-from rbtk import secret_keys
-from rbtk.context import Context, open_context
-from rbtk.ingest import ingest
-from rbtk.notify_config import add_channel
-from rbtk.secret_keys import SecretKeyMismatch
-from rbtk.secrets import Secret, Vault
-from rbtk.settings import Settings
+from rbtk.admin.channels import add_channel
+from rbtk.intake.ingest import ingest
+from rbtk.runtime import secret_keys
+from rbtk.runtime.context import Context, open_context
+from rbtk.runtime.secret_keys import SecretKeyMismatch
+from rbtk.runtime.secrets import Secret, Vault
+from rbtk.runtime.settings import Settings
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
 from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline
 

@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from rbtk.secrets import Secret, UndecryptableSecret, Vault, load_or_create_keys, mask
-from rbtk.settings import Settings
+from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault, load_or_create_keys, mask
+from rbtk.runtime.settings import Settings
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MASKED = "••••••••…a1b2"

@@ -6,13 +6,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk import connectors, suppression
-from rbtk.connectors import UnknownConnector
-from rbtk.context import Context
-from rbtk.fanout import release_held
-from rbtk.ingest import ingest
+from rbtk.admin import connectors
+from rbtk.admin.connectors import UnknownConnector
+from rbtk.intake.ingest import ingest
+from rbtk.outbox.fanout import release_held
+from rbtk.routing import suppression
+from rbtk.routing.suppression import InvalidWindow, UnknownWindow, WindowEnded, WindowView
+from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox, suppressions
-from rbtk.suppression import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NOW = datetime(2026, 5, 24, 22, 0, tzinfo=UTC)

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from rbtk import connectors
+from rbtk.admin import connectors
+from rbtk.admin.connectors import UnknownConnector
 from rbtk.app import create_app
-from rbtk.connectors import UnknownConnector
-from rbtk.context import Context
-from rbtk.test_event import Problem, TestOutcome, send_test_event
+from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
+from rbtk.runtime.context import Context
 from tests.live import serving
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"

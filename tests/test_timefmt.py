@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rbtk.timefmt import format_rfc3339, parse_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 

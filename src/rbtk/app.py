@@ -8,13 +8,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from rbtk import __version__, http, web
+from rbtk import __version__, web
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
-from rbtk.context import Context
-from rbtk.delivery import Deliverer
-from rbtk.outbox import release_leases
-from rbtk.scheduler import Scheduler
+from rbtk.delivery import http
+from rbtk.delivery.worker import Deliverer
+from rbtk.intake.scheduler import Scheduler
+from rbtk.outbox.queue import release_leases
+from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from rbtk import tokens
-from rbtk.context import Context
+from rbtk.access import tokens
+from rbtk.runtime.context import Context
 
 EVENT = {
     "id": "evt-1",

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from rbtk.context import Context
+from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 
 URL = "/api/v1/pagerduty/deliveries"

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rbtk.context import Context
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import format_rfc3339
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 URL = "/api/v1/pagerduty/suppressions"

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from rbtk.context import Context
-from rbtk.settings import Settings
+from rbtk.runtime.context import Context
+from rbtk.runtime.settings import Settings
 from rbtk.store.tables import tokens
 from tests.cli.conftest import Rbtk
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from rbtk.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import parse_rfc3339
 from tests.e2e.conftest import Emulator, Start
 from tests.e2e.processes import rbtk
 from tests.e2e.test_paging import add_connector, ago, delivery_log, send

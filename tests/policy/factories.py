@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from rbtk.events import Event, parse_event
-from rbtk.lanes import Audience, admits
+from rbtk.intake.events import Event, parse_event
 from rbtk.policy.engine import Input, apply
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification, State, Tick
-from rbtk.timefmt import format_rfc3339
+from rbtk.routing.lanes import Audience, admits
+from rbtk.runtime.timefmt import format_rfc3339
 
 T0 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 PROJECT = "warehouse"

@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rbtk import events as ev
 from rbtk.channels.pagerduty_body import MAX_BODY_BYTES, encode, resolve_body, trigger_body
-from rbtk.lanes import Audience
+from rbtk.intake import events as ev
 from rbtk.policy import engine, keys
 from rbtk.policy.engine import Input, apply, apply_all, next_due
 from rbtk.policy.keys import MAX_DEDUP_KEY
 from rbtk.policy.rules import DEFAULT_ENABLED, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification, State, Tick
+from rbtk.routing.lanes import Audience
 from tests.channels.pagerduty_schema import problems
 from tests.policy import factories as f
 

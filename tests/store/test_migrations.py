@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from rbtk.context import Context
+from rbtk.runtime.context import Context
 from rbtk.store.db import is_current, migrate
 from rbtk.store.tables import metadata
 

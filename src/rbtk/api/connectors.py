@@ -24,14 +24,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from rbtk import connectors
+from rbtk.admin import connectors
+from rbtk.admin.connectors import KEEP, ConnectorView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
-from rbtk.connectors import KEEP, ConnectorView
+from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
 from rbtk.policy.severity import Severity
-from rbtk.settings import Settings
-from rbtk.test_event import Problem, TestOutcome, send_test_event
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.settings import Settings
+from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(prefix="/api/v1/pagerduty", tags=["connectors"], dependencies=[Admin])
 

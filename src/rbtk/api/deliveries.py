@@ -5,12 +5,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from rbtk import delivery_log
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.outbox import Status
+from rbtk.outbox import log as delivery_log
+from rbtk.outbox.queue import Status
 from rbtk.policy.state import Action
-from rbtk.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import parse_rfc3339
 
 router = APIRouter(tags=["deliveries"])
 

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from rbtk import tokens
-from rbtk.context import Context
+from rbtk.access import tokens
+from rbtk.runtime.context import Context
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from rbtk import metrics
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
-from rbtk.ingest import MAX_BATCH, BatchResult, ItemResult, Verdict, ingest
+from rbtk.intake.ingest import MAX_BATCH, BatchResult, ItemResult, Verdict, ingest
+from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

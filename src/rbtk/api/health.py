@@ -3,8 +3,8 @@
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
+from rbtk.runtime import metrics, secret_keys
 from rbtk.store.db import is_current
 
 router = APIRouter(tags=["operations"])

@@ -32,13 +32,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from rbtk import notify, notify_config, test_message
+from rbtk.admin import channels as notify_config
+from rbtk.admin.channels import ChannelView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.notify import NotifyRule
-from rbtk.notify_config import ChannelView
-from rbtk.test_message import TestMessageOutcome
-from rbtk.timefmt import format_rfc3339
+from rbtk.outbox import channel_probe as test_message
+from rbtk.outbox.channel_probe import TestMessageOutcome
+from rbtk.routing import chat as notify
+from rbtk.routing.chat import NotifyRule
+from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(prefix="/api/v1/notify", tags=["notify"], dependencies=[Admin])
 

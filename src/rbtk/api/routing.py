@@ -25,13 +25,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from rbtk import routing
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
-from rbtk.events import EventError, parse_event
-from rbtk.routing import Explanation, RouteRule
-from rbtk.timefmt import format_rfc3339
+from rbtk.intake.events import EventError, parse_event
+from rbtk.routing import pagerduty as routing
+from rbtk.routing.pagerduty import Explanation, RouteRule
+from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(prefix="/api/v1/pagerduty", tags=["routing"], dependencies=[Admin])
 

@@ -24,12 +24,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from rbtk import suppression
+from rbtk.admin.connectors import UnknownConnector
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.connectors import UnknownConnector
-from rbtk.suppression import WindowView
-from rbtk.timefmt import format_rfc3339, parse_rfc3339
+from rbtk.routing import suppression
+from rbtk.routing.suppression import WindowView
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
 router = APIRouter(prefix="/api/v1/pagerduty", tags=["suppressions"], dependencies=[Admin])
 

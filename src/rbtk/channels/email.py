@@ -9,7 +9,7 @@ from typing import Any
 
 from rbtk.channels.base import Result, Verdict
 from rbtk.channels.message import Message
-from rbtk.settings import Settings
+from rbtk.runtime.settings import Settings
 
 
 def body(message: Message, recipients: list[str]) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from rbtk import events as ev
-from rbtk.timefmt import format_rfc3339
+from rbtk.intake import events as ev
+from rbtk.runtime.timefmt import format_rfc3339
 
 MAX_FIELDS = 8
 MAX_VALUE = 300

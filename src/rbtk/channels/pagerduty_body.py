@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from rbtk.policy.keys import cap
 from rbtk.policy.state import Kind, Notification
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339
 
 MAX_SUMMARY = 1024
 MAX_BODY_BYTES = 512_000

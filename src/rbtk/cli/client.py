@@ -22,7 +22,7 @@ import httpx
 import typer
 
 from rbtk.cli.common import fail
-from rbtk.secrets import Secret
+from rbtk.runtime.secrets import Secret
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_S = 30.0  # above the server's own PagerDuty timeout, so a test event can finish

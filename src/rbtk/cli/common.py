@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from rbtk.settings import Settings
+from rbtk.runtime.settings import Settings
 
 
 def fail(message: str) -> typer.Exit:

@@ -6,11 +6,11 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from rbtk import logs
 from rbtk.app import create_app
 from rbtk.cli.common import fail, load_settings
-from rbtk.context import open_context
-from rbtk.secret_keys import SecretKeyMismatch
+from rbtk.runtime import logs
+from rbtk.runtime.context import open_context
+from rbtk.runtime.secret_keys import SecretKeyMismatch
 
 
 def serve(

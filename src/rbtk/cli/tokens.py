@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from rbtk import tokens
+from rbtk.access import tokens
 from rbtk.cli.common import fail, load_settings
 from rbtk.store.db import make_engine, migrate
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339
 
 AlertStatus = Literal["triggered", "acknowledged", "resolved"]
 Outcome = Literal["opened", "appended", "acknowledged", "resolved", "dropped"]

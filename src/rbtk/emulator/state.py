@@ -13,7 +13,7 @@ from rbtk.emulator.alerts import Alert, AlertBook, Outcome
 from rbtk.emulator.config import EmulatorConfig
 from rbtk.emulator.faults import FaultDecision, FaultInjector, Faults
 from rbtk.emulator.ratelimit import SlidingWindowLimiter
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339
 
 RequestOutcome = Literal[
     "accepted",

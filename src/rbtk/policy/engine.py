@@ -10,7 +10,7 @@ so what pages and what rbtk says will page can never differ.
 A trigger is emitted each time one of the rules starts to hold for a condition, at that
 rule's severity, once per rule: an air-gapped pool offline for an hour has fired both the
 15-minute critical rule and the 60-minute error rule. Which connector is sent which of
-them (its toggles, its cap, only a rising severity per lane) is `rbtk.lanes`' decision.
+them (its toggles, its cap, only a rising severity per lane) is `rbtk.routing.lanes`' decision.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from rbtk import events as ev
+from rbtk.intake import events as ev
 from rbtk.policy import keys
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.state import (
@@ -33,7 +33,7 @@ from rbtk.policy.state import (
     State,
     Tick,
 )
-from rbtk.timefmt import format_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339
 
 Input = ev.Event | Tick
 

@@ -38,7 +38,7 @@ DEFAULT_ENABLED: frozenset[Rule] = frozenset(Rule) - {Rule.STANDARD_AMENDMENT}
 @dataclass(frozen=True)
 class PolicyConfig:
     """The policy's thresholds. Every rule is always evaluated: each connector's toggles
-    decide what it is sent (rbtk.lanes)."""
+    decide what it is sent (rbtk.routing.lanes)."""
 
     airgapped_offline_after: timedelta = timedelta(minutes=15)
     pool_offline_after: timedelta = timedelta(minutes=60)

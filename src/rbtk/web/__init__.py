@@ -1,7 +1,8 @@
 """Settings pages: server-rendered HTML for operators, signed in with an admin token.
 
-Every page writes through the same service functions as the HTTP API (`rbtk.connectors`,
-`rbtk.routing`, `rbtk.suppression`, `rbtk.notify_config`); nothing here talks to the API.
+Every page writes through the same service functions as the HTTP API (`rbtk.admin.connectors`,
+`rbtk.routing.pagerduty`, `rbtk.routing.suppression`, `rbtk.admin.channels`); nothing here
+talks to the API.
 """
 
 from pathlib import Path
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from rbtk.context import Context
+from rbtk.runtime.context import Context
 from rbtk.web import auth
 from rbtk.web.pages import (
     connectors,

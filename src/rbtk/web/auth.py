@@ -1,7 +1,7 @@
 """Signing in to the settings pages with an admin token, and CSRF protection for their forms.
 
 The cookie is Starlette's signed cookie (itsdangerous; HttpOnly, SameSite=Lax). Who is
-signed in is kept on the server (`rbtk.sessions`): the cookie holds only a random session
+signed in is kept on the server (`rbtk.access.sessions`): the cookie holds only a random session
 id, checked on every request with one read, so signing out or revoking the token ends the
 session at once, copies of the cookie included. The cookie also carries a random CSRF
 token (the sign-in form needs one before there is a session) that every POST must send
@@ -16,11 +16,11 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from rbtk import sessions, tokens
+from rbtk.access import sessions, tokens
 from rbtk.api.deps import Ctx
-from rbtk.context import Context
-from rbtk.secrets import load_or_create_keys
-from rbtk.settings import Settings
+from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import load_or_create_keys
+from rbtk.runtime.settings import Settings
 from rbtk.web.render import form_text, page
 from rbtk.web.session import SESSION_ID, csrf_token, flash
 

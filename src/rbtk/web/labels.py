@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity
-from rbtk.settings import Settings
+from rbtk.runtime.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from typing import Literal
 from starlette.requests import Request
 
 Kind = Literal["success", "error"]
-SESSION_ID = "sid"  # the cookie's key for the server-side session id (rbtk.sessions)
+SESSION_ID = "sid"  # the cookie's key for the server-side session id (rbtk.access.sessions)
 
 
 def csrf_token(request: Request) -> str:

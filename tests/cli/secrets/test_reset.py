@@ -5,8 +5,8 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from rbtk.context import Context, open_context
-from rbtk.secrets import Secret
+from rbtk.runtime.context import Context, open_context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, notify_channels, outbox
 from tests.cli.secrets.conftest import Secrets, store_secrets
 from tests.factories import OTHER_KEY

@@ -5,9 +5,9 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from rbtk.context import Context, open_context
-from rbtk.secret_keys import SecretKeyMismatch
-from rbtk.secrets import Secret, Vault
+from rbtk.runtime.context import Context, open_context
+from rbtk.runtime.secret_keys import SecretKeyMismatch
+from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import connectors, notify_channels
 from tests.cli.secrets.conftest import WEBHOOK, Secrets, store_secrets
 from tests.factories import KEY, OTHER_KEY

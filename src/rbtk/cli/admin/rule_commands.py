@@ -12,8 +12,8 @@ import typer
 
 from rbtk.cli.client import Api
 from rbtk.cli.common import fail
-from rbtk.ordered_rules import NoSuchPosition, OrderedRule, inserted, moved, without
-from rbtk.secrets import Secret
+from rbtk.routing.ordered import NoSuchPosition, OrderedRule, inserted, moved, without
+from rbtk.runtime.secrets import Secret
 
 InsertAt = Annotated[
     int | None,

@@ -4,8 +4,8 @@ commands are how a mismatch is mended)."""
 from sqlalchemy import Engine
 
 from rbtk.cli.common import fail
-from rbtk.secrets import Vault, load_or_create_keys
-from rbtk.settings import Settings
+from rbtk.runtime.secrets import Vault, load_or_create_keys
+from rbtk.runtime.settings import Settings
 from rbtk.store.db import make_engine, migrate
 
 

@@ -5,10 +5,12 @@ from datetime import UTC, datetime
 
 import typer
 
-from rbtk import connectors, notify_config, secret_keys
+from rbtk.admin import channels as notify_config
+from rbtk.admin import connectors
 from rbtk.cli.common import load_settings
 from rbtk.cli.secrets.common import open_store
-from rbtk.secrets import Secret
+from rbtk.runtime import secret_keys
+from rbtk.runtime.secrets import Secret
 
 
 def reset() -> None:

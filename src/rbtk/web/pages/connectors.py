@@ -25,13 +25,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from rbtk import connectors, delivery_log, suppression
+from rbtk.admin import connectors
+from rbtk.admin.connectors import ConnectorView
 from rbtk.api.deps import Ctx
-from rbtk.connectors import ConnectorView
-from rbtk.context import Context
+from rbtk.outbox import log as delivery_log
+from rbtk.outbox.probes import send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
-from rbtk.test_event import send_test_event
+from rbtk.routing import suppression
+from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import SEVERITIES_HIGH_FIRST, field_of, rule_labels, rule_title, say
 from rbtk.web.render import form_list, form_text, page

@@ -13,10 +13,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rbtk import connectors, delivery_log
+from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
-from rbtk.outbox import Status
-from rbtk.timefmt import parse_rfc3339
+from rbtk.outbox import log as delivery_log
+from rbtk.outbox.queue import Status
+from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn
 from rbtk.web.labels import STATUS_WORDS
 from rbtk.web.pages.connectors import PREFIX

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk import connectors
+from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
 from rbtk.web.auth import HOME, SignedIn
 from rbtk.web.render import page

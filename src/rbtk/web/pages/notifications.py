@@ -9,7 +9,7 @@
     POST /settings/integrations/notifications/rules/{position}/move    to=
     POST /settings/integrations/notifications/rules/{position}/remove
 
-Writes go through `rbtk.notify_config` (and the test through `test_message.send_test_message`), as
+Writes go through `rbtk.admin.channels` (and the test through `test_message.send_test_message`), as
 the API's do. A Slack webhook URL is a secret: never shown again once saved, nor after an
 error (the form asks for it again).
 """
@@ -23,11 +23,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk import notify, notify_config, test_message
+from rbtk.admin import channels as notify_config
 from rbtk.api.deps import Ctx
-from rbtk.context import Context
-from rbtk.events import PAYLOADS
-from rbtk.notify import NotifyRule
+from rbtk.intake.events import PAYLOADS
+from rbtk.outbox import channel_probe as test_message
+from rbtk.routing import chat as notify
+from rbtk.routing.chat import NotifyRule
+from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import field_of, say
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors

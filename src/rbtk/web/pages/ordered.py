@@ -7,7 +7,7 @@
 
 A page changes one rule but the services save only whole lists (`routing.replace_rules`,
 `notify_config.replace_rules`), validated first; these routes read the form and hand the
-page's save function the change, made with `rbtk.ordered_rules`' list edits.
+page's save function the change, made with `rbtk.routing.ordered`' list edits.
 """
 
 from collections.abc import Callable, Sequence
@@ -21,8 +21,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import FormData
 
 from rbtk.api.deps import Ctx
-from rbtk.context import Context
-from rbtk.ordered_rules import (
+from rbtk.routing.ordered import (
     InvalidList,
     NoSuchPosition,
     OrderedRule,
@@ -31,6 +30,7 @@ from rbtk.ordered_rules import (
     replaced,
     without,
 )
+from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf
 from rbtk.web.labels import say
 from rbtk.web.render import form_list, form_text

@@ -18,12 +18,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from rbtk import connectors, routing
+from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
-from rbtk.context import Context
-from rbtk.events import PAYLOADS, EventError, parse_event
-from rbtk.routing import Explanation, RouteRule
-from rbtk.settings import Settings
+from rbtk.intake.events import PAYLOADS, EventError, parse_event
+from rbtk.routing import pagerduty as routing
+from rbtk.routing.pagerduty import Explanation, RouteRule
+from rbtk.runtime.context import Context
+from rbtk.runtime.settings import Settings
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY

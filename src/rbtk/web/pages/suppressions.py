@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk import connectors, suppression
+from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
-from rbtk.context import Context
-from rbtk.timefmt import parse_rfc3339
+from rbtk.routing import suppression
+from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import field_of, say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY

@@ -13,7 +13,7 @@ import typer
 from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail
 from rbtk.cli.tables import moment
-from rbtk.timefmt import format_rfc3339, parse_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
 PATH = "/api/v1/pagerduty/suppressions"
 EXAMPLE = "2026-05-25T03:00Z"

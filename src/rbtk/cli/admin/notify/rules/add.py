@@ -8,7 +8,7 @@ from rbtk.cli.admin import rule_commands
 from rbtk.cli.admin.notify.rules.common import NOTIFY_RULES
 from rbtk.cli.admin.rule_commands import InsertAt
 from rbtk.cli.client import DEFAULT_URL, Token, Url
-from rbtk.notify import NotifyRule
+from rbtk.routing.chat import NotifyRule
 
 
 def add(

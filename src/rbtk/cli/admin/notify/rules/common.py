@@ -8,7 +8,7 @@ import typer
 from rbtk.cli.admin.notify.common import RULES
 from rbtk.cli.admin.rule_commands import RuleList
 from rbtk.cli.tables import table
-from rbtk.notify import NotifyRule
+from rbtk.routing.chat import NotifyRule
 
 HEADERS = ("POSITION", "PROJECT", "EVENT TYPE", "CHANNELS")
 ANY = "(any)"

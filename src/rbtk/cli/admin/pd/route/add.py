@@ -8,7 +8,7 @@ from rbtk.cli.admin import rule_commands
 from rbtk.cli.admin.pd.route.common import ROUTING
 from rbtk.cli.admin.rule_commands import InsertAt
 from rbtk.cli.client import DEFAULT_URL, Token, Url
-from rbtk.routing import RouteRule
+from rbtk.routing.pagerduty import RouteRule
 
 
 def add(

@@ -7,7 +7,7 @@ import typer
 
 from rbtk.cli.admin.rule_commands import RuleList
 from rbtk.cli.tables import table
-from rbtk.routing import RouteRule
+from rbtk.routing.pagerduty import RouteRule
 
 PATH = "/api/v1/pagerduty/routing"
 HEADERS = ("POSITION", "PROJECT", "EVENT TYPE", "CONNECTORS")

@@ -32,8 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from rbtk.outbox import FINAL, Status
-from rbtk.secrets import Secret, UndecryptableSecret, Vault
+from rbtk.outbox.queue import FINAL, Status
+from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
 
 CHECK_TEXT = "rbtk secret key check"

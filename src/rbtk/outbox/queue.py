@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased
 from rbtk.channels.base import Result, Verdict
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
-from rbtk.settings import Settings
+from rbtk.runtime.settings import Settings
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
 

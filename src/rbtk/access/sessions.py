@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from rbtk import tokens
+from rbtk.access import tokens
 from rbtk.store.tables import sessions
 from rbtk.store.tables import tokens as tokens_table
 

@@ -8,11 +8,11 @@ from enum import StrEnum
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
-from rbtk import notify
-from rbtk.context import Context
-from rbtk.events import Event, EventError, parse_event
-from rbtk.fanout import enqueue
+from rbtk.intake.events import Event, EventError, parse_event
+from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
+from rbtk.routing import chat as notify
+from rbtk.runtime.context import Context
 from rbtk.store import state as stored
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import events as events_table

@@ -2,7 +2,7 @@
 transaction, with the incidents table recording where each trigger went.
 
 A trigger is routed (rules, defaults), then each connector takes it or not by its own
-toggles, severity cap and what its lane was already sent (`rbtk.lanes`), and it is held
+toggles, severity cap and what its lane was already sent (`rbtk.routing.lanes`), and it is held
 back while a suppression window covers the connector. A resolve goes exactly where its
 trigger went, with the key that sent it and the severity it was sent at, window or not.
 """
@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
-from rbtk.lanes import admits
-from rbtk.outbox import Status, priority
+from rbtk.outbox.queue import Status, priority
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
-from rbtk.routing import Target, load_rules, load_targets, targets
-from rbtk.settings import Settings
+from rbtk.routing.lanes import admits
+from rbtk.routing.pagerduty import Target, load_rules, load_targets, targets
+from rbtk.routing.suppression import Window, covering, load_ended, load_open
+from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
 from rbtk.store.tables import connectors, incidents, outbox, suppressions
-from rbtk.suppression import Window, covering, load_ended, load_open
 
 PLACEHOLDER_KEY = "0" * 32  # bodies are sized with a key-long stand-in; the key is added late
 _CHUNK = 500

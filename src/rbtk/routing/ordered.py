@@ -1,7 +1,7 @@
 """Ordered rule lists: the first rule matching an event's project and event type wins.
 
-PagerDuty routing rules name connectors (`rbtk.routing`), Slack and email rules name
-channels (`rbtk.notify`); both lists are kept here the same way: written only whole
+PagerDuty routing rules name connectors (`rbtk.routing.pagerduty`), Slack and email rules name
+channels (`rbtk.routing.chat`); both lists are kept here the same way: written only whole
 (`store`), validated first (`rule_errors`), edited one position at a time (`inserted`,
 `replaced`, `without`, `moved`) and then saved whole. Errors, each saying what to do:
 

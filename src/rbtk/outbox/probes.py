@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from rbtk.connectors import UnknownConnector
-from rbtk.context import Context
-from rbtk.fanout import enqueue_test
-from rbtk.outbox import Status, await_answer
+from rbtk.admin.connectors import UnknownConnector
+from rbtk.outbox.fanout import enqueue_test
+from rbtk.outbox.queue import Status, await_answer
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
-from rbtk.routing import load_targets
+from rbtk.routing.pagerduty import load_targets
+from rbtk.runtime.context import Context
 
 
 class Problem(StrEnum):

@@ -20,8 +20,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from rbtk.channels.base import Result
-from rbtk.ingest import BatchResult, Verdict
-from rbtk.outbox import PENDING
+from rbtk.intake.ingest import BatchResult, Verdict
+from rbtk.outbox.queue import PENDING
 from rbtk.store.tables import outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
+from rbtk.admin.channels import UnknownChannel
 from rbtk.channels.message import Message
-from rbtk.context import Context
-from rbtk.notify import load_channels, row
-from rbtk.notify_config import UnknownChannel
-from rbtk.outbox import await_answer
+from rbtk.outbox.queue import await_answer
+from rbtk.routing.chat import load_channels, row
+from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
-from rbtk.timefmt import format_rfc3339
 
 
 @dataclass(frozen=True)

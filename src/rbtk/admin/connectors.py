@@ -22,10 +22,10 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
-from rbtk import ordered_rules
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
-from rbtk.secrets import MASK, Secret, Vault
+from rbtk.routing import ordered as ordered_rules
+from rbtk.runtime.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox, routing_rules
 
 KEY_LENGTH = 32

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from rbtk.secret_keys import verify_at_start
-from rbtk.secrets import Vault, load_or_create_keys
-from rbtk.settings import Settings
+from rbtk.runtime.secret_keys import verify_at_start
+from rbtk.runtime.secrets import Vault, load_or_create_keys
+from rbtk.runtime.settings import Settings
 from rbtk.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)

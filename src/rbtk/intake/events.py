@@ -15,7 +15,7 @@ from pydantic import (
     ValidationError,
 )
 
-from rbtk.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import parse_rfc3339
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
 Name = Annotated[str, Field(min_length=1, max_length=1024)]

@@ -3,7 +3,7 @@
 Ordered rules match an event by project and event type (exact or glob); the first that
 matches names the connectors; an event no rule matches goes to the default connectors.
 
-The rules are an ordered list (`rbtk.ordered_rules`) written only whole (`replace_rules`),
+The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
 validated first, so a bad list changes nothing. Errors, each a `RoutingError` whose message
 says what to do:
 
@@ -19,16 +19,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from rbtk import ordered_rules
-from rbtk.events import Event
-from rbtk.lanes import Audience, capped
-from rbtk.ordered_rules import InvalidList, OrderedRule
+from rbtk.intake.events import Event
 from rbtk.policy import engine
 from rbtk.policy.engine import Answer, RuleCheck
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.policy.state import Notification
-from rbtk.settings import Settings
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing.lanes import Audience, capped
+from rbtk.routing.ordered import InvalidList, OrderedRule
+from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
 from rbtk.store.tables import connectors, routing_rules
 
@@ -99,7 +99,7 @@ def route(
 def targets(
     notification: Notification, rules: Sequence[RouteRule], candidates: Sequence[Target]
 ) -> list[Target]:
-    """The connectors a trigger is routed to (each then takes it or not: rbtk.lanes)."""
+    """The connectors a trigger is routed to (each then takes it or not: rbtk.routing.lanes)."""
     if notification.rule is None:
         return []
     event_type = notification.event_type or EVENT_TYPE[notification.rule]

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 
-from rbtk import http, metrics
 from rbtk.channels import email, pagerduty, slack
 from rbtk.channels.base import Result, Verdict
 from rbtk.channels.pagerduty_body import encode
-from rbtk.context import Context
-from rbtk.outbox import Claimed, claim, next_pending_at, record
+from rbtk.delivery import http
+from rbtk.outbox.queue import Claimed, claim, next_pending_at, record
+from rbtk.runtime import metrics
+from rbtk.runtime.context import Context
 
 log = logging.getLogger(__name__)
 

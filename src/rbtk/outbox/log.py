@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
-from rbtk.timefmt import format_rfc3339
 
 MAX_LIMIT = 500
 

@@ -9,11 +9,11 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from rbtk import suppression
-from rbtk.context import Context
-from rbtk.fanout import enqueue, release_held
+from rbtk.outbox.fanout import enqueue, release_held
 from rbtk.policy import engine
 from rbtk.policy.state import Tick
+from rbtk.routing import suppression
+from rbtk.runtime.context import Context
 from rbtk.store import state as stored
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Windows are created, listed and ended here; the fan-out holds triggers back and the
 scheduler releases them when a window ends (`load_open`, `covering`, `load_ended`).
 Errors, each a `SuppressionError` whose message says what to do (an unknown connector is
-`rbtk.connectors.UnknownConnector`):
+`rbtk.admin.connectors.UnknownConnector`):
 
     SuppressionError
       ├── InvalidWindow (also a ValueError) — naive or past times, no reason, no connector
@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from rbtk.connectors import UnknownConnector
+from rbtk.admin.connectors import UnknownConnector
+from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors, suppressions
-from rbtk.timefmt import format_rfc3339
 
 MAX_REASON = 1000
 MAX_CREATED_BY = 128

@@ -4,7 +4,7 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from rbtk.settings import Settings
+from rbtk.runtime.settings import Settings
 
 
 class JsonFormatter(logging.Formatter):

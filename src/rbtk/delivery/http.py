@@ -16,7 +16,7 @@ from aiohttp.abc import ResolveResult
 from aiohttp.tracing import Trace
 from yarl import URL
 
-from rbtk import addresses
+from rbtk.runtime import addresses
 
 
 @dataclass(frozen=True)

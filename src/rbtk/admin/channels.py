@@ -23,11 +23,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from rbtk import addresses, ordered_rules
-from rbtk.connectors import masked
-from rbtk.notify import NotifyRule, load_rules
-from rbtk.ordered_rules import InvalidList
-from rbtk.secrets import Secret, Vault
+from rbtk.admin.connectors import masked
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing.chat import NotifyRule, load_rules
+from rbtk.routing.ordered import InvalidList
+from rbtk.runtime import addresses
+from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
 
 KINDS = ("slack", "email")
@@ -109,7 +110,7 @@ def validate_webhook(url: str, *, allow_private: bool) -> Secret:
 
     Unless `allow_private`, the host is resolved and every address it resolves to must be
     public (not loopback, private, link-local, metadata...): a webhook must not become a way
-    into the internal network. The check is made again at every send (`rbtk.http`), since
+    into the internal network. The check is made again at every send (`rbtk.delivery.http`), since
     a name can resolve elsewhere later. A name that does not resolve is refused: it cannot
     be checked, and every message to it would fail; the message says so rather than letting
     the first Slack message fail later.

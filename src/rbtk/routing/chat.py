@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from rbtk import ordered_rules
 from rbtk.channels import email, slack
 from rbtk.channels.message import Message, describe
-from rbtk.events import Event
-from rbtk.ordered_rules import OrderedRule
-from rbtk.outbox import Status
+from rbtk.intake.events import Event
+from rbtk.outbox.queue import Status
 from rbtk.policy.keys import cap
-from rbtk.settings import Settings
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing.ordered import OrderedRule
+from rbtk.runtime.settings import Settings
 from rbtk.store.tables import notify_channels, notify_rules, outbox
 
 NOTIFY_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger

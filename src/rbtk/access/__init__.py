@@ -1,0 +1,1 @@
+"""Who may call: API tokens and the settings pages' sessions."""

@@ -1,0 +1,1 @@
+"""What every stage runs on: settings, the shared context, logs, metrics, secrets, time formats."""
