@@ -34,9 +34,10 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
         options["webhook_url"] = WEBHOOK
     options.setdefault("kind", "email" if "recipients" in options else "slack")
     options.setdefault("allow_private_webhooks", context.settings.allow_private_webhooks)
+    values = {k: options.pop(k) for k in ("webhook_url", "recipients") if k in options}
     with context.engine.begin() as connection:
         return notify_config.add_channel(
-            connection, vault=context.vault, name=name, now=MAY_25, **options
+            connection, vault=context.vault, name=name, values=values, now=MAY_25, **options
         )
 
 
@@ -64,8 +65,9 @@ def test_a_slack_channel_shows_its_webhook_only_masked(context: Context) -> None
     assert view == ChannelView(
         name="ops-slack",
         kind="slack",
-        webhook_masked="••••••••…XyZ9",
-        recipients=None,
+        config={},
+        secret_masked="••••••••…XyZ9",
+        sends_to="••••••••…XyZ9",
         rules=[],
         created_at=MAY_25,
     )
@@ -77,9 +79,9 @@ def test_the_webhook_is_stored_only_encrypted(context: Context) -> None:
 
     with context.engine.connect() as connection:
         row = connection.execute(select(notify_channels)).one()._mapping
-    assert WEBHOOK.encode() not in row["webhook"]
-    assert context.vault.decrypt(row["webhook"]) == Secret(WEBHOOK)
-    assert row["webhook_last4"] == "XyZ9"
+    assert WEBHOOK.encode() not in row["secret"]
+    assert context.vault.decrypt(row["secret"]) == Secret(WEBHOOK)
+    assert row["secret_last4"] == "XyZ9"
 
 
 def test_a_local_http_receiver_is_accepted_when_private_webhooks_are_allowed(
@@ -178,9 +180,9 @@ def test_an_email_channel_keeps_its_recipients(context: Context) -> None:
     )
     with context.engine.connect() as connection:
         [channel] = load_channels(connection)
-    assert (channel.kind, channel.recipients, channel.webhook) == (
+    assert (channel.kind, channel.config, channel.secret) == (
         "email",
-        ["ops@example.com", "oncall@robots.example"],
+        {"recipients": ["ops@example.com", "oncall@robots.example"]},
         None,
     )
 
@@ -235,13 +237,13 @@ def test_a_bad_webhook_url_is_refused_without_echoing_it(
          "'-', starting with a letter or digit, e.g. 'ops-slack'"),
         ({"name": ""}, "name: must not be empty; use a slug such as 'ops-slack'"),
         ({"name": "x" * 65}, "name: must be at most 64 characters, got 65"),
-        ({"kind": "teams"}, "kind: must be 'slack' or 'email', got 'teams'"),
+        ({"kind": "teams"}, "kind: must be one of 'slack', 'email', 'webhook', got 'teams'"),
         ({"kind": "email"}, "webhook_url: only Slack channels have a webhook URL"),
         ({"kind": "slack", "webhook_url": None},
          "webhook_url: a Slack channel needs one, e.g. "
          "https://hooks.slack.com/services/T000/B000/XXXX"),
         ({"recipients": ["ops@example.com"], "kind": "slack"},
-         "recipients: only email channels have recipients"),
+         "recipients: only Email channels have recipients"),
         ({"recipients": []}, "recipients: give at least one email address"),
         ({"recipients": None, "kind": "email", "webhook_url": None},
          "recipients: an email channel needs at least one address"),

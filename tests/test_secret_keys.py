@@ -77,7 +77,7 @@ def store_secrets(context: Context) -> None:
             vault=context.vault,
             name="ops-slack",
             kind="slack",
-            webhook_url=WEBHOOK,
+            values={"webhook_url": WEBHOOK},
             allow_private_webhooks=True,
             now=now(),
         )
@@ -87,7 +87,7 @@ def store_secrets(context: Context) -> None:
 def every_stored_secret(context: Context) -> list[bytes]:
     with context.engine.connect() as connection:
         found = list(connection.execute(select(connectors.c.routing_key)).scalars())
-        found += connection.execute(select(notify_channels.c.webhook)).scalars()
+        found += connection.execute(select(notify_channels.c.secret)).scalars()
         found += connection.execute(select(incidents.c.routing_key)).scalars()
         found += connection.execute(select(outbox.c.destination)).scalars()
         found += connection.execute(select(secret_key_check.c.token)).scalars()
@@ -195,7 +195,7 @@ def test_after_a_lost_key_reset_takes_new_values_and_re_points_what_was_queued(
             connection,
             vault,
             connector_keys={"pd-production": Secret(OTHER_KEY)},
-            webhooks={"ops-slack": Secret(NEW_WEBHOOK)},
+            channel_secrets={"ops-slack": Secret(NEW_WEBHOOK)},
             now=now(),
         )
 
@@ -212,8 +212,8 @@ def test_after_a_lost_key_reset_takes_new_values_and_re_points_what_was_queued(
     assert row.key_last4 == OTHER_KEY[-4:]
     assert reopened.vault.decrypt(queued.destination) == Secret(OTHER_KEY)
     assert queued.key_fingerprint == Secret(OTHER_KEY).fingerprint
-    assert reopened.vault.decrypt(channel.webhook) == Secret(NEW_WEBHOOK)
-    assert channel.webhook_last4 == "h00k"
+    assert reopened.vault.decrypt(channel.secret) == Secret(NEW_WEBHOOK)
+    assert channel.secret_last4 == "h00k"
 
 
 def test_reset_refuses_unless_every_unreadable_secret_is_given_again(
@@ -227,7 +227,7 @@ def test_reset_refuses_unless_every_unreadable_secret_is_given_again(
             connection,
             vault,
             connector_keys={"pd-production": Secret(OTHER_KEY)},
-            webhooks={},
+            channel_secrets={},
             now=now(),
         )
 

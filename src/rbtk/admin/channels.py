@@ -1,11 +1,14 @@
-"""Slack and email channels, and the ordered rules choosing them: the one write path.
+"""Chat channels (Slack, email, webhooks), and the ordered rules choosing them: the one
+write path.
 
-A Slack webhook URL is a secret: stored encrypted, shown only masked (its last 4
-characters), never echoed in an error. Errors, each a `NotifyConfigError` whose message says
-what to do:
+What a destination takes is the channel's to say (`rbtk.channels.registry`): its fields,
+their checks, which one is the secret. A secret (a Slack webhook URL, a signing secret) is
+stored encrypted, shown only masked (its last 4 characters), never echoed in an error.
+Errors, each a `NotifyConfigError` whose message says what to do:
 
     NotifyConfigError
-      ├── InvalidChannel (also a ValueError) — a bad name, kind, webhook URL or address
+      ├── InvalidChannel (also a ValueError) — a bad name or kind, or a destination its
+      │   channel refuses (a webhook URL, an address)
       ├── InvalidRules (also an ordered_rules.InvalidList, a ValueError) — the rule list is
       │   wrong; `errors` names each problem
       ├── DuplicateChannel — the name is taken
@@ -14,34 +17,26 @@ what to do:
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin.connectors import masked
+from rbtk.channels.base import InvalidDestination
+from rbtk.channels.registry import CHAT
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
 from rbtk.routing.ordered import InvalidList
-from rbtk.runtime import addresses
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
 
-KINDS = ("slack", "email")
 MAX_NAME = 64
-MAX_URL = 2048
-MAX_ADDRESS = 254
-MAX_RECIPIENTS = 50
-SLACK_EXAMPLE = "https://hooks.slack.com/services/T000/B000/XXXX"
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
-# One address, no display name: what SMTP's RCPT TO takes.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"[^@\s<>(),;:\"]+@{_LABEL}(?:\.{_LABEL})*", re.ASCII)
 
 
 class NotifyConfigError(Exception):
@@ -79,14 +74,23 @@ class ChannelInUse(NotifyConfigError):
 
 @dataclass(frozen=True)
 class ChannelView:
-    """A channel as it may be shown anywhere: the webhook only ever masked."""
+    """A channel as it may be shown anywhere: its secret only ever masked."""
 
     name: str
     kind: str
-    webhook_masked: str | None
-    recipients: list[str] | None
+    config: dict[str, Any]  # what it sends to, in the clear (email recipients, a URL)
+    secret_masked: str | None
+    sends_to: str  # the channel's own one-line account of where it sends
     rules: list[int]  # positions of the rules naming it
     created_at: datetime
+
+    @property
+    def webhook_masked(self) -> str | None:
+        return self.secret_masked if self.kind == "slack" else None
+
+    @property
+    def recipients(self) -> list[str] | None:
+        return self.config.get("recipients")
 
 
 # validation
@@ -105,90 +109,6 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_webhook(url: str, *, allow_private: bool) -> Secret:
-    """An https URL of a public host, as a Secret; the message never repeats the URL.
-
-    Unless `allow_private`, the host is resolved and every address it resolves to must be
-    public (not loopback, private, link-local, metadata...): a webhook must not become a way
-    into the internal network. The check is made again at every send (`rbtk.delivery.http`), since
-    a name can resolve elsewhere later. A name that does not resolve is refused: it cannot
-    be checked, and every message to it would fail; the message says so rather than letting
-    the first Slack message fail later.
-    """
-    expected = f"expected a Slack incoming webhook URL such as {SLACK_EXAMPLE}"
-    if not url:
-        raise InvalidChannel(f"webhook_url: is empty; {expected}")
-    if url.strip() != url or any(c.isspace() for c in url):
-        raise InvalidChannel(f"webhook_url: has spaces or line breaks in it; {expected}")
-    if len(url) > MAX_URL:
-        raise InvalidChannel(f"webhook_url: is over {MAX_URL} characters; {expected}")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise InvalidChannel(f"webhook_url: is not a valid URL; {expected}") from None
-    if parts.scheme not in ("http", "https"):
-        start = (
-            f"starts with {parts.scheme + ':'!r}, not" if parts.scheme else "does not start with"
-        )
-        raise InvalidChannel(f"webhook_url: {start} https://; {expected}")
-    if not host:
-        raise InvalidChannel(f"webhook_url: has no host; {expected}")
-    if allow_private:
-        return Secret(url)
-    if parts.scheme != "https":
-        raise InvalidChannel(
-            "webhook_url: starts with 'http:', not https://: webhooks are sent only over https "
-            f"(plain http only with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); {expected}"
-        )
-    _check_public(host, port)
-    return Secret(url)
-
-
-def _check_public(host: str, port: int) -> None:
-    literal = addresses.parse(host)
-    if literal is not None:
-        found = [literal]
-    else:
-        try:
-            found = addresses.resolve(host, port)
-        except (OSError, UnicodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise InvalidChannel(
-                f"webhook_url: the host {host} does not resolve ({reason}): check the host "
-                "name, or try again once DNS answers"
-            ) from None
-    for address in found:
-        kind = addresses.refusal(address)
-        if kind is not None:
-            raise InvalidChannel(
-                f"webhook_url: {addresses.describe(host, address, kind)}; "
-                f"webhooks may only reach public addresses ({addresses.ALLOW_HINT})"
-            )
-
-
-def validate_recipients(recipients: Sequence[str]) -> list[str]:
-    if not recipients:
-        raise InvalidChannel("recipients: give at least one email address")
-    if len(recipients) > MAX_RECIPIENTS:
-        raise InvalidChannel(
-            f"recipients: at most {MAX_RECIPIENTS} addresses, got {len(recipients)}; "
-            "use a mailing list"
-        )
-    seen: set[str] = set()
-    for address in recipients:
-        if len(address) > MAX_ADDRESS or not _ADDRESS.fullmatch(address):
-            raise InvalidChannel(
-                f"recipients: {address[:80]!r} is not an email address such as "
-                "ops@example.com (give each address separately)"
-            )
-        if address.lower() in seen:
-            raise InvalidChannel(f"recipients: {address!r} is listed twice")
-        seen.add(address.lower())
-    return list(recipients)
-
-
 # channels
 
 
@@ -198,40 +118,66 @@ def add_channel(
     vault: Vault,
     name: str,
     kind: str,
-    webhook_url: str | None = None,
-    recipients: Sequence[str] | None = None,
+    values: Mapping[str, Any],
     allow_private_webhooks: bool,
     now: datetime,
 ) -> ChannelView:
-    """A Slack channel takes a webhook URL and an email channel recipients, never both.
-
-    The webhook's host is resolved (see `validate_webhook`) before anything is written."""
+    """Add a channel of `kind` sending to `values` (its fields, e.g. `webhook_url`); fields
+    of another kind are refused. A webhook's host is resolved before anything is written."""
     validate_name(name)
-    values: dict[str, Any]
-    if kind == "slack":
-        if recipients is not None:
-            raise InvalidChannel("recipients: only email channels have recipients")
-        if webhook_url is None:
-            raise InvalidChannel(f"webhook_url: a Slack channel needs one, e.g. {SLACK_EXAMPLE}")
-        secret = validate_webhook(webhook_url, allow_private=allow_private_webhooks)
-        values = {"webhook": vault.encrypt(secret), "webhook_last4": secret.reveal()[-4:]}
-    elif kind == "email":
-        if webhook_url is not None:
-            raise InvalidChannel("webhook_url: only Slack channels have a webhook URL")
-        if recipients is None:
-            raise InvalidChannel("recipients: an email channel needs at least one address")
-        values = {"recipients": validate_recipients(recipients)}
-    else:
-        raise InvalidChannel(f"kind: must be 'slack' or 'email', got {kind!r}")
+    channel = CHAT.get(kind)
+    if channel is None:
+        known = ", ".join(repr(k) for k in CHAT)
+        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
+    takes = {field.name for field in channel.fields}
+    for field, value in values.items():
+        if value is not None and field not in takes:
+            raise InvalidChannel(f"{field}: {_owners(field)}")
+    try:
+        destination = channel.validate(values, allow_private=allow_private_webhooks)
+    except InvalidDestination as exc:
+        raise InvalidChannel(str(exc)) from None
+    secret = destination.secret
     if _row(connection, name) is not None:
         raise DuplicateChannel(name)
     try:
         connection.execute(
-            insert(notify_channels).values(name=name, kind=kind, created_at=now, **values)
+            insert(notify_channels).values(
+                name=name,
+                kind=kind,
+                secret=None if secret is None else vault.encrypt(secret),
+                secret_last4=None if secret is None else secret.reveal()[-4:],
+                config=destination.config,
+                endpoint=destination.endpoint,
+                created_at=now,
+            )
         )
     except IntegrityError:  # another writer took the name between the check and the insert
         raise DuplicateChannel(name) from None
     return get_channel(connection, name=name)
+
+
+def _owners(field: str) -> str:
+    """ "only Slack channels have a webhook URL": what a field given to another kind means."""
+    for channel in CHAT.values():
+        for known in channel.fields:
+            if known.name == field:
+                noun = known.label[:1].lower() + known.label[1:]
+                return f"only {channel.label} channels have {'' if known.many else 'a '}{noun}"
+    return "no channel kind takes this field"
+
+
+def validate_secret(view: ChannelView, value: str, *, allow_private: bool) -> Secret:
+    """A new value for a stored channel's secret, checked as its channel checks it."""
+    channel = CHAT[view.kind]
+    field = next(f.name for f in channel.fields if f.secret)
+    try:
+        destination = channel.validate({**view.config, field: value}, allow_private=allow_private)
+    except InvalidDestination as exc:
+        raise InvalidChannel(str(exc)) from None
+    if destination.secret is None:
+        raise InvalidChannel(f"{field}: is empty")
+    return destination.secret
 
 
 def remove_channel(connection: Connection, *, name: str) -> None:
@@ -290,11 +236,15 @@ def _naming(connection: Connection) -> dict[str, list[int]]:
 
 
 def _view(row: Any, rules: list[int]) -> ChannelView:
+    secret = None if row["secret_last4"] is None else masked(row["secret_last4"])
+    config = dict(row["config"])
+    channel = CHAT.get(row["kind"])
     return ChannelView(
         name=row["name"],
         kind=row["kind"],
-        webhook_masked=masked(row["webhook_last4"]) if row["kind"] == "slack" else None,
-        recipients=list(row["recipients"] or []) if row["kind"] == "email" else None,
+        config=config,
+        secret_masked=secret,
+        sends_to=row["endpoint"] if channel is None else channel.describe(config, secret),
         rules=rules,
         created_at=row["created_at"],
     )

@@ -88,8 +88,10 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
             vault=context.vault,
             name=request.name,
             kind=request.kind,
-            webhook_url=None if url is None else url.get_secret_value(),
-            recipients=request.recipients,
+            values={
+                "webhook_url": None if url is None else url.get_secret_value(),
+                "recipients": request.recipients,
+            },
             allow_private_webhooks=context.settings.allow_private_webhooks,
             now=datetime.now(UTC),
         )

@@ -1,7 +1,22 @@
-"""What a channel's response means for delivery: the one place that knows status codes."""
+"""What every channel declares, and what a channel's answer means for delivery.
 
-from dataclasses import dataclass
+A channel is a module (as healthchecks keeps one per integration) that the registry
+(`rbtk.channels.registry`) lists once. Every channel says how it is sent (`Channel`); a chat
+channel, which operators add by name and choose with notification rules, also says what its
+destination takes, how it is checked and stored, and how a message renders (`ChatChannel`).
+PagerDuty connectors have their own administration (`rbtk.admin.connectors`).
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol, TypeVar
+
+from rbtk.channels.message import Message
+from rbtk.runtime.secrets import Secret
+from rbtk.runtime.settings import Settings
+
+T = TypeVar("T")
 
 
 class Verdict(StrEnum):
@@ -29,3 +44,88 @@ def retry_after(header: str | None) -> float | None:
     except ValueError:
         return None
     return seconds if seconds >= 0 else None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A channel's own delivery settings, so one peer's pace never sets another's."""
+
+    rate_per_min: int  # per destination (a PagerDuty key, a Slack webhook); 0: no budget
+    timeout_s: float  # one attempt, connection included
+    concurrency: int  # sends in flight at once
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Classifier = Callable[[int, Mapping[str, str], bytes], Result]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbox row as a channel sends it: the secret is decrypted only for the send."""
+
+    body: dict[str, Any]
+    endpoint: str
+    secret: Secret | None
+
+
+class Io(Protocol):
+    """What the delivery worker lends a channel to send with."""
+
+    settings: Settings
+
+    async def post(self, request: Request, classify: Classifier, peer: str) -> Result: ...
+
+    def blocking(self, call: Callable[[], T]) -> Awaitable[T]:
+        """Run a blocking call in the channel's own bounded pool."""
+        ...
+
+
+class Channel(Protocol):
+    kind: str  # the outbox's `channel` value
+
+    def limits(self, settings: Settings) -> Limits: ...
+
+    async def send(self, delivery: Delivery, io: Io) -> Result: ...
+
+
+class InvalidDestination(ValueError):
+    """A destination a channel cannot send to; the message names the field and the fix."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of a chat channel's destination, as the API, CLI and forms take it."""
+
+    name: str  # the API's key, the form's field, the CLI's --option
+    label: str
+    help: str
+    secret: bool = False  # stored encrypted, shown masked, never echoed
+    many: bool = False  # a list of values (email recipients)
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A checked destination: its one secret (encrypted at rest), the rest in the clear."""
+
+    secret: Secret | None
+    config: dict[str, Any]
+    endpoint: str  # what the delivery log shows as where it went; never a secret
+
+
+class ChatChannel(Channel, Protocol):
+    label: str  # "Slack"
+    fields: tuple[Field, ...]
+
+    def validate(self, values: Mapping[str, Any], *, allow_private: bool) -> Destination: ...
+
+    def describe(self, config: Mapping[str, Any], secret_masked: str | None) -> str:
+        """Where it sends, as a person reads it; a secret only ever masked."""
+        ...
+
+    def render(self, message: Message, config: Mapping[str, Any]) -> dict[str, Any]: ...

@@ -1,15 +1,90 @@
 """Email over SMTP: a plain-text and HTML message, and what the server's replies mean."""
 
+import re
 import smtplib
 import ssl
 import time
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
+from functools import partial
 from html import escape
 from typing import Any
 
-from rbtk.channels.base import Result, Verdict
+from rbtk.channels.base import (
+    Delivery,
+    Destination,
+    Field,
+    InvalidDestination,
+    Io,
+    Limits,
+    Result,
+    Verdict,
+)
 from rbtk.channels.message import Message
 from rbtk.runtime.settings import Settings
+
+kind = "email"
+label = "Email"
+fields: tuple[Field, ...] = (
+    Field("recipients", "Recipients", "Email addresses, e.g. ops@example.com", many=True),
+)
+MAX_ADDRESS = 254
+MAX_RECIPIENTS = 50
+# One address, no display name: what SMTP's RCPT TO takes.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"[^@\s<>(),;:\"]+@{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        rate_per_min=settings.smtp_rate_per_min,
+        timeout_s=settings.smtp_timeout_s,
+        concurrency=settings.smtp_concurrency,
+    )
+
+
+def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:
+    recipients = values.get("recipients")
+    if recipients is None:
+        raise InvalidDestination("recipients: an email channel needs at least one address")
+    if not isinstance(recipients, Sequence) or isinstance(recipients, str):
+        raise InvalidDestination("recipients: give a list of email addresses")
+    return Destination(None, {"recipients": validate_recipients(recipients)}, endpoint=kind)
+
+
+def validate_recipients(recipients: Sequence[str]) -> list[str]:
+    if not recipients:
+        raise InvalidDestination("recipients: give at least one email address")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise InvalidDestination(
+            f"recipients: at most {MAX_RECIPIENTS} addresses, got {len(recipients)}; "
+            "use a mailing list"
+        )
+    seen: set[str] = set()
+    for address in recipients:
+        if len(address) > MAX_ADDRESS or not _ADDRESS.fullmatch(address):
+            raise InvalidDestination(
+                f"recipients: {address[:80]!r} is not an email address such as "
+                "ops@example.com (give each address separately)"
+            )
+        if address.lower() in seen:
+            raise InvalidDestination(f"recipients: {address!r} is listed twice")
+        seen.add(address.lower())
+    return list(recipients)
+
+
+def describe(config: Mapping[str, Any], secret_masked: str | None) -> str:
+    return ", ".join(config.get("recipients") or [])
+
+
+def render(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:
+    return body(message, list(config["recipients"]))
+
+
+async def send(delivery: Delivery, io: Io) -> Result:
+    # smtplib blocks: it runs in email's own bounded pool, never in the one the scheduler
+    # and the database calls share.
+    return await io.blocking(partial(send_now, io.settings, delivery.body))
 
 
 def body(message: Message, recipients: list[str]) -> dict[str, Any]:
@@ -32,7 +107,7 @@ def body(message: Message, recipients: list[str]) -> dict[str, Any]:
     }
 
 
-def send(settings: Settings, content: dict[str, Any]) -> Result:
+def send_now(settings: Settings, content: dict[str, Any]) -> Result:
     """Send one message; blocking, so the delivery worker runs it in a thread."""
     mail = EmailMessage()
     mail["From"] = settings.smtp_from

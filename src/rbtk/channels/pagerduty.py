@@ -3,9 +3,29 @@
 import json
 from collections.abc import Mapping
 
-from rbtk.channels.base import Result, Verdict, retry_after
+from rbtk.channels.base import Delivery, Io, Limits, Request, Result, Verdict, retry_after
+from rbtk.channels.pagerduty_body import encode
+from rbtk.runtime.settings import Settings
 
+kind = "pagerduty"
+peer = "PagerDuty"
 _MAX_MESSAGE = 2000
+
+
+def limits(settings: Settings) -> Limits:
+    """PagerDuty's budget is per integration key (about 120 events a minute)."""
+    return Limits(
+        rate_per_min=settings.pagerduty_rate_per_min,
+        timeout_s=settings.pagerduty_timeout_s,
+        concurrency=settings.pagerduty_concurrency,
+    )
+
+
+async def send(delivery: Delivery, io: Io) -> Result:
+    if delivery.secret is None:  # every PagerDuty row is written with its routing key
+        return Result(Verdict.FAILED, None, "no integration key stored for this delivery")
+    body = encode({"routing_key": delivery.secret.reveal(), **delivery.body})
+    return await io.post(Request(delivery.endpoint, body), classify, peer)
 
 
 def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:

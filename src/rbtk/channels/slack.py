@@ -3,8 +3,70 @@
 from collections.abc import Mapping
 from typing import Any
 
-from rbtk.channels.base import Result, Verdict, retry_after
+from rbtk.channels.base import (
+    Delivery,
+    Destination,
+    Field,
+    InvalidDestination,
+    Io,
+    Limits,
+    Request,
+    Result,
+    Verdict,
+    retry_after,
+)
 from rbtk.channels.message import Message
+from rbtk.channels.pagerduty_body import encode
+from rbtk.channels.public_url import checked_url
+from rbtk.runtime.secrets import Secret
+from rbtk.runtime.settings import Settings
+
+kind = "slack"
+label = "Slack"
+peer = "Slack"
+EXAMPLE = "https://hooks.slack.com/services/T000/B000/XXXX"
+fields: tuple[Field, ...] = (
+    Field(
+        "webhook_url",
+        "Webhook URL",
+        f"A Slack incoming webhook, e.g. {EXAMPLE} (a secret: shown masked from then on)",
+        secret=True,
+    ),
+)
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        rate_per_min=settings.slack_rate_per_min,
+        timeout_s=settings.slack_timeout_s,
+        concurrency=settings.slack_concurrency,
+    )
+
+
+def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:
+    """An https URL of a public host; the webhook URL is the secret, and the message never
+    repeats it."""
+    url = values.get("webhook_url")
+    if not isinstance(url, str):
+        raise InvalidDestination(f"webhook_url: a Slack channel needs one, e.g. {EXAMPLE}")
+    expected = f"expected a Slack incoming webhook URL such as {EXAMPLE}"
+    checked_url(url, field="webhook_url", expected=expected, allow_private=allow_private)
+    # The URL is the secret: the delivery log shows only that it went to Slack.
+    return Destination(secret=Secret(url), config={}, endpoint=kind)
+
+
+def describe(config: Mapping[str, Any], secret_masked: str | None) -> str:
+    return secret_masked or "-"
+
+
+def render(message: Message, config: Mapping[str, Any]) -> dict[str, Any]:
+    return body(message)
+
+
+async def send(delivery: Delivery, io: Io) -> Result:
+    if delivery.secret is None:  # every Slack row is written with its webhook
+        return Result(Verdict.FAILED, None, "no webhook URL stored for this channel")
+    return await io.post(Request(delivery.secret.reveal(), encode(delivery.body)), classify, peer)
 
 
 def body(message: Message) -> dict[str, Any]:

@@ -104,7 +104,7 @@ class Deliverer:
 
     async def _dispatch(self, row: Claimed) -> Result:
         if row.channel == "email":
-            return await asyncio.to_thread(email.send, self.context.settings, row.body)
+            return await asyncio.to_thread(email.send_now, self.context.settings, row.body)
         if row.channel == "slack":
             url = self.context.vault.decrypt(row.destination).reveal()
             return await self._post(url, encode(row.body), slack.classify, "Slack")

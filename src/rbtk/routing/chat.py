@@ -1,4 +1,4 @@
-"""Slack and email routes: every event that pages nobody goes to the matching channels.
+"""Chat routes: every event that pages nobody goes to the chat channels its rule names.
 
 Rows go through the same outbox as pages, so they share its retries, ordering, rate budget
 and delivery log.
@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
-from rbtk.channels import email, slack
 from rbtk.channels.message import Message, describe
+from rbtk.channels.registry import chat
 from rbtk.intake.events import Event
 from rbtk.outbox.queue import Status
 from rbtk.policy.keys import cap
@@ -28,9 +28,10 @@ NOTIFY_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty tri
 class Channel:
     id: int
     name: str
-    kind: str  # slack | email
-    webhook: bytes | None
-    recipients: list[str]
+    kind: str  # a key of rbtk.channels.registry.CHAT
+    secret: bytes | None  # encrypted
+    config: dict[str, Any]
+    endpoint: str
 
 
 class NotifyRule(OrderedRule):
@@ -45,7 +46,7 @@ class NotifyRule(OrderedRule):
 
 def load_channels(connection: Connection) -> list[Channel]:
     rows = connection.execute(select(notify_channels).order_by(notify_channels.c.id))
-    return [Channel(r.id, r.name, r.kind, r.webhook, list(r.recipients or [])) for r in rows]
+    return [Channel(r.id, r.name, r.kind, r.secret, dict(r.config), r.endpoint) for r in rows]
 
 
 def load_rules(connection: Connection) -> list[NotifyRule]:
@@ -82,24 +83,20 @@ def enqueue(
 
 
 def row(channel: Channel, message: Message, now: datetime) -> dict[str, Any]:
-    if channel.kind == "slack":
-        body = slack.body(message)
-    else:
-        body = email.body(message, channel.recipients)
     return {
         "channel": channel.kind,
         "connector_id": None,
         "connector_name": channel.name,
-        "destination": channel.webhook or b"",
+        "destination": channel.secret or b"",
         "key_fingerprint": f"{channel.kind}:{channel.id}",
-        "endpoint": channel.kind,  # a webhook URL is a secret: it lives only in `destination`
+        "endpoint": channel.endpoint,  # never a secret: a Slack URL lives in `destination`
         "event_id": message.event_id,
         "event_type": message.event_type,
         "dedup_key": cap(f"rbtk:notify:{message.event_id}"),
         "action": "notify",
         "severity": "info",
         "priority": NOTIFY_PRIORITY,
-        "body": body,
+        "body": chat(channel.kind).render(message, channel.config),
         "status": Status.QUEUED.value,
         "attempts": 0,
         "created_at": now,

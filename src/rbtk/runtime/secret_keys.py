@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.channels.registry import CHAT
 from rbtk.outbox.queue import FINAL, Status
 from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
@@ -126,7 +127,7 @@ def _samples(connection: Connection) -> Iterator[bytes]:
     """Every connector key and webhook, one incident's key, the newest pending delivery's."""
     yield from connection.execute(select(connectors.c.routing_key)).scalars()
     yield from connection.execute(
-        select(notify_channels.c.webhook).where(notify_channels.c.webhook.is_not(None))
+        select(notify_channels.c.secret).where(notify_channels.c.secret.is_not(None))
     ).scalars()
     yield from connection.execute(select(incidents.c.routing_key).limit(1)).scalars()
     yield from connection.execute(
@@ -148,7 +149,7 @@ class _Column:
 
 
 _CONNECTORS = _Column(connectors, "routing_key", ("name",))
-_CHANNELS = _Column(notify_channels, "webhook", ("name",))
+_CHANNELS = _Column(notify_channels, "secret", ("name", "kind"))
 _INCIDENTS = _Column(incidents, "routing_key")
 _OUTBOX = _Column(outbox, "destination", ("status", "channel", "connector_id", "connector_name"))
 
@@ -240,7 +241,8 @@ class Unreadable:
     """The stored secrets no configured key decrypts."""
 
     connectors: list[str] = field(default_factory=list)  # names
-    channels: list[str] = field(default_factory=list)
+    channels: list[str] = field(default_factory=list)  # names
+    secret_of: dict[str, str] = field(default_factory=dict)  # "the webhook URL of Slack channel"
     incidents: list[dict[str, Any]] = field(default_factory=list)  # rows
     deliveries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -249,7 +251,7 @@ class Unreadable:
 
     def __str__(self) -> str:
         parts = [f"the integration key of connector {name!r}" for name in self.connectors]
-        parts += [f"the webhook URL of Slack channel {name!r}" for name in self.channels]
+        parts += [f"{self.secret_of[name]} {name!r}" for name in self.channels]
         if self.incidents:
             parts.append(f"the routing keys of {len(self.incidents)} open incidents")
         if self.deliveries:
@@ -264,8 +266,9 @@ def unreadable(connection: Connection, vault: Vault) -> Unreadable:
         if not vault.can_decrypt(row["routing_key"]):
             found.connectors.append(row["name"])
     for row in _rows(connection, _CHANNELS):
-        if not vault.can_decrypt(row["webhook"]):
+        if not vault.can_decrypt(row["secret"]):
             found.channels.append(row["name"])
+            found.secret_of[row["name"]] = secret_of(row["kind"])
     for row in _rows(connection, _INCIDENTS):
         if not vault.can_decrypt(row["routing_key"]):
             found.incidents.append(row)
@@ -278,7 +281,7 @@ def unreadable(connection: Connection, vault: Vault) -> Unreadable:
 @dataclass(frozen=True)
 class Reset:
     connectors: int  # keys entered again
-    channels: int  # webhook URLs entered again
+    channels: int  # channel secrets (Slack webhook URLs, signing secrets) entered again
     incidents: int  # now resolved with their connector's new key
     requeued: int  # pending deliveries now sent to the new destination
     failed: int  # pending deliveries whose connector or channel is gone: marked failed
@@ -290,16 +293,21 @@ def reset(
     vault: Vault,
     *,
     connector_keys: Mapping[str, Secret],
-    webhooks: Mapping[str, Secret],
+    channel_secrets: Mapping[str, Secret],
     now: datetime,
 ) -> Reset:
-    """After a lost key: store the values entered again for every connector and Slack channel
+    """After a lost key: store the values entered again for every connector and chat channel
     the vault cannot decrypt, resolve open incidents with their connector's new key, send
     what was queued to the new destinations, and write the check. `connector_keys` and
-    `webhooks` are validated values, by name; ValueError names any unreadable one missing."""
+    `channel_secrets` are validated values, by name; ValueError names any unreadable one
+    missing."""
     found = unreadable(connection, vault)
     missing = [f"connector {n!r}" for n in found.connectors if n not in connector_keys]
-    missing += [f"Slack channel {n!r}" for n in found.channels if n not in webhooks]
+    missing += [
+        f"{found.secret_of[n].partition(' of ')[2]} {n!r}"  # "Slack channel 'ops-slack'"
+        for n in found.channels
+        if n not in channel_secrets
+    ]
     if missing:
         raise ValueError(f"enter these again too: {', '.join(missing)}")
     for name in found.connectors:
@@ -315,11 +323,11 @@ def reset(
             )
         )
     for name in found.channels:
-        url = webhooks[name]
+        secret = channel_secrets[name]
         connection.execute(
             update(notify_channels)
             .where(notify_channels.c.name == name)
-            .values(webhook=vault.encrypt(url), webhook_last4=url.reveal()[-4:])
+            .values(secret=vault.encrypt(secret), secret_last4=secret.reveal()[-4:])
         )
     keys = {
         r.id: (r.routing_key, r.key_fingerprint)
@@ -328,10 +336,10 @@ def reset(
         )
     }
     hooks = {
-        r.name: r.webhook
+        r.name: r.secret
         for r in connection.execute(
-            select(notify_channels.c.name, notify_channels.c.webhook).where(
-                notify_channels.c.kind == "slack"
+            select(notify_channels.c.name, notify_channels.c.secret).where(
+                notify_channels.c.secret.is_not(None)
             )
         )
     }
@@ -350,7 +358,7 @@ def reset(
         elif row["channel"] == "pagerduty" and row["connector_id"] in keys:
             token, fingerprint = keys[row["connector_id"]]
             values, requeued = {"destination": token, "key_fingerprint": fingerprint}, requeued + 1
-        elif row["channel"] == "slack" and row["connector_name"] in hooks:
+        elif row["channel"] in CHAT and row["connector_name"] in hooks:
             values, requeued = {"destination": hooks[row["connector_name"]]}, requeued + 1
         else:
             values = {"destination": b"", "status": Status.FAILED.value, "message": LOST}
@@ -365,3 +373,12 @@ def reset(
         failed,
         forgotten,
     )
+
+
+def secret_of(kind: str) -> str:
+    """How to name a chat channel's secret: "the webhook URL of Slack channel"."""
+    channel = CHAT.get(kind)
+    if channel is None:
+        return f"the secret of {kind} channel"
+    secret = next((f.label for f in channel.fields if f.secret), "secret")
+    return f"the {secret[:1].lower()}{secret[1:]} of {channel.label} channel"

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "rbtk@localhost"
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    # Each channel's own pace: a budget per destination, a timeout, sends in flight.
+    pagerduty_concurrency: int = Field(default=64, ge=1)
+    slack_rate_per_min: int = Field(default=60, ge=0)  # Slack: about 1 message/s per webhook
+    slack_timeout_s: float = Field(default=10.0, gt=0)
+    slack_concurrency: int = Field(default=8, ge=1)
+    smtp_rate_per_min: int = Field(default=0, ge=0)
+    smtp_concurrency: int = Field(default=4, ge=1)  # threads of email's own sender pool
+    webhook_rate_per_min: int = Field(default=60, ge=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_concurrency: int = Field(default=8, ge=1)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -140,16 +140,18 @@ suppressions = Table(
     Index("ix_suppressions_pending_end", "released_at", "ends_at"),
 )
 
-# Slack and email destinations for everything that does not page.
+# Chat channels (Slack, email, webhooks) for everything that does not page. Each kind's
+# destination, as its channel module checked it (`rbtk.channels.base.Destination`).
 notify_channels = Table(
     "notify_channels",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
-    Column("kind", String(16), nullable=False),  # slack | email
-    Column("webhook", LargeBinary),  # Fernet token of a Slack webhook URL: a secret
-    Column("webhook_last4", String(4)),
-    Column("recipients", JSON),  # email addresses
+    Column("kind", String(16), nullable=False),  # a key of rbtk.channels.registry.CHAT
+    Column("secret", LargeBinary),  # Fernet token of its one secret (a Slack webhook URL)
+    Column("secret_last4", String(4)),
+    Column("config", JSON, nullable=False),  # the rest, in the clear (email recipients)
+    Column("endpoint", String(2048), nullable=False),  # where the delivery log says it went
     Column("created_at", UTCDateTime, nullable=False),
 )
 

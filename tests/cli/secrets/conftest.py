@@ -51,7 +51,7 @@ def store_secrets(context: Context) -> None:
             vault=context.vault,
             name="ops-slack",
             kind="slack",
-            webhook_url=WEBHOOK,
+            values={"webhook_url": WEBHOOK},
             allow_private_webhooks=True,
             now=now,
         )

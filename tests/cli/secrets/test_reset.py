@@ -28,7 +28,7 @@ def test_reset_asks_for_each_lost_secret_and_then_rbtk_starts_with_the_new_key(
         "Integration Key of connector pd-production: \n"
         "Webhook URL of Slack channel ops-slack: \n"
         "connector integration keys entered: 1\n"
-        "Slack webhook URLs entered: 1\n"
+        "channel secrets entered (Slack webhook URLs, signing secrets): 1\n"
         "open incidents now resolved with their connector's new key: 1\n"
         "queued deliveries now sent with the new key or URL: 1\n"
         "queued deliveries marked failed (their connector or channel is gone): 0\n"
@@ -38,7 +38,7 @@ def test_reset_asks_for_each_lost_secret_and_then_rbtk_starts_with_the_new_key(
     reopened = open_context(context.settings.model_copy(update={"secret_key": SecretStr(new_key)}))
     with reopened.engine.connect() as connection:
         key = connection.execute(select(connectors.c.routing_key)).scalar_one()
-        webhook = connection.execute(select(notify_channels.c.webhook)).scalar_one()
+        webhook = connection.execute(select(notify_channels.c.secret)).scalar_one()
         queued = connection.execute(select(outbox.c.destination)).scalar_one()
     reopened.engine.dispose()
     assert reopened.vault.decrypt(key) == Secret(OTHER_KEY)

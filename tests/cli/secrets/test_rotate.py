@@ -37,7 +37,7 @@ def test_rotate_re_encrypts_everything_so_the_old_key_can_be_dropped(
     reopened = reopen(context, new_key)
     with reopened.engine.connect() as connection:
         key = connection.execute(select(connectors.c.routing_key)).scalar_one()
-        webhook = connection.execute(select(notify_channels.c.webhook)).scalar_one()
+        webhook = connection.execute(select(notify_channels.c.secret)).scalar_one()
     reopened.engine.dispose()
     assert Vault(new_key).decrypt(key) == Secret(KEY)
     assert Vault(new_key).decrypt(webhook) == Secret(WEBHOOK)

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 import typer
 
@@ -14,7 +15,7 @@ from rbtk.runtime.secrets import Secret
 
 
 def reset() -> None:
-    """Ask again for every integration key and Slack webhook URL that RBTK_SECRET_KEY cannot
+    """Ask again for every integration key and channel secret that RBTK_SECRET_KEY cannot
     decrypt (the key they were encrypted with is lost), store them with it, and send what was
     queued to them. Open incidents are resolved with their connector's new key."""
     settings = load_settings()
@@ -24,7 +25,9 @@ def reset() -> None:
             lost = secret_keys.unreadable(connection, vault)
         if not (lost.connectors or lost.channels):
             with engine.begin() as connection:
-                secret_keys.reset(connection, vault, connector_keys={}, webhooks={}, now=_now())
+                secret_keys.reset(
+                    connection, vault, connector_keys={}, channel_secrets={}, now=_now()
+                )
             typer.echo("Nothing to enter again: RBTK_SECRET_KEY decrypts every stored secret.")
             return
         count = len(lost.connectors) + len(lost.channels)
@@ -37,22 +40,27 @@ def reset() -> None:
             for name in lost.connectors
         }
 
-        def webhook(url: str) -> Secret:
-            return notify_config.validate_webhook(
-                url, allow_private=settings.allow_private_webhooks
+        with engine.connect() as connection:
+            stored = {c.name: c for c in notify_config.list_channels(connection)}
+        secrets = {
+            name: _ask(
+                _sentence(lost.secret_of[name]) + f" {name}",
+                partial(
+                    notify_config.validate_secret,
+                    stored[name],
+                    allow_private=settings.allow_private_webhooks,
+                ),
             )
-
-        hooks = {
-            name: _ask(f"Webhook URL of Slack channel {name}", webhook) for name in lost.channels
+            for name in lost.channels
         }
         with engine.begin() as connection:
             done = secret_keys.reset(
-                connection, vault, connector_keys=keys, webhooks=hooks, now=_now()
+                connection, vault, connector_keys=keys, channel_secrets=secrets, now=_now()
             )
     finally:
         engine.dispose()
     typer.echo(f"connector integration keys entered: {done.connectors}")
-    typer.echo(f"Slack webhook URLs entered: {done.channels}")
+    typer.echo(f"channel secrets entered (Slack webhook URLs, signing secrets): {done.channels}")
     typer.echo(f"open incidents now resolved with their connector's new key: {done.incidents}")
     typer.echo(f"queued deliveries now sent with the new key or URL: {done.requeued}")
     typer.echo(
@@ -60,6 +68,12 @@ def reset() -> None:
     )
     typer.echo(f"finished deliveries whose old destination was dropped: {done.forgotten}")
     typer.echo("rbtk now starts with this RBTK_SECRET_KEY.")
+
+
+def _sentence(phrase: str) -> str:
+    """ "the webhook URL of Slack channel" -> "Webhook URL of Slack channel"."""
+    words = phrase.removeprefix("the ")
+    return words[:1].upper() + words[1:]
 
 
 def _ask(prompt: str, validate: Callable[[str], Secret]) -> Secret:

@@ -65,8 +65,12 @@ async def add_channel(request: Request, context: Ctx) -> Response:
                 vault=context.vault,
                 name=values["name"],
                 kind=kind,
-                webhook_url=form_text(form, "webhook_url").strip() if kind == "slack" else None,
-                recipients=_addresses(values["recipients"]) if kind == "email" else None,
+                values={
+                    "webhook_url": form_text(form, "webhook_url").strip()
+                    if kind == "slack"
+                    else None,
+                    "recipients": _addresses(values["recipients"]) if kind == "email" else None,
+                },
                 allow_private_webhooks=context.settings.allow_private_webhooks,
                 now=datetime.now(UTC),
             )

@@ -1,0 +1,35 @@
+"""Every channel rbtk can deliver through, listed once; nothing else names channel kinds.
+
+Adding a chat channel is one module with the `ChatChannel` attributes and one line in
+`CHAT`; the API, the CLI, the settings pages and delivery all read their fields from it.
+"""
+
+from rbtk.channels import email, pagerduty, slack, webhook
+from rbtk.channels.base import Channel, ChatChannel
+
+CHAT: dict[str, ChatChannel] = {
+    slack.kind: slack,
+    email.kind: email,
+    webhook.kind: webhook,
+}
+CHANNELS: dict[str, Channel] = {pagerduty.kind: pagerduty, **CHAT}
+
+
+class UnknownChannelKind(LookupError):
+    def __init__(self, kind: str) -> None:
+        known = ", ".join(sorted(CHANNELS))
+        super().__init__(f"unknown channel kind {kind!r}: rbtk knows {known}")
+
+
+def channel(kind: str) -> Channel:
+    try:
+        return CHANNELS[kind]
+    except KeyError:
+        raise UnknownChannelKind(kind) from None
+
+
+def chat(kind: str) -> ChatChannel:
+    try:
+        return CHAT[kind]
+    except KeyError:
+        raise UnknownChannelKind(kind) from None
