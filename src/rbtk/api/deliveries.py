@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.queue import Status
+from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
 from rbtk.runtime.timefmt import parse_rfc3339
 

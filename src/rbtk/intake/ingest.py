@@ -9,9 +9,9 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rbtk.intake.events import Event, EventError, parse_event
+from rbtk.outbox import chat
 from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
-from rbtk.routing import chat as notify
 from rbtk.runtime.context import Context
 from rbtk.store import state as stored
 from rbtk.store.db import is_postgres
@@ -117,7 +117,7 @@ def _advance(
     settings = context.settings
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now)
     quiet = [event for event in batch if event.id not in paged.paging_events]
-    queued = paged.queued + notify.enqueue(connection, quiet, settings=settings, now=now)
+    queued = paged.queued + chat.enqueue(connection, quiet, settings=settings, now=now)
     new_due = any(
         condition.due_at is not None and before.conditions.get(key) != condition
         for key, condition in outcome.state.conditions.items()

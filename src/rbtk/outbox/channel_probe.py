@@ -5,15 +5,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
-
 from rbtk.admin.channels import UnknownChannel
 from rbtk.channels.message import Message
+from rbtk.outbox.chat import row
 from rbtk.outbox.queue import await_answer
-from rbtk.routing.chat import load_channels, row
+from rbtk.outbox.rows import insert_one
+from rbtk.routing.chat import load_channels
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
-from rbtk.store.tables import outbox
 
 
 @dataclass(frozen=True)
@@ -45,10 +44,7 @@ def send_test_message(
             fields=[("Channel", channel), ("Sent by", "rbtk admin")],
             link=context.settings.base_url,
         )
-        test_row = {**row(found, message, now), "priority": -1}
-        delivery_id = int(
-            connection.execute(insert(outbox).returning(outbox.c.id), [test_row]).scalar_one()
-        )
+        delivery_id = insert_one(connection, row(found, message, now).first_in_line(now))
     context.wake_delivery()
     state = await_answer(context.engine, delivery_id, wait_s)
     return TestMessageOutcome(channel, delivery_id, state.status, state.http_status, state.message)

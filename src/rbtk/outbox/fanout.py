@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
-from rbtk.outbox.queue import Status, priority
+from rbtk.outbox import rows
+from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.routing.lanes import admits
-from rbtk.routing.pagerduty import Target, load_rules, load_targets, targets
+from rbtk.routing.pagerduty import RouteRule, Target, load_rules, load_targets, targets
 from rbtk.routing.suppression import Window, covering, load_ended, load_open
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
@@ -45,53 +46,141 @@ def enqueue(
     settings: Settings,
     now: datetime,
 ) -> FanOut:
-    """Queue rows for these notifications, in the caller's transaction."""
+    """Queue rows for these notifications, in the caller's transaction.
+
+    Each trigger passes the stages in order (as Alertmanager's pipeline reads): route, rule
+    toggles, severity cap against what its lane was sent, suppression, the storm hook, rows.
+    A resolve goes to every lane its trigger opened. Lanes change as the batch goes, so a
+    later notification for the same lane sees what an earlier one sent."""
     if not notifications:
         return FanOut(0, frozenset())
-    candidates = load_targets(connection)
-    rules = load_rules(connection)
-    windows = load_open(connection, now)
-    lanes = _incidents(connection, {n.dedup_key for n in notifications})
-    stored = set(lanes)
-    names = {t.id: t.name for t in candidates}
-    rows: list[dict[str, Any]] = []
-    for notification in notifications:
-        key = notification.dedup_key
-        if notification.action is Action.TRIGGER:
-            for target in targets(notification, rules, candidates):
-                lane = (target.id, key)
-                incident = lanes.get(lane) or _new_incident(target, key, now)
-                severity = admits(notification, target.audience, _severity(incident))
-                if severity is None:
-                    continue
-                incident["severity"] = severity.value
-                lanes[lane] = incident
-                sent = replace(notification, severity=severity)
-                body = trigger_body(sent, PLACEHOLDER_KEY, base_url=settings.base_url)
-                row = pagerduty_row(sent, target.name, incident, body, settings, now)
-                _hold_or_announce(row, incident, covering(windows, target.id, now))
-                rows.append(row)
-        else:
-            for lane in sorted(lane for lane in lanes if lane[1] == key):
-                incident = lanes.pop(lane)
-                body = resolve_body(key, PLACEHOLDER_KEY)
-                name = names.get(lane[0], "(removed)")
-                closing = replace(
-                    notification, severity=_severity(incident) or notification.severity
-                )
-                row = pagerduty_row(closing, name, incident, body, settings, now)
-                if not incident["announced"]:
-                    # Opened and cleared inside a window: PagerDuty never heard of it.
-                    row["status"] = Status.SUPPRESSED.value
-                    row["message"] = "not sent: its trigger was held back and never sent"
-                rows.append(row)
-    _save_incidents(connection, stored, lanes)
-    if rows:
-        connection.execute(insert(outbox), rows)
-    return FanOut(
-        sum(row["status"] == Status.QUEUED.value for row in rows),
-        frozenset(row["event_id"] for row in rows if row["event_id"]),
+    world = World(
+        candidates=load_targets(connection),
+        rules=load_rules(connection),
+        windows=load_open(connection, now),
+        lanes=_incidents(connection, {n.dedup_key for n in notifications}),
     )
+    stored = set(world.lanes)
+    built: list[OutboxRow] = []
+    for notification in notifications:
+        if notification.action is Action.TRIGGER:
+            sends = route(notification, world)
+            sends = toggles(sends)
+            sends = cap(sends, world)
+            sends = suppress(sends, world, now)
+            sends = storm(sends)
+            built += _trigger_rows(sends, world, settings, now)
+        else:
+            built += _resolve_rows(notification, world, settings, now)
+    _save_incidents(connection, stored, world.lanes)
+    insert_rows(connection, built)
+    return FanOut(
+        sum(row.status == Status.QUEUED.value for row in built),
+        frozenset(row.event_id for row in built if row.event_id),
+    )
+
+
+@dataclass
+class World:
+    """What the stages read: connectors, routing rules, open windows, and each lane."""
+
+    candidates: list[Target]
+    rules: list[RouteRule]
+    windows: list[Window]
+    lanes: dict[Lane, dict[str, Any]]
+
+    def lane(self, target: Target, key: str, now: datetime) -> dict[str, Any]:
+        return self.lanes.get((target.id, key)) or _new_incident(target, key, now)
+
+
+@dataclass(frozen=True)
+class Send:
+    """One trigger on its way to one connector, as the stages refine it."""
+
+    notification: Notification
+    target: Target
+    severity: Severity  # as it will be sent: after the connector's cap
+    window: Window | None = None  # the suppression window holding it back
+
+
+def route(notification: Notification, world: World) -> list[Send]:
+    """The connectors the routing rules (or the defaults) name for this trigger."""
+    return [
+        Send(notification, target, notification.severity)
+        for target in targets(notification, world.rules, world.candidates)
+    ]
+
+
+def toggles(sends: list[Send]) -> list[Send]:
+    """Each connector takes only the rules switched on for it."""
+    return [s for s in sends if s.notification.rule in s.target.rules]
+
+
+def cap(sends: list[Send], world: World) -> list[Send]:
+    """Each connector's severity cap and info opt-out, and only what its lane was not sent
+    yet: a lane paged critical is not paged again at error (`rbtk.routing.lanes`)."""
+    kept = []
+    for send in sends:
+        lane = world.lanes.get((send.target.id, send.notification.dedup_key))
+        severity = admits(send.notification, send.target.audience, _severity(lane or {}))
+        if severity is not None:
+            kept.append(replace(send, severity=severity))
+    return kept
+
+
+def suppress(sends: list[Send], world: World, now: datetime) -> list[Send]:
+    """A window covering the connector holds the trigger back (sent when the window ends)."""
+    return [replace(s, window=covering(world.windows, s.target.id, now)) for s in sends]
+
+
+def storm(sends: list[Send]) -> list[Send]:
+    """Where a storm of triggers for one connector collapses into one incident (issue 11);
+    every trigger passes for now."""
+    return sends
+
+
+def _trigger_rows(
+    sends: list[Send], world: World, settings: Settings, now: datetime
+) -> list[OutboxRow]:
+    built = []
+    for send in sends:
+        key = send.notification.dedup_key
+        incident = world.lane(send.target, key, now)
+        incident["severity"] = send.severity.value
+        world.lanes[(send.target.id, key)] = incident
+        sent = replace(send.notification, severity=send.severity)
+        body = trigger_body(sent, PLACEHOLDER_KEY, base_url=settings.base_url)
+        row = _page(sent, send.target.name, incident, body, settings, now)
+        if send.window is None:
+            incident["announced"], incident["held"] = True, False
+        else:
+            incident["held"] = True
+            window = send.window
+            row = row.held(
+                f"held back by suppression #{window.id}: {window.reason}",
+                suppression_id=window.id,
+            )
+        built.append(row)
+    return built
+
+
+def _resolve_rows(
+    notification: Notification, world: World, settings: Settings, now: datetime
+) -> list[OutboxRow]:
+    """A resolve for every lane its trigger opened, at the severity that lane was sent."""
+    key = notification.dedup_key
+    names = {t.id: t.name for t in world.candidates}
+    built = []
+    for lane in sorted(lane for lane in world.lanes if lane[1] == key):
+        incident = world.lanes.pop(lane)
+        body = resolve_body(key, PLACEHOLDER_KEY)
+        closing = replace(notification, severity=_severity(incident) or notification.severity)
+        row = _page(closing, names.get(lane[0], "(removed)"), incident, body, settings, now)
+        if not incident["announced"]:
+            # Opened and cleared inside a window: PagerDuty never heard of it.
+            row = row.held("not sent: its trigger was held back and never sent")
+        built.append(row)
+    return built
 
 
 def release_held(connection: Connection, *, settings: Settings, now: datetime) -> int:
@@ -134,7 +223,7 @@ def _release_connector(
     ).scalar_one()
     firing = stored.load(connection, held, ()).conditions
     causes = _held_causes(connection, connector_id, sorted(held))
-    rows = []
+    built = []
     for key, incident in held.items():
         condition = firing.get(key)
         if condition is None or condition.severity is None:
@@ -143,15 +232,14 @@ def _release_connector(
         severity = _severity(incident) or notification.severity
         notification = replace(notification, severity=severity)
         body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
-        rows.append(pagerduty_row(notification, name, incident, body, settings, now))
-    if rows:
-        connection.execute(insert(outbox), rows)
+        built.append(_page(notification, name, incident, body, settings, now))
+    insert_rows(connection, built)
     connection.execute(
         update(incidents)
         .where(incidents.c.connector_id == connector_id, incidents.c.held.is_(True))
         .values(held=False, announced=True)
     )
-    return len(rows)
+    return len(built)
 
 
 def _held_causes(connection: Connection, connector_id: int, keys: list[str]) -> dict[str, str]:
@@ -174,47 +262,23 @@ def _held_causes(connection: Connection, connector_id: int, keys: list[str]) -> 
     return causes
 
 
-def pagerduty_row(
+def _page(
     notification: Notification,
     connector_name: str,
     incident: dict[str, Any],
     body: dict[str, Any],
     settings: Settings,
     now: datetime,
-) -> dict[str, Any]:
-    body.pop("routing_key")
-    return {
-        "channel": "pagerduty",
-        "connector_id": incident.get("connector_id"),
-        "connector_name": connector_name,
-        "destination": incident["routing_key"],
-        "key_fingerprint": incident["key_fingerprint"],
-        "endpoint": settings.pagerduty_endpoint(incident["region"]),
-        "event_id": notification.event_id,
-        "event_type": notification.event_type,
-        "dedup_key": body["dedup_key"],
-        "action": notification.action.value,
-        "severity": notification.severity.value,
-        "priority": priority(notification.action, notification.severity),
-        "body": body,
-        "status": Status.QUEUED.value,
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-        # Every row carries every key: one executemany insert takes them all together.
-        "message": None,
-        "suppression_id": None,
-    }
-
-
-def _hold_or_announce(row: dict[str, Any], incident: dict[str, Any], window: Window | None) -> None:
-    if window is None:
-        incident["announced"], incident["held"] = True, False
-        return
-    incident["held"] = True
-    row["status"] = Status.SUPPRESSED.value
-    row["suppression_id"] = window.id
-    row["message"] = f"held back by suppression #{window.id}: {window.reason}"
+) -> OutboxRow:
+    return rows.page(
+        notification,
+        connector_id=incident.get("connector_id"),
+        connector_name=connector_name,
+        lane=incident,
+        body=body,
+        endpoint=settings.pagerduty_endpoint(incident["region"]),
+        now=now,
+    )
 
 
 def _severity(incident: dict[str, Any]) -> Severity | None:
@@ -282,8 +346,5 @@ def enqueue_test(
         body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
     else:
         body = resolve_body(notification.dedup_key, PLACEHOLDER_KEY)
-    row = pagerduty_row(notification, target.name, incident, body, settings, now)
-    row["priority"] = -1
-    row["next_attempt_at"] = notification.at
-    result = connection.execute(insert(outbox).returning(outbox.c.id), [row])
-    return int(result.scalar_one())
+    row = _page(notification, target.name, incident, body, settings, now)
+    return insert_one(connection, row.first_in_line(notification.at))

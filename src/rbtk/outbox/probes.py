@@ -11,7 +11,8 @@ from enum import StrEnum
 
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.outbox.fanout import enqueue_test
-from rbtk.outbox.queue import Status, await_answer
+from rbtk.outbox.queue import await_answer
+from rbtk.outbox.rows import Status
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification

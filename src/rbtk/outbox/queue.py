@@ -10,36 +10,20 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import aliased
 
 from rbtk.channels.base import Result, Verdict
-from rbtk.policy.severity import Severity
-from rbtk.policy.state import Action
+from rbtk.outbox.rows import Status
 from rbtk.runtime.settings import Settings
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
 
-
-class Status(StrEnum):
-    QUEUED = "queued"
-    RETRYING = "retrying"
-    SENT = "sent"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"
-
-
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 _POLL_S = 0.05
-
-
-def priority(action: Action, severity: Severity) -> int:
-    """Under a rate budget, resolves and critical triggers go before everything else."""
-    return 0 if action is Action.RESOLVE or severity is Severity.CRITICAL else 1
 
 
 # claiming and recording

@@ -1,27 +1,19 @@
 """Chat routes: every event that pages nobody goes to the chat channels its rule names.
 
-Rows go through the same outbox as pages, so they share its retries, ordering, rate budget
-and delivery log.
+The first notification rule matching an event's project and type names the channels
+(`channels_for`); the outbox then writes one row per channel (`rbtk.outbox.chat`).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from rbtk.channels.message import Message, describe
-from rbtk.channels.registry import chat
 from rbtk.intake.events import Event
-from rbtk.outbox.queue import Status
-from rbtk.policy.keys import cap
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.ordered import OrderedRule
-from rbtk.runtime.settings import Settings
-from rbtk.store.tables import notify_channels, notify_rules, outbox
-
-NOTIFY_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger
+from rbtk.store.tables import notify_channels, notify_rules
 
 
 @dataclass(frozen=True)
@@ -59,48 +51,3 @@ def channels_for(
     """The first rule matching the event's project and type names its channels."""
     rule = ordered_rules.first_match(rules, event.project_slug, event.type)
     return [] if rule is None else [c for c in channels if c.name in rule.channels]
-
-
-def enqueue(
-    connection: Connection, events: Iterable[Event], *, settings: Settings, now: datetime
-) -> int:
-    """Queue a message per matching channel for each of these (non-paging) events."""
-    batch = list(events)
-    if not batch:
-        return 0
-    rules = load_rules(connection)
-    if not rules:
-        return 0
-    channels = load_channels(connection)
-    rows = [
-        row(channel, describe(event, base_url=settings.base_url), now)
-        for event in batch
-        for channel in channels_for(event, rules, channels)
-    ]
-    if rows:
-        connection.execute(insert(outbox), rows)
-    return len(rows)
-
-
-def row(channel: Channel, message: Message, now: datetime) -> dict[str, Any]:
-    return {
-        "channel": channel.kind,
-        "connector_id": None,
-        "connector_name": channel.name,
-        "destination": channel.secret or b"",
-        "key_fingerprint": f"{channel.kind}:{channel.id}",
-        "endpoint": channel.endpoint,  # never a secret: a Slack URL lives in `destination`
-        "event_id": message.event_id,
-        "event_type": message.event_type,
-        "dedup_key": cap(f"rbtk:notify:{message.event_id}"),
-        "action": "notify",
-        "severity": "info",
-        "priority": NOTIFY_PRIORITY,
-        "body": chat(channel.kind).render(message, channel.config),
-        "status": Status.QUEUED.value,
-        "attempts": 0,
-        "created_at": now,
-        "next_attempt_at": now,
-        "message": None,
-        "suppression_id": None,
-    }

@@ -33,7 +33,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.channels.registry import CHAT
-from rbtk.outbox.queue import FINAL, Status
+from rbtk.outbox.queue import FINAL
+from rbtk.outbox.rows import Status
 from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
 

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.queue import Status
+from rbtk.outbox.rows import Status
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn
 from rbtk.web.labels import STATUS_WORDS

@@ -7,7 +7,7 @@ import typer
 
 from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.tables import moment, table
-from rbtk.outbox.queue import Status
+from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
 
 PATH = "/api/v1/pagerduty/deliveries"

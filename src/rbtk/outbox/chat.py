@@ -1,0 +1,52 @@
+"""Chat fan-out: each event that pages nobody becomes one row per chat channel its rule
+names, in the caller's transaction. The rows share the pages' outbox: its retries, ordering,
+per-channel budgets and delivery log."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from rbtk.channels.message import Message, describe
+from rbtk.channels.registry import chat
+from rbtk.intake.events import Event
+from rbtk.outbox import rows
+from rbtk.outbox.rows import OutboxRow, insert_rows
+from rbtk.policy.keys import cap
+from rbtk.routing.chat import Channel, channels_for, load_channels, load_rules
+from rbtk.runtime.settings import Settings
+
+
+def enqueue(
+    connection: Connection, events: Iterable[Event], *, settings: Settings, now: datetime
+) -> int:
+    """Queue a message per matching channel for each of these (non-paging) events."""
+    batch = list(events)
+    if not batch:
+        return 0
+    rules = load_rules(connection)
+    if not rules:
+        return 0
+    channels = load_channels(connection)
+    built = [
+        row(channel, describe(event, base_url=settings.base_url), now)
+        for event in batch
+        for channel in channels_for(event, rules, channels)
+    ]
+    insert_rows(connection, built)
+    return len(built)
+
+
+def row(channel: Channel, message: Message, now: datetime) -> OutboxRow:
+    return rows.chat(
+        kind=channel.kind,
+        channel_id=channel.id,
+        channel_name=channel.name,
+        secret=channel.secret,
+        endpoint=channel.endpoint,
+        event_id=message.event_id,
+        event_type=message.event_type,
+        dedup_key=cap(f"rbtk:notify:{message.event_id}"),
+        body=chat(channel.kind).render(message, channel.config),
+        now=now,
+    )

@@ -1,0 +1,141 @@
+"""The outbox row: one notification on its way to one destination, built here and only here.
+
+Pages (`page`) and chat messages (`chat`) become the same row type, so the queue, the
+delivery log and every channel read one shape; `insert` writes a batch in one statement.
+"""
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from rbtk.policy.severity import Severity
+from rbtk.policy.state import Action, Notification
+from rbtk.store.tables import outbox
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RETRYING = "retrying"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+NOTIFY = "notify"  # the action of a chat message: neither a trigger nor a resolve
+CHAT_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger
+FIRST = -1  # test sends: an operator pressing "send test" is waiting for the answer
+
+
+def priority(action: Action, severity: Severity) -> int:
+    """Under a rate budget, resolves and critical triggers go before everything else."""
+    return 0 if action is Action.RESOLVE or severity is Severity.CRITICAL else 1
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    channel: str  # a key of rbtk.channels.registry.CHANNELS
+    connector_id: int | None  # PagerDuty rows: the connector; None for chat rows
+    connector_name: str  # the connector, or the chat channel, it goes to
+    destination: bytes  # encrypted: a routing key, a Slack webhook URL, a signing secret
+    key_fingerprint: str  # what the rate budget counts by
+    endpoint: str  # where it goes, never a secret
+    event_id: str | None
+    event_type: str | None
+    dedup_key: str
+    action: str
+    severity: str
+    priority: int
+    body: dict[str, Any]  # without secrets: those are added at send time
+    created_at: datetime
+    next_attempt_at: datetime
+    status: str = Status.QUEUED.value
+    message: str | None = None  # why it is not sent, when it is not
+    suppression_id: int | None = None
+    attempts: int = 0
+
+    def held(self, reason: str, *, suppression_id: int | None = None) -> "OutboxRow":
+        """Recorded in the delivery log, never sent."""
+        return replace(
+            self, status=Status.SUPPRESSED.value, message=reason, suppression_id=suppression_id
+        )
+
+    def first_in_line(self, at: datetime) -> "OutboxRow":
+        return replace(self, priority=FIRST, next_attempt_at=at)
+
+
+def page(
+    notification: Notification,
+    *,
+    connector_id: int | None,
+    connector_name: str,
+    lane: dict[str, Any],
+    body: dict[str, Any],
+    endpoint: str,
+    now: datetime,
+) -> OutboxRow:
+    """A trigger or resolve for one connector's lane, sent with the key the lane holds."""
+    return OutboxRow(
+        channel="pagerduty",
+        connector_id=connector_id,
+        connector_name=connector_name,
+        destination=lane["routing_key"],
+        key_fingerprint=lane["key_fingerprint"],
+        endpoint=endpoint,
+        event_id=notification.event_id,
+        event_type=notification.event_type,
+        dedup_key=notification.dedup_key,
+        action=notification.action.value,
+        severity=notification.severity.value,
+        priority=priority(notification.action, notification.severity),
+        body={k: v for k, v in body.items() if k != "routing_key"},
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def chat(
+    *,
+    kind: str,
+    channel_id: int,
+    channel_name: str,
+    secret: bytes | None,
+    endpoint: str,
+    event_id: str,
+    event_type: str,
+    dedup_key: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> OutboxRow:
+    """A message for one chat channel."""
+    return OutboxRow(
+        channel=kind,
+        connector_id=None,
+        connector_name=channel_name,
+        destination=secret or b"",
+        key_fingerprint=f"{kind}:{channel_id}",
+        endpoint=endpoint,
+        event_id=event_id,
+        event_type=event_type,
+        dedup_key=dedup_key,
+        action=NOTIFY,
+        severity=Severity.INFO.value,
+        priority=CHAT_PRIORITY,
+        body=body,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def insert_rows(connection: Connection, rows: list[OutboxRow]) -> None:
+    """One executemany: every row carries every column."""
+    if rows:
+        connection.execute(insert(outbox), [asdict(row) for row in rows])
+
+
+def insert_one(connection: Connection, row: OutboxRow) -> int:
+    """One row, and its id (the delivery-log id a test send waits on)."""
+    result = connection.execute(insert(outbox).returning(outbox.c.id), [asdict(row)])
+    return int(result.scalar_one())

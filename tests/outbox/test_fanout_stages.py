@@ -1,0 +1,95 @@
+"""The fan-out stages one at a time: route, rule toggles, severity cap, suppression, storm."""
+
+from datetime import UTC, datetime, timedelta
+
+from rbtk.outbox.fanout import Send, World, cap, route, storm, suppress, toggles
+from rbtk.policy.rules import EVENT_TYPE, Rule
+from rbtk.policy.severity import Severity
+from rbtk.policy.state import Action, Kind, Notification
+from rbtk.routing.pagerduty import RouteRule, Target
+from rbtk.routing.suppression import Window
+
+T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
+KEY = "rbtk:pool-offline:warehouse:onprem-1"
+
+
+def target(
+    id: int,
+    name: str,
+    *,
+    rules: frozenset[Rule] = frozenset(Rule),
+    is_default: bool = True,
+    max_severity: Severity | None = None,
+    send_info: bool = False,
+) -> Target:
+    return Target(
+        id, name, b"key", "fp", "us", rules, send_info, is_default, max_severity=max_severity
+    )
+
+
+def trigger(rule: Rule = Rule.AIRGAPPED_POOL_OFFLINE, severity: Severity = Severity.CRITICAL,
+            project: str = "warehouse") -> Notification:  # fmt: skip
+    return Notification(
+        Action.TRIGGER, KEY, Kind.POOL_OFFLINE, rule, severity, "offline", project, T0, {},
+        event_type=EVENT_TYPE[rule],
+    )  # fmt: skip
+
+
+def world(*targets: Target, rules: list[RouteRule] | None = None) -> World:
+    return World(list(targets), rules or [], [], {})
+
+
+def names(sends: list[Send]) -> list[tuple[str, Severity]]:
+    return [(s.target.name, s.severity) for s in sends]
+
+
+def test_route_sends_to_the_connectors_the_first_matching_rule_names() -> None:
+    rule = RouteRule.from_json(
+        {"position": 1, "project": "warehouse", "event_type": None, "connectors": ["pd-b"]}
+    )
+    here = world(target(1, "pd-a"), target(2, "pd-b", is_default=False), rules=[rule])
+
+    assert names(route(trigger(), here)) == [("pd-b", Severity.CRITICAL)]
+    assert names(route(trigger(project="lab"), here)) == [("pd-a", Severity.CRITICAL)]
+
+
+def test_toggles_keep_only_connectors_that_take_the_rule() -> None:
+    here = world(target(1, "pd-a", rules=frozenset({Rule.POOL_OFFLINE})), target(2, "pd-b"))
+
+    assert names(toggles(route(trigger(), here))) == [("pd-b", Severity.CRITICAL)]
+
+
+def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_sent() -> None:
+    here = world(target(1, "pd-staging", max_severity=Severity.WARNING), target(2, "pd-b"))
+    here.lanes[(2, KEY)] = {"severity": "critical"}
+
+    assert names(cap(route(trigger(), here), here)) == [("pd-staging", Severity.WARNING)]
+
+
+def test_cap_drops_info_for_a_connector_that_does_not_send_it() -> None:
+    here = world(
+        target(1, "pd-a", max_severity=Severity.INFO),
+        target(2, "pd-b", max_severity=Severity.INFO, send_info=True),
+    )
+
+    assert names(cap(route(trigger(), here), here)) == [("pd-b", Severity.INFO)]
+
+
+def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> None:
+    window = Window(7, 1, T0 - timedelta(minutes=5), T0 + timedelta(hours=1), "Maintenance")
+    here = world(target(1, "pd-a"), target(2, "pd-b"))
+    here.windows.append(window)
+
+    held = suppress(route(trigger(), here), here, T0)
+
+    assert [(s.target.name, s.window) for s in held] == [("pd-a", window), ("pd-b", None)]
+    assert [s.window for s in suppress(route(trigger(), here), here, window.ends_at)] == [
+        None,
+        None,
+    ]
+
+
+def test_the_storm_hook_passes_every_trigger_for_now() -> None:
+    sends = route(trigger(), world(target(1, "pd-a"), target(2, "pd-b")))
+
+    assert storm(sends) == sends
