@@ -55,6 +55,20 @@ class Limits:
     concurrency: int  # sends in flight at once
 
 
+def configured(settings: Settings, kind: str, declared: Limits) -> Limits:
+    """A channel's limits: what its module declares, with RBTK_CHANNEL_LIMITS over them."""
+    override = settings.channel_limits.get(kind)
+    if override is None:
+        return declared
+    return Limits(
+        rate_per_min=declared.rate_per_min
+        if override.rate_per_min is None
+        else override.rate_per_min,
+        timeout_s=declared.timeout_s if override.timeout_s is None else override.timeout_s,
+        concurrency=declared.concurrency if override.concurrency is None else override.concurrency,
+    )
+
+
 @dataclass(frozen=True)
 class Request:
     url: str

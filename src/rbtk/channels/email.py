@@ -19,6 +19,7 @@ from rbtk.channels.base import (
     Limits,
     Result,
     Verdict,
+    configured,
 )
 from rbtk.channels.message import Message
 from rbtk.runtime.settings import Settings
@@ -36,11 +37,10 @@ _ADDRESS = re.compile(rf"[^@\s<>(),;:\"]+@{_LABEL}(?:\.{_LABEL})*", re.ASCII)
 
 
 def limits(settings: Settings) -> Limits:
-    return Limits(
-        rate_per_min=settings.smtp_rate_per_min,
-        timeout_s=settings.smtp_timeout_s,
-        concurrency=settings.smtp_concurrency,
-    )
+    """No budget of its own (the SMTP server says when it is busy: 4xx, retried); its own
+    timeout, and as many sends at once as its own sender pool has threads."""
+    declared = Limits(0, settings.smtp_timeout_s, settings.smtp_concurrency)
+    return configured(settings, kind, declared)
 
 
 def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:

@@ -1,7 +1,6 @@
 """What a non-paging event says to a person: a title, a few fields, a link to Roboticks."""
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from rbtk.intake import events as ev
@@ -20,29 +19,6 @@ class Message:
     occurred_at: str
     fields: list[tuple[str, str]]
     link: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "title": self.title,
-            "project": self.project,
-            "event_type": self.event_type,
-            "event_id": self.event_id,
-            "occurred_at": self.occurred_at,
-            "fields": [list(f) for f in self.fields],
-            "link": self.link,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Message":
-        return cls(
-            data["title"],
-            data["project"],
-            data["event_type"],
-            data["event_id"],
-            data["occurred_at"],
-            [(str(k), str(v)) for k, v in data["fields"]],
-            data["link"],
-        )
 
 
 def describe(event: ev.Event, *, base_url: str) -> Message:

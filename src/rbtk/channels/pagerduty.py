@@ -3,7 +3,16 @@
 import json
 from collections.abc import Mapping
 
-from rbtk.channels.base import Delivery, Io, Limits, Request, Result, Verdict, retry_after
+from rbtk.channels.base import (
+    Delivery,
+    Io,
+    Limits,
+    Request,
+    Result,
+    Verdict,
+    configured,
+    retry_after,
+)
 from rbtk.channels.pagerduty_body import encode
 from rbtk.runtime.settings import Settings
 
@@ -14,11 +23,12 @@ _MAX_MESSAGE = 2000
 
 def limits(settings: Settings) -> Limits:
     """PagerDuty's budget is per integration key (about 120 events a minute)."""
-    return Limits(
+    declared = Limits(
         rate_per_min=settings.pagerduty_rate_per_min,
         timeout_s=settings.pagerduty_timeout_s,
         concurrency=settings.pagerduty_concurrency,
     )
+    return configured(settings, kind, declared)
 
 
 async def send(delivery: Delivery, io: Io) -> Result:

@@ -13,6 +13,7 @@ from rbtk.channels.base import (
     Request,
     Result,
     Verdict,
+    configured,
     retry_after,
 )
 from rbtk.channels.message import Message
@@ -35,12 +36,12 @@ fields: tuple[Field, ...] = (
 )
 
 
+# Slack's documented limit for incoming webhooks: about one message a second each.
+LIMITS = Limits(rate_per_min=60, timeout_s=10.0, concurrency=8)
+
+
 def limits(settings: Settings) -> Limits:
-    return Limits(
-        rate_per_min=settings.slack_rate_per_min,
-        timeout_s=settings.slack_timeout_s,
-        concurrency=settings.slack_concurrency,
-    )
+    return configured(settings, kind, LIMITS)
 
 
 def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:

@@ -32,6 +32,7 @@ from rbtk.channels.base import (
     Request,
     Result,
     Verdict,
+    configured,
     retry_after,
 )
 from rbtk.channels.message import Message
@@ -57,12 +58,11 @@ MAX_SECRET = 256
 EXAMPLE = "https://hooks.example.com/rbtk"
 
 
+LIMITS = Limits(rate_per_min=60, timeout_s=10.0, concurrency=8)
+
+
 def limits(settings: Settings) -> Limits:
-    return Limits(
-        rate_per_min=settings.webhook_rate_per_min,
-        timeout_s=settings.webhook_timeout_s,
-        concurrency=settings.webhook_concurrency,
-    )
+    return configured(settings, kind, LIMITS)
 
 
 def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:

@@ -4,13 +4,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rbtk.policy.rules import PolicyConfig
 
 PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_EU = "https://events.eu.pagerduty.com/v2/enqueue"
+
+
+class LimitsOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rate_per_min: int | None = Field(default=None, ge=0)
+    timeout_s: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1)
 
 
 class Settings(BaseSettings):
@@ -42,16 +50,11 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "rbtk@localhost"
     smtp_timeout_s: float = Field(default=10.0, gt=0)
-    # Each channel's own pace: a budget per destination, a timeout, sends in flight.
-    pagerduty_concurrency: int = Field(default=64, ge=1)
-    slack_rate_per_min: int = Field(default=60, ge=0)  # Slack: about 1 message/s per webhook
-    slack_timeout_s: float = Field(default=10.0, gt=0)
-    slack_concurrency: int = Field(default=8, ge=1)
-    smtp_rate_per_min: int = Field(default=0, ge=0)
     smtp_concurrency: int = Field(default=4, ge=1)  # threads of email's own sender pool
-    webhook_rate_per_min: int = Field(default=60, ge=0)
-    webhook_timeout_s: float = Field(default=10.0, gt=0)
-    webhook_concurrency: int = Field(default=8, ge=1)
+    pagerduty_concurrency: int = Field(default=64, ge=1)
+    # Any channel's limits, over what its module declares, as JSON by kind:
+    # RBTK_CHANNEL_LIMITS='{"slack": {"rate_per_min": 30, "timeout_s": 5}}'
+    channel_limits: dict[str, LimitsOverride] = {}
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 
