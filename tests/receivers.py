@@ -1,6 +1,10 @@
-"""Real local peers for Slack and email: a webhook receiver and an aiosmtpd SMTP server."""
+"""Real local peers for Slack, webhooks and email: webhook receivers (one that checks rbtk's
+signature as a user's receiver would) and an aiosmtpd SMTP server."""
 
+import hashlib
+import hmac
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +44,48 @@ def webhook_receiver() -> Iterator[Webhook]:
 
     with serving(app, lifespan="off") as url:
         hook.url = f"{url}/services/T000/B000/XXXXSECRETXXXX"
+        yield hook
+
+
+@dataclass
+class SignedHook:
+    """A receiver of rbtk's generic webhook that verifies X-Rbtk-Signature, the way its
+    documentation tells users to: HMAC-SHA256 of "<timestamp>.<body>", timestamps no older
+    than five minutes. It answers 401 to anything else and keeps only what it verified."""
+
+    secret: str
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # why each refused request was refused
+    answers: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def signed_webhook_receiver(secret: str) -> Iterator[SignedHook]:
+    hook = SignedHook(secret)
+    app = FastAPI()
+
+    @app.post("/rbtk")
+    async def receive(request: Request) -> PlainTextResponse:
+        body = await request.body()
+        timestamp = request.headers.get("X-Rbtk-Timestamp", "")
+        signature = request.headers.get("X-Rbtk-Signature", "")
+        expected = hmac.new(
+            secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
+        ).hexdigest()
+        if not hmac.compare_digest(signature, f"sha256={expected}"):
+            hook.refused.append("bad signature")
+            return PlainTextResponse("bad signature", status_code=401)
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+            hook.refused.append("stale timestamp")
+            return PlainTextResponse("stale", status_code=401)
+        status = hook.answers.pop(0) if hook.answers else 204
+        if status < 300:
+            hook.received.append(await request.json())
+        return PlainTextResponse("", status_code=status)
+
+    with serving(app, lifespan="off") as url:
+        hook.url = f"{url}/rbtk"
         yield hook
 
 
