@@ -4,16 +4,13 @@ write path.
 What a destination takes is the channel's to say (`rbtk.channels.registry`): its fields,
 their checks, which one is the secret. A secret (a Slack webhook URL, a signing secret) is
 stored encrypted, shown only masked (its last 4 characters), never echoed in an error.
-Errors, each a `NotifyConfigError` whose message says what to do:
+Errors (under `rbtk.admin.errors`), each message saying what to do:
 
-    NotifyConfigError
-      ├── InvalidChannel (also a ValueError) — a bad name or kind, or a destination its
-      │   channel refuses (a webhook URL, an address)
-      ├── InvalidRules (also an ordered_rules.InvalidList, a ValueError) — the rule list is
-      │   wrong; `errors` names each problem
-      ├── DuplicateChannel — the name is taken
-      ├── UnknownChannel (also a LookupError) — no channel by that name
-      └── ChannelInUse — removal refused: rules still name it
+    Invalid  ── InvalidChannel — a bad name or kind, or a destination its channel refuses
+             ── InvalidRules (an InvalidList) — the rule list is wrong; `errors` names each
+    Conflict ── DuplicateChannel — the name is taken
+             ── ChannelInUse — removal refused: rules still name it
+    NotFound ── UnknownChannel — no channel by that name
 """
 
 import re
@@ -26,11 +23,11 @@ from sqlalchemy import Connection, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin.connectors import masked
+from rbtk.admin.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
-from rbtk.routing.ordered import InvalidList
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
 
@@ -39,30 +36,26 @@ MAX_NAME = 64
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
 
 
-class NotifyConfigError(Exception):
+class InvalidChannel(Invalid):
     pass
 
 
-class InvalidChannel(NotifyConfigError, ValueError):
+class InvalidRules(InvalidList):
     pass
 
 
-class InvalidRules(NotifyConfigError, InvalidList):
-    pass
-
-
-class DuplicateChannel(NotifyConfigError):
+class DuplicateChannel(Conflict):
     def __init__(self, name: str) -> None:
         super().__init__(f"a channel named {name!r} already exists")
 
 
-class UnknownChannel(NotifyConfigError, LookupError):
+class UnknownChannel(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"no notification channel named {name!r}")
         self.name = name
 
 
-class ChannelInUse(NotifyConfigError):
+class ChannelInUse(Conflict):
     def __init__(self, name: str, positions: Sequence[int]) -> None:
         where = ", ".join(str(p) for p in positions)
         plural = "rule" if len(positions) == 1 else "rules"

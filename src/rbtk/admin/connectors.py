@@ -1,14 +1,13 @@
 """PagerDuty connectors: the one write path for the API, the CLI and the settings pages.
 
-Errors, each a `ConnectorError` whose message says what to do:
+Errors (under `rbtk.admin.errors`), each message saying what to do:
 
-    ConnectorError
-      ├── InvalidConnector (also a ValueError) — a bad name, key, toggle, region or cap
-      │     └── InvalidKey — the integration key has the wrong shape (the key is never echoed)
-      ├── DuplicateConnector — the name is taken
-      ├── UnknownConnector (also a LookupError) — no connector by that name
-      ├── ConnectorInUse — removal refused: it still has open incidents
-      └── ConnectorRouted — removal refused: routing rules still name it
+    Invalid  ── InvalidConnector — a bad name, key, toggle, region or cap
+                  └── InvalidKey — the integration key has the wrong shape (never echoed)
+    Conflict ── DuplicateConnector — the name is taken
+             ── ConnectorInUse — removal refused: it still has open incidents
+             ── ConnectorRouted — removal refused: routing rules still name it
+    NotFound ── UnknownConnector — no connector by that name
 """
 
 import re
@@ -22,6 +21,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.admin.errors import Conflict, Invalid, NotFound
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing import ordered as ordered_rules
@@ -47,11 +47,7 @@ KEEP = _Keep.KEEP  # `update(max_severity=KEEP)`: leave the cap as it is (None r
 Keep = Literal[_Keep.KEEP]
 
 
-class ConnectorError(Exception):
-    pass
-
-
-class InvalidConnector(ConnectorError, ValueError):
+class InvalidConnector(Invalid):
     pass
 
 
@@ -59,17 +55,17 @@ class InvalidKey(InvalidConnector):
     pass
 
 
-class DuplicateConnector(ConnectorError):
+class DuplicateConnector(Conflict):
     pass
 
 
-class UnknownConnector(ConnectorError, LookupError):
+class UnknownConnector(NotFound):
     def __init__(self, name: str) -> None:
         super().__init__(f"no connector named {name!r}")
         self.name = name
 
 
-class ConnectorInUse(ConnectorError):
+class ConnectorInUse(Conflict):
     def __init__(self, name: str, open_incidents: int) -> None:
         plural = "incident" if open_incidents == 1 else "incidents"
         super().__init__(
@@ -80,7 +76,7 @@ class ConnectorInUse(ConnectorError):
         self.open_incidents = open_incidents
 
 
-class ConnectorRouted(ConnectorError):
+class ConnectorRouted(Conflict):
     def __init__(self, name: str, positions: list[int]) -> None:
         where = ", ".join(str(p) for p in positions)
         super().__init__(

@@ -18,18 +18,13 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
+from rbtk.admin.errors import NotFound
 from rbtk.store.db import is_postgres
 
 MAX_PATTERN = 255
 
 
-class InvalidList(ValueError):
-    def __init__(self, errors: list[str]) -> None:
-        super().__init__("; ".join(errors))
-        self.errors = errors
-
-
-class NoSuchPosition(LookupError):
+class NoSuchPosition(NotFound):
     pass
 
 

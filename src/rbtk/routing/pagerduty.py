@@ -4,12 +4,8 @@ Ordered rules match an event by project and event type (exact or glob); the firs
 matches names the connectors; an event no rule matches goes to the default connectors.
 
 The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
-validated first, so a bad list changes nothing. Errors, each a `RoutingError` whose message
-says what to do:
-
-    RoutingError
-      └── InvalidRouting (also an ordered_rules.InvalidList, a ValueError) — the list is
-          wrong; `errors` names each problem
+validated first, so a bad list changes nothing: `InvalidRouting` (an
+`rbtk.admin.errors.InvalidList`) names each problem.
 """
 
 from collections.abc import Sequence
@@ -19,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rbtk.admin.errors import InvalidList
 from rbtk.intake.events import Event
 from rbtk.policy import engine
 from rbtk.policy.engine import Answer, RuleCheck
@@ -27,17 +24,13 @@ from rbtk.policy.severity import Severity, is_sent
 from rbtk.policy.state import Notification
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.lanes import Audience, capped
-from rbtk.routing.ordered import InvalidList, OrderedRule
+from rbtk.routing.ordered import OrderedRule
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
 from rbtk.store.tables import connectors, routing_rules
 
 
-class RoutingError(Exception):
-    pass
-
-
-class InvalidRouting(RoutingError, InvalidList):
+class InvalidRouting(InvalidList):
     pass
 
 

@@ -2,13 +2,12 @@
 
 Windows are created, listed and ended here; the fan-out holds triggers back and the
 scheduler releases them when a window ends (`load_open`, `covering`, `load_ended`).
-Errors, each a `SuppressionError` whose message says what to do (an unknown connector is
-`rbtk.admin.connectors.UnknownConnector`):
+Errors (under `rbtk.admin.errors`), each message saying what to do (an unknown connector
+is `rbtk.admin.connectors.UnknownConnector`):
 
-    SuppressionError
-      ├── InvalidWindow (also a ValueError) — naive or past times, no reason, no connector
-      ├── UnknownWindow (also a LookupError) — no window with that id
-      └── WindowEnded — ending a window that is already over
+    Invalid  ── InvalidWindow — naive or past times, no reason, no connector
+    NotFound ── UnknownWindow — no window with that id
+    Conflict ── WindowEnded — ending a window that is already over
 """
 
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from rbtk.admin.connectors import UnknownConnector
+from rbtk.admin.errors import Conflict, Invalid, NotFound
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors, suppressions
 
@@ -26,21 +26,17 @@ MAX_REASON = 1000
 MAX_CREATED_BY = 128
 
 
-class SuppressionError(Exception):
+class InvalidWindow(Invalid):
     pass
 
 
-class InvalidWindow(SuppressionError, ValueError):
-    pass
-
-
-class UnknownWindow(SuppressionError, LookupError):
+class UnknownWindow(NotFound):
     def __init__(self, window_id: int) -> None:
         super().__init__(f"no suppression window #{window_id}")
         self.window_id = window_id
 
 
-class WindowEnded(SuppressionError):
+class WindowEnded(Conflict):
     pass
 
 

@@ -20,9 +20,9 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 from starlette.datastructures import FormData
 
+from rbtk.admin.errors import InvalidList
 from rbtk.api.deps import Ctx
 from rbtk.routing.ordered import (
-    InvalidList,
     NoSuchPosition,
     OrderedRule,
     inserted,
