@@ -29,7 +29,10 @@ def database_url(tmp_path: Path) -> str:
 
 @dataclass(frozen=True)
 class Rbtk:
-    """`rbtk ...` with RBTK_URL and RBTK_TOKEN set, as a user's shell would have them."""
+    """`rbtk ...` with RBTK_URL and RBTK_TOKEN set, as a user's shell would have them.
+
+    RBTK_OUTPUT is unset, so the text output is tested whatever the shell running pytest has.
+    """
 
     url: str
     token: str | None
@@ -37,7 +40,12 @@ class Rbtk:
     def __call__(
         self, *args: str, input: str | None = None, env: Mapping[str, str | None] | None = None
     ) -> Result:
-        environment = {"RBTK_URL": self.url, "RBTK_TOKEN": self.token, **(env or {})}
+        environment = {
+            "RBTK_URL": self.url,
+            "RBTK_TOKEN": self.token,
+            "RBTK_OUTPUT": None,
+            **(env or {}),
+        }
         return CliRunner().invoke(app, list(args), input=input, env=environment, prog_name="rbtk")
 
     def with_token(self, token: str | None) -> "Rbtk":

@@ -3,7 +3,7 @@
 Every failure is translated here, once, into one line on stderr and exit status 1:
 
     no token, or one that cannot be sent   -> how to set RBTK_TOKEN and create a token
-    --url is not an http(s) URL            -> what is expected
+    --url/RBTK_URL is not an http(s) URL   -> what is expected
     connection refused, DNS, TLS, timeout  -> "cannot reach rbtk at URL: ..."
     401 / 403                              -> the token was refused / lacks the scope
     404 from a route the server lacks, or  -> "is that rbtk, and as recent as this CLI?"
@@ -16,32 +16,15 @@ The token travels as a `Secret`, so it shows masked if a traceback ever prints l
 
 from collections.abc import Collection, Mapping
 from types import TracebackType
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import httpx
-import typer
 
 from rbtk.cli.common import fail
 from rbtk.runtime.secrets import Secret
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_S = 30.0  # above the server's own PagerDuty timeout, so a test event can finish
-
-Url = Annotated[
-    str,
-    typer.Option("--url", envvar="RBTK_URL", help="Where the rbtk API is served."),
-]
-Token = Annotated[
-    Secret | None,
-    typer.Option(
-        "--token",
-        envvar="RBTK_TOKEN",
-        parser=Secret,
-        metavar="TOKEN",
-        show_default=False,
-        help="API token; prefer RBTK_TOKEN, which stays out of shell history.",
-    ),
-]
 
 Scope = Literal["admin", "events"]
 Params = Mapping[str, str | int | bool | None]

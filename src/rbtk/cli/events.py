@@ -4,16 +4,18 @@ from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail, read_json
+from rbtk.cli.remote import connect, remote
 
-app = typer.Typer(no_args_is_help=True, help="Send platform events to rbtk.")
+app = typer.Typer(no_args_is_help=True, help="Send platform events to rbtk.", callback=connect)
 
 CHUNK = 1000  # the API's limit per request
+VERDICTS = ("accepted", "duplicate", "rejected")
 
 
 @app.command()
 def send(
+    ctx: typer.Context,
     file: Annotated[
         str,
         typer.Argument(
@@ -21,20 +23,23 @@ def send(
             help='A JSON file with one event, a list, or {"events": [...]}; - reads stdin.',
         ),
     ],
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
-    """Send events; print accepted, duplicate or rejected for each. Exit 1 if any was rejected."""
+    """Send events; print accepted, duplicate or rejected for each. Exit 1 if any was rejected.
+
+    More than the API takes at once go in several requests; their answers are printed as one,
+    each result's index counting from the file's first event.
+    """
     events = _events_in(file)
-    rejected = 0
-    with Api(url, token, scope="events") as api:
+    server = remote(ctx)
+    results: list[dict[str, Any]] = []
+    with server.api(scope="events") as api:
         for start in range(0, len(events), CHUNK):
             chunk = {"events": events[start : start + CHUNK]}
             answer = api.post("/api/v1/events", chunk, expect=("results",))
-            for item in answer["results"]:
-                typer.echo(_line(item, start))
-                rejected += item["status"] == "rejected"
-    if rejected:
+            results += [{**item, "index": start + item["index"]} for item in answer["results"]]
+    verdicts = {v: sum(r["status"] == v for r in results) for v in VERDICTS}
+    server.show({**verdicts, "results": results}, describe)
+    if verdicts["rejected"]:
         raise typer.Exit(1)
 
 
@@ -53,9 +58,13 @@ def _events_in(file: str) -> list[Any]:
     return content
 
 
-def _line(item: dict[str, Any], start: int) -> str:
+def describe(answer: dict[str, Any]) -> list[str]:
+    return [_line(item) for item in answer["results"]]
+
+
+def _line(item: dict[str, Any]) -> str:
     event_id = item.get("id") or "(no id)"
     if item["status"] == "rejected":
         errors = "; ".join(item.get("errors") or ["rejected"])
-        return f"rejected #{start + item['index']} {event_id}: {errors}"
+        return f"rejected #{item['index']} {event_id}: {errors}"
     return f"{item['status']} {event_id}"

@@ -3,7 +3,10 @@
 import typer
 
 from rbtk.cli.admin import notify, pd
+from rbtk.cli.remote import connect
 
-app = typer.Typer(no_args_is_help=True, help="Administer a running rbtk through its API.")
+app = typer.Typer(
+    no_args_is_help=True, help="Administer a running rbtk through its API.", callback=connect
+)
 app.add_typer(pd.app, name="pd")
 app.add_typer(notify.app, name="notify")

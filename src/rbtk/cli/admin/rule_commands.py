@@ -10,10 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.client import Api
 from rbtk.cli.common import fail
+from rbtk.cli.remote import Remote
 from rbtk.routing.ordered import NoSuchPosition, OrderedRule, inserted, moved, without
-from rbtk.runtime.secrets import Secret
 
 InsertAt = Annotated[
     int | None,
@@ -36,36 +35,34 @@ class RuleList:
 Change = Callable[[list[OrderedRule]], list[OrderedRule]]
 
 
-def list_rules(rules: RuleList, url: str, token: Secret | None) -> None:
-    with Api(url, token) as api:
+def list_rules(rules: RuleList, remote: Remote) -> None:
+    with remote.api() as api:
         answer = api.get(rules.path, expect=rules.shown)
-    typer.echo("\n".join(rules.describe(answer)))
+    remote.show(answer, rules.describe)
 
 
-def add(
-    rules: RuleList, rule: OrderedRule, position: int | None, url: str, token: Secret | None
-) -> None:
+def add(rules: RuleList, rule: OrderedRule, position: int | None, remote: Remote) -> None:
     edited, answer = _edit(
-        rules, lambda current: inserted(current, rule, position=position), url, token
+        rules, lambda current: inserted(current, rule, position=position), remote
     )
-    _done(rules, answer, f"added {rules.called} at position {position or len(edited)}")
+    _done(rules, answer, f"added {rules.called} at position {position or len(edited)}", remote)
 
 
-def remove(rules: RuleList, position: int, url: str, token: Secret | None) -> None:
-    _, answer = _edit(rules, lambda current: without(current, position), url, token)
-    _done(rules, answer, f"removed {rules.called} {position}")
+def remove(rules: RuleList, position: int, remote: Remote) -> None:
+    _, answer = _edit(rules, lambda current: without(current, position), remote)
+    _done(rules, answer, f"removed {rules.called} {position}", remote)
 
 
-def move(rules: RuleList, position: int, to: int, url: str, token: Secret | None) -> None:
-    _, answer = _edit(rules, lambda current: moved(current, position, to), url, token)
-    _done(rules, answer, f"moved {rules.called} {position} to position {to}")
+def move(rules: RuleList, position: int, to: int, remote: Remote) -> None:
+    _, answer = _edit(rules, lambda current: moved(current, position, to), remote)
+    _done(rules, answer, f"moved {rules.called} {position} to position {to}", remote)
 
 
 def _edit(
-    rules: RuleList, change: Change, url: str, token: Secret | None
+    rules: RuleList, change: Change, remote: Remote
 ) -> tuple[list[OrderedRule], Mapping[str, Any]]:
     """The edited list and the API's answer to saving it; a missing position fails in a line."""
-    with Api(url, token) as api:
+    with remote.api() as api:
         current = [
             rules.kind.from_json(r) for r in api.get(rules.path, expect=rules.shown)["rules"]
         ]
@@ -78,6 +75,6 @@ def _edit(
     return edited, answer
 
 
-def _done(rules: RuleList, answer: Mapping[str, Any], what: str) -> None:
-    typer.echo(what)
-    typer.echo("\n".join(rules.describe(answer)))
+def _done(rules: RuleList, answer: Mapping[str, Any], what: str, remote: Remote) -> None:
+    """What was done and the list as saved; with --output json, the saved list only."""
+    remote.show(answer, lambda saved: [what, *rules.describe(saved)])

@@ -326,7 +326,7 @@ def test_a_url_that_is_not_http_says_what_is_expected(rbtk: Rbtk) -> None:
 
 
 def test_the_url_option_wins_over_rbtk_url(rbtk: Rbtk) -> None:
-    result = rbtk.at(UNREACHABLE)("admin", "pd", "connectors", "list", "--url", rbtk.url)
+    result = rbtk.at(UNREACHABLE)("admin", "--url", rbtk.url, "pd", "connectors", "list")
 
     assert (result.exit_code, result.stderr) == (0, "")
 

@@ -1,5 +1,6 @@
 """`rbtk admin pd test --connector NAME`: a test trigger, and what PagerDuty answered."""
 
+import json
 from typing import Any
 
 import httpx
@@ -89,3 +90,19 @@ def test_an_unreachable_server_is_one_line_and_exit_1(rbtk: Rbtk) -> None:
     assert result.stderr == (
         "error: cannot reach rbtk at http://127.0.0.1:9: [Errno 111] Connection refused\n"
     )
+
+
+def test_with_output_json_a_failure_prints_the_apis_answer_and_the_error_apart(
+    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+    pd.put("/_control/faults", json={"error_rate": 1.0}).raise_for_status()
+
+    result = rbtk("admin", "--output", "json", "pd", "test", "--connector", "pd-production")
+
+    [request, *_] = pd.get("/_inspect/requests").json()["requests"]
+    answer = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert answer["outcome"]["dedup_key"] == request["body"]["dedup_key"]
+    assert answer["outcome"]["status"] == "retrying"
+    assert result.stderr == f"error: {answer['detail']}\n"

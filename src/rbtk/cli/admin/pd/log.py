@@ -1,11 +1,11 @@
 """`rbtk admin pd log`: the delivery log, newest first."""
 
-import json
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import Output, remote
 from rbtk.cli.tables import moment, table
 from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
@@ -19,6 +19,7 @@ HEADERS = (
 
 
 def log(
+    ctx: typer.Context,
     connector: Annotated[str | None, typer.Option(help="Only this connector's deliveries.")] = None,
     status: Annotated[Status | None, typer.Option(help="Only deliveries in this status.")] = None,
     dedup_key: Annotated[str | None, typer.Option(help="Only this incident's deliveries.")] = None,
@@ -27,9 +28,9 @@ def log(
         str | None, typer.Option(help="Only deliveries since this time, e.g. 2026-05-25T03:00Z.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API's JSON: 'rbtk admin --output json'.")
+    ] = False,
 ) -> None:
     """Show every trigger and resolve sent to PagerDuty: status, attempts, answer, latency."""
     filters = {
@@ -41,7 +42,10 @@ def log(
     }
     deliveries: list[dict[str, Any]] = []
     before_id: int | None = None
-    with Api(url, token) as api:
+    server = remote(ctx)
+    if as_json:
+        server = replace(server, output=Output.JSON)
+    with server.api() as api:
         while len(deliveries) < limit:
             page = api.get(
                 PATH,
@@ -56,12 +60,14 @@ def log(
             before_id = page.get("next_before_id")
             if before_id is None or not page["deliveries"]:
                 break
-    if as_json:
-        typer.echo(json.dumps({"deliveries": deliveries, "next_before_id": before_id}, indent=2))
-    elif not deliveries:
-        typer.echo("no deliveries")
-    else:
-        typer.echo("\n".join(table(HEADERS, [_row(d) for d in deliveries])))
+    server.show({"deliveries": deliveries, "next_before_id": before_id}, describe)
+
+
+def describe(answer: dict[str, Any]) -> list[str]:
+    deliveries = answer["deliveries"]
+    if not deliveries:
+        return ["no deliveries"]
+    return table(HEADERS, [_row(d) for d in deliveries])
 
 
 def _row(delivery: dict[str, Any]) -> tuple[str, ...]:

@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import moment
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
@@ -23,6 +23,7 @@ _UNIT = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def suppress(
+    ctx: typer.Context,
     reason: Annotated[
         str, typer.Option("--reason", help="Why, for the record: e.g. 'Maintenance'.")
     ],
@@ -44,8 +45,6 @@ def suppress(
         str | None,
         typer.Option("--from", metavar="TIME", help="When it starts; now by default."),
     ] = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Hold a connector's triggers back for a while; resolves still go out."""
     if (connector is None) == (not all_connectors):
@@ -81,18 +80,23 @@ def suppress(
         body["ends_at"] = format_rfc3339(ends_at)
     else:
         body["duration_s"] = _duration(str(for_)).total_seconds()
-    with Api(url, token) as api:
-        windows = api.post(PATH, body, expect=("suppressions",))["suppressions"]
-    for window in windows:
-        typer.echo(
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.post(PATH, body, expect=("suppressions",))
+    server.show(answer, describe)
+
+
+def describe(answer: dict[str, Any]) -> list[str]:
+    return [
+        *(
             f"suppression window #{window['id']} on {window['connector']}: "
             f"{moment(window['starts_at'])} to {moment(window['ends_at'])} UTC, "
             f"{window['reason']}"
-        )
-    typer.echo(
+            for window in answer["suppressions"]
+        ),
         "triggers are held back and logged as suppressed; resolves still go out; "
-        "conditions still firing at the end are triggered then"
-    )
+        "conditions still firing at the end are triggered then",
+    ]
 
 
 def _time(option: str, value: str | None) -> datetime | None:

@@ -5,14 +5,15 @@ from typing import Annotated, Any
 import typer
 
 from rbtk.cli.admin.pd.connectors.common import path
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import fields, moment
 
 OUTCOME = ("dedup_key", "status")
 
 
 def send_test_event(
+    ctx: typer.Context,
     connector: Annotated[str, typer.Option("--connector", help="The connector to test.")],
     resolve_after: Annotated[
         int | None,
@@ -23,27 +24,33 @@ def send_test_event(
             help="Have rbtk resolve the test incident after this long; else resolve it by hand.",
         ),
     ] = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Send a test trigger through a connector now; exit 1 unless PagerDuty accepted it."""
     body = {} if resolve_after is None else {"resolve_after_s": resolve_after}
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         # 502 and 504 carry the outcome too: show it, then say what went wrong.
         status, answer = api.answer(
             "POST", f"{path(connector)}/test", body=body, expect=OUTCOME, allow=(502, 504)
         )
-    outcome = answer if status == 200 else answer.get("outcome")
-    if isinstance(outcome, dict) and all(key in outcome for key in OUTCOME):
-        lines = fields([("dedup key", outcome["dedup_key"]), ("outcome", _said(outcome))])
-        typer.echo("\n".join(lines))
+    server.show(answer, lambda a: describe(a, sent=status == 200))
     if status != 200:
         raise fail(answer["detail"])
-    resolve = outcome.get("resolve")
-    if resolve:
-        typer.echo(f"rbtk resolves it at {moment(resolve['at'])} UTC")
-    else:
-        typer.echo("resolve the test incident in PagerDuty by hand")
+
+
+def describe(answer: dict[str, Any], *, sent: bool) -> list[str]:
+    """The outcome, and who resolves the incident if PagerDuty accepted it."""
+    outcome = answer if sent else answer.get("outcome")
+    lines: list[str] = []
+    if isinstance(outcome, dict) and all(key in outcome for key in OUTCOME):
+        lines += fields([("dedup key", outcome["dedup_key"]), ("outcome", _said(outcome))])
+    if sent:
+        resolve = answer.get("resolve")
+        if resolve:
+            lines.append(f"rbtk resolves it at {moment(resolve['at'])} UTC")
+        else:
+            lines.append("resolve the test incident in PagerDuty by hand")
+    return lines
 
 
 def _said(outcome: dict[str, Any]) -> str:

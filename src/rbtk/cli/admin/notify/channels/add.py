@@ -5,14 +5,15 @@ from typing import Annotated, Any
 import typer
 
 from rbtk.cli.admin.notify.common import CHANNELS
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import fields, moment
 
 SHOWN = ("name", "kind", "webhook", "recipients", "rules", "created_at")
 
 
 def add(
+    ctx: typer.Context,
     name: Annotated[
         str, typer.Argument(metavar="NAME", help="The channel's name, e.g. ops-slack.")
     ],
@@ -28,8 +29,6 @@ def add(
         list[str] | None,
         typer.Option("--email", metavar="ADDRESS", help="An email recipient; repeatable."),
     ] = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Add a Slack or email channel; notification rules then choose it."""
     if (slack_webhook is None) == (not email):
@@ -43,10 +42,10 @@ def add(
         body |= {"kind": "slack", "webhook_url": slack_webhook}
     else:
         body |= {"kind": "email", "recipients": email}
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         channel = api.post(CHANNELS, body, expect=SHOWN)
-    typer.echo(f"added channel {channel['name']}")
-    typer.echo("\n".join(describe(channel)))
+    server.show(channel, lambda c: [f"added channel {c['name']}", *describe(c)])
 
 
 def describe(channel: dict[str, Any]) -> list[str]:

@@ -5,15 +5,15 @@ from typing import Annotated
 import typer
 
 from rbtk.cli.admin.notify.common import channel_path
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 
 
 def remove(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="The channel's name.")],
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Remove a channel; refused while notification rules name it."""
-    with Api(url, token) as api:
-        api.delete(channel_path(name))
-    typer.echo(f"removed channel {name}")
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.delete(channel_path(name))
+    server.show(answer, lambda _: [f"removed channel {name}"])

@@ -7,11 +7,12 @@ import typer
 from rbtk.cli.admin import rule_commands
 from rbtk.cli.admin.notify.rules.common import NOTIFY_RULES
 from rbtk.cli.admin.rule_commands import InsertAt
-from rbtk.cli.client import DEFAULT_URL, Token, Url
+from rbtk.cli.remote import remote
 from rbtk.routing.chat import NotifyRule
 
 
 def add(
+    ctx: typer.Context,
     channel: Annotated[
         list[str],
         typer.Option("--channel", metavar="NAME", help="A channel to send to; repeatable."),
@@ -29,9 +30,7 @@ def add(
         ),
     ] = None,
     position: InsertAt = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Add a rule: matching events that page nobody go to these channels."""
     rule = NotifyRule(0, project, event_type, tuple(channel))
-    rule_commands.add(NOTIFY_RULES, rule, position, url, token)
+    rule_commands.add(NOTIFY_RULES, rule, position, remote(ctx))

@@ -17,10 +17,11 @@ from rbtk.cli.admin.pd.connectors.common import (
     changes,
     describe,
 )
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 
 
 def add(
+    ctx: typer.Context,
     name: Name,
     key: Annotated[
         str,
@@ -38,8 +39,6 @@ def add(
     send_info: SendInfo = None,
     is_default: Default = None,
     max_severity: MaxSeverity = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Add a connector; rules, region and the rest take the server's defaults unless given."""
     body = {
@@ -54,7 +53,7 @@ def add(
             max_severity=max_severity,
         ),
     }
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         connector = api.post(PATH, body, expect=SHOWN)
-    typer.echo(f"added connector {connector['name']}")
-    typer.echo("\n".join(describe(connector)))
+    server.show(connector, lambda c: [f"added connector {c['name']}", *describe(c)])

@@ -1,9 +1,11 @@
 """`rbtk admin pd connectors list`: every connector in a table."""
 
+from typing import Any
+
 import typer
 
 from rbtk.cli.admin.pd.connectors.common import PATH, cap, last_delivery
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import table, yes_no
 
 HEADERS = (
@@ -11,13 +13,18 @@ HEADERS = (
 )  # fmt: skip
 
 
-def list_connectors(url: Url = DEFAULT_URL, token: Token = None) -> None:
+def list_connectors(ctx: typer.Context) -> None:
     """List connectors: masked key, region, default, cap, open incidents, last delivery, rules."""
-    with Api(url, token) as api:
-        connectors = api.get(PATH, expect=("connectors",))["connectors"]
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.get(PATH, expect=("connectors",))
+    server.show(answer, describe)
+
+
+def describe(answer: dict[str, Any]) -> list[str]:
+    connectors = answer["connectors"]
     if not connectors:
-        typer.echo("no connectors yet: add one with 'rbtk admin pd connectors add NAME --key KEY'")
-        return
+        return ["no connectors yet: add one with 'rbtk admin pd connectors add NAME --key KEY'"]
     rows = [
         (
             c["name"],
@@ -31,4 +38,4 @@ def list_connectors(url: Url = DEFAULT_URL, token: Token = None) -> None:
         )
         for c in connectors
     ]
-    typer.echo("\n".join(table(HEADERS, rows)))
+    return table(HEADERS, rows)

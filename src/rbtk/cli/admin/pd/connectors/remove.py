@@ -5,10 +5,11 @@ from typing import Annotated
 import typer
 
 from rbtk.cli.admin.pd.connectors.common import Name, path
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 
 
 def remove(
+    ctx: typer.Context,
     name: Name,
     force: Annotated[
         bool,
@@ -18,10 +19,9 @@ def remove(
             "sends their resolves.",
         ),
     ] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Remove a connector; refused while it has open incidents unless --force."""
-    with Api(url, token) as api:
-        api.delete(path(name), params={"force": "true"} if force else None)
-    typer.echo(f"removed connector {name}")
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.delete(path(name), params={"force": "true"} if force else None)
+    server.show(answer, lambda _: [f"removed connector {name}"])

@@ -3,11 +3,12 @@
 import typer
 
 from rbtk.cli.admin.pd.connectors.common import SHOWN, Name, describe, path
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 
 
-def show(name: Name, url: Url = DEFAULT_URL, token: Token = None) -> None:
+def show(ctx: typer.Context, name: Name) -> None:
     """Show a connector (its key masked), its rules, open incidents and last delivery."""
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         connector = api.get(path(name), expect=SHOWN)
-    typer.echo("\n".join(describe(connector)))
+    server.show(connector, describe)

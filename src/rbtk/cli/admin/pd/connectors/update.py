@@ -17,11 +17,12 @@ from rbtk.cli.admin.pd.connectors.common import (
     describe,
     path,
 )
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail
+from rbtk.cli.remote import remote
 
 
 def update(
+    ctx: typer.Context,
     name: Name,
     key: Annotated[
         str | None,
@@ -36,8 +37,6 @@ def update(
     no_max_severity: Annotated[
         bool, typer.Option("--no-max-severity", help="Remove the severity cap.")
     ] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Change what is given; everything else stays as it is."""
     if max_severity is not None and no_max_severity:
@@ -60,7 +59,7 @@ def update(
             "--send-info/--no-send-info, --default/--no-default or "
             "--max-severity/--no-max-severity"
         )
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         connector = api.patch(path(name), body, expect=SHOWN)
-    typer.echo(f"updated connector {connector['name']}")
-    typer.echo("\n".join(describe(connector)))
+    server.show(connector, lambda c: [f"updated connector {c['name']}", *describe(c)])

@@ -7,11 +7,12 @@ import typer
 from rbtk.cli.admin import rule_commands
 from rbtk.cli.admin.pd.route.common import ROUTING
 from rbtk.cli.admin.rule_commands import InsertAt
-from rbtk.cli.client import DEFAULT_URL, Token, Url
+from rbtk.cli.remote import remote
 from rbtk.routing.pagerduty import RouteRule
 
 
 def add(
+    ctx: typer.Context,
     connector: Annotated[
         list[str],
         typer.Option("--connector", metavar="NAME", help="A connector to page; repeatable."),
@@ -27,9 +28,7 @@ def add(
         ),
     ] = None,
     position: InsertAt = None,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Add a rule: events of matching projects and types page these connectors."""
     rule = RouteRule(0, project, event_type, tuple(connector))
-    rule_commands.add(ROUTING, rule, position, url, token)
+    rule_commands.add(ROUTING, rule, position, remote(ctx))

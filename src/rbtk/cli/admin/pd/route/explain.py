@@ -6,14 +6,15 @@ from typing import Annotated, Any
 import typer
 
 from rbtk.cli.admin.pd.route.common import PATH
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
 from rbtk.cli.common import fail, read_json
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import fields, table
 
 SHOWN = ("event", "rule", "connectors", "reason", "pages")
 
 
 def explain(
+    ctx: typer.Context,
     file: Annotated[
         str,
         typer.Argument(
@@ -21,14 +22,13 @@ def explain(
             help="A JSON file with one event (id and occurred_at may be left out); - is stdin.",
         ),
     ],
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """Show which rule an event matches and which connectors it would page; sends nothing."""
     event = _event_in(file)
-    with Api(url, token) as api:
+    server = remote(ctx)
+    with server.api() as api:
         answer = api.post(f"{PATH}/explain", event, expect=SHOWN)
-    typer.echo("\n".join(describe(answer)))
+    server.show(answer, describe)
 
 
 def describe(answer: Mapping[str, Any]) -> list[str]:

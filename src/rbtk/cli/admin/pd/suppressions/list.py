@@ -5,31 +5,35 @@ from typing import Annotated, Any
 import typer
 
 from rbtk.cli.admin.pd.suppress import PATH
-from rbtk.cli.client import DEFAULT_URL, Api, Token, Url
+from rbtk.cli.remote import remote
 from rbtk.cli.tables import moment, table
 
 HEADERS = ("ID", "CONNECTOR", "STATE", "STARTS (UTC)", "ENDS (UTC)", "BY", "REASON")
 
 
 def list_windows(
+    ctx: typer.Context,
     connector: Annotated[
         str | None, typer.Option("--connector", metavar="NAME", help="Only this connector's.")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Ended windows too.")] = False,
-    url: Url = DEFAULT_URL,
-    token: Token = None,
 ) -> None:
     """List the windows active or to come (with --all, ended ones too)."""
     params = {"connector": connector, "include_ended": "true" if all_ else None}
-    with Api(url, token) as api:
-        windows = api.get(PATH, params=params, expect=("suppressions",))["suppressions"]
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.get(PATH, params=params, expect=("suppressions",))
+    server.show(answer, lambda a: describe(a, connector=connector, all_=all_))
+
+
+def describe(answer: dict[str, Any], *, connector: str | None, all_: bool) -> list[str]:
+    windows = answer["suppressions"]
     if not windows:
         which = "suppression windows" if all_ else "active or scheduled suppression windows"
         where = f" on {connector}" if connector else ""
         hint = "" if all_ else " (--all shows ended ones too)"
-        typer.echo(f"no {which}{where}{hint}")
-        return
-    typer.echo("\n".join(table(HEADERS, [_row(w) for w in windows])))
+        return [f"no {which}{where}{hint}"]
+    return table(HEADERS, [_row(w) for w in windows])
 
 
 def _row(window: dict[str, Any]) -> tuple[str, ...]:
