@@ -158,3 +158,24 @@ def test_one_exhausted_key_does_not_hold_back_another(context: Context) -> None:
 
     assert [c.connector_name for c in first] == ["pd-production", "pd-production"]
     assert [c.connector_name for c in rest] == ["pd-staging", "pd-staging"]
+
+
+def test_a_retry_after_beyond_the_maximum_age_is_clamped_so_the_row_is_tried_again(
+    context: Context,
+) -> None:
+    context.settings = context.settings.model_copy(update={"max_retry_age_s": 60.0})
+    offline_then_online(context)
+    throttled = Result(Verdict.RETRY, 429, "slow down", None, 3600.0)
+
+    answer(context, take(context, T0 + timedelta(seconds=5)), throttled, T0 + timedelta(seconds=5))
+
+    assert statuses(context)[0] == ("trigger", "retrying", 1)
+    with context.engine.connect() as connection:
+        created, due = connection.execute(
+            select(outbox.c.created_at, outbox.c.next_attempt_at).order_by(outbox.c.id)
+        ).first()  # type: ignore[misc]
+    assert due == created + timedelta(seconds=60)  # the last moment the age allows
+    again = take(context, due)
+    assert len(again) == 1
+    answer(context, again, throttled, due)
+    assert statuses(context)[0] == ("trigger", "failed", 2)

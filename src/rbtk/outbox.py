@@ -199,14 +199,16 @@ def _next_step(
         return Status.SENT, now, result.message
     if result.verdict is Verdict.FAILED:
         return Status.FAILED, now, result.message
-    delay = backoff(attempts, settings.retry_base_s, settings.retry_cap_s, rng)
-    if result.retry_after_s is not None:
-        delay = max(delay, min(result.retry_after_s, settings.max_retry_age_s))
-    next_at = now + timedelta(seconds=delay)
-    if next_at - claimed.created_at > timedelta(seconds=settings.max_retry_age_s):
+    give_up_at = claimed.created_at + timedelta(seconds=settings.max_retry_age_s)
+    if now >= give_up_at:
         message = f"gave up after {attempts} attempts: {result.message}"
         return Status.FAILED, now, message
-    return Status.RETRYING, next_at, result.message
+    delay = backoff(attempts, settings.retry_base_s, settings.retry_cap_s, rng)
+    if result.retry_after_s is not None:
+        delay = max(delay, result.retry_after_s)
+    # A wait that would outlast the maximum age (a long Retry-After, a capped backoff) is cut
+    # short to the age's last moment: the row is always tried once more before it gives up.
+    return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), result.message
 
 
 def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
