@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.ingest import ingest
@@ -179,3 +180,21 @@ def test_a_retry_after_beyond_the_maximum_age_is_clamped_so_the_row_is_tried_aga
     assert len(again) == 1
     answer(context, again, throttled, due)
     assert statuses(context)[0] == ("trigger", "failed", 2)
+
+
+def test_an_answer_with_nul_or_invalid_utf8_is_recorded_with_replacement_characters(
+    context: Context,
+) -> None:
+    offline_then_online(context)
+    said = pagerduty.classify(
+        400, {}, b'{"message": "bad\\u0000key \\ud800", "errors": ["x\\u0000y"]}'
+    )
+    garbled = pagerduty.classify(502, {}, b"\xff\x00 gateway")
+
+    answer(context, take(context, T0), said, T0)
+    answer(context, take(context, T0), garbled, T0)  # the resolve, its trigger now final
+
+    with context.engine.connect() as connection:
+        rows = connection.execute(select(outbox.c.message, outbox.c.errors).order_by(outbox.c.id))
+        recorded = [(r.message, r.errors) for r in rows]
+    assert recorded == [("bad\ufffdkey \ufffd", ["x\ufffdy"]), ("\ufffd\ufffd gateway", None)]

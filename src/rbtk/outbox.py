@@ -6,6 +6,7 @@ claimed, so a resolve never overtakes its trigger, even while the trigger is ret
 """
 
 import random
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ class Status(StrEnum):
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 _POLL_S = 0.05
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def priority(action: Action, severity: Severity) -> int:
@@ -165,8 +167,8 @@ def record(
                 "attempts": attempts,
                 "next_attempt_at": next_at,
                 "http_status": result.http_status,
-                "message": message,
-                "errors": result.errors,
+                "message": storable(message),
+                "errors": [storable(e) for e in result.errors] if result.errors else result.errors,
                 "latency_ms": result.latency_ms,
             }
         )
@@ -209,6 +211,13 @@ def _next_step(
     # A wait that would outlast the maximum age (a long Retry-After, a capped backoff) is cut
     # short to the age's last moment: the row is always tried once more before it gives up.
     return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), result.message
+
+
+def storable(text: str) -> str:
+    """Text any database keeps: a peer's answer may carry NUL (PostgreSQL refuses it in text)
+    or lone surrogates from JSON escapes (not encodable as UTF-8); both become U+FFFD, as
+    undecodable bytes already do when the answer is read."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
