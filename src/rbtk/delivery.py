@@ -1,9 +1,22 @@
-"""Delivery workers: claim outbox rows, send them, record what PagerDuty answered."""
+"""Delivery workers: claim outbox rows, send them, record what PagerDuty answered.
+
+Three tasks share the work. The claim loop takes due rows while there is room and starts a
+send for each. Each answer goes to the recorder as it arrives; the recorder writes whatever
+has arrived in one transaction, so a slow row never holds back the others' records and a
+crash re-sends only the rows whose answers were not yet written. The renewer keeps the short
+leases of rows held here from running out, so another instance never takes a row this one
+is still sending, while a dead instance's rows are free again within one lease.
+
+Endpoints that are down (rbtk.outages) get no rows but one probe at a time; their first
+answer makes every row waiting for them due at once.
+"""
 
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -13,11 +26,24 @@ from rbtk.channels import email, pagerduty, slack
 from rbtk.channels.base import Result, Verdict
 from rbtk.channels.pagerduty_body import encode
 from rbtk.context import Context
-from rbtk.outbox import Claimed, claim, next_pending_at, record
+from rbtk.outages import Endpoint, Outages
+from rbtk.outbox import (
+    Claimed,
+    claim,
+    give_up_expired,
+    next_pending_at,
+    record,
+    renew,
+    wake,
+)
 
 log = logging.getLogger(__name__)
 
 Classifier = Callable[[int, Mapping[str, str], bytes], Result]
+Answer = tuple[Claimed, Result]
+
+_RENEWALS_PER_LEASE = 5
+_RECORD_RETRY_S = 1.0
 
 
 class Deliverer:
@@ -26,76 +52,196 @@ class Deliverer:
         self.session = session
         self.wake = asyncio.Event()
         settings = context.settings
-        # A claimed batch is sent in waves of `delivery_concurrency`, each bounded by the
-        # request timeout: the lease outlasts the whole batch, so no other instance can
-        # take a row that is still being sent here.
-        waves = -(-settings.delivery_batch // settings.delivery_concurrency)
-        self.lease = timedelta(seconds=settings.pagerduty_timeout_s * waves + 10)
+        self.lease = timedelta(seconds=settings.delivery_lease_s)
         self.sending = asyncio.Semaphore(settings.delivery_concurrency)
+        self.outages = Outages()
+        # Rows claimed here whose answers are not recorded yet, and (monotonic) when each
+        # one's lease runs out as far as this process knows: the renewer keeps them held.
+        self.held: dict[int, Claimed] = {}
+        self.lease_ends: dict[int, float] = {}
+        self.answers: asyncio.Queue[Answer | None] = asyncio.Queue()
+        self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
+        self.sends: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self._record_answers(), name="delivery-recorder")
+        renewer = asyncio.create_task(self._renew_leases(), name="delivery-leases")
+        try:
+            await self._claim_loop(stop)
+        finally:
+            # Let in-flight sends finish and their answers be written before stopping.
+            if self.sends:
+                await asyncio.wait(set(self.sends))
+            self.answers.put_nowait(None)
+            await recorder
+            renewer.cancel()
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        settings = self.context.settings
         while not stop.is_set():
             # Cleared before the pass, so a wake-up that arrives during it is not lost.
             self.wake.clear()
             try:
-                sent = await self.deliver_once()
+                claimed = await self.deliver_once()
             except Exception:
                 # A database hiccup must not end delivery: log it and try again shortly.
                 log.exception("delivery pass failed; retrying in 1 s")
-                sent, pause = 0, 1.0
+                pause = 1.0
             else:
-                pause = 0.0 if sent else await asyncio.to_thread(self._idle_for)
-            if pause:
+                full = len(self.held) >= settings.delivery_batch
+                if claimed and not full:
+                    continue  # more may be due; the next claim says so
+                # Full: the recorder wakes the loop as answers free room.
+                pause = 5.0 if full else await asyncio.to_thread(self._idle_for)
+            probe_in = self.outages.next_probe_in(time.monotonic())
+            if probe_in is not None:
+                pause = min(pause, probe_in)
+            if pause > 0:
                 waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
 
     async def deliver_once(self) -> int:
-        claimed = await asyncio.to_thread(self._claim)
-        if not claimed:
+        """Claim what may be sent now and start sending it; answer how many rows."""
+        room = self.context.settings.delivery_batch - len(self.held)
+        probes = self.outages.probes_due(time.monotonic())
+        if room <= 0 and not probes:
             return 0
-        results = await asyncio.gather(*(self._send(row) for row in claimed))
-        outcomes = list(zip(claimed, results, strict=True))
-        await asyncio.to_thread(self._record, outcomes)
-        for row, result in outcomes:
-            metrics.observe_delivery(row.connector_name, result)
-            log.info(
-                "delivery %s to %s: %s (%s) %s",
-                row.id,
-                row.connector_name,
-                result.verdict.value,
-                result.http_status,
-                result.message,
-            )
+        claimed_at = time.monotonic()
+        claimed = await asyncio.to_thread(self._claim, max(room, 0), probes)
+        for row in claimed:
+            self.held[row.id] = row
+            self.lease_ends[row.id] = claimed_at + self.lease.total_seconds()
+            task = asyncio.create_task(self._deliver(row))
+            self.sends.add(task)
+            task.add_done_callback(self.sends.discard)
         return len(claimed)
 
-    def _claim(self) -> list[Claimed]:
+    def _claim(self, limit: int, probes: list[Endpoint]) -> list[Claimed]:
         settings = self.context.settings
+        now = datetime.now(UTC)
+        taken: list[Claimed] = []
         with self.context.engine.begin() as connection:
-            return claim(
-                connection,
-                now=datetime.now(UTC),
-                limit=settings.delivery_batch,
-                lease=self.lease,
-                rate_per_min=settings.pagerduty_rate_per_min,
-            )
+            if limit:
+                taken += claim(
+                    connection,
+                    now=now,
+                    limit=limit,
+                    lease=self.lease,
+                    rate_per_min=settings.pagerduty_rate_per_min,
+                    exclude=self.outages.failing(),
+                )
+            for endpoint in probes:
+                give_up_expired(connection, endpoint, now=now, max_age_s=settings.max_retry_age_s)
+                taken += claim(
+                    connection,
+                    now=now,
+                    limit=1,
+                    lease=self.lease,
+                    rate_per_min=settings.pagerduty_rate_per_min,
+                    probe=endpoint,
+                )
+        return taken
 
-    def _record(self, outcomes: list[tuple[Claimed, Result]]) -> None:
+    async def _deliver(self, row: Claimed) -> None:
+        async with self.sending:
+            # A lease that may run out before the answer could let another instance send the
+            # row too (the renewer fell behind, the database is unreachable): leave the row
+            # to run out and be claimed again rather than risk sending it twice.
+            remaining = self.lease_ends.get(row.id, 0.0) - time.monotonic()
+            if remaining < self.context.settings.pagerduty_timeout_s:
+                log.warning("delivery %s not sent: its lease is about to run out", row.id)
+                self._release(row.id)
+                return
+            result = await self._send(row)
+        endpoint = row.endpoint_at
+        if result.endpoint_down:
+            self.outages.failed(endpoint, time.monotonic())
+        elif self.outages.succeeded(endpoint):
+            self.recovered.add(endpoint)
+        self.answers.put_nowait((row, result))
+
+    def _release(self, row_id: int) -> None:
+        self.held.pop(row_id, None)
+        self.lease_ends.pop(row_id, None)
+
+    async def _record_answers(self) -> None:
+        """Write answers as they arrive: all that arrived during the previous write go in
+        the next one, so writes stay few under load and no answer waits for a slow row."""
+        stopping = False
+        while not stopping:
+            first = await self.answers.get()
+            batch: list[Answer] = []
+            for answer in (first, *_drain(self.answers)):
+                if answer is None:
+                    stopping = True
+                else:
+                    batch.append(answer)
+            recovered, self.recovered = self.recovered, set()
+            if not batch and not recovered:
+                continue
+            while True:
+                try:
+                    await asyncio.to_thread(self._record, batch, recovered)
+                    break
+                except Exception:
+                    # Unrecorded rows stay held (their leases renewed) until this succeeds.
+                    log.exception("recording %d answers failed; retrying", len(batch))
+                    await asyncio.sleep(_RECORD_RETRY_S)
+            for row, result in batch:
+                self._release(row.id)
+                metrics.observe_delivery(row.connector_name, result)
+                log.info(
+                    "delivery %s to %s: %s (%s) %s",
+                    row.id,
+                    row.connector_name,
+                    result.verdict.value,
+                    result.http_status,
+                    result.message,
+                )
+            self.wake.set()  # lanes unblocked, room freed, rows woken: claim again
+
+    def _record(self, outcomes: list[Answer], recovered: set[Endpoint]) -> None:
+        now = datetime.now(UTC)
         with self.context.engine.begin() as connection:
-            record(connection, outcomes, now=datetime.now(UTC), settings=self.context.settings)
+            record(connection, outcomes, now=now, settings=self.context.settings)
+            for endpoint in recovered:
+                woken = wake(connection, endpoint, now=now)
+                if woken:
+                    log.info("%s answered again: %d waiting rows are due now", endpoint, woken)
+
+    async def _renew_leases(self) -> None:
+        every = self.lease.total_seconds() / _RENEWALS_PER_LEASE
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self.held)
+            if not ids:
+                continue
+            renewed_at = time.monotonic()
+            try:
+                await asyncio.to_thread(self._renew, ids)
+            except Exception:
+                log.exception("renewing %d leases failed; retrying", len(ids))
+                continue
+            for row_id in ids:
+                if row_id in self.lease_ends:
+                    self.lease_ends[row_id] = renewed_at + self.lease.total_seconds()
+
+    def _renew(self, row_ids: list[int]) -> None:
+        with self.context.engine.begin() as connection:
+            renew(connection, row_ids, until=datetime.now(UTC) + self.lease)
 
     def _idle_for(self) -> float:
         with self.context.engine.connect() as connection:
-            due = next_pending_at(connection)
+            due = next_pending_at(connection, self.outages.failing())
         if due is None:
             return 5.0
         return min(1.0, max(0.2, (due - datetime.now(UTC)).total_seconds()))
 
     async def _send(self, row: Claimed) -> Result:
         try:
-            async with self.sending:
-                return await self._dispatch(row)
+            return await self._dispatch(row)
         except Exception as exc:
             # A row that throws is retried later, never allowed to stop the worker.
             log.exception("delivery %s failed unexpectedly", row.id)
@@ -115,21 +261,22 @@ class Deliverer:
         try:
             response = await http.post_json(self.session, url, body)
         except TimeoutError:
-            return Result(Verdict.RETRY, None, f"timed out waiting for {peer}")
+            return Result(Verdict.RETRY, None, f"timed out waiting for {peer}", endpoint_down=True)
         except http.BlockedDestination as exc:  # an internal address: retrying cannot help
             return Result(Verdict.FAILED, None, str(exc))
         except aiohttp.ClientError as exc:
             reason = _describe(exc).replace(url, f"the {peer} URL")  # a webhook URL is a secret
-            return Result(Verdict.RETRY, None, f"could not reach {peer}: {reason}")
+            said = f"could not reach {peer}: {reason}"
+            return Result(Verdict.RETRY, None, said, endpoint_down=True)
         result = classify(response.status, response.headers, response.body)
-        return Result(
-            result.verdict,
-            result.http_status,
-            result.message,
-            result.errors,
-            result.retry_after_s,
-            round(response.latency_ms, 2),
-        )
+        return replace(result, latency_ms=round(response.latency_ms, 2))
+
+
+def _drain(queue: "asyncio.Queue[Answer | None]") -> list[Answer | None]:
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained
 
 
 def _describe(exc: BaseException) -> str:

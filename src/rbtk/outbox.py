@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from rbtk.channels.base import Result, Verdict
+from rbtk.outages import Endpoint
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
 from rbtk.settings import Settings
@@ -57,12 +58,42 @@ class Claimed:
     body: dict[str, Any]
     attempts: int
     created_at: datetime
+    key_fingerprint: str = ""
+
+    @property
+    def endpoint_at(self) -> Endpoint:
+        return endpoint_of(self.channel, self.endpoint, self.key_fingerprint)
+
+
+def endpoint_of(channel: str, endpoint: str, key_fingerprint: str) -> Endpoint:
+    """Where a row goes. PagerDuty rows store their Events API URL and email rows all go to
+    the one SMTP server; a Slack row stores only its kind (the webhook URL is a secret,
+    encrypted in `destination`), so its channel's fingerprint tells its webhook apart."""
+    return Endpoint(channel, endpoint, key_fingerprint if channel == "slack" else "")
+
+
+def _at(endpoint: Endpoint) -> ColumnElement[bool]:
+    clause = and_(outbox.c.channel == endpoint.channel, outbox.c.endpoint == endpoint.address)
+    if endpoint.scope:
+        clause = and_(clause, outbox.c.key_fingerprint == endpoint.scope)
+    return clause
 
 
 def claim(
-    connection: Connection, *, now: datetime, limit: int, lease: timedelta, rate_per_min: int
+    connection: Connection,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    rate_per_min: int,
+    exclude: Sequence[Endpoint] = (),
+    probe: Endpoint | None = None,
 ) -> list[Claimed]:
-    """Take up to `limit` sendable rows: due, not leased, first in their lane, within budget.
+    """Take up to `limit` sendable rows: due, not leased, first in their lane, within budget,
+    and not bound for an endpoint in `exclude` (those are down: only probes go there).
+
+    With `probe`, take rows bound for that endpoint only, due or not, the earliest due first:
+    while an endpoint is down its rows wait for it, not for their own backoff.
 
     A lease rather than a status keeps a crash harmless: rows a dead worker held become
     claimable again when the lease runs out.
@@ -92,13 +123,19 @@ def claim(
         )
         .where(
             outbox.c.status.in_(PENDING),
-            outbox.c.next_attempt_at <= now,
             (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
             ~blocked,
         )
-        .order_by(outbox.c.priority, outbox.c.id)
         .limit(limit)
     )
+    if probe is None:
+        query = query.where(outbox.c.next_attempt_at <= now).order_by(
+            outbox.c.priority, outbox.c.id
+        )
+        if exclude:
+            query = query.where(~or_(*(_at(e) for e in exclude)))
+    else:
+        query = query.where(_at(probe)).order_by(outbox.c.next_attempt_at, outbox.c.id)
     spent: dict[str, int] = {}
     if rate_per_min:
         spent = _spent(connection, now)
@@ -123,6 +160,7 @@ def claim(
                 row.body,
                 row.attempts,
                 row.created_at,
+                row.key_fingerprint,
             )
         )
     if taken:
@@ -226,11 +264,69 @@ def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> f
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-def next_pending_at(connection: Connection) -> datetime | None:
-    """When the earliest pending row becomes due (for the delivery loop's sleep)."""
-    return connection.execute(
-        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status.in_(PENDING))
-    ).scalar()
+def next_pending_at(connection: Connection, exclude: Sequence[Endpoint] = ()) -> datetime | None:
+    """When the earliest pending row not bound for an `exclude`d endpoint becomes due (for
+    the delivery loop's sleep)."""
+    query = select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status.in_(PENDING))
+    if exclude:
+        query = query.where(~or_(*(_at(e) for e in exclude)))
+    return connection.execute(query).scalar()
+
+
+def renew(connection: Connection, row_ids: Sequence[int], *, until: datetime) -> None:
+    """Extend the leases of rows still being sent. A row already recorded (its lease cleared)
+    keeps no lease: a renewal that lost the race must not hold back its retry."""
+    if row_ids:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(row_ids), outbox.c.claimed_until.is_not(None))
+            .values(claimed_until=until)
+        )
+
+
+def wake(connection: Connection, endpoint: Endpoint, *, now: datetime) -> int:
+    """Make every row waiting for `endpoint` due now: it answered again. Rows a 429 asked to
+    wait keep their Retry-After; that was about their routing key, not the endpoint."""
+    result = connection.execute(
+        update(outbox)
+        .where(
+            _at(endpoint),
+            outbox.c.status.in_(PENDING),
+            outbox.c.next_attempt_at > now,
+            or_(outbox.c.http_status.is_(None), outbox.c.http_status != 429),
+        )
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
+
+
+def give_up_expired(
+    connection: Connection, endpoint: Endpoint, *, now: datetime, max_age_s: float
+) -> int:
+    """Fail the rows of a down endpoint whose maximum age is spent. Only rows tried at least
+    once: while an endpoint is down its rows are not sent, and a row never tried is not
+    given up (it is probed, and given up if that fails)."""
+    rows = connection.execute(
+        select(outbox.c.id, outbox.c.attempts, outbox.c.message).where(
+            _at(endpoint),
+            outbox.c.status.in_(PENDING),
+            outbox.c.attempts > 0,
+            outbox.c.created_at <= now - timedelta(seconds=max_age_s),
+            (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
+        )
+    ).all()
+    for row in rows:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(
+                status=Status.FAILED.value,
+                next_attempt_at=now,
+                claimed_until=None,
+                message=f"gave up after {row.attempts} attempts: {row.message}",
+            )
+        )
+    return len(rows)
 
 
 def release_leases(connection: Connection) -> int:

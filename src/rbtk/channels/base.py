@@ -18,6 +18,9 @@ class Result:
     errors: list[str] | None = None
     retry_after_s: float | None = None
     latency_ms: float | None = None
+    # The answer says the endpoint itself is down (a 5xx, a timeout, no connection), not
+    # that this one message was refused or throttled: delivery backs off the whole endpoint.
+    endpoint_down: bool = False
 
 
 def retry_after(header: str | None) -> float | None:
