@@ -26,8 +26,8 @@ def test_a_failing_endpoint_is_probed_at_intervals_that_grow_to_five_seconds() -
 
 def test_more_failures_during_an_outage_do_not_postpone_the_probe() -> None:
     outages = Outages()
-    outages.failed(PD, now=0.0)
-    outages.failed(PD, now=0.4)
+    assert outages.failed(PD, now=0.0) is True  # an outage starts
+    assert outages.failed(PD, now=0.4) is False
 
     assert outages.probes_due(0.5) == [PD]
 

@@ -68,13 +68,15 @@ class Deliverer:
         renewer = asyncio.create_task(self._renew_leases(), name="delivery-leases")
         try:
             await self._claim_loop(stop)
-        finally:
             # Let in-flight sends finish and their answers be written before stopping.
             if self.sends:
                 await asyncio.wait(set(self.sends))
             self.answers.put_nowait(None)
             await recorder
-            renewer.cancel()
+        finally:
+            # Cut short (cancelled): a row whose answer was not written is re-sent later.
+            for task in (*self.sends, recorder, renewer):
+                task.cancel()
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         settings = self.context.settings
@@ -157,7 +159,12 @@ class Deliverer:
             result = await self._send(row)
         endpoint = row.endpoint_at
         if result.endpoint_down:
-            self.outages.failed(endpoint, time.monotonic())
+            if self.outages.failed(endpoint, time.monotonic()):
+                log.warning(
+                    "%s is down (%s): probing it with one row at a time until it answers",
+                    _name(endpoint),
+                    result.message,
+                )
         elif self.outages.succeeded(endpoint):
             self.recovered.add(endpoint)
         self.answers.put_nowait((row, result))
@@ -270,6 +277,12 @@ class Deliverer:
             return Result(Verdict.RETRY, None, said, endpoint_down=True)
         result = classify(response.status, response.headers, response.body)
         return replace(result, latency_ms=round(response.latency_ms, 2))
+
+
+def _name(endpoint: Endpoint) -> str:
+    if endpoint.scope:  # the address is a secret: name the channel instead
+        return f"the {endpoint.channel} channel {endpoint.scope}"
+    return f"the {endpoint.channel} endpoint {endpoint.address}"
 
 
 def _drain(queue: "asyncio.Queue[Answer | None]") -> list[Answer | None]:

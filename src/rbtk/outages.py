@@ -45,10 +45,13 @@ class Outages:
     def failing(self) -> list[Endpoint]:
         return list(self._down)
 
-    def failed(self, endpoint: Endpoint, now: float) -> None:
-        """A send found `endpoint` down; a failure during an outage changes nothing."""
-        if endpoint not in self._down:
-            self._down[endpoint] = _Outage(now + self.first_probe_s, self.first_probe_s)
+    def failed(self, endpoint: Endpoint, now: float) -> bool:
+        """A send found `endpoint` down; True when that starts an outage (a failure during
+        one changes nothing)."""
+        if endpoint in self._down:
+            return False
+        self._down[endpoint] = _Outage(now + self.first_probe_s, self.first_probe_s)
+        return True
 
     def succeeded(self, endpoint: Endpoint) -> bool:
         """`endpoint` answered. True when rows may be waiting for that news: it was down, or
