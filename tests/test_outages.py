@@ -34,12 +34,12 @@ def test_more_failures_during_an_outage_do_not_postpone_the_probe() -> None:
 
 def test_an_answer_ends_the_outage_and_says_rows_are_waiting_for_it() -> None:
     outages = Outages()
-    assert outages.succeeded(PD) is True  # first word from it since start: rows may wait
-    assert outages.succeeded(PD) is False  # healthy and known: nothing to wake
+    assert outages.succeeded(PD, now=0.0) is True  # first word from it since start: rows may wait
+    assert outages.succeeded(PD, now=0.0) is False  # healthy and known: nothing to wake
 
     outages.failed(PD, now=0.0)
     outages.failed(SLACK, now=0.0)
-    assert outages.succeeded(PD) is True
+    assert outages.succeeded(PD, now=0.0) is True
 
     assert outages.failing() == [SLACK]
     assert outages.probes_due(10.0) == [SLACK]
@@ -48,3 +48,14 @@ def test_an_answer_ends_the_outage_and_says_rows_are_waiting_for_it() -> None:
 
 def test_no_outage_means_no_probe_to_wait_for() -> None:
     assert Outages().next_probe_in(0.0) is None
+
+
+def test_a_request_that_started_before_the_last_answer_does_not_start_an_outage() -> None:
+    outages = Outages()
+    outages.failed(PD, now=0.0)
+    outages.succeeded(PD, now=12.0)  # the endpoint is back
+
+    # a probe sent at 8 s into a hung endpoint times out at 18 s: old news
+    assert outages.failed(PD, now=18.0, sent_at=8.0) is False
+    assert outages.failing() == []
+    assert outages.failed(PD, now=19.0, sent_at=13.0) is True

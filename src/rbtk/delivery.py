@@ -156,16 +156,17 @@ class Deliverer:
                 log.warning("delivery %s not sent: its lease is about to run out", row.id)
                 self._release(row.id)
                 return
+            sent_at = time.monotonic()
             result = await self._send(row)
         endpoint = row.endpoint_at
         if result.endpoint_down:
-            if self.outages.failed(endpoint, time.monotonic()):
+            if self.outages.failed(endpoint, time.monotonic(), sent_at):
                 log.warning(
                     "%s is down (%s): probing it with one row at a time until it answers",
                     _name(endpoint),
                     result.message,
                 )
-        elif self.outages.succeeded(endpoint):
+        elif self.outages.succeeded(endpoint, time.monotonic()):
             self.recovered.add(endpoint)
         self.answers.put_nowait((row, result))
 

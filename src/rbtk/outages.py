@@ -40,25 +40,29 @@ class Outages:
     first_probe_s: float = FIRST_PROBE_S
     max_probe_s: float = MAX_PROBE_S
     _down: dict[Endpoint, _Outage] = field(default_factory=dict)
-    _answered: set[Endpoint] = field(default_factory=set)
+    _answered_at: dict[Endpoint, float] = field(default_factory=dict)
 
     def failing(self) -> list[Endpoint]:
         return list(self._down)
 
-    def failed(self, endpoint: Endpoint, now: float) -> bool:
-        """A send found `endpoint` down; True when that starts an outage (a failure during
-        one changes nothing)."""
+    def failed(self, endpoint: Endpoint, now: float, sent_at: float | None = None) -> bool:
+        """A send (started at `sent_at`) found `endpoint` down; True when that starts an
+        outage. A failure during one changes nothing, and neither does a request sent before
+        the endpoint last answered: a request that hung before a recovery times out after
+        it, and says nothing about the endpoint now."""
         if endpoint in self._down:
+            return False
+        if sent_at is not None and sent_at < self._answered_at.get(endpoint, float("-inf")):
             return False
         self._down[endpoint] = _Outage(now + self.first_probe_s, self.first_probe_s)
         return True
 
-    def succeeded(self, endpoint: Endpoint) -> bool:
+    def succeeded(self, endpoint: Endpoint, now: float) -> bool:
         """`endpoint` answered. True when rows may be waiting for that news: it was down, or
         this process has not heard from it before (it may have been down before a restart)."""
         was_down = self._down.pop(endpoint, None) is not None
-        first = endpoint not in self._answered
-        self._answered.add(endpoint)
+        first = endpoint not in self._answered_at
+        self._answered_at[endpoint] = now
         return was_down or first
 
     def probes_due(self, now: float) -> list[Endpoint]:
