@@ -278,3 +278,15 @@ def test_a_down_endpoints_rows_give_up_only_once_tried_and_past_the_maximum_age(
     with context.engine.connect() as connection:
         message = connection.execute(select(outbox.c.message).order_by(outbox.c.id)).scalar()
     assert message == "gave up after 1 attempts: PagerDuty answered 500"
+
+
+def test_waking_an_endpoint_leaves_a_row_scheduled_for_later_and_never_tried(
+    context: Context,
+) -> None:
+    offline_then_online(context)
+    later = T0 + timedelta(minutes=5)
+    with context.engine.begin() as connection:  # as a test event's "resolve after" row is
+        connection.execute(update(outbox).values(next_attempt_at=later))
+        assert wake(connection, PD_US, now=T0) == 0
+
+    assert take(context, T0) == []

@@ -285,13 +285,14 @@ def renew(connection: Connection, row_ids: Sequence[int], *, until: datetime) ->
 
 
 def wake(connection: Connection, endpoint: Endpoint, *, now: datetime) -> int:
-    """Make every row waiting for `endpoint` due now: it answered again. Rows a 429 asked to
+    """Make every row backed off from `endpoint` due now: it answered again. Rows a 429 asked to
     wait keep their Retry-After; that was about their routing key, not the endpoint."""
     result = connection.execute(
         update(outbox)
         .where(
             _at(endpoint),
             outbox.c.status.in_(PENDING),
+            outbox.c.attempts > 0,  # never tried: scheduled on purpose (a test's resolve)
             outbox.c.next_attempt_at > now,
             or_(outbox.c.http_status.is_(None), outbox.c.http_status != 429),
         )
