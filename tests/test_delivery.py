@@ -1,16 +1,25 @@
 """Delivery to a real PagerDuty peer (the emulator): outages, throttling, refusals."""
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
+from rbtk.delivery.worker import Deliverer
+from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
+from rbtk.outbox.queue import claim
 from rbtk.runtime.context import Context
-from rbtk.store.tables import outbox
-from tests.factories import KEY, add_connector, pool_offline, pool_online
+from rbtk.store.tables import connectors, outbox
+from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline, pool_online
 from tests.waiting import wait_for
+
+LEASE = timedelta(seconds=60)
 
 
 def now() -> datetime:
@@ -130,3 +139,156 @@ def test_an_unreachable_pagerduty_is_retried_with_the_reason_logged(context: Con
         row = wait_for(lambda: log(context)[0]["status"] == "retrying" and log(context)[0])
     assert row["http_status"] is None
     assert row["message"].startswith("could not reach PagerDuty")
+
+
+# recovery after an outage: back off per endpoint, not per row (issue 8, items 5 and 5b)
+
+
+def requests_at(emulator: str) -> list[datetime]:
+    listed = httpx.get(f"{emulator}/_inspect/requests").json()["requests"]
+    return [datetime.fromisoformat(r["received_at"].replace("Z", "+00:00")) for r in listed]
+
+
+@pytest.fixture
+def slow_retries(context: Context) -> None:
+    """Per-row backoff as in production (tens of seconds): only the endpoint's probe can
+    bring rows back within seconds."""
+    context.settings = context.settings.model_copy(
+        update={"retry_base_s": 60.0, "retry_cap_s": 600.0}
+    )
+
+
+def test_a_failing_pagerduty_is_probed_with_one_row_at_a_time_not_hammered(
+    context: Context, service: str, emulator: str
+) -> None:
+    add_connector(context, now=now())
+    set_faults(emulator, error_rate=1.0)
+
+    pools = [f"p{i}" for i in range(10)]
+    ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
+    wait_for(lambda: requests_at(emulator), what="the first attempts")
+    time.sleep(4.0)
+
+    window = [at for at in requests_at(emulator) if at > now() - timedelta(seconds=3)]
+    # probes 0.5, 1, 2, 4 s apart: at most two fall in any 3 s (per row, 10 rows would
+    # have been retried every 0.05-0.2 s here)
+    assert 1 <= len(window) <= 2
+    assert {r["status"] for r in log(context)} == {"retrying"}
+
+
+def test_the_first_answer_after_an_outage_makes_every_waiting_row_due_at_once(
+    context: Context, slow_retries: None, service: str, emulator: str
+) -> None:
+    add_connector(context, now=now())
+    set_faults(emulator, error_rate=1.0)
+    pools = [f"p{i}" for i in range(10)]
+    ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
+    rows = wait_for(
+        lambda: [r for r in log(context) if r["status"] == "retrying"][9:] and log(context),
+        what="every row tried once and backed off",
+    )
+    assert min(r["next_attempt_at"] for r in rows) > now() + timedelta(seconds=20)
+
+    set_faults(emulator)  # PagerDuty is back
+    recovered = time.monotonic()
+
+    wait_for(lambda: len(received(emulator)) == 10, timeout_s=7.0, what="the backlog drained")
+    assert time.monotonic() - recovered < 7.0
+    rows = wait_for(lambda: all(r["status"] == "sent" for r in log(context)) and log(context))
+    assert all(r["attempts"] >= 2 for r in rows)  # each row's own count still kept
+
+
+@pytest.fixture
+def slow_eu(context: Context) -> Iterator[str]:
+    """A second PagerDuty (the EU endpoint) that takes 3 s to answer."""
+    with running_emulator(EmulatorConfig(rate_limit=0)) as url:
+        set_faults(url, latency_ms=3000)
+        context.settings = context.settings.model_copy(
+            update={"pagerduty_eu_url": f"{url}/v2/enqueue"}
+        )
+        yield url
+
+
+def test_each_answer_is_recorded_as_it_arrives_not_after_the_slowest_row(
+    context: Context, slow_eu: str, service: str, emulator: str
+) -> None:
+    add_connector(context, now=now())
+    add_connector(context, "pd-eu", OTHER_KEY, now=now())
+    with context.engine.begin() as connection:
+        connection.execute(
+            update(connectors).where(connectors.c.name == "pd-eu").values(region="eu")
+        )
+
+    ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())
+
+    fast = wait_for(
+        lambda: [r for r in log(context) if r["status"] == "sent"],
+        timeout_s=2.0,
+        what="the fast endpoint's answer recorded while the slow one is still sending",
+    )
+    assert [r["connector_name"] for r in fast] == ["pd-production"]
+    slow = [r for r in log(context) if r["connector_name"] == "pd-eu"]
+    assert [(r["status"], r["attempts"]) for r in slow] == [("queued", 0)]
+    wait_for(lambda: all(r["status"] == "sent" for r in log(context)), what="the slow one too")
+
+
+def test_rows_a_dead_instance_claimed_are_free_again_within_the_short_lease(
+    context: Context,
+) -> None:
+    add_connector(context, now=now())
+    ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())
+    deliverer = Deliverer(context, cast(aiohttp.ClientSession, None))
+    assert deliverer.lease == timedelta(seconds=15)  # RBTK_DELIVERY_LEASE_S's default
+
+    with context.engine.begin() as connection:  # an instance claims the row, then dies
+        taken = claim(connection, now=now(), limit=10, lease=deliverer.lease, rates={})
+    assert len(taken) == 1
+
+    with context.engine.begin() as connection:
+        soon = claim(
+            connection,
+            now=now() + timedelta(seconds=16),
+            limit=10,
+            lease=deliverer.lease,
+            rates={},
+        )
+    assert [c.id for c in soon] == [taken[0].id]
+
+
+@pytest.fixture
+def short_leases(context: Context, emulator: str) -> None:
+    """Leases of 2.5 s, one send at a time, each answer 0.6 s late: the last of six rows
+    waits about 3.6 s, longer than its lease, before it is sent."""
+    context.settings = context.settings.model_copy(
+        update={
+            "delivery_lease_s": 2.5,
+            "pagerduty_timeout_s": 1.5,
+            "pagerduty_concurrency": 1,
+        }
+    )
+    set_faults(emulator, latency_ms=600)
+
+
+def test_a_row_held_longer_than_its_lease_is_never_taken_by_another_instance(
+    context: Context, short_leases: None, service: str, emulator: str
+) -> None:
+    add_connector(context, now=now())
+    pools = [f"p{i}" for i in range(6)]
+    ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
+    wait_for(
+        lambda: all(r["claimed_until"] or r["status"] == "sent" for r in log(context)),
+        what="the rows claimed by the running instance",
+    )
+
+    started = time.monotonic()
+    while not all(r["status"] == "sent" for r in log(context)):
+        with context.engine.begin() as connection:  # another instance, trying all along
+            stolen = claim(connection, now=now(), limit=10, lease=LEASE, rates={})
+        assert stolen == []
+        assert time.monotonic() - started < 15, "not delivered in time"
+        time.sleep(0.1)
+
+    assert time.monotonic() - started > 2.5  # the leases did have to be renewed
+    assert sorted(k for _, k in received(emulator)) == sorted(
+        f"rbtk:pool-offline:warehouse:{p}" for p in pools
+    )

@@ -3,11 +3,13 @@
 import random
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
+from rbtk.delivery.outages import Endpoint
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.queue import Claimed, backoff, claim, record
+from rbtk.outbox.queue import Claimed, backoff, claim, give_up_expired, record, wake
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
@@ -20,7 +22,7 @@ SENT = Result(Verdict.SENT, 202, "Event processed")
 
 def take(context: Context, now: datetime, *, limit: int = 100, rate: int = 0) -> list[Claimed]:
     with context.engine.begin() as connection:
-        return claim(connection, now=now, limit=limit, lease=LEASE, rate_per_min=rate)
+        return claim(connection, now=now, limit=limit, lease=LEASE, rates={"pagerduty": rate})
 
 
 def answer(context: Context, claimed: list[Claimed], result: Result, now: datetime) -> None:
@@ -158,3 +160,133 @@ def test_one_exhausted_key_does_not_hold_back_another(context: Context) -> None:
 
     assert [c.connector_name for c in first] == ["pd-production", "pd-production"]
     assert [c.connector_name for c in rest] == ["pd-staging", "pd-staging"]
+
+
+def test_a_retry_after_beyond_the_maximum_age_is_clamped_so_the_row_is_tried_again(
+    context: Context,
+) -> None:
+    context.settings = context.settings.model_copy(update={"max_retry_age_s": 60.0})
+    offline_then_online(context)
+    throttled = Result(Verdict.RETRY, 429, "slow down", None, 3600.0)
+
+    answer(context, take(context, T0 + timedelta(seconds=5)), throttled, T0 + timedelta(seconds=5))
+
+    assert statuses(context)[0] == ("trigger", "retrying", 1)
+    with context.engine.connect() as connection:
+        created, due = connection.execute(
+            select(outbox.c.created_at, outbox.c.next_attempt_at).order_by(outbox.c.id)
+        ).first()  # type: ignore[misc]
+    assert due == created + timedelta(seconds=60)  # the last moment the age allows
+    again = take(context, due)
+    assert len(again) == 1
+    answer(context, again, throttled, due)
+    assert statuses(context)[0] == ("trigger", "failed", 2)
+
+
+def test_an_answer_with_nul_or_invalid_utf8_is_recorded_with_replacement_characters(
+    context: Context,
+) -> None:
+    offline_then_online(context)
+    said = pagerduty.classify(
+        400, {}, b'{"message": "bad\\u0000key \\ud800", "errors": ["x\\u0000y"]}'
+    )
+    garbled = pagerduty.classify(502, {}, b"\xff\x00 gateway")
+
+    answer(context, take(context, T0), said, T0)
+    answer(context, take(context, T0), garbled, T0)  # the resolve, its trigger now final
+
+    with context.engine.connect() as connection:
+        rows = connection.execute(select(outbox.c.message, outbox.c.errors).order_by(outbox.c.id))
+        recorded = [(r.message, r.errors) for r in rows]
+    assert recorded == [("bad\ufffdkey \ufffd", ["x\ufffdy"]), ("\ufffd\ufffd gateway", None)]
+
+
+# per-endpoint backoff (issue 8, item 5)
+
+PD_US = Endpoint("pagerduty", "http://127.0.0.1:9/v2/enqueue")
+
+
+def two_endpoints(context: Context) -> None:
+    """Two pools on the US endpoint (the settings' URL), one on the EU endpoint."""
+    add_connector(context, now=T0)
+    add_connector(context, "pd-eu", OTHER_KEY, is_default=False, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in (1, 2)], T0)
+    with context.engine.begin() as connection:
+        first = connection.execute(select(outbox.c.id).order_by(outbox.c.id)).scalar()
+        connection.execute(
+            update(outbox).where(outbox.c.id == first).values(endpoint="https://eu.example/v2")
+        )
+
+
+def test_rows_bound_for_a_down_endpoint_are_not_claimed_but_others_are(context: Context) -> None:
+    two_endpoints(context)
+
+    with context.engine.begin() as connection:
+        taken = claim(connection, now=T0, limit=10, lease=LEASE, rates={}, exclude=[PD_US])
+
+    assert [c.endpoint for c in taken] == ["https://eu.example/v2"]
+    assert taken[0].endpoint_at == Endpoint("pagerduty", "https://eu.example/v2")
+
+
+def test_a_probe_takes_one_row_of_its_endpoint_even_before_the_row_is_due(
+    context: Context,
+) -> None:
+    offline_then_online(context)
+    answer(context, take(context, T0), RETRY, T0)  # backed off, not due at T0
+
+    with context.engine.begin() as connection:
+        probe = claim(connection, now=T0, limit=1, lease=LEASE, rates={}, probe=PD_US)
+        other = Endpoint("pagerduty", "https://elsewhere.example/v2")
+        none = claim(connection, now=T0, limit=1, lease=LEASE, rates={}, probe=other)
+
+    assert [c.body["event_action"] for c in probe] == ["trigger"]  # never its resolve
+    assert none == []
+
+
+def test_waking_an_endpoint_makes_its_backed_off_rows_due_but_keeps_a_retry_after(
+    context: Context,
+) -> None:
+    context.settings = context.settings.model_copy(
+        update={"retry_base_s": 60.0, "retry_cap_s": 600.0}
+    )
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in (1, 2)], T0)
+    first, second = take(context, T0)
+    answer(context, [first], RETRY, T0)
+    answer(context, [second], Result(Verdict.RETRY, 429, "slow down", None, 300.0), T0)
+
+    with context.engine.begin() as connection:
+        assert wake(connection, PD_US, now=T0 + timedelta(seconds=1)) == 1
+
+    assert [c.id for c in take(context, T0 + timedelta(seconds=1))] == [first.id]
+
+
+def test_a_down_endpoints_rows_give_up_only_once_tried_and_past_the_maximum_age(
+    context: Context,
+) -> None:
+    context.settings = context.settings.model_copy(update={"max_retry_age_s": 60.0})
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in (1, 2)], T0)
+    tried = take(context, T0, limit=1)
+    answer(context, tried, RETRY, T0)
+
+    with context.engine.begin() as connection:
+        assert give_up_expired(connection, PD_US, now=T0 + timedelta(seconds=59), max_age_s=60) == 0
+        assert give_up_expired(connection, PD_US, now=T0 + timedelta(seconds=61), max_age_s=60) == 1
+
+    assert [(s, a) for _, s, a in statuses(context)] == [("failed", 1), ("queued", 0)]
+    with context.engine.connect() as connection:
+        message = connection.execute(select(outbox.c.message).order_by(outbox.c.id)).scalar()
+    assert message == "gave up after 1 attempts: PagerDuty answered 500"
+
+
+def test_waking_an_endpoint_leaves_a_row_scheduled_for_later_and_never_tried(
+    context: Context,
+) -> None:
+    offline_then_online(context)
+    later = T0 + timedelta(minutes=5)
+    with context.engine.begin() as connection:  # as a test event's "resolve after" row is
+        connection.execute(update(outbox).values(next_attempt_at=later))
+        assert wake(connection, PD_US, now=T0) == 0
+
+    assert take(context, T0) == []

@@ -51,3 +51,8 @@ def test_a_429_keeps_slacks_retry_after() -> None:
     result = classify(429, {"Retry-After": "30"}, b"rate_limited")
 
     assert (result.verdict, result.retry_after_s) == (Verdict.RETRY, 30.0)
+
+
+def test_a_5xx_says_the_webhook_is_down_but_a_429_only_asks_to_wait() -> None:
+    assert classify(503, {}, b"").endpoint_down is True
+    assert classify(429, {"Retry-After": "3"}, b"rate_limited").endpoint_down is False

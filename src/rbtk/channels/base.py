@@ -33,6 +33,9 @@ class Result:
     errors: list[str] | None = None
     retry_after_s: float | None = None
     latency_ms: float | None = None
+    # The answer says the endpoint itself is down (a 5xx, a timeout, no connection), not
+    # that this one message was refused or throttled: delivery backs off the whole endpoint.
+    endpoint_down: bool = False
 
 
 def retry_after(header: str | None) -> float | None:
@@ -91,7 +94,8 @@ class Delivery:
 class Io(Protocol):
     """What the delivery worker lends a channel to send with."""
 
-    settings: Settings
+    @property
+    def settings(self) -> Settings: ...
 
     async def post(self, request: Request, classify: Classifier, peer: str) -> Result: ...
 

@@ -130,7 +130,8 @@ def send_now(settings: Settings, content: dict[str, Any]) -> Result:
         code, said = next(iter(exc.recipients.values()))
         return _reply(code, said, started)
     except (smtplib.SMTPException, OSError) as exc:
-        return Result(Verdict.RETRY, None, f"could not reach the SMTP server: {exc}"[:300])
+        reason = f"could not reach the SMTP server: {exc}"[:300]
+        return Result(Verdict.RETRY, None, reason, endpoint_down=True)
     latency = (time.perf_counter() - started) * 1000
     if refused:
         return Result(
@@ -159,4 +160,6 @@ def _reply(code: int, said: bytes | str, started: float) -> Result:
     text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
     latency = (time.perf_counter() - started) * 1000
     verdict = Verdict.RETRY if 400 <= code < 500 else Verdict.FAILED
-    return Result(verdict, None, f"SMTP {code} {text}"[:500], None, None, latency)
+    # 421: the server is shutting the channel for everyone, not refusing this message.
+    said = f"SMTP {code} {text}"[:500]
+    return Result(verdict, None, said, None, None, latency, endpoint_down=code == 421)

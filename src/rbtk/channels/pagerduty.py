@@ -39,7 +39,9 @@ async def send(delivery: Delivery, io: Io) -> Result:
 
 
 def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
-    """202 is delivered; 400 is permanent; 408, 429 and 5xx are worth another try."""
+    """202 is delivered; 400 is permanent; 408, 429 and 5xx are worth another try.
+
+    A 429 limits one routing key; 408 and 5xx say the endpoint is down for everyone."""
     message, errors = _read(body)
     if status == 202:
         return Result(Verdict.SENT, status, message or "Event processed")
@@ -56,6 +58,7 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
             status,
             message or f"PagerDuty answered {status}",
             retry_after_s=retry_after(headers.get("Retry-After")),
+            endpoint_down=True,
         )
     if status == 400:
         return Result(Verdict.FAILED, status, message or "PagerDuty rejected the event", errors)

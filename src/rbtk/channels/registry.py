@@ -6,6 +6,7 @@ Adding a chat channel is one module with the `ChatChannel` attributes and one li
 
 from rbtk.channels import email, pagerduty, slack, webhook
 from rbtk.channels.base import Channel, ChatChannel
+from rbtk.runtime.settings import Settings
 
 CHAT: dict[str, ChatChannel] = {
     slack.kind: slack,
@@ -33,3 +34,11 @@ def chat(kind: str) -> ChatChannel:
         return CHAT[kind]
     except KeyError:
         raise UnknownChannelKind(kind) from None
+
+
+def slowest(settings: Settings) -> tuple[str, float]:
+    """The channel whose one attempt may take longest, and how long: what a lease covers."""
+    return max(
+        ((kind, c.limits(settings).timeout_s) for kind, c in CHANNELS.items()),
+        key=lambda pair: pair[1],
+    )

@@ -142,6 +142,7 @@ def classify(status: int, headers: Mapping[str, str], content: bytes) -> Result:
             status,
             code or f"Slack answered {status}",
             retry_after_s=retry_after(headers.get("Retry-After")),
+            endpoint_down=status != 429,
         )
     return Result(Verdict.FAILED, status, code or f"Slack refused the message ({status})")
 

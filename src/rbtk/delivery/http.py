@@ -8,7 +8,7 @@ internal address (DNS rebinding) is refused, and so is an IP literal, at every s
 """
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -89,14 +89,31 @@ def _hosts(urls: Iterable[str]) -> frozenset[tuple[str, int]]:
     return frozenset(found)
 
 
-async def post_json(session: aiohttp.ClientSession, url: str, body: bytes) -> Response:
-    """POST a JSON body; transport errors propagate as aiohttp/asyncio exceptions.
+async def post_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout_s: float | None = None,
+) -> Response:
+    """POST a JSON body within `timeout_s` (the session's own timeout when None); transport
+    errors propagate as aiohttp/asyncio exceptions.
 
     A redirect is answered as it is, never followed: a webhook could otherwise bounce the
     request to an address it may not reach."""
     started = time.perf_counter()
+    timeout = (
+        aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, 5.0))
+        if timeout_s is not None
+        else None
+    )
     async with session.post(
-        url, data=body, headers={"Content-Type": "application/json"}, allow_redirects=False
+        url,
+        data=body,
+        headers={"Content-Type": "application/json", **(headers or {})},
+        allow_redirects=False,
+        timeout=timeout,
     ) as response:
         payload = await response.read()
         return Response(

@@ -1,24 +1,52 @@
-"""Delivery workers: claim outbox rows, send them, record what PagerDuty answered."""
+"""Delivery workers: claim outbox rows, send them, record what PagerDuty answered.
+
+Three tasks share the work. The claim loop takes due rows while there is room and starts a
+send for each. Each answer goes to the recorder as it arrives; the recorder writes whatever
+has arrived in one transaction, so a slow row never holds back the others' records and a
+crash re-sends only the rows whose answers were not yet written. The renewer keeps the short
+leases of rows held here from running out, so another instance never takes a row this one
+is still sending, while a dead instance's rows are free again within one lease.
+
+Endpoints that are down (rbtk.delivery.outages) get no rows but one probe at a time; their first
+answer makes every row waiting for them due at once.
+"""
 
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import aiohttp
 
-from rbtk.channels import email, pagerduty, slack
-from rbtk.channels.base import Result, Verdict
-from rbtk.channels.pagerduty_body import encode
+from rbtk.channels.base import Classifier, Delivery, Limits, Request, Result, Verdict
+from rbtk.channels.registry import CHANNELS
 from rbtk.delivery import http
-from rbtk.outbox.queue import Claimed, claim, next_pending_at, record
+from rbtk.delivery.outages import Endpoint, Outages
+from rbtk.outbox.queue import (
+    Claimed,
+    claim,
+    give_up_expired,
+    next_pending_at,
+    record,
+    renew,
+    wake,
+)
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
+from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Classifier = Callable[[int, Mapping[str, str], bytes], Result]
+T = TypeVar("T")
+Answer = tuple[Claimed, Result]
+
+_RENEWALS_PER_LEASE = 5
+_RECORD_RETRY_S = 1.0
 
 
 class Deliverer:
@@ -27,110 +55,282 @@ class Deliverer:
         self.session = session
         self.wake = asyncio.Event()
         settings = context.settings
-        # A claimed batch is sent in waves of `delivery_concurrency`, each bounded by the
-        # request timeout: the lease outlasts the whole batch, so no other instance can
-        # take a row that is still being sent here.
-        waves = -(-settings.delivery_batch // settings.delivery_concurrency)
-        self.lease = timedelta(seconds=settings.pagerduty_timeout_s * waves + 10)
-        self.sending = asyncio.Semaphore(settings.delivery_concurrency)
+        self.lease = timedelta(seconds=settings.delivery_lease_s)
+        self.outages = Outages()
+        # Rows claimed here whose answers are not recorded yet, and (monotonic) when each
+        # one's lease runs out as far as this process knows: the renewer keeps them held.
+        self.held: dict[int, Claimed] = {}
+        self.lease_ends: dict[int, float] = {}
+        self.answers: asyncio.Queue[Answer | None] = asyncio.Queue()
+        self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
+        self.sends: set[asyncio.Task[None]] = set()
+        # Each channel at its own pace: its budget, its timeout, its sends in flight.
+        self.channels = CHANNELS
+        self.limits = {kind: c.limits(settings) for kind, c in CHANNELS.items()}
+        self.rates = {kind: limits.rate_per_min for kind, limits in self.limits.items()}
+        self.in_flight = {
+            kind: asyncio.Semaphore(limits.concurrency) for kind, limits in self.limits.items()
+        }
+        self.io = {kind: _Io(context, session, limits) for kind, limits in self.limits.items()}
 
     async def run(self, stop: asyncio.Event) -> None:
+        recorder = asyncio.create_task(self._record_answers(), name="delivery-recorder")
+        renewer = asyncio.create_task(self._renew_leases(), name="delivery-leases")
+        try:
+            await self._claim_loop(stop)
+            # Let in-flight sends finish and their answers be written before stopping.
+            if self.sends:
+                await asyncio.wait(set(self.sends))
+            self.answers.put_nowait(None)
+            await recorder
+        finally:
+            # Cut short (cancelled): a row whose answer was not written is re-sent later.
+            for task in (*self.sends, recorder, renewer):
+                task.cancel()
+            for io in self.io.values():
+                io.close()
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        settings = self.context.settings
         while not stop.is_set():
             # Cleared before the pass, so a wake-up that arrives during it is not lost.
             self.wake.clear()
             try:
-                sent = await self.deliver_once()
+                claimed = await self.deliver_once()
             except Exception:
                 # A database hiccup must not end delivery: log it and try again shortly.
                 log.exception("delivery pass failed; retrying in 1 s")
-                sent, pause = 0, 1.0
+                pause = 1.0
             else:
-                pause = 0.0 if sent else await asyncio.to_thread(self._idle_for)
-            if pause:
+                full = len(self.held) >= settings.delivery_batch
+                if claimed and not full:
+                    continue  # more may be due; the next claim says so
+                # Full: the recorder wakes the loop as answers free room.
+                pause = 5.0 if full else await asyncio.to_thread(self._idle_for)
+            probe_in = self.outages.next_probe_in(time.monotonic())
+            if probe_in is not None:
+                pause = min(pause, probe_in)
+            if pause > 0:
                 waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waiters:
                     waiter.cancel()
 
     async def deliver_once(self) -> int:
-        claimed = await asyncio.to_thread(self._claim)
-        if not claimed:
+        """Claim what may be sent now and start sending it; answer how many rows."""
+        room = self.context.settings.delivery_batch - len(self.held)
+        probes = self.outages.probes_due(time.monotonic())
+        if room <= 0 and not probes:
             return 0
-        results = await asyncio.gather(*(self._send(row) for row in claimed))
-        outcomes = list(zip(claimed, results, strict=True))
-        await asyncio.to_thread(self._record, outcomes)
-        for row, result in outcomes:
-            metrics.observe_delivery(row.connector_name, result)
-            log.info(
-                "delivery %s to %s: %s (%s) %s",
-                row.id,
-                row.connector_name,
-                result.verdict.value,
-                result.http_status,
-                result.message,
-            )
+        claimed_at = time.monotonic()
+        claimed = await asyncio.to_thread(self._claim, max(room, 0), probes)
+        for row in claimed:
+            self.held[row.id] = row
+            self.lease_ends[row.id] = claimed_at + self.lease.total_seconds()
+            task = asyncio.create_task(self._deliver(row))
+            self.sends.add(task)
+            task.add_done_callback(self.sends.discard)
         return len(claimed)
 
-    def _claim(self) -> list[Claimed]:
+    def _claim(self, limit: int, probes: list[Endpoint]) -> list[Claimed]:
         settings = self.context.settings
+        now = datetime.now(UTC)
+        taken: list[Claimed] = []
         with self.context.engine.begin() as connection:
-            return claim(
-                connection,
-                now=datetime.now(UTC),
-                limit=settings.delivery_batch,
-                lease=self.lease,
-                rate_per_min=settings.pagerduty_rate_per_min,
-            )
+            if limit:
+                taken += claim(
+                    connection,
+                    now=now,
+                    limit=limit,
+                    lease=self.lease,
+                    rates=self.rates,
+                    exclude=self.outages.failing(),
+                )
+            for endpoint in probes:
+                give_up_expired(connection, endpoint, now=now, max_age_s=settings.max_retry_age_s)
+                taken += claim(
+                    connection,
+                    now=now,
+                    limit=1,
+                    lease=self.lease,
+                    rates=self.rates,
+                    probe=endpoint,
+                )
+        return taken
 
-    def _record(self, outcomes: list[tuple[Claimed, Result]]) -> None:
+    async def _deliver(self, row: Claimed) -> None:
+        # Each channel has its own sends in flight: a slow Slack never holds PagerDuty's.
+        async with self.in_flight[row.channel]:
+            # A lease that may run out before the answer could let another instance send the
+            # row too (the renewer fell behind, the database is unreachable): leave the row
+            # to run out and be claimed again rather than risk sending it twice.
+            remaining = self.lease_ends.get(row.id, 0.0) - time.monotonic()
+            if remaining < self.limits[row.channel].timeout_s:
+                log.warning("delivery %s not sent: its lease is about to run out", row.id)
+                self._release(row.id)
+                return
+            sent_at = time.monotonic()
+            result = await self._send(row)
+        endpoint = row.endpoint_at
+        if result.endpoint_down:
+            if self.outages.failed(endpoint, time.monotonic(), sent_at):
+                log.warning(
+                    "%s is down (%s): probing it with one row at a time until it answers",
+                    _name(endpoint),
+                    result.message,
+                )
+        elif self.outages.succeeded(endpoint, time.monotonic()):
+            self.recovered.add(endpoint)
+        self.answers.put_nowait((row, result))
+
+    def _release(self, row_id: int) -> None:
+        self.held.pop(row_id, None)
+        self.lease_ends.pop(row_id, None)
+
+    async def _record_answers(self) -> None:
+        """Write answers as they arrive: all that arrived during the previous write go in
+        the next one, so writes stay few under load and no answer waits for a slow row."""
+        stopping = False
+        while not stopping:
+            first = await self.answers.get()
+            batch: list[Answer] = []
+            for answer in (first, *_drain(self.answers)):
+                if answer is None:
+                    stopping = True
+                else:
+                    batch.append(answer)
+            recovered, self.recovered = self.recovered, set()
+            if not batch and not recovered:
+                continue
+            while True:
+                try:
+                    await asyncio.to_thread(self._record, batch, recovered)
+                    break
+                except Exception:
+                    # Unrecorded rows stay held (their leases renewed) until this succeeds.
+                    log.exception("recording %d answers failed; retrying", len(batch))
+                    await asyncio.sleep(_RECORD_RETRY_S)
+            for row, result in batch:
+                self._release(row.id)
+                metrics.observe_delivery(row.connector_name, result)
+                log.info(
+                    "delivery %s to %s: %s (%s) %s",
+                    row.id,
+                    row.connector_name,
+                    result.verdict.value,
+                    result.http_status,
+                    result.message,
+                )
+            self.wake.set()  # lanes unblocked, room freed, rows woken: claim again
+
+    def _record(self, outcomes: list[Answer], recovered: set[Endpoint]) -> None:
+        now = datetime.now(UTC)
         with self.context.engine.begin() as connection:
-            record(connection, outcomes, now=datetime.now(UTC), settings=self.context.settings)
+            record(connection, outcomes, now=now, settings=self.context.settings)
+            for endpoint in recovered:
+                woken = wake(connection, endpoint, now=now)
+                if woken:
+                    log.info("%s answered again: %d waiting rows are due now", endpoint, woken)
+
+    async def _renew_leases(self) -> None:
+        every = self.lease.total_seconds() / _RENEWALS_PER_LEASE
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self.held)
+            if not ids:
+                continue
+            renewed_at = time.monotonic()
+            try:
+                await asyncio.to_thread(self._renew, ids)
+            except Exception:
+                log.exception("renewing %d leases failed; retrying", len(ids))
+                continue
+            for row_id in ids:
+                if row_id in self.lease_ends:
+                    self.lease_ends[row_id] = renewed_at + self.lease.total_seconds()
+
+    def _renew(self, row_ids: list[int]) -> None:
+        with self.context.engine.begin() as connection:
+            renew(connection, row_ids, until=datetime.now(UTC) + self.lease)
 
     def _idle_for(self) -> float:
         with self.context.engine.connect() as connection:
-            due = next_pending_at(connection)
+            due = next_pending_at(connection, self.outages.failing())
         if due is None:
             return 5.0
         return min(1.0, max(0.2, (due - datetime.now(UTC)).total_seconds()))
 
     async def _send(self, row: Claimed) -> Result:
         try:
-            async with self.sending:
-                return await self._dispatch(row)
+            return await self._dispatch(row)
         except Exception as exc:
             # A row that throws is retried later, never allowed to stop the worker.
             log.exception("delivery %s failed unexpectedly", row.id)
             return Result(Verdict.RETRY, None, f"internal error: {type(exc).__name__}")
 
     async def _dispatch(self, row: Claimed) -> Result:
-        if row.channel == "email":
-            return await asyncio.to_thread(email.send_now, self.context.settings, row.body)
-        if row.channel == "slack":
-            url = self.context.vault.decrypt(row.destination).reveal()
-            return await self._post(url, encode(row.body), slack.classify, "Slack")
-        key = self.context.vault.decrypt(row.destination)
-        body = encode({"routing_key": key.reveal(), **row.body})
-        return await self._post(row.endpoint, body, pagerduty.classify, "PagerDuty")
+        channel = self.channels[row.channel]
+        secret = self.context.vault.decrypt(row.destination) if row.destination else None
+        return await channel.send(Delivery(row.body, row.endpoint, secret), self.io[row.channel])
 
-    async def _post(self, url: str, body: bytes, classify: Classifier, peer: str) -> Result:
+
+class _Io:
+    """What one channel sends with: the shared HTTP session at the channel's own timeout,
+    and the channel's own thread pool for blocking sends (SMTP), sized to its concurrency,
+    so a slow mail server never takes the threads the scheduler and the database use."""
+
+    def __init__(self, context: Context, session: aiohttp.ClientSession, limits: Limits) -> None:
+        self.context = context  # its settings read when sending: tests point SMTP elsewhere
+        self.session = session
+        self.limits = limits
+        self._pool: ThreadPoolExecutor | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.context.settings
+
+    async def post(self, request: Request, classify: Classifier, peer: str) -> Result:
+        url = request.url
         try:
-            response = await http.post_json(self.session, url, body)
+            response = await http.post_json(
+                self.session,
+                url,
+                request.body,
+                headers=request.headers,
+                timeout_s=self.limits.timeout_s,
+            )
         except TimeoutError:
-            return Result(Verdict.RETRY, None, f"timed out waiting for {peer}")
+            return Result(Verdict.RETRY, None, f"timed out waiting for {peer}", endpoint_down=True)
         except http.BlockedDestination as exc:  # an internal address: retrying cannot help
             return Result(Verdict.FAILED, None, str(exc))
         except aiohttp.ClientError as exc:
             reason = _describe(exc).replace(url, f"the {peer} URL")  # a webhook URL is a secret
-            return Result(Verdict.RETRY, None, f"could not reach {peer}: {reason}")
+            said = f"could not reach {peer}: {reason}"
+            return Result(Verdict.RETRY, None, said, endpoint_down=True)
         result = classify(response.status, response.headers, response.body)
-        return Result(
-            result.verdict,
-            result.http_status,
-            result.message,
-            result.errors,
-            result.retry_after_s,
-            round(response.latency_ms, 2),
-        )
+        return replace(result, latency_ms=round(response.latency_ms, 2))
+
+    def blocking(self, call: Callable[[], T]) -> Awaitable[T]:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.limits.concurrency, "rbtk-send")
+        return asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _name(endpoint: Endpoint) -> str:
+    if endpoint.scope:  # the address is a secret: name the channel instead
+        return f"the {endpoint.channel} channel {endpoint.scope}"
+    return f"the {endpoint.channel} endpoint {endpoint.address}"
+
+
+def _drain(queue: "asyncio.Queue[Answer | None]") -> list[Answer | None]:
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained
 
 
 def _describe(exc: BaseException) -> str:

@@ -6,16 +6,18 @@ claimed, so a resolve never overtakes its trigger, even while the trigger is ret
 """
 
 import random
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from rbtk.channels.base import Result, Verdict
+from rbtk.delivery.outages import Endpoint
 from rbtk.outbox.rows import Status
 from rbtk.runtime.settings import Settings
 from rbtk.store.db import is_postgres
@@ -24,6 +26,7 @@ from rbtk.store.tables import outbox
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 _POLL_S = 0.05
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 # claiming and recording
@@ -39,12 +42,46 @@ class Claimed:
     body: dict[str, Any]
     attempts: int
     created_at: datetime
+    key_fingerprint: str = ""
+
+    @property
+    def endpoint_at(self) -> Endpoint:
+        return endpoint_of(self.channel, self.endpoint, self.key_fingerprint)
+
+
+def endpoint_of(channel: str, endpoint: str, key_fingerprint: str) -> Endpoint:
+    """Where a row goes. PagerDuty rows store their Events API URL and email rows all go to
+    the one SMTP server; a Slack row stores only its kind (the webhook URL is a secret,
+    encrypted in `destination`), so its channel's fingerprint tells its webhook apart."""
+    return Endpoint(channel, endpoint, key_fingerprint if channel == "slack" else "")
+
+
+def _at(endpoint: Endpoint) -> ColumnElement[bool]:
+    clause = and_(outbox.c.channel == endpoint.channel, outbox.c.endpoint == endpoint.address)
+    if endpoint.scope:
+        clause = and_(clause, outbox.c.key_fingerprint == endpoint.scope)
+    return clause
 
 
 def claim(
-    connection: Connection, *, now: datetime, limit: int, lease: timedelta, rate_per_min: int
+    connection: Connection,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    rates: Mapping[str, int],
+    exclude: Sequence[Endpoint] = (),
+    probe: Endpoint | None = None,
 ) -> list[Claimed]:
-    """Take up to `limit` sendable rows: due, not leased, first in their lane, within budget.
+    """Take up to `limit` sendable rows: due, not leased, first in their lane, within budget,
+    and not bound for an endpoint in `exclude` (those are down: only probes go there).
+
+    `rates` is each channel's budget per destination per minute (a PagerDuty integration
+    key, a Slack webhook), by channel kind; a channel absent or at 0 has none. A destination
+    that spent its budget holds back only its own rows.
+
+    With `probe`, take rows bound for that endpoint only, due or not, the earliest due first:
+    while an endpoint is down its rows wait for it, not for their own backoff.
 
     A lease rather than a status keeps a crash harmless: rows a dead worker held become
     claimable again when the lease runs out.
@@ -74,25 +111,37 @@ def claim(
         )
         .where(
             outbox.c.status.in_(PENDING),
-            outbox.c.next_attempt_at <= now,
             (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
             ~blocked,
         )
-        .order_by(outbox.c.priority, outbox.c.id)
         .limit(limit)
     )
+    if probe is None:
+        query = query.where(outbox.c.next_attempt_at <= now).order_by(
+            outbox.c.priority, outbox.c.id
+        )
+        if exclude:
+            query = query.where(~or_(*(_at(e) for e in exclude)))
+    else:
+        query = query.where(_at(probe)).order_by(outbox.c.next_attempt_at, outbox.c.id)
     spent: dict[str, int] = {}
-    if rate_per_min:
-        spent = _spent(connection, now)
-        exhausted = [fp for fp, count in spent.items() if count >= rate_per_min]
+    if any(rates.values()):
+        by_channel = _spent(connection, now)
+        spent = {fp: count for (_, fp), count in by_channel.items()}
+        exhausted = [
+            fp
+            for (channel, fp), count in by_channel.items()
+            if rates.get(channel) and count >= rates[channel]
+        ]
         if exhausted:
             query = query.where(outbox.c.key_fingerprint.not_in(exhausted))
     if is_postgres(connection):
         query = query.with_for_update(skip_locked=True, of=outbox)
     taken: list[Claimed] = []
     for row in connection.execute(query):
-        if rate_per_min:
-            if spent.get(row.key_fingerprint, 0) >= rate_per_min:
+        rate = rates.get(row.channel, 0)
+        if rate:
+            if spent.get(row.key_fingerprint, 0) >= rate:
                 continue
             spent[row.key_fingerprint] = spent.get(row.key_fingerprint, 0) + 1
         taken.append(
@@ -105,6 +154,7 @@ def claim(
                 row.body,
                 row.attempts,
                 row.created_at,
+                row.key_fingerprint,
             )
         )
     if taken:
@@ -116,14 +166,14 @@ def claim(
     return taken
 
 
-def _spent(connection: Connection, now: datetime) -> dict[str, int]:
-    """Attempts per routing key over the last 60 s (PagerDuty's sliding window)."""
+def _spent(connection: Connection, now: datetime) -> dict[tuple[str, str], int]:
+    """Attempts per (channel, destination) over the last 60 s (PagerDuty's sliding window)."""
     rows = connection.execute(
-        select(outbox.c.key_fingerprint, func.count())
+        select(outbox.c.channel, outbox.c.key_fingerprint, func.count())
         .where(outbox.c.last_attempt_at > now - timedelta(seconds=60))
-        .group_by(outbox.c.key_fingerprint)
+        .group_by(outbox.c.channel, outbox.c.key_fingerprint)
     )
-    return {fingerprint: count for fingerprint, count in rows}
+    return {(channel, fingerprint): count for channel, fingerprint, count in rows}
 
 
 def record(
@@ -149,8 +199,8 @@ def record(
                 "attempts": attempts,
                 "next_attempt_at": next_at,
                 "http_status": result.http_status,
-                "message": message,
-                "errors": result.errors,
+                "message": storable(message),
+                "errors": [storable(e) for e in result.errors] if result.errors else result.errors,
                 "latency_ms": result.latency_ms,
             }
         )
@@ -183,14 +233,23 @@ def _next_step(
         return Status.SENT, now, result.message
     if result.verdict is Verdict.FAILED:
         return Status.FAILED, now, result.message
-    delay = backoff(attempts, settings.retry_base_s, settings.retry_cap_s, rng)
-    if result.retry_after_s is not None:
-        delay = max(delay, min(result.retry_after_s, settings.max_retry_age_s))
-    next_at = now + timedelta(seconds=delay)
-    if next_at - claimed.created_at > timedelta(seconds=settings.max_retry_age_s):
+    give_up_at = claimed.created_at + timedelta(seconds=settings.max_retry_age_s)
+    if now >= give_up_at:
         message = f"gave up after {attempts} attempts: {result.message}"
         return Status.FAILED, now, message
-    return Status.RETRYING, next_at, result.message
+    delay = backoff(attempts, settings.retry_base_s, settings.retry_cap_s, rng)
+    if result.retry_after_s is not None:
+        delay = max(delay, result.retry_after_s)
+    # A wait that would outlast the maximum age (a long Retry-After, a capped backoff) is cut
+    # short to the age's last moment: the row is always tried once more before it gives up.
+    return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), result.message
+
+
+def storable(text: str) -> str:
+    """Text any database keeps: a peer's answer may carry NUL (PostgreSQL refuses it in text)
+    or lone surrogates from JSON escapes (not encodable as UTF-8); both become U+FFFD, as
+    undecodable bytes already do when the answer is read."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
@@ -199,11 +258,70 @@ def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> f
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
-def next_pending_at(connection: Connection) -> datetime | None:
-    """When the earliest pending row becomes due (for the delivery loop's sleep)."""
-    return connection.execute(
-        select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status.in_(PENDING))
-    ).scalar()
+def next_pending_at(connection: Connection, exclude: Sequence[Endpoint] = ()) -> datetime | None:
+    """When the earliest pending row not bound for an `exclude`d endpoint becomes due (for
+    the delivery loop's sleep)."""
+    query = select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status.in_(PENDING))
+    if exclude:
+        query = query.where(~or_(*(_at(e) for e in exclude)))
+    return connection.execute(query).scalar()
+
+
+def renew(connection: Connection, row_ids: Sequence[int], *, until: datetime) -> None:
+    """Extend the leases of rows still being sent. A row already recorded (its lease cleared)
+    keeps no lease: a renewal that lost the race must not hold back its retry."""
+    if row_ids:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(row_ids), outbox.c.claimed_until.is_not(None))
+            .values(claimed_until=until)
+        )
+
+
+def wake(connection: Connection, endpoint: Endpoint, *, now: datetime) -> int:
+    """Make every row backed off from `endpoint` due now: it answered again. Rows a 429 asked to
+    wait keep their Retry-After; that was about their routing key, not the endpoint."""
+    result = connection.execute(
+        update(outbox)
+        .where(
+            _at(endpoint),
+            outbox.c.status.in_(PENDING),
+            outbox.c.attempts > 0,  # never tried: scheduled on purpose (a test's resolve)
+            outbox.c.next_attempt_at > now,
+            or_(outbox.c.http_status.is_(None), outbox.c.http_status != 429),
+        )
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
+
+
+def give_up_expired(
+    connection: Connection, endpoint: Endpoint, *, now: datetime, max_age_s: float
+) -> int:
+    """Fail the rows of a down endpoint whose maximum age is spent. Only rows tried at least
+    once: while an endpoint is down its rows are not sent, and a row never tried is not
+    given up (it is probed, and given up if that fails)."""
+    rows = connection.execute(
+        select(outbox.c.id, outbox.c.attempts, outbox.c.message).where(
+            _at(endpoint),
+            outbox.c.status.in_(PENDING),
+            outbox.c.attempts > 0,
+            outbox.c.created_at <= now - timedelta(seconds=max_age_s),
+            (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
+        )
+    ).all()
+    for row in rows:
+        connection.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id)
+            .values(
+                status=Status.FAILED.value,
+                next_attempt_at=now,
+                claimed_until=None,
+                message=f"gave up after {row.attempts} attempts: {row.message}",
+            )
+        )
+    return len(rows)
 
 
 def release_leases(connection: Connection) -> int:

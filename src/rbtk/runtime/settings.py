@@ -4,7 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rbtk.policy.rules import PolicyConfig
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     retry_cap_s: float = Field(default=600.0, gt=0)
     delivery_batch: int = Field(default=500, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1)
+    # How long a claimed row stays another instance's to leave alone. Renewed while the row
+    # is being sent, so it only bounds how long a dead instance's rows wait to be re-sent.
+    delivery_lease_s: float = Field(default=15.0, gt=0)
     airgapped_offline_minutes: float = Field(default=15, ge=0)
     pool_offline_minutes: float = Field(default=60, ge=0)
     # Slack webhooks may reach loopback, private and link-local addresses (local receivers
@@ -64,6 +67,23 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_request(self) -> "Settings":
+        # Renewed every fifth of a lease, a lease never has less than ~4/5 of itself left;
+        # a row is sent only while that covers a whole request of its channel
+        # (rbtk.delivery.worker), so the lease must cover the slowest channel's timeout.
+        # Imported here: the channels read these settings, so they load after this module.
+        from rbtk.channels.registry import slowest
+
+        kind, timeout_s = slowest(self)
+        if self.delivery_lease_s < 1.5 * timeout_s:
+            raise ValueError(
+                f"RBTK_DELIVERY_LEASE_S must be at least 1.5 times the slowest channel's "
+                f"timeout ({kind}: {timeout_s:g} s): a lease that can run out during a request "
+                "lets another instance send the same row again"
+            )
+        return self
 
     @property
     def database(self) -> str:
