@@ -4,13 +4,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from rbtk import __version__, http, web
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
+from rbtk.api.schema import no_nul_in_parameters
 from rbtk.context import Context
 from rbtk.delivery import Deliverer
 from rbtk.outbox import release_leases
@@ -27,7 +28,12 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         async with _workers(context):
             yield
 
-    app = FastAPI(title="rbtk", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="rbtk",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_parameters)],
+    )
     app.state.context = context
     app.include_router(events.router)
     app.include_router(connectors.router)
@@ -45,7 +51,9 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: "
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
         ]
         return JSONResponse(body("; ".join(errors), errors), status_code=422)
 

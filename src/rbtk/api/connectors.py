@@ -22,11 +22,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from rbtk import connectors
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
+from rbtk.api.schema import Body
 from rbtk.connectors import KEEP, ConnectorView
 from rbtk.policy.severity import Severity
 from rbtk.settings import Settings
@@ -39,9 +40,7 @@ TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
-class ConnectorCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConnectorCreate(Body):
     name: str
     integration_key: SecretStr  # SecretStr: a model repr or validation error never shows it
     enable: list[str] = Field(default_factory=list)
@@ -52,9 +51,7 @@ class ConnectorCreate(BaseModel):
     max_severity: Severity | None = None
 
 
-class ConnectorChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConnectorChange(Body):
     integration_key: SecretStr | None = None
     enable: list[str] = Field(default_factory=list)
     disable: list[str] = Field(default_factory=list)
@@ -64,10 +61,8 @@ class ConnectorChange(BaseModel):
     max_severity: Severity | None = None  # given as null: remove the cap
 
 
-class TestRequest(BaseModel):
+class TestRequest(Body):
     __test__ = False  # not a pytest test class, despite its name
-    model_config = ConfigDict(extra="forbid")
-
     resolve_after_s: float | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from rbtk import delivery_log
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import BeforeId
 from rbtk.outbox import Status
 from rbtk.policy.state import Action
 from rbtk.timefmt import parse_rfc3339
@@ -26,7 +27,7 @@ def list_deliveries(
     action: Action | None = None,
     since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="the previous next_before_id")] = None,
+    before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(
         context, ("pagerduty",), connector, status, dedup_key, action, since, limit, before_id
@@ -40,7 +41,7 @@ def list_notify_deliveries(
     status: Status | None = None,
     since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="the previous next_before_id")] = None,
+    before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(context, ("slack", "email"), channel, status, None, None, since, limit, before_id)
 

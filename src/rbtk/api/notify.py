@@ -30,11 +30,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from rbtk import notify, notify_config, test_message
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import Body
 from rbtk.notify import NotifyRule
 from rbtk.notify_config import ChannelView
 from rbtk.test_message import TestMessageOutcome
@@ -46,27 +47,21 @@ TEST_WAIT_S = 15.0
 MAX_RULES = 1000
 
 
-class ChannelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ChannelIn(Body):
     name: str
     kind: Literal["slack", "email"]
     webhook_url: SecretStr | None = None  # SecretStr: never in a repr or validation error
     recipients: list[str] | None = None
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RuleIn(Body):
     position: int
     project: str | None = None
     event_type: str | None = None
     channels: list[str]
 
 
-class RulesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RulesIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 

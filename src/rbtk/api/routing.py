@@ -23,12 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from rbtk import routing
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
+from rbtk.api.schema import Body
 from rbtk.events import EventError, parse_event
 from rbtk.routing import Explanation, RouteRule
 from rbtk.timefmt import format_rfc3339
@@ -38,18 +39,14 @@ router = APIRouter(prefix="/api/v1/pagerduty", tags=["routing"], dependencies=[A
 MAX_RULES = 1000
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RuleIn(Body):
     position: int
     project: str | None = None
     event_type: str | None = None
     connectors: list[str]
 
 
-class RoutingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoutingIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 

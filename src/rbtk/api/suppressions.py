@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from rbtk import suppression
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import Body, RowId
 from rbtk.connectors import UnknownConnector
 from rbtk.suppression import WindowView
 from rbtk.timefmt import format_rfc3339, parse_rfc3339
@@ -36,9 +37,7 @@ router = APIRouter(prefix="/api/v1/pagerduty", tags=["suppressions"], dependenci
 MAX_DURATION_S = 366 * 24 * 3600
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WindowIn(Body):
     connector: str | None = None
     all_connectors: bool = False
     starts_at: str | None = None
@@ -90,14 +89,14 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
 
 
 @router.get("/suppressions/{window_id}")
-def show_window(window_id: int, context: Ctx) -> dict[str, Any]:
+def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = suppression.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
 
 @router.post("/suppressions/{window_id}/end")
-def end_window(window_id: int, context: Ctx) -> dict[str, Any]:
+def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
     with _translated(), context.engine.begin() as connection:
         view = suppression.end(connection, window_id, now=now)
