@@ -1,12 +1,14 @@
 """The FastAPI application: API routers, plus the delivery workers and scheduler."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from rbtk import __version__, http, web
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
@@ -17,6 +19,12 @@ from rbtk.delivery import Deliverer
 from rbtk.outbox import release_leases
 from rbtk.scheduler import Scheduler
 from rbtk.store.db import is_postgres
+from rbtk.store.health import storage_problem
+
+log = logging.getLogger(__name__)
+
+EVENTS = "/api/v1/events"
+RETRY_AFTER_S = 30
 
 
 def create_app(context: Context, *, workers: bool = True) -> FastAPI:
@@ -47,6 +55,20 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(body(str(exc.detail), exc.errors), status_code=exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    async def _store_failed(request: Request, exc: OperationalError) -> JSONResponse:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise exc
+        # The transaction rolled back: say so, so the sender retries instead of dropping.
+        what = "its events were not stored" if request.url.path == EVENTS else "nothing changed"
+        log.warning("%s %s refused: %s", request.method, request.url.path, problem)
+        return JSONResponse(
+            body(f"{problem}: {what}; retry later", None),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
