@@ -9,6 +9,8 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from rbtk import __version__, http, web
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
@@ -56,6 +58,14 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(body(str(exc.detail), exc.errors), status_code=exc.status_code)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; list every method.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(body(str(exc.detail), None), exc.status_code, headers=headers)
+
     @app.exception_handler(OperationalError)
     async def _store_failed(request: Request, exc: OperationalError) -> JSONResponse:
         problem = storage_problem(exc)
@@ -80,6 +90,15 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         return JSONResponse(body("; ".join(errors), errors), status_code=422)
 
     return app
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 @asynccontextmanager

@@ -287,7 +287,12 @@ def test_an_events_token_may_not_see_or_change_windows(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", f"{URL}/{2**63}"), ("POST", f"{URL}/{2**63}/end")]
+    ("method", "path"),
+    [
+        ("GET", f"{URL}/{2**63}"),
+        ("POST", f"{URL}/{2**63}/end"),
+        ("GET", f"{URL}/{2**31}"),  # past PostgreSQL's INTEGER
+    ],
 )
 def test_a_window_id_above_2_63_is_a_422_naming_it(two: TestClient, method: str, path: str) -> None:
     answer = two.request(method, path)

@@ -17,53 +17,59 @@ The clear integration key goes in, and never comes out: responses carry it maske
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, StrictBool, StrictFloat
 
 from rbtk import connectors
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
-from rbtk.api.schema import Body
+from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, errors
 from rbtk.connectors import KEEP, ConnectorView
 from rbtk.policy.severity import Severity
 from rbtk.settings import Settings
 from rbtk.test_event import Problem, TestOutcome, send_test_event
 from rbtk.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["connectors"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["connectors"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
 class ConnectorCreate(Body):
-    name: str
-    integration_key: SecretStr  # SecretStr: a model repr or validation error never shows it
-    enable: list[str] = Field(default_factory=list)
-    disable: list[str] = Field(default_factory=list)
+    name: Annotated[str, SLUG_NAME]
+    # SecretStr: a model repr or validation error never shows it
+    integration_key: Annotated[SecretStr, INTEGRATION_KEY]
+    enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
+    disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] = "us"
-    send_info: bool = False
-    is_default: bool = True
+    send_info: StrictBool = False
+    is_default: StrictBool = True
     max_severity: Severity | None = None
 
 
 class ConnectorChange(Body):
-    integration_key: SecretStr | None = None
-    enable: list[str] = Field(default_factory=list)
-    disable: list[str] = Field(default_factory=list)
+    integration_key: Annotated[SecretStr, INTEGRATION_KEY] | None = None
+    enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
+    disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] | None = None
-    send_info: bool | None = None
-    is_default: bool | None = None
+    send_info: StrictBool | None = None
+    is_default: StrictBool | None = None
     max_severity: Severity | None = None  # given as null: remove the cap
 
 
 class TestRequest(Body):
     __test__ = False  # not a pytest test class, despite its name
-    resolve_after_s: float | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
+    resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
 
 
 @router.get("/connectors")
@@ -73,7 +79,7 @@ def list_connectors(context: Ctx) -> dict[str, Any]:
     return {"connectors": [_connector(v, context.settings) for v in views]}
 
 
-@router.post("/connectors", status_code=201)
+@router.post("/connectors", status_code=201, responses=errors(409))
 def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.begin() as connection:
         view = connectors.add(
@@ -92,14 +98,14 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     return _connector(view, context.settings)
 
 
-@router.get("/connectors/{name}")
+@router.get("/connectors/{name}", responses=errors(404))
 def show_connector(name: str, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = connectors.get(connection, name=name)
     return _connector(view, context.settings)
 
 
-@router.patch("/connectors/{name}")
+@router.patch("/connectors/{name}", responses=errors(404))
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
     cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
@@ -120,14 +126,14 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
     return _connector(view, context.settings)
 
 
-@router.delete("/connectors/{name}", status_code=204)
+@router.delete("/connectors/{name}", status_code=204, responses=errors(404, 409))
 def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
     with _translated(), context.engine.begin() as connection:
         connectors.remove(connection, name=name, force=force)
     return Response(status_code=204)
 
 
-@router.post("/connectors/{name}/test")
+@router.post("/connectors/{name}/test", responses=errors(404, 502, 504))
 async def test_connector(
     name: str, context: Ctx, request: TestRequest | None = None
 ) -> JSONResponse:

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from rbtk import delivery_log
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import BeforeId
+from rbtk.api.schema import TIMESTAMP, BeforeId, errors
 from rbtk.outbox import Status
 from rbtk.policy.state import Action
 from rbtk.timefmt import parse_rfc3339
 
-router = APIRouter(tags=["deliveries"])
+router = APIRouter(tags=["deliveries"], responses=errors(400, 401, 403, 422))
 
 MAX_LIMIT = delivery_log.MAX_LIMIT
 
@@ -25,7 +25,10 @@ def list_deliveries(
     status: Status | None = None,
     dedup_key: str | None = None,
     action: Action | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
 ) -> dict[str, Any]:
@@ -39,7 +42,10 @@ def list_notify_deliveries(
     context: Ctx,
     channel: Annotated[str | None, Query(description="a Slack or email channel's name")] = None,
     status: Status | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
 ) -> dict[str, Any]:

@@ -1,12 +1,14 @@
 """Operations: /healthz (the process answers), /readyz (it can deliver), /metrics."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
+from rbtk.api.schema import errors
 from rbtk.store import health
 from rbtk.store.db import is_current
 from rbtk.store.health import Check
@@ -19,7 +21,22 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, CheckOut]
+    detail: str | None = Field(default=None, description="the failing checks, when unavailable")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A check fails: `detail` says which"}},
+)
 def readyz(context: Ctx) -> JSONResponse:
     """Ready when every named check passes: the database answers, its schema is at this
     rbtk's newest migration, it takes writes, its disk has room, and the secret key
@@ -62,7 +79,18 @@ def readyz(context: Ctx) -> JSONResponse:
 
 
 # Any valid token may scrape: the figures hold no secrets and monitoring needs no admin rights.
-@router.get("/metrics", dependencies=[EventsWriter])
+@router.get(
+    "/metrics",
+    dependencies=[EventsWriter],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}},
+        },
+        **errors(401, 403),
+    },
+)
 def metrics_text(context: Ctx) -> Response:
     return Response(metrics.render(context.engine), media_type=metrics.CONTENT_TYPE)
 

@@ -25,37 +25,42 @@ The clear webhook URL goes in, and never comes out: responses carry it masked.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, StrictInt
 
 from rbtk import notify, notify_config, test_message
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import Body
+from rbtk.api.schema import POSITION, SLUG_NAME, Body, errors
 from rbtk.notify import NotifyRule
 from rbtk.notify_config import ChannelView
 from rbtk.test_message import TestMessageOutcome
 from rbtk.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/notify", tags=["notify"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/notify",
+    tags=["notify"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 TEST_WAIT_S = 15.0
 MAX_RULES = 1000
 
 
 class ChannelIn(Body):
-    name: str
+    name: Annotated[str, SLUG_NAME]
     kind: Literal["slack", "email"]
     webhook_url: SecretStr | None = None  # SecretStr: never in a repr or validation error
     recipients: list[str] | None = None
 
 
 class RuleIn(Body):
-    position: int
+    position: Annotated[StrictInt, POSITION]
     project: str | None = None
     event_type: str | None = None
     channels: list[str]
@@ -72,7 +77,7 @@ def list_channels(context: Ctx) -> dict[str, Any]:
     return {"channels": [channel_json(v) for v in views]}
 
 
-@router.post("/channels", status_code=201)
+@router.post("/channels", status_code=201, responses=errors(409))
 def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     url = request.webhook_url
     with _translated(), context.engine.begin() as connection:
@@ -89,14 +94,14 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     return channel_json(view)
 
 
-@router.delete("/channels/{name}", status_code=204)
+@router.delete("/channels/{name}", status_code=204, responses=errors(404, 409))
 def remove_channel(name: str, context: Ctx) -> Response:
     with _translated(), context.engine.begin() as connection:
         notify_config.remove_channel(connection, name=name)
     return Response(status_code=204)
 
 
-@router.post("/channels/{name}/test")
+@router.post("/channels/{name}/test", responses=errors(404, 502, 504))
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
     with _translated():
         outcome = await run_in_threadpool(

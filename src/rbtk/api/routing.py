@@ -20,27 +20,32 @@ Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from rbtk import routing
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
-from rbtk.api.schema import Body
+from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
 from rbtk.events import EventError, parse_event
 from rbtk.routing import Explanation, RouteRule
 from rbtk.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["routing"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["routing"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 MAX_RULES = 1000
 
 
 class RuleIn(Body):
-    position: int
+    position: Annotated[StrictInt, POSITION]
     project: str | None = None
     event_type: str | None = None
     connectors: list[str]
@@ -64,7 +69,11 @@ def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
         return _routing(saved, routing.default_names(connection))
 
 
-@router.post("/routing/explain")
+@router.post(
+    "/routing/explain",
+    responses=errors(400, 413, 415),
+    openapi_extra=json_body(event_schema(required=["type", "project_slug", "data"])),
+)
 async def explain(request: Request, context: Ctx) -> dict[str, Any]:
     raw = await read_json(request, limit=context.settings.max_request_bytes)
     if not isinstance(raw, dict):

@@ -19,34 +19,39 @@ Each write wakes the scheduler: it sends held-back triggers when a window ends.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, StrictBool, StrictFloat
 
 from rbtk import suppression
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import Body, RowId
+from rbtk.api.schema import TIMESTAMP, Body, RowId, declared, errors
 from rbtk.connectors import UnknownConnector
 from rbtk.suppression import WindowView
 from rbtk.timefmt import format_rfc3339, parse_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["suppressions"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["suppressions"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 MAX_DURATION_S = 366 * 24 * 3600
 
 
 class WindowIn(Body):
     connector: str | None = None
-    all_connectors: bool = False
-    starts_at: str | None = None
-    ends_at: str | None = None
-    duration_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
-    reason: str
+    all_connectors: StrictBool = False
+    starts_at: Annotated[str, declared(**TIMESTAMP)] | None = None
+    ends_at: Annotated[str, declared(**TIMESTAMP)] | None = None
+    duration_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    reason: Annotated[str, declared(minLength=1, maxLength=1000, pattern="\\S")]
 
 
-@router.get("/suppressions")
+@router.get("/suppressions", responses=errors(404))
 def list_windows(
     context: Ctx, connector: str | None = None, include_ended: bool = False
 ) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def list_windows(
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.post("/suppressions", status_code=201)
+@router.post("/suppressions", status_code=201, responses=errors(404))
 def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     now = datetime.now(UTC)
     starts_at = _time("starts_at", request.starts_at)
@@ -88,14 +93,14 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.get("/suppressions/{window_id}")
+@router.get("/suppressions/{window_id}", responses=errors(404))
 def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = suppression.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
 
-@router.post("/suppressions/{window_id}/end")
+@router.post("/suppressions/{window_id}/end", responses=errors(404, 409))
 def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
     with _translated(), context.engine.begin() as connection:
