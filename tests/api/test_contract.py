@@ -9,6 +9,7 @@ shortened wait.
 
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from schemathesis import GenerationMode
 from schemathesis.core.failures import Failure
 from schemathesis.engine import events, from_schema
@@ -97,3 +98,33 @@ def describe(recorder: ScenarioRecorder, case_id: str, check: str, failure: Fail
         f"{failure.message[:300]!r} | query={case.query} path={case.path_parameters} "
         f"body={str(case.body)[:300]} -> {answer}"
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("PUT", "/api/v1/pagerduty/routing"),
+        ("POST", "/api/v1/pagerduty/suppressions"),
+        ("POST", "/api/v1/events"),
+        ("POST", "/api/v1/pagerduty/routing/explain"),
+    ],
+)
+def test_a_body_that_is_not_utf8_is_a_json_400(admin: TestClient, method: str, path: str) -> None:
+    answer = admin.request(
+        method,
+        path,
+        content=b'{"rules": ["\xff\xfe"]}',
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/json"
+    assert set(answer.json()) <= {"detail", "errors"}
+
+
+def test_a_wrong_method_names_every_method_the_path_allows(admin: TestClient) -> None:
+    answer = admin.put("/api/v1/pagerduty/connectors/pd-production")
+
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "DELETE, GET, PATCH"
+    assert answer.json() == {"detail": "Method Not Allowed"}

@@ -22,12 +22,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import Field, SecretStr, StrictBool, StrictFloat
+from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictFloat
 
 from rbtk import connectors
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
-from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, errors
+from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.connectors import KEEP, ConnectorView
 from rbtk.policy.severity import Severity
 from rbtk.settings import Settings
@@ -67,19 +67,69 @@ class ConnectorChange(Body):
     max_severity: Severity | None = None  # given as null: remove the cap
 
 
+class LastDelivery(BaseModel):
+    status: str
+    at: str
+
+
+class ConnectorOut(BaseModel):
+    name: str
+    integration_key: str = Field(description="masked: only the last 4 characters show")
+    region: Literal["us", "eu"]
+    endpoint: str
+    rules: dict[str, bool] = Field(description="each paging rule, on or off")
+    send_info: bool
+    is_default: bool
+    max_severity: Severity | None
+    open_incidents: int
+    last_delivery: LastDelivery | None
+    created_at: str
+    updated_at: str
+
+
+class ConnectorsOut(BaseModel):
+    connectors: list[ConnectorOut]
+
+
+class ResolveOut(BaseModel):
+    delivery_id: int
+    at: str
+
+
+class TestOutcomeOut(BaseModel):
+    __test__ = False  # not a pytest test class, despite its name
+
+    connector: str
+    dedup_key: str
+    delivery_id: int
+    status: str
+    attempts: int
+    http_status: int | None
+    message: str | None
+    errors: list[str] | None
+    latency_ms: float | None
+    resolve: ResolveOut | None
+
+
+class TestFailed(Error):
+    __test__ = False
+
+    outcome: TestOutcomeOut
+
+
 class TestRequest(Body):
     __test__ = False  # not a pytest test class, despite its name
     resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
 
 
-@router.get("/connectors")
+@router.get("/connectors", response_model=ConnectorsOut)
 def list_connectors(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         views = connectors.list_all(connection)
     return {"connectors": [_connector(v, context.settings) for v in views]}
 
 
-@router.post("/connectors", status_code=201, responses=errors(409))
+@router.post("/connectors", status_code=201, response_model=ConnectorOut, responses=errors(409))
 def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.begin() as connection:
         view = connectors.add(
@@ -98,14 +148,14 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     return _connector(view, context.settings)
 
 
-@router.get("/connectors/{name}", responses=errors(404))
+@router.get("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def show_connector(name: str, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = connectors.get(connection, name=name)
     return _connector(view, context.settings)
 
 
-@router.patch("/connectors/{name}", responses=errors(404))
+@router.patch("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
     cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
@@ -133,7 +183,15 @@ def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/connectors/{name}/test", responses=errors(404, 502, 504))
+@router.post(
+    "/connectors/{name}/test",
+    response_model=TestOutcomeOut,
+    responses={
+        **errors(404),
+        502: {"model": TestFailed, "description": "PagerDuty refused or failed the event"},
+        504: {"model": TestFailed, "description": "No answer from PagerDuty within the wait"},
+    },
+)
 async def test_connector(
     name: str, context: Ctx, request: TestRequest | None = None
 ) -> JSONResponse:

@@ -4,6 +4,7 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from rbtk import delivery_log
 from rbtk.api.deps import Admin, Ctx
@@ -18,7 +19,32 @@ router = APIRouter(tags=["deliveries"], responses=errors(400, 401, 403, 422))
 MAX_LIMIT = delivery_log.MAX_LIMIT
 
 
-@router.get("/api/v1/pagerduty/deliveries", dependencies=[Admin])
+class DeliveryOut(BaseModel):
+    id: int
+    channel: str
+    created_at: str
+    last_attempt_at: str | None
+    next_attempt_at: str
+    connector: str = Field(description="the connector's or channel's name")
+    event_id: str | None
+    event_type: str | None
+    dedup_key: str | None
+    action: str | None
+    severity: str | None
+    status: Status
+    attempts: int
+    http_status: int | None
+    message: str | None
+    errors: list[str] | None
+    latency_ms: float | None
+
+
+class DeliveriesOut(BaseModel):
+    deliveries: list[DeliveryOut]
+    next_before_id: int | None = Field(description="pass as before_id for the next page")
+
+
+@router.get("/api/v1/pagerduty/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
 def list_deliveries(
     context: Ctx,
     connector: str | None = None,
@@ -37,7 +63,7 @@ def list_deliveries(
     )
 
 
-@router.get("/api/v1/notify/deliveries", dependencies=[Admin])
+@router.get("/api/v1/notify/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
 def list_notify_deliveries(
     context: Ctx,
     channel: Annotated[str | None, Query(description="a Slack or email channel's name")] = None,

@@ -30,12 +30,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import Field, SecretStr, StrictInt
+from pydantic import BaseModel, Field, SecretStr, StrictInt
 
 from rbtk import notify, notify_config, test_message
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import POSITION, SLUG_NAME, Body, errors
+from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.notify import NotifyRule
 from rbtk.notify_config import ChannelView
 from rbtk.test_message import TestMessageOutcome
@@ -70,14 +70,50 @@ class RulesIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 
-@router.get("/channels")
+class ChannelOut(BaseModel):
+    name: str
+    kind: Literal["slack", "email"]
+    webhook: str | None = Field(description="masked")
+    recipients: list[str] | None
+    rules: list[int] = Field(description="positions of the rules naming it")
+    created_at: str
+
+
+class ChannelsOut(BaseModel):
+    channels: list[ChannelOut]
+
+
+class NotifyRuleOut(BaseModel):
+    position: int
+    project: str | None
+    event_type: str | None
+    channels: list[str]
+
+
+class NotifyRulesOut(BaseModel):
+    rules: list[NotifyRuleOut]
+
+
+class MessageOutcomeOut(BaseModel):
+    channel: str
+    delivery_id: int
+    status: str
+    http_status: int | None
+    message: str | None
+
+
+class MessageFailed(Error):
+    outcome: MessageOutcomeOut
+
+
+@router.get("/channels", response_model=ChannelsOut)
 def list_channels(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         views = notify_config.list_channels(connection)
     return {"channels": [channel_json(v) for v in views]}
 
 
-@router.post("/channels", status_code=201, responses=errors(409))
+@router.post("/channels", status_code=201, response_model=ChannelOut, responses=errors(409))
 def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     url = request.webhook_url
     with _translated(), context.engine.begin() as connection:
@@ -101,7 +137,15 @@ def remove_channel(name: str, context: Ctx) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/channels/{name}/test", responses=errors(404, 502, 504))
+@router.post(
+    "/channels/{name}/test",
+    response_model=MessageOutcomeOut,
+    responses={
+        **errors(404),
+        502: {"model": MessageFailed, "description": "The channel refused or failed it"},
+        504: {"model": MessageFailed, "description": "No answer within the wait"},
+    },
+)
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
     with _translated():
         outcome = await run_in_threadpool(
@@ -123,13 +167,13 @@ async def test_channel(name: str, context: Ctx) -> JSONResponse:
     return JSONResponse({"detail": detail, "outcome": answer}, status_code=code)
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=NotifyRulesOut)
 def get_rules(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         return {"rules": [r.as_json() for r in notify.load_rules(connection)]}
 
 
-@router.put("/rules")
+@router.put("/rules", response_model=NotifyRulesOut)
 def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
     rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:

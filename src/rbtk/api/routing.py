@@ -20,10 +20,10 @@ Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import Field, StrictInt
+from pydantic import BaseModel, Field, StrictInt
 
 from rbtk import routing
 from rbtk.api.deps import Admin, Ctx
@@ -55,13 +55,56 @@ class RoutingIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 
-@router.get("/routing")
+class RuleOut(BaseModel):
+    position: int
+    project: str | None
+    event_type: str | None
+    connectors: list[str]
+
+
+class RoutingOut(BaseModel):
+    rules: list[RuleOut]
+    defaults: list[str] = Field(description="the connectors marked default")
+
+
+class EventOut(BaseModel):
+    project: str
+    event_type: str
+
+
+class PolicyOut(BaseModel):
+    answer: Literal["pages", "pending", "no"]
+    reason: str
+    at: str | None
+
+
+class PageOut(BaseModel):
+    connector: str
+    rule: str
+    enabled: bool
+    severity: str
+    capped_from: str | None
+    sent: bool
+    policy: PolicyOut
+    note: str | None
+
+
+class ExplanationOut(BaseModel):
+    event: EventOut
+    rule: RuleOut | None
+    connectors: list[str]
+    reason: str
+    missing: list[str]
+    pages: list[PageOut]
+
+
+@router.get("/routing", response_model=RoutingOut)
 def get_routing(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         return _routing(routing.load_rules(connection), routing.default_names(connection))
 
 
-@router.put("/routing")
+@router.put("/routing", response_model=RoutingOut)
 def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
     rules = [RouteRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:
@@ -71,6 +114,7 @@ def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
 
 @router.post(
     "/routing/explain",
+    response_model=ExplanationOut,
     responses=errors(400, 413, 415),
     openapi_extra=json_body(event_schema(required=["type", "project_slug", "data"])),
 )

@@ -19,10 +19,10 @@ Each write wakes the scheduler: it sends held-back triggers when a window ends.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field, StrictBool, StrictFloat
+from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
 from rbtk import suppression
 from rbtk.api.deps import Admin, CallerName, Ctx
@@ -51,7 +51,24 @@ class WindowIn(Body):
     reason: Annotated[str, declared(minLength=1, maxLength=1000, pattern="\\S")]
 
 
-@router.get("/suppressions", responses=errors(404))
+class WindowOut(BaseModel):
+    id: int
+    connector: str
+    state: Literal["scheduled", "active", "ended"]
+    starts_at: str
+    ends_at: str
+    reason: str
+    created_by: str
+    created_at: str
+    ended_early_at: str | None
+    released_at: str | None
+
+
+class WindowsOut(BaseModel):
+    suppressions: list[WindowOut]
+
+
+@router.get("/suppressions", response_model=WindowsOut, responses=errors(404))
 def list_windows(
     context: Ctx, connector: str | None = None, include_ended: bool = False
 ) -> dict[str, Any]:
@@ -63,7 +80,7 @@ def list_windows(
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.post("/suppressions", status_code=201, responses=errors(404))
+@router.post("/suppressions", status_code=201, response_model=WindowsOut, responses=errors(404))
 def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     now = datetime.now(UTC)
     starts_at = _time("starts_at", request.starts_at)
@@ -93,14 +110,14 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.get("/suppressions/{window_id}", responses=errors(404))
+@router.get("/suppressions/{window_id}", response_model=WindowOut, responses=errors(404))
 def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = suppression.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
 
-@router.post("/suppressions/{window_id}/end", responses=errors(404, 409))
+@router.post("/suppressions/{window_id}/end", response_model=WindowOut, responses=errors(404, 409))
 def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
     with _translated(), context.engine.begin() as connection:
