@@ -1,22 +1,33 @@
 """The FastAPI application: API routers, plus the delivery workers and scheduler."""
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rbtk import __version__, web
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
+from rbtk.api.schema import no_nul_in_parameters
 from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox.queue import release_leases
 from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
+from rbtk.store.health import storage_problem
+
+log = logging.getLogger(__name__)
+
+EVENTS = "/api/v1/events"
+RETRY_AFTER_S = 30
 
 
 def create_app(context: Context, *, workers: bool = True) -> FastAPI:
@@ -28,7 +39,12 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         async with _workers(context):
             yield
 
-    app = FastAPI(title="rbtk", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="rbtk",
+        version=__version__,
+        lifespan=lifespan,
+        dependencies=[Depends(no_nul_in_parameters)],
+    )
     app.state.context = context
     app.include_router(events.router)
     app.include_router(connectors.router)
@@ -43,14 +59,58 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(body(str(exc.detail), exc.errors), status_code=exc.status_code)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; list every method.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
+        return JSONResponse(body(str(exc.detail), None), exc.status_code, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _store_failed(request: Request, exc: OperationalError) -> JSONResponse:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise exc
+        # The transaction rolled back: say so, so the sender retries instead of dropping.
+        what = "its events were not stored" if request.url.path == EVENTS else "nothing changed"
+        log.warning("%s %s refused: %s", request.method, request.url.path, problem)
+        return JSONResponse(
+            body(f"{problem}: {what}; retry later", None),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: "
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
         ]
         return JSONResponse(body("; ".join(errors), errors), status_code=422)
 
     return app
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in _flat(request.app.router.routes):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+def _flat(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, inside included routers too (our routers carry their own prefixes)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes)
+        else:
+            yield route
 
 
 @asynccontextmanager

@@ -232,3 +232,18 @@ def test_slack_and_email_rows_have_their_own_log(admin: TestClient, context: Con
 
     assert [(d["id"], d["channel"]) for d in paging] == [(1, "pagerduty")]
     assert [(d["id"], d["channel"], d["connector"]) for d in notify] == [(2, "slack", "ci-slack")]
+
+
+def test_a_before_id_above_2_63_is_a_422_naming_it(admin: TestClient) -> None:
+    for url, before_id in [(URL, 2**63), ("/api/v1/notify/deliveries", 2**63), (URL, 2**31)]:
+        answer = admin.get(url, params={"before_id": before_id})
+
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["detail"].startswith("query.before_id: ")
+
+
+def test_a_nul_in_a_filter_is_a_422_naming_it(admin: TestClient) -> None:
+    answer = admin.get(URL, params={"connector": "pd\x00x"})
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == ["query.connector: must not contain a NUL character"]

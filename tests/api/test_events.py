@@ -1,8 +1,10 @@
 """POST /api/v1/events: single events, batches, and every way a request can be wrong."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -132,3 +134,69 @@ def test_a_batch_over_1000_events_is_refused(client: TestClient) -> None:
 
     assert response.status_code == 413
     assert response.json() == {"detail": "events: at most 1000 per request, got 1001"}
+
+
+def _batch_with(bad: dict[str, object]) -> dict[str, object]:
+    return {"events": [pool_offline("good-1", NOW, "a"), bad, pool_online("good-2", NOW, "b")]}
+
+
+def _results(response: httpx.Response) -> list[tuple[str, list[str]]]:
+    assert response.status_code == 200, response.text
+    return [(r["status"], r.get("errors", [])) for r in response.json()["results"]]
+
+
+def test_an_event_nested_5000_deep_is_rejected_alone_naming_data(client: TestClient) -> None:
+    bad = pool_offline("deep", NOW, "c")
+    bad["data"]["extra"] = "[" * 5000 + "]" * 5000  # replaced below by real nesting
+    content = json.dumps(_batch_with(bad)).replace(
+        json.dumps(bad["data"]["extra"]), "[" * 5000 + "]" * 5000
+    )
+
+    response = client.post(
+        "/api/v1/events", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    results = _results(response)
+    assert [status for status, _ in results] == ["accepted", "rejected", "accepted"]
+    assert results[1][1] == ["data.extra: nests deeper than 32 levels"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("occurred_at", "0001-01-01T00:00+01:00"),
+        ("occurred_at", "9999-12-31T23:59:59-01:00"),
+        ("occurred_at", "9999-12-31T23:59Z"),
+        ("data.last_heartbeat_at", "0001-01-01T00:00+01:00"),
+    ],
+)
+def test_a_timestamp_at_the_datetime_limits_is_rejected_alone_naming_it(
+    client: TestClient, field: str, value: str
+) -> None:
+    bad = pool_offline("limit", NOW, "c")
+    if field == "occurred_at":
+        bad["occurred_at"] = value
+    else:
+        bad["data"]["last_heartbeat_at"] = value
+
+    results = _results(client.post("/api/v1/events", json=_batch_with(bad)))
+
+    assert [status for status, _ in results] == ["accepted", "rejected", "accepted"]
+    assert len(results[1][1]) == 1
+    assert results[1][1][0].startswith(f"{field}: {value!r} is outside the supported range")
+
+
+@pytest.mark.parametrize("field", ["id", "type", "data.pool_name", "data.note"])
+def test_a_nul_character_is_rejected_alone_naming_the_field(
+    client: TestClient, context: Context, field: str
+) -> None:
+    bad = pool_offline("nul", NOW, "c")
+    if field.startswith("data."):
+        bad["data"][field.removeprefix("data.")] = "onprem\x00x"
+    else:
+        bad[field] = "nul\x00" if field == "id" else "runner_pool.offline\x00"
+
+    results = _results(client.post("/api/v1/events", json=_batch_with(bad)))
+
+    assert [status for status, _ in results] == ["accepted", "rejected", "accepted"]
+    assert results[1][1] == [f"{field}: must not contain a NUL character"]

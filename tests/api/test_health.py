@@ -4,6 +4,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -50,6 +51,13 @@ def pending_row(
     }
 
 
+def summary(answer: Any) -> tuple[int, dict[str, Any], list[str]]:
+    """/readyz's status code, its answer without the checks, and the failing checks' names."""
+    body = answer.json()
+    failing = [name for name, check in body.pop("checks").items() if not check["ok"]]
+    return answer.status_code, body, failing
+
+
 def test_healthz_answers_ok_without_a_token(client: TestClient) -> None:
     answer = client.get("/healthz")
 
@@ -59,7 +67,14 @@ def test_healthz_answers_ok_without_a_token(client: TestClient) -> None:
 def test_readyz_answers_ready_when_the_database_is_current(client: TestClient) -> None:
     answer = client.get("/readyz")
 
-    assert (answer.status_code, answer.json()) == (200, {"status": "ready"})
+    assert summary(answer) == (200, {"status": "ready"}, [])
+    assert set(answer.json()["checks"]) == {
+        "database",
+        "schema",
+        "database_writable",
+        "disk",
+        "secret_key",
+    }
 
 
 def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
@@ -71,9 +86,10 @@ def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
 
     answer = client.get("/readyz")
 
-    assert (answer.status_code, answer.json()) == (
+    assert summary(answer) == (
         503,
         {"status": "unavailable", "detail": secret_keys.MESSAGE},
+        ["secret_key"],
     )
     assert answer.json()["detail"].startswith(
         "the integration keys and webhook URLs stored in the database cannot be decrypted "
@@ -87,12 +103,13 @@ def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, contex
 
     answer = client.get("/readyz")
 
-    assert (answer.status_code, answer.json()) == (
+    assert summary(answer) == (
         503,
         {
             "status": "unavailable",
             "detail": "database schema is not at the newest migration; restart rbtk to migrate it",
         },
+        ["schema"],
     )
 
 
@@ -107,12 +124,13 @@ def test_readyz_answers_503_when_the_database_cannot_be_reached(
     finally:
         engine.dispose()
 
-    assert (answer.status_code, answer.json()) == (
+    assert summary(answer) == (
         503,
         {
             "status": "unavailable",
             "detail": "database unreachable: OperationalError: unable to open database file",
         },
+        ["database"],
     )
 
 

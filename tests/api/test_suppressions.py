@@ -284,3 +284,27 @@ def test_an_events_token_may_not_see_or_change_windows(
         403,
         {"detail": "this token may only post events"},
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", f"{URL}/{2**63}"),
+        ("POST", f"{URL}/{2**63}/end"),
+        ("GET", f"{URL}/{2**31}"),  # past PostgreSQL's INTEGER
+    ],
+)
+def test_a_window_id_above_2_63_is_a_422_naming_it(two: TestClient, method: str, path: str) -> None:
+    answer = two.request(method, path)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"].startswith("path.window_id: ")
+
+
+def test_a_window_created_with_a_nul_in_its_reason_is_a_422_naming_it(two: TestClient) -> None:
+    answer = two.post(
+        URL, json={"connector": "pd-production", "reason": "a\x00b", "duration_s": 60}
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == ["reason: must not contain a NUL character"]

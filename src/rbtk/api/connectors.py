@@ -17,68 +17,119 @@ The clear integration key goes in, and never comes out: responses carry it maske
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictFloat
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import KEEP, ConnectorView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError, body
+from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
 from rbtk.policy.severity import Severity
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["connectors"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["connectors"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
-class ConnectorCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    integration_key: SecretStr  # SecretStr: a model repr or validation error never shows it
-    enable: list[str] = Field(default_factory=list)
-    disable: list[str] = Field(default_factory=list)
+class ConnectorCreate(Body):
+    name: Annotated[str, SLUG_NAME]
+    # SecretStr: a model repr or validation error never shows it
+    integration_key: Annotated[SecretStr, INTEGRATION_KEY]
+    enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
+    disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] = "us"
-    send_info: bool = False
-    is_default: bool = True
+    send_info: StrictBool = False
+    is_default: StrictBool = True
     max_severity: Severity | None = None
 
 
-class ConnectorChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    integration_key: SecretStr | None = None
-    enable: list[str] = Field(default_factory=list)
-    disable: list[str] = Field(default_factory=list)
+class ConnectorChange(Body):
+    integration_key: Annotated[SecretStr, INTEGRATION_KEY] | None = None
+    enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
+    disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] | None = None
-    send_info: bool | None = None
-    is_default: bool | None = None
+    send_info: StrictBool | None = None
+    is_default: StrictBool | None = None
     max_severity: Severity | None = None  # given as null: remove the cap
 
 
-class TestRequest(BaseModel):
+class LastDelivery(BaseModel):
+    status: str
+    at: str
+
+
+class ConnectorOut(BaseModel):
+    name: str
+    integration_key: str = Field(description="masked: only the last 4 characters show")
+    region: Literal["us", "eu"]
+    endpoint: str
+    rules: dict[str, bool] = Field(description="each paging rule, on or off")
+    send_info: bool
+    is_default: bool
+    max_severity: Severity | None
+    open_incidents: int
+    last_delivery: LastDelivery | None
+    created_at: str
+    updated_at: str
+
+
+class ConnectorsOut(BaseModel):
+    connectors: list[ConnectorOut]
+
+
+class ResolveOut(BaseModel):
+    delivery_id: int
+    at: str
+
+
+class TestOutcomeOut(BaseModel):
     __test__ = False  # not a pytest test class, despite its name
-    model_config = ConfigDict(extra="forbid")
 
-    resolve_after_s: float | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
+    connector: str
+    dedup_key: str
+    delivery_id: int
+    status: str
+    attempts: int
+    http_status: int | None
+    message: str | None
+    errors: list[str] | None
+    latency_ms: float | None
+    resolve: ResolveOut | None
 
 
-@router.get("/connectors")
+class TestFailed(Error):
+    __test__ = False
+
+    outcome: TestOutcomeOut
+
+
+class TestRequest(Body):
+    __test__ = False  # not a pytest test class, despite its name
+    resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
+
+
+@router.get("/connectors", response_model=ConnectorsOut)
 def list_connectors(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         views = connectors.list_all(connection)
     return {"connectors": [_connector(v, context.settings) for v in views]}
 
 
-@router.post("/connectors", status_code=201)
+@router.post("/connectors", status_code=201, response_model=ConnectorOut, responses=errors(409))
 def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.begin() as connection:
         view = connectors.add(
@@ -97,14 +148,14 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
     return _connector(view, context.settings)
 
 
-@router.get("/connectors/{name}")
+@router.get("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def show_connector(name: str, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = connectors.get(connection, name=name)
     return _connector(view, context.settings)
 
 
-@router.patch("/connectors/{name}")
+@router.patch("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
     cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
@@ -125,14 +176,22 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
     return _connector(view, context.settings)
 
 
-@router.delete("/connectors/{name}", status_code=204)
+@router.delete("/connectors/{name}", status_code=204, responses=errors(404, 409))
 def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
     with _translated(), context.engine.begin() as connection:
         connectors.remove(connection, name=name, force=force)
     return Response(status_code=204)
 
 
-@router.post("/connectors/{name}/test")
+@router.post(
+    "/connectors/{name}/test",
+    response_model=TestOutcomeOut,
+    responses={
+        **errors(404),
+        502: {"model": TestFailed, "description": "PagerDuty refused or failed the event"},
+        504: {"model": TestFailed, "description": "No answer from PagerDuty within the wait"},
+    },
+)
 async def test_connector(
     name: str, context: Ctx, request: TestRequest | None = None
 ) -> JSONResponse:

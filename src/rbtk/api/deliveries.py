@@ -4,43 +4,76 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import TIMESTAMP, BeforeId, errors
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
 from rbtk.runtime.timefmt import parse_rfc3339
 
-router = APIRouter(tags=["deliveries"])
+router = APIRouter(tags=["deliveries"], responses=errors(400, 401, 403, 422))
 
 MAX_LIMIT = delivery_log.MAX_LIMIT
 
 
-@router.get("/api/v1/pagerduty/deliveries", dependencies=[Admin])
+class DeliveryOut(BaseModel):
+    id: int
+    channel: str
+    created_at: str
+    last_attempt_at: str | None
+    next_attempt_at: str
+    connector: str = Field(description="the connector's or channel's name")
+    event_id: str | None
+    event_type: str | None
+    dedup_key: str | None
+    action: str | None
+    severity: str | None
+    status: Status
+    attempts: int
+    http_status: int | None
+    message: str | None
+    errors: list[str] | None
+    latency_ms: float | None
+
+
+class DeliveriesOut(BaseModel):
+    deliveries: list[DeliveryOut]
+    next_before_id: int | None = Field(description="pass as before_id for the next page")
+
+
+@router.get("/api/v1/pagerduty/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
 def list_deliveries(
     context: Ctx,
     connector: str | None = None,
     status: Status | None = None,
     dedup_key: str | None = None,
     action: Action | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="the previous next_before_id")] = None,
+    before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(
         context, ("pagerduty",), connector, status, dedup_key, action, since, limit, before_id
     )
 
 
-@router.get("/api/v1/notify/deliveries", dependencies=[Admin])
+@router.get("/api/v1/notify/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
 def list_notify_deliveries(
     context: Ctx,
     channel: Annotated[str | None, Query(description="a Slack or email channel's name")] = None,
     status: Status | None = None,
-    since: Annotated[str | None, Query(description="RFC 3339; rows created at or after")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, description="the previous next_before_id")] = None,
+    before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(context, ("slack", "email"), channel, status, None, None, since, limit, before_id)
 

@@ -1,22 +1,66 @@
 """POST /api/v1/events: one event, or {"events": [...]} with a result per event."""
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
+from rbtk.api.schema import errors, event_schema, json_body
 from rbtk.intake.ingest import MAX_BATCH, BatchResult, ItemResult, Verdict, ingest
 from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 
 
-@router.post("/events", dependencies=[EventsWriter])
+class ItemOut(BaseModel):
+    index: int
+    id: str | None
+    status: Literal["accepted", "duplicate", "rejected"]
+    errors: list[str] | None = Field(default=None, description="why it was rejected, by field")
+
+
+class BatchOut(BaseModel):
+    accepted: int
+    duplicate: int
+    rejected: int
+    results: list[ItemOut]
+
+
+# Each event in a batch is validated on its own and answered in `results`: any item is taken.
+BATCH = {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {}}
+
+
+@router.post(
+    "/events",
+    dependencies=[EventsWriter],
+    responses={
+        200: {"model": BatchOut, "description": "A batch: a result per event, in order"},
+        202: {"model": ItemOut, "description": "One event, stored (or a repeat of one)"},
+        **errors(400, 401, 403, 413, 415, 422, 503),
+    },
+    openapi_extra=json_body(
+        {
+            "oneOf": [
+                {
+                    **event_schema(required=["id", "type", "project_slug", "occurred_at", "data"]),
+                    "not": {"required": ["events"]},
+                },
+                {
+                    "type": "object",
+                    "required": ["events"],
+                    "properties": {"events": BATCH},
+                },
+                BATCH,
+            ]
+        }
+    ),
+)
 async def post_events(request: Request, context: Ctx) -> JSONResponse:
     payload = await read_json(request, limit=context.settings.max_request_bytes)
     single = isinstance(payload, dict) and "events" not in payload

@@ -1,11 +1,17 @@
 """Operations: /healthz (the process answers), /readyz (it can deliver), /metrics."""
 
+from typing import Any, Literal
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from rbtk.api.deps import Ctx, EventsWriter
+from rbtk.api.schema import errors
 from rbtk.runtime import metrics, secret_keys
+from rbtk.store import health
 from rbtk.store.db import is_current
+from rbtk.store.health import Check
 
 router = APIRouter(tags=["operations"])
 
@@ -15,29 +21,76 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class CheckOut(BaseModel):
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, CheckOut]
+    detail: str | None = Field(default=None, description="the failing checks, when unavailable")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A check fails: `detail` says which"}},
+)
 def readyz(context: Ctx) -> JSONResponse:
-    """Ready when the database answers, its schema is at this rbtk's newest migration and
-    the secret key decrypts the secrets stored in it."""
+    """Ready when every named check passes: the database answers, its schema is at this
+    rbtk's newest migration, it takes writes, its disk has room, and the secret key
+    decrypts the secrets stored in it. A 503 names each failing check in `detail`."""
+    engine = context.engine
+    checks: dict[str, Check] = {}
     try:
-        current = is_current(context.engine)
+        current = is_current(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         reason = f"database unreachable: {type(exc).__name__}: {_first_line(exc)}"
-        return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
-    if not current:
-        reason = "database schema is not at the newest migration; restart rbtk to migrate it"
-        return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
-    # Checked at start too; here because another instance can rotate the stored secrets to
-    # a key this one was not given.
-    with context.engine.connect() as connection:
-        key_problem = secret_keys.problem(connection, context.vault)
-    if key_problem is not None:
-        return JSONResponse({"status": "unavailable", "detail": key_problem}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        checks["database"] = Check(False, reason)
+    else:
+        checks["database"] = Check(True, "answers")
+        checks["schema"] = (
+            Check(True, "at the newest migration")
+            if current
+            else Check(
+                False,
+                "database schema is not at the newest migration; restart rbtk to migrate it",
+            )
+        )
+        checks["database_writable"] = health.writable(engine)
+        # Checked at start too; here because another instance can rotate the stored secrets
+        # to a key this one was not given.
+        with engine.connect() as connection:
+            key_problem = secret_keys.problem(connection, context.vault)
+        checks["secret_key"] = Check(
+            key_problem is None, key_problem or "decrypts the stored secrets"
+        )
+    checks["disk"] = health.disk(engine)
+    answer: dict[str, Any] = {
+        "status": "ready",
+        "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},
+    }
+    failing = [c.detail for c in checks.values() if not c.ok]
+    if failing:
+        answer.update(status="unavailable", detail="; ".join(failing))
+        return JSONResponse(answer, status_code=503)
+    return JSONResponse(answer)
 
 
 # Any valid token may scrape: the figures hold no secrets and monitoring needs no admin rights.
-@router.get("/metrics", dependencies=[EventsWriter])
+@router.get(
+    "/metrics",
+    dependencies=[EventsWriter],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {metrics.CONTENT_TYPE: {"schema": {"type": "string"}}},
+        },
+        **errors(401, 403),
+    },
+)
 def metrics_text(context: Ctx) -> Response:
     return Response(metrics.render(context.engine), media_type=metrics.CONTENT_TYPE)
 

@@ -25,61 +25,97 @@ The clear webhook URL goes in, and never comes out: responses carry it masked.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, StrictInt
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin.channels import ChannelView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.outbox import channel_probe as test_message
 from rbtk.outbox.channel_probe import TestMessageOutcome
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/notify", tags=["notify"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/notify",
+    tags=["notify"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 TEST_WAIT_S = 15.0
 MAX_RULES = 1000
 
 
-class ChannelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
+class ChannelIn(Body):
+    name: Annotated[str, SLUG_NAME]
     kind: Literal["slack", "email"]
     webhook_url: SecretStr | None = None  # SecretStr: never in a repr or validation error
     recipients: list[str] | None = None
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    position: int
+class RuleIn(Body):
+    position: Annotated[StrictInt, POSITION]
     project: str | None = None
     event_type: str | None = None
     channels: list[str]
 
 
-class RulesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RulesIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 
-@router.get("/channels")
+class ChannelOut(BaseModel):
+    name: str
+    kind: Literal["slack", "email"]
+    webhook: str | None = Field(description="masked")
+    recipients: list[str] | None
+    rules: list[int] = Field(description="positions of the rules naming it")
+    created_at: str
+
+
+class ChannelsOut(BaseModel):
+    channels: list[ChannelOut]
+
+
+class NotifyRuleOut(BaseModel):
+    position: int
+    project: str | None
+    event_type: str | None
+    channels: list[str]
+
+
+class NotifyRulesOut(BaseModel):
+    rules: list[NotifyRuleOut]
+
+
+class MessageOutcomeOut(BaseModel):
+    channel: str
+    delivery_id: int
+    status: str
+    http_status: int | None
+    message: str | None
+
+
+class MessageFailed(Error):
+    outcome: MessageOutcomeOut
+
+
+@router.get("/channels", response_model=ChannelsOut)
 def list_channels(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         views = notify_config.list_channels(connection)
     return {"channels": [channel_json(v) for v in views]}
 
 
-@router.post("/channels", status_code=201)
+@router.post("/channels", status_code=201, response_model=ChannelOut, responses=errors(409))
 def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     url = request.webhook_url
     with _translated(), context.engine.begin() as connection:
@@ -98,14 +134,22 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     return channel_json(view)
 
 
-@router.delete("/channels/{name}", status_code=204)
+@router.delete("/channels/{name}", status_code=204, responses=errors(404, 409))
 def remove_channel(name: str, context: Ctx) -> Response:
     with _translated(), context.engine.begin() as connection:
         notify_config.remove_channel(connection, name=name)
     return Response(status_code=204)
 
 
-@router.post("/channels/{name}/test")
+@router.post(
+    "/channels/{name}/test",
+    response_model=MessageOutcomeOut,
+    responses={
+        **errors(404),
+        502: {"model": MessageFailed, "description": "The channel refused or failed it"},
+        504: {"model": MessageFailed, "description": "No answer within the wait"},
+    },
+)
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
     with _translated():
         outcome = await run_in_threadpool(
@@ -127,13 +171,13 @@ async def test_channel(name: str, context: Ctx) -> JSONResponse:
     return JSONResponse({"detail": detail, "outcome": answer}, status_code=code)
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=NotifyRulesOut)
 def get_rules(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         return {"rules": [r.as_json() for r in notify.load_rules(connection)]}
 
 
-@router.put("/rules")
+@router.put("/rules", response_model=NotifyRulesOut)
 def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
     rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:

@@ -20,46 +20,91 @@ Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
+from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
 from rbtk.intake.events import EventError, parse_event
 from rbtk.routing import pagerduty as routing
 from rbtk.routing.pagerduty import Explanation, RouteRule
 from rbtk.runtime.timefmt import format_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["routing"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["routing"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 MAX_RULES = 1000
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    position: int
+class RuleIn(Body):
+    position: Annotated[StrictInt, POSITION]
     project: str | None = None
     event_type: str | None = None
     connectors: list[str]
 
 
-class RoutingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoutingIn(Body):
     rules: list[RuleIn] = Field(max_length=MAX_RULES)
 
 
-@router.get("/routing")
+class RuleOut(BaseModel):
+    position: int
+    project: str | None
+    event_type: str | None
+    connectors: list[str]
+
+
+class RoutingOut(BaseModel):
+    rules: list[RuleOut]
+    defaults: list[str] = Field(description="the connectors marked default")
+
+
+class EventOut(BaseModel):
+    project: str
+    event_type: str
+
+
+class PolicyOut(BaseModel):
+    answer: Literal["pages", "pending", "no"]
+    reason: str
+    at: str | None
+
+
+class PageOut(BaseModel):
+    connector: str
+    rule: str
+    enabled: bool
+    severity: str
+    capped_from: str | None
+    sent: bool
+    policy: PolicyOut
+    note: str | None
+
+
+class ExplanationOut(BaseModel):
+    event: EventOut
+    rule: RuleOut | None
+    connectors: list[str]
+    reason: str
+    missing: list[str]
+    pages: list[PageOut]
+
+
+@router.get("/routing", response_model=RoutingOut)
 def get_routing(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
         return _routing(routing.load_rules(connection), routing.default_names(connection))
 
 
-@router.put("/routing")
+@router.put("/routing", response_model=RoutingOut)
 def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
     rules = [RouteRule.from_json(r.model_dump()) for r in request.rules]
     with _translated(), context.engine.begin() as connection:
@@ -67,7 +112,12 @@ def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
         return _routing(saved, routing.default_names(connection))
 
 
-@router.post("/routing/explain")
+@router.post(
+    "/routing/explain",
+    response_model=ExplanationOut,
+    responses=errors(400, 413, 415),
+    openapi_extra=json_body(event_schema(required=["type", "project_slug", "data"])),
+)
 async def explain(request: Request, context: Ctx) -> dict[str, Any]:
     raw = await read_json(request, limit=context.settings.max_request_bytes)
     if not isinstance(raw, dict):

@@ -19,35 +19,56 @@ Each write wakes the scheduler: it sends held-back triggers when a window ends.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
+from rbtk.api.schema import TIMESTAMP, Body, RowId, declared, errors
 from rbtk.routing import suppression
 from rbtk.routing.suppression import WindowView
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
-router = APIRouter(prefix="/api/v1/pagerduty", tags=["suppressions"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/api/v1/pagerduty",
+    tags=["suppressions"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
+)
 
 MAX_DURATION_S = 366 * 24 * 3600
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WindowIn(Body):
     connector: str | None = None
-    all_connectors: bool = False
-    starts_at: str | None = None
-    ends_at: str | None = None
-    duration_s: float | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    all_connectors: StrictBool = False
+    starts_at: Annotated[str, declared(**TIMESTAMP)] | None = None
+    ends_at: Annotated[str, declared(**TIMESTAMP)] | None = None
+    duration_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_DURATION_S)
+    reason: Annotated[str, declared(minLength=1, maxLength=1000, pattern="\\S")]
+
+
+class WindowOut(BaseModel):
+    id: int
+    connector: str
+    state: Literal["scheduled", "active", "ended"]
+    starts_at: str
+    ends_at: str
     reason: str
+    created_by: str
+    created_at: str
+    ended_early_at: str | None
+    released_at: str | None
 
 
-@router.get("/suppressions")
+class WindowsOut(BaseModel):
+    suppressions: list[WindowOut]
+
+
+@router.get("/suppressions", response_model=WindowsOut, responses=errors(404))
 def list_windows(
     context: Ctx, connector: str | None = None, include_ended: bool = False
 ) -> dict[str, Any]:
@@ -59,7 +80,7 @@ def list_windows(
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.post("/suppressions", status_code=201)
+@router.post("/suppressions", status_code=201, response_model=WindowsOut, responses=errors(404))
 def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     now = datetime.now(UTC)
     starts_at = _time("starts_at", request.starts_at)
@@ -89,15 +110,15 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
     return {"suppressions": [window_json(v, now) for v in views]}
 
 
-@router.get("/suppressions/{window_id}")
-def show_window(window_id: int, context: Ctx) -> dict[str, Any]:
+@router.get("/suppressions/{window_id}", response_model=WindowOut, responses=errors(404))
+def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     with _translated(), context.engine.connect() as connection:
         view = suppression.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
 
-@router.post("/suppressions/{window_id}/end")
-def end_window(window_id: int, context: Ctx) -> dict[str, Any]:
+@router.post("/suppressions/{window_id}/end", response_model=WindowOut, responses=errors(404, 409))
+def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
     with _translated(), context.engine.begin() as connection:
         view = suppression.end(connection, window_id, now=now)

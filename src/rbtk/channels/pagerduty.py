@@ -1,6 +1,7 @@
 """PagerDuty Events API v2: what its answers mean (bodies are in pagerduty_body)."""
 
 import json
+import logging
 from collections.abc import Mapping
 
 from rbtk.channels.base import (
@@ -19,6 +20,8 @@ from rbtk.runtime.settings import Settings
 kind = "pagerduty"
 peer = "PagerDuty"
 _MAX_MESSAGE = 2000
+
+log = logging.getLogger(__name__)
 
 
 def limits(settings: Settings) -> Limits:
@@ -61,7 +64,10 @@ def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
             endpoint_down=True,
         )
     if status == 400:
-        return Result(Verdict.FAILED, status, message or "PagerDuty rejected the event", errors)
+        message = message or "PagerDuty rejected the event"
+        # Permanent: this page will never arrive, so an operator must see it.
+        log.warning("PagerDuty refused an event for good (400): %s %s", message, errors or "")
+        return Result(Verdict.FAILED, status, message, errors)
     # Anything else (a proxy's 403, a 404 from a wrong URL) will not fix itself on retry.
     return Result(Verdict.FAILED, status, message or f"unexpected answer {status}", errors)
 

@@ -19,6 +19,8 @@ from rbtk.runtime.timefmt import parse_rfc3339
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
 Name = Annotated[str, Field(min_length=1, max_length=1024)]
+MAX_DATA_DEPTH = 32
+
 Slug = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
 
 
@@ -130,6 +132,7 @@ def parse_event(raw: object) -> Event:
         raise EventError([f"event: must be a JSON object, got {type(raw).__name__}"])
     errors: list[str] = []
     envelope = {k: raw[k] for k in ("id", "type", "project_slug", "occurred_at") if k in raw}
+    errors.extend(f"{name}: {_NUL}" for name in ("id", "type") if _has_nul(envelope.get(name, "")))
     try:
         head = Envelope.model_validate(envelope)
     except ValidationError as exc:
@@ -139,6 +142,8 @@ def parse_event(raw: object) -> Event:
     payload: Payload | None = None
     if not isinstance(data, Mapping):
         errors.append("data: is required" if data is None else "data: must be a JSON object")
+    elif shape_errors := _shape_errors(data, "data", 1):
+        errors.extend(shape_errors)
     else:
         event_type = raw.get("type")
         model = PAYLOADS.get(event_type, Unknown) if isinstance(event_type, str) else Unknown
@@ -149,3 +154,36 @@ def parse_event(raw: object) -> Event:
     if errors or head is None or payload is None:
         raise EventError(errors)
     return Event(**dict(head), data=payload)
+
+
+_NUL = "must not contain a NUL character"
+
+
+def _has_nul(value: object) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _shape_errors(value: object, path: str, depth: int) -> list[str]:
+    """What no database stores (NUL characters) and what no code should recurse through
+    (nesting deeper than MAX_DATA_DEPTH), named by field. Checked without recursion, so a
+    payload nested thousands deep is refused, not a RecursionError."""
+    errors: list[str] = []
+    pending: list[tuple[object, str, int, str]] = [(value, path, depth, path)]
+    while pending:
+        item, where, level, field = pending.pop()
+        if _has_nul(item):
+            errors.append(f"{where}: {_NUL}")
+        elif isinstance(item, Mapping | list):
+            if level > MAX_DATA_DEPTH:
+                errors.append(f"{field}: nests deeper than {MAX_DATA_DEPTH} levels")
+                continue
+            pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
+            for key, child in reversed(list(pairs)):
+                if _has_nul(key):
+                    errors.append(f"{where}: a key {_NUL}")
+                    continue
+                child_path = f"{where}.{key}"
+                # Depth errors name the top-level field: a path thousands of parts long
+                # would say less.
+                pending.append((child, child_path, level + 1, child_path if level == 1 else field))
+    return errors

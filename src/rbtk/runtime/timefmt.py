@@ -3,6 +3,11 @@
 import re
 from datetime import UTC, datetime
 
+# Far enough from datetime's limits that adding a threshold, a retry age or a window's
+# length to an accepted time can never overflow; far wider than any real event's time.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
 # ASCII digits only, and the whole string: `$` alone would let a trailing newline through.
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
@@ -27,7 +32,17 @@ def parse_rfc3339(value: object) -> datetime:
         parsed = datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
-    return parsed.astimezone(UTC)
+    out_of_range = ValueError(
+        f"{value!r} is outside the supported range "
+        f"{format_rfc3339(EARLIEST)} to {format_rfc3339(LATEST)}"
+    )
+    try:
+        moment = parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before datetime.min in UTC
+        raise out_of_range from None
+    if not EARLIEST <= moment < LATEST:
+        raise out_of_range
+    return moment
 
 
 def format_rfc3339(moment: datetime) -> str:
