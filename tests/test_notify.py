@@ -8,12 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel
+from rbtk.app import create_app
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.channel_probe import send_test_message
 from rbtk.runtime.context import Context
 from rbtk.store.tables import notify_channels, notify_rules, outbox
 from tests.factories import add_connector, event, pool_offline
-from tests.receivers import Mailbox, Webhook, smtp_server, webhook_receiver
+from tests.live import serving
+from tests.receivers import (
+    Mailbox,
+    Webhook,
+    signed_webhook_receiver,
+    smtp_server,
+    webhook_receiver,
+)
 from tests.waiting import wait_for
 
 
@@ -250,3 +258,70 @@ def test_a_test_message_never_echoes_what_a_receiver_that_is_not_slack_answered(
         "Slack refused the message (403)",
     )
     assert "hunter2" not in repr(log(context))
+
+
+SIGNING_SECRET = "whsec-0123456789abcdef"
+
+
+def test_a_webhook_channel_posts_the_documented_body_signed_for_its_receiver(
+    context: Context, service: str
+) -> None:
+    with signed_webhook_receiver(SIGNING_SECRET) as receiver:
+        add(context, "ci-hook", "webhook", {"url": receiver.url, "signing_secret": SIGNING_SECRET})
+        add_rule(context, 1, ["ci-hook"])
+
+        ingest(context, [pr_failure()], now())
+
+        wait_for(lambda: receiver.received, what="the signed webhook")
+    assert receiver.refused == []
+    body = receiver.received[0]
+    assert (body["version"], body["event"]["id"], body["event"]["project"]) == (
+        1,
+        "run-pr",
+        "warehouse",
+    )
+    rows = wait_for(lambda: log(context)[0]["status"] == "sent" and log(context))
+    assert [(r["channel"], r["endpoint"], r["http_status"]) for r in rows] == [
+        ("webhook", receiver.url, 204)
+    ]
+    assert SIGNING_SECRET.encode() not in rows[0]["destination"]
+
+
+def test_a_wrong_signing_secret_is_refused_by_the_receiver_and_not_retried(
+    context: Context, service: str
+) -> None:
+    with signed_webhook_receiver("the-receivers-own-secret") as receiver:
+        add(context, "ci-hook", "webhook", {"url": receiver.url, "signing_secret": SIGNING_SECRET})
+        add_rule(context, 1, ["ci-hook"])
+
+        ingest(context, [pr_failure()], now())
+
+        row = wait_for(lambda: log(context)[0]["status"] == "failed" and log(context)[0])
+    assert receiver.refused == ["bad signature"]
+    assert (row["http_status"], row["message"]) == (
+        401,
+        "the webhook refused the message (401)",
+    )
+
+
+def test_a_pagerduty_key_out_of_budget_never_holds_back_an_email(
+    context: Context, mailbox: Mailbox, emulator: str
+) -> None:
+    """Each channel has its own budget: PagerDuty's (one a minute here) neither holds back
+    nor throttles email, which has none of its own (it once shared PagerDuty's)."""
+    context.settings = context.settings.model_copy(
+        update={"pagerduty_rate_per_min": 1, "pagerduty_url": f"{emulator}/v2/enqueue"}
+    )
+    add_connector(context, now=now())
+    add_email(context, ["ops@example.com"])
+    add_rule(context, 1, ["ci-mail"])
+    pools = [f"pool-{i}" for i in range(5)]
+    ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
+
+    with serving(create_app(context)):
+        wait_for(lambda: any(r["status"] == "sent" for r in log(context)), what="one page")
+        ingest(context, [pr_failure(f"run-pr-{i}") for i in range(3)], now())
+        wait_for(lambda: len(mailbox.inbox.messages) == 3, timeout_s=5, what="all three emails")
+
+    pages = [r for r in log(context) if r["channel"] == "pagerduty"]
+    assert [r["status"] for r in pages].count("sent") == 1  # the rest wait for the budget

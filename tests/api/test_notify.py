@@ -37,8 +37,9 @@ def test_a_slack_channel_answers_201_with_its_webhook_masked(admin: TestClient) 
     assert {k: v for k, v in body.items() if k != "created_at"} == {
         "name": "ops-slack",
         "kind": "slack",
-        "webhook": MASKED,
-        "recipients": None,
+        "sends_to": MASKED,
+        "config": {},
+        "secret": MASKED,
         "rules": [],
     }
     assert WEBHOOK not in answer.text
@@ -47,10 +48,11 @@ def test_a_slack_channel_answers_201_with_its_webhook_masked(admin: TestClient) 
 def test_an_email_channel_answers_its_recipients(admin: TestClient) -> None:
     body = email(admin)
 
-    assert (body["kind"], body["webhook"], body["recipients"]) == (
+    assert (body["kind"], body["secret"], body["config"], body["sends_to"]) == (
         "email",
         None,
-        ["ops@example.com"],
+        {"recipients": ["ops@example.com"]},
+        "ops@example.com",
     )
 
 
@@ -63,7 +65,7 @@ def test_channels_are_listed_with_the_rules_naming_them_and_no_clear_url(
 
     answer = admin.get(CHANNELS)
 
-    assert [(c["name"], c["webhook"], c["rules"]) for c in answer.json()["channels"]] == [
+    assert [(c["name"], c["secret"], c["rules"]) for c in answer.json()["channels"]] == [
         ("ops-mail", None, []),
         ("ops-slack", MASKED, [1]),
     ]
@@ -90,7 +92,7 @@ def test_channels_are_listed_with_the_rules_naming_them_and_no_clear_url(
         pytest.param(
             {"name": "ops", "kind": "teams", "webhook_url": WEBHOOK},
             422,
-            "kind: Input should be 'slack' or 'email'",
+            "kind: Input should be 'slack', 'email' or 'webhook'",
             id="unknown kind",
         ),
         pytest.param(

@@ -1,4 +1,4 @@
-"""Slack and email: /api/v1/notify/channels[/{name}[/test]] and /rules (admin tokens only).
+"""Chat channels: /api/v1/notify/channels[/{name}[/test]] and /rules (admin tokens only).
 
     GET    /channels              200 {"channels": [Channel]}
     POST   /channels              201 Channel; 409 name taken; 422 bad name, kind, URL, address
@@ -11,32 +11,37 @@
                                   problem (unknown channels, duplicate positions, no
                                   channels): nothing is changed
 
-    Create       {"name", "kind": "slack", "webhook_url"} or
-                 {"name", "kind": "email", "recipients": [addresses]}
-    Channel      {"name", "kind", "webhook": masked | null, "recipients": [...] | null,
-                  "rules": [positions naming it], "created_at"}
+    Create       {"name", "kind", ...the kind's fields}: each channel module lists its
+                 fields (rbtk.channels.registry), e.g. {"kind": "slack", "webhook_url"},
+                 {"kind": "email", "recipients": [...]}, {"kind": "webhook", "url",
+                 "signing_secret"}
+    Channel      {"name", "kind", "sends_to", "config": {its fields in the clear},
+                  "secret": masked | null, "rules": [positions naming it], "created_at"}
     Rule         {"position", "project", "event_type", "channels": [names]}; a null project
                  or event type matches every one, so a rule with neither matches everything
     TestOutcome  {"channel", "delivery_id", "status", "http_status", "message"}
 
-The clear webhook URL goes in, and never comes out: responses carry it masked.
+A channel's secret (a Slack webhook URL, a signing secret) goes in, and never comes out:
+responses carry it masked.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr, StrictInt
+from pydantic import BaseModel, Field, SecretStr, StrictInt, create_model
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin.channels import ChannelView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
+from rbtk.channels.base import Field as ChannelField
+from rbtk.channels.registry import CHAT
 from rbtk.outbox import channel_probe as test_message
 from rbtk.outbox.channel_probe import TestMessageOutcome
 from rbtk.routing import chat as notify
@@ -54,11 +59,29 @@ TEST_WAIT_S = 15.0
 MAX_RULES = 1000
 
 
-class ChannelIn(Body):
-    name: Annotated[str, SLUG_NAME]
-    kind: Literal["slack", "email"]
-    webhook_url: SecretStr | None = None  # SecretStr: never in a repr or validation error
-    recipients: list[str] | None = None
+def _field(field: ChannelField) -> tuple[Any, Any]:
+    """A channel's field as the API takes it; a secret as SecretStr, never in a repr or a
+    validation error."""
+    kinds = ", ".join(c.label for c in CHAT.values() if field in c.fields)
+    described = Field(default=None, description=f"{field.help} ({kinds})")
+    if field.many:
+        return list[str] | None, described
+    return (SecretStr if field.secret else str) | None, described
+
+
+# Built from the registry, so a new channel's fields are in the API (and its document)
+# with no edit here.
+_FIELDS = {f.name: f for channel in CHAT.values() for f in channel.fields}
+if TYPE_CHECKING:
+    ChannelIn = Body
+else:
+    ChannelIn = create_model(
+        "ChannelIn",
+        __base__=Body,
+        name=(Annotated[str, SLUG_NAME], ...),
+        kind=(Literal[tuple(CHAT)], ...),
+        **{name: _field(field) for name, field in _FIELDS.items()},
+    )
 
 
 class RuleIn(Body):
@@ -74,9 +97,10 @@ class RulesIn(Body):
 
 class ChannelOut(BaseModel):
     name: str
-    kind: Literal["slack", "email"]
-    webhook: str | None = Field(description="masked")
-    recipients: list[str] | None
+    kind: str = Field(json_schema_extra={"enum": list(CHAT)})
+    sends_to: str = Field(description="where it sends, a secret only masked")
+    config: dict[str, Any] = Field(description="its fields in the clear, e.g. recipients")
+    secret: str | None = Field(description="its secret field, masked")
     rules: list[int] = Field(description="positions of the rules naming it")
     created_at: str
 
@@ -117,17 +141,19 @@ def list_channels(context: Ctx) -> dict[str, Any]:
 
 @router.post("/channels", status_code=201, response_model=ChannelOut, responses=errors(409))
 def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
-    url = request.webhook_url
+    given = request.model_dump(exclude_none=True)
+    values = {
+        k: v.get_secret_value() if isinstance(v, SecretStr) else v
+        for k, v in given.items()
+        if k not in ("name", "kind")
+    }
     with _translated(), context.engine.begin() as connection:
         view = notify_config.add_channel(
             connection,
             vault=context.vault,
-            name=request.name,
-            kind=request.kind,
-            values={
-                "webhook_url": None if url is None else url.get_secret_value(),
-                "recipients": request.recipients,
-            },
+            name=given["name"],
+            kind=given["kind"],
+            values=values,
             allow_private_webhooks=context.settings.allow_private_webhooks,
             now=datetime.now(UTC),
         )
@@ -204,8 +230,9 @@ def channel_json(view: ChannelView) -> dict[str, Any]:
     return {
         "name": view.name,
         "kind": view.kind,
-        "webhook": view.webhook_masked,
-        "recipients": view.recipients,
+        "sends_to": view.sends_to,
+        "config": view.config,
+        "secret": view.secret_masked,
         "rules": view.rules,
         "created_at": format_rfc3339(view.created_at),
     }

@@ -138,6 +138,7 @@ class Destination:
 
 class ChatChannel(Channel, Protocol):
     label: str  # "Slack"
+    summary: str  # "incoming webhook"
     fields: tuple[Field, ...]
 
     def validate(self, values: Mapping[str, Any], *, allow_private: bool) -> Destination: ...

@@ -26,6 +26,7 @@ from rbtk.runtime.settings import Settings
 
 kind = "email"
 label = "Email"
+summary = "SMTP"  # beside the label where a kind is chosen
 fields: tuple[Field, ...] = (
     Field("recipients", "Recipients", "Email addresses, e.g. ops@example.com", many=True),
 )

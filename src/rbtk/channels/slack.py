@@ -26,6 +26,7 @@ kind = "slack"
 label = "Slack"
 peer = "Slack"
 EXAMPLE = "https://hooks.slack.com/services/T000/B000/XXXX"
+summary = "incoming webhook"  # beside the label where a kind is chosen
 fields: tuple[Field, ...] = (
     Field(
         "webhook_url",

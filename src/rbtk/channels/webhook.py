@@ -44,6 +44,7 @@ from rbtk.runtime.settings import Settings
 kind = "webhook"
 label = "Webhook"
 peer = "the webhook"
+summary = "signed JSON POST"  # beside the label where a kind is chosen
 fields: tuple[Field, ...] = (
     Field("url", "URL", "Where to POST, e.g. https://hooks.example.com/rbtk"),
     Field(

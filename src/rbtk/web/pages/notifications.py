@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import channels as notify_config
 from rbtk.api.deps import Ctx
+from rbtk.channels.registry import CHAT
 from rbtk.intake.events import PAYLOADS
 from rbtk.outbox import channel_probe as test_message
 from rbtk.routing import chat as notify
@@ -38,7 +39,7 @@ from rbtk.web.session import flash
 
 PREFIX = "/settings/integrations/notifications"
 TEST_WAIT_S = 15.0
-URL_AGAIN = "For safety the webhook URL is not kept after an error: paste it again."
+SECRET_AGAIN = "For safety a secret is not kept after an error: paste it again."
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
 
@@ -52,25 +53,20 @@ def notifications_page(request: Request, context: Ctx, edit: int | None = None) 
 async def add_channel(request: Request, context: Ctx) -> Response:
     form = await request.form()
     kind = form_text(form, "kind")
-    values = {
-        "name": form_text(form, "name").strip(),
-        "kind": kind,
-        "recipients": form_text(form, "recipients"),
-    }
+    channel = CHAT.get(kind)
+    fields = channel.fields if channel is not None else ()
+    given = {f.name: form_text(form, f"{kind}.{f.name}").strip() for f in fields}
+    values = {f.name: _addresses(given[f.name]) if f.many else given[f.name] for f in fields}
+    shown = {"name": form_text(form, "name").strip(), "kind": kind, **given}
 
     def add() -> notify_config.ChannelView:
         with context.engine.begin() as connection:
             return notify_config.add_channel(
                 connection,
                 vault=context.vault,
-                name=values["name"],
+                name=shown["name"],
                 kind=kind,
-                values={
-                    "webhook_url": form_text(form, "webhook_url").strip()
-                    if kind == "slack"
-                    else None,
-                    "recipients": _addresses(values["recipients"]) if kind == "email" else None,
-                },
+                values={k: v for k, v in values.items() if v},
                 allow_private_webhooks=context.settings.allow_private_webhooks,
                 now=datetime.now(UTC),
             )
@@ -82,11 +78,10 @@ async def add_channel(request: Request, context: Ctx) -> Response:
     except (notify_config.InvalidChannel, notify_config.DuplicateChannel) as exc:
         field, message = _field_of(exc)
         errors = {field: message}
-        if kind == "slack":
-            errors["webhook_url"] = f"{errors.get('webhook_url', '')} {URL_AGAIN}".lstrip()
-        return _page(request, context, channel_form=values, channel_errors=errors)
-    where = view.webhook_masked if view.kind == "slack" else ", ".join(view.recipients or [])
-    flash(request, "success", f"Channel {view.name} added ({view.kind}: {where}).")
+        for secret in (f.name for f in fields if f.secret):
+            errors[secret] = f"{errors.get(secret, '')} {SECRET_AGAIN}".lstrip()
+        return _page(request, context, channel_form=shown, channel_errors=errors)
+    flash(request, "success", f"Channel {view.name} added ({view.kind}: {view.sends_to}).")
     return RedirectResponse(PREFIX, 303)
 
 
@@ -185,7 +180,8 @@ def _page(
         edit_form=edit_form,
         add_form=add_form or {"project": "", "event_type": "", "names": [], "position": None},
         rule_errors=rule_errors or [],
-        channel_form=channel_form or {"name": "", "kind": "slack", "recipients": ""},
+        channel_form=channel_form or {"name": "", "kind": next(iter(CHAT))},
+        kinds=CHAT,
         channel_errors=channel_errors or {},
         event_types=sorted(PAYLOADS),
     )

@@ -40,7 +40,9 @@ def test_add_an_email_channel_with_several_addresses(rbtk: Rbtk, api: httpx.Clie
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert "sends to: ops@example.com, oncall@example.com\n" in result.stdout
-    assert [c["recipients"] for c in channels(api)] == [["ops@example.com", "oncall@example.com"]]
+    assert [c["config"]["recipients"] for c in channels(api)] == [
+        ["ops@example.com", "oncall@example.com"]
+    ]
 
 
 @pytest.mark.parametrize(
