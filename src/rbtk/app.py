@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rbtk import __version__, web
+from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters
@@ -54,6 +55,15 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(suppressions.router)
     app.include_router(notify.router)
     web.mount(app, context)
+
+    @app.exception_handler(AdminError)
+    async def _refused(_request: Request, exc: AdminError) -> JSONResponse:
+        # The write path's one error root, mapped to HTTP here and nowhere else.
+        if isinstance(exc, NotFound):
+            return JSONResponse(body(str(exc), None), status_code=404)
+        if isinstance(exc, Conflict):
+            return JSONResponse(body(str(exc), None), status_code=409)
+        return JSONResponse(body(str(exc), exc.errors), status_code=422)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:

@@ -14,8 +14,6 @@ The clear integration key goes in, and never comes out: responses carry it maske
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -27,7 +25,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictFloat
 from rbtk.admin import connectors
 from rbtk.admin.connectors import KEEP, ConnectorView
 from rbtk.api.deps import Admin, Ctx
-from rbtk.api.errors import ApiError, body
+from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
 from rbtk.policy.severity import Severity
@@ -131,7 +129,7 @@ def list_connectors(context: Ctx) -> dict[str, Any]:
 
 @router.post("/connectors", status_code=201, response_model=ConnectorOut, responses=errors(409))
 def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         view = connectors.add(
             connection,
             vault=context.vault,
@@ -150,7 +148,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
 
 @router.get("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def show_connector(name: str, context: Ctx) -> dict[str, Any]:
-    with _translated(), context.engine.connect() as connection:
+    with context.engine.connect() as connection:
         view = connectors.get(connection, name=name)
     return _connector(view, context.settings)
 
@@ -159,7 +157,7 @@ def show_connector(name: str, context: Ctx) -> dict[str, Any]:
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
     cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         view = connectors.update(
             connection,
             vault=context.vault,
@@ -178,7 +176,7 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
 
 @router.delete("/connectors/{name}", status_code=204, responses=errors(404, 409))
 def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         connectors.remove(connection, name=name, force=force)
     return Response(status_code=204)
 
@@ -196,14 +194,13 @@ async def test_connector(
     name: str, context: Ctx, request: TestRequest | None = None
 ) -> JSONResponse:
     resolve_after_s = request.resolve_after_s if request else None
-    with _translated():
-        outcome = await run_in_threadpool(
-            send_test_event,
-            context,
-            connector=name,
-            resolve_after_s=resolve_after_s,
-            wait_s=TEST_WAIT_S,
-        )
+    outcome = await run_in_threadpool(
+        send_test_event,
+        context,
+        connector=name,
+        resolve_after_s=resolve_after_s,
+        wait_s=TEST_WAIT_S,
+    )
     answer = _outcome(outcome)
     if outcome.error is None:
         return JSONResponse(answer, status_code=200)
@@ -211,23 +208,6 @@ async def test_connector(
     return JSONResponse(
         {**body(outcome.error, outcome.errors), "outcome": answer}, status_code=code
     )
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Service errors to HTTP answers, here and only here."""
-    try:
-        yield
-    except connectors.UnknownConnector as exc:
-        raise ApiError(404, str(exc)) from None
-    except (
-        connectors.DuplicateConnector,
-        connectors.ConnectorInUse,
-        connectors.ConnectorRouted,
-    ) as exc:
-        raise ApiError(409, str(exc)) from None
-    except connectors.InvalidConnector as exc:
-        raise ApiError(422, str(exc), [str(exc)]) from None
 
 
 def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:

@@ -25,8 +25,6 @@ A channel's secret (a Slack webhook URL, a signing secret) goes in, and never co
 responses carry it masked.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -38,7 +36,6 @@ from pydantic import BaseModel, Field, SecretStr, StrictInt, create_model
 from rbtk.admin import channels as notify_config
 from rbtk.admin.channels import ChannelView
 from rbtk.api.deps import Admin, Ctx
-from rbtk.api.errors import ApiError
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
@@ -147,7 +144,7 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
         for k, v in given.items()
         if k not in ("name", "kind")
     }
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         view = notify_config.add_channel(
             connection,
             vault=context.vault,
@@ -162,7 +159,7 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
 
 @router.delete("/channels/{name}", status_code=204, responses=errors(404, 409))
 def remove_channel(name: str, context: Ctx) -> Response:
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         notify_config.remove_channel(connection, name=name)
     return Response(status_code=204)
 
@@ -177,10 +174,9 @@ def remove_channel(name: str, context: Ctx) -> Response:
     },
 )
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
-    with _translated():
-        outcome = await run_in_threadpool(
-            test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
-        )
+    outcome = await run_in_threadpool(
+        test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+    )
     answer = _outcome(outcome)
     if outcome.status == "sent":
         return JSONResponse(answer, status_code=200)
@@ -206,24 +202,9 @@ def get_rules(context: Ctx) -> dict[str, Any]:
 @router.put("/rules", response_model=NotifyRulesOut)
 def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
     rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         saved = notify_config.replace_rules(connection, rules, now=datetime.now(UTC))
     return {"rules": [r.as_json() for r in saved]}
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Service errors to HTTP answers, here and only here."""
-    try:
-        yield
-    except notify_config.UnknownChannel as exc:
-        raise ApiError(404, str(exc)) from None
-    except (notify_config.DuplicateChannel, notify_config.ChannelInUse) as exc:
-        raise ApiError(409, str(exc)) from None
-    except notify_config.InvalidRules as exc:
-        raise ApiError(422, str(exc), exc.errors) from None
-    except notify_config.InvalidChannel as exc:
-        raise ApiError(422, str(exc), [str(exc)]) from None
 
 
 def channel_json(view: ChannelView) -> dict[str, Any]:

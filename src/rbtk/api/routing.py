@@ -17,8 +17,6 @@ Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
                          "note"}]}
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -107,7 +105,7 @@ def get_routing(context: Ctx) -> dict[str, Any]:
 @router.put("/routing", response_model=RoutingOut)
 def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
     rules = [RouteRule.from_json(r.model_dump()) for r in request.rules]
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         saved = routing.replace_rules(connection, rules, now=datetime.now(UTC))
         return _routing(saved, routing.default_names(connection))
 
@@ -132,14 +130,6 @@ async def explain(request: Request, context: Ctx) -> dict[str, Any]:
             connection, event, settings=context.settings, now=datetime.now(UTC)
         )
     return _explanation(explanation, event.project_slug, event.type)
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except routing.InvalidRouting as exc:
-        raise ApiError(422, str(exc), exc.errors) from None
 
 
 def _routing(rules: list[RouteRule], defaults: list[str]) -> dict[str, Any]:

@@ -16,15 +16,12 @@
 Each write wakes the scheduler: it sends held-back triggers when a window ends.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
-from rbtk.admin.connectors import UnknownConnector
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, Body, RowId, declared, errors
@@ -73,7 +70,7 @@ def list_windows(
     context: Ctx, connector: str | None = None, include_ended: bool = False
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    with _translated(), context.engine.connect() as connection:
+    with context.engine.connect() as connection:
         views = suppression.list_windows(
             connection, connector=connector, include_ended=include_ended, now=now
         )
@@ -95,7 +92,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
     if ends_at is None and request.duration_s is not None:
         ends_at = (starts_at or now) + timedelta(seconds=request.duration_s)
     assert ends_at is not None  # one of the two was given
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         views = suppression.create(
             connection,
             connector=request.connector,
@@ -112,7 +109,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
 
 @router.get("/suppressions/{window_id}", response_model=WindowOut, responses=errors(404))
 def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
-    with _translated(), context.engine.connect() as connection:
+    with context.engine.connect() as connection:
         view = suppression.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
@@ -120,7 +117,7 @@ def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
 @router.post("/suppressions/{window_id}/end", response_model=WindowOut, responses=errors(404, 409))
 def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
-    with _translated(), context.engine.begin() as connection:
+    with context.engine.begin() as connection:
         view = suppression.end(connection, window_id, now=now)
     context.wake_scheduler()
     return window_json(view, now)
@@ -133,19 +130,6 @@ def _time(field: str, value: str | None) -> datetime | None:
         return parse_rfc3339(value)
     except ValueError as exc:
         raise ApiError(422, f"{field}: {exc}", [f"{field}: {exc}"]) from None
-
-
-@contextmanager
-def _translated() -> Iterator[None]:
-    """Service errors to HTTP answers, here and only here."""
-    try:
-        yield
-    except (UnknownConnector, suppression.UnknownWindow) as exc:
-        raise ApiError(404, str(exc)) from None
-    except suppression.WindowEnded as exc:
-        raise ApiError(409, str(exc)) from None
-    except suppression.InvalidWindow as exc:
-        raise ApiError(422, str(exc), [str(exc)]) from None
 
 
 def window_json(view: WindowView, now: datetime) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import typer
 
 from rbtk.emulator.config import EmulatorConfig
 from rbtk.emulator.faults import Faults
-from rbtk.emulator.server import serve
 
 
 def pd_emulator(
@@ -47,4 +46,6 @@ def pd_emulator(
         drop_connections=drop_connections,
     )
     config = EmulatorConfig(rate_limit=rate_limit_per_min, faults=faults, seed=seed)
+    from rbtk.emulator.server import serve  # the server only for this command (see serve.py)
+
     serve(config, host=host, port=port)

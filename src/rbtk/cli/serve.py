@@ -4,13 +4,8 @@ import signal
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from rbtk.app import create_app
 from rbtk.cli.common import fail, load_settings
-from rbtk.runtime import logs
-from rbtk.runtime.context import open_context
-from rbtk.runtime.secret_keys import SecretKeyMismatch
 
 
 def serve(
@@ -18,6 +13,15 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler."""
+    # Imported here, not at the top: every other command (`events send` in a script, say)
+    # would otherwise pay a second for the whole server at each start.
+    import uvicorn
+
+    from rbtk.app import create_app
+    from rbtk.runtime import logs
+    from rbtk.runtime.context import open_context
+    from rbtk.runtime.secret_keys import SecretKeyMismatch
+
     settings = load_settings()
     logs.configure(settings)
     try:
