@@ -145,16 +145,17 @@ def test_the_seed_scenarios_open_and_close_incidents(
 def test_a_threshold_pages_when_it_passes_without_another_event(
     start: Start, admin: dict[str, str], emulator: Emulator
 ) -> None:
-    with start(RBTK_AIRGAPPED_OFFLINE_MINUTES="0.05") as service:
+    # 12 s: longer than `rbtk events send` takes to start and post, so nothing pages first.
+    with start(RBTK_AIRGAPPED_OFFLINE_MINUTES="0.2") as service:
         env = {**admin, "RBTK_URL": service.url}
         add_connector(env)
         offline = pool_offline("pool-1", ago(0))
-        offline["data"]["last_heartbeat_at"] = offline["occurred_at"]  # due 3 s from now
+        offline["data"]["last_heartbeat_at"] = offline["occurred_at"]  # due 12 s from now
 
         send(env, offline)
         assert emulator.events() == []
 
-        wait_for(emulator.events, timeout_s=10, what="the threshold to page")
+        wait_for(emulator.events, timeout_s=25, what="the threshold to page")
         assert [e["body"]["payload"]["severity"] for e in emulator.events()] == ["critical"]
 
 

@@ -35,7 +35,7 @@ def test_a_window_holds_pages_back_and_releases_the_ones_still_firing(
             "--connector",
             "pd-production",
             "--for",
-            "15s",
+            "40s",  # room for the five CLI runs below, each a process start of a few seconds
             "--reason",
             "Maintenance",
             env=env,
@@ -59,7 +59,7 @@ def test_a_window_holds_pages_back_and_releases_the_ones_still_firing(
         ).json()["suppressions"]
         wait_for(
             lambda: KEY_OF("pool-b") in {e["dedup_key"] for e in emulator.events()},
-            timeout_s=25,
+            timeout_s=50,
             what="pool-b paged after the window",
         )
         released = next(e for e in emulator.events() if e["dedup_key"] == KEY_OF("pool-b"))
