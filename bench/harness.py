@@ -158,6 +158,8 @@ def running_stack(
             schema = f"bench_{uuid.uuid4().hex[:12]}"
             _postgres(f'CREATE SCHEMA "{schema}"')
             database_url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+        # A bench may put the database elsewhere (bench/recovery_disk.py: on a small disk).
+        database_url = (env or {}).get("RBTK_DATABASE_URL", database_url)
 
         emulator_port = free_port()
         emulator_url = f"http://{HOST}:{emulator_port}"
