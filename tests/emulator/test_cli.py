@@ -3,7 +3,7 @@ import typer
 from typer.testing import CliRunner
 
 from rbtk.cli import pd_emulator
-from rbtk.emulator import EmulatorConfig, Faults
+from rbtk.emulator import EmulatorConfig, Faults, server
 
 
 @pytest.fixture
@@ -13,7 +13,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[EmulatorConfig, str, i
     def serve(config: EmulatorConfig, *, host: str, port: int) -> None:
         calls.append((config, host, port))
 
-    monkeypatch.setattr(pd_emulator, "serve", serve)
+    monkeypatch.setattr(server, "serve", serve)
     return calls
 
 
