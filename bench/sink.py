@@ -3,7 +3,8 @@
 Not PagerDuty: no validation, no alerts, no rate limits. It exists to tell rbtk's own
 delivery ceiling apart from the emulator's (a FastAPI app sharing the same two cores).
 `GET /_inspect/events` answers in the emulator's format (received_at, event_action,
-dedup_key) for the events it accepted. Used by `bench/delivery.py --sink raw`.
+dedup_key, and the payload's summary) for the events it accepted. Used by
+`bench/delivery.py --sink raw` and `bench/vs_alertmanager.py`.
 
 For outages (`bench/recovery.py`), `PUT /_control/mode` with `{"mode": ...}` switches it:
 `ok` (202, the default), `fail` (500 to everything) or `hang` (accepts the request and never
@@ -26,7 +27,7 @@ MODES = ("ok", "fail", "hang")
 
 
 def create_app() -> web.Application:
-    received: list[tuple[datetime, str, str]] = []
+    received: list[tuple[datetime, str, str, str]] = []
     requests: list[tuple[datetime, str]] = []
     state = {"mode": "ok"}
     never = asyncio.Event()  # never set: what a hung request waits for
@@ -39,13 +40,16 @@ def create_app() -> web.Application:
         if mode == "hang":
             await never.wait()
         body = json.loads(await request.read())
-        received.append((datetime.now(UTC), body.get("event_action", ""), body["dedup_key"]))
+        summary = (body.get("payload") or {}).get("summary", "")
+        received.append(
+            (datetime.now(UTC), body.get("event_action", ""), body["dedup_key"], summary)
+        )
         return web.json_response({**ACCEPTED, "dedup_key": body["dedup_key"]}, status=202)
 
     async def events(_request: web.Request) -> web.Response:
         listed = [
-            {"received_at": _iso(at), "event_action": action, "dedup_key": key}
-            for at, action, key in received
+            {"received_at": _iso(at), "event_action": action, "dedup_key": key, "summary": summary}
+            for at, action, key, summary in received
         ]
         return web.json_response({"events": listed})
 
