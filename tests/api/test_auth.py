@@ -1,12 +1,15 @@
 """Bearer tokens: every route but /healthz and /readyz needs one; events tokens only post events."""
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from rbtk.access import tokens
 from rbtk.runtime.context import Context
+from rbtk.store import tables
 
 EVENT = {
     "id": "evt-1",
@@ -15,6 +18,8 @@ EVENT = {
     "occurred_at": "2026-05-25T03:00:00Z",
     "data": {"pool_name": "onprem"},
 }
+
+now = partial(datetime.now, UTC)
 
 ADMIN_ROUTES = [
     ("GET", "/api/v1/pagerduty/connectors"),
@@ -64,6 +69,76 @@ def test_a_revoked_token_is_401(client: TestClient, context: Context) -> None:
     )
 
     assert (answer.status_code, answer.json()) == (401, {"detail": "invalid or revoked token"})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_token_revoked_while_in_use_is_refused_within_a_second(
+    client: TestClient, context: Context
+) -> None:
+    # Tokens are revoked by `rbtk tokens revoke` in another process: nothing tells the server.
+    clock = Clock()
+    context.callers = tokens.Callers(ttl_s=1.0, clock=clock)
+    with context.engine.begin() as connection:
+        token_id, token = tokens.create(connection, scope=tokens.Scope.ADMIN, name="ci", now=now())
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/pagerduty/connectors", headers=headers).status_code == 200
+    with context.engine.begin() as connection:
+        tokens.revoke(connection, token_id, now=now())
+
+    clock.now += 0.5
+    still = client.get("/api/v1/pagerduty/connectors", headers=headers)
+    clock.now += 0.6
+    refused = client.get("/api/v1/pagerduty/connectors", headers=headers)
+
+    assert still.status_code == 200
+    assert (refused.status_code, refused.json()) == (401, {"detail": "invalid or revoked token"})
+
+
+def test_a_token_created_by_another_process_works_at_once_even_after_a_refusal(
+    client: TestClient, context: Context
+) -> None:
+    token = tokens.PREFIX + "made-elsewhere"
+    headers = {"Authorization": f"Bearer {token}"}
+    before = client.get("/api/v1/pagerduty/connectors", headers=headers)
+    with context.engine.begin() as connection:  # what `rbtk tokens create` stores
+        connection.execute(
+            tables.tokens.insert().values(
+                name="late", scope="admin", token_hash=tokens.digest(token), created_at=now()
+            )
+        )
+
+    after = client.get("/api/v1/pagerduty/connectors", headers=headers)
+
+    assert (before.status_code, after.status_code) == (401, 200)
+
+
+def test_a_busy_token_is_read_from_the_database_once_a_second_not_per_request(
+    client: TestClient, context: Context, admin_token: str
+) -> None:
+    context.callers = tokens.Callers(ttl_s=1.0, clock=Clock())
+    reads: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "FROM tokens" in statement:
+            reads.append(statement)
+
+    event.listen(context.engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(20):
+            client.get(
+                "/api/v1/pagerduty/connectors", headers={"Authorization": f"Bearer {admin_token}"}
+            )
+    finally:
+        event.remove(context.engine, "before_cursor_execute", seen)
+
+    assert len(reads) == 1
 
 
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES, ids=ids(ADMIN_ROUTES))

@@ -2,11 +2,13 @@
 
 import hashlib
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from rbtk.store.tables import sessions, tokens
 
@@ -63,6 +65,33 @@ def caller_of(connection: Connection, token_digest: str) -> Caller | None:
         )
     ).first()
     return Caller(Scope(row.scope), row.name) if row else None
+
+
+class Callers:
+    """Live tokens as read within the last `ttl_s`: at most one database read per token per
+    second instead of one per request. Tokens are revoked by `rbtk tokens revoke` in another
+    process, so nothing here can be told: a revoked token stops working within `ttl_s`.
+    Unknown tokens are never remembered, so a token created a moment ago works at once."""
+
+    def __init__(self, ttl_s: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._live: dict[str, tuple[float, Caller]] = {}  # digest -> (valid until, caller)
+
+    def authenticate(self, engine: Engine, token: str) -> Caller | None:
+        token_digest, now = digest(token), self._clock()
+        known = self._live.get(token_digest)
+        if known is not None and known[0] > now:
+            return known[1]
+        with engine.connect() as connection:
+            caller = caller_of(connection, token_digest)
+        if caller is None:
+            self._live.pop(token_digest, None)
+            return None
+        if len(self._live) > 1000:  # many tokens in turn: keep only the fresh ones
+            self._live = {d: seen for d, seen in self._live.items() if seen[0] > now}
+        self._live[token_digest] = (now + self._ttl_s, caller)
+        return caller
 
 
 def list_all(connection: Connection) -> list[TokenInfo]:

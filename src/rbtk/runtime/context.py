@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from rbtk.access.tokens import Callers
 from rbtk.runtime.secret_keys import verify_at_start
 from rbtk.runtime.secrets import Vault, load_or_create_keys
 from rbtk.runtime.settings import Settings
@@ -23,6 +24,7 @@ class Context:
     settings: Settings
     engine: Engine
     vault: Vault
+    callers: Callers = field(default_factory=Callers)  # live API tokens, read once a second
     # Set by the running service so a write can wake the workers instead of them polling.
     wake_delivery: Callable[[], None] = field(default=_nothing)
     wake_scheduler: Callable[[], None] = field(default=_nothing)
