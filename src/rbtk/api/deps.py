@@ -29,7 +29,7 @@ def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
             "(create one with 'rbtk tokens create')",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = context.callers.authenticate(context.engine, credentials.credentials)
+    caller = context.callers.authenticate(context.reads, credentials.credentials)
     if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

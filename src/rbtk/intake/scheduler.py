@@ -57,7 +57,7 @@ class Scheduler:
             queued += release_held(connection, settings=self.context.settings, now=now)
         if len(before.conditions) >= BATCH:
             return queued, 0.0
-        with self.context.engine.connect() as connection:
+        with self.context.reads.connect() as connection:
             dues = [stored.next_due(connection), suppression.next_end(connection)]
         due = min((d for d in dues if d is not None), default=None)
         if due is None:

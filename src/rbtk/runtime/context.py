@@ -10,7 +10,7 @@ from rbtk.access.tokens import Callers
 from rbtk.runtime.secret_keys import verify_at_start
 from rbtk.runtime.secrets import Vault, load_or_create_keys
 from rbtk.runtime.settings import Settings
-from rbtk.store.db import make_engine, migrate
+from rbtk.store.db import make_engine, migrate, reads_only
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,11 @@ class Context:
     # Set by the running service so a write can wake the workers instead of them polling.
     wake_delivery: Callable[[], None] = field(default=_nothing)
     wake_scheduler: Callable[[], None] = field(default=_nothing)
+
+    @property
+    def reads(self) -> Engine:
+        """The database for transactions that only read (never the write lock on SQLite)."""
+        return reads_only(self.engine)
 
 
 def open_context(settings: Settings) -> Context:
