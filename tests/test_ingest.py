@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from rbtk.intake.ingest import Verdict, ingest
+from rbtk.intake.ingest import Acceptance, ingest
 from rbtk.runtime.context import Context
 from rbtk.store.tables import conditions, events, outbox
 from tests.factories import add_connector, event, pool_offline, pool_online
@@ -27,7 +27,7 @@ def test_a_pool_past_its_threshold_is_queued_as_a_critical_trigger(context: Cont
 
     result = ingest(context, [pool_offline("e1", T0 - timedelta(minutes=15))], T0)
 
-    assert [(i.id, i.status) for i in result.items] == [("e1", Verdict.ACCEPTED)]
+    assert [(i.id, i.status) for i in result.items] == [("e1", Acceptance.ACCEPTED)]
     assert outbox_rows(context) == [
         ("pd-production", "trigger", "rbtk:pool-offline:warehouse:onprem-airgapped", "critical")
     ]
@@ -40,8 +40,8 @@ def test_a_repeated_event_id_is_accepted_and_ignored(context: Context) -> None:
     again = ingest(context, [pool_offline("e1", T0 - timedelta(minutes=20))], T0)
     within = ingest(context, [pool_online("e2", T0), pool_online("e2", T0)], T0)
 
-    assert [i.status for i in again.items] == [Verdict.DUPLICATE]
-    assert [i.status for i in within.items] == [Verdict.ACCEPTED, Verdict.DUPLICATE]
+    assert [i.status for i in again.items] == [Acceptance.DUPLICATE]
+    assert [i.status for i in within.items] == [Acceptance.ACCEPTED, Acceptance.DUPLICATE]
     assert [row[1] for row in outbox_rows(context)] == ["trigger", "resolve"]
 
 
@@ -52,9 +52,9 @@ def test_a_bad_event_in_a_batch_costs_its_valid_siblings_nothing(context: Contex
     result = ingest(context, [pool_offline("e1", T0 - timedelta(hours=2)), bad, "nope"], T0)
 
     assert [(i.index, i.id, i.status) for i in result.items] == [
-        (0, "e1", Verdict.ACCEPTED),
-        (1, "e2", Verdict.REJECTED),
-        (2, None, Verdict.REJECTED),
+        (0, "e1", Acceptance.ACCEPTED),
+        (1, "e2", Acceptance.REJECTED),
+        (2, None, Acceptance.REJECTED),
     ]
     assert result.items[1].errors == ["data.pool_name: is required"]
     assert result.items[2].errors == ["event: must be a JSON object, got str"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from rbtk.admin.channels import add_channel
 from rbtk.app import create_app
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.channel_probe import send_test_message
+from rbtk.outbox.probes import send_test_message
 from rbtk.runtime.context import Context
 from rbtk.store.tables import notify_channels, notify_rules, outbox
 from tests.factories import add_connector, event, pool_offline

@@ -5,10 +5,10 @@
     GET    /connectors/{name}          200 Connector; 404
     PATCH  /connectors/{name}          200 Connector; 404; 422
     DELETE /connectors/{name}?force=   204; 404; 409 while it has open incidents (unless force)
-    POST   /connectors/{name}/test     200 TestOutcome once PagerDuty accepted the trigger;
+    POST   /connectors/{name}/test     200 ProbeOutcome once PagerDuty accepted the trigger;
                                        502 PagerDuty refused it (4xx), failed (429/5xx) or
                                            could not be reached; 504 no answer within the wait;
-                                       both with {"detail", "errors", "outcome": TestOutcome}
+                                       both with {"detail", "errors", "outcome": ProbeOutcome}
 
 The clear integration key goes in, and never comes out: responses carry it masked.
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
@@ -27,7 +27,7 @@ from rbtk.admin.connectors import KEEP, ConnectorView
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
-from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
+from rbtk.outbox.probes import ProbeOutcome, Problem, send_test_event
 from rbtk.policy.severity import Severity
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
@@ -94,9 +94,7 @@ class ResolveOut(BaseModel):
     at: str
 
 
-class TestOutcomeOut(BaseModel):
-    __test__ = False  # not a pytest test class, despite its name
-
+class ProbeOutcomeOut(BaseModel):
     connector: str
     dedup_key: str
     delivery_id: int
@@ -109,14 +107,11 @@ class TestOutcomeOut(BaseModel):
     resolve: ResolveOut | None
 
 
-class TestFailed(Error):
-    __test__ = False
-
-    outcome: TestOutcomeOut
+class ProbeFailed(Error):
+    outcome: ProbeOutcomeOut
 
 
-class TestRequest(Body):
-    __test__ = False  # not a pytest test class, despite its name
+class ProbeRequest(Body):
     resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
 
 
@@ -183,15 +178,15 @@ def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
 
 @router.post(
     "/connectors/{name}/test",
-    response_model=TestOutcomeOut,
+    response_model=ProbeOutcomeOut,
     responses={
         **errors(404),
-        502: {"model": TestFailed, "description": "PagerDuty refused or failed the event"},
-        504: {"model": TestFailed, "description": "No answer from PagerDuty within the wait"},
+        502: {"model": ProbeFailed, "description": "PagerDuty refused or failed the event"},
+        504: {"model": ProbeFailed, "description": "No answer from PagerDuty within the wait"},
     },
 )
 async def test_connector(
-    name: str, context: Ctx, request: TestRequest | None = None
+    name: str, context: Ctx, request: ProbeRequest | None = None
 ) -> JSONResponse:
     resolve_after_s = request.resolve_after_s if request else None
     outcome = await run_in_threadpool(
@@ -230,7 +225,7 @@ def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
     }
 
 
-def _outcome(outcome: TestOutcome) -> dict[str, Any]:
+def _outcome(outcome: ProbeOutcome) -> dict[str, Any]:
     return {
         "connector": outcome.connector,
         "dedup_key": outcome.dedup_key,

@@ -12,7 +12,7 @@ from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
-from rbtk.intake.ingest import MAX_BATCH, BatchResult, ItemResult, Verdict, ingest
+from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult, ingest
 from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -80,7 +80,7 @@ async def post_events(request: Request, context: Ctx) -> JSONResponse:
     metrics.count_events(result)
     if single:
         item = result.items[0]
-        if item.status is Verdict.REJECTED:
+        if item.status is Acceptance.REJECTED:
             raise ApiError(422, "event is invalid: " + "; ".join(item.errors), item.errors)
         return JSONResponse(_item(item), status_code=202)
     return JSONResponse(_batch(result), status_code=200)
@@ -95,8 +95,8 @@ def _item(item: ItemResult) -> dict[str, Any]:
 
 def _batch(result: BatchResult) -> dict[str, Any]:
     return {
-        "accepted": result.count(Verdict.ACCEPTED),
-        "duplicate": result.count(Verdict.DUPLICATE),
-        "rejected": result.count(Verdict.REJECTED),
+        "accepted": result.count(Acceptance.ACCEPTED),
+        "duplicate": result.count(Acceptance.DUPLICATE),
+        "rejected": result.count(Acceptance.REJECTED),
         "results": [_item(item) for item in result.items],
     }

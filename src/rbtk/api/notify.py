@@ -3,9 +3,9 @@
     GET    /channels              200 {"channels": [Channel]}
     POST   /channels              201 Channel; 409 name taken; 422 bad name, kind, URL, address
     DELETE /channels/{name}       204; 404; 409 while rules name it
-    POST   /channels/{name}/test  200 TestOutcome once the channel accepted the message;
+    POST   /channels/{name}/test  200 MessageOutcome once the channel accepted the message;
                                   502 refused or failed; 504 no answer within the wait; both
-                                  with {"detail", "outcome": TestOutcome}; 404
+                                  with {"detail", "outcome": MessageOutcome}; 404
     GET    /rules                 200 {"rules": [Rule]}
     PUT    /rules                 200 {"rules": [Rule]}, saved as given; 422 naming every
                                   problem (unknown channels, duplicate positions, no
@@ -19,7 +19,7 @@
                   "secret": masked | null, "rules": [positions naming it], "created_at"}
     Rule         {"position", "project", "event_type", "channels": [names]}; a null project
                  or event type matches every one, so a rule with neither matches everything
-    TestOutcome  {"channel", "delivery_id", "status", "http_status", "message"}
+    MessageOutcome  {"channel", "delivery_id", "status", "http_status", "message"}
 
 A channel's secret (a Slack webhook URL, a signing secret) goes in, and never comes out:
 responses carry it masked.
@@ -39,8 +39,8 @@ from rbtk.api.deps import Admin, Ctx
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
-from rbtk.outbox import channel_probe as test_message
-from rbtk.outbox.channel_probe import TestMessageOutcome
+from rbtk.outbox import probes
+from rbtk.outbox.probes import MessageProbeOutcome
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.timefmt import format_rfc3339
@@ -175,7 +175,7 @@ def remove_channel(name: str, context: Ctx) -> Response:
 )
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
     outcome = await run_in_threadpool(
-        test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+        probes.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
     )
     answer = _outcome(outcome)
     if outcome.status == "sent":
@@ -219,7 +219,7 @@ def channel_json(view: ChannelView) -> dict[str, Any]:
     }
 
 
-def _outcome(outcome: TestMessageOutcome) -> dict[str, Any]:
+def _outcome(outcome: MessageProbeOutcome) -> dict[str, Any]:
     return {
         "channel": outcome.channel,
         "delivery_id": outcome.delivery_id,

@@ -10,7 +10,7 @@ from rbtk.cli.remote import connect, remote
 app = typer.Typer(no_args_is_help=True, help="Send platform events to rbtk.", callback=connect)
 
 CHUNK = 1000  # the API's limit per request
-VERDICTS = ("accepted", "duplicate", "rejected")
+ACCEPTANCES = ("accepted", "duplicate", "rejected")
 
 
 @app.command()
@@ -37,9 +37,9 @@ def send(
             chunk = {"events": events[start : start + CHUNK]}
             answer = api.post("/api/v1/events", chunk, expect=("results",))
             results += [{**item, "index": start + item["index"]} for item in answer["results"]]
-    verdicts = {v: sum(r["status"] == v for r in results) for v in VERDICTS}
-    server.show({**verdicts, "results": results}, describe)
-    if verdicts["rejected"]:
+    counts = {v: sum(r["status"] == v for r in results) for v in ACCEPTANCES}
+    server.show({**counts, "results": results}, describe)
+    if counts["rejected"]:
         raise typer.Exit(1)
 
 

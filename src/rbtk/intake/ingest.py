@@ -20,7 +20,7 @@ from rbtk.store.tables import events as events_table
 MAX_BATCH = 1000
 
 
-class Verdict(StrEnum):
+class Acceptance(StrEnum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
@@ -30,7 +30,7 @@ class Verdict(StrEnum):
 class ItemResult:
     index: int
     id: str | None
-    status: Verdict
+    status: Acceptance
     errors: list[str] = field(default_factory=list)
 
 
@@ -39,8 +39,8 @@ class BatchResult:
     items: list[ItemResult]
     notifications: int
 
-    def count(self, verdict: Verdict) -> int:
-        return sum(1 for item in self.items if item.status is verdict)
+    def count(self, acceptance: Acceptance) -> int:
+        return sum(1 for item in self.items if item.status is acceptance)
 
 
 def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> BatchResult:
@@ -54,11 +54,11 @@ def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> Bat
         except EventError as exc:
             raw_id = raw.get("id") if isinstance(raw, dict) else None
             results[index] = ItemResult(
-                index, raw_id if isinstance(raw_id, str) else None, Verdict.REJECTED, exc.errors
+                index, raw_id if isinstance(raw_id, str) else None, Acceptance.REJECTED, exc.errors
             )
             continue
         if event.id in seen:
-            results[index] = ItemResult(index, event.id, Verdict.DUPLICATE)
+            results[index] = ItemResult(index, event.id, Acceptance.DUPLICATE)
             continue
         seen.add(event.id)
         fresh.append((index, event))
@@ -69,8 +69,8 @@ def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> Bat
             accepted = [e for _, e in fresh if e.id in stored_ids]
             queued, new_due = _advance(context, connection, accepted, now)
         for index, event in fresh:
-            verdict = Verdict.ACCEPTED if event.id in stored_ids else Verdict.DUPLICATE
-            results[index] = ItemResult(index, event.id, verdict)
+            status = Acceptance.ACCEPTED if event.id in stored_ids else Acceptance.DUPLICATE
+            results[index] = ItemResult(index, event.id, status)
         if queued:
             context.wake_delivery()
         if new_due:  # the scheduler may be asleep until a later time

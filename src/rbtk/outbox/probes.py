@@ -1,7 +1,8 @@
-"""Send test event: a trigger straight to one connector, answered once PagerDuty answered.
+"""Probes, the test sends: a test event straight to one PagerDuty connector, a test message
+straight to one chat channel, each answered once the peer answered (or the wait ran out).
 
-The trigger goes through the outbox like any page (first in line), so it is logged, retried
-and rate-budgeted as real pages are; this module only waits to see what became of it.
+A probe goes through the outbox like any notification (first in line), so it is logged,
+retried and rate-budgeted as real ones are; this module only waits to see what became of it.
 """
 
 import uuid
@@ -9,15 +10,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from rbtk.admin.channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
+from rbtk.channels.message import Message
+from rbtk.outbox.chat import row as chat_row
 from rbtk.outbox.fanout import enqueue_test
 from rbtk.outbox.queue import await_answer
-from rbtk.outbox.rows import Status
+from rbtk.outbox.rows import Status, insert_one
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
+from rbtk.routing.chat import load_channels
 from rbtk.routing.pagerduty import load_targets
 from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import format_rfc3339
 
 
 class Problem(StrEnum):
@@ -28,8 +34,8 @@ class Problem(StrEnum):
 
 
 @dataclass(frozen=True)
-class TestOutcome:
-    __test__ = False  # not a pytest test class, despite its name
+class ProbeOutcome:
+    """What became of a test event sent to a PagerDuty connector."""
 
     connector: str
     dedup_key: str
@@ -86,7 +92,7 @@ def send_test_event(
     connector: str,
     resolve_after_s: float | None = None,
     wait_s: float = 15.0,
-) -> TestOutcome:
+) -> ProbeOutcome:
     """Queue a test trigger (and optionally its resolve) for `connector`; wait for the answer.
 
     Blocks while it waits: call it from a worker thread, not the event loop.
@@ -168,9 +174,9 @@ def _wait(
     dedup_key: str,
     resolve_id: int | None,
     resolve_at: datetime | None,
-) -> TestOutcome:
+) -> ProbeOutcome:
     row = await_answer(context.engine, row_id, wait_s)
-    return TestOutcome(
+    return ProbeOutcome(
         connector=connector,
         dedup_key=dedup_key,
         delivery_id=row_id,
@@ -184,3 +190,38 @@ def _wait(
         resolve_delivery_id=resolve_id,
         resolve_at=resolve_at,
     )
+
+
+@dataclass(frozen=True)
+class MessageProbeOutcome:
+    """What became of a test message sent to a chat channel."""
+
+    channel: str
+    delivery_id: int
+    status: str
+    http_status: int | None
+    message: str | None
+
+
+def send_test_message(
+    context: Context, *, channel: str, wait_s: float = 15.0
+) -> MessageProbeOutcome:
+    """Send a test message to one channel now and wait for its answer (blocking)."""
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        found = next((c for c in load_channels(connection) if c.name == channel), None)
+        if found is None:
+            raise UnknownChannel(channel)
+        message = Message(
+            title=f"Roboticks test message from rbtk for channel {channel}",
+            project="rbtk",
+            event_type="rbtk.test",
+            event_id=f"test-{uuid.uuid4().hex[:12]}",
+            occurred_at=format_rfc3339(now),
+            fields=[("Channel", channel), ("Sent by", "rbtk admin")],
+            link=context.settings.base_url,
+        )
+        delivery_id = insert_one(connection, chat_row(found, message, now).first_in_line(now))
+    context.wake_delivery()
+    state = await_answer(context.engine, delivery_id, wait_s)
+    return MessageProbeOutcome(channel, delivery_id, state.status, state.http_status, state.message)

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
 from rbtk.channels.base import Result
-from rbtk.intake.ingest import BatchResult, Verdict
+from rbtk.intake.ingest import Acceptance, BatchResult
 from rbtk.outbox.queue import PENDING
 from rbtk.store.tables import outbox
 
@@ -34,8 +34,8 @@ EVENTS = Counter(
     ["result"],
     registry=REGISTRY,
 )
-for _verdict in Verdict:
-    EVENTS.labels(_verdict.value)
+for _acceptance in Acceptance:
+    EVENTS.labels(_acceptance.value)
 
 DELIVERIES = Counter(
     "rbtk_deliveries",
@@ -54,10 +54,10 @@ DELIVERY_LATENCY = Histogram(
 
 
 def count_events(result: BatchResult) -> None:
-    for verdict in Verdict:
-        count = result.count(verdict)
+    for acceptance in Acceptance:
+        count = result.count(acceptance)
         if count:
-            EVENTS.labels(verdict.value).inc(count)
+            EVENTS.labels(acceptance.value).inc(count)
 
 
 def observe_delivery(connector: str, result: Result) -> None:

@@ -9,7 +9,7 @@
     POST /settings/integrations/notifications/rules/{position}/move    to=
     POST /settings/integrations/notifications/rules/{position}/remove
 
-Writes go through `rbtk.admin.channels` (and the test through `test_message.send_test_message`), as
+Writes go through `rbtk.admin.channels` (and the test through `probes.send_test_message`), as
 the API's do. A Slack webhook URL is a secret: never shown again once saved, nor after an
 error (the form asks for it again).
 """
@@ -27,7 +27,7 @@ from rbtk.admin import channels as notify_config
 from rbtk.api.deps import Ctx
 from rbtk.channels.registry import CHAT
 from rbtk.intake.events import PAYLOADS
-from rbtk.outbox import channel_probe as test_message
+from rbtk.outbox import probes
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context
@@ -89,7 +89,7 @@ async def add_channel(request: Request, context: Ctx) -> Response:
 async def test_channel(request: Request, name: str, context: Ctx) -> Response:
     try:
         outcome = await run_in_threadpool(
-            test_message.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
+            probes.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
         )
     except notify_config.UnknownChannel as exc:
         flash(request, "error", say(exc))

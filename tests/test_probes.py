@@ -12,7 +12,7 @@ import pytest
 from rbtk.admin import connectors
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.app import create_app
-from rbtk.outbox.probes import Problem, TestOutcome, send_test_event
+from rbtk.outbox.probes import ProbeOutcome, Problem, send_test_event
 from rbtk.runtime.context import Context
 from tests.live import serving
 
@@ -189,7 +189,7 @@ def test_a_test_event_for_an_unknown_connector_is_refused(context: Context) -> N
     assert str(raised.value) == "no connector named 'pd-nowhere'"
 
 
-def outcome_of(**fields: Any) -> TestOutcome:
+def outcome_of(**fields: Any) -> ProbeOutcome:
     defaults: dict[str, Any] = {
         "connector": "pd-production",
         "dedup_key": "rbtk:test:pd-production:0123456789ab",
@@ -202,7 +202,7 @@ def outcome_of(**fields: Any) -> TestOutcome:
         "latency_ms": 3.0,
         "endpoint": "https://events.pagerduty.com/v2/enqueue",
     }
-    return TestOutcome(**(defaults | fields))
+    return ProbeOutcome(**(defaults | fields))
 
 
 def test_a_sent_test_event_has_no_error() -> None:
