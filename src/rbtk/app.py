@@ -20,6 +20,7 @@ from rbtk.api.schema import no_nul_in_parameters
 from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
+from rbtk.intake.writer import Writer
 from rbtk.outbox.queue import release_leases
 from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
@@ -32,13 +33,19 @@ RETRY_AFTER_S = 30
 
 
 def create_app(context: Context, *, workers: bool = True) -> FastAPI:
+    writer = Writer(context)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not workers:
-            yield
-            return
-        async with _workers(context):
-            yield
+        try:
+            if not workers:
+                yield
+                return
+            async with _workers(context):
+                yield
+        finally:
+            # Requests are answered by now: store anything still waiting before exiting.
+            await asyncio.to_thread(writer.close)
 
     app = FastAPI(
         title="rbtk",
@@ -47,6 +54,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         dependencies=[Depends(no_nul_in_parameters)],
     )
     app.state.context = context
+    app.state.writer = writer
     app.include_router(events.router)
     app.include_router(connectors.router)
     app.include_router(deliveries.router)

@@ -1,10 +1,8 @@
 """POST /api/v1/events: one event, or {"events": [...]} with a result per event."""
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -12,7 +10,8 @@ from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
-from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult, ingest
+from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
+from rbtk.intake.writer import Writer
 from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -76,7 +75,8 @@ async def post_events(request: Request, context: Ctx) -> JSONResponse:
         raise ApiError(422, "events: the list is empty")
     if len(raw_events) > MAX_BATCH:
         raise ApiError(413, f"events: at most {MAX_BATCH} per request, got {len(raw_events)}")
-    result = await run_in_threadpool(ingest, context, raw_events, datetime.now(UTC))
+    writer: Writer = request.app.state.writer
+    result = await writer.ingest(raw_events)
     metrics.count_events(result)
     if single:
         item = result.items[0]

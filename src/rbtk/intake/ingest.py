@@ -37,7 +37,6 @@ class ItemResult:
 @dataclass(frozen=True)
 class BatchResult:
     items: list[ItemResult]
-    notifications: int
 
     def count(self, acceptance: Acceptance) -> int:
         return sum(1 for item in self.items if item.status is acceptance)
@@ -45,37 +44,49 @@ class BatchResult:
 
 def ingest(context: Context, raw_events: Sequence[object], now: datetime) -> BatchResult:
     """Validate each event on its own, so a bad one never costs its valid siblings."""
-    results: dict[int, ItemResult] = {}
-    fresh: list[tuple[int, Event]] = []
+    return ingest_all(context, [raw_events], now)[0]
+
+
+def ingest_all(
+    context: Context, requests: Sequence[Sequence[object]], now: datetime
+) -> list[BatchResult]:
+    """Store several requests' events in one transaction, in order, and answer each request
+    with its own results: an event id sent twice is accepted once, the first time."""
+    results: list[dict[int, ItemResult]] = [{} for _ in requests]
+    fresh: list[tuple[int, int, Event]] = []  # (request, index in it, event)
     seen: set[str] = set()
-    for index, raw in enumerate(raw_events):
-        try:
-            event = parse_event(raw)
-        except EventError as exc:
-            raw_id = raw.get("id") if isinstance(raw, dict) else None
-            results[index] = ItemResult(
-                index, raw_id if isinstance(raw_id, str) else None, Acceptance.REJECTED, exc.errors
-            )
-            continue
-        if event.id in seen:
-            results[index] = ItemResult(index, event.id, Acceptance.DUPLICATE)
-            continue
-        seen.add(event.id)
-        fresh.append((index, event))
-    queued = 0
+    for number, raw_events in enumerate(requests):
+        answers = results[number]
+        for index, raw in enumerate(raw_events):
+            try:
+                event = parse_event(raw)
+            except EventError as exc:
+                raw_id = raw.get("id") if isinstance(raw, dict) else None
+                raw_id = raw_id if isinstance(raw_id, str) else None
+                answers[index] = ItemResult(index, raw_id, Acceptance.REJECTED, exc.errors)
+                continue
+            if event.id in seen:
+                answers[index] = ItemResult(index, event.id, Acceptance.DUPLICATE)
+                continue
+            seen.add(event.id)
+            fresh.append((number, index, event))
     if fresh:
         with context.engine.begin() as connection:
-            stored_ids = _store_events(connection, [e for _, e in fresh], now)
-            accepted = [e for _, e in fresh if e.id in stored_ids]
+            stored_ids = _store_events(connection, [e for _, _, e in fresh], now)
+            accepted = [e for _, _, e in fresh if e.id in stored_ids]
             queued, new_due = _advance(context, connection, accepted, now)
-        for index, event in fresh:
-            status = Acceptance.ACCEPTED if event.id in stored_ids else Acceptance.DUPLICATE
-            results[index] = ItemResult(index, event.id, status)
+        for number, index, event in fresh:
+            stored = event.id in stored_ids
+            status = Acceptance.ACCEPTED if stored else Acceptance.DUPLICATE
+            results[number][index] = ItemResult(index, event.id, status)
         if queued:
             context.wake_delivery()
         if new_due:  # the scheduler may be asleep until a later time
             context.wake_scheduler()
-    return BatchResult([results[i] for i in range(len(raw_events))], queued)
+    return [
+        BatchResult([answers[i] for i in range(len(raw_events))])
+        for answers, raw_events in zip(results, requests, strict=True)
+    ]
 
 
 def _store_events(connection: Connection, batch: list[Event], now: datetime) -> set[str]:
