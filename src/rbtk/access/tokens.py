@@ -78,11 +78,16 @@ class Callers:
         self._clock = clock
         self._live: dict[str, tuple[float, Caller]] = {}  # digest -> (valid until, caller)
 
+    def known(self, token: str) -> Caller | None:
+        """The caller if this token was found live within the last `ttl_s`: no database."""
+        known = self._live.get(digest(token))
+        return known[1] if known is not None and known[0] > self._clock() else None
+
     def authenticate(self, engine: Engine, token: str) -> Caller | None:
+        known = self.known(token)
+        if known is not None:
+            return known
         token_digest, now = digest(token), self._clock()
-        known = self._live.get(token_digest)
-        if known is not None and known[0] > now:
-            return known[1]
         with engine.connect() as connection:
             caller = caller_of(connection, token_digest)
         if caller is None:

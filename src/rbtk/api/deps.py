@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rbtk.access import tokens
@@ -11,7 +12,10 @@ from rbtk.runtime.context import Context
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_context(request: Request) -> Context:
+# Every dependency here is async: a sync one costs a hop to the thread pool per request.
+
+
+async def get_context(request: Request) -> Context:
     context: Context = request.app.state.context
     return context
 
@@ -20,7 +24,7 @@ Ctx = Annotated[Context, Depends(get_context)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
+async def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
     """The token's owner; FastAPI runs this once per request however many depend on it."""
     if credentials is None:
         raise HTTPException(
@@ -29,7 +33,10 @@ def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
             "(create one with 'rbtk tokens create')",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = context.callers.authenticate(context.reads, credentials.credentials)
+    token = credentials.credentials
+    caller = context.callers.known(token) or await run_in_threadpool(
+        context.callers.authenticate, context.reads, token
+    )
     if caller is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -42,16 +49,16 @@ def current_caller(context: Ctx, credentials: Credentials) -> tokens.Caller:
 Caller = Annotated[tokens.Caller, Depends(current_caller)]
 
 
-def require_admin(caller: Caller) -> None:
+async def require_admin(caller: Caller) -> None:
     if caller.scope is not tokens.Scope.ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this token may only post events")
 
 
-def require_events(caller: Caller) -> None:
+async def require_events(caller: Caller) -> None:
     """Any valid token may post events: admin tokens too."""
 
 
-def caller_name(caller: Caller) -> str:
+async def caller_name(caller: Caller) -> str:
     """The name of the token making the request, to record who changed something."""
     return caller.name
 

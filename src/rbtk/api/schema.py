@@ -49,7 +49,7 @@ class Error(BaseModel):
     errors: list[str] | None = Field(default=None, description="each problem, one a line")
 
 
-def no_nul_in_parameters(request: Request) -> None:
+async def no_nul_in_parameters(request: Request) -> None:
     """Path and query parameters with a NUL: a 422 naming them, not a driver error."""
     named = [("path", k, v) for k, v in request.path_params.items()]
     named += [("query", k, v) for k, v in request.query_params.multi_items()]
