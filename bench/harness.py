@@ -7,8 +7,7 @@
   local PostgreSQL `test` database (created here, dropped at the end),
 - an admin token (`rbtk tokens create --scope admin`),
 - `rbtk serve` delivering to the emulator, with the send budget lifted unless asked,
-- one PagerDuty connector (through the API when it exists, else the service function,
-  else a direct row as tests/factories.py does),
+- one PagerDuty connector (`rbtk.admin.connectors.add`, the one write path),
 
 and stops and removes all of it on the way out, even when the benchmark fails. Progress goes
 to stderr; each benchmark prints its one result line to stdout.
@@ -38,7 +37,9 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
+from rbtk.admin import connectors
 from rbtk.outbox.queue import PENDING
+from rbtk.runtime.secrets import Vault
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -279,25 +280,17 @@ def _postgres(sql: str) -> None:
 
 def _start_emulator(port: int, data_dir: Path, *, raw: bool) -> subprocess.Popen[bytes]:
     common: dict[str, Any] = {"start_new_session": True, "stderr": subprocess.STDOUT}
-    cli = [RBTK, "pd-emulator", "--host", HOST, "--port", str(port), "--rate-limit-per-min", "0"]
-    help_text = subprocess.run([RBTK, "--help"], capture_output=True, text=True).stdout
     if raw:
         command = [PYTHON, str(ROOT / "bench" / "sink.py"), "--host", HOST, "--port", str(port)]
-    elif "pd-emulator" in help_text:
-        command = cli
-    else:  # an older rbtk without the subcommand
-        command = [
-            PYTHON,
-            "-c",
-            "from rbtk.emulator import EmulatorConfig, serve; "
-            f"serve(EmulatorConfig(rate_limit=0), host={HOST!r}, port={port})",
-        ]
+    else:
+        command = [RBTK, "pd-emulator", "--host", HOST, "--port", str(port)]
+        command += ["--rate-limit-per-min", "0"]
     handle = (data_dir / "emulator.log").open("wb")
     return subprocess.Popen(command, stdout=handle, **common)
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    """Any HTTP answer means the server is up (an older rbtk may not have the route)."""
+    """Any HTTP answer means the server is up."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -313,54 +306,19 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path) -> No
 
 
 def _add_connector(stack: Stack, secret_key: str) -> None:
-    response = httpx.post(
-        f"{stack.url}/api/v1/pagerduty/connectors",
-        headers=stack.headers,
-        json={"name": CONNECTOR, "integration_key": INTEGRATION_KEY},
-        timeout=10,
-    )
-    if response.status_code in (200, 201):
-        log("connector added through POST /api/v1/pagerduty/connectors")
-        return
-    log(f"POST /api/v1/pagerduty/connectors answered {response.status_code}; adding directly")
     engine = create_engine(stack.database_url)
-    now = datetime.now(UTC)
     try:
-        from rbtk.runtime.secrets import Secret, Vault
-
-        vault = Vault(secret_key)
         with engine.begin() as connection:
-            try:
-                from rbtk.admin import connectors
-            except ImportError:
-                connectors = None  # type: ignore[assignment]
-            if connectors is not None and hasattr(connectors, "add"):
-                connectors.add(
-                    connection, vault=vault, name=CONNECTOR, key=INTEGRATION_KEY, now=now
-                )
-                log("connector added with rbtk.admin.connectors.add")
-                return
-            from rbtk.policy.rules import DEFAULT_ENABLED
-            from rbtk.store.tables import connectors as table
-
-            secret = Secret(INTEGRATION_KEY)
-            connection.execute(
-                table.insert().values(
-                    name=CONNECTOR,
-                    routing_key=vault.encrypt(secret),
-                    key_fingerprint=secret.fingerprint,
-                    key_last4=INTEGRATION_KEY[-4:],
-                    region="us",
-                    rules=sorted(DEFAULT_ENABLED),
-                    send_info=False,
-                    is_default=True,
-                    created_at=now,
-                    updated_at=now,
-                )
+            connectors.add(
+                connection,
+                vault=Vault(secret_key),
+                name=CONNECTOR,
+                key=INTEGRATION_KEY,
+                now=datetime.now(UTC),
             )
-            log("connector added as a row (as tests/factories.py does)")
     finally:
         engine.dispose()
+    log("connector added with rbtk.admin.connectors.add")
 
 
 def _stop(name: str, process: subprocess.Popen[bytes]) -> None:

@@ -25,6 +25,7 @@ class Webhook:
 
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    arrived_at: list[float] = field(default_factory=list)  # time.monotonic() of each received
     answers: list[int] = field(default_factory=list)
     body: str | None = None  # what it answers instead of "ok" / "no_service"
 
@@ -38,7 +39,9 @@ def webhook_receiver() -> Iterator[Webhook]:
     async def receive(request: Request) -> PlainTextResponse:
         status = hook.answers.pop(0) if hook.answers else 200
         if status == 200:
-            hook.received.append(await request.json())
+            body = await request.json()
+            hook.arrived_at.append(time.monotonic())
+            hook.received.append(body)
         text = hook.body if hook.body is not None else "ok" if status == 200 else "no_service"
         return PlainTextResponse(text, status_code=status)
 

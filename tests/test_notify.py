@@ -1,14 +1,18 @@
 """Slack and email for everything that does not page, through real local peers."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel
 from rbtk.app import create_app
+from rbtk.channels import slack
+from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.probes import send_test_message
 from rbtk.runtime.context import Context
@@ -81,12 +85,12 @@ def log(context: Context) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
-def pr_failure(event_id: str = "run-pr") -> dict[str, Any]:
+def pr_failure(event_id: str = "run-pr", run_id: int = 882) -> dict[str, Any]:
     return event(
         event_id,
         "test_run.completed",
         now(),
-        run_id=882,
+        run_id=run_id,
         branch="feature/x",
         default_branch=False,
         pull_request=412,
@@ -325,3 +329,110 @@ def test_a_pagerduty_key_out_of_budget_never_holds_back_an_email(
 
     pages = [r for r in log(context) if r["channel"] == "pagerduty"]
     assert [r["status"] for r in pages].count("sent") == 1  # the rest wait for the budget
+
+
+def throttled(pagerduty: str) -> int:
+    """How many events the emulator refused with a 429 for being over the key's rate."""
+    requests = httpx.get(f"{pagerduty}/_inspect/requests").json()["requests"]
+    return sum(r["outcome"] == "throttled" for r in requests)
+
+
+def test_a_pagerduty_key_answered_429_and_out_of_budget_never_holds_back_an_email(
+    context: Context, mailbox: Mailbox
+) -> None:
+    """PagerDuty takes two events of the key and answers the rest 429 (no Retry-After, so
+    they are retried); rbtk's own budget for the key (five a minute here) is spent too and
+    holds the rest back. Email waits for neither."""
+    with running_emulator(EmulatorConfig(rate_limit=2)) as pagerduty:
+        context.settings = context.settings.model_copy(
+            update={"pagerduty_url": f"{pagerduty}/v2/enqueue", "pagerduty_rate_per_min": 5}
+        )
+        add_connector(context, now=now())
+        add_email(context, ["ops@example.com"])
+        add_rule(context, 1, ["ci-mail"])
+        stale = now() - timedelta(hours=2)
+        ingest(context, [pool_offline(f"off-{i}", stale, f"pool-{i}") for i in range(10)], now())
+
+        with serving(create_app(context)):
+            wait_for(lambda: throttled(pagerduty), what="PagerDuty refusing the key")
+            ingest(context, [pr_failure(f"run-pr-{i}", run_id=i) for i in range(3)], now())
+            wait_for(lambda: len(mailbox.inbox.messages) == 3, timeout_s=5, what="all 3 emails")
+
+        pages = [r for r in log(context) if r["channel"] == "pagerduty"]
+    assert sorted((r["status"], r["http_status"] or 0) for r in pages) == [
+        *[("queued", 0)] * 5,  # never tried: the budget holds them back
+        *[("retrying", 429)] * 3,
+        *[("sent", 202)] * 2,
+    ]
+    assert sorted(m["Subject"].split(" — ")[0] for _, m in mailbox.inbox.messages) == [
+        f"[Roboticks] Test run {i} failed on PR #412 (1 failing)" for i in range(3)
+    ]
+
+
+PAGES_PER_S = 20
+LOAD_S = 8
+PAGES = PAGES_PER_S * LOAD_S  # beyond the key's budget: rbtk sends it 120 a minute
+PAGERDUTY_TAKES = 60  # a minute, of this key: the emulator answers 429 to the rest
+SLACK_EVERY = 10  # pages: a Slack message every half second, within Slack's own 1/s
+SLACK_LIMIT_S = 60 / slack.LIMITS.rate_per_min  # one message a second per webhook
+ALLOWANCE_S = 3.0  # a loaded machine; waiting for the key's budget would take a minute
+
+
+def test_twenty_pages_a_second_on_one_key_never_delay_a_slack_message_past_its_own_limit(
+    context: Context, hook: Webhook
+) -> None:
+    """Pages for one integration key arrive at 20 a second: PagerDuty answers 429 once the
+    key is over its rate, and rbtk's own budget for the key (120 a minute) is spent, so pages
+    queue for a minute or more. Slack messages enqueued meanwhile, each within Slack's own
+    pace, go out at once, ahead of the older pages."""
+    with running_emulator(EmulatorConfig(rate_limit=PAGERDUTY_TAKES)) as pagerduty:
+        context.settings = context.settings.model_copy(
+            update={
+                "pagerduty_url": f"{pagerduty}/v2/enqueue",
+                # A backlog larger than one claim: waiting pages must not crowd Slack out.
+                "delivery_batch": 20,
+            }
+        )
+        add_connector(context, now=now())
+        add_slack(context, hook.url)
+        add_rule(context, 1, ["ci-slack"])
+        stale = now() - timedelta(hours=2)
+        enqueued: dict[str, float] = {}  # each Slack message's text: when it was stored
+
+        with serving(create_app(context)):
+            start = time.monotonic()
+            for i in range(PAGES):
+                time.sleep(max(0.0, start + i / PAGES_PER_S - time.monotonic()))
+                ingest(context, [pool_offline(f"off-{i}", stale, f"pool-{i}")], now())
+                if i % SLACK_EVERY == SLACK_EVERY // 2:
+                    run = i // SLACK_EVERY
+                    ingest(context, [pr_failure(f"run-pr-{run}", run_id=run)], now())
+                    enqueued[f"Test run {run} failed on PR #412 (1 failing) (warehouse)"] = (
+                        time.monotonic()
+                    )
+            wait_for(
+                lambda: len(hook.received) >= len(enqueued),
+                timeout_s=SLACK_LIMIT_S + ALLOWANCE_S,
+                what="every Slack message",
+            )
+            refused = throttled(pagerduty)
+            rows = log(context)
+
+    arrived = {m["text"]: at for m, at in zip(hook.received, hook.arrived_at, strict=True)}
+    late = {
+        text: round(arrived[text] - at, 2) if text in arrived else None
+        for text, at in enqueued.items()
+        if text not in arrived or arrived[text] - at > SLACK_LIMIT_S + ALLOWANCE_S
+    }
+    assert late == {}
+    assert [m["text"] for m in hook.received] == list(enqueued)
+    assert {r["status"] for r in rows if r["channel"] == "slack"} == {"sent"}
+    # The load did what it was meant to: PagerDuty refused the key, and the budget left
+    # pages never tried, older than the Slack messages that went out ahead of them.
+    pages = [r for r in rows if r["channel"] == "pagerduty"]
+    assert refused > 0
+    assert [r["status"] for r in pages].count("sent") == PAGERDUTY_TAKES
+    untried = [r["id"] for r in pages if r["attempts"] == 0]
+    assert len(untried) >= PAGES - 120
+    ahead = [r for r in rows if r["channel"] == "slack" and r["id"] > min(untried)]
+    assert len(ahead) >= 3

@@ -12,7 +12,7 @@ from rbtk.intake.ingest import ingest
 from rbtk.outbox.queue import Claimed, backoff, claim, give_up_expired, record, wake
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
-from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
+from tests.factories import OTHER_KEY, add_connector, add_route, pool_offline, pool_online
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -160,6 +160,21 @@ def test_one_exhausted_key_does_not_hold_back_another(context: Context) -> None:
 
     assert [c.connector_name for c in first] == ["pd-production", "pd-production"]
     assert [c.connector_name for c in rest] == ["pd-staging", "pd-staging"]
+
+
+def test_a_key_with_less_budget_left_than_rows_due_never_crowds_another_out(
+    context: Context,
+) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline(f"e{i}", T0 - timedelta(hours=2), f"p{i}") for i in range(5)], T0)
+    add_connector(context, "pd-staging", OTHER_KEY, is_default=False, now=T0)
+    add_route(context, 1, ["pd-staging"], project="lab", now=T0)
+    ingest(context, [pool_offline("e5", T0 - timedelta(hours=2), "p5", project="lab")], T0)
+    answer(context, take(context, T0, limit=3, rate=4), SENT, T0)  # one of four left
+
+    taken = take(context, T0, limit=2, rate=4)
+
+    assert [c.connector_name for c in taken] == ["pd-production", "pd-staging"]
 
 
 def test_a_retry_after_beyond_the_maximum_age_is_clamped_so_the_row_is_tried_again(

@@ -97,24 +97,20 @@ def claim(
         )
         .exists()
     )
-    query = (
-        select(
-            outbox.c.id,
-            outbox.c.connector_name,
-            outbox.c.channel,
-            outbox.c.destination,
-            outbox.c.key_fingerprint,
-            outbox.c.endpoint,
-            outbox.c.body,
-            outbox.c.attempts,
-            outbox.c.created_at,
-        )
-        .where(
-            outbox.c.status.in_(PENDING),
-            (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
-            ~blocked,
-        )
-        .limit(limit)
+    query = select(
+        outbox.c.id,
+        outbox.c.connector_name,
+        outbox.c.channel,
+        outbox.c.destination,
+        outbox.c.key_fingerprint,
+        outbox.c.endpoint,
+        outbox.c.body,
+        outbox.c.attempts,
+        outbox.c.created_at,
+    ).where(
+        outbox.c.status.in_(PENDING),
+        (outbox.c.claimed_until.is_(None)) | (outbox.c.claimed_until < now),
+        ~blocked,
     )
     if probe is None:
         query = query.where(outbox.c.next_attempt_at <= now).order_by(
@@ -125,38 +121,51 @@ def claim(
     else:
         query = query.where(_at(probe)).order_by(outbox.c.next_attempt_at, outbox.c.id)
     spent: dict[str, int] = {}
+    full: set[str] = set()  # destinations whose budget is spent: their rows are not read
     if any(rates.values()):
         by_channel = _spent(connection, now)
         spent = {fp: count for (_, fp), count in by_channel.items()}
-        exhausted = [
+        full = {
             fp
             for (channel, fp), count in by_channel.items()
             if rates.get(channel) and count >= rates[channel]
-        ]
-        if exhausted:
-            query = query.where(outbox.c.key_fingerprint.not_in(exhausted))
+        }
     if is_postgres(connection):
         query = query.with_for_update(skip_locked=True, of=outbox)
     taken: list[Claimed] = []
-    for row in connection.execute(query):
-        rate = rates.get(row.channel, 0)
-        if rate:
-            if spent.get(row.key_fingerprint, 0) >= rate:
-                continue
-            spent[row.key_fingerprint] = spent.get(row.key_fingerprint, 0) + 1
-        taken.append(
-            Claimed(
-                row.id,
-                row.connector_name,
-                row.channel,
-                row.destination,
-                row.endpoint,
-                row.body,
-                row.attempts,
-                row.created_at,
-                row.key_fingerprint,
+    while len(taken) < limit:
+        # A destination whose budget runs out during this claim is left out and the rest read
+        # again: its remaining rows, ahead in order, must not fill the limit and crowd out
+        # every other destination's (a PagerDuty backlog holding back Slack).
+        batch = query.limit(limit - len(taken))
+        if full:
+            batch = batch.where(outbox.c.key_fingerprint.not_in(full))
+        if taken:
+            batch = batch.where(outbox.c.id.not_in([c.id for c in taken]))
+        ran_out = False
+        for row in connection.execute(batch):
+            rate = rates.get(row.channel, 0)
+            if rate:
+                if spent.get(row.key_fingerprint, 0) >= rate:
+                    full.add(row.key_fingerprint)
+                    ran_out = True
+                    continue
+                spent[row.key_fingerprint] = spent.get(row.key_fingerprint, 0) + 1
+            taken.append(
+                Claimed(
+                    row.id,
+                    row.connector_name,
+                    row.channel,
+                    row.destination,
+                    row.endpoint,
+                    row.body,
+                    row.attempts,
+                    row.created_at,
+                    row.key_fingerprint,
+                )
             )
-        )
+        if not ran_out:  # every row read was taken: nothing more is sendable now
+            break
     if taken:
         connection.execute(
             update(outbox)
