@@ -9,7 +9,15 @@ from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
 from rbtk.delivery.outages import Endpoint
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.queue import Claimed, backoff, claim, give_up_expired, record, wake
+from rbtk.outbox.queue import (
+    Claimed,
+    backoff,
+    claim,
+    endpoint_of,
+    give_up_expired,
+    record,
+    wake,
+)
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
@@ -226,6 +234,19 @@ def test_rows_bound_for_a_down_endpoint_are_not_claimed_but_others_are(context: 
 
     assert [c.endpoint for c in taken] == ["https://eu.example/v2"]
     assert taken[0].endpoint_at == Endpoint("pagerduty", "https://eu.example/v2")
+
+
+def test_only_a_channel_whose_address_is_its_secret_is_told_apart_by_fingerprint() -> None:
+    """A Slack row's endpoint is only "slack" (its URL is the secret); a webhook row's
+    endpoint is its URL already, so two webhook channels on one URL share an outage."""
+    hook = "https://hooks.example.com/rbtk"
+
+    assert endpoint_of("slack", "slack", "slack:1") == Endpoint("slack", "slack", "slack:1")
+    assert endpoint_of("webhook", hook, "webhook:2") == Endpoint("webhook", hook)
+    assert endpoint_of("email", "email", "email:3") == Endpoint("email", "email")
+    assert endpoint_of("pagerduty", "https://eu.example/v2", "f" * 32) == Endpoint(
+        "pagerduty", "https://eu.example/v2"
+    )
 
 
 def test_a_probe_takes_one_row_of_its_endpoint_even_before_the_row_is_due(

@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, BeforeId, errors
+from rbtk.channels import pagerduty
+from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
@@ -59,7 +61,7 @@ def list_deliveries(
     before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(
-        context, ("pagerduty",), connector, status, dedup_key, action, since, limit, before_id
+        context, (pagerduty.kind,), connector, status, dedup_key, action, since, limit, before_id
     )
 
 
@@ -75,7 +77,7 @@ def list_notify_deliveries(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
 ) -> dict[str, Any]:
-    return _page(context, ("slack", "email"), channel, status, None, None, since, limit, before_id)
+    return _page(context, tuple(CHAT), channel, status, None, None, since, limit, before_id)
 
 
 def _page(

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rbtk.channels import pagerduty
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
 
@@ -44,7 +45,7 @@ class Page:
 def query(
     connection: Connection,
     *,
-    channels: tuple[str, ...] = ("pagerduty",),
+    channels: tuple[str, ...] = (pagerduty.kind,),
     connector: str | None = None,
     status: str | None = None,
     dedup_key: str | None = None,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from rbtk.channels import registry
 from rbtk.channels.base import Result, Verdict
 from rbtk.delivery.outages import Endpoint
 from rbtk.outbox.rows import Status
@@ -50,10 +51,11 @@ class Claimed:
 
 
 def endpoint_of(channel: str, endpoint: str, key_fingerprint: str) -> Endpoint:
-    """Where a row goes. PagerDuty rows store their Events API URL and email rows all go to
-    the one SMTP server; a Slack row stores only its kind (the webhook URL is a secret,
-    encrypted in `destination`), so its channel's fingerprint tells its webhook apart."""
-    return Endpoint(channel, endpoint, key_fingerprint if channel == "slack" else "")
+    """Where a row goes: its stored endpoint, or, for a channel whose address is its secret
+    (a Slack row stores only its kind; the webhook URL is encrypted in `destination`), its
+    destination's fingerprint too, so one webhook's outage holds back only its own rows."""
+    scoped = registry.channel(channel).address_is_secret
+    return Endpoint(channel, endpoint, key_fingerprint if scoped else "")
 
 
 def _at(endpoint: Endpoint) -> ColumnElement[bool]:

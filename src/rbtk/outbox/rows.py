@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from rbtk.channels import pagerduty
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.store.tables import outbox
@@ -78,7 +79,7 @@ def page(
 ) -> OutboxRow:
     """A trigger or resolve for one connector's lane, sent with the key the lane holds."""
     return OutboxRow(
-        channel="pagerduty",
+        channel=pagerduty.kind,
         connector_id=connector_id,
         connector_name=connector_name,
         destination=lane["routing_key"],

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.channels import pagerduty
 from rbtk.channels.registry import CHAT
 from rbtk.outbox.queue import FINAL
 from rbtk.outbox.rows import Status
@@ -356,7 +357,7 @@ def reset(
         values: dict[str, Any]
         if row["status"] in FINAL:
             values, forgotten = {"destination": b""}, forgotten + 1
-        elif row["channel"] == "pagerduty" and row["connector_id"] in keys:
+        elif row["channel"] == pagerduty.kind and row["connector_id"] in keys:
             token, fingerprint = keys[row["connector_id"]]
             values, requeued = {"destination": token, "key_fingerprint": fingerprint}, requeued + 1
         elif row["channel"] in CHAT and row["connector_name"] in hooks:
