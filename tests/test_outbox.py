@@ -20,7 +20,7 @@ from rbtk.outbox.queue import (
 )
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
-from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
+from tests.factories import OTHER_KEY, add_chat_row, add_connector, pool_offline, pool_online
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -207,6 +207,31 @@ def test_an_answer_with_nul_or_invalid_utf8_is_recorded_with_replacement_charact
         rows = connection.execute(select(outbox.c.message, outbox.c.errors).order_by(outbox.c.id))
         recorded = [(r.message, r.errors) for r in rows]
     assert recorded == [("bad\ufffdkey \ufffd", ["x\ufffdy"]), ("\ufffd\ufffd gateway", None)]
+
+
+def test_a_slack_channel_named_like_a_connector_has_a_lane_of_its_own(
+    context: Context,
+) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline("e1", T0 - timedelta(hours=1))], T0)
+    with context.engine.connect() as connection:
+        key = connection.execute(select(outbox.c.dedup_key)).scalar_one()
+    add_chat_row(context, "pd-production", dedup_key=key, now=T0)
+
+    taken = take(context, T0)
+
+    assert [(c.channel, c.connector_name, c.channel_name) for c in taken] == [
+        ("pagerduty", "pd-production", None),
+        ("slack", None, "pd-production"),
+    ]
+
+
+def test_a_chat_channel_s_messages_for_one_key_go_one_at_a_time(context: Context) -> None:
+    first = add_chat_row(context, "ops-slack", now=T0)
+    add_chat_row(context, "ops-slack", now=T0)
+    other = add_chat_row(context, "ops-slack", dedup_key="rbtk:chat:2", now=T0)
+
+    assert sorted(c.id for c in take(context, T0)) == [first, other]
 
 
 # per-endpoint backoff (issue 8, item 5)
