@@ -85,6 +85,7 @@ def list_notify_deliveries(
         Query(description="a chat channel kind", json_schema_extra={"enum": list(CHAT)}),
     ] = None,
     status: Status | None = None,
+    dedup_key: str | None = None,
     since: Annotated[
         str | None,
         Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
@@ -101,6 +102,7 @@ def list_notify_deliveries(
         since,
         channel_name=channel,
         status=status.value if status else None,
+        dedup_key=dedup_key,
         limit=limit,
         before_id=before_id,
     )
