@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from rbtk.outbox import rows
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
@@ -126,3 +127,28 @@ def add_window(
             .returning(suppressions.c.id)
         )
         return int(result.scalar_one())
+
+
+def add_chat_row(
+    context: Context,
+    channel_name: str,
+    *,
+    kind: str = "slack",
+    dedup_key: str = "rbtk:chat:1",
+    now: datetime,
+) -> int:
+    """A queued chat message for `channel_name`, as chat fan-out builds it; its id."""
+    row = rows.chat(
+        kind=kind,
+        channel_id=1,
+        channel_name=channel_name,
+        secret=b"gAAAA-encrypted",
+        endpoint=kind,
+        event_id="chat-1",
+        event_type="evidence_pack.generation_failed",
+        dedup_key=dedup_key,
+        body={"text": "hello"},
+        now=now,
+    )
+    with context.engine.begin() as connection:
+        return rows.insert_one(connection, row)

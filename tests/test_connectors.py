@@ -23,6 +23,7 @@ from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
 from rbtk.store.tables import incidents, outbox, routing_rules
+from tests.factories import add_chat_row
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
@@ -333,6 +334,23 @@ def test_the_last_delivery_is_the_newest_row_at_its_last_attempt(context: Contex
         view = connectors.get(connection, name="pd-production")
 
     assert (view.open_incidents, view.last_delivery) == (0, LastDelivery("sent", attempted))
+
+
+def test_a_slack_channel_named_like_a_connector_is_not_its_last_delivery(
+    context: Context,
+) -> None:
+    add(context)
+    ingest(context, [evidence_event("e1", "evidence_pack.generation_failed")], MAY_25)
+    add_chat_row(context, "pd-production", now=MAY_25 + timedelta(minutes=5))
+
+    with context.engine.connect() as connection:
+        view = connectors.get(connection, name="pd-production")
+        listed = connectors.list_all(connection)
+
+    assert view.last_delivery == LastDelivery("queued", MAY_25)
+    assert [(v.name, v.last_delivery) for v in listed] == [
+        ("pd-production", LastDelivery("queued", MAY_25))
+    ]
 
 
 def test_an_unknown_connector_is_named_in_the_error(context: Context) -> None:

@@ -89,7 +89,7 @@ def test_a_local_http_receiver_is_accepted_when_private_webhooks_are_allowed(
 ) -> None:
     view = add(context, webhook_url="http://127.0.0.1:8123/hook", allow_private_webhooks=True)
 
-    assert view.webhook_masked == "••••••••…hook"
+    assert view.secret_masked == "••••••••…hook"
 
 
 PUBLIC_ONLY = (
@@ -149,7 +149,7 @@ def test_a_webhook_whose_name_resolves_to_a_public_address_is_accepted(
 
     view = add(context, webhook_url=WEBHOOK, allow_private_webhooks=False)
 
-    assert view.webhook_masked == "••••••••…XyZ9"
+    assert view.secret_masked == "••••••••…XyZ9"
     assert asked == [("hooks.slack.com", 443)]
 
 
@@ -173,7 +173,7 @@ def test_a_name_with_one_internal_address_among_public_ones_is_refused(
 def test_an_email_channel_keeps_its_recipients(context: Context) -> None:
     view = add(context, "ops-mail", recipients=["ops@example.com", "oncall@robots.example"])
 
-    assert (view.kind, view.recipients, view.webhook_masked) == (
+    assert (view.kind, view.recipients, view.secret_masked) == (
         "email",
         ["ops@example.com", "oncall@robots.example"],
         None,

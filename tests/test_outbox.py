@@ -9,10 +9,25 @@ from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
 from rbtk.delivery.outages import Endpoint
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.queue import Claimed, backoff, claim, give_up_expired, record, wake
+from rbtk.outbox.queue import (
+    Claimed,
+    backoff,
+    claim,
+    endpoint_of,
+    give_up_expired,
+    record,
+    wake,
+)
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
-from tests.factories import OTHER_KEY, add_connector, add_route, pool_offline, pool_online
+from tests.factories import (
+    OTHER_KEY,
+    add_chat_row,
+    add_connector,
+    add_route,
+    pool_offline,
+    pool_online,
+)
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -216,6 +231,31 @@ def test_an_answer_with_nul_or_invalid_utf8_is_recorded_with_replacement_charact
     assert recorded == [("bad\ufffdkey \ufffd", ["x\ufffdy"]), ("\ufffd\ufffd gateway", None)]
 
 
+def test_a_slack_channel_named_like_a_connector_has_a_lane_of_its_own(
+    context: Context,
+) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline("e1", T0 - timedelta(hours=1))], T0)
+    with context.engine.connect() as connection:
+        key = connection.execute(select(outbox.c.dedup_key)).scalar_one()
+    add_chat_row(context, "pd-production", dedup_key=key, now=T0)
+
+    taken = take(context, T0)
+
+    assert [(c.channel, c.connector_name, c.channel_name) for c in taken] == [
+        ("pagerduty", "pd-production", None),
+        ("slack", None, "pd-production"),
+    ]
+
+
+def test_a_chat_channel_s_messages_for_one_key_go_one_at_a_time(context: Context) -> None:
+    first = add_chat_row(context, "ops-slack", now=T0)
+    add_chat_row(context, "ops-slack", now=T0)
+    other = add_chat_row(context, "ops-slack", dedup_key="rbtk:chat:2", now=T0)
+
+    assert sorted(c.id for c in take(context, T0)) == [first, other]
+
+
 # per-endpoint backoff (issue 8, item 5)
 
 PD_US = Endpoint("pagerduty", "http://127.0.0.1:9/v2/enqueue")
@@ -241,6 +281,19 @@ def test_rows_bound_for_a_down_endpoint_are_not_claimed_but_others_are(context: 
 
     assert [c.endpoint for c in taken] == ["https://eu.example/v2"]
     assert taken[0].endpoint_at == Endpoint("pagerduty", "https://eu.example/v2")
+
+
+def test_only_a_channel_whose_address_is_its_secret_is_told_apart_by_fingerprint() -> None:
+    """A Slack row's endpoint is only "slack" (its URL is the secret); a webhook row's
+    endpoint is its URL already, so two webhook channels on one URL share an outage."""
+    hook = "https://hooks.example.com/rbtk"
+
+    assert endpoint_of("slack", "slack", "slack:1") == Endpoint("slack", "slack", "slack:1")
+    assert endpoint_of("webhook", hook, "webhook:2") == Endpoint("webhook", hook)
+    assert endpoint_of("email", "email", "email:3") == Endpoint("email", "email")
+    assert endpoint_of("pagerduty", "https://eu.example/v2", "f" * 32) == Endpoint(
+        "pagerduty", "https://eu.example/v2"
+    )
 
 
 def test_a_probe_takes_one_row_of_its_endpoint_even_before_the_row_is_due(

@@ -17,7 +17,7 @@ from rbtk.runtime.secret_keys import SecretKeyMismatch
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
-from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline
+from tests.factories import KEY, OTHER_KEY, add_chat_row, add_connector, pool_offline
 
 WEBHOOK = "http://127.0.0.1:9/services/T0001/B0002/s3cr3tW3bh00k"
 NEW_WEBHOOK = "http://127.0.0.1:9/services/T0001/B0002/n3wW3bh00k"
@@ -214,6 +214,32 @@ def test_after_a_lost_key_reset_takes_new_values_and_re_points_what_was_queued(
     assert queued.key_fingerprint == Secret(OTHER_KEY).fingerprint
     assert reopened.vault.decrypt(channel.secret) == Secret(NEW_WEBHOOK)
     assert channel.secret_last4 == "h00k"
+
+
+def test_reset_re_points_a_queued_chat_row_only_to_its_own_kind_of_channel(
+    context: Context,
+) -> None:
+    store_secrets(context)
+    slack_row = add_chat_row(context, "ops-slack", now=now())
+    stale_row = add_chat_row(context, "ops-slack", kind="webhook", now=now())  # a removed one
+    vault = Vault(Fernet.generate_key().decode())
+
+    with context.engine.begin() as connection:
+        summary = secret_keys.reset(
+            connection,
+            vault,
+            connector_keys={"pd-production": Secret(OTHER_KEY)},
+            channel_secrets={"ops-slack": Secret(NEW_WEBHOOK)},
+            now=now(),
+        )
+        rows = {
+            r.id: r
+            for r in connection.execute(select(outbox).where(outbox.c.channel_name.is_not(None)))
+        }
+
+    assert (summary.requeued, summary.failed) == (2, 1)  # the page and the Slack message
+    assert vault.decrypt(rows[slack_row].destination) == Secret(NEW_WEBHOOK)
+    assert (rows[stale_row].status, rows[stale_row].destination) == ("failed", b"")
 
 
 def test_reset_refuses_unless_every_unreadable_secret_is_given_again(

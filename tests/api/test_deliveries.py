@@ -18,6 +18,7 @@ def log_row(number: int, **fields: Any) -> dict[str, Any]:
     at = MAY_25 + timedelta(minutes=number)
     return {
         "connector_name": "pd-production",
+        "channel_name": None,
         "channel": "pagerduty",
         "destination": b"gAAAA-encrypted",
         "key_fingerprint": "f" * 32,
@@ -64,6 +65,7 @@ def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
                 "last_attempt_at": "2026-05-25T03:01:00Z",
                 "next_attempt_at": "2026-05-25T03:01:00Z",
                 "connector": "pd-production",
+                "channel_name": None,
                 "event_id": "evt-1",
                 "event_type": "evidence_pack.generation_failed",
                 "dedup_key": "rbtk:evidence-fail:warehouse:v1",
@@ -220,18 +222,58 @@ def test_500_deliveries_fit_one_page(admin: TestClient, context: Context) -> Non
     assert answer["next_before_id"] == 2
 
 
-def test_slack_and_email_rows_have_their_own_log(admin: TestClient, context: Context) -> None:
+def chat_row(number: int, kind: str, name: str, **fields: Any) -> dict[str, Any]:
+    return log_row(
+        number, channel=kind, connector_name=None, channel_name=name, action="notify", **fields
+    )
+
+
+def test_slack_email_and_webhook_rows_have_their_own_log(
+    admin: TestClient, context: Context
+) -> None:
     write(
         context,
         log_row(1),
-        log_row(2, channel="slack", connector_name="ci-slack", action="notify"),
+        chat_row(2, "slack", "ci-slack"),
+        chat_row(3, "email", "ops-mail"),
+        chat_row(4, "webhook", "ops-hook"),
     )
 
     paging = admin.get(URL).json()["deliveries"]
     notify = admin.get("/api/v1/notify/deliveries").json()["deliveries"]
 
-    assert [(d["id"], d["channel"]) for d in paging] == [(1, "pagerduty")]
-    assert [(d["id"], d["channel"], d["connector"]) for d in notify] == [(2, "slack", "ci-slack")]
+    assert [(d["id"], d["channel"], d["connector"], d["channel_name"]) for d in paging] == [
+        (1, "pagerduty", "pd-production", None)
+    ]
+    assert [(d["id"], d["channel"], d["connector"], d["channel_name"]) for d in notify] == [
+        (4, "webhook", None, "ops-hook"),
+        (3, "email", None, "ops-mail"),
+        (2, "slack", None, "ci-slack"),
+    ]
+
+
+def test_the_chat_log_filters_by_channel_name_and_by_kind(
+    admin: TestClient, context: Context
+) -> None:
+    write(
+        context,
+        log_row(1, connector_name="ci-slack"),  # a connector named like the Slack channel
+        chat_row(2, "slack", "ci-slack"),
+        chat_row(3, "email", "ops-mail"),
+    )
+
+    def ids(**params: str) -> list[int]:
+        answer = admin.get("/api/v1/notify/deliveries", params=params)
+        assert answer.status_code == 200, answer.text
+        return [d["id"] for d in answer.json()["deliveries"]]
+
+    assert ids(channel="ci-slack") == [2]
+    assert ids(kind="email") == [3]
+    assert ids(kind="slack", channel="ops-mail") == []
+    assert admin.get(URL, params={"connector": "ci-slack"}).json()["deliveries"][0]["id"] == 1
+    refused = admin.get("/api/v1/notify/deliveries", params={"kind": "pagerduty"})
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == "kind: must be one of slack, email, webhook, got 'pagerduty'"
 
 
 def test_a_before_id_above_2_63_is_a_422_naming_it(admin: TestClient) -> None:

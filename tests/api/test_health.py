@@ -18,6 +18,7 @@ from rbtk.runtime.context import Context
 from rbtk.runtime.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
 from rbtk.store.tables import outbox
+from tests.factories import add_chat_row
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 
@@ -35,6 +36,7 @@ def pending_row(
 ) -> dict[str, object]:
     return {
         "connector_name": connector,
+        "channel_name": None,
         "channel": "pagerduty",
         "destination": b"gAAAA-encrypted",
         "key_fingerprint": "f" * 32,
@@ -161,14 +163,44 @@ def test_metrics_show_the_outbox_by_connector_and_status_its_depth_and_oldest_ag
     by_status = {
         labels: value for (name, labels), value in found.items() if name == "rbtk_notifications"
     }
+    no_channel, pd = ("channel", ""), ("kind", "pagerduty")  # empty: absent, to Prometheus
     assert by_status == {
-        (("connector", "pd-production"), ("status", "queued")): 1.0,
-        (("connector", "pd-production"), ("status", "sent")): 1.0,
-        (("connector", "pd-staging"), ("status", "failed")): 1.0,
-        (("connector", "pd-staging"), ("status", "retrying")): 1.0,
+        (no_channel, ("connector", "pd-production"), pd, ("status", "queued")): 1.0,
+        (no_channel, ("connector", "pd-production"), pd, ("status", "sent")): 1.0,
+        (no_channel, ("connector", "pd-staging"), pd, ("status", "failed")): 1.0,
+        (no_channel, ("connector", "pd-staging"), pd, ("status", "retrying")): 1.0,
     }
     assert found[("rbtk_outbox_depth", ())] == 2.0
     assert 90 <= found[("rbtk_outbox_oldest_pending_age_seconds", ())] < 120
+
+
+def test_metrics_keep_a_slack_channel_apart_from_the_connector_it_is_named_like(
+    admin: TestClient, context: Context
+) -> None:
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        connection.execute(insert(outbox), [pending_row(1, "sent", now, "pd-production")])
+    add_chat_row(context, "pd-production", now=now)
+
+    found = samples(admin.get("/metrics").text)
+
+    by_status = {
+        labels: value for (name, labels), value in found.items() if name == "rbtk_notifications"
+    }
+    assert by_status == {
+        (
+            ("channel", ""),
+            ("connector", "pd-production"),
+            ("kind", "pagerduty"),
+            ("status", "sent"),
+        ): 1.0,
+        (
+            ("channel", "pd-production"),
+            ("connector", ""),
+            ("kind", "slack"),
+            ("status", "queued"),
+        ): 1.0,
+    }
 
 
 def test_an_empty_outbox_has_depth_and_age_zero(admin: TestClient) -> None:
@@ -205,17 +237,22 @@ def test_deliveries_are_counted_and_timed_per_connector(admin: TestClient) -> No
     name = f"pd-{uuid.uuid4().hex[:8]}"  # the counters live as long as the process
     before = samples(admin.get("/metrics").text)
 
-    observe_delivery(name, Result(Verdict.SENT, 202, "Event processed", latency_ms=20))
-    observe_delivery(name, Result(Verdict.RETRY, None, "could not reach PagerDuty"))
+    sent = Result(Verdict.SENT, 202, "Event processed", latency_ms=20)
+    observe_delivery("pagerduty", name, None, sent)
+    observe_delivery("pagerduty", name, None, Result(Verdict.RETRY, None, "no PagerDuty"))
+    observe_delivery("slack", None, name, sent)  # a Slack channel named like it
 
     after = samples(admin.get("/metrics").text)
-    connector = ("connector", name)
-    assert after[("rbtk_deliveries_total", (connector, ("verdict", "sent")))] == 1.0
-    assert after[("rbtk_deliveries_total", (connector, ("verdict", "retry")))] == 1.0
-    assert after[("rbtk_delivery_latency_seconds_count", (connector,))] == 1.0
-    assert after[("rbtk_delivery_latency_seconds_sum", (connector,))] == 0.02
-    assert after[("rbtk_delivery_latency_seconds_bucket", (connector, ("le", "0.025")))] == 1.0
-    assert ("rbtk_deliveries_total", (connector, ("verdict", "sent"))) not in before
+    pd = (("channel", ""), ("connector", name), ("kind", "pagerduty"))
+    slack = (("channel", name), ("connector", ""), ("kind", "slack"))
+    assert after[("rbtk_deliveries_total", (*pd, ("verdict", "sent")))] == 1.0
+    assert after[("rbtk_deliveries_total", (*pd, ("verdict", "retry")))] == 1.0
+    assert after[("rbtk_delivery_latency_seconds_count", pd)] == 1.0
+    assert after[("rbtk_delivery_latency_seconds_sum", pd)] == 0.02
+    assert after[("rbtk_delivery_latency_seconds_bucket", (*pd, ("le", "0.025")))] == 1.0
+    assert after[("rbtk_deliveries_total", (*slack, ("verdict", "sent")))] == 1.0
+    assert after[("rbtk_delivery_latency_seconds_count", slack)] == 1.0
+    assert ("rbtk_deliveries_total", (*pd, ("verdict", "sent"))) not in before
 
 
 def test_two_apps_in_one_process_both_serve_metrics(context: Context, admin_token: str) -> None:

@@ -41,8 +41,8 @@ def bare() -> Rbtk:
     return Rbtk(UNREACHABLE, None)
 
 
-def test_there_are_24_api_commands() -> None:
-    assert len(list(leaf_commands())) == 24
+def test_there_are_25_api_commands() -> None:
+    assert len(list(leaf_commands())) == 25
 
 
 @pytest.mark.parametrize("command", [" ".join(c) for c in leaf_commands()])

@@ -78,10 +78,6 @@ class ChannelView:
     created_at: datetime
 
     @property
-    def webhook_masked(self) -> str | None:
-        return self.secret_masked if self.kind == "slack" else None
-
-    @property
     def recipients(self) -> list[str] | None:
         return self.config.get("recipients")
 

@@ -406,10 +406,12 @@ def _open_incidents(connection: Connection, connector_id: int | None = None) -> 
 
 
 def _last_deliveries(connection: Connection, name: str | None = None) -> dict[str, LastDelivery]:
-    """By name, as delivery lanes are: test events are logged without a connector id."""
+    """By name, as delivery lanes are: test events are logged without a connector id. Only
+    PagerDuty rows name a connector; a chat channel of the same name is not this connector."""
     newest = select(outbox.c.connector_name, func.max(outbox.c.id).label("id"))
-    if name is not None:
-        newest = newest.where(outbox.c.connector_name == name)
+    newest = newest.where(
+        outbox.c.connector_name.is_not(None) if name is None else outbox.c.connector_name == name
+    )
     latest = newest.group_by(outbox.c.connector_name).subquery()
     rows = connection.execute(
         select(

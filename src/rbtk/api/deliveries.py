@@ -1,5 +1,5 @@
-"""The delivery logs: PagerDuty's (`/api/v1/pagerduty/deliveries`) and Slack/email's
-(`/api/v1/notify/deliveries`), newest first, paginated by id."""
+"""The delivery logs: PagerDuty's (`/api/v1/pagerduty/deliveries`) and the chat channels'
+(`/api/v1/notify/deliveries`: Slack, email, webhooks), newest first, paginated by id."""
 
 from typing import Annotated, Any
 
@@ -9,6 +9,8 @@ from pydantic import BaseModel, Field
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, BeforeId, errors
+from rbtk.channels import pagerduty
+from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
@@ -25,7 +27,10 @@ class DeliveryOut(BaseModel):
     created_at: str
     last_attempt_at: str | None
     next_attempt_at: str
-    connector: str = Field(description="the connector's or channel's name")
+    connector: str | None = Field(description="PagerDuty rows: the connector; null otherwise")
+    channel_name: str | None = Field(
+        description="chat rows (Slack, email, webhook): the channel's name; null otherwise"
+    )
     event_id: str | None
     event_type: str | None
     dedup_key: str | None
@@ -59,15 +64,28 @@ def list_deliveries(
     before_id: BeforeId = None,
 ) -> dict[str, Any]:
     return _page(
-        context, ("pagerduty",), connector, status, dedup_key, action, since, limit, before_id
+        context,
+        (pagerduty.kind,),
+        since,
+        connector=connector,
+        status=status.value if status else None,
+        dedup_key=dedup_key,
+        action=action.value if action else None,
+        limit=limit,
+        before_id=before_id,
     )
 
 
 @router.get("/api/v1/notify/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
 def list_notify_deliveries(
     context: Ctx,
-    channel: Annotated[str | None, Query(description="a Slack or email channel's name")] = None,
+    channel: Annotated[str | None, Query(description="a chat channel's name")] = None,
+    kind: Annotated[
+        str | None,
+        Query(description="a chat channel kind", json_schema_extra={"enum": list(CHAT)}),
+    ] = None,
     status: Status | None = None,
+    dedup_key: str | None = None,
     since: Annotated[
         str | None,
         Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
@@ -75,34 +93,28 @@ def list_notify_deliveries(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
 ) -> dict[str, Any]:
-    return _page(context, ("slack", "email"), channel, status, None, None, since, limit, before_id)
+    if kind is not None and kind not in CHAT:
+        problem = f"kind: must be one of {', '.join(CHAT)}, got {kind!r}"
+        raise ApiError(422, problem, [problem])
+    return _page(
+        context,
+        (kind,) if kind else tuple(CHAT),
+        since,
+        channel_name=channel,
+        status=status.value if status else None,
+        dedup_key=dedup_key,
+        limit=limit,
+        before_id=before_id,
+    )
 
 
 def _page(
-    context: Ctx,
-    channels: tuple[str, ...],
-    name: str | None,
-    status: Status | None,
-    dedup_key: str | None,
-    action: str | None,
-    since: str | None,
-    limit: int,
-    before_id: int | None,
+    context: Ctx, channels: tuple[str, ...], since: str | None, **filters: Any
 ) -> dict[str, Any]:
     try:
         moment = parse_rfc3339(since) if since is not None else None
     except ValueError as exc:
         raise ApiError(422, f"since: {exc}", [f"since: {exc}"]) from None
     with context.engine.connect() as connection:
-        page = delivery_log.query(
-            connection,
-            channels=channels,
-            connector=name,
-            status=status.value if status else None,
-            dedup_key=dedup_key,
-            action=action,
-            since=moment,
-            limit=limit,
-            before_id=before_id,
-        )
+        page = delivery_log.query(connection, channels=channels, since=moment, **filters)
     return {"deliveries": page.deliveries, "next_before_id": page.next_before_id}

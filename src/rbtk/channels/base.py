@@ -106,6 +106,11 @@ class Io(Protocol):
 
 class Channel(Protocol):
     kind: str  # the outbox's `channel` value
+    # Whether the outbox's `endpoint` holds only the kind because the address is the secret
+    # (a Slack webhook URL): outages are then told apart by each destination's fingerprint.
+    # A channel whose `endpoint` is the address itself (a webhook's URL, the Events API URL,
+    # the one SMTP server) is down for every row bound there at once.
+    address_is_secret: bool
 
     def limits(self, settings: Settings) -> Limits: ...
 

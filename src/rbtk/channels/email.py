@@ -25,6 +25,7 @@ from rbtk.channels.message import Message
 from rbtk.runtime.settings import Settings
 
 kind = "email"
+address_is_secret = False  # every message goes through the one SMTP server
 label = "Email"
 summary = "SMTP"  # beside the label where a kind is chosen
 fields: tuple[Field, ...] = (

@@ -18,6 +18,7 @@ from rbtk.channels.pagerduty_body import encode
 from rbtk.runtime.settings import Settings
 
 kind = "pagerduty"
+address_is_secret = False  # every connector posts to the Events API URL the row stores
 peer = "PagerDuty"
 _MAX_MESSAGE = 2000
 

@@ -23,6 +23,7 @@ from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
 kind = "slack"
+address_is_secret = True  # the webhook URL is the secret; rows store only "slack" as their endpoint
 label = "Slack"
 peer = "Slack"
 EXAMPLE = "https://hooks.slack.com/services/T000/B000/XXXX"

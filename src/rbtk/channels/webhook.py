@@ -42,6 +42,7 @@ from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
 kind = "webhook"
+address_is_secret = False  # the row's endpoint is the URL itself; only the signing secret is secret
 label = "Webhook"
 peer = "the webhook"
 summary = "signed JSON POST"  # beside the label where a kind is chosen

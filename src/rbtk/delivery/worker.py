@@ -212,11 +212,11 @@ class Deliverer:
                     await asyncio.sleep(_RECORD_RETRY_S)
             for row, result in batch:
                 self._release(row.id)
-                metrics.observe_delivery(row.connector_name, result)
+                metrics.observe_delivery(row.channel, row.connector_name, row.channel_name, result)
                 log.info(
                     "delivery %s to %s: %s (%s) %s",
                     row.id,
-                    row.connector_name,
+                    row.to,
                     result.verdict.value,
                     result.http_status,
                     result.message,

@@ -1,6 +1,7 @@
 """The delivery log: outbox rows as people read them, newest first, paginated by id.
 
-Never the destination (routing key or webhook URL), its fingerprint or the body.
+Never the destination (routing key or webhook URL), its fingerprint or the body. A row names
+its PagerDuty connector (`connector`) or its chat channel (`channel_name`), never both.
 """
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rbtk.channels import pagerduty
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
 
@@ -21,6 +23,7 @@ _COLUMNS = (
     outbox.c.last_attempt_at,
     outbox.c.next_attempt_at,
     outbox.c.connector_name,
+    outbox.c.channel_name,
     outbox.c.event_id,
     outbox.c.event_type,
     outbox.c.dedup_key,
@@ -44,8 +47,9 @@ class Page:
 def query(
     connection: Connection,
     *,
-    channels: tuple[str, ...] = ("pagerduty",),
+    channels: tuple[str, ...] = (pagerduty.kind,),
     connector: str | None = None,
+    channel_name: str | None = None,
     status: str | None = None,
     dedup_key: str | None = None,
     action: str | None = None,
@@ -61,6 +65,7 @@ def query(
     )
     filters = {
         outbox.c.connector_name: connector,
+        outbox.c.channel_name: channel_name,
         outbox.c.status: status,
         outbox.c.dedup_key: dedup_key,
         outbox.c.action: action,
@@ -88,6 +93,7 @@ def _delivery(row: Any) -> dict[str, Any]:
         "last_attempt_at": _time(row["last_attempt_at"]),
         "next_attempt_at": format_rfc3339(row["next_attempt_at"]),
         "connector": row["connector_name"],
+        "channel_name": row["channel_name"],
         "event_id": row["event_id"],
         "event_type": row["event_type"],
         "dedup_key": row["dedup_key"],

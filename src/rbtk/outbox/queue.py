@@ -1,8 +1,9 @@
 """The outbox: durable rows for every notification to send, claimed by delivery workers.
 
-The outbox is the queue and the delivery log at once. Rows for one connector and dedup key
-form a lane that is sent strictly in order: only the oldest unfinished row of a lane can be
-claimed, so a resolve never overtakes its trigger, even while the trigger is retried.
+The outbox is the queue and the delivery log at once. Rows for one destination (a PagerDuty
+connector, or a chat channel of one kind) and dedup key form a lane that is sent strictly in
+order: only the oldest unfinished row of a lane can be claimed, so a resolve never overtakes
+its trigger, even while the trigger is retried.
 """
 
 import random
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
+from rbtk.channels import registry
 from rbtk.channels.base import Result, Verdict
 from rbtk.delivery.outages import Endpoint
 from rbtk.outbox.rows import Status
@@ -35,7 +37,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 @dataclass(frozen=True)
 class Claimed:
     id: int
-    connector_name: str
+    connector_name: str | None  # PagerDuty rows
+    channel_name: str | None  # chat rows
     channel: str
     destination: bytes
     endpoint: str
@@ -45,15 +48,21 @@ class Claimed:
     key_fingerprint: str = ""
 
     @property
+    def to(self) -> str:
+        """Where it goes, as logs name it: "pagerduty pd-production", "slack ops-slack"."""
+        return f"{self.channel} {self.connector_name or self.channel_name}"
+
+    @property
     def endpoint_at(self) -> Endpoint:
         return endpoint_of(self.channel, self.endpoint, self.key_fingerprint)
 
 
 def endpoint_of(channel: str, endpoint: str, key_fingerprint: str) -> Endpoint:
-    """Where a row goes. PagerDuty rows store their Events API URL and email rows all go to
-    the one SMTP server; a Slack row stores only its kind (the webhook URL is a secret,
-    encrypted in `destination`), so its channel's fingerprint tells its webhook apart."""
-    return Endpoint(channel, endpoint, key_fingerprint if channel == "slack" else "")
+    """Where a row goes: its stored endpoint, or, for a channel whose address is its secret
+    (a Slack row stores only its kind; the webhook URL is encrypted in `destination`), its
+    destination's fingerprint too, so one webhook's outage holds back only its own rows."""
+    scoped = registry.channel(channel).address_is_secret
+    return Endpoint(channel, endpoint, key_fingerprint if scoped else "")
 
 
 def _at(endpoint: Endpoint) -> ColumnElement[bool]:
@@ -86,20 +95,11 @@ def claim(
     A lease rather than a status keeps a crash harmless: rows a dead worker held become
     claimable again when the lease runs out.
     """
-    earlier = aliased(outbox)
-    blocked = (
-        select(earlier.c.id)
-        .where(
-            earlier.c.connector_name == outbox.c.connector_name,
-            earlier.c.dedup_key == outbox.c.dedup_key,
-            earlier.c.id < outbox.c.id,
-            earlier.c.status.in_(PENDING),
-        )
-        .exists()
-    )
+    blocked = or_(_earlier_in_lane("connector_name"), _earlier_in_lane("channel_name"))
     query = select(
         outbox.c.id,
         outbox.c.connector_name,
+        outbox.c.channel_name,
         outbox.c.channel,
         outbox.c.destination,
         outbox.c.key_fingerprint,
@@ -155,6 +155,7 @@ def claim(
                 Claimed(
                     row.id,
                     row.connector_name,
+                    row.channel_name,
                     row.channel,
                     row.destination,
                     row.endpoint,
@@ -173,6 +174,24 @@ def claim(
             .values(claimed_until=now + lease, last_attempt_at=now)
         )
     return taken
+
+
+def _earlier_in_lane(name: str) -> ColumnElement[bool]:
+    """Whether an older row of this row's lane is unfinished. One test per name column, each
+    an index seek (ix_outbox_lane, ix_outbox_channel_lane): the name a row lacks is NULL, and
+    NULL equals nothing, so each row is only ever held back by its own kind of lane."""
+    earlier = aliased(outbox)
+    return (
+        select(earlier.c.id)
+        .where(
+            earlier.c[name] == outbox.c[name],
+            earlier.c.dedup_key == outbox.c.dedup_key,
+            earlier.c.channel == outbox.c.channel,
+            earlier.c.id < outbox.c.id,
+            earlier.c.status.in_(PENDING),
+        )
+        .exists()
+    )
 
 
 def _spent(connection: Connection, now: datetime) -> dict[tuple[str, str], int]:

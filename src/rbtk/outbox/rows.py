@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from rbtk.channels import pagerduty
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.store.tables import outbox
@@ -38,7 +39,8 @@ def priority(action: Action, severity: Severity) -> int:
 class OutboxRow:
     channel: str  # a key of rbtk.channels.registry.CHANNELS
     connector_id: int | None  # PagerDuty rows: the connector; None for chat rows
-    connector_name: str  # the connector, or the chat channel, it goes to
+    connector_name: str | None  # PagerDuty rows: the connector it pages; None for chat rows
+    channel_name: str | None  # chat rows: the chat channel it posts to; None for PagerDuty rows
     destination: bytes  # encrypted: a routing key, a Slack webhook URL, a signing secret
     key_fingerprint: str  # what the rate budget counts by
     endpoint: str  # where it goes, never a secret
@@ -78,9 +80,10 @@ def page(
 ) -> OutboxRow:
     """A trigger or resolve for one connector's lane, sent with the key the lane holds."""
     return OutboxRow(
-        channel="pagerduty",
+        channel=pagerduty.kind,
         connector_id=connector_id,
         connector_name=connector_name,
+        channel_name=None,
         destination=lane["routing_key"],
         key_fingerprint=lane["key_fingerprint"],
         endpoint=endpoint,
@@ -113,7 +116,8 @@ def chat(
     return OutboxRow(
         channel=kind,
         connector_id=None,
-        connector_name=channel_name,
+        connector_name=None,
+        channel_name=channel_name,
         destination=secret or b"",
         key_fingerprint=f"{kind}:{channel_id}",
         endpoint=endpoint,

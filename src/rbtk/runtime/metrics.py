@@ -3,6 +3,10 @@
 The counters live in a registry of their own (not prometheus-client's global one), and the
 database figures are collected by a collector made for each scrape, so creating several apps
 in one process never registers a metric twice.
+
+Notifications are labelled by `kind` (pagerduty, slack, email, webhook) and by where they
+went: `connector` for PagerDuty rows, `channel` (a chat channel's name) for chat rows; the
+label a row has no value for is empty, which Prometheus reads as absent.
 """
 
 from collections.abc import Iterator
@@ -39,15 +43,15 @@ for _acceptance in Acceptance:
 
 DELIVERIES = Counter(
     "rbtk_deliveries",
-    "Delivery attempts, by connector and verdict (sent, retry, failed).",
-    ["connector", "verdict"],
+    "Delivery attempts, by kind, connector or chat channel, and verdict (sent, retry, failed).",
+    ["kind", "connector", "channel", "verdict"],
     registry=REGISTRY,
 )
 
 DELIVERY_LATENCY = Histogram(
     "rbtk_delivery_latency_seconds",
     "Time from sending a notification to the channel's answer.",
-    ["connector"],
+    ["kind", "connector", "channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
     registry=REGISTRY,
 )
@@ -60,14 +64,16 @@ def count_events(result: BatchResult) -> None:
             EVENTS.labels(acceptance.value).inc(count)
 
 
-def observe_delivery(connector: str, result: Result) -> None:
-    DELIVERIES.labels(connector, result.verdict.value).inc()
+def observe_delivery(kind: str, connector: str | None, channel: str | None, result: Result) -> None:
+    """One answer: `connector` for a PagerDuty row, `channel` for a chat row."""
+    where = (kind, connector or "", channel or "")
+    DELIVERIES.labels(*where, result.verdict.value).inc()
     if result.latency_ms is not None:
-        DELIVERY_LATENCY.labels(connector).observe(result.latency_ms / 1000)
+        DELIVERY_LATENCY.labels(*where).observe(result.latency_ms / 1000)
 
 
 class OutboxCollector(Collector):
-    """Notifications by connector and status, outbox depth and the oldest pending age."""
+    """Notifications by kind, destination and status, outbox depth and the oldest pending age."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -75,21 +81,21 @@ class OutboxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         notifications = GaugeMetricFamily(
             "rbtk_notifications",
-            "Notifications in the outbox (the delivery log), by connector and status.",
-            labels=["connector", "status"],
+            "Notifications in the outbox (the delivery log), by kind, connector or chat "
+            "channel, and status.",
+            labels=["kind", "connector", "channel", "status"],
         )
+        where = (outbox.c.channel, outbox.c.connector_name, outbox.c.channel_name)
         with self.engine.connect() as connection:
             by_status = connection.execute(
-                select(outbox.c.connector_name, outbox.c.status, func.count()).group_by(
-                    outbox.c.connector_name, outbox.c.status
-                )
+                select(*where, outbox.c.status, func.count()).group_by(*where, outbox.c.status)
             ).all()
             oldest = connection.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
         depth = 0
-        for connector, status, count in by_status:
-            notifications.add_metric([connector, status], count)
+        for kind, connector, channel, status, count in by_status:
+            notifications.add_metric([kind, connector or "", channel or "", status], count)
             if status in PENDING:
                 depth += count
         yield notifications

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.channels import pagerduty
 from rbtk.channels.registry import CHAT
 from rbtk.outbox.queue import FINAL
 from rbtk.outbox.rows import Status
@@ -152,7 +153,7 @@ class _Column:
 _CONNECTORS = _Column(connectors, "routing_key", ("name",))
 _CHANNELS = _Column(notify_channels, "secret", ("name", "kind"))
 _INCIDENTS = _Column(incidents, "routing_key")
-_OUTBOX = _Column(outbox, "destination", ("status", "channel", "connector_id", "connector_name"))
+_OUTBOX = _Column(outbox, "destination", ("status", "channel", "connector_id", "channel_name"))
 
 
 def _pages(connection: Connection, spec: _Column) -> Iterator[list[dict[str, Any]]]:
@@ -336,10 +337,10 @@ def reset(
             select(connectors.c.id, connectors.c.routing_key, connectors.c.key_fingerprint)
         )
     }
-    hooks = {
-        r.name: r.secret
+    hooks = {  # by kind too: a channel removed and added again as another kind is not it
+        (r.kind, r.name): r.secret
         for r in connection.execute(
-            select(notify_channels.c.name, notify_channels.c.secret).where(
+            select(notify_channels.c.kind, notify_channels.c.name, notify_channels.c.secret).where(
                 notify_channels.c.secret.is_not(None)
             )
         )
@@ -356,11 +357,12 @@ def reset(
         values: dict[str, Any]
         if row["status"] in FINAL:
             values, forgotten = {"destination": b""}, forgotten + 1
-        elif row["channel"] == "pagerduty" and row["connector_id"] in keys:
+        elif row["channel"] == pagerduty.kind and row["connector_id"] in keys:
             token, fingerprint = keys[row["connector_id"]]
             values, requeued = {"destination": token, "key_fingerprint": fingerprint}, requeued + 1
-        elif row["channel"] in CHAT and row["connector_name"] in hooks:
-            values, requeued = {"destination": hooks[row["connector_name"]]}, requeued + 1
+        elif row["channel"] in CHAT and (row["channel"], row["channel_name"]) in hooks:
+            hook = hooks[row["channel"], row["channel_name"]]
+            values, requeued = {"destination": hook}, requeued + 1
         else:
             values = {"destination": b"", "status": Status.FAILED.value, "message": LOST}
             values["claimed_until"], failed = None, failed + 1

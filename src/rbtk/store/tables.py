@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -187,14 +188,17 @@ incidents = Table(
     Index("ix_incidents_held", "connector_id", "held"),
 )
 
-# The outbox is also the delivery log: rows are kept after they are final.
+# The outbox is also the delivery log: rows are kept after they are final. A row names
+# either the PagerDuty connector it pages or the chat channel it posts to, never both: a
+# chat channel named like a connector is not that connector.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("connector_id", Integer, ForeignKey("connectors.id", ondelete="SET NULL")),
-    Column("channel", String(16), nullable=False),  # pagerduty | slack | email
-    Column("connector_name", String(64), nullable=False),  # connector or channel name
+    Column("channel", String(16), nullable=False),  # a key of rbtk.channels.registry.CHANNELS
+    Column("connector_name", String(64)),  # PagerDuty rows: the connector; None on chat rows
+    Column("channel_name", String(64)),  # chat rows: the chat channel; None on PagerDuty rows
     # Fernet token of the secret destination: a routing key or a Slack webhook URL.
     Column("destination", LargeBinary, nullable=False),
     Column("key_fingerprint", String(64), nullable=False),
@@ -224,10 +228,15 @@ outbox = Table(
         sqlite_where=text("status IN ('queued', 'retrying')"),
         postgresql_where=text("status IN ('queued', 'retrying')"),
     ),
+    # A lane (rows sent strictly in order) is one connector's or one chat channel's dedup key.
     Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
+    Index("ix_outbox_channel_lane", "channel_name", "dedup_key", "id"),
     Index("ix_outbox_status", "status", "id"),
     Index("ix_outbox_budget", "last_attempt_at", "key_fingerprint"),
     Index("ix_outbox_created", "created_at"),
+    CheckConstraint(
+        "(connector_name IS NULL) <> (channel_name IS NULL)", name="ck_outbox_one_name"
+    ),
 )
 
 tokens = Table(

@@ -1,8 +1,11 @@
-"""Integrations → PagerDuty → Delivery log: every trigger and resolve and what became of it.
+"""Integrations → PagerDuty → Delivery log: every trigger and resolve and what became of it,
+and, with the channel filter, every chat message (Slack, email, webhook) too.
 
-GET /settings/integrations/pagerduty/deliveries?connector=&status=&dedup_key=&period=
+GET /settings/integrations/pagerduty/deliveries?kind=&connector=&channel=&status=&dedup_key=&period=
     the page; with the header `X-Refresh: rows`, only its table, for the page's script
-    to refresh it in place while it is open
+    to refresh it in place while it is open. `kind` is pagerduty (the default), `chat`
+    (every chat channel) or one chat kind; `connector` narrows PagerDuty rows, `channel`
+    chat rows (a chat channel's name, which alone implies `kind=chat`).
 """
 
 from dataclasses import dataclass
@@ -13,8 +16,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from rbtk.admin import channels as chat_channels
 from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
+from rbtk.channels import pagerduty
+from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
 from rbtk.runtime.timefmt import parse_rfc3339
@@ -23,6 +29,7 @@ from rbtk.web.labels import STATUS_WORDS
 from rbtk.web.pages.connectors import PREFIX
 from rbtk.web.render import fragment, page
 
+EVERY_CHAT = "chat"  # the channel filter's value for every chat kind at once
 PAGE_SIZE = 100
 REFRESH_S = 5
 PERIODS = {
@@ -38,10 +45,22 @@ router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=Fal
 
 @dataclass(frozen=True)
 class Filters:
-    connector: str
+    kind: str  # "" for PagerDuty, EVERY_CHAT, or a key of CHAT
+    connector: str  # PagerDuty rows only
+    channel: str  # chat rows only
     status: str
     dedup_key: str
     period: str
+
+    @property
+    def chat(self) -> bool:
+        return bool(self.kind)
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        if not self.kind:
+            return (pagerduty.kind,)
+        return tuple(CHAT) if self.kind == EVERY_CHAT else (self.kind,)
 
     def query(self, **extra: Any) -> str:
         values = {k: v for k, v in vars(self).items() if v}
@@ -53,7 +72,9 @@ class Filters:
 def delivery_log_page(
     request: Request,
     context: Ctx,
+    kind: str = "",
     connector: str = "",
+    channel: str = "",
     status: str = "",
     dedup_key: str = "",
     period: str = "",
@@ -66,12 +87,22 @@ def delivery_log_page(
     if period not in PERIODS:
         problems.append(f"Unknown period {period!r}: showing any time.")
         period = ""
-    filters = Filters(connector.strip(), status, dedup_key.strip(), period)
+    kind, connector, channel = kind.strip(), connector.strip(), channel.strip()
+    if kind == pagerduty.kind or (not kind and not channel):
+        kind, channel = "", ""
+    elif not kind:
+        kind = EVERY_CHAT
+    elif kind != EVERY_CHAT and kind not in CHAT:
+        problems.append(f"Unknown channel {kind!r}: showing PagerDuty's deliveries.")
+        kind, channel = "", ""
+    filters = Filters(kind, "" if kind else connector, channel, status, dedup_key.strip(), period)
     span = PERIODS[period][1]
     with context.engine.connect() as connection:
         answer = delivery_log.query(
             connection,
+            channels=filters.kinds,
             connector=filters.connector or None,
+            channel_name=filters.channel or None,
             status=status or None,
             dedup_key=filters.dedup_key or None,
             since=datetime.now(UTC) - span if span else None,
@@ -90,13 +121,23 @@ def delivery_log_page(
         return fragment(request, "_delivery_rows.html", **values)
     with context.engine.connect() as connection:
         names = [view.name for view in connectors.list_all(connection)]
+        chats = [
+            view.name
+            for view in chat_channels.list_channels(connection)
+            if view.kind in filters.kinds
+        ]
     if filters.connector and filters.connector not in names:
         names.append(filters.connector)
+    if filters.channel and filters.channel not in chats:
+        chats.append(filters.channel)
     return page(
         request,
         "deliveries.html",
         title="Delivery log",
         names=names,
+        chats=chats,
+        kinds={EVERY_CHAT: "Every chat channel", **{k: c.label for k, c in CHAT.items()}},
+        pagerduty_kind=pagerduty.kind,
         periods={key: label for key, (label, _) in PERIODS.items()},
         problems=problems,
         refresh_s=REFRESH_S if before_id is None else None,
@@ -111,7 +152,13 @@ class Row:
     last_attempt_at: datetime | None
     next_attempt_at: datetime
     pair_id: int | None = None  # the trigger of a resolve, or the resolve of a trigger
-    lane: int = 0  # rows of one connector and dedup key share a lane number
+    lane: int = 0  # rows of one connector (or chat channel) and dedup key share a lane number
+
+    @property
+    def chat_label(self) -> str:
+        """A chat row's kind as people read it ("Slack"); empty for a PagerDuty row."""
+        kind = self.delivery["channel"]
+        return CHAT[kind].label if kind in CHAT else ""
 
 
 def linked(deliveries: list[dict[str, Any]]) -> list[Row]:
@@ -126,10 +173,11 @@ def linked(deliveries: list[dict[str, Any]]) -> list[Row]:
         )
         for d in deliveries
     ]
-    lanes: dict[tuple[str, str], int] = {}
-    waiting: dict[tuple[str, str], Row] = {}  # the newest resolve not yet paired, per lane
+    lanes: dict[tuple[str, str, str], int] = {}
+    waiting: dict[tuple[str, str, str], Row] = {}  # the newest resolve not yet paired, per lane
     for row in rows:  # newest first: a resolve is met before the trigger it closes
-        lane = (row.delivery["connector"], row.delivery["dedup_key"])
+        d = row.delivery
+        lane = (d["channel"], d["connector"] or d["channel_name"], d["dedup_key"])
         row.lane = lanes.setdefault(lane, len(lanes))
         if row.delivery["action"] == "resolve":
             waiting[lane] = row

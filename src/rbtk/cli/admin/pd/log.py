@@ -1,13 +1,11 @@
 """`rbtk admin pd log`: the delivery log, newest first."""
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
-from rbtk.cli.remote import Output, remote
+from rbtk.cli.admin.delivery_log import AsJson, Limit, Since, StatusFilter, outcome, show_log
 from rbtk.cli.tables import moment, table
-from rbtk.outbox.rows import Status
 from rbtk.policy.state import Action
 
 PATH = "/api/v1/pagerduty/deliveries"
@@ -21,16 +19,12 @@ HEADERS = (
 def log(
     ctx: typer.Context,
     connector: Annotated[str | None, typer.Option(help="Only this connector's deliveries.")] = None,
-    status: Annotated[Status | None, typer.Option(help="Only deliveries in this status.")] = None,
+    status: StatusFilter = None,
     dedup_key: Annotated[str | None, typer.Option(help="Only this incident's deliveries.")] = None,
     action: Annotated[Action | None, typer.Option(help="Only triggers, or only resolves.")] = None,
-    since: Annotated[
-        str | None, typer.Option(help="Only deliveries since this time, e.g. 2026-05-25T03:00Z.")
-    ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 50,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the API's JSON: 'rbtk admin --output json'.")
-    ] = False,
+    since: Since = None,
+    limit: Limit = 50,
+    as_json: AsJson = False,
 ) -> None:
     """Show every trigger and resolve sent to PagerDuty: status, attempts, answer, latency."""
     filters = {
@@ -40,27 +34,7 @@ def log(
         "action": action.value if action else None,
         "since": since,
     }
-    deliveries: list[dict[str, Any]] = []
-    before_id: int | None = None
-    server = remote(ctx)
-    if as_json:
-        server = replace(server, output=Output.JSON)
-    with server.api() as api:
-        while len(deliveries) < limit:
-            page = api.get(
-                PATH,
-                params={
-                    **filters,
-                    "limit": min(PAGE, limit - len(deliveries)),
-                    "before_id": before_id,
-                },
-                expect=("deliveries",),
-            )
-            deliveries += page["deliveries"]
-            before_id = page.get("next_before_id")
-            if before_id is None or not page["deliveries"]:
-                break
-    server.show({"deliveries": deliveries, "next_before_id": before_id}, describe)
+    show_log(ctx, PATH, filters, limit=limit, as_json=as_json, describe=describe, page=PAGE)
 
 
 def describe(answer: dict[str, Any]) -> list[str]:
@@ -71,21 +45,17 @@ def describe(answer: dict[str, Any]) -> list[str]:
 
 
 def _row(delivery: dict[str, Any]) -> tuple[str, ...]:
-    latency = delivery.get("latency_ms")
-    parts = [delivery.get("message") or "", "; ".join(delivery.get("errors") or [])]
-    message = ": ".join(part for part in parts if part)
-    if delivery["status"] in ("queued", "retrying"):
-        message = f"{message} (next attempt {moment(delivery['next_attempt_at'])})".lstrip()
+    status, attempts, http, latency, message = outcome(delivery)
     return (
         moment(delivery["created_at"]),
         delivery["connector"],
         delivery.get("event_type") or "-",
         delivery["action"],
         delivery["severity"],
-        delivery["status"],
-        str(delivery["attempts"]),
-        str(delivery["http_status"]) if delivery.get("http_status") is not None else "-",
-        f"{latency:.0f} ms" if latency is not None else "-",
+        status,
+        attempts,
+        http,
+        latency,
         delivery["dedup_key"],
-        message or "-",
+        message,
     )

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 import typer
 
+from rbtk.channels import email as email_channel
+from rbtk.channels import slack
 from rbtk.channels.registry import CHAT
 from rbtk.cli.admin.notify.common import CHANNELS
 from rbtk.cli.common import fail
@@ -58,9 +60,9 @@ def add(
             else "give where it sends: --slack-webhook URL, or --email ADDRESS (repeatable)"
         )
     elif slack_webhook is not None:
-        body |= {"kind": "slack", "webhook_url": slack_webhook}
+        body |= {"kind": slack.kind, "webhook_url": slack_webhook}
     else:
-        body |= {"kind": "email", "recipients": email}
+        body |= {"kind": email_channel.kind, "recipients": email}
     server = remote(ctx)
     with server.api() as api:
         channel = api.post(CHANNELS, body, expect=SHOWN)
