@@ -3,11 +3,12 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+from rbtk.admin import connectors, routing, suppressions
 from rbtk.outbox import rows
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing.pagerduty import RouteRule, load_rules
 from rbtk.runtime.context import Context
-from rbtk.runtime.secrets import Secret
-from rbtk.store.tables import connectors, routing_rules, suppressions
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
@@ -21,28 +22,24 @@ def add_connector(
     rules: frozenset[Rule] = DEFAULT_ENABLED,
     is_default: bool = True,
     max_severity: str | None = None,
+    region: str = "us",
     now: datetime,
 ) -> int:
-    secret = Secret(key)
+    """Through the one write path, as the API and the pages add connectors; answers its id."""
     with context.engine.begin() as connection:
-        result = connection.execute(
-            connectors.insert()
-            .values(
-                name=name,
-                routing_key=context.vault.encrypt(secret),
-                key_fingerprint=secret.fingerprint,
-                key_last4=key[-4:],
-                region="us",
-                rules=sorted(rules),
-                send_info=False,
-                is_default=is_default,
-                max_severity=max_severity,
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(connectors.c.id)
+        view = connectors.add(
+            connection,
+            vault=context.vault,
+            name=name,
+            key=key,
+            enable=sorted(rules - DEFAULT_ENABLED),
+            disable=sorted(DEFAULT_ENABLED - rules),
+            region=region,
+            is_default=is_default,
+            max_severity=max_severity,
+            now=now,
         )
-        return int(result.scalar_one())
+    return view.id
 
 
 def event(
@@ -91,42 +88,34 @@ def add_route(
     event_type: str | None = None,
     now: datetime,
 ) -> None:
+    """Insert a routing rule at `position`, saving the whole list as the API does."""
+    rule = RouteRule(position, project, event_type, tuple(connectors))
     with context.engine.begin() as connection:
-        connection.execute(
-            routing_rules.insert().values(
-                position=position,
-                project=project,
-                event_type=event_type,
-                connectors=connectors,
-                created_at=now,
-            )
-        )
+        rules = ordered_rules.inserted(load_rules(connection), rule, position=position)
+        routing.replace_rules(connection, rules, now=now)
 
 
 def add_window(
     context: Context,
-    connector_id: int,
+    connector: str,
     starts_at: datetime,
     ends_at: datetime,
     *,
     reason: str = "Maintenance",
-    name: str = "pd-production",
 ) -> int:
+    """A window on one connector, opened at its start; answers its id."""
     with context.engine.begin() as connection:
-        result = connection.execute(
-            suppressions.insert()
-            .values(
-                connector_id=connector_id,
-                connector_name=name,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                reason=reason,
-                created_by="test",
-                created_at=starts_at,
-            )
-            .returning(suppressions.c.id)
+        [window] = suppressions.create(
+            connection,
+            connector=connector,
+            all_connectors=False,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason,
+            created_by="test",
+            now=starts_at,
         )
-        return int(result.scalar_one())
+    return window.id
 
 
 def add_chat_row(

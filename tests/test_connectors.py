@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, routing
 from rbtk.admin.connectors import (
     ConnectorInUse,
     DuplicateConnector,
@@ -18,7 +18,7 @@ from rbtk.admin.connectors import (
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing.pagerduty import load_targets
+from rbtk.routing.pagerduty import RouteRule, load_targets
 from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
@@ -540,22 +540,13 @@ def test_removing_a_connector_that_routing_rules_name_is_refused_unless_forced(
     add(context, "pd-production")
     add(context, "pd-staging")
     with context.engine.begin() as connection:
-        connection.execute(
-            routing_rules.insert(),
+        routing.replace_rules(
+            connection,
             [
-                {
-                    "position": 1,
-                    "project": "a*",
-                    "connectors": ["pd-staging"],
-                    "created_at": MAY_25,
-                },
-                {
-                    "position": 2,
-                    "project": "b*",
-                    "connectors": ["pd-production", "pd-staging"],
-                    "created_at": MAY_25,
-                },
+                RouteRule(1, "a*", None, ("pd-staging",)),
+                RouteRule(2, "b*", None, ("pd-production", "pd-staging")),
             ],
+            now=MAY_25,
         )
 
     with pytest.raises(connectors.ConnectorRouted) as refused, context.engine.begin() as connection:

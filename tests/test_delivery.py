@@ -15,6 +15,7 @@ from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.queue import claim
 from rbtk.runtime.context import Context
+from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, outbox
 from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline, pool_online
 from tests.waiting import wait_for
@@ -115,7 +116,14 @@ def test_a_dropped_connection_is_retried(context: Context, service: str, emulato
 def test_a_400_fails_the_row_with_pagerdutys_message_and_is_not_retried(
     context: Context, service: str, emulator: str
 ) -> None:
-    add_connector(context, key="y_NbAkKc66ryYTWUXYEu", now=now())  # slipped past validation
+    add_connector(context, now=now())
+    bad = Secret("y_NbAkKc66ryYTWUXYEu")
+    with context.engine.begin() as connection:  # forged: a key that slipped past validation
+        connection.execute(
+            update(connectors).values(
+                routing_key=context.vault.encrypt(bad), key_fingerprint=bad.fingerprint
+            )
+        )
 
     ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())
 
@@ -213,11 +221,7 @@ def test_each_answer_is_recorded_as_it_arrives_not_after_the_slowest_row(
     context: Context, slow_eu: str, service: str, emulator: str
 ) -> None:
     add_connector(context, now=now())
-    add_connector(context, "pd-eu", OTHER_KEY, now=now())
-    with context.engine.begin() as connection:
-        connection.execute(
-            update(connectors).where(connectors.c.name == "pd-eu").values(region="eu")
-        )
+    add_connector(context, "pd-eu", OTHER_KEY, region="eu", now=now())
 
     ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())
 

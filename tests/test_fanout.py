@@ -2,13 +2,14 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from rbtk.admin import suppressions
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.runtime.context import Context
-from rbtk.store.tables import outbox, suppressions
+from rbtk.store.tables import outbox
 from tests.factories import (
     OTHER_KEY,
     add_connector,
@@ -68,7 +69,7 @@ def test_the_first_matching_rule_decides_and_the_rest_go_to_defaults(context: Co
 
 def test_a_staging_cap_never_lets_a_severity_above_it_through(context: Context) -> None:
     two_services(context)
-    add_route(context, 1, ["pd-staging"], now=T0)
+    add_route(context, 1, ["pd-staging"], project="*", now=T0)
 
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
 
@@ -80,7 +81,7 @@ def test_a_staging_cap_never_lets_a_severity_above_it_through(context: Context) 
 def test_a_resolve_follows_its_trigger_after_the_routing_changed(context: Context) -> None:
     two_services(context)
     ingest(context, [evidence_failed("e1", "warehouse")], T0)
-    add_route(context, 1, ["pd-staging"], now=T0)
+    add_route(context, 1, ["pd-staging"], project="*", now=T0)
 
     ingest(context, [event("e2", "evidence_pack.generated", T0, release_tag="v1")], T0)
 
@@ -91,8 +92,10 @@ def test_a_resolve_follows_its_trigger_after_the_routing_changed(context: Contex
 
 
 def test_a_trigger_inside_a_window_is_held_and_logged_as_suppressed(context: Context) -> None:
-    connector = add_connector(context, now=T0)
-    window = add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
+    add_connector(context, now=T0)
+    window = add_window(
+        context, "pd-production", T0 - timedelta(minutes=5), T0 + timedelta(hours=1)
+    )
 
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
 
@@ -103,8 +106,8 @@ def test_a_trigger_inside_a_window_is_held_and_logged_as_suppressed(context: Con
 
 
 def test_a_condition_opened_and_cleared_inside_a_window_sends_nothing(context: Context) -> None:
-    connector = add_connector(context, now=T0)
-    add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
+    add_connector(context, now=T0)
+    add_window(context, "pd-production", T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
 
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
     ingest(context, [pool_online("e2", T0, "p1")], T0)
@@ -116,8 +119,8 @@ def test_a_condition_opened_and_cleared_inside_a_window_sends_nothing(context: C
 def test_a_flap_inside_a_window_within_one_batch_is_logged_and_sends_nothing(
     context: Context,
 ) -> None:
-    connector = add_connector(context, now=T0)
-    add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
+    add_connector(context, now=T0)
+    add_window(context, "pd-production", T0 - timedelta(minutes=5), T0 + timedelta(hours=1))
 
     batch = [pool_offline("e1", T0 - timedelta(hours=2), "p1"), pool_online("e2", T0, "p1")]
     ingest(context, batch, T0)
@@ -129,9 +132,9 @@ def test_a_flap_inside_a_window_within_one_batch_is_logged_and_sends_nothing(
 
 
 def test_an_incident_opened_before_a_window_is_resolved_during_it(context: Context) -> None:
-    connector = add_connector(context, now=T0)
+    add_connector(context, now=T0)
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
-    add_window(context, connector, T0, T0 + timedelta(hours=1))
+    add_window(context, "pd-production", T0, T0 + timedelta(hours=1))
 
     ingest(context, [pool_online("e2", T0 + timedelta(minutes=1), "p1")], T0 + timedelta(minutes=1))
 
@@ -139,8 +142,8 @@ def test_an_incident_opened_before_a_window_is_resolved_during_it(context: Conte
 
 
 def test_when_a_window_ends_a_still_firing_condition_is_triggered_once(context: Context) -> None:
-    connector = add_connector(context, now=T0)
-    add_window(context, connector, T0, T0 + timedelta(hours=1))
+    add_connector(context, now=T0)
+    add_window(context, "pd-production", T0, T0 + timedelta(hours=1))
     ingest(context, [pool_offline("e1", T0 - timedelta(minutes=70), "p1", airgapped=False)], T0)
     ingest(context, [pool_offline("e2", T0, "p2")], T0)  # due inside the window
     scheduler = Scheduler(context)
@@ -157,9 +160,9 @@ def test_when_a_window_ends_a_still_firing_condition_is_triggered_once(context: 
 
 
 def test_overlapping_windows_hold_triggers_until_the_last_one_ends(context: Context) -> None:
-    connector = add_connector(context, now=T0)
-    add_window(context, connector, T0, T0 + timedelta(hours=1))
-    add_window(context, connector, T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
+    add_connector(context, now=T0)
+    add_window(context, "pd-production", T0, T0 + timedelta(hours=1))
+    add_window(context, "pd-production", T0 + timedelta(minutes=30), T0 + timedelta(hours=2))
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
     scheduler = Scheduler(context)
 
@@ -170,16 +173,12 @@ def test_overlapping_windows_hold_triggers_until_the_last_one_ends(context: Cont
 
 
 def test_a_window_ended_early_releases_its_held_triggers(context: Context) -> None:
-    connector = add_connector(context, now=T0)
-    window = add_window(context, connector, T0, T0 + timedelta(hours=3))
+    add_connector(context, now=T0)
+    window = add_window(context, "pd-production", T0, T0 + timedelta(hours=3))
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
     ended = T0 + timedelta(minutes=10)
     with context.engine.begin() as connection:
-        connection.execute(
-            update(suppressions)
-            .where(suppressions.c.id == window)
-            .values(ends_at=ended, ended_early_at=ended)
-        )
+        suppressions.end(connection, window, now=ended)
 
     fired, _ = Scheduler(context).fire_due(now=ended)
 
@@ -224,8 +223,8 @@ def test_a_capped_connector_is_not_paged_again_when_only_the_uncapped_severity_r
 def test_a_trigger_released_after_a_window_says_how_things_are_when_it_is_sent(
     context: Context,
 ) -> None:
-    connector = add_connector(context, now=T0)
-    add_window(context, connector, T0 - timedelta(minutes=5), T0 + timedelta(seconds=70))
+    add_connector(context, now=T0)
+    add_window(context, "pd-production", T0 - timedelta(minutes=5), T0 + timedelta(seconds=70))
     ingest(context, [pool_offline("e1", T0 - timedelta(minutes=13), "p1")], T0)
     scheduler = Scheduler(context)
     scheduler.fire_due(now=T0)  # offline for 15 minutes: held

@@ -9,14 +9,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin.channels import add_channel
+from rbtk.admin.channels import add_channel, replace_rules
 from rbtk.app import create_app
 from rbtk.channels import slack
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.probes import send_test_message
+from rbtk.routing import ordered as ordered_rules
+from rbtk.routing.chat import NotifyRule, load_rules
 from rbtk.runtime.context import Context
-from rbtk.store.tables import notify_channels, notify_rules, outbox
+from rbtk.store.tables import notify_channels, outbox
 from tests.factories import add_connector, event, pool_offline
 from tests.live import serving
 from tests.receivers import (
@@ -70,13 +72,19 @@ def add(context: Context, name: str, kind: str, values: dict[str, Any]) -> None:
         )
 
 
-def add_rule(context: Context, position: int, channels: list[str], **match: str) -> None:
+def add_rule(
+    context: Context,
+    position: int,
+    channels: list[str],
+    *,
+    project: str | None = None,
+    event_type: str | None = None,
+) -> None:
+    """Insert a rule at `position`, saving the whole list as the API and the pages do."""
+    rule = NotifyRule(position, project, event_type, tuple(channels))
     with context.engine.begin() as connection:
-        connection.execute(
-            notify_rules.insert().values(
-                position=position, channels=channels, created_at=now(), **match
-            )
-        )
+        rules = ordered_rules.inserted(load_rules(connection), rule, position=position)
+        replace_rules(connection, rules, now=now())
 
 
 def log(context: Context) -> list[dict[str, Any]]:

@@ -7,15 +7,17 @@ from typing import Any
 
 import pytest
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, routing
+from rbtk.admin.routing import InvalidRouting
 from rbtk.intake.events import Event, parse_event
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
+from rbtk.routing import explain as explaining
 from rbtk.routing import ordered as ordered_rules
-from rbtk.routing import pagerduty as routing
+from rbtk.routing import pagerduty
 from rbtk.routing.ordered import NoSuchPosition
-from rbtk.routing.pagerduty import InvalidRouting, RouteRule
+from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.context import Context
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
@@ -34,7 +36,7 @@ def save(context: Context, *rules: RouteRule) -> list[RouteRule]:
 
 def stored(context: Context) -> list[RouteRule]:
     with context.engine.connect() as connection:
-        return routing.load_rules(connection)
+        return pagerduty.load_rules(connection)
 
 
 def event(
@@ -54,9 +56,9 @@ def event(
     )
 
 
-def explain(context: Context, subject: Event) -> routing.Explanation:
+def explain(context: Context, subject: Event) -> explaining.Explanation:
     with context.engine.connect() as connection:
-        return routing.explain(
+        return explaining.explain(
             connection, subject, settings=context.settings, now=MAY_25 + timedelta(hours=2)
         )
 

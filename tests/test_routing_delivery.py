@@ -72,7 +72,7 @@ def test_a_resolve_follows_its_trigger_after_the_routing_changed(
     ingest(context, [pool_offline("e1", now() - timedelta(hours=2), "p1")], now())
     wait_for(lambda: received(emulator))
 
-    add_route(context, 1, ["pd-staging"], now=now())  # everything to staging from now on
+    add_route(context, 1, ["pd-staging"], project="*", now=now())  # all to staging now
     ingest(context, [pool_online("e2", now(), "p1")], now())
 
     events = wait_for(lambda: len(received(emulator)) == 2 and received(emulator))

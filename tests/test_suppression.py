@@ -6,14 +6,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, suppressions
 from rbtk.admin.connectors import UnknownConnector
+from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.fanout import release_held
 from rbtk.routing import suppression
-from rbtk.routing.suppression import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.runtime.context import Context
-from rbtk.store.tables import outbox, suppressions
+from rbtk.store import tables
+from rbtk.store.tables import outbox
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NOW = datetime(2026, 5, 24, 22, 0, tzinfo=UTC)
@@ -36,17 +37,17 @@ def create(context: Context, **options: Any) -> list[WindowView]:
         "now": NOW,
     }
     with context.engine.begin() as connection:
-        return suppression.create(connection, **(arguments | options))
+        return suppressions.create(connection, **(arguments | options))
 
 
 def windows(context: Context, now: datetime = NOW, **filters: Any) -> list[WindowView]:
     with context.engine.connect() as connection:
-        return suppression.list_windows(connection, now=now, **filters)
+        return suppressions.list_windows(connection, now=now, **filters)
 
 
 def stored_count(context: Context) -> int:
     with context.engine.connect() as connection:
-        return len(list(connection.execute(select(suppressions.c.id))))
+        return len(list(connection.execute(select(tables.suppressions.c.id))))
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_listing_an_unknown_connector_is_refused(production: Context) -> None:
 
 def test_an_unknown_window_is_named_in_the_error(production: Context) -> None:
     with production.engine.connect() as connection, pytest.raises(UnknownWindow) as raised:
-        suppression.get(connection, 42)
+        suppressions.get(connection, 42)
 
     assert str(raised.value) == "no suppression window #42"
 
@@ -222,7 +223,7 @@ def test_ending_early_records_when_and_ends_it_now(production: Context) -> None:
     later = NOW + timedelta(minutes=10)
 
     with production.engine.begin() as connection:
-        ended = suppression.end(connection, window.id, now=later)
+        ended = suppressions.end(connection, window.id, now=later)
 
     assert (ended.ends_at, ended.ended_early_at, ended.state(later)) == (later, later, "ended")
     with production.engine.connect() as connection:
@@ -234,16 +235,16 @@ def test_a_window_that_is_over_cannot_be_ended_again(production: Context) -> Non
     [window] = create(production)
 
     with production.engine.begin() as connection, pytest.raises(WindowEnded) as raised:
-        suppression.end(connection, window.id, now=MAY_25 + timedelta(minutes=1))
+        suppressions.end(connection, window.id, now=MAY_25 + timedelta(minutes=1))
 
     assert str(raised.value) == "suppression window #1 already ended at 2026-05-25T03:00:00Z"
     with production.engine.connect() as connection:
-        assert suppression.get(connection, window.id).ended_early_at is None
+        assert suppressions.get(connection, window.id).ended_early_at is None
 
 
 def test_ending_an_unknown_window_is_refused(production: Context) -> None:
     with production.engine.begin() as connection, pytest.raises(UnknownWindow):
-        suppression.end(connection, 7, now=NOW)
+        suppressions.end(connection, 7, now=NOW)
 
 
 def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context) -> None:
@@ -259,7 +260,7 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
     later = NOW + timedelta(minutes=2)
 
     with production.engine.begin() as connection:
-        suppression.end(connection, window.id, now=later)
+        suppressions.end(connection, window.id, now=later)
         queued = release_held(connection, settings=production.settings, now=later)
         statuses = [
             (row.status, row.suppression_id)

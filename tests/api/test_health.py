@@ -144,6 +144,7 @@ def test_metrics_show_the_outbox_by_connector_and_status_its_depth_and_oldest_ag
     admin: TestClient, context: Context
 ) -> None:
     now = datetime.now(UTC)
+    # Forged: rows in every status and age at once, which only delivery itself writes.
     with context.engine.begin() as connection:
         connection.execute(
             insert(outbox),

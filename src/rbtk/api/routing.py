@@ -23,13 +23,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictInt
 
+from rbtk.admin import routing
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
 from rbtk.intake.events import EventError, parse_event
-from rbtk.routing import pagerduty as routing
-from rbtk.routing.pagerduty import Explanation, RouteRule
+from rbtk.routing import pagerduty
+from rbtk.routing.explain import Explanation
+from rbtk.routing.explain import explain as explain_routing
+from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(
@@ -99,7 +102,7 @@ class ExplanationOut(BaseModel):
 @router.get("/routing", response_model=RoutingOut)
 def get_routing(context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
-        return _routing(routing.load_rules(connection), routing.default_names(connection))
+        return _routing(pagerduty.load_rules(connection), routing.default_names(connection))
 
 
 @router.put("/routing", response_model=RoutingOut)
@@ -126,7 +129,7 @@ async def explain(request: Request, context: Ctx) -> dict[str, Any]:
     except EventError as exc:
         raise ApiError(422, f"event is invalid: {exc}", exc.errors) from None
     with context.engine.connect() as connection:
-        explanation = routing.explain(
+        explanation = explain_routing(
             connection, event, settings=context.settings, now=datetime.now(UTC)
         )
     return _explanation(explanation, event.project_slug, event.type)

@@ -22,11 +22,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool, StrictFloat
 
+from rbtk.admin import suppressions
+from rbtk.admin.suppressions import WindowView
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, Body, RowId, declared, errors
-from rbtk.routing import suppression
-from rbtk.routing.suppression import WindowView
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
 router = APIRouter(
@@ -71,7 +71,7 @@ def list_windows(
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     with context.engine.connect() as connection:
-        views = suppression.list_windows(
+        views = suppressions.list_windows(
             connection, connector=connector, include_ended=include_ended, now=now
         )
     return {"suppressions": [window_json(v, now) for v in views]}
@@ -93,7 +93,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
         ends_at = (starts_at or now) + timedelta(seconds=request.duration_s)
     assert ends_at is not None  # one of the two was given
     with context.engine.begin() as connection:
-        views = suppression.create(
+        views = suppressions.create(
             connection,
             connector=request.connector,
             all_connectors=request.all_connectors,
@@ -110,7 +110,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
 @router.get("/suppressions/{window_id}", response_model=WindowOut, responses=errors(404))
 def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     with context.engine.connect() as connection:
-        view = suppression.get(connection, window_id)
+        view = suppressions.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 
 
@@ -118,7 +118,7 @@ def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
 def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
     now = datetime.now(UTC)
     with context.engine.begin() as connection:
-        view = suppression.end(connection, window_id, now=now)
+        view = suppressions.end(connection, window_id, now=now)
     context.wake_scheduler()
     return window_json(view, now)
 

@@ -1,7 +1,7 @@
 """Settings pages: server-rendered HTML for operators, signed in with an admin token.
 
 Every page writes through the same service functions as the HTTP API (`rbtk.admin.connectors`,
-`rbtk.routing.pagerduty`, `rbtk.routing.suppression`, `rbtk.admin.channels`); nothing here
+`rbtk.admin.routing`, `rbtk.admin.suppressions`, `rbtk.admin.channels`); nothing here
 talks to the API.
 """
 

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, routing
 from rbtk.api.deps import Ctx
 from rbtk.intake.events import PAYLOADS, EventError, parse_event
-from rbtk.routing import pagerduty as routing
-from rbtk.routing.pagerduty import Explanation, RouteRule
+from rbtk.routing import pagerduty
+from rbtk.routing.explain import Explanation, explain
+from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
 from rbtk.web.auth import Csrf, SignedIn
@@ -109,7 +110,7 @@ def _save(
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    errors = save_errors(context, change, routing.load_rules, routing.replace_rules)
+    errors = save_errors(context, change, pagerduty.load_rules, routing.replace_rules)
     if not errors:
         flash(request, "success", done)
         return RedirectResponse(PREFIX, 303)
@@ -139,7 +140,7 @@ def _page(
     status_code: int = 200,
 ) -> Response:
     with context.engine.connect() as connection:
-        rules = routing.load_rules(connection)
+        rules = pagerduty.load_rules(connection)
         views = connectors.list_all(connection)
         explanation, problem = (
             _explained(connection, asked, context.settings) if asked else (None, None)
@@ -183,4 +184,4 @@ def _explained(
         )
     except EventError as exc:
         return None, say(exc)
-    return routing.explain(connection, event, settings=settings, now=datetime.now(UTC)), None
+    return explain(connection, event, settings=settings, now=datetime.now(UTC)), None

@@ -4,7 +4,7 @@
     POST /settings/integrations/pagerduty/suppressions            create (connector, until, reason)
     POST /settings/integrations/pagerduty/suppressions/{id}/end   end it now
 
-Writes go through `suppression.create` and `suppression.end`, as the API's do, and wake the
+Writes go through `suppressions.create` and `suppressions.end`, as the API's do, and wake the
 scheduler so held-back triggers go out as soon as a window ends.
 """
 
@@ -14,9 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, suppressions
 from rbtk.api.deps import Ctx
-from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import Csrf, SignedIn, operator
@@ -58,7 +57,7 @@ async def create(request: Request, context: Ctx) -> Response:
             raise FieldError("ends_at", "Give the time the window ends, in UTC.")
         ends_at = _utc("ends_at", values["ends_at"])
         with context.engine.begin() as connection:
-            windows = suppression.create(
+            windows = suppressions.create(
                 connection,
                 connector=None if values["connector"] == ALL else values["connector"] or None,
                 all_connectors=values["connector"] == ALL,
@@ -72,7 +71,7 @@ async def create(request: Request, context: Ctx) -> Response:
         return _page(request, context, values=values, errors={exc.field: str(exc)})
     except connectors.UnknownConnector as exc:
         return _page(request, context, values=values, errors={"connector": say(exc)})
-    except suppression.InvalidWindow as exc:
+    except suppressions.InvalidWindow as exc:
         return _page(request, context, values=values, errors={_field(exc): say(exc)})
     context.wake_scheduler()
     names = ", ".join(w.connector for w in windows)
@@ -90,8 +89,8 @@ async def create(request: Request, context: Ctx) -> Response:
 def end(request: Request, window_id: int, context: Ctx) -> Response:
     try:
         with context.engine.begin() as connection:
-            window = suppression.end(connection, window_id, now=datetime.now(UTC))
-    except (suppression.UnknownWindow, suppression.WindowEnded) as exc:
+            window = suppressions.end(connection, window_id, now=datetime.now(UTC))
+    except (suppressions.UnknownWindow, suppressions.WindowEnded) as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
     context.wake_scheduler()
@@ -115,7 +114,7 @@ def _utc(field: str, value: str) -> datetime:
         raise FieldError(field, say(exc)) from None
 
 
-def _field(exc: suppression.InvalidWindow) -> str:
+def _field(exc: suppressions.InvalidWindow) -> str:
     return field_of(exc) or "connector"
 
 
@@ -129,7 +128,7 @@ def _page(
 ) -> Response:
     now = datetime.now(UTC)
     with context.engine.connect() as connection:
-        windows = suppression.list_windows(connection, include_ended=show_ended, now=now)
+        windows = suppressions.list_windows(connection, include_ended=show_ended, now=now)
         names = [view.name for view in connectors.list_all(connection)]
     current = [w for w in windows if w.state(now) != "ended"]
     ended = sorted(
