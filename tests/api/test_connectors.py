@@ -346,7 +346,7 @@ def test_nothing_the_service_writes_holds_the_clear_key(
         201, 409, 422, 422, 422, 422, 200, 200, 200, 202, 200, 422, 200, 200, 409, 204,
     ]  # fmt: skip
     assert "connectors: (" in dumps[0]
-    assert "to pd-production: sent (202) Event processed" in caplog.text
+    assert "to pagerduty pd-production: sent (202) Event processed" in caplog.text
     assert [text for text in texts if KEY in text or NEW_KEY in text] == []
     assert "••••••••…a1b2" in responses[0].text
     assert "••••••••…L5k4" in responses[10].text
