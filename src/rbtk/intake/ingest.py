@@ -125,10 +125,12 @@ def _advance(
     before = stored.load(connection, condition_keys, release_keys)
     outcome = engine.apply_all(before, batch, now, context.settings.policy())
     stored.save(connection, before, outcome.state)
-    settings = context.settings
-    paged = enqueue(connection, outcome.notifications, settings=settings, now=now)
+    settings, config = context.settings, context.snapshots.read(connection)
+    paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)
     quiet = [event for event in batch if event.id not in paged.paging_events]
-    queued = paged.queued + chat.enqueue(connection, quiet, settings=settings, now=now)
+    queued = paged.queued + chat.enqueue(
+        connection, quiet, settings=settings, now=now, config=config
+    )
     new_due = any(
         condition.due_at is not None and before.conditions.get(key) != condition
         for key, condition in outcome.state.conditions.items()

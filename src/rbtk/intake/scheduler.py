@@ -51,8 +51,10 @@ class Scheduler:
             before = stored.load_due(connection, now, BATCH)
             outcome = engine.apply(before, Tick(), now, self.context.settings.policy())
             stored.save(connection, before, outcome.state)
+            config = self.context.snapshots.read(connection)
+            settings = self.context.settings
             queued = enqueue(
-                connection, outcome.notifications, settings=self.context.settings, now=now
+                connection, outcome.notifications, settings=settings, now=now, config=config
             ).queued
             queued += release_held(connection, settings=self.context.settings, now=now)
         if len(before.conditions) >= BATCH:

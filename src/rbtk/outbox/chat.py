@@ -13,21 +13,24 @@ from rbtk.intake.events import Event
 from rbtk.outbox import rows
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.policy.keys import cap
-from rbtk.routing.chat import Channel, channels_for, load_channels, load_rules
+from rbtk.routing.chat import Channel, channels_for
+from rbtk.routing.snapshot import Snapshot
 from rbtk.runtime.settings import Settings
 
 
 def enqueue(
-    connection: Connection, events: Iterable[Event], *, settings: Settings, now: datetime
+    connection: Connection,
+    events: Iterable[Event],
+    *,
+    settings: Settings,
+    now: datetime,
+    config: Snapshot,
 ) -> int:
     """Queue a message per matching channel for each of these (non-paging) events."""
     batch = list(events)
-    if not batch:
+    rules, channels = config.chat_rules, config.chat_channels
+    if not batch or not rules:
         return 0
-    rules = load_rules(connection)
-    if not rules:
-        return 0
-    channels = load_channels(connection)
     built = [
         row(channel, describe(event, base_url=settings.base_url), now)
         for event in batch

@@ -21,7 +21,8 @@ from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.routing.lanes import admits
-from rbtk.routing.pagerduty import RouteRule, Target, load_rules, load_targets, targets
+from rbtk.routing.pagerduty import RouteRule, Target, targets
+from rbtk.routing.snapshot import Snapshot
 from rbtk.routing.suppression import Window, covering, load_ended, load_open
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
@@ -45,6 +46,7 @@ def enqueue(
     *,
     settings: Settings,
     now: datetime,
+    config: Snapshot,
 ) -> FanOut:
     """Queue rows for these notifications, in the caller's transaction.
 
@@ -55,9 +57,9 @@ def enqueue(
     if not notifications:
         return FanOut(0, frozenset())
     world = World(
-        candidates=load_targets(connection),
-        rules=load_rules(connection),
-        windows=load_open(connection, now),
+        candidates=config.targets,
+        rules=config.rules,
+        windows=config.open_windows(now),
         lanes=_incidents(connection, {n.dedup_key for n in notifications}),
     )
     stored = set(world.lanes)

@@ -33,6 +33,14 @@ def load_open(connection: Connection, now: datetime) -> list[Window]:
     return [_window(r) for r in rows]
 
 
+def load_unreleased(connection: Connection) -> list[Window]:
+    """Every window whose end has not been dealt with: those open now or later among them."""
+    rows = connection.execute(
+        select(suppressions).where(suppressions.c.released_at.is_(None)).order_by(suppressions.c.id)
+    )
+    return [_window(r) for r in rows]
+
+
 def covering(windows: Sequence[Window], connector_id: int, at: datetime) -> Window | None:
     """The window holding this connector back at `at`; overlapping windows act as one."""
     active = [w for w in windows if w.covers(connector_id, at)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from rbtk.access.tokens import Callers
+from rbtk.routing.snapshot import Snapshots
 from rbtk.runtime.secret_keys import verify_at_start
 from rbtk.runtime.secrets import Vault, load_or_create_keys
 from rbtk.runtime.settings import Settings
@@ -25,6 +26,7 @@ class Context:
     engine: Engine
     vault: Vault
     callers: Callers = field(default_factory=Callers)  # live API tokens, read once a second
+    snapshots: Snapshots = field(default_factory=Snapshots)  # what fan-out reads, in memory
     # Set by the running service so a write can wake the workers instead of them polling.
     wake_delivery: Callable[[], None] = field(default=_nothing)
     wake_scheduler: Callable[[], None] = field(default=_nothing)

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -274,3 +275,13 @@ secret_key_check = Table(
     Column("token", LargeBinary, nullable=False),
     Column("written_at", UTCDateTime, nullable=False),
 )
+
+# One row whose version moves with every write to CONFIG_TABLES (database triggers, migration
+# 0006): what fan-out keeps in memory is read again only when it moved (rbtk.routing.snapshot).
+config_version = Table(
+    "config_version",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("version", BigInteger, nullable=False),
+)
+CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
