@@ -1,4 +1,5 @@
-"""The FastAPI application: API routers, plus the delivery workers and scheduler."""
+"""The FastAPI application: API routers, plus (unless `workers=False`) the delivery worker
+and scheduler on the same event loop."""
 
 import asyncio
 import logging
@@ -17,13 +18,9 @@ from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters
-from rbtk.delivery import http
-from rbtk.delivery.worker import Deliverer
-from rbtk.intake.scheduler import Scheduler
+from rbtk.delivery import workers as delivery_workers
 from rbtk.intake.writer import Writer
-from rbtk.outbox.queue import release_leases
 from rbtk.runtime.context import Context
-from rbtk.store.db import is_postgres
 from rbtk.store.health import storage_problem
 
 log = logging.getLogger(__name__)
@@ -41,7 +38,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
             if not workers:
                 yield
                 return
-            async with _workers(context):
+            async with delivery_workers.running(context):
                 yield
         finally:
             # Requests are answered by now: store anything still waiting before exiting.
@@ -129,42 +126,3 @@ def _flat(routes: Iterable[Any]) -> Iterator[Any]:
             yield from _flat(inner.routes)
         else:
             yield route
-
-
-@asynccontextmanager
-async def _workers(context: Context) -> AsyncIterator[None]:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    settings = context.settings
-    if not is_postgres(context.engine):
-        # SQLite is single-instance: any lease left in it belongs to a process now dead.
-        with context.engine.begin() as connection:
-            release_leases(connection)
-    async with http.new_session(
-        concurrency=settings.delivery_concurrency,
-        timeout_s=settings.pagerduty_timeout_s,
-        allow_private=settings.allow_private_webhooks,
-        trusted=(settings.pagerduty_url, settings.pagerduty_eu_url),
-    ) as session:
-        deliverer = Deliverer(context, session)
-        scheduler = Scheduler(context)
-
-        def wake_delivery() -> None:
-            loop.call_soon_threadsafe(deliverer.wake.set)
-
-        def wake_scheduler() -> None:
-            loop.call_soon_threadsafe(scheduler.wake.set)
-
-        context.wake_delivery, context.wake_scheduler = wake_delivery, wake_scheduler
-        tasks = [
-            asyncio.create_task(deliverer.run(stop), name="delivery"),
-            asyncio.create_task(scheduler.run(stop), name="scheduler"),
-        ]
-        try:
-            yield
-        finally:
-            stop.set()
-            # Let in-flight sends finish and be recorded; a row cut off here is re-sent later.
-            await asyncio.wait(tasks, timeout=settings.pagerduty_timeout_s + 5)
-            for task in tasks:
-                task.cancel()

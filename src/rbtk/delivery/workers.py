@@ -1,0 +1,57 @@
+"""The delivery worker and the scheduler, running on this process's event loop.
+
+`create_app(context)` runs them beside the API (tests, embedding); `rbtk serve` runs them in a
+process of their own (rbtk.delivery.process), so they do not share the API's GIL.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from rbtk.delivery import http
+from rbtk.delivery.worker import Deliverer
+from rbtk.intake.scheduler import Scheduler
+from rbtk.outbox.queue import release_leases
+from rbtk.runtime.context import Context
+from rbtk.store.db import is_postgres
+
+
+@asynccontextmanager
+async def running(context: Context) -> AsyncIterator[None]:
+    """Deliver and schedule while the block runs; on leaving it, let in-flight sends finish
+    and be recorded (up to the send timeout and 5 s more). Sets the context's wake-ups."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    settings = context.settings
+    if not is_postgres(context.engine):
+        # SQLite is single-instance: any lease left in it belongs to a process now dead.
+        with context.engine.begin() as connection:
+            release_leases(connection)
+    async with http.new_session(
+        concurrency=settings.delivery_concurrency,
+        timeout_s=settings.pagerduty_timeout_s,
+        allow_private=settings.allow_private_webhooks,
+        trusted=(settings.pagerduty_url, settings.pagerduty_eu_url),
+    ) as session:
+        deliverer = Deliverer(context, session)
+        scheduler = Scheduler(context)
+
+        def wake_delivery() -> None:
+            loop.call_soon_threadsafe(deliverer.wake.set)
+
+        def wake_scheduler() -> None:
+            loop.call_soon_threadsafe(scheduler.wake.set)
+
+        context.wake_delivery, context.wake_scheduler = wake_delivery, wake_scheduler
+        tasks = [
+            asyncio.create_task(deliverer.run(stop), name="delivery"),
+            asyncio.create_task(scheduler.run(stop), name="scheduler"),
+        ]
+        try:
+            yield
+        finally:
+            stop.set()
+            # Let in-flight sends finish and be recorded; a row cut off here is re-sent later.
+            await asyncio.wait(tasks, timeout=settings.pagerduty_timeout_s + 5)
+            for task in tasks:
+                task.cancel()
