@@ -39,8 +39,9 @@ class Readiness(BaseModel):
 )
 def readyz(context: Ctx) -> JSONResponse:
     """Ready when every named check passes: the database answers, its schema is at this
-    rbtk's newest migration, it takes writes, its disk has room, and the secret key
-    decrypts the secrets stored in it. A 503 names each failing check in `detail`."""
+    rbtk's newest migration, it takes writes, its disk has room, the secret key
+    decrypts the secrets stored in it, and (under `rbtk serve`) the delivery process runs.
+    A 503 names each failing check in `detail`."""
     engine = context.engine
     checks: dict[str, Check] = {}
     try:
@@ -67,6 +68,12 @@ def readyz(context: Ctx) -> JSONResponse:
             key_problem is None, key_problem or "decrypts the stored secrets"
         )
     checks["disk"] = health.disk(engine)
+    if context.delivery_process is not None:
+        checks["delivery"] = (
+            Check(True, "the delivery process is running")
+            if context.delivery_process()
+            else Check(False, "the delivery process is not running; rbtk serve restarts it")
+        )
     answer: dict[str, Any] = {
         "status": "ready",
         "checks": {name: {"ok": c.ok, "detail": c.detail} for name, c in checks.items()},

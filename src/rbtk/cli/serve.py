@@ -1,5 +1,6 @@
-"""`rbtk serve`: the API, delivery workers and scheduler in one process."""
+"""`rbtk serve`: the API in this process; delivery and the scheduler in a child it supervises."""
 
+import asyncio
 import signal
 from typing import Annotated
 
@@ -12,12 +13,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler."""
+    """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler.
+
+    Delivery and the scheduler run in a second process that this one starts, restarts if it
+    dies, and stops with it (SIGTERM or Ctrl-C stops both; in-flight sends finish first).
+    """
     # Imported here, not at the top: every other command (`events send` in a script, say)
     # would otherwise pay a second for the whole server at each start.
     import uvicorn
 
     from rbtk.app import create_app
+    from rbtk.delivery import process
     from rbtk.runtime import logs
     from rbtk.runtime.context import open_context
     from rbtk.runtime.secret_keys import SecretKeyMismatch
@@ -29,7 +35,7 @@ def serve(
     except SecretKeyMismatch as exc:
         raise fail(f"rbtk will not start: {exc}") from None
     config = uvicorn.Config(
-        create_app(context),
+        create_app(context, workers=False),
         host=host,
         port=port,
         log_config=None,
@@ -38,8 +44,17 @@ def serve(
         http="httptools",
         timeout_graceful_shutdown=int(settings.pagerduty_timeout_s) + 10,
     )
+    server = uvicorn.Server(config)
+
+    async def serving() -> None:
+        # Delivery and the scheduler in their own process: the API does not share its GIL
+        # with them. The child is stopped once the API has answered its last request.
+        async with process.supervised(context, stopping=lambda: server.should_exit):
+            await server.serve()
+
     # uvicorn re-raises SIGTERM/SIGINT once it has shut down cleanly, with the handlers it
     # found; these make that re-raise a no-op, so a clean stop exits 0 for supervisors.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
-    uvicorn.Server(config).run()
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(serving())

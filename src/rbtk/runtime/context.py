@@ -30,6 +30,9 @@ class Context:
     # Set by the running service so a write can wake the workers instead of them polling.
     wake_delivery: Callable[[], None] = field(default=_nothing)
     wake_scheduler: Callable[[], None] = field(default=_nothing)
+    # Under `rbtk serve`, whether its delivery process is running; None when this process
+    # runs the delivery worker itself.
+    delivery_process: Callable[[], bool] | None = None
 
     @property
     def reads(self) -> Engine:

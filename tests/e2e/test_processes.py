@@ -1,0 +1,88 @@
+"""`rbtk serve` runs delivery and the scheduler in a child process it supervises."""
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Emulator, Service, Start
+from tests.e2e.processes import alive, children
+from tests.e2e.test_paging import add_connector, ago, send
+from tests.factories import pool_offline
+from tests.waiting import wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+def delivery_process(service: Service) -> int:
+    [child] = wait_for(lambda: children(service.process.pid), what="the delivery process")
+    return child
+
+
+def pages(emulator: Emulator) -> list[str]:
+    return [e["dedup_key"] for e in emulator.events()]
+
+
+def test_a_killed_delivery_process_is_restarted_and_pages_still_go_out(
+    start: Start, admin: dict[str, str], emulator: Emulator
+) -> None:
+    with start() as service:
+        env = {**admin, "RBTK_URL": service.url}
+        add_connector(env)
+        send(env, pool_offline("off-1", ago(90), "pool-1"))
+        wait_for(lambda: len(pages(emulator)) == 1, what="the first page")
+        first = delivery_process(service)
+
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(
+            lambda: [c for c in children(service.process.pid) if c != first],
+            what="a new delivery process",
+        )[0]
+        send(env, pool_offline("off-2", ago(90), "pool-2"))
+
+        wait_for(lambda: len(pages(emulator)) == 2, what="the page sent after the restart")
+        assert pages(emulator) == [
+            "rbtk:pool-offline:warehouse:pool-1",
+            "rbtk:pool-offline:warehouse:pool-2",
+        ]
+        assert service.process.poll() is None and alive(second)
+
+
+def test_killing_serve_takes_its_delivery_process_with_it(
+    start: Start, admin: dict[str, str], emulator: Emulator
+) -> None:
+    with start() as service:
+        env = {**admin, "RBTK_URL": service.url}
+        add_connector(env)
+        send(env, pool_offline("off-1", ago(90), "pool-1"))
+        wait_for(emulator.events, what="a page, so the delivery process is up")
+        child = delivery_process(service)
+
+        service.process.kill()
+        service.process.wait()
+
+        wait_for(lambda: not alive(child), timeout_s=5, what="the orphaned delivery process to die")
+
+
+def test_sigterm_stops_both_processes_and_exits_0(start: Start) -> None:
+    with start() as service:
+        child = delivery_process(service)
+        service.process.send_signal(signal.SIGTERM)
+        code = service.process.wait(timeout=20)
+
+    assert code == 0
+    assert not alive(child)
+
+
+def test_ctrl_c_stops_both_processes_without_a_restart(start: Start, tmp_path: Path) -> None:
+    with start() as service:
+        child = delivery_process(service)
+        # A terminal sends SIGINT to the whole process group: serve and its child.
+        os.kill(child, signal.SIGINT)
+        os.kill(service.process.pid, signal.SIGINT)
+        code = service.process.wait(timeout=20)
+
+    assert code == 0
+    assert not alive(child)
+    assert "restarting" not in (tmp_path / "rbtk.log").read_text()
