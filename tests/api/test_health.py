@@ -79,6 +79,31 @@ def test_readyz_answers_ready_when_the_database_is_current(client: TestClient) -
     }
 
 
+def test_readyz_says_whether_serves_delivery_process_is_running(
+    client: TestClient, context: Context
+) -> None:
+    running = [True]
+    context.delivery_process = lambda: running[0]
+
+    up = client.get("/readyz")
+    running[0] = False
+    down = client.get("/readyz")
+
+    assert summary(up) == (200, {"status": "ready"}, [])
+    assert up.json()["checks"]["delivery"] == {
+        "ok": True,
+        "detail": "the delivery process is running",
+    }
+    assert summary(down) == (
+        503,
+        {
+            "status": "unavailable",
+            "detail": "the delivery process is not running; rbtk serve restarts it",
+        },
+        ["delivery"],
+    )
+
+
 def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
     client: TestClient, context: Context
 ) -> None:
