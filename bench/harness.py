@@ -202,6 +202,9 @@ def running_stack(
         processes.append(("serve", service))
         _wait_http(f"{url}/healthz", service, data_dir / "serve.log")
         pids = {"rbtk": service.pid, "emulator": emulator.pid}
+        # serve's delivery process (delivery + scheduler), counted on its own CPU line.
+        for number, child in enumerate(_children(service.pid)):
+            pids[f"rbtk delivery{f' {number + 1}' if number else ''}"] = child
         stack = Stack(db, url, token, emulator_url, database_url, data_dir, pids)
         _add_connector(stack, service_env["RBTK_SECRET_KEY"])
         log(f"stack up: rbtk {url} on {db}, emulator {emulator_url}, data {data_dir}")
@@ -244,6 +247,16 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return math.nan
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with suppress(OSError):
+                if int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(proc.name))
+    return found
 
 
 def _postgres_cpu_seconds() -> float:
