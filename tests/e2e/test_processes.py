@@ -4,6 +4,7 @@ import os
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import Emulator, Service, Start
@@ -86,3 +87,21 @@ def test_ctrl_c_stops_both_processes_without_a_restart(start: Start, tmp_path: P
     assert code == 0
     assert not alive(child)
     assert "restarting" not in (tmp_path / "rbtk.log").read_text()
+
+
+def test_metrics_count_the_deliveries_the_delivery_process_made(
+    start: Start, admin: dict[str, str], emulator: Emulator
+) -> None:
+    with start() as service:
+        env = {**admin, "RBTK_URL": service.url}
+        add_connector(env)
+        send(env, pool_offline("off-1", ago(90), "pool-1"))
+        wait_for(emulator.events, what="a page")
+        headers = {"Authorization": f"Bearer {admin['RBTK_TOKEN']}"}
+
+        def sent() -> list[str]:
+            text = httpx.get(f"{service.url}/metrics", headers=headers).text
+            return [line for line in text.splitlines() if line.startswith("rbtk_deliveries_total")]
+
+        lines = wait_for(sent, what="the delivery counted in /metrics")
+        assert lines == ['rbtk_deliveries_total{connector="pd-production",verdict="sent"} 1.0']

@@ -99,7 +99,8 @@ def readyz(context: Ctx) -> JSONResponse:
     },
 )
 def metrics_text(context: Ctx) -> Response:
-    return Response(metrics.render(context.engine), media_type=metrics.CONTENT_TYPE)
+    text = metrics.render(context.engine, delivery=context.delivery_metrics)
+    return Response(text, media_type=metrics.CONTENT_TYPE)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,6 +13,8 @@ a child, so the two halves do not share one GIL. Three things cross between them
   releases every SQLite lease at start, so no orphan may be left delivering.
 - Stopping. SIGTERM, or SIGINT (Ctrl-C reaches the whole process group), stops the child as
   the in-process workers stop: in-flight sends finish and their answers are recorded.
+- Delivery counters for /metrics: the child writes them to a file in the data directory
+  each second (and when it stops); the API process serves that file's text.
 
 The parent (`Supervisor`) restarts a child that exits on its own: after 1 s, doubling while
 it keeps failing, up to 30 s; a child that ran a minute starts over at 1 s.
@@ -30,11 +32,12 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 
 import uvloop
 
 from rbtk.delivery import workers
-from rbtk.runtime import logs
+from rbtk.runtime import logs, metrics
 from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 
@@ -47,6 +50,7 @@ RESTART_MAX_S = 30.0
 HEALTHY_AFTER_S = 60.0
 _WATCH_EVERY_S = 0.2
 _STOP_POLL_S = 0.05
+METRICS_EVERY_S = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
@@ -65,6 +69,8 @@ class Supervisor:
         for ours, _theirs in self.wakes.values():
             ours.setblocking(False)
         self.process: subprocess.Popen[bytes] | None = None
+        self.metrics = settings.data_dir / f"delivery-metrics.{os.getpid()}.prom"
+        self.metrics.parent.mkdir(parents=True, exist_ok=True)
 
     def wake_delivery(self) -> None:
         _poke(self.wakes["delivery"][0])
@@ -81,6 +87,7 @@ class Supervisor:
         fds = {name: theirs.fileno() for name, (_ours, theirs) in self.wakes.items()}
         args = [sys.executable, "-m", MODULE, "--parent", str(os.getpid())]
         args += [f"--wake-{name}={fd}" for name, fd in fds.items()]
+        args += ["--metrics", str(self.metrics)]
         self.process = subprocess.Popen(args, pass_fds=tuple(fds.values()))
         log.info("delivery process %d started", self.process.pid)
         return self.process
@@ -122,6 +129,7 @@ class Supervisor:
         for pair in self.wakes.values():
             for end in pair:
                 end.close()
+        self.metrics.unlink(missing_ok=True)
 
 
 @asynccontextmanager
@@ -133,6 +141,7 @@ async def supervised(context: Context, *, stopping: Callable[[], bool]) -> Async
     context.wake_delivery = supervisor.wake_delivery
     context.wake_scheduler = supervisor.wake_scheduler
     context.delivery_process = supervisor.running
+    context.delivery_metrics = supervisor.metrics
     watcher = asyncio.create_task(supervisor.supervise(stopping), name="delivery-supervisor")
     try:
         yield
@@ -164,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--parent", type=int, required=True, help="rbtk serve's process id")
     for name in WAKES:
         parser.add_argument(f"--wake-{name}", type=int, required=True, help="socket fd")
+    parser.add_argument("--metrics", type=Path, required=True, help="delivery counters file")
     args = parser.parse_args(argv)
     _die_with(args.parent)
     wakes = {name: socket.socket(fileno=getattr(args, f"wake_{name}")) for name in WAKES}
@@ -172,13 +182,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     context = open_context(settings)
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(run_workers(context, wakes))
+            runner.run(run_workers(context, wakes, args.metrics))
     finally:
         context.engine.dispose()
 
 
-async def run_workers(context: Context, wakes: dict[str, socket.socket]) -> None:
-    """Deliver and schedule until SIGTERM or SIGINT, woken by bytes on `wakes`."""
+async def run_workers(context: Context, wakes: dict[str, socket.socket], counters: Path) -> None:
+    """Deliver and schedule until SIGTERM or SIGINT, woken by bytes on `wakes`; write the
+    delivery counters to `counters` each second."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -193,10 +204,14 @@ async def run_workers(context: Context, wakes: dict[str, socket.socket]) -> None
             end.setblocking(False)
             loop.add_reader(end.fileno(), _read_wake, end, targets[name])
         try:
-            await stop.wait()
+            while not stop.is_set():
+                await asyncio.to_thread(metrics.write_delivery, counters)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
         finally:
             for end in wakes.values():
                 loop.remove_reader(end.fileno())
+    metrics.write_delivery(counters)  # the answers recorded while stopping
     log.info("delivery process %d stopped", os.getpid())
 
 

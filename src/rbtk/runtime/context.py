@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -33,6 +34,7 @@ class Context:
     # Under `rbtk serve`, whether its delivery process is running; None when this process
     # runs the delivery worker itself.
     delivery_process: Callable[[], bool] | None = None
+    delivery_metrics: Path | None = None  # where that process writes its delivery counters
 
     @property
     def reads(self) -> Engine:

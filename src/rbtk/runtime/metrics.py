@@ -11,6 +11,7 @@ label a row has no value for is empty, which Prometheus reads as absent.
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -41,11 +42,15 @@ EVENTS = Counter(
 for _acceptance in Acceptance:
     EVENTS.labels(_acceptance.value)
 
+# The process that sends counts these: under `rbtk serve`, its delivery process, which
+# hands them to the API process in a file (`write_delivery`, `render(delivery=...)`).
+DELIVERY_REGISTRY = CollectorRegistry(auto_describe=True)
+
 DELIVERIES = Counter(
     "rbtk_deliveries",
     "Delivery attempts, by kind, connector or chat channel, and verdict (sent, retry, failed).",
     ["kind", "connector", "channel", "verdict"],
-    registry=REGISTRY,
+    registry=DELIVERY_REGISTRY,
 )
 
 DELIVERY_LATENCY = Histogram(
@@ -53,7 +58,7 @@ DELIVERY_LATENCY = Histogram(
     "Time from sending a notification to the channel's answer.",
     ["kind", "connector", "channel"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
-    registry=REGISTRY,
+    registry=DELIVERY_REGISTRY,
 )
 
 
@@ -110,8 +115,25 @@ class OutboxCollector(Collector):
         )
 
 
-def render(engine: Engine) -> bytes:
-    """The Prometheus text exposition of the process counters and the outbox figures."""
+def render(engine: Engine, *, delivery: Path | None = None) -> bytes:
+    """The Prometheus text exposition of the process counters and the outbox figures.
+    `delivery`: the file where another process writes its delivery counters (rbtk serve's
+    delivery process); without it, this process's own."""
     scrape = CollectorRegistry(auto_describe=False)
     scrape.register(OutboxCollector(engine))
-    return generate_latest(REGISTRY) + generate_latest(scrape)
+    if delivery is None:
+        sent = generate_latest(DELIVERY_REGISTRY)
+    else:
+        try:
+            sent = delivery.read_bytes()
+        except FileNotFoundError:  # the delivery process has not written them yet
+            sent = b""
+    return generate_latest(REGISTRY) + sent + generate_latest(scrape)
+
+
+def write_delivery(path: Path) -> None:
+    """Write this process's delivery counters for another process's /metrics to serve:
+    whole or not at all."""
+    partial = path.with_name(f"{path.name}.partial")
+    partial.write_bytes(generate_latest(DELIVERY_REGISTRY))
+    partial.replace(path)
