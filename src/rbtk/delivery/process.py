@@ -205,14 +205,22 @@ async def run_workers(context: Context, wakes: dict[str, socket.socket], counter
             loop.add_reader(end.fileno(), _read_wake, end, targets[name])
         try:
             while not stop.is_set():
-                await asyncio.to_thread(metrics.write_delivery, counters)
+                await asyncio.to_thread(_write_counters, counters)
                 with suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), METRICS_EVERY_S)
         finally:
             for end in wakes.values():
                 loop.remove_reader(end.fileno())
-    metrics.write_delivery(counters)  # the answers recorded while stopping
+    _write_counters(counters)  # the answers recorded while stopping
     log.info("delivery process %d stopped", os.getpid())
+
+
+def _write_counters(path: Path) -> None:
+    # A full or read-only disk costs /metrics its delivery counters, never a page.
+    try:
+        metrics.write_delivery(path)
+    except OSError as exc:
+        log.warning("cannot write the delivery counters to %s: %s", path, exc)
 
 
 def _read_wake(end: socket.socket, wake: Callable[[], None]) -> None:
