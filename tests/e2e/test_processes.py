@@ -104,4 +104,7 @@ def test_metrics_count_the_deliveries_the_delivery_process_made(
             return [line for line in text.splitlines() if line.startswith("rbtk_deliveries_total")]
 
         lines = wait_for(sent, what="the delivery counted in /metrics")
-        assert lines == ['rbtk_deliveries_total{connector="pd-production",verdict="sent"} 1.0']
+        assert lines == [
+            'rbtk_deliveries_total{channel="",connector="pd-production",kind="pagerduty",'
+            'verdict="sent"} 1.0'
+        ]
