@@ -1,10 +1,14 @@
 """The database as every part of rbtk opens it."""
 
 import threading
+import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
+from rbtk.store import db
 from rbtk.store.db import make_engine, migrate, reads_only
 from rbtk.store.tables import events
 
@@ -36,5 +40,56 @@ def test_on_sqlite_a_commit_waits_for_the_disk(tmp_path: Path) -> None:
         with engine.connect() as connection:
             synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
         assert synchronous == 2  # FULL: an answered event survives a power cut
+    finally:
+        engine.dispose()
+
+
+def test_on_sqlite_a_writer_waiting_for_another_goes_on_once_it_commits(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'rbtk.db'}")
+    migrate(engine)
+    seen: list[object] = []
+    holding, waiting = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE events SET type = type"))
+            holding.set()
+            waiting.wait(5)
+
+    def writer() -> None:
+        holding.wait(5)
+        with engine.begin() as connection:
+            seen.append(connection.exec_driver_sql("PRAGMA busy_timeout").scalar())
+
+    try:
+        threads = [threading.Thread(target=holder), threading.Thread(target=writer)]
+        for thread in threads:
+            thread.start()
+        holding.wait(5)
+        time.sleep(0.05)  # the writer is waiting for the lock by now
+        assert seen == []
+        waiting.set()
+        for thread in threads:
+            thread.join(5)
+
+        assert seen == [30000]  # and statements inside it wait as long as ever
+    finally:
+        engine.dispose()
+
+
+def test_on_sqlite_a_writer_that_waits_too_long_gets_the_usual_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 0.2)
+    engine = make_engine(f"sqlite:///{tmp_path / 'rbtk.db'}")
+    migrate(engine)
+    try:
+        with engine.begin() as holding:
+            holding.execute(text("UPDATE events SET type = type"))
+            with (
+                pytest.raises(OperationalError, match="database is locked"),
+                engine.begin() as connection,
+            ):
+                connection.execute(text("UPDATE events SET type = type"))
     finally:
         engine.dispose()

@@ -45,24 +45,38 @@ class Scheduler:
                     waiter.cancel()
 
     def fire_due(self, now: datetime | None = None) -> tuple[int, float]:
-        """Fire what is due; answer how many notifications it queued and how long to sleep."""
+        """Fire what is due; answer how many notifications it queued and how long to sleep.
+
+        A pass with nothing due only reads: it never takes the write lock the ingest writer
+        and delivery need (it is woken after every ingest that wrote a due time)."""
         now = now or datetime.now(UTC)
-        with self.context.engine.begin() as connection:
-            before = stored.load_due(connection, now, BATCH)
-            outcome = engine.apply(before, Tick(), now, self.context.settings.policy())
-            stored.save(connection, before, outcome.state)
-            config = self.context.snapshots.read(connection)
-            settings = self.context.settings
-            queued = enqueue(
-                connection, outcome.notifications, settings=settings, now=now, config=config
-            ).queued
-            queued += release_held(connection, settings=self.context.settings, now=now)
-        if len(before.conditions) >= BATCH:
-            return queued, 0.0
-        with self.context.reads.connect() as connection:
-            dues = [stored.next_due(connection), suppression.next_end(connection)]
-        due = min((d for d in dues if d is not None), default=None)
+        due, queued = self._next_due(), 0
+        if due is not None and due <= now:
+            queued, more = self._fire(now)
+            if more:
+                return queued, 0.0
+            due = self._next_due()
         if due is None:
             return queued, MAX_SLEEP_S
         # Never 0 here: a due row another instance holds must not make this loop spin.
         return queued, min(MAX_SLEEP_S, max(0.05, (due - now).total_seconds()))
+
+    def _fire(self, now: datetime) -> tuple[int, bool]:
+        """Answer how many notifications were queued, and whether more may be due."""
+        settings = self.context.settings
+        with self.context.engine.begin() as connection:
+            before = stored.load_due(connection, now, BATCH)
+            outcome = engine.apply(before, Tick(), now, settings.policy())
+            stored.save(connection, before, outcome.state)
+            config = self.context.snapshots.read(connection)
+            queued = enqueue(
+                connection, outcome.notifications, settings=settings, now=now, config=config
+            ).queued
+            queued += release_held(connection, settings=settings, now=now)
+        return queued, len(before.conditions) >= BATCH
+
+    def _next_due(self) -> datetime | None:
+        """The earliest threshold or window end still to handle."""
+        with self.context.reads.connect() as connection:
+            dues = [stored.next_due(connection), suppression.next_end(connection)]
+        return min((d for d in dues if d is not None), default=None)
