@@ -233,7 +233,7 @@ outbox = Table(
     Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
     Index("ix_outbox_channel_lane", "channel_name", "dedup_key", "id"),
     Index("ix_outbox_status", "status", "id"),
-    Index("ix_outbox_budget", "last_attempt_at", "key_fingerprint"),
+    Index("ix_outbox_budget", "channel", "last_attempt_at", "key_fingerprint"),
     Index("ix_outbox_created", "created_at"),
     CheckConstraint(
         "(connector_name IS NULL) <> (channel_name IS NULL)", name="ck_outbox_one_name"
