@@ -201,6 +201,7 @@ def running_stack(
         )
         processes.append(("serve", service))
         _wait_http(f"{url}/healthz", service, data_dir / "serve.log")
+        _wait_ready(f"{url}/readyz", service, data_dir / "serve.log")
         pids = {"rbtk": service.pid, "emulator": emulator.pid}
         # serve's delivery process (delivery + scheduler), counted on its own CPU line.
         for number, child in enumerate(_children(service.pid)):
@@ -316,6 +317,20 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log_path: Path) -> No
             time.sleep(0.05)
     _tail(log_path)
     raise RuntimeError(f"{url} did not answer within 30 s")
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Until /readyz says 200: the delivery process starts after the API answers."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _tail(log_path)
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} at start")
+        if httpx.get(url, timeout=5).status_code == 200:
+            return
+        time.sleep(0.05)
+    _tail(log_path)
+    raise RuntimeError(f"{url} did not say ready within 30 s")
 
 
 def _add_connector(stack: Stack, secret_key: str) -> None:

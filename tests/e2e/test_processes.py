@@ -108,3 +108,30 @@ def test_metrics_count_the_deliveries_the_delivery_process_made(
             'rbtk_deliveries_total{channel="",connector="pd-production",kind="pagerduty",'
             'verdict="sent"} 1.0'
         ]
+
+
+def test_serve_is_not_ready_until_its_delivery_process_delivers(
+    start: Start, admin: dict[str, str], emulator: Emulator
+) -> None:
+    with start() as service:
+        first = delivery_process(service)
+        wait_for(lambda: httpx.get(f"{service.url}/readyz").status_code == 200, what="ready")
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(
+            lambda: [c for c in children(service.process.pid) if c != first],
+            timeout_s=10,
+            what="a new delivery process",
+        )[0]
+        os.kill(second, signal.SIGSTOP)  # still importing: a Python start takes far longer
+        try:
+            starting = httpx.get(f"{service.url}/readyz")
+        finally:
+            os.kill(second, signal.SIGCONT)
+
+        assert starting.status_code == 503
+        assert starting.json()["checks"]["delivery"]["ok"] is False
+        wait_for(lambda: httpx.get(f"{service.url}/readyz").status_code == 200, what="ready again")
+        env = {**admin, "RBTK_URL": service.url}
+        add_connector(env)
+        send(env, pool_offline("off-1", ago(90), "pool-1"))
+        wait_for(lambda: pages(emulator) == ["rbtk:pool-offline:warehouse:pool-1"], what="a page")

@@ -69,6 +69,7 @@ class Supervisor:
         for ours, _theirs in self.wakes.values():
             ours.setblocking(False)
         self.process: subprocess.Popen[bytes] | None = None
+        self.ready: int | None = None  # the pid of the child that said it delivers
         self.metrics = settings.data_dir / f"delivery-metrics.{os.getpid()}.prom"
         self.metrics.parent.mkdir(parents=True, exist_ok=True)
 
@@ -79,18 +80,38 @@ class Supervisor:
         _poke(self.wakes["scheduler"][0])
 
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """Started, and delivering: a child says so once its workers run (it takes a second
+        or two to import and open the database), so /readyz is not ready before then."""
+        process = self.process
+        return process is not None and process.poll() is None and self.ready == process.pid
 
     def start(self) -> subprocess.Popen[bytes]:
         # Call on the event loop's thread, which lives as long as serve: Linux sends the
         # death signal when the *thread* that started the child ends, not the process.
         fds = {name: theirs.fileno() for name, (_ours, theirs) in self.wakes.items()}
+        said, says = os.pipe()
         args = [sys.executable, "-m", MODULE, "--parent", str(os.getpid())]
         args += [f"--wake-{name}={fd}" for name, fd in fds.items()]
-        args += ["--metrics", str(self.metrics)]
-        self.process = subprocess.Popen(args, pass_fds=tuple(fds.values()))
-        log.info("delivery process %d started", self.process.pid)
-        return self.process
+        args += ["--metrics", str(self.metrics), "--ready", str(says)]
+        try:
+            process = subprocess.Popen(args, pass_fds=(*fds.values(), says))
+        except OSError:
+            os.close(said)
+            raise
+        finally:
+            os.close(says)
+        self.process = process
+        asyncio.get_running_loop().add_reader(said, self._heard, said, process.pid)
+        log.info("delivery process %d started", process.pid)
+        return process
+
+    def _heard(self, said: int, pid: int) -> None:
+        """The child wrote that it delivers, or closed its end (it said so, or it died)."""
+        if os.read(said, 1):
+            self.ready = pid
+            return
+        asyncio.get_running_loop().remove_reader(said)
+        os.close(said)
 
     async def supervise(self, stopping: Callable[[], bool]) -> None:
         """Keep a delivery process running until `stopping()` says serve is stopping."""
@@ -174,6 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for name in WAKES:
         parser.add_argument(f"--wake-{name}", type=int, required=True, help="socket fd")
     parser.add_argument("--metrics", type=Path, required=True, help="delivery counters file")
+    parser.add_argument("--ready", type=int, required=True, help="pipe fd: written once running")
     args = parser.parse_args(argv)
     _die_with(args.parent)
     wakes = {name: socket.socket(fileno=getattr(args, f"wake_{name}")) for name in WAKES}
@@ -182,14 +204,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     context = open_context(settings)
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(run_workers(context, wakes, args.metrics))
+            runner.run(run_workers(context, wakes, args.metrics, ready=args.ready))
     finally:
         context.engine.dispose()
 
 
-async def run_workers(context: Context, wakes: dict[str, socket.socket], counters: Path) -> None:
-    """Deliver and schedule until SIGTERM or SIGINT, woken by bytes on `wakes`; write the
-    delivery counters to `counters` each second."""
+async def run_workers(
+    context: Context, wakes: dict[str, socket.socket], counters: Path, *, ready: int
+) -> None:
+    """Deliver and schedule until SIGTERM or SIGINT, woken by bytes on `wakes`; say so on
+    the `ready` pipe once running; write the delivery counters to `counters` each second."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -203,6 +227,8 @@ async def run_workers(context: Context, wakes: dict[str, socket.socket], counter
         for name, end in wakes.items():
             end.setblocking(False)
             loop.add_reader(end.fileno(), _read_wake, end, targets[name])
+        os.write(ready, b"1")
+        os.close(ready)
         try:
             while not stop.is_set():
                 await asyncio.to_thread(_write_counters, counters)
