@@ -117,7 +117,7 @@ class ProbeRequest(Body):
 
 @router.get("/connectors", response_model=ConnectorsOut)
 def list_connectors(context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         views = connectors.list_all(connection)
     return {"connectors": [_connector(v, context.settings) for v in views]}
 
@@ -143,7 +143,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
 
 @router.get("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def show_connector(name: str, context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         view = connectors.get(connection, name=name)
     return _connector(view, context.settings)
 

@@ -115,6 +115,6 @@ def _page(
         moment = parse_rfc3339(since) if since is not None else None
     except ValueError as exc:
         raise ApiError(422, f"since: {exc}", [f"since: {exc}"]) from None
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         page = delivery_log.query(connection, channels=channels, since=moment, **filters)
     return {"deliveries": page.deliveries, "next_before_id": page.next_before_id}

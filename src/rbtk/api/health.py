@@ -62,7 +62,7 @@ def readyz(context: Ctx) -> JSONResponse:
         checks["database_writable"] = health.writable(engine)
         # Checked at start too; here because another instance can rotate the stored secrets
         # to a key this one was not given.
-        with engine.connect() as connection:
+        with context.reads.connect() as connection:
             key_problem = secret_keys.problem(connection, context.vault)
         checks["secret_key"] = Check(
             key_problem is None, key_problem or "decrypts the stored secrets"
@@ -99,7 +99,7 @@ def readyz(context: Ctx) -> JSONResponse:
     },
 )
 def metrics_text(context: Ctx) -> Response:
-    text = metrics.render(context.engine, delivery=context.delivery_metrics)
+    text = metrics.render(context.reads, delivery=context.delivery_metrics)
     return Response(text, media_type=metrics.CONTENT_TYPE)
 
 

@@ -131,7 +131,7 @@ class MessageFailed(Error):
 
 @router.get("/channels", response_model=ChannelsOut)
 def list_channels(context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         views = notify_config.list_channels(connection)
     return {"channels": [channel_json(v) for v in views]}
 
@@ -195,7 +195,7 @@ async def test_channel(name: str, context: Ctx) -> JSONResponse:
 
 @router.get("/rules", response_model=NotifyRulesOut)
 def get_rules(context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         return {"rules": [r.as_json() for r in notify.load_rules(connection)]}
 
 

@@ -101,7 +101,7 @@ class ExplanationOut(BaseModel):
 
 @router.get("/routing", response_model=RoutingOut)
 def get_routing(context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         return _routing(pagerduty.load_rules(connection), routing.default_names(connection))
 
 
@@ -128,7 +128,7 @@ async def explain(request: Request, context: Ctx) -> dict[str, Any]:
         event = parse_event({**stand_ins, **raw})
     except EventError as exc:
         raise ApiError(422, f"event is invalid: {exc}", exc.errors) from None
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         explanation = explain_routing(
             connection, event, settings=context.settings, now=datetime.now(UTC)
         )

@@ -70,7 +70,7 @@ def list_windows(
     context: Ctx, connector: str | None = None, include_ended: bool = False
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         views = suppressions.list_windows(
             connection, connector=connector, include_ended=include_ended, now=now
         )
@@ -109,7 +109,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
 
 @router.get("/suppressions/{window_id}", response_model=WindowOut, responses=errors(404))
 def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         view = suppressions.get(connection, window_id)
     return window_json(view, datetime.now(UTC))
 

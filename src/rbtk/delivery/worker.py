@@ -254,7 +254,7 @@ class Deliverer:
             renew(connection, row_ids, until=datetime.now(UTC) + self.lease)
 
     def _idle_for(self) -> float:
-        with self.context.engine.connect() as connection:
+        with self.context.reads.connect() as connection:
             due = next_pending_at(connection, self.outages.failing())
         if due is None:
             return 5.0

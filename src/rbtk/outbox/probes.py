@@ -175,7 +175,7 @@ def _wait(
     resolve_id: int | None,
     resolve_at: datetime | None,
 ) -> ProbeOutcome:
-    row = await_answer(context.engine, row_id, wait_s)
+    row = await_answer(context.reads, row_id, wait_s)
     return ProbeOutcome(
         connector=connector,
         dedup_key=dedup_key,
@@ -223,5 +223,5 @@ def send_test_message(
         )
         delivery_id = insert_one(connection, chat_row(found, message, now).first_in_line(now))
     context.wake_delivery()
-    state = await_answer(context.engine, delivery_id, wait_s)
+    state = await_answer(context.reads, delivery_id, wait_s)
     return MessageProbeOutcome(channel, delivery_id, state.status, state.http_status, state.message)

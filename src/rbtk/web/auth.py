@@ -93,7 +93,7 @@ def _signed_in_as(request: Request, context: Context) -> str | None:
     session_id = request.session.get(SESSION_ID)
     if not isinstance(session_id, str):
         return None
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         return sessions.resume(connection, session_id, now=datetime.now(UTC))
 
 

@@ -57,7 +57,7 @@ def connector_url(name: str) -> str:
 @router.get("")
 def list_page(request: Request, context: Ctx) -> Response:
     now = datetime.now(UTC)
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         views = connectors.list_all(connection)
         windows = suppression.load_open(connection, now)
     rows = [
@@ -259,7 +259,7 @@ async def test_event(request: Request, name: str, context: Ctx) -> Response:
 
 @router.get("/connectors/{name}/delete")
 def delete_form(request: Request, name: str, context: Ctx) -> Response:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         try:
             view = connectors.get(connection, name=name)
         except connectors.UnknownConnector:
@@ -277,7 +277,7 @@ async def delete(request: Request, name: str, context: Ctx) -> Response:
     except connectors.UnknownConnector:
         return _not_found(request, name)
     except (connectors.ConnectorInUse, connectors.ConnectorRouted) as exc:
-        with context.engine.connect() as connection:
+        with context.reads.connect() as connection:
             view = connectors.get(connection, name=name)
         return page(
             request,
@@ -329,7 +329,7 @@ def _connector_page(
     request: Request, context: Context, name: str, *, errors: dict[str, str] | None = None
 ) -> Response:
     now = datetime.now(UTC)
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         try:
             view = connectors.get(connection, name=name)
         except connectors.UnknownConnector:

@@ -97,7 +97,7 @@ def delivery_log_page(
         kind, channel = "", ""
     filters = Filters(kind, "" if kind else connector, channel, status, dedup_key.strip(), period)
     span = PERIODS[period][1]
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         answer = delivery_log.query(
             connection,
             channels=filters.kinds,
@@ -119,7 +119,7 @@ def delivery_log_page(
     }
     if request.headers.get("X-Refresh") == "rows":
         return fragment(request, "_delivery_rows.html", **values)
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         names = [view.name for view in connectors.list_all(connection)]
         chats = [
             view.name

@@ -18,7 +18,7 @@ def settings_root() -> Response:
 
 @router.get("/integrations")
 def integrations(request: Request, context: Ctx) -> Response:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         count = len(connectors.list_all(connection))
     return page(request, "integrations.html", title="Integrations", connector_count=count)
 

@@ -166,7 +166,7 @@ def _page(
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         channels = notify_config.list_channels(connection)
         rules = notify.load_rules(connection)
     return page(

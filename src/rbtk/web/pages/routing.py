@@ -139,7 +139,7 @@ def _page(
     edit_form: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         rules = pagerduty.load_rules(connection)
         views = connectors.list_all(connection)
         explanation, problem = (

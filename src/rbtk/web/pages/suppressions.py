@@ -127,7 +127,7 @@ def _page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     now = datetime.now(UTC)
-    with context.engine.connect() as connection:
+    with context.reads.connect() as connection:
         windows = suppressions.list_windows(connection, include_ended=show_ended, now=now)
         names = [view.name for view in connectors.list_all(connection)]
     current = [w for w in windows if w.state(now) != "ended"]
