@@ -40,6 +40,11 @@ def serve_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     )
 
 
+def ready(url: str) -> bool:
+    """Ready once the delivery process runs, a moment after the API answers."""
+    return bool(httpx.get(f"{url}/readyz").json()["status"] == "ready")
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_serve_exits_1_with_another_key_and_rotation_lets_the_old_key_go(
     start: Start, admin: dict[str, str], env: dict[str, str], emulator: Emulator
@@ -58,11 +63,11 @@ def test_serve_exits_1_with_another_key_and_rotation_lets_the_old_key_go(
 
     # The rotation the README documents: NEW,OLD; rotate; NEW alone.
     with start(RBTK_SECRET_KEY=f"{new_key},{old_key}") as service:
-        assert httpx.get(f"{service.url}/readyz").json()["status"] == "ready"
+        wait_for(lambda: ready(service.url), what="ready")
     rotated = rbtk("secrets", "rotate", env={**env, "RBTK_SECRET_KEY": f"{new_key},{old_key}"})
     assert rotated.returncode == 0, rotated.stderr
     with start(RBTK_SECRET_KEY=new_key) as service:
-        assert httpx.get(f"{service.url}/readyz").json()["status"] == "ready"
+        wait_for(lambda: ready(service.url), what="ready")
         api = {**admin, "RBTK_URL": service.url}
         offline = pool_offline("p1", datetime.now(UTC) - timedelta(minutes=20))
         sent = rbtk("events", "send", "-", env=api, stdin=json.dumps(offline))
