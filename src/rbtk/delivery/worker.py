@@ -96,15 +96,18 @@ class Deliverer:
             # Cleared before the pass, so a wake-up that arrives during it is not lost.
             self.wake.clear()
             try:
-                claimed = await self.deliver_once()
+                claimed, asked = await self.deliver_once()
             except Exception:
                 # A database hiccup must not end delivery: log it and try again shortly.
                 log.exception("delivery pass failed; retrying in 1 s")
                 pause = 1.0
             else:
                 full = len(self.held) >= settings.delivery_batch
-                if claimed and not full:
-                    continue  # more may be due; the next claim says so
+                if asked and claimed >= asked and not full:
+                    # The claim was cut at its limit: more may be due. One that took less
+                    # took all that was due: rows queued since come with a wake-up, and
+                    # another claim now would only hold the write lock the ingest needs.
+                    continue
                 # Full: the recorder wakes the loop as answers free room.
                 pause = 5.0 if full else await asyncio.to_thread(self._idle_for)
             probe_in = self.outages.next_probe_in(time.monotonic())
@@ -116,12 +119,13 @@ class Deliverer:
                 for waiter in waiters:
                     waiter.cancel()
 
-    async def deliver_once(self) -> int:
-        """Claim what may be sent now and start sending it; answer how many rows."""
+    async def deliver_once(self) -> tuple[int, int]:
+        """Claim what may be sent now and start sending it; answer how many rows were
+        claimed, and how many (besides probes) were asked for."""
         room = self.context.settings.delivery_batch - len(self.held)
         probes = self.outages.probes_due(time.monotonic())
         if room <= 0 and not probes:
-            return 0
+            return 0, 0
         claimed_at = time.monotonic()
         claimed = await asyncio.to_thread(self._claim, max(room, 0), probes)
         for row in claimed:
@@ -130,7 +134,7 @@ class Deliverer:
             task = asyncio.create_task(self._deliver(row))
             self.sends.add(task)
             task.add_done_callback(self.sends.discard)
-        return len(claimed)
+        return len(claimed), max(room, 0)
 
     def _claim(self, limit: int, probes: list[Endpoint]) -> list[Claimed]:
         settings = self.context.settings
