@@ -1,4 +1,4 @@
-"""Connectors (PRODUCT.md §6): validation, toggles, key rotation and removal, on both databases."""
+"""Connectors: validation, toggles, key rotation and removal, on both databases."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -1,4 +1,4 @@
-"""Inbound events, PRODUCT.md §4: every known type parses; bad input names the field."""
+"""Inbound events: every known type parses; bad input names the field."""
 
 from datetime import UTC, datetime
 from typing import Any

@@ -1,4 +1,4 @@
-"""Send test event (PRODUCT.md §6): a trigger that reaches PagerDuty within seconds."""
+"""Send test event: a trigger that reaches PagerDuty within seconds."""
 
 import re
 import time

@@ -1,4 +1,4 @@
-"""Routing rules (PRODUCT.md §6): validating and saving the ordered list, editing it, and
+"""Routing rules: validating and saving the ordered list, editing it, and
 explaining where an event would go, on both databases."""
 
 import threading

@@ -1,4 +1,4 @@
-"""Secrets as a type (ARCHITECTURE.md principle 6): masked everywhere, encrypted at rest."""
+"""Secrets as a type: masked everywhere, encrypted at rest."""
 
 import json
 import logging

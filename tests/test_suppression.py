@@ -1,4 +1,4 @@
-"""Suppression windows (PRODUCT.md §6): creating, listing and ending them, on both databases."""
+"""Suppression windows: creating, listing and ending them, on both databases."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any

@@ -1,4 +1,4 @@
-"""PagerDuty Events API v2 request bodies, PRODUCT.md §5: exact, valid, and within limits."""
+"""PagerDuty Events API v2 request bodies: exact, valid, and within limits."""
 
 import json
 from datetime import datetime

@@ -1,6 +1,6 @@
 """Platform events on a virtual clock, built through the real parser, and a policy runner.
 
-Every builder returns an `Event` made by `parse_event` from the JSON shape PRODUCT.md §4
+Every builder returns an `Event` made by `parse_event` from the JSON shape the platform
 documents, so the policy tests also exercise what ingest will hand the policy.
 """
 

@@ -1,4 +1,4 @@
-"""Table tests for the default policy: every row of PRODUCT.md §1 and §3, on a virtual clock.
+"""Table tests for the default policy: every rule and key the README documents, on a virtual clock.
 
 Each row feeds `(now, input)` steps to the pure policy one at a time and asserts the exact
 notifications (action, dedup key, severity, summary) and the moment each was decided.

@@ -1,4 +1,4 @@
-"""Dedup keys exactly as PRODUCT.md §3, and the cap at PagerDuty's 255 characters."""
+"""Dedup keys in their documented form (the README), and the cap at PagerDuty's 255 characters."""
 
 import hashlib
 

@@ -1,4 +1,4 @@
-"""Severity mapping, PRODUCT.md §2, and the order the policy uses to tell a rise."""
+"""Severity mapping, and the order the policy uses to tell a rise."""
 
 import pytest
 

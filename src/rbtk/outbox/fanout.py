@@ -136,7 +136,7 @@ def suppress(sends: list[Send], world: World, now: datetime) -> list[Send]:
 
 
 def storm(sends: list[Send]) -> list[Send]:
-    """Where a storm of triggers for one connector collapses into one incident (issue 11);
+    """Where a storm of triggers for one connector will collapse into one incident;
     every trigger passes for now."""
     return sends
 

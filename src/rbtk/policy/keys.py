@@ -1,4 +1,4 @@
-"""Deterministic dedup keys (PRODUCT.md §3), capped at PagerDuty's 255 characters.
+"""Deterministic dedup keys (the README's "What pages"), capped at PagerDuty's 255 characters.
 
 Every key is injective: two different conditions never share one. Components are joined
 with `:`; a `:` or `%` inside any component but the last is percent-encoded (`%3A`, `%25`),

@@ -1,4 +1,4 @@
-"""The paging rules (PRODUCT.md §1), their defaults, and the policy's configuration."""
+"""The paging rules (the README's "What pages"), their defaults, and the policy's configuration."""
 
 from dataclasses import dataclass
 from datetime import timedelta

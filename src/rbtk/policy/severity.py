@@ -15,7 +15,7 @@ class Severity(StrEnum):
 
     @property
     def urgency(self) -> str:
-        """The urgency PagerDuty gives this severity by default (PRODUCT.md §2)."""
+        """The urgency PagerDuty gives this severity by default (the README's "What pages")."""
         return "high" if self.rank >= _RANK[Severity.ERROR] else "low"
 
     def __lt__(self, other: str) -> bool:

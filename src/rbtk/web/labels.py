@@ -1,4 +1,4 @@
-"""How the pages name rules, severities and delivery statuses (PRODUCT.md §1–§2, §6)."""
+"""How the pages name rules, severities and delivery statuses (as the README names them)."""
 
 from dataclasses import dataclass
 

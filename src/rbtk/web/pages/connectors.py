@@ -305,7 +305,7 @@ class UrgencyRow:
 
 
 def urgency_rows(view: ConnectorView) -> list[UrgencyRow]:
-    """What PagerDuty makes of each severity on this connector (PRODUCT.md §2)."""
+    """What PagerDuty makes of each severity on this connector (the README's "What pages")."""
     cap = view.max_severity
     rows = []
     for severity in SEVERITIES_HIGH_FIRST:
