@@ -200,3 +200,27 @@ def test_a_nul_character_is_rejected_alone_naming_the_field(
 
     assert [status for status, _ in results] == ["accepted", "rejected", "accepted"]
     assert results[1][1] == [f"{field}: must not contain a NUL character"]
+
+
+@pytest.mark.parametrize("field", ["id", "data.pool_name", "data.note", "data.a key"])
+def test_a_lone_surrogate_is_rejected_alone_naming_the_field(
+    client: TestClient, context: Context, field: str
+) -> None:
+    # "\ud800" is valid JSON but not Unicode: no database stores it, no body can carry it.
+    bad = pool_offline("lone", NOW, "c")
+    if field == "data.a key":
+        bad["data"]["x\ud800"] = "y"
+    elif field.startswith("data."):
+        bad["data"][field.removeprefix("data.")] = "onprem\ud800x"
+    else:
+        bad[field] = "lone\ud800"
+    content = json.dumps(_batch_with(bad))  # ASCII, with the surrogate escaped as JSON allows
+
+    results = _results(
+        client.post("/api/v1/events", content=content, headers={"Content-Type": "application/json"})
+    )
+
+    assert [status for status, _ in results] == ["accepted", "rejected", "accepted"]
+    problem = "must not contain a lone surrogate (\\ud800-\\udfff): it is not Unicode text"
+    expected = "data: a key " + problem if field == "data.a key" else f"{field}: {problem}"
+    assert results[1][1] == [expected]

@@ -1,5 +1,6 @@
 """POST /api/v1/events: one event, or {"events": [...]} with a result per event."""
 
+import json
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -82,8 +83,16 @@ async def post_events(request: Request, context: Ctx) -> JSONResponse:
         item = result.items[0]
         if item.status is Acceptance.REJECTED:
             raise ApiError(422, "event is invalid: " + "; ".join(item.errors), item.errors)
-        return JSONResponse(_item(item), status_code=202)
-    return JSONResponse(_batch(result), status_code=200)
+        return _Answer(_item(item), status_code=202)
+    return _Answer(_batch(result), status_code=200)
+
+
+class _Answer(JSONResponse):
+    """JSON in ASCII: each result echoes the id it was sent, and a rejected id may hold a lone
+    surrogate, which JSON escapes but UTF-8 cannot encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
 
 
 def _item(item: ItemResult) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Platform events: the envelope, a typed payload per known type, and parsing with clear errors."""
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -132,11 +133,17 @@ def parse_event(raw: object) -> Event:
         raise EventError([f"event: must be a JSON object, got {type(raw).__name__}"])
     errors: list[str] = []
     envelope = {k: raw[k] for k in ("id", "type", "project_slug", "occurred_at") if k in raw}
-    errors.extend(f"{name}: {_NUL}" for name in ("id", "type") if _has_nul(envelope.get(name, "")))
+    flagged: set[str] = set()
+    for name in ("id", "type"):
+        if problem := _unstorable(envelope.get(name)):
+            errors.append(f"{name}: {problem}")
+            flagged.add(name)
     try:
         head = Envelope.model_validate(envelope)
     except ValidationError as exc:
-        errors.extend(_describe(e, "") for e in exc.errors())
+        # A field refused above is named once, with the reason that says what to fix.
+        named = {(field,) for field in flagged}
+        errors.extend(_describe(e, "") for e in exc.errors() if e["loc"][:1] not in named)
         head = None
     data = raw.get("data")
     payload: Payload | None = None
@@ -157,30 +164,39 @@ def parse_event(raw: object) -> Event:
 
 
 _NUL = "must not contain a NUL character"
+_SURROGATE = "must not contain a lone surrogate (\\ud800-\\udfff): it is not Unicode text"
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _has_nul(value: object) -> bool:
-    return isinstance(value, str) and "\x00" in value
+def _unstorable(value: object) -> str | None:
+    """Why no database could store this string, and no body could carry it, if so."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return _NUL
+    if _SURROGATES.search(value):
+        return _SURROGATE
+    return None
 
 
 def _shape_errors(value: object, path: str, depth: int) -> list[str]:
-    """What no database stores (NUL characters) and what no code should recurse through
-    (nesting deeper than MAX_DATA_DEPTH), named by field. Checked without recursion, so a
-    payload nested thousands deep is refused, not a RecursionError."""
+    """What no database stores (NUL characters, lone surrogates) and what no code should
+    recurse through (nesting deeper than MAX_DATA_DEPTH), named by field. Checked without
+    recursion, so a payload nested thousands deep is refused, not a RecursionError."""
     errors: list[str] = []
     pending: list[tuple[object, str, int, str]] = [(value, path, depth, path)]
     while pending:
         item, where, level, field = pending.pop()
-        if _has_nul(item):
-            errors.append(f"{where}: {_NUL}")
+        if problem := _unstorable(item):
+            errors.append(f"{where}: {problem}")
         elif isinstance(item, Mapping | list):
             if level > MAX_DATA_DEPTH:
                 errors.append(f"{field}: nests deeper than {MAX_DATA_DEPTH} levels")
                 continue
             pairs = item.items() if isinstance(item, Mapping) else enumerate(item)
             for key, child in reversed(list(pairs)):
-                if _has_nul(key):
-                    errors.append(f"{where}: a key {_NUL}")
+                if problem := _unstorable(key):
+                    errors.append(f"{where}: a key {problem}")
                     continue
                 child_path = f"{where}.{key}"
                 # Depth errors name the top-level field: a path thousands of parts long
