@@ -1,14 +1,14 @@
 """What the delivery log commands share (`pd log`, `notify log`): fetching a page at a time
 up to the limit, and how an answer, a status and a latency read in a table."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
 from rbtk.cli.remote import Output, remote
-from rbtk.cli.tables import moment
+from rbtk.cli.tables import moment, table
 from rbtk.outbox.rows import Status
 
 PAGE = 100
@@ -30,10 +30,12 @@ def show_log(
     *,
     limit: int,
     as_json: bool,
-    describe: Callable[[dict[str, Any]], list[str]],
+    headers: Sequence[str],
+    row: Callable[[dict[str, Any]], tuple[str, ...]],
     page: int | None = None,
 ) -> None:
-    """Fetch the newest `limit` deliveries matching `filters`, page by page, and show them."""
+    """Fetch the newest `limit` deliveries matching `filters`, page by page, and show them:
+    a table of `headers` with a `row` for each, or the API's JSON."""
     deliveries: list[dict[str, Any]] = []
     before_id: int | None = None
     server = remote(ctx)
@@ -54,6 +56,11 @@ def show_log(
             before_id = answer.get("next_before_id")
             if before_id is None or not answer["deliveries"]:
                 break
+
+    def describe(answer: dict[str, Any]) -> list[str]:
+        shown = answer["deliveries"]
+        return table(headers, [row(d) for d in shown]) if shown else ["no deliveries"]
+
     server.show({"deliveries": deliveries, "next_before_id": before_id}, describe)
 
 

@@ -8,7 +8,7 @@ import typer
 from rbtk.channels.registry import CHAT
 from rbtk.cli.admin.delivery_log import AsJson, Limit, Since, StatusFilter, outcome, show_log
 from rbtk.cli.common import fail
-from rbtk.cli.tables import moment, table
+from rbtk.cli.tables import moment
 
 PATH = "/api/v1/notify/deliveries"
 PAGE = 100
@@ -42,14 +42,7 @@ def log(
         "dedup_key": dedup_key,
         "since": since,
     }
-    show_log(ctx, PATH, filters, limit=limit, as_json=as_json, describe=describe, page=PAGE)
-
-
-def describe(answer: dict[str, Any]) -> list[str]:
-    deliveries = answer["deliveries"]
-    if not deliveries:
-        return ["no deliveries"]
-    return table(HEADERS, [_row(d) for d in deliveries])
+    show_log(ctx, PATH, filters, limit=limit, as_json=as_json, headers=HEADERS, row=_row, page=PAGE)
 
 
 def _row(delivery: dict[str, Any]) -> tuple[str, ...]:

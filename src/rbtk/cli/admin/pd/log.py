@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from rbtk.cli.admin.delivery_log import AsJson, Limit, Since, StatusFilter, outcome, show_log
-from rbtk.cli.tables import moment, table
+from rbtk.cli.tables import moment
 from rbtk.policy.state import Action
 
 PATH = "/api/v1/pagerduty/deliveries"
@@ -34,14 +34,7 @@ def log(
         "action": action.value if action else None,
         "since": since,
     }
-    show_log(ctx, PATH, filters, limit=limit, as_json=as_json, describe=describe, page=PAGE)
-
-
-def describe(answer: dict[str, Any]) -> list[str]:
-    deliveries = answer["deliveries"]
-    if not deliveries:
-        return ["no deliveries"]
-    return table(HEADERS, [_row(d) for d in deliveries])
+    show_log(ctx, PATH, filters, limit=limit, as_json=as_json, headers=HEADERS, row=_row, page=PAGE)
 
 
 def _row(delivery: dict[str, Any]) -> tuple[str, ...]:
