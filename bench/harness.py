@@ -65,12 +65,13 @@ def log(message: str) -> None:
 @dataclass
 class Stack:
     db: str
-    url: str  # rbtk's base URL
+    url: str  # rbtk's base URL (the first instance's)
     token: str
     emulator_url: str
     database_url: str
     data_dir: Path
     pids: dict[str, int]
+    urls: tuple[str, ...] = ()  # every instance's base URL, the first one's first
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each process has used so far."""
@@ -142,11 +143,19 @@ def _scalar(database_url: str, sql: str) -> Any:
 
 @contextmanager
 def running_stack(
-    db: str, *, rate_per_min: int = 0, env: dict[str, str] | None = None, sink: str = "emulator"
+    db: str,
+    *,
+    rate_per_min: int = 0,
+    env: dict[str, str] | None = None,
+    sink: str = "emulator",
+    instances: int = 1,
 ) -> Iterator[Stack]:
-    """`sink="raw"` delivers to bench/sink.py (a bare 202 endpoint) instead of the emulator."""
+    """`sink="raw"` delivers to bench/sink.py (a bare 202 endpoint) instead of the emulator.
+    `instances` > 1 starts that many `rbtk serve` on the one PostgreSQL database."""
     if db not in DATABASES:
         raise ValueError(f"--db must be one of {', '.join(DATABASES)}")
+    if instances > 1 and db != "postgresql":
+        raise ValueError("several instances share a PostgreSQL database only")
     if sink not in SINKS:
         raise ValueError(f"--sink must be one of {', '.join(SINKS)}")
     data_dir = Path(tempfile.mkdtemp(prefix="rbtk-bench-"))
@@ -189,24 +198,31 @@ def running_stack(
             raise RuntimeError(f"rbtk tokens create failed: {created.stderr.strip()[-2000:]}")
         token = created.stdout.strip()
 
-        port = free_port()
-        url = f"http://{HOST}:{port}"
-        service_log = (data_dir / "serve.log").open("wb")
-        service = subprocess.Popen(
-            [RBTK, "serve", "--host", HOST, "--port", str(port)],
-            env=service_env,
-            stdout=service_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        processes.append(("serve", service))
-        _wait_http(f"{url}/healthz", service, data_dir / "serve.log")
-        _wait_ready(f"{url}/readyz", service, data_dir / "serve.log")
-        pids = {"rbtk": service.pid, "emulator": emulator.pid}
-        # serve's delivery process (delivery + scheduler), counted on its own CPU line.
-        for number, child in enumerate(_children(service.pid)):
-            pids[f"rbtk delivery{f' {number + 1}' if number else ''}"] = child
-        stack = Stack(db, url, token, emulator_url, database_url, data_dir, pids)
+        urls, pids = [], {"emulator": emulator.pid}
+        for number in range(instances):
+            name = "serve" if number == 0 else f"serve-{number + 1}"
+            port = free_port()
+            url = f"http://{HOST}:{port}"
+            service_log = (data_dir / f"{name}.log").open("wb")
+            service = subprocess.Popen(
+                [RBTK, "serve", "--host", HOST, "--port", str(port)],
+                env=service_env,
+                stdout=service_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            processes.append((name, service))
+            _wait_http(f"{url}/healthz", service, data_dir / f"{name}.log")
+            _wait_ready(f"{url}/readyz", service, data_dir / f"{name}.log")
+            urls.append(url)
+            rbtk = "rbtk" if number == 0 else f"rbtk {number + 1}"
+            pids[rbtk] = service.pid
+            # serve's delivery process (delivery + scheduler), counted on its own CPU line.
+            for child in _children(service.pid):
+                pids[f"{rbtk} delivery"] = child
+        service = processes[-instances][1]  # the first instance: what py-spy records
+        url = urls[0]
+        stack = Stack(db, url, token, emulator_url, database_url, data_dir, pids, tuple(urls))
         _add_connector(stack, service_env["RBTK_SECRET_KEY"])
         log(f"stack up: rbtk {url} on {db}, emulator {emulator_url}, data {data_dir}")
         # For investigation: BENCH_PYSPY=FILE records rbtk with py-spy (pip install py-spy

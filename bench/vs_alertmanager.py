@@ -16,6 +16,7 @@ it started) reached. One line per service, then the ratio.
     .venv/bin/python bench/vs_alertmanager.py                 # one event per request
     .venv/bin/python bench/vs_alertmanager.py --batch 100
     .venv/bin/python bench/vs_alertmanager.py --db postgresql
+    .venv/bin/python bench/vs_alertmanager.py --db postgresql --instances 2   # one database
 """
 
 import argparse
@@ -110,13 +111,18 @@ def jobs(
     return [Job(tuple(k for k, _ in chunk), wrap([i for _, i in chunk])) for chunk in chunks]
 
 
-async def post(url: str, headers: dict[str, str], work: Sequence[Job]) -> dict[str, float]:
-    """POST every job from CLIENTS clients; answer when each key's POST was sent."""
+async def post(
+    urls: Sequence[str], headers: dict[str, str], work: Sequence[Job]
+) -> dict[str, float]:
+    """POST every job from CLIENTS clients, the jobs spread over `urls` in turn (instances of
+    one service); answer when each key's POST was sent."""
     sent: dict[str, float] = {}
+    targets = {id(job): urls[number % len(urls)] for number, job in enumerate(work)}
     async with client_session(CLIENTS) as session:
 
         async def send(job: object) -> None:
             assert isinstance(job, Job)
+            url = targets[id(job)]
             at = time.time()
             async with session.post(url, json=job.body, headers=headers) as response:
                 if response.status not in (200, 202):
@@ -237,13 +243,11 @@ def alertmanager(n: int, batch: int, tag: str) -> Figures:
                 endpoint = f"{url}/api/v2/alerts"
                 headers = {"Content-Type": "application/json"}
                 log(f"alertmanager: posting {n} alerts, {batch} per request, {CLIENTS} clients")
-                sent = asyncio.run(
-                    post(endpoint, headers, jobs([(k, alert(k, False)) for k in keys], batch, list))
-                )
+                offline = jobs([(k, alert(k, False)) for k in keys], batch, list)
+                sent = asyncio.run(post([endpoint], headers, offline))
                 triggers = (sent, wait_received(sink, "trigger", n, 300))
-                sent = asyncio.run(
-                    post(endpoint, headers, jobs([(k, alert(k, True)) for k in keys], batch, list))
-                )
+                back = jobs([(k, alert(k, True)) for k in keys], batch, list)
+                sent = asyncio.run(post([endpoint], headers, back))
                 resolves = (sent, wait_received(sink, "resolve", n, 300))
                 rss = peak_rss_mib(process.pid)
             finally:
@@ -257,7 +261,7 @@ def alertmanager(n: int, batch: int, tag: str) -> Figures:
 # rbtk
 
 
-def rbtk(n: int, batch: int, tag: str, db: str) -> Figures:
+def rbtk(n: int, batch: int, tag: str, db: str, instances: int) -> Figures:
     since = datetime.now(UTC) - timedelta(minutes=20)  # past the threshold: each pages at once
     pools = [f"pool-{tag}-{i}" for i in range(n)]
     offline = [
@@ -282,16 +286,26 @@ def rbtk(n: int, batch: int, tag: str, db: str) -> Figures:
     def wrap(events: list[object]) -> object:
         return events[0] if batch == 1 else {"events": events}
 
-    with running_stack(db, rate_per_min=0, sink="raw") as stack:
-        endpoint = f"{stack.url}/api/v1/events"
-        log(f"rbtk ({db}): posting {n} events, {batch} per request, {CLIENTS} clients")
-        sent = asyncio.run(post(endpoint, stack.headers, jobs(offline, batch, wrap)))
+    with running_stack(db, rate_per_min=0, sink="raw", instances=instances) as stack:
+        endpoints = [f"{url}/api/v1/events" for url in stack.urls]
+        log(
+            f"rbtk ({db}, {instances} instance(s)): posting {n} events, {batch} per request, "
+            f"{CLIENTS} clients"
+        )
+        sent = asyncio.run(post(endpoints, stack.headers, jobs(offline, batch, wrap)))
         triggers = (sent, wait_received(stack.emulator_url, "trigger", n, 300))
         back = [(dedup_key(p), online(i, p)) for i, p in enumerate(pools)]
-        sent = asyncio.run(post(endpoint, stack.headers, jobs(back, batch, wrap)))
+        sent = asyncio.run(post(endpoints, stack.headers, jobs(back, batch, wrap)))
         resolves = (sent, wait_received(stack.emulator_url, "resolve", n, 300))
-        rss = peak_rss_mib(stack.pids["rbtk"])
-    return figures(f"rbtk {db}", triggers, resolves, lambda e: e["dedup_key"], rss)
+        rss = sum(peak_rss_mib(stack.pids[name]) for name in stack.pids if _is_serve(name))
+    name = f"rbtk {db}" + (f", {instances} instances" if instances > 1 else "")
+    return figures(name, triggers, resolves, lambda e: e["dedup_key"], rss)
+
+
+def _is_serve(name: str) -> bool:
+    """rbtk serve processes in Stack.pids ("rbtk", "rbtk 2"); their children are counted
+    with them."""
+    return name.startswith("rbtk") and not name.endswith("delivery")
 
 
 # processes
@@ -347,10 +361,18 @@ def main() -> None:
     parser.add_argument("--db", choices=DATABASES, default="sqlite")
     parser.add_argument("-n", type=int, default=5_000, help="distinct pages (default 5,000)")
     parser.add_argument("--batch", type=int, default=1, help="alerts per request (default 1)")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="rbtk serve instances on one PostgreSQL database, requests spread over them",
+    )
     args = parser.parse_args()
+    if args.instances > 1 and args.db != "postgresql":
+        parser.error("--instances needs --db postgresql")
     tag = run_id()
     am = alertmanager(args.n, args.batch, tag)
-    ours = rbtk(args.n, args.batch, tag, args.db)
+    ours = rbtk(args.n, args.batch, tag, args.db, args.instances)
     unit = "1 per request" if args.batch == 1 else f"batches of {args.batch}"
     print(f"n={args.n}, {unit}, {CLIENTS} clients, each into its own bare sink on loopback")
     print(am.line())

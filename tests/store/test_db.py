@@ -1,5 +1,7 @@
 """The database as every part of rbtk opens it."""
 
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -92,4 +94,43 @@ def test_on_sqlite_a_writer_that_waits_too_long_gets_the_usual_error(
             ):
                 connection.execute(text("UPDATE events SET type = type"))
     finally:
+        engine.dispose()
+
+
+def test_on_sqlite_a_writer_killed_in_its_turn_holds_up_no_one(tmp_path: Path) -> None:
+    """Writers take turns through a lock file the kernel frees when its holder dies: a
+    process killed with -9 in the middle of a transaction leaves no one waiting for it."""
+    url = f"sqlite:///{tmp_path / 'rbtk.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "from sqlalchemy import text\n"
+            "from rbtk.store.db import make_engine\n"
+            f"engine = make_engine({url!r})\n"
+            "with engine.begin() as connection:\n"
+            "    connection.execute(text('UPDATE events SET type = type'))\n"
+            "    print('holding', flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == b"holding\n"
+        assert (tmp_path / "rbtk.db-writer.lock").exists()
+        holder.kill()
+        holder.wait(5)
+        started = time.monotonic()
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE events SET type = type"))
+        assert time.monotonic() - started < 5  # not the holder's 60 s, nor the 30 s timeout
+    finally:
+        holder.kill()
+        holder.wait(5)
+        if holder.stdout is not None:
+            holder.stdout.close()
         engine.dispose()

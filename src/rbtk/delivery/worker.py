@@ -1,11 +1,15 @@
 """Delivery workers: claim outbox rows, send them, record what PagerDuty answered.
 
-Three tasks share the work. The claim loop takes due rows while there is room and starts a
-send for each. Each answer goes to the recorder as it arrives; the recorder writes whatever
-has arrived in one transaction, so a slow row never holds back the others' records and a
-crash re-sends only the rows whose answers were not yet written. The renewer keeps the short
-leases of rows held here from running out, so another instance never takes a row this one
-is still sending, while a dead instance's rows are free again within one lease.
+One loop makes passes; each pass is one transaction that records every answer that arrived
+since the last one and claims what may be sent now, then starts a send for each claimed row.
+A pass runs when rows are queued (a wake-up), when answers arrive, and when a retry falls
+due; under load answers and new rows gather while a pass commits, so the worker writes once
+per round rather than once for its claims and once for its records. On SQLite, where every
+write takes its turn with the API's, that is half the turns. A slow row never holds back the
+others' records, and a crash re-sends only the rows whose answers were not yet written. The
+renewer keeps the short leases of rows held here from running out, so another instance
+never takes a row this one is still sending, while a dead instance's rows are free again
+within one lease.
 
 Endpoints that are down (rbtk.delivery.outages) get no rows but one probe at a time; their first
 answer makes every row waiting for them due at once.
@@ -46,7 +50,6 @@ T = TypeVar("T")
 Answer = tuple[Claimed, Result]
 
 _RENEWALS_PER_LEASE = 5
-_RECORD_RETRY_S = 1.0
 
 
 class Deliverer:
@@ -61,7 +64,8 @@ class Deliverer:
         # one's lease runs out as far as this process knows: the renewer keeps them held.
         self.held: dict[int, Claimed] = {}
         self.lease_ends: dict[int, float] = {}
-        self.answers: asyncio.Queue[Answer | None] = asyncio.Queue()
+        self.batch = settings.delivery_batch
+        self.answers: asyncio.Queue[Answer] = asyncio.Queue()
         self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
         self.sends: set[asyncio.Task[None]] = set()
         # Each channel at its own pace: its budget, its timeout, its sends in flight.
@@ -74,41 +78,45 @@ class Deliverer:
         self.io = {kind: _Io(context, session, limits) for kind, limits in self.limits.items()}
 
     async def run(self, stop: asyncio.Event) -> None:
-        recorder = asyncio.create_task(self._record_answers(), name="delivery-recorder")
         renewer = asyncio.create_task(self._renew_leases(), name="delivery-leases")
         try:
-            await self._claim_loop(stop)
+            await self._pass_loop(stop)
             # Let in-flight sends finish and their answers be written before stopping.
-            if self.sends:
-                await asyncio.wait(set(self.sends))
-            self.answers.put_nowait(None)
-            await recorder
+            while self.sends or not self.answers.empty():
+                if self.sends:
+                    await asyncio.wait(set(self.sends))
+                try:
+                    await self._pass(claiming=False)
+                except Exception:
+                    log.exception("recording answers failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
         finally:
             # Cut short (cancelled): a row whose answer was not written is re-sent later.
-            for task in (*self.sends, recorder, renewer):
+            for task in (*self.sends, renewer):
                 task.cancel()
             for io in self.io.values():
                 io.close()
 
-    async def _claim_loop(self, stop: asyncio.Event) -> None:
-        settings = self.context.settings
+    async def _pass_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             # Cleared before the pass, so a wake-up that arrives during it is not lost.
             self.wake.clear()
             try:
-                claimed, asked = await self.deliver_once()
+                claimed, asked = await self._pass(claiming=True)
             except Exception:
                 # A database hiccup must not end delivery: log it and try again shortly.
                 log.exception("delivery pass failed; retrying in 1 s")
                 pause = 1.0
             else:
-                full = len(self.held) >= settings.delivery_batch
-                if asked and claimed >= asked and not full:
+                if self.wake.is_set():  # rows queued or answers arrived during the pass
+                    continue
+                if asked and claimed >= asked and len(self.held) < self.batch:
                     # The claim was cut at its limit: more may be due. One that took less
                     # took all that was due: rows queued since come with a wake-up, and
-                    # another claim now would only hold the write lock the ingest needs.
+                    # another claim now would only take a write turn the ingest needs.
                     continue
-                # Full: the recorder wakes the loop as answers free room.
+                # Full: answers wake the loop as they free room.
+                full = len(self.held) >= self.batch
                 pause = 5.0 if full else await asyncio.to_thread(self._idle_for)
             probe_in = self.outages.next_probe_in(time.monotonic())
             if probe_in is not None:
@@ -119,28 +127,60 @@ class Deliverer:
                 for waiter in waiters:
                     waiter.cancel()
 
-    async def deliver_once(self) -> tuple[int, int]:
-        """Claim what may be sent now and start sending it; answer how many rows were
-        claimed, and how many (besides probes) were asked for."""
-        room = self.context.settings.delivery_batch - len(self.held)
-        probes = self.outages.probes_due(time.monotonic())
-        if room <= 0 and not probes:
+    async def _pass(self, *, claiming: bool) -> tuple[int, int]:
+        """Record the answers that arrived and claim what may be sent now, in one
+        transaction; start sending what was claimed. Answer how many rows were claimed and
+        how many (besides probes) were asked for."""
+        answers = _drain(self.answers)
+        recovered, self.recovered = self.recovered, set()
+        room = max(self.batch - len(self.held) + len(answers), 0) if claiming else 0
+        probes = self.outages.probes_due(time.monotonic()) if claiming else []
+        if not answers and not recovered and not room and not probes:
             return 0, 0
         claimed_at = time.monotonic()
-        claimed = await asyncio.to_thread(self._claim, max(room, 0), probes)
+        try:
+            claimed = await asyncio.to_thread(self._write, answers, recovered, room, probes)
+        except Exception:
+            # Unrecorded rows stay held (their leases renewed) until a pass succeeds.
+            for answer in answers:
+                self.answers.put_nowait(answer)
+            self.recovered |= recovered
+            raise
+        for row, result in answers:
+            self._release(row.id)
+            metrics.observe_delivery(row.channel, row.connector_name, row.channel_name, result)
+            log.info(
+                "delivery %s to %s: %s (%s) %s",
+                row.id,
+                row.to,
+                result.verdict.value,
+                result.http_status,
+                result.message,
+            )
         for row in claimed:
             self.held[row.id] = row
             self.lease_ends[row.id] = claimed_at + self.lease.total_seconds()
             task = asyncio.create_task(self._deliver(row))
             self.sends.add(task)
             task.add_done_callback(self.sends.discard)
-        return len(claimed), max(room, 0)
+        return len(claimed), room
 
-    def _claim(self, limit: int, probes: list[Endpoint]) -> list[Claimed]:
+    def _write(
+        self,
+        answers: list[Answer],
+        recovered: set[Endpoint],
+        limit: int,
+        probes: list[Endpoint],
+    ) -> list[Claimed]:
         settings = self.context.settings
         now = datetime.now(UTC)
         taken: list[Claimed] = []
         with self.context.engine.begin() as connection:
+            record(connection, answers, now=now, settings=settings)
+            for endpoint in recovered:
+                woken = wake(connection, endpoint, now=now)
+                if woken:
+                    log.info("%s answered again: %d waiting rows are due now", endpoint, woken)
             if limit:
                 taken += claim(
                     connection,
@@ -186,55 +226,11 @@ class Deliverer:
         elif self.outages.succeeded(endpoint, time.monotonic()):
             self.recovered.add(endpoint)
         self.answers.put_nowait((row, result))
+        self.wake.set()  # lanes unblocked, room freed, rows woken: a pass records it
 
     def _release(self, row_id: int) -> None:
         self.held.pop(row_id, None)
         self.lease_ends.pop(row_id, None)
-
-    async def _record_answers(self) -> None:
-        """Write answers as they arrive: all that arrived during the previous write go in
-        the next one, so writes stay few under load and no answer waits for a slow row."""
-        stopping = False
-        while not stopping:
-            first = await self.answers.get()
-            batch: list[Answer] = []
-            for answer in (first, *_drain(self.answers)):
-                if answer is None:
-                    stopping = True
-                else:
-                    batch.append(answer)
-            recovered, self.recovered = self.recovered, set()
-            if not batch and not recovered:
-                continue
-            while True:
-                try:
-                    await asyncio.to_thread(self._record, batch, recovered)
-                    break
-                except Exception:
-                    # Unrecorded rows stay held (their leases renewed) until this succeeds.
-                    log.exception("recording %d answers failed; retrying", len(batch))
-                    await asyncio.sleep(_RECORD_RETRY_S)
-            for row, result in batch:
-                self._release(row.id)
-                metrics.observe_delivery(row.channel, row.connector_name, row.channel_name, result)
-                log.info(
-                    "delivery %s to %s: %s (%s) %s",
-                    row.id,
-                    row.to,
-                    result.verdict.value,
-                    result.http_status,
-                    result.message,
-                )
-            self.wake.set()  # lanes unblocked, room freed, rows woken: claim again
-
-    def _record(self, outcomes: list[Answer], recovered: set[Endpoint]) -> None:
-        now = datetime.now(UTC)
-        with self.context.engine.begin() as connection:
-            record(connection, outcomes, now=now, settings=self.context.settings)
-            for endpoint in recovered:
-                woken = wake(connection, endpoint, now=now)
-                if woken:
-                    log.info("%s answered again: %d waiting rows are due now", endpoint, woken)
 
     async def _renew_leases(self) -> None:
         every = self.lease.total_seconds() / _RENEWALS_PER_LEASE
@@ -330,7 +326,7 @@ def _name(endpoint: Endpoint) -> str:
     return f"the {endpoint.channel} endpoint {endpoint.address}"
 
 
-def _drain(queue: "asyncio.Queue[Answer | None]") -> list[Answer | None]:
+def _drain(queue: "asyncio.Queue[Answer]") -> list[Answer]:
     drained = []
     while not queue.empty():
         drained.append(queue.get_nowait())

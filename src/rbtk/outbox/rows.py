@@ -4,7 +4,7 @@ Pages (`page`) and chat messages (`chat`) become the same row type, so the queue
 delivery log and every channel read one shape; `insert` writes a batch in one statement.
 """
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -136,10 +136,18 @@ def chat(
 def insert_rows(connection: Connection, rows: list[OutboxRow]) -> None:
     """One executemany: every row carries every column."""
     if rows:
-        connection.execute(insert(outbox), [asdict(row) for row in rows])
+        connection.execute(insert(outbox), [_values(row) for row in rows])
 
 
 def insert_one(connection: Connection, row: OutboxRow) -> int:
     """One row, and its id (the delivery-log id a test send waits on)."""
-    result = connection.execute(insert(outbox).returning(outbox.c.id), [asdict(row)])
+    result = connection.execute(insert(outbox).returning(outbox.c.id), [_values(row)])
     return int(result.scalar_one())
+
+
+_COLUMNS = [f.name for f in fields(OutboxRow)]
+
+
+def _values(row: OutboxRow) -> dict[str, Any]:
+    # Not dataclasses.asdict: it deep-copies each body, a quarter of an ingest's time.
+    return {name: getattr(row, name) for name in _COLUMNS}

@@ -1,7 +1,9 @@
 """Database engine set-up and migrations for SQLite (default) and PostgreSQL."""
 
+import fcntl
+import os
 import sqlite3
-import time
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,6 @@ from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0  # how long a statement waits for a lock another connection holds
-_BEGIN_RETRY_S = 0.0005
 
 
 def make_engine(url: str) -> Engine:
@@ -22,9 +23,10 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"isolation_level": None, "timeout": BUSY_TIMEOUT_S}
-        )
+        connect_args: dict[str, Any] = {"isolation_level": None, "timeout": BUSY_TIMEOUT_S}
+        if parsed.database and parsed.database != ":memory:":
+            connect_args["factory"] = _taking_turns(f"{parsed.database}-writer.lock")
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -48,26 +50,78 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def _begin_immediate(connection: Connection) -> None:
-    """Wait for the write lock by trying again every half millisecond. SQLite's own busy
-    handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries: with two processes writing
-    (the API's ingest writer, the delivery process) a page lost milliseconds at each turn."""
+    """Take the write lock, after this connection's turn among rbtk's writers
+    (`_TakesTurns`); a writer from elsewhere (the sqlite3 shell) is waited for by SQLite's
+    busy handler, up to BUSY_TIMEOUT_S."""
     raw = connection.connection.driver_connection
-    assert raw is not None
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    raw.execute("PRAGMA busy_timeout=0")
+    if isinstance(raw, _TakesTurns):
+        raw.take_turn()
     try:
-        while time.monotonic() < deadline:
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc):
-                    break
-            time.sleep(_BEGIN_RETRY_S)
-        # Out of time, or another error: fail as any statement does, with SQLAlchemy's error.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    except BaseException:
+        if isinstance(raw, _TakesTurns):
+            raw.end_turn()
+        raise
+
+
+class _TakesTurns(sqlite3.Connection):
+    """A connection that writes only in its turn: an exclusive flock on a file beside the
+    database, held from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
+
+    SQLite has no queue for its write lock: a writer that finds it taken can only try again
+    later. With the API's writer and the delivery process both writing, those tries were
+    most of their time, and each try that came too late cost a page milliseconds. A waiter
+    for a flock sleeps in the kernel (the GIL released) and wakes when the holder is done;
+    the kernel frees the lock of a process that dies, so a kill -9 never leaves it held.
+
+    A thread that already holds the turn (a transaction opened inside another) does not wait
+    for itself: its second transaction waits for SQLite's lock as any other writer would,
+    and fails after BUSY_TIMEOUT_S with SQLite's usual "database is locked"."""
+
+    lock_path = ""
+    _turn_fd: int | None = None
+    _in_turn = False
+    _holders = threading.local()  # per thread: the lock files it holds the turn of
+
+    def take_turn(self) -> None:
+        held: set[str] = self._holders.__dict__.setdefault("paths", set())
+        if self.lock_path in held:
+            return
+        if self._turn_fd is None:
+            self._turn_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._turn_fd, fcntl.LOCK_EX)
+        self._in_turn = True
+        held.add(self.lock_path)
+
+    def end_turn(self) -> None:
+        if self._in_turn and self._turn_fd is not None:
+            self._in_turn = False
+            self._holders.__dict__.setdefault("paths", set()).discard(self.lock_path)
+            fcntl.flock(self._turn_fd, fcntl.LOCK_UN)
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            fd, self._turn_fd, self._in_turn = self._turn_fd, None, False
+            if fd is not None:
+                os.close(fd)  # closing the file frees its lock
+
+
+def _taking_turns(lock_path: str) -> type[_TakesTurns]:
+    return type("TakesTurns", (_TakesTurns,), {"lock_path": lock_path})
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
