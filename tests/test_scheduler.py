@@ -91,3 +91,23 @@ def test_a_threshold_that_passed_while_the_service_was_down_pages_at_start(
         events = wait_for(lambda: httpx.get(f"{emulator}/_inspect/events").json()["events"])
 
     assert [e["dedup_key"] for e in events] == ["rbtk:pool-offline:warehouse:edge"]
+
+
+def test_a_burst_of_pools_going_offline_wakes_the_scheduler_once(context: Context) -> None:
+    """Each pool offline writes a due time 15 minutes on; the scheduler, woken for the first,
+    passes then and reads the rest itself. An earlier due time still wakes it, and so does
+    any once the time it was woken for has come."""
+    wakes: list[int] = []
+    context.wake_scheduler = lambda: wakes.append(1)
+    ingest(context, [pool_offline("e1", T0, "edge-1", airgapped=True)], T0)
+    for minute in range(1, 6):
+        at = T0 + timedelta(minutes=minute)
+        ingest(context, [pool_offline(f"f{minute}", at, f"pool-{minute}", airgapped=True)], at)
+    assert len(wakes) == 1
+
+    ingest(context, [pool_offline("e2", T0 - timedelta(minutes=10), "older", airgapped=True)], T0)
+    assert len(wakes) == 2  # due sooner than the first
+
+    later = T0 + timedelta(minutes=20)  # past both due times the scheduler was woken for
+    ingest(context, [pool_offline("e3", later, "edge-3", airgapped=True)], later)
+    assert len(wakes) == 3

@@ -81,8 +81,8 @@ def ingest_all(
             results[number][index] = ItemResult(index, event.id, status)
         if queued:
             context.wake_delivery()
-        if new_due:  # the scheduler may be asleep until a later time
-            context.wake_scheduler()
+        if new_due is not None:  # the scheduler may be asleep until a later time
+            context.due_at(new_due, now)
     return [
         BatchResult([answers[i] for i in range(len(raw_events))])
         for answers, raw_events in zip(results, requests, strict=True)
@@ -113,8 +113,8 @@ def _store_events(connection: Connection, batch: list[Event], now: datetime) -> 
 
 def _advance(
     context: Context, connection: Connection, batch: list[Event], now: datetime
-) -> tuple[int, bool]:
-    """Answer how many rows were queued, and whether a new due time was written."""
+) -> tuple[int, datetime | None]:
+    """Answer how many rows were queued, and the earliest due time written, if any."""
     condition_keys: set[str] = set()
     release_keys: set[tuple[str, str]] = set()
     for event in batch:
@@ -131,8 +131,12 @@ def _advance(
     queued = paged.queued + chat.enqueue(
         connection, quiet, settings=settings, now=now, config=config
     )
-    new_due = any(
-        condition.due_at is not None and before.conditions.get(key) != condition
-        for key, condition in outcome.state.conditions.items()
+    new_due = min(
+        (
+            condition.due_at
+            for key, condition in outcome.state.conditions.items()
+            if condition.due_at is not None and before.conditions.get(key) != condition
+        ),
+        default=None,
     )
     return queued, new_due

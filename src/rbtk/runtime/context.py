@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -35,6 +36,18 @@ class Context:
     # runs the delivery worker itself.
     delivery_process: Callable[[], bool] | None = None
     delivery_metrics: Path | None = None  # where that process writes its delivery counters
+    # The earliest due time the scheduler was woken for and has not reached yet.
+    _promised: datetime | None = None
+
+    def due_at(self, at: datetime, now: datetime) -> None:
+        """A due time `at` was written: wake the scheduler, unless it was woken for an
+        earlier time still to come. It passes then anyway and reads every due time, this
+        one too: a burst of pools going offline wakes it once, not once per commit."""
+        promised = self._promised
+        if promised is not None and now < promised <= at:
+            return
+        self._promised = at
+        self.wake_scheduler()
 
     @property
     def reads(self) -> Engine:
