@@ -10,14 +10,17 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from rbtk.app import create_app
 from rbtk.delivery.worker import Deliverer
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
+from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED
 from rbtk.outbox.queue import claim
 from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, outbox
 from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline, pool_online
+from tests.live import serving
 from tests.waiting import wait_for
 
 LEASE = timedelta(seconds=60)
@@ -48,6 +51,8 @@ def test_it_delivers_a_trigger_and_its_resolve_with_the_connector_key(
     add_connector(context, now=now())
 
     ingest(context, [pool_offline("e1", now() - timedelta(minutes=20))], now())
+    # Once the trigger is at PagerDuty: a resolve that came first would cancel it unsent.
+    wait_for(lambda: len(received(emulator)) == 1, what="the trigger at PagerDuty")
     ingest(context, [pool_online("e2", now())], now())
 
     key = "rbtk:pool-offline:warehouse:onprem-airgapped"
@@ -71,11 +76,12 @@ def test_an_outage_loses_nothing_and_keeps_each_key_in_order(
 
     pools = [f"p{i}" for i in range(5)]
     ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
-    ingest(context, [pool_online(f"on-{p}", now(), p) for p in pools], now())
     wait_for(
         lambda: sum(r["status"] == "retrying" for r in log(context)) == 5,
         what="five triggers retrying",
     )
+    # Tried, so perhaps at PagerDuty: their resolves queue behind them, never cancel them.
+    ingest(context, [pool_online(f"on-{p}", now(), p) for p in pools], now())
     set_faults(emulator, force_429=3)
     set_faults(emulator)  # PagerDuty is back
 
@@ -296,3 +302,32 @@ def test_a_row_held_longer_than_its_lease_is_never_taken_by_another_instance(
     assert sorted(k for _, k in received(emulator)) == sorted(
         f"rbtk:pool-offline:warehouse:{p}" for p in pools
     )
+
+
+def test_pools_back_while_their_triggers_wait_for_the_budget_page_nobody(
+    context: Context, emulator: str
+) -> None:
+    """A burst of five pools offline under a budget of two a minute: two are paged, three
+    wait. All five come back: the three waiting never reach PagerDuty, and the two paged get
+    their resolves, next in line for the budget."""
+    context.settings = context.settings.model_copy(
+        update={"pagerduty_rate_per_min": 2, "pagerduty_url": f"{emulator}/v2/enqueue"}
+    )
+    add_connector(context, now=now())
+    pools = [f"pool-{i}" for i in range(5)]
+    offline = [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools]
+
+    with serving(create_app(context)):
+        ingest(context, offline, now())
+        wait_for(lambda: len(received(emulator)) == 2, what="two pages, the budget")
+        ingest(context, [pool_online(f"on-{p}", now(), p) for p in pools], now())
+        time.sleep(0.5)  # a worker pass or two: anything sendable now would be sent
+
+    assert [action for action, _ in received(emulator)] == ["trigger", "trigger"]
+    rows = log(context)
+    paged = {r["dedup_key"] for r in rows if r["status"] == "sent"}
+    held = [r for r in rows if r["status"] == "suppressed"]
+    assert len(held) == 6 and not paged & {r["dedup_key"] for r in held}
+    assert {r["message"] for r in held} == {CLEARED, NEVER_TRIGGERED}
+    waiting = [(r["action"], r["dedup_key"]) for r in rows if r["status"] == "queued"]
+    assert sorted(waiting) == sorted(("resolve", key) for key in paged)

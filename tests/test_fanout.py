@@ -18,6 +18,7 @@ from tests.factories import (
     event,
     pool_offline,
     pool_online,
+    send_everything,
 )
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
@@ -134,11 +135,12 @@ def test_a_flap_inside_a_window_within_one_batch_is_logged_and_sends_nothing(
 def test_an_incident_opened_before_a_window_is_resolved_during_it(context: Context) -> None:
     add_connector(context, now=T0)
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
+    send_everything(context, T0)
     add_window(context, "pd-production", T0, T0 + timedelta(hours=1))
 
     ingest(context, [pool_online("e2", T0 + timedelta(minutes=1), "p1")], T0 + timedelta(minutes=1))
 
-    assert [(r[1], r[4]) for r in log(context)] == [("trigger", "queued"), ("resolve", "queued")]
+    assert [(r[1], r[4]) for r in log(context)] == [("trigger", "sent"), ("resolve", "queued")]
 
 
 def test_when_a_window_ends_a_still_firing_condition_is_triggered_once(context: Context) -> None:
@@ -195,8 +197,10 @@ def test_each_connector_is_paged_as_its_own_toggles_promise(context: Context) ->
 
     scheduler.fire_due(now=T0 + timedelta(minutes=13))
     at_15 = log(context)
+    send_everything(context, T0 + timedelta(minutes=13))
     scheduler.fire_due(now=T0 + timedelta(minutes=58))
     at_60 = log(context)[len(at_15) :]
+    send_everything(context, T0 + timedelta(minutes=58))
     ingest(context, [pool_online("e2", T0 + timedelta(minutes=70), "p1")], T0)
     resolves = log(context)[len(at_15) + len(at_60) :]
 

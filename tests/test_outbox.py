@@ -16,6 +16,7 @@ from rbtk.outbox.queue import (
     endpoint_of,
     give_up_expired,
     record,
+    release_leases,
     wake,
 )
 from rbtk.runtime.context import Context
@@ -60,8 +61,14 @@ def statuses(context: Context) -> list[tuple[str, str, int]]:
 
 
 def offline_then_online(context: Context) -> None:
+    """A trigger and its resolve, both waiting in one lane. A sender took the trigger before
+    the resolve came and died (its lease released), so the two do not coalesce: PagerDuty
+    may have the trigger, and only the resolve can close it."""
     add_connector(context, now=T0)
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=1))], T0)
+    take(context, T0)
+    with context.engine.begin() as connection:
+        release_leases(connection)
     ingest(context, [pool_online("e2", T0)], T0)
 
 

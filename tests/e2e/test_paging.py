@@ -169,6 +169,12 @@ def test_an_outage_loses_nothing_and_keeps_order_per_key(
 
         pools = [f"pool-{i}" for i in range(20)]
         send(env, *[pool_offline(f"off-{p}", ago(90), p) for p in pools])
+        # Each trigger tried (so perhaps at PagerDuty): its resolve queues behind it, never
+        # cancels it.
+        wait_for(
+            lambda: sum(r["attempts"] > 0 for r in delivery_log(env)) == 20,
+            what="every trigger tried",
+        )
         send(env, *[pool_online(f"on-{p}", ago(0), p) for p in pools])
         wait_for(
             lambda: any(r["status"] == "retrying" for r in delivery_log(env)),

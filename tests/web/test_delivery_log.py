@@ -38,6 +38,8 @@ def test_a_trigger_and_its_resolve_are_linked_and_filterable(
     add_connector(service, "pd-log", KEY)
     now = datetime.now(UTC)
     send_events(service, pool_offline("log-off", now - timedelta(minutes=20)))
+    # Once the trigger is sent: a resolve that came first would cancel it unsent.
+    wait_for(lambda: len(sent(service, "pd-log")) == 1, what="trigger sent")
     send_events(service, pool_online("log-on", now))
     wait_for(lambda: len(sent(service, "pd-log")) == 2, what="trigger and resolve sent")
 

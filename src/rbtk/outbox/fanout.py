@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox import rows
+from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
@@ -52,7 +53,8 @@ def enqueue(
 
     Each trigger passes the stages in order (as Alertmanager's pipeline reads): route, rule
     toggles, severity cap against what its lane was sent, suppression, the storm hook, rows.
-    A resolve goes to every lane its trigger opened. Lanes change as the batch goes, so a
+    A resolve goes to every lane its trigger opened. Rows that would only undo rows still
+    waiting unsent coalesce with them (`rbtk.outbox.coalesce`). Lanes change as the batch goes, so a
     later notification for the same lane sees what an earlier one sent."""
     if not notifications:
         return FanOut(0, frozenset())
@@ -75,6 +77,7 @@ def enqueue(
         else:
             built += _resolve_rows(notification, world, settings, now)
     _save_incidents(connection, stored, world.lanes)
+    built = coalesce(connection, built, now=now)
     insert_rows(connection, built)
     return FanOut(
         sum(row.status == Status.QUEUED.value for row in built),
