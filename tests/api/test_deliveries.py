@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.store.tables import outbox
 
 URL = "/api/v1/pagerduty/deliveries"
@@ -78,6 +79,7 @@ def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
                 "message": "Event processed",
                 "errors": None,
                 "latency_ms": 12.5,
+                "waiting": None,
             }
         ],
         "next_before_id": None,
@@ -290,3 +292,43 @@ def test_a_nul_in_a_filter_is_a_422_naming_it(admin: TestClient) -> None:
 
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"] == ["query.connector: must not contain a NUL character"]
+
+
+def test_a_row_still_to_be_sent_says_what_it_waits_for_and_until_when(
+    admin: TestClient, context: Context
+) -> None:
+    """Two pages went to one key in the last minute, its budget: the next waits until the
+    first of them leaves the minute. A retry waits for its backoff; another key waits for
+    nothing."""
+    context.settings = context.settings.model_copy(update={"pagerduty_rate_per_min": 2})
+    now = datetime.now(UTC).replace(microsecond=0)
+    first, second = now - timedelta(seconds=50), now - timedelta(seconds=20)
+    due = {
+        "status": "queued",
+        "attempts": 0,
+        "last_attempt_at": None,
+        "http_status": None,
+        "message": None,
+        "latency_ms": None,
+        "next_attempt_at": now - timedelta(seconds=1),
+    }
+    backing_off = {**due, "status": "retrying", "attempts": 1}
+    backing_off["next_attempt_at"] = now + timedelta(seconds=30)
+    write(
+        context,
+        log_row(1, last_attempt_at=first),
+        log_row(2, last_attempt_at=second),
+        log_row(3, **due),
+        log_row(4, **{**due, "key_fingerprint": "e" * 32}),
+        log_row(5, **backing_off),
+    )
+
+    rows = {d["id"]: d["waiting"] for d in admin.get(URL).json()["deliveries"]}
+
+    budget, other, retry = rows[3], rows[4], rows[5]
+    assert budget["reason"] == "rate budget"
+    assert parse_rfc3339(budget["until"]) == first + timedelta(seconds=60)
+    assert other is None
+    assert retry["reason"] == "retry backoff"
+    assert parse_rfc3339(retry["until"]) == now + timedelta(seconds=30)
+    assert rows[1] is None and rows[2] is None  # sent: waits for nothing

@@ -120,3 +120,19 @@ def test_the_log_refreshes_itself_while_open(signed_in: Page, service: Service) 
         api.post("/api/v1/pagerduty/connectors/pd-live/test")
     page.clock.run_for(12_000)
     expect(row).to_have_count(1)
+
+
+def test_a_row_still_to_be_sent_says_what_it_waits_for(signed_in: Page, service: Service) -> None:
+    page = signed_in
+    add_connector(service, "pd-wait", OTHER_KEY)
+    with service.api() as api:
+        answer = api.post(
+            "/api/v1/pagerduty/connectors/pd-wait/test", json={"resolve_after_s": 600}
+        )
+    assert answer.status_code == 200, answer.text
+
+    page.goto(f"{LOG}?connector=pd-wait")
+
+    resolve = page.locator("table.log tbody tr").nth(0)
+    expect(resolve).to_contain_text("Resolve")
+    expect(resolve.locator(".waiting")).to_contain_text("waiting: scheduled, can go at")

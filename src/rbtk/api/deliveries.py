@@ -1,7 +1,7 @@
 """The delivery logs: PagerDuty's (`/api/v1/pagerduty/deliveries`) and the chat channels'
 (`/api/v1/notify/deliveries`: Slack, email, webhooks), newest first, paginated by id."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, BeforeId, errors
-from rbtk.channels import pagerduty
+from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
@@ -42,6 +42,14 @@ class DeliveryOut(BaseModel):
     message: str | None
     errors: list[str] | None
     latency_ms: float | None
+    waiting: "WaitingOut | None" = Field(
+        default=None, description="a row still to be sent: what it waits for, and until when"
+    )
+
+
+class WaitingOut(BaseModel):
+    reason: Literal["rate budget", "retry backoff", "scheduled"]
+    until: str = Field(description="RFC 3339: when it can go", json_schema_extra=TIMESTAMP)
 
 
 class DeliveriesOut(BaseModel):
@@ -116,5 +124,11 @@ def _page(
     except ValueError as exc:
         raise ApiError(422, f"since: {exc}", [f"since: {exc}"]) from None
     with context.reads.connect() as connection:
-        page = delivery_log.query(connection, channels=channels, since=moment, **filters)
+        page = delivery_log.query(
+            connection,
+            channels=channels,
+            since=moment,
+            rates=registry.rates(context.settings),
+            **filters,
+        )
     return {"deliveries": page.deliveries, "next_before_id": page.next_before_id}

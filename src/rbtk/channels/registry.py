@@ -42,3 +42,8 @@ def slowest(settings: Settings) -> tuple[str, float]:
         ((kind, c.limits(settings).timeout_s) for kind, c in CHANNELS.items()),
         key=lambda pair: pair[1],
     )
+
+
+def rates(settings: Settings) -> dict[str, int]:
+    """Each channel's budget per destination per minute (0: none), by kind."""
+    return {kind: c.limits(settings).rate_per_min for kind, c in CHANNELS.items()}

@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import aiohttp
 
+from rbtk.channels import registry
 from rbtk.channels.base import Classifier, Delivery, Limits, Request, Result, Verdict
 from rbtk.channels.registry import CHANNELS
 from rbtk.delivery import http
@@ -71,7 +72,7 @@ class Deliverer:
         # Each channel at its own pace: its budget, its timeout, its sends in flight.
         self.channels = CHANNELS
         self.limits = {kind: c.limits(settings) for kind, c in CHANNELS.items()}
-        self.rates = {kind: limits.rate_per_min for kind, limits in self.limits.items()}
+        self.rates = registry.rates(settings)
         self.in_flight = {
             kind: asyncio.Semaphore(limits.concurrency) for kind, limits in self.limits.items()
         }

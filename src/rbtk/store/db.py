@@ -129,7 +129,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: every commit waits for the WAL to reach the disk, so an event answered 2xx
     # survives a power cut, not only a crash of rbtk (NORMAL's promise). Commits are grouped
-    # (intake/writer.py, the delivery recorder), so the fsync is paid per group, not per event.
+    # (intake/writer.py, the delivery worker's passes): the fsync is paid per group, not per
+    # event.
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")

@@ -65,11 +65,16 @@ def show_log(
 
 
 def outcome(delivery: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    """STATUS, ATTEMPTS, HTTP, LATENCY and MESSAGE (with when a waiting row is tried next)."""
+    """STATUS, ATTEMPTS, HTTP, LATENCY and MESSAGE (with what a waiting row waits for and
+    when it can go, or when it is tried next)."""
     latency = delivery.get("latency_ms")
     parts = [delivery.get("message") or "", "; ".join(delivery.get("errors") or [])]
     message = ": ".join(part for part in parts if part)
-    if delivery["status"] in (Status.QUEUED, Status.RETRYING):
+    waiting = delivery.get("waiting")
+    if waiting:
+        until = moment(waiting["until"])
+        message = f"{message} (waiting: {waiting['reason']}, can go at {until})".lstrip()
+    elif delivery["status"] in (Status.QUEUED, Status.RETRYING):
         message = f"{message} (next attempt {moment(delivery['next_attempt_at'])})".lstrip()
     return (
         delivery["status"],

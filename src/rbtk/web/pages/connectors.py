@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from rbtk.admin import connectors
 from rbtk.admin.connectors import ConnectorView
 from rbtk.api.deps import Ctx
+from rbtk.channels import registry
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.probes import send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
@@ -335,7 +336,9 @@ def _connector_page(
         except connectors.UnknownConnector:
             return _not_found(request, name)
         windows = suppression.load_open(connection, now)
-        recent = delivery_log.query(connection, connector=name, limit=5).deliveries
+        recent = delivery_log.query(
+            connection, connector=name, limit=5, rates=registry.rates(context.settings)
+        ).deliveries
     outcome = request.session.get("test_outcome")
     if isinstance(outcome, dict) and outcome.get("connector") == name:
         request.session.pop("test_outcome")

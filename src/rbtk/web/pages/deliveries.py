@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from rbtk.admin import channels as chat_channels
 from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
-from rbtk.channels import pagerduty
+from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
@@ -108,6 +108,7 @@ def delivery_log_page(
             since=datetime.now(UTC) - span if span else None,
             limit=PAGE_SIZE,
             before_id=before_id if before_id and before_id > 0 else None,
+            rates=registry.rates(context.settings),
         )
     rows = linked(answer.deliveries)
     values: dict[str, Any] = {
@@ -153,6 +154,11 @@ class Row:
     next_attempt_at: datetime
     pair_id: int | None = None  # the trigger of a resolve, or the resolve of a trigger
     lane: int = 0  # rows of one connector (or chat channel) and dedup key share a lane number
+
+    @property
+    def waiting_until(self) -> datetime | None:
+        waiting = self.delivery.get("waiting")
+        return parse_rfc3339(waiting["until"]) if waiting else None
 
     @property
     def chat_label(self) -> str:

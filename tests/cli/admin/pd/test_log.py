@@ -45,7 +45,9 @@ def test_it_shows_every_delivery_newest_first(rbtk: Rbtk, tested: list[dict[str,
         HEADER
         + f"{shown(resolve['created_at'])}  pd-production  -      resolve  info      queued  "
         f"0         -     -        {resolve['dedup_key']}  "
-        f"(next attempt {shown(resolve['next_attempt_at'])})\n" + line(second) + line(first)
+        f"(waiting: scheduled, can go at {shown(resolve['next_attempt_at'])})\n"
+        + line(second)
+        + line(first)
     )
 
 
