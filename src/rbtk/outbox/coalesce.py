@@ -10,7 +10,7 @@ PagerDuty, even with no answer recorded (a crash, a timeout): it is never coales
 resolve is sent after it, as always.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,22 +32,34 @@ Lane = tuple[str, str]  # (connector name, dedup key)
 
 @dataclass(frozen=True)
 class _Tail:
-    """The newest unsent row of a lane: stored (`row_id`) or about to be (`index`)."""
+    """The newest unsent row of a lane: stored (`row_id`), about to be (`index`), or
+    neither (unknown: only what the lane held before a cancelled trigger)."""
 
-    action: str
     unsent_trigger: bool  # may still be coalesced away
     row_id: int | None = None
     index: int | None = None
 
 
-def coalesce(connection: Connection, built: list[OutboxRow], *, now: datetime) -> list[OutboxRow]:
+def coalesce(
+    connection: Connection,
+    built: list[OutboxRow],
+    *,
+    open_lanes: Collection[tuple[int, str]],
+    now: datetime,
+) -> list[OutboxRow]:
     """Answer `built` (rows about to be inserted, in order) with what coalesces marked as
-    not sent, and mark stored rows the same way, in the caller's transaction."""
+    not sent, and mark stored rows the same way, in the caller's transaction.
+
+    `open_lanes` are the (connector id, dedup key) whose incident was stored before these
+    rows: only those can hold a stored trigger still unsent (a trigger opens its lane's
+    incident, its resolve closes it), so a burst of new conditions costs no query here."""
     rows = list(built)
-    lanes = {_lane(row) for row in rows if _queued_page(row)}
-    if not lanes:
-        return rows
-    tails = _stored_tails(connection, lanes)
+    lanes = {
+        _lane(row)
+        for row in rows
+        if _queued_page(row) and (row.connector_id, row.dedup_key) in open_lanes
+    }
+    tails = _stored_tails(connection, lanes) if lanes else {}
     stored: dict[int, str] = {}  # stored row id -> why it is not sent
 
     def drop(tail: _Tail, reason: str) -> None:
@@ -59,21 +71,20 @@ def coalesce(connection: Connection, built: list[OutboxRow], *, now: datetime) -
     for index, row in enumerate(rows):
         if not _queued_page(row):
             continue  # a held row is not in the lane's queue
-        lane, tail = _lane(row), tails.get(_lane(row))
-        waiting = tail is not None and tail.unsent_trigger
+        lane = _lane(row)
+        tail = tails.get(lane)
+        waiting = tail if tail is not None and tail.unsent_trigger else None
         if row.action == Action.TRIGGER.value:
             if waiting:
-                assert tail is not None
-                drop(tail, REPLACED)
-            tails[lane] = _Tail(row.action, unsent_trigger=True, index=index)
+                drop(waiting, REPLACED)
+            tails[lane] = _Tail(unsent_trigger=True, index=index)
         elif waiting:
-            assert tail is not None
-            drop(tail, CLEARED)
+            drop(waiting, CLEARED)
             rows[index] = row.held(NEVER_TRIGGERED)
             # What waits before the cancelled trigger is unknown here: nothing coalesces with it.
-            tails[lane] = _Tail(row.action, unsent_trigger=False)
+            tails[lane] = _Tail(unsent_trigger=False)
         else:
-            tails[lane] = _Tail(row.action, unsent_trigger=False, index=index)
+            tails[lane] = _Tail(unsent_trigger=False, index=index)
     _mark(connection, stored, now)
     return rows
 
@@ -96,6 +107,7 @@ def _stored_tails(connection: Connection, lanes: Iterable[Lane]) -> dict[Lane, _
     until commit: a sender of another instance skips them (its claim skips locked rows), and
     one that took a row first is waited for, after which the row reads as taken."""
     wanted = set(lanes)
+    names = sorted({name for name, _ in wanted})
     keys = sorted({key for _, key in wanted})
     newest: dict[Lane, _Tail] = {}
     for start in range(0, len(keys), _CHUNK):
@@ -109,8 +121,9 @@ def _stored_tails(connection: Connection, lanes: Iterable[Lane]) -> dict[Lane, _
                 outbox.c.last_attempt_at,
             )
             .where(
+                # Both names: a seek on ix_outbox_lane, however many rows are pending.
+                outbox.c.connector_name.in_(names),
                 outbox.c.dedup_key.in_(keys[start : start + _CHUNK]),
-                outbox.c.connector_name.is_not(None),
                 outbox.c.status.in_(PENDING),
             )
             .order_by(outbox.c.id)
@@ -122,7 +135,7 @@ def _stored_tails(connection: Connection, lanes: Iterable[Lane]) -> dict[Lane, _
             if lane in wanted:
                 untouched = row.attempts == 0 and row.last_attempt_at is None
                 unsent_trigger = row.action == Action.TRIGGER.value and untouched
-                newest[lane] = _Tail(row.action, unsent_trigger, row_id=row.id)
+                newest[lane] = _Tail(unsent_trigger, row_id=row.id)
     return newest
 
 

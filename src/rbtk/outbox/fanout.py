@@ -77,7 +77,7 @@ def enqueue(
         else:
             built += _resolve_rows(notification, world, settings, now)
     _save_incidents(connection, stored, world.lanes)
-    built = coalesce(connection, built, now=now)
+    built = coalesce(connection, built, open_lanes=stored, now=now)
     insert_rows(connection, built)
     return FanOut(
         sum(row.status == Status.QUEUED.value for row in built),

@@ -8,17 +8,15 @@ retry's backoff, or the time it was scheduled for, and when it can go.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from rbtk.channels import pagerduty
-from rbtk.outbox.queue import PENDING
+from rbtk.outbox.queue import BUDGET_WINDOW, PENDING
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
-
-BUDGET_WINDOW = timedelta(seconds=60)  # PagerDuty's sliding minute, as the claim counts it
 
 MAX_LIMIT = 500
 
@@ -105,7 +103,7 @@ def _waiting(
     for row in rows:
         if row.status not in PENDING:
             continue
-        if _aware(row.next_attempt_at) > now:
+        if row.next_attempt_at > now:
             reason = "retry backoff" if row.attempts else "scheduled"
             waits[row.id] = {"reason": reason, "until": format_rfc3339(row.next_attempt_at)}
         elif rates.get(row.channel):
@@ -137,17 +135,13 @@ def _budget_frees(
         .order_by(outbox.c.last_attempt_at)
     )
     for channel, fingerprint, at in found:
-        attempts.setdefault((channel, fingerprint), []).append(_aware(at))
+        attempts.setdefault((channel, fingerprint), []).append(at)
     frees = {}
     for destination, times in attempts.items():
         rate = rates[destination[0]]
         if destination in destinations and len(times) >= rate:
             frees[destination] = times[len(times) - rate] + BUDGET_WINDOW
     return frees
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _delivery(row: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from rbtk.store.tables import outbox
 PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 _POLL_S = 0.05
+BUDGET_WINDOW = timedelta(seconds=60)  # a budget counts attempts over PagerDuty's sliding minute
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -209,7 +210,7 @@ def _spent(
         select(outbox.c.channel, outbox.c.key_fingerprint, func.count())
         .where(
             outbox.c.channel.in_(channels),
-            outbox.c.last_attempt_at > now - timedelta(seconds=60),
+            outbox.c.last_attempt_at > now - BUDGET_WINDOW,
         )
         .group_by(outbox.c.channel, outbox.c.key_fingerprint)
     )
