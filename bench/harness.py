@@ -7,7 +7,8 @@
   local PostgreSQL `test` database (created here, dropped at the end),
 - an admin token (`rbtk tokens create --scope admin`),
 - `rbtk serve` delivering to the emulator, with the send budget lifted unless asked,
-- one PagerDuty connector (`rbtk.admin.connectors.add`, the one write path),
+- one PagerDuty connector (`rbtk.admin.connectors.add`, the one write path), with storm
+  collapse off unless asked: the benchmarks that count pages want every one of them sent,
 
 and stops and removes all of it on the way out, even when the benchmark fails. Progress goes
 to stderr; each benchmark prints its one result line to stdout.
@@ -149,9 +150,13 @@ def running_stack(
     env: dict[str, str] | None = None,
     sink: str = "emulator",
     instances: int = 1,
+    storms: bool = False,
+    emulator_rate_per_min: int = 0,
 ) -> Iterator[Stack]:
     """`sink="raw"` delivers to bench/sink.py (a bare 202 endpoint) instead of the emulator.
-    `instances` > 1 starts that many `rbtk serve` on the one PostgreSQL database."""
+    `instances` > 1 starts that many `rbtk serve` on the one PostgreSQL database. `storms`
+    leaves the connector's storm collapse on (the default of a new connector);
+    `emulator_rate_per_min` turns PagerDuty's own limit on in the emulator."""
     if db not in DATABASES:
         raise ValueError(f"--db must be one of {', '.join(DATABASES)}")
     if instances > 1 and db != "postgresql":
@@ -173,7 +178,9 @@ def running_stack(
 
         emulator_port = free_port()
         emulator_url = f"http://{HOST}:{emulator_port}"
-        emulator = _start_emulator(emulator_port, data_dir, raw=sink == "raw")
+        emulator = _start_emulator(
+            emulator_port, data_dir, raw=sink == "raw", rate_per_min=emulator_rate_per_min
+        )
         processes.append(("emulator", emulator))
         _wait_http(f"{emulator_url}/_inspect/alerts", emulator, data_dir / "emulator.log")
 
@@ -223,7 +230,7 @@ def running_stack(
         service = processes[-instances][1]  # the first instance: what py-spy records
         url = urls[0]
         stack = Stack(db, url, token, emulator_url, database_url, data_dir, pids, tuple(urls))
-        _add_connector(stack, service_env["RBTK_SECRET_KEY"])
+        _add_connector(stack, service_env["RBTK_SECRET_KEY"], storms=storms)
         log(f"stack up: rbtk {url} on {db}, emulator {emulator_url}, data {data_dir}")
         # For investigation: BENCH_PYSPY=FILE records rbtk with py-spy (pip install py-spy
         # into the venv); BENCH_PYSPY_ARGS adds options, e.g. "--gil".
@@ -308,13 +315,15 @@ def _postgres(sql: str) -> None:
         engine.dispose()
 
 
-def _start_emulator(port: int, data_dir: Path, *, raw: bool) -> subprocess.Popen[bytes]:
+def _start_emulator(
+    port: int, data_dir: Path, *, raw: bool, rate_per_min: int
+) -> subprocess.Popen[bytes]:
     common: dict[str, Any] = {"start_new_session": True, "stderr": subprocess.STDOUT}
     if raw:
         command = [PYTHON, str(ROOT / "bench" / "sink.py"), "--host", HOST, "--port", str(port)]
     else:
         command = [RBTK, "pd-emulator", "--host", HOST, "--port", str(port)]
-        command += ["--rate-limit-per-min", "0"]
+        command += ["--rate-limit-per-min", str(rate_per_min)]
     handle = (data_dir / "emulator.log").open("wb")
     return subprocess.Popen(command, stdout=handle, **common)
 
@@ -349,7 +358,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"{url} did not say ready within 30 s")
 
 
-def _add_connector(stack: Stack, secret_key: str) -> None:
+def _add_connector(stack: Stack, secret_key: str, *, storms: bool) -> None:
     engine = create_engine(stack.database_url)
     try:
         with engine.begin() as connection:
@@ -358,6 +367,7 @@ def _add_connector(stack: Stack, secret_key: str) -> None:
                 vault=Vault(secret_key),
                 name=CONNECTOR,
                 key=INTEGRATION_KEY,
+                storm=connectors.StormSettings(collapse=storms),
                 now=datetime.now(UTC),
             )
     finally:

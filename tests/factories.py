@@ -13,6 +13,7 @@ from rbtk.runtime.context import Context
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
+STORMS_BY_DEFAULT = connectors.StormSettings()  # a new connector's: on, 20 within 60 s
 
 
 def add_connector(
@@ -24,6 +25,7 @@ def add_connector(
     is_default: bool = True,
     max_severity: str | None = None,
     region: str = "us",
+    storm: connectors.StormSettings = STORMS_BY_DEFAULT,
     now: datetime,
 ) -> int:
     """Through the one write path, as the API and the pages add connectors; answers its id."""
@@ -38,6 +40,7 @@ def add_connector(
             region=region,
             is_default=is_default,
             max_severity=max_severity,
+            storm=storm,
             now=now,
         )
     return view.id

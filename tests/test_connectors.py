@@ -191,6 +191,7 @@ def test_a_new_connector_has_the_default_toggles_and_shows_its_key_masked(
         send_info=False,
         is_default=True,
         max_severity=None,
+        storm=connectors.StormSettings(collapse=True, threshold=20, window_s=60),
         open_incidents=0,
         last_delivery=None,
         created_at=MAY_25,

@@ -10,7 +10,7 @@ from rbtk.admin import connectors, suppressions
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.fanout import release_held
+from rbtk.outbox.release import release_held
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.store import tables
@@ -261,7 +261,8 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
 
     with production.engine.begin() as connection:
         suppressions.end(connection, window.id, now=later)
-        queued = release_held(connection, settings=production.settings, now=later)
+        config = production.snapshots.read(connection)
+        queued = release_held(connection, settings=production.settings, config=config, now=later)
         statuses = [
             (row.status, row.suppression_id)
             for row in connection.execute(select(outbox).order_by(outbox.c.id))

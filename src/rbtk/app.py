@@ -15,7 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rbtk import __version__, web
 from rbtk.admin.errors import AdminError, Conflict, NotFound
-from rbtk.api import connectors, deliveries, events, health, notify, routing, suppressions
+from rbtk.api import (
+    connectors,
+    deliveries,
+    events,
+    health,
+    notify,
+    routing,
+    storms,
+    suppressions,
+)
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters
 from rbtk.delivery import workers as delivery_workers
@@ -58,6 +67,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(routing.router)
     app.include_router(suppressions.router)
+    app.include_router(storms.router)
     app.include_router(notify.router)
     web.mount(app, context)
 

@@ -38,6 +38,7 @@ def connector_json(**fields: Any) -> dict[str, Any]:
         "send_info": False,
         "is_default": True,
         "max_severity": None,
+        "storm": {"collapse": True, "threshold": 20, "window_s": 60},
         "open_incidents": 0,
         "last_delivery": None,
         **fields,
@@ -404,3 +405,43 @@ def test_an_unknown_severity_cap_is_refused_with_422_and_changes_nothing(
     assert (added.status_code, added.json()["errors"]) == (422, [message])
     assert (changed.status_code, changed.json()["errors"]) == (422, [message])
     assert [c["max_severity"] for c in admin.get(URL).json()["connectors"]] == ["error"]
+
+
+def test_storm_collapse_is_on_by_default_and_a_patch_changes_only_what_it_gives(
+    admin: TestClient,
+) -> None:
+    added = admin.post(
+        URL,
+        json={"name": "pd-staging", "integration_key": KEY, "storm": {"threshold": 50}},
+    )
+    windowed = admin.patch(f"{URL}/pd-staging", json={"storm": {"window_s": 120}})
+    off = admin.patch(f"{URL}/pd-staging", json={"storm": {"collapse": False}})
+
+    assert [r.json()["storm"] for r in (added, windowed, off)] == [
+        {"collapse": True, "threshold": 50, "window_s": 60},
+        {"collapse": True, "threshold": 50, "window_s": 120},
+        {"collapse": False, "threshold": 50, "window_s": 120},
+    ]
+
+
+def test_a_storm_threshold_or_window_out_of_range_is_refused_with_422(admin: TestClient) -> None:
+    admin.post(URL, json={"name": "pd-staging", "integration_key": KEY})
+
+    zero = admin.patch(f"{URL}/pd-staging", json={"storm": {"threshold": 0}})
+    short = admin.patch(f"{URL}/pd-staging", json={"storm": {"window_s": 5}})
+    text = admin.patch(f"{URL}/pd-staging", json={"storm": {"threshold": "20"}})
+
+    assert (zero.status_code, zero.json()["errors"]) == (
+        422,
+        ["storm.threshold: Input should be greater than or equal to 1"],
+    )
+    assert (short.status_code, short.json()["errors"]) == (
+        422,
+        ["storm.window_s: Input should be greater than or equal to 10"],
+    )
+    assert (text.status_code, text.json()["errors"]) == (
+        422,
+        ["storm.threshold: Input should be a valid integer"],
+    )
+    [connector] = admin.get(URL).json()["connectors"]
+    assert connector["storm"] == {"collapse": True, "threshold": 20, "window_s": 60}

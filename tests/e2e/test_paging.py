@@ -26,8 +26,10 @@ def send(env: dict[str, str], *events: dict[str, Any]) -> str:
     return sent.stdout
 
 
-def add_connector(env: dict[str, str], name: str = "pd-production", key: str = KEY) -> None:
-    added = rbtk("admin", "pd", "connectors", "add", name, "--key", key, env=env)
+def add_connector(
+    env: dict[str, str], name: str = "pd-production", key: str = KEY, *options: str
+) -> None:
+    added = rbtk("admin", "pd", "connectors", "add", name, "--key", key, *options, env=env)
     assert added.returncode == 0, added.stderr
 
 
@@ -199,7 +201,7 @@ def test_a_crash_mid_delivery_loses_nothing_and_opens_each_incident_once(
     emulator.faults(latency_ms=1500)
     with start() as service:
         env = {**admin, "RBTK_URL": service.url}
-        add_connector(env)
+        add_connector(env, "pd-production", KEY, "--no-storm-collapse")  # 40 incidents, each paged
         send(env, *[pool_offline(f"off-{p}", ago(90), p) for p in pools])
         wait_for(lambda: emulator.events() == [] and _in_flight(env), what="sends in flight")
         os.kill(service.process.pid, signal.SIGKILL)
@@ -243,7 +245,7 @@ def test_two_instances_on_one_database_never_send_a_row_twice(
     start: Start, admin: dict[str, str], emulator: Emulator
 ) -> None:
     with start() as first, start() as second:
-        add_connector({**admin, "RBTK_URL": first.url})
+        add_connector({**admin, "RBTK_URL": first.url}, "pd-production", KEY, "--no-storm-collapse")
         pools = [f"pool-{i}" for i in range(600)]
         for index in range(0, len(pools), 100):
             url = (first, second)[index // 100 % 2].url

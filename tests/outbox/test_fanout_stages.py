@@ -3,10 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 from rbtk.outbox.fanout import Send, World, cap, route, storm, suppress, toggles
+from rbtk.outbox.storms import Gate
 from rbtk.policy.rules import EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
 from rbtk.routing.pagerduty import RouteRule, Target
+from rbtk.routing.storms import OpenStorm, StormRule
 from rbtk.routing.suppression import Window
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
@@ -21,10 +23,9 @@ def target(
     is_default: bool = True,
     max_severity: Severity | None = None,
     send_info: bool = False,
+    storm: StormRule | None = None,
 ) -> Target:
-    return Target(
-        id, name, b"key", "fp", "us", rules, send_info, is_default, max_severity=max_severity
-    )
+    return Target(id, name, b"key", "fp", "us", rules, send_info, is_default, max_severity, storm)
 
 
 def trigger(rule: Rule = Rule.AIRGAPPED_POOL_OFFLINE, severity: Severity = Severity.CRITICAL,
@@ -89,7 +90,43 @@ def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> Non
     ]
 
 
-def test_the_storm_hook_passes_every_trigger_for_now() -> None:
-    sends = route(trigger(), world(target(1, "pd-a"), target(2, "pd-b")))
+def test_storm_passes_every_trigger_where_no_storm_is_detected() -> None:
+    here = world(target(1, "pd-a"), target(2, "pd-b"))
+    sends = route(trigger(), here)
 
-    assert storm(sends) == sends
+    assert storm(sends, here) == sends
+
+
+def test_storm_holds_a_new_incident_of_a_connector_in_a_storm_as_its_member() -> None:
+    rule = StormRule(20, timedelta(seconds=60))
+    here = world(target(1, "pd-a", storm=rule), target(2, "pd-b"))  # collapse off
+    raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
+    here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]  # reads nothing here
+
+    assert [(s.target.name, s.storm) for s in storm(route(trigger(), here), here)] == [
+        ("pd-a", raging),
+        ("pd-b", None),
+    ]
+
+
+def test_storm_lets_a_severity_rise_of_an_incident_paged_before_the_storm_through() -> None:
+    rule = StormRule(20, timedelta(seconds=60))
+    here = world(target(1, "pd-a", storm=rule))
+    here.lanes[(1, KEY)] = {"announced": True, "held": False, "storm_id": None}
+    raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
+    here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]
+
+    assert [s.storm for s in storm(route(trigger(), here), here)] == [None]
+
+
+def test_storm_leaves_what_a_window_holds_to_the_window() -> None:
+    rule = StormRule(20, timedelta(seconds=60))
+    window = Window(7, 1, T0 - timedelta(minutes=5), T0 + timedelta(hours=1), "Maintenance")
+    here = world(target(1, "pd-a", storm=rule))
+    here.windows.append(window)
+    raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
+    here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]
+
+    [held] = storm(suppress(route(trigger(), here), here, T0), here)
+
+    assert (held.window, held.storm) == (window, None)

@@ -64,12 +64,14 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     emulator_args = [RBTK, "pd-emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
     emulator_args += ["--rate-limit-per-min", "0"]
+    url = f"http://127.0.0.1:{port}"
     env = {
         "RBTK_DATA_DIR": str(tmp / "data"),
         "RBTK_DATABASE_URL": f"sqlite:///{tmp / 'rbtk.db'}",
         "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
         "RBTK_PAGERDUTY_URL": f"{emulator_url}/v2/enqueue",
         "RBTK_BASE_URL": "https://roboticks.test",
+        "RBTK_PUBLIC_URL": url,
         "RBTK_RETRY_BASE_S": "0.2",
         "RBTK_RETRY_CAP_S": "1",
         "RBTK_PAGERDUTY_TIMEOUT_S": "3",
@@ -79,7 +81,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     }
     created = rbtk("tokens", "create", "--scope", "admin", "--name", "web", env=env)
     assert created.returncode == 0, created.stderr
-    url = f"http://127.0.0.1:{port}"
     serve_args = [RBTK, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with (
         running(emulator_args, f"{emulator_url}/_inspect/events", {}, tmp / "emulator.log"),

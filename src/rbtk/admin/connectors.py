@@ -2,7 +2,7 @@
 
 Errors (under `rbtk.admin.errors`), each message saying what to do:
 
-    Invalid  ── InvalidConnector — a bad name, key, toggle, region or cap
+    Invalid  ── InvalidConnector — a bad name, key, toggle, region, cap or storm setting
                   └── InvalidKey — the integration key has the wrong shape (never echoed)
     Conflict ── DuplicateConnector — the name is taken
              ── ConnectorInUse — removal refused: it still has open incidents
@@ -29,6 +29,8 @@ from rbtk.runtime.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox, routing_rules
 
 KEY_LENGTH = 32
+STORM_THRESHOLD = (1, 100_000)
+STORM_WINDOW_S = (10, 3600)
 REST_API_KEY_LENGTH = 20
 MAX_NAME = 64
 REGIONS = ("us", "eu")
@@ -94,6 +96,16 @@ class LastDelivery:
 
 
 @dataclass(frozen=True)
+class StormSettings:
+    """Storm collapse: more than `threshold` new incidents within `window_s` page as one
+    umbrella incident while `collapse` is on (rbtk.outbox.storms)."""
+
+    collapse: bool = True
+    threshold: int = 20
+    window_s: int = 60
+
+
+@dataclass(frozen=True)
 class ConnectorView:
     """A connector as it may be shown anywhere: the key only ever masked."""
 
@@ -106,6 +118,7 @@ class ConnectorView:
     send_info: bool
     is_default: bool
     max_severity: Severity | None  # None: no cap
+    storm: StormSettings
     open_incidents: int
     last_delivery: LastDelivery | None
     created_at: datetime
@@ -182,6 +195,15 @@ def validate_max_severity(level: str | None) -> Severity | None:
     return Severity(level)
 
 
+def validate_storm(threshold: int | None, window_s: int | None) -> None:
+    for field, value, (low, high), unit in (
+        ("storm_threshold", threshold, STORM_THRESHOLD, "new incidents"),
+        ("storm_window_s", window_s, STORM_WINDOW_S, "seconds"),
+    ):
+        if value is not None and not low <= value <= high:
+            raise InvalidConnector(f"{field}: must be {low:,} to {high:,} {unit}, got {value:,}")
+
+
 def toggled(
     current: Iterable[Rule], *, enable: Sequence[str] = (), disable: Sequence[str] = ()
 ) -> frozenset[Rule]:
@@ -229,12 +251,14 @@ def add(
     send_info: bool = False,
     is_default: bool = True,
     max_severity: str | None = None,
+    storm: StormSettings = StormSettings(),
     now: datetime,
 ) -> ConnectorView:
     validate_name(name)
     secret = validate_key(key)
     validate_region(region)
     cap = validate_max_severity(max_severity)
+    validate_storm(storm.threshold, storm.window_s)
     rules = toggled(DEFAULT_ENABLED, enable=enable, disable=disable)
     if _row(connection, name) is not None:
         raise DuplicateConnector(f"a connector named {name!r} already exists")
@@ -250,6 +274,9 @@ def add(
                 send_info=send_info,
                 is_default=is_default,
                 max_severity=cap,
+                storm_collapse=storm.collapse,
+                storm_threshold=storm.threshold,
+                storm_window_s=storm.window_s,
                 created_at=now,
                 updated_at=now,
             )
@@ -271,11 +298,15 @@ def update(
     send_info: bool | None = None,
     is_default: bool | None = None,
     max_severity: str | Keep | None = KEEP,
+    storm_collapse: bool | None = None,
+    storm_threshold: int | None = None,
+    storm_window_s: int | None = None,
     now: datetime,
 ) -> ConnectorView:
     """Change what is given. A new key applies to new incidents only: open ones keep the key
     that triggered them (stored with the incident), so their resolves still reach them.
-    `max_severity=None` removes the cap; KEEP (the default) leaves it."""
+    `max_severity=None` removes the cap; KEEP (the default) leaves it. Switching storm
+    collapse off ends an open storm: its members still firing are paged one by one."""
     row = _row(connection, name)
     if row is None:
         raise UnknownConnector(name)
@@ -297,6 +328,13 @@ def update(
         values["is_default"] = is_default
     if max_severity is not KEEP:
         values["max_severity"] = validate_max_severity(max_severity)
+    validate_storm(storm_threshold, storm_window_s)
+    storm = {
+        "storm_collapse": storm_collapse,
+        "storm_threshold": storm_threshold,
+        "storm_window_s": storm_window_s,
+    }
+    values |= {column: value for column, value in storm.items() if value is not None}
     if values:
         connection.execute(
             sql_update(connectors)
@@ -391,6 +429,7 @@ def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> Connec
         send_info=row["send_info"],
         is_default=row["is_default"],
         max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
+        storm=StormSettings(row["storm_collapse"], row["storm_threshold"], row["storm_window_s"]),
         open_incidents=open_incidents,
         last_delivery=last,
         created_at=row["created_at"],

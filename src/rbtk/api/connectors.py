@@ -12,6 +12,8 @@
 
 The clear integration key goes in, and never comes out: responses carry it masked.
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
+`storm` sets storm collapse: more than `threshold` new incidents within `window_s` seconds
+page as one umbrella incident while `collapse` is on; a PATCH changes only what it gives.
 """
 
 from datetime import UTC, datetime
@@ -23,7 +25,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictFloat
 
 from rbtk.admin import connectors
-from rbtk.admin.connectors import KEEP, ConnectorView
+from rbtk.admin.connectors import (
+    KEEP,
+    STORM_THRESHOLD,
+    STORM_WINDOW_S,
+    ConnectorView,
+    StormSettings,
+)
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
@@ -43,6 +51,22 @@ TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
+class StormIn(Body):
+    collapse: StrictBool | None = None
+    threshold: (
+        Annotated[int, Field(strict=True, ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1])] | None
+    ) = None
+    window_s: (
+        Annotated[int, Field(strict=True, ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1])] | None
+    ) = None
+
+
+class StormOut(BaseModel):
+    collapse: bool
+    threshold: int
+    window_s: int
+
+
 class ConnectorCreate(Body):
     name: Annotated[str, SLUG_NAME]
     # SecretStr: a model repr or validation error never shows it
@@ -53,6 +77,7 @@ class ConnectorCreate(Body):
     send_info: StrictBool = False
     is_default: StrictBool = True
     max_severity: Severity | None = None
+    storm: StormIn = Field(default_factory=StormIn)
 
 
 class ConnectorChange(Body):
@@ -63,6 +88,7 @@ class ConnectorChange(Body):
     send_info: StrictBool | None = None
     is_default: StrictBool | None = None
     max_severity: Severity | None = None  # given as null: remove the cap
+    storm: StormIn = Field(default_factory=StormIn)
 
 
 class LastDelivery(BaseModel):
@@ -79,6 +105,7 @@ class ConnectorOut(BaseModel):
     send_info: bool
     is_default: bool
     max_severity: Severity | None
+    storm: StormOut
     open_incidents: int
     last_delivery: LastDelivery | None
     created_at: str
@@ -136,6 +163,9 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             send_info=request.send_info,
             is_default=request.is_default,
             max_severity=request.max_severity,
+            storm=StormSettings(
+                **{k: v for k, v in request.storm.model_dump().items() if v is not None}
+            ),
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -164,6 +194,9 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             send_info=request.send_info,
             is_default=request.is_default,
             max_severity=cap,
+            storm_collapse=request.storm.collapse,
+            storm_threshold=request.storm.threshold,
+            storm_window_s=request.storm.window_s,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -216,6 +249,11 @@ def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
         "send_info": view.send_info,
         "is_default": view.is_default,
         "max_severity": None if view.max_severity is None else view.max_severity.value,
+        "storm": {
+            "collapse": view.storm.collapse,
+            "threshold": view.storm.threshold,
+            "window_s": view.storm.window_s,
+        },
         "open_incidents": view.open_incidents,
         "last_delivery": None
         if last is None

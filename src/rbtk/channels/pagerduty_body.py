@@ -29,6 +29,7 @@ _CLASSIFICATION: Mapping[Kind, tuple[str, str, str]] = {
     Kind.POSTRELEASE_FAIL: ("test-run", "ci", "post_release_regression"),
     Kind.STANDARD_AMENDMENT: ("standard", "compliance", "standard_amendment"),
     Kind.TEST: ("rbtk", "rbtk", "test_event"),
+    Kind.STORM: ("rbtk", "platform", "storm"),
 }
 
 
@@ -46,7 +47,8 @@ def trigger_body(notification: Notification, routing_key: str, *, base_url: str)
         "payload": {
             "summary": _truncate(notification.summary, MAX_SUMMARY),
             "severity": notification.severity.value,
-            "source": f"roboticks/{notification.project_slug}",
+            # A storm spans projects: its source is the platform itself.
+            "source": "/".join(filter(None, ["roboticks", notification.project_slug])),
             "component": component,
             "group": group,
             "class": event_class,
@@ -81,6 +83,8 @@ def _links(notification: Notification, base_url: str) -> list[dict[str, str]]:
             return [{"href": href, "text": "View test run in Roboticks"}]
         case Kind.STANDARD_AMENDMENT if details.get("url"):
             return [{"href": str(details["url"]), "text": "Read the amendment"}]
+        case Kind.STORM if details.get("members_page"):
+            return [{"href": str(details["members_page"]), "text": "Every member, in rbtk"}]
     return []
 
 

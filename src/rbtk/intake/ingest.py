@@ -131,12 +131,11 @@ def _advance(
     queued = paged.queued + chat.enqueue(
         connection, quiet, settings=settings, now=now, config=config
     )
-    new_due = min(
-        (
-            condition.due_at
-            for key, condition in outcome.state.conditions.items()
-            if condition.due_at is not None and before.conditions.get(key) != condition
-        ),
-        default=None,
-    )
-    return queued, new_due
+    dues = [
+        condition.due_at
+        for key, condition in outcome.state.conditions.items()
+        if condition.due_at is not None and before.conditions.get(key) != condition
+    ]
+    if paged.storms_opened:
+        dues.append(now)  # the scheduler queues their umbrellas
+    return queued, min(dues, default=None)

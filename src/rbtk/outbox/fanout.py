@@ -2,9 +2,10 @@
 transaction, with the incidents table recording where each trigger went.
 
 A trigger is routed (rules, defaults), then each connector takes it or not by its own
-toggles, severity cap and what its lane was already sent (`rbtk.routing.lanes`), and it is held
-back while a suppression window covers the connector. A resolve goes exactly where its
-trigger went, with the key that sent it and the severity it was sent at, window or not.
+toggles, severity cap and what its lane was already sent (`rbtk.routing.lanes`); it is held
+back while a suppression window covers the connector, or as a member of the connector's
+storm (`rbtk.outbox.storms`). A resolve goes exactly where its trigger went, with the key
+that sent it and the severity it was sent at, window or not.
 """
 
 from collections.abc import Iterable, Sequence
@@ -12,22 +13,22 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox import rows
 from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
-from rbtk.policy import engine
+from rbtk.outbox.storms import Gate
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.routing.lanes import admits
 from rbtk.routing.pagerduty import RouteRule, Target, targets
 from rbtk.routing.snapshot import Snapshot
-from rbtk.routing.suppression import Window, covering, load_ended, load_open
+from rbtk.routing.storms import OpenStorm
+from rbtk.routing.suppression import Window, covering
 from rbtk.runtime.settings import Settings
-from rbtk.store import state as stored
-from rbtk.store.tables import connectors, incidents, outbox, suppressions
+from rbtk.store.tables import incidents
 
 PLACEHOLDER_KEY = "0" * 32  # bodies are sized with a key-long stand-in; the key is added late
 _CHUNK = 500
@@ -39,6 +40,7 @@ Lane = tuple[int, str]  # (connector id, dedup key)
 class FanOut:
     queued: int  # rows that will really be sent
     paging_events: frozenset[str]  # ids of events that reached some connector's log
+    storms_opened: bool = False  # the scheduler must queue their umbrellas
 
 
 def enqueue(
@@ -52,7 +54,7 @@ def enqueue(
     """Queue rows for these notifications, in the caller's transaction.
 
     Each trigger passes the stages in order (as Alertmanager's pipeline reads): route, rule
-    toggles, severity cap against what its lane was sent, suppression, the storm hook, rows.
+    toggles, severity cap against what its lane was sent, suppression, storm, rows.
     A resolve goes to every lane its trigger opened. Rows that would only undo rows still
     waiting unsent coalesce with them (`rbtk.outbox.coalesce`). Lanes change as the batch goes, so a
     later notification for the same lane sees what an earlier one sent."""
@@ -63,6 +65,7 @@ def enqueue(
         rules=config.rules,
         windows=config.open_windows(now),
         lanes=_incidents(connection, {n.dedup_key for n in notifications}),
+        gate=Gate(connection, config.storms, now),
     )
     stored = set(world.lanes)
     built: list[OutboxRow] = []
@@ -72,7 +75,7 @@ def enqueue(
             sends = toggles(sends)
             sends = cap(sends, world)
             sends = suppress(sends, world, now)
-            sends = storm(sends)
+            sends = storm(sends, world)
             built += _trigger_rows(sends, world, settings, now)
         else:
             built += _resolve_rows(notification, world, settings, now)
@@ -82,17 +85,20 @@ def enqueue(
     return FanOut(
         sum(row.status == Status.QUEUED.value for row in built),
         frozenset(row.event_id for row in built if row.event_id),
+        storms_opened=bool(world.gate and world.gate.opened),
     )
 
 
 @dataclass
 class World:
-    """What the stages read: connectors, routing rules, open windows, and each lane."""
+    """What the stages read: connectors, routing rules, open windows, each lane, and the
+    storm gate (None: no storm detection)."""
 
     candidates: list[Target]
     rules: list[RouteRule]
     windows: list[Window]
     lanes: dict[Lane, dict[str, Any]]
+    gate: Gate | None = None
 
     def lane(self, target: Target, key: str, now: datetime) -> dict[str, Any]:
         return self.lanes.get((target.id, key)) or _new_incident(target, key, now)
@@ -106,6 +112,7 @@ class Send:
     target: Target
     severity: Severity  # as it will be sent: after the connector's cap
     window: Window | None = None  # the suppression window holding it back
+    storm: OpenStorm | None = None  # the storm holding it back as a member
 
 
 def route(notification: Notification, world: World) -> list[Send]:
@@ -127,7 +134,7 @@ def cap(sends: list[Send], world: World) -> list[Send]:
     kept = []
     for send in sends:
         lane = world.lanes.get((send.target.id, send.notification.dedup_key))
-        severity = admits(send.notification, send.target.audience, _severity(lane or {}))
+        severity = admits(send.notification, send.target.audience, lane_severity(lane or {}))
         if severity is not None:
             kept.append(replace(send, severity=severity))
     return kept
@@ -138,10 +145,23 @@ def suppress(sends: list[Send], world: World, now: datetime) -> list[Send]:
     return [replace(s, window=covering(world.windows, s.target.id, now)) for s in sends]
 
 
-def storm(sends: list[Send]) -> list[Send]:
-    """Where a storm of triggers for one connector will collapse into one incident;
-    every trigger passes for now."""
-    return sends
+def storm(sends: list[Send], world: World) -> list[Send]:
+    """Past its connector's storm threshold, a new incident joins the storm: held, paged by
+    the storm's umbrella (`rbtk.outbox.storms`). A member stays held when it triggers again;
+    an incident paged already (a severity rise) and a trigger a window holds pass as they are."""
+    if world.gate is None:
+        return sends
+    passed = []
+    for send in sends:
+        lane = world.lanes.get((send.target.id, send.notification.dedup_key))
+        if send.window is None and (lane is None or not (lane["announced"] or lane["held"])):
+            send = replace(send, storm=world.gate.admit(send.target))
+        elif send.window is None and lane is not None and lane.get("storm_id") is not None:
+            current = world.gate.storm(send.target.id)
+            if current is not None and current.id == lane["storm_id"]:
+                send = replace(send, storm=current)
+        passed.append(send)
+    return passed
 
 
 def _trigger_rows(
@@ -155,16 +175,20 @@ def _trigger_rows(
         world.lanes[(send.target.id, key)] = incident
         sent = replace(send.notification, severity=send.severity)
         body = trigger_body(sent, PLACEHOLDER_KEY, base_url=settings.base_url)
-        row = _page(sent, send.target.name, incident, body, settings, now)
-        if send.window is None:
-            incident["announced"], incident["held"] = True, False
-        else:
+        row = lane_page(sent, send.target.name, incident, body, settings, now)
+        if send.window is not None:
             incident["held"] = True
             window = send.window
             row = row.held(
                 f"held back by suppression #{window.id}: {window.reason}",
                 suppression_id=window.id,
             )
+        elif send.storm is not None:
+            incident["held"], incident["storm_id"] = True, send.storm.id
+            row = row.held(send.storm.reason, storm_id=send.storm.id)
+        else:
+            incident["announced"], incident["held"], incident["storm_id"] = True, False, None
+            incident["triggered_at"] = incident.get("triggered_at") or now
         built.append(row)
     return built
 
@@ -179,8 +203,8 @@ def _resolve_rows(
     for lane in sorted(lane for lane in world.lanes if lane[1] == key):
         incident = world.lanes.pop(lane)
         body = resolve_body(key, PLACEHOLDER_KEY)
-        closing = replace(notification, severity=_severity(incident) or notification.severity)
-        row = _page(closing, names.get(lane[0], "(removed)"), incident, body, settings, now)
+        closing = replace(notification, severity=lane_severity(incident) or notification.severity)
+        row = lane_page(closing, names.get(lane[0], "(removed)"), incident, body, settings, now)
         if not incident["announced"]:
             # Opened and cleared inside a window: PagerDuty never heard of it.
             row = row.held("not sent: its trigger was held back and never sent")
@@ -188,86 +212,7 @@ def _resolve_rows(
     return built
 
 
-def release_held(connection: Connection, *, settings: Settings, now: datetime) -> int:
-    """When windows end, trigger once every condition still firing whose trigger was held.
-
-    Each is sent at the severity its lane was last held at, with a body rebuilt now, so it
-    says how things are when it is sent ("offline for 70 minutes"), not when it was held.
-    """
-    ended = load_ended(connection, now, _CHUNK)
-    if not ended:
-        return 0
-    still_open = load_open(connection, now)
-    released = [w for w in ended if covering(still_open, w.connector_id, now) is None]
-    queued = 0
-    for connector_id in {w.connector_id for w in released}:
-        queued += _release_connector(connection, connector_id, settings, now)
-    connection.execute(
-        update(suppressions)
-        .where(suppressions.c.id.in_([w.id for w in ended]))
-        .values(released_at=now)
-    )
-    return queued
-
-
-def _release_connector(
-    connection: Connection, connector_id: int, settings: Settings, now: datetime
-) -> int:
-    held = {
-        row.dedup_key: dict(row._mapping)
-        for row in connection.execute(
-            select(incidents).where(
-                incidents.c.connector_id == connector_id, incidents.c.held.is_(True)
-            )
-        )
-    }
-    if not held:
-        return 0
-    name = connection.execute(
-        select(connectors.c.name).where(connectors.c.id == connector_id)
-    ).scalar_one()
-    firing = stored.load(connection, held, ()).conditions
-    causes = _held_causes(connection, connector_id, sorted(held))
-    built = []
-    for key, incident in held.items():
-        condition = firing.get(key)
-        if condition is None or condition.severity is None:
-            continue  # cleared while held: its resolve already closed the lane
-        notification = engine.page(condition, now, event_id=causes.get(key))
-        severity = _severity(incident) or notification.severity
-        notification = replace(notification, severity=severity)
-        body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
-        built.append(_page(notification, name, incident, body, settings, now))
-    insert_rows(connection, built)
-    connection.execute(
-        update(incidents)
-        .where(incidents.c.connector_id == connector_id, incidents.c.held.is_(True))
-        .values(held=False, announced=True)
-    )
-    return len(built)
-
-
-def _held_causes(connection: Connection, connector_id: int, keys: list[str]) -> dict[str, str]:
-    """The event behind each lane's latest held trigger, so the sent row links to it."""
-    causes: dict[str, str] = {}
-    for start in range(0, len(keys), _CHUNK):
-        rows = connection.execute(
-            select(outbox.c.dedup_key, outbox.c.event_id)
-            .where(
-                outbox.c.connector_id == connector_id,
-                outbox.c.action == Action.TRIGGER.value,
-                outbox.c.status == Status.SUPPRESSED.value,
-                outbox.c.dedup_key.in_(keys[start : start + _CHUNK]),
-            )
-            .order_by(outbox.c.id)
-        )
-        for found in rows:
-            if found.event_id is not None:
-                causes[found.dedup_key] = found.event_id
-    return causes
-
-
-def _page(
+def lane_page(
     notification: Notification,
     connector_name: str,
     incident: dict[str, Any],
@@ -286,7 +231,7 @@ def _page(
     )
 
 
-def _severity(incident: dict[str, Any]) -> Severity | None:
+def lane_severity(incident: dict[str, Any]) -> Severity | None:
     """What the lane was paged (or held) at; None for a lane not paged yet."""
     value = incident.get("severity")
     return None if value is None else Severity(value)
@@ -303,6 +248,8 @@ def _new_incident(target: Target, key: str, now: datetime) -> dict[str, Any]:
         "announced": False,
         "held": False,
         "severity": None,
+        "triggered_at": None,
+        "storm_id": None,
     }
 
 
@@ -351,5 +298,5 @@ def enqueue_test(
         body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
     else:
         body = resolve_body(notification.dedup_key, PLACEHOLDER_KEY)
-    row = _page(notification, target.name, incident, body, settings, now)
+    row = lane_page(notification, target.name, incident, body, settings, now)
     return insert_one(connection, row.first_in_line(notification.at))

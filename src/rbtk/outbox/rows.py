@@ -56,12 +56,19 @@ class OutboxRow:
     status: str = Status.QUEUED.value
     message: str | None = None  # why it is not sent, when it is not
     suppression_id: int | None = None
+    storm_id: int | None = None
     attempts: int = 0
 
-    def held(self, reason: str, *, suppression_id: int | None = None) -> "OutboxRow":
+    def held(
+        self, reason: str, *, suppression_id: int | None = None, storm_id: int | None = None
+    ) -> "OutboxRow":
         """Recorded in the delivery log, never sent."""
         return replace(
-            self, status=Status.SUPPRESSED.value, message=reason, suppression_id=suppression_id
+            self,
+            status=Status.SUPPRESSED.value,
+            message=reason,
+            suppression_id=suppression_id,
+            storm_id=storm_id,
         )
 
     def first_in_line(self, at: datetime) -> "OutboxRow":

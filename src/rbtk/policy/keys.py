@@ -59,3 +59,8 @@ def standard_amendment(project_slug: str, standard: str, amendment: str) -> str:
 
 def test_event(connector: str, unique: str) -> str:
     return _key("test", connector, unique)
+
+
+def storm(connector: str, start: str) -> str:
+    """A storm's umbrella incident (rbtk.outbox.storms): not a condition of the policy."""
+    return _key("storm", connector, start)

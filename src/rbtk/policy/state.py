@@ -16,6 +16,7 @@ class Kind(StrEnum):
     POSTRELEASE_FAIL = "postrelease_fail"
     STANDARD_AMENDMENT = "standard_amendment"
     TEST = "test"
+    STORM = "storm"  # an umbrella incident for a storm (rbtk.outbox.storms), never a condition
 
 
 class Action(StrEnum):

@@ -9,6 +9,7 @@ The rules are an ordered list (`rbtk.routing.ordered`); this module reads them, 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,6 +20,7 @@ from rbtk.policy.state import Notification
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.lanes import Audience
 from rbtk.routing.ordered import OrderedRule
+from rbtk.routing.storms import StormRule
 from rbtk.store.tables import connectors, routing_rules
 
 
@@ -35,6 +37,7 @@ class Target:
     send_info: bool
     is_default: bool
     max_severity: Severity | None = None
+    storm: StormRule | None = None  # None: storm collapse is off
 
     @property
     def audience(self) -> Audience:
@@ -98,4 +101,7 @@ def _target(row: Any) -> Target:
         send_info=row["send_info"],
         is_default=row["is_default"],
         max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
+        storm=StormRule(row["storm_threshold"], timedelta(seconds=row["storm_window_s"]))
+        if row["storm_collapse"]
+        else None,
     )

@@ -1,11 +1,11 @@
 """What fan-out reads for every event, kept in memory between changes.
 
-Connectors, routing rules, suppression windows, chat channels and chat rules are small and
-change rarely, yet fan-out needs all of them for every group of events. A `Snapshots` holds
-the last one read and answers it again while `config_version` has not moved; database
-triggers move it in the same transaction as any write to those tables (migration 0006), so
-a change made through any instance, or by hand in SQL, is seen by the next event after it.
-Checking costs one single-row read instead of five table reads.
+Connectors, routing rules, suppression windows, chat channels and rules, and open storms are
+small and change rarely, yet fan-out needs all of them for every group of events. A
+`Snapshots` holds the last one read and answers it again while `config_version` has not
+moved; database triggers move it in the same transaction as any write to those tables
+(migrations 0006, 0008), so a change made through any instance, or by hand in SQL, is seen
+by the next event after it. Checking costs one single-row read instead of six table reads.
 """
 
 import threading
@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from rbtk.routing import chat, pagerduty
+from rbtk.routing.storms import OpenStorm, load_open
 from rbtk.routing.suppression import Window, load_unreleased
 from rbtk.store.tables import config_version
 
@@ -27,6 +28,7 @@ class Snapshot:
     windows: list[Window]  # every window not yet released, whatever its time
     chat_rules: list[chat.NotifyRule]
     chat_channels: list[chat.Channel]
+    storms: dict[int, OpenStorm]  # each connector's open storm, by connector id
 
     def open_windows(self, now: datetime) -> list[Window]:
         """Windows active at `now` or later: the only ones that can hold a trigger back."""
@@ -54,5 +56,6 @@ class Snapshots:
                 windows=load_unreleased(connection),
                 chat_rules=chat.load_rules(connection),
                 chat_channels=chat.load_channels(connection),
+                storms=load_open(connection),
             )
             return last

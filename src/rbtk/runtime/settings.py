@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     secret_key: SecretStr | None = None  # masked in repr: settings may end up in a log
     base_url: str = "https://app.roboticks.io"
+    # Where operators reach rbtk's own settings pages: a storm's umbrella incident links there.
+    public_url: str = "http://127.0.0.1:8000"
     pagerduty_url: str = PAGERDUTY_US
     pagerduty_eu_url: str = PAGERDUTY_EU
     pagerduty_rate_per_min: int = Field(default=120, ge=0)

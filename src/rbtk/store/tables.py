@@ -106,6 +106,11 @@ connectors = Table(
     Column("send_info", Boolean, nullable=False, default=False),
     Column("is_default", Boolean, nullable=False, default=True),
     Column("max_severity", String(16)),  # None: no cap
+    # Storm collapse (rbtk.outbox.storms): past `storm_threshold` new incidents within
+    # `storm_window_s`, one umbrella incident pages for the rest.
+    Column("storm_collapse", Boolean, nullable=False, server_default=text("true")),
+    Column("storm_threshold", Integer, nullable=False, server_default=text("20")),
+    Column("storm_window_s", Integer, nullable=False, server_default=text("60")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
@@ -185,8 +190,37 @@ incidents = Table(
     Column("held", Boolean, nullable=False),
     # The severity this lane was paged (or held) at: only a higher one is sent again.
     Column("severity", String(16)),
+    # When its first trigger was queued to be sent: what storm detection counts.
+    Column("triggered_at", UTCDateTime),
+    # The storm holding its trigger (held is then true), sent if still firing at its end.
+    Column("storm_id", Integer),
     Index("ix_incidents_dedup_key", "dedup_key"),
     Index("ix_incidents_held", "connector_id", "held"),
+    Index("ix_incidents_triggered", "connector_id", "triggered_at"),
+    Index("ix_incidents_storm", "storm_id"),
+)
+
+# A storm: one connector's fleet-wide burst of new incidents, paged as one umbrella incident
+# (rbtk.outbox.storms). Open while `ended_at` is None; the scheduler looks at it at `check_at`.
+storms = Table(
+    "storms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connector_id", Integer, ForeignKey("connectors.id", ondelete="CASCADE")),
+    Column("connector_name", String(64), nullable=False),
+    Column("dedup_key", String(255), nullable=False, unique=True),  # the umbrella's
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("check_at", UTCDateTime, nullable=False),
+    # The umbrella as last queued: when, and its summary and severity (an update is queued
+    # only when they change, at most once a minute).
+    Column("umbrella_at", UTCDateTime),
+    Column("umbrella_summary", Text),
+    Column("umbrella_severity", String(16)),
+    Column("peak", Integer, nullable=False, server_default=text("0")),  # most members firing
+    Column("quiet_since", UTCDateTime),  # since when fewer than the threshold are firing
+    Column("ended_at", UTCDateTime),
+    Column("released", Integer),  # members still firing at the end, paged one by one
+    Index("ix_storms_open", "ended_at", "check_at"),
 )
 
 # The outbox is also the delivery log: rows are kept after they are final. A row names
@@ -222,6 +256,7 @@ outbox = Table(
     Column("errors", JSON),
     Column("latency_ms", Float),
     Column("suppression_id", Integer),
+    Column("storm_id", Integer),  # the storm that held this trigger as a member
     Index(
         "ix_outbox_pending",
         "priority",
@@ -235,6 +270,7 @@ outbox = Table(
     Index("ix_outbox_status", "status", "id"),
     Index("ix_outbox_budget", "channel", "last_attempt_at", "key_fingerprint"),
     Index("ix_outbox_created", "created_at"),
+    Index("ix_outbox_storm", "storm_id", "id"),
     CheckConstraint(
         "(connector_name IS NULL) <> (channel_name IS NULL)", name="ck_outbox_one_name"
     ),
@@ -284,4 +320,5 @@ config_version = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("version", BigInteger, nullable=False),
 )
+# Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
 CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)

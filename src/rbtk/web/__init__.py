@@ -19,6 +19,7 @@ from rbtk.web.pages import (
     home,
     notifications,
     routing,
+    storms,
     suppressions,
 )
 
@@ -39,6 +40,6 @@ def mount(app: FastAPI, context: Context) -> None:
     )
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
     auth.install(app)
-    for page in (auth, home, connectors, deliveries, routing, suppressions, notifications):
+    for page in (auth, home, connectors, deliveries, routing, suppressions, storms, notifications):
         app.include_router(page.router)
     app.include_router(home.fallback)

@@ -76,6 +76,8 @@ FIELD_LABELS = {
     "name": "Name",
     "region": "Region",
     "max_severity": "Severity cap",
+    "storm_threshold": "Storm threshold",
+    "storm_window_s": "Storm window",
     "webhook_url": "Webhook URL",
     "recipients": "Recipients",
     "kind": "Kind",

@@ -105,6 +105,11 @@ async def add(request: Request, context: Ctx) -> Response:
                 send_info=values["send_info"],
                 is_default=values["is_default"],
                 max_severity=values["max_severity"],
+                storm=connectors.StormSettings(
+                    values["storm_collapse"],
+                    _whole(values["storm_threshold"], "storm_threshold"),
+                    _whole(values["storm_window_s"], "storm_window_s"),
+                ),
                 now=datetime.now(UTC),
             )
     except connectors.InvalidKey as exc:
@@ -132,6 +137,9 @@ def _add_page(
             "send_info": False,
             "is_default": True,
             "max_severity": None,
+            "storm_collapse": connectors.StormSettings.collapse,
+            "storm_threshold": connectors.StormSettings.threshold,
+            "storm_window_s": connectors.StormSettings.window_s,
         }
     return page(
         request,
@@ -190,6 +198,9 @@ async def save(request: Request, name: str, context: Ctx) -> Response:
                 send_info=values["send_info"],
                 is_default=values["is_default"],
                 max_severity=values["max_severity"],
+                storm_collapse=values["storm_collapse"],
+                storm_threshold=_whole(values["storm_threshold"], "storm_threshold"),
+                storm_window_s=_whole(values["storm_window_s"], "storm_window_s"),
                 now=datetime.now(UTC),
             )
     except connectors.UnknownConnector:
@@ -384,7 +395,16 @@ def _settings_from(form: Any) -> dict[str, Any]:
         "send_info": form_text(form, "send_info") == "on",
         "is_default": form_text(form, "is_default") == "on",
         "max_severity": form_text(form, "max_severity") or None,
+        "storm_collapse": form_text(form, "storm_collapse") == "on",
+        "storm_threshold": form_text(form, "storm_threshold").strip(),
+        "storm_window_s": form_text(form, "storm_window_s").strip(),
     }
+
+
+def _whole(text: str, field: str) -> int:
+    if not text.isdigit():
+        raise connectors.InvalidConnector(f"{field}: {text!r} is not a whole number")
+    return int(text)
 
 
 def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
@@ -402,6 +422,10 @@ def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
         changes.append(f"severity cap {cap.value}" if cap else "no severity cap")
     if before.region != after.region:
         changes.append(f"region {after.region.upper()}")
+    if before.storm != after.storm:
+        storm = after.storm
+        rule = f"more than {storm.threshold} new incidents within {storm.window_s} s"
+        changes.append(f"storms collapse ({rule})" if storm.collapse else "storms not collapsed")
     return changes
 
 

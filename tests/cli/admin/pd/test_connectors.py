@@ -27,6 +27,7 @@ def described(connector: dict[str, object], *, endpoint: str, **lines: str) -> s
         "default": "yes",
         "send info": "no",
         "max severity": "none",
+        "storm collapse": "on: more than 20 new incidents within 60 s",
         "enabled rules": DEFAULT_RULES,
         "disabled rules": "standard_amendment",
         "open incidents": "0",
@@ -230,9 +231,32 @@ def test_update_with_nothing_to_change_says_what_may_be_given(rbtk: Rbtk) -> Non
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "error: nothing to change: give --key, --enable, --disable, --region, "
-        "--send-info/--no-send-info, --default/--no-default or "
-        "--max-severity/--no-max-severity\n"
+        "--send-info/--no-send-info, --default/--no-default, "
+        "--max-severity/--no-max-severity, --storm-collapse/--no-storm-collapse, "
+        "--storm-threshold or --storm-window\n"
     )
+
+
+def test_update_sets_storm_collapse_and_a_refused_setting_says_its_range(
+    rbtk: Rbtk, api: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+
+    changed = rbtk(
+        "admin", "pd", "connectors", "update", "pd-production",
+        "--storm-threshold", "50", "--storm-window", "120",
+    )  # fmt: skip
+    off = rbtk("admin", "pd", "connectors", "update", "pd-production", "--no-storm-collapse")
+    refused = rbtk("admin", "pd", "connectors", "update", "pd-production", "--storm-window", "1")
+
+    assert "storm collapse:  on: more than 50 new incidents within 120 s\n" in changed.stdout
+    assert "storm collapse:  off (when on: more than 50 new incidents within 120 s)\n" in (
+        off.stdout
+    )
+    assert (refused.exit_code, refused.stdout) == (1, "")
+    assert "storm.window_s: Input should be greater than or equal to 10" in refused.stderr
+    connector = api.get("/api/v1/pagerduty/connectors/pd-production").json()
+    assert connector["storm"] == {"collapse": False, "threshold": 50, "window_s": 120}
 
 
 def test_update_refuses_a_key_of_the_wrong_shape(rbtk: Rbtk, api: httpx.Client) -> None:

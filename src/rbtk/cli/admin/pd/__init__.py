@@ -1,12 +1,14 @@
-"""`rbtk admin pd ...`: PagerDuty connectors, routing, suppression, test events, the log."""
+"""`rbtk admin pd ...`: PagerDuty connectors, routing, suppression, storms, test events, the
+log."""
 
 import typer
 
-from rbtk.cli.admin.pd import connectors, log, route, suppress, suppressions, test
+from rbtk.cli.admin.pd import connectors, log, route, storms, suppress, suppressions, test
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="PagerDuty: connectors, routing, suppression windows, test events, the delivery log.",
+    help="PagerDuty: connectors, routing, suppression windows, storms, test events, the "
+    "delivery log.",
 )
 app.add_typer(connectors.app, name="connectors")
 app.command("test")(test.send_test_event)
@@ -14,3 +16,4 @@ app.command("log")(log.log)
 app.add_typer(route.app, name="route")
 app.command("suppress")(suppress.suppress)
 app.add_typer(suppressions.app, name="suppressions")
+app.add_typer(storms.app, name="storms")

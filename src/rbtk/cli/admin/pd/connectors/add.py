@@ -14,6 +14,9 @@ from rbtk.cli.admin.pd.connectors.common import (
     Name,
     RegionOption,
     SendInfo,
+    StormCollapse,
+    StormThreshold,
+    StormWindow,
     changes,
     describe,
 )
@@ -39,6 +42,9 @@ def add(
     send_info: SendInfo = None,
     is_default: Default = None,
     max_severity: MaxSeverity = None,
+    storm_collapse: StormCollapse = None,
+    storm_threshold: StormThreshold = None,
+    storm_window: StormWindow = None,
 ) -> None:
     """Add a connector; rules, region and the rest take the server's defaults unless given."""
     body = {
@@ -51,6 +57,9 @@ def add(
             send_info=send_info,
             is_default=is_default,
             max_severity=max_severity,
+            storm_collapse=storm_collapse,
+            storm_threshold=storm_threshold,
+            storm_window=storm_window,
         ),
     }
     server = remote(ctx)

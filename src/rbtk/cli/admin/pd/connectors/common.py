@@ -14,7 +14,7 @@ from rbtk.policy.severity import Severity
 PATH = "/api/v1/pagerduty/connectors"
 SHOWN = (  # what `describe` reads from a connector
     "name", "integration_key", "region", "endpoint", "is_default", "send_info", "rules",
-    "open_incidents", "created_at", "updated_at",
+    "storm", "open_incidents", "created_at", "updated_at",
 )  # fmt: skip
 
 
@@ -55,6 +55,30 @@ MaxSeverity = Annotated[
     ),
 ]
 
+StormCollapse = Annotated[
+    bool | None,
+    typer.Option(
+        "--storm-collapse/--no-storm-collapse",
+        help="Page a burst of new incidents as one umbrella incident (on by default).",
+    ),
+]
+StormThreshold = Annotated[
+    int | None,
+    typer.Option(
+        "--storm-threshold",
+        metavar="N",
+        help="A storm is more than N new incidents within the storm window (default 20).",
+    ),
+]
+StormWindow = Annotated[
+    int | None,
+    typer.Option(
+        "--storm-window",
+        metavar="SECONDS",
+        help="The storm window, in seconds (default 60).",
+    ),
+]
+
 
 def path(name: str) -> str:
     return f"{PATH}/{quote(name, safe='')}"
@@ -68,8 +92,12 @@ def changes(
     send_info: bool | None,
     is_default: bool | None,
     max_severity: Severity | None = None,
+    storm_collapse: bool | None = None,
+    storm_threshold: int | None = None,
+    storm_window: int | None = None,
 ) -> dict[str, Any]:
     """The settings given on the command line, and only those: the server keeps the rest."""
+    storm = {"collapse": storm_collapse, "threshold": storm_threshold, "window_s": storm_window}
     given = {
         "enable": [rule.value for rule in enable] if enable else None,
         "disable": [rule.value for rule in disable] if disable else None,
@@ -77,6 +105,7 @@ def changes(
         "send_info": send_info,
         "is_default": is_default,
         "max_severity": max_severity.value if max_severity else None,
+        "storm": {key: value for key, value in storm.items() if value is not None} or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
@@ -93,6 +122,7 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
             ("default", yes_no(connector["is_default"])),
             ("send info", yes_no(connector["send_info"])),
             ("max severity", cap(connector.get("max_severity"))),
+            ("storm collapse", storm(connector["storm"])),
             ("enabled rules", ", ".join(r for r, on in rules.items() if on) or "none"),
             ("disabled rules", ", ".join(r for r, on in rules.items() if not on) or "none"),
             ("open incidents", str(connector["open_incidents"])),
@@ -105,6 +135,11 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
 
 def cap(max_severity: str | None) -> str:
     return max_severity or "none"
+
+
+def storm(settings: Mapping[str, Any]) -> str:
+    rule = f"more than {settings['threshold']} new incidents within {settings['window_s']} s"
+    return f"on: {rule}" if settings["collapse"] else f"off (when on: {rule})"
 
 
 def last_delivery(last: Mapping[str, Any] | None) -> str:

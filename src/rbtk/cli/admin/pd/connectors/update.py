@@ -13,6 +13,9 @@ from rbtk.cli.admin.pd.connectors.common import (
     Name,
     RegionOption,
     SendInfo,
+    StormCollapse,
+    StormThreshold,
+    StormWindow,
     changes,
     describe,
     path,
@@ -34,6 +37,9 @@ def update(
     send_info: SendInfo = None,
     is_default: Default = None,
     max_severity: MaxSeverity = None,
+    storm_collapse: StormCollapse = None,
+    storm_threshold: StormThreshold = None,
+    storm_window: StormWindow = None,
     no_max_severity: Annotated[
         bool, typer.Option("--no-max-severity", help="Remove the severity cap.")
     ] = False,
@@ -48,6 +54,9 @@ def update(
         send_info=send_info,
         is_default=is_default,
         max_severity=max_severity,
+        storm_collapse=storm_collapse,
+        storm_threshold=storm_threshold,
+        storm_window=storm_window,
     )
     if no_max_severity:
         body["max_severity"] = None
@@ -56,8 +65,9 @@ def update(
     if not body:
         raise fail(
             "nothing to change: give --key, --enable, --disable, --region, "
-            "--send-info/--no-send-info, --default/--no-default or "
-            "--max-severity/--no-max-severity"
+            "--send-info/--no-send-info, --default/--no-default, "
+            "--max-severity/--no-max-severity, --storm-collapse/--no-storm-collapse, "
+            "--storm-threshold or --storm-window"
         )
     server = remote(ctx)
     with server.api() as api:

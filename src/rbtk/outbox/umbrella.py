@@ -1,0 +1,318 @@
+"""A storm's umbrella incident, tended by the scheduler (`rbtk.outbox.storms` opens storms).
+
+The umbrella is queued as soon as its storm opens, at the highest severity among the members
+still firing, with a summary that counts them ("Storm: 4,812 runner pools offline across 37
+projects (312 air-gapped)"), their counts by rule and project and the first of them in its
+details, and a link to the page listing them all. It is updated (same dedup key) when that
+changes, at most once a minute, through the rate budget like any trigger; not while a
+suppression window covers the connector.
+
+A storm ends when fewer than its threshold of members have been firing for a whole storm
+window, or when its connector switches collapse off: the members still firing are paged one
+by one (`rbtk.outbox.release`) and the umbrella resolves.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from rbtk.channels.pagerduty_body import resolve_body, trigger_body
+from rbtk.outbox.coalesce import coalesce
+from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page
+from rbtk.outbox.release import release_storm
+from rbtk.outbox.rows import OutboxRow, Status, insert_rows
+from rbtk.policy.rules import Rule
+from rbtk.policy.severity import Severity
+from rbtk.policy.state import Action, Kind, Notification
+from rbtk.routing.pagerduty import Target
+from rbtk.routing.snapshot import Snapshot
+from rbtk.routing.storms import StormRule
+from rbtk.routing.suppression import Window, covering
+from rbtk.runtime.settings import Settings
+from rbtk.runtime.timefmt import format_rfc3339
+from rbtk.store.db import is_postgres
+from rbtk.store.tables import conditions, incidents, storms
+
+CHECK_EVERY = timedelta(seconds=5)
+UPDATE_EVERY = timedelta(minutes=1)
+FIRST_MEMBERS = 10
+TOP_PROJECTS = 20
+STORMS_PAGE = "/settings/integrations/pagerduty/storms"
+
+# How a summary names the members of each rule: (singular, plural, what happened).
+_NOUNS: dict[Rule, tuple[str, str, str]] = {
+    Rule.EVIDENCE_PACK_FAILED: ("evidence pack", "evidence packs", "failed on a release"),
+    Rule.POST_RELEASE_REGRESSION: ("test", "tests", "failing after a release"),
+    Rule.STANDARD_AMENDMENT: ("standard amendment", "standard amendments", "published"),
+}
+_POOL_RULES = (Rule.AIRGAPPED_POOL_OFFLINE, Rule.POOL_OFFLINE)
+
+
+@dataclass(frozen=True)
+class Census:
+    """A storm's members still firing."""
+
+    firing: int
+    severity: Severity | None  # the highest among them
+    by_rule: dict[str, int]
+    by_project: list[tuple[str, int]]  # most first
+    first: list[dict[str, Any]]  # the first to have joined
+
+
+def tend(connection: Connection, *, settings: Settings, config: Snapshot, now: datetime) -> int:
+    """Look at every open storm that is due; answer how many triggers were queued."""
+    query = (
+        select(storms)
+        .where(storms.c.ended_at.is_(None), storms.c.check_at <= now)
+        .order_by(storms.c.id)
+    )
+    if is_postgres(connection):
+        query = query.with_for_update(skip_locked=True)  # one instance tends each storm
+    targets = {t.id: t for t in config.targets}
+    windows = config.open_windows(now)
+    queued = 0
+    for row in connection.execute(query).all():
+        target = targets.get(row.connector_id) if row.connector_id is not None else None
+        queued += _tend(connection, dict(row._mapping), target, windows, settings, now)
+    return queued
+
+
+def next_check(connection: Connection) -> datetime | None:
+    """When the scheduler must next look at an open storm."""
+    return connection.execute(
+        select(func.min(storms.c.check_at)).where(storms.c.ended_at.is_(None))
+    ).scalar()
+
+
+def census(connection: Connection, storm_id: int) -> Census:
+    member = (incidents.c.storm_id == storm_id, incidents.c.held.is_(True))
+    joined = incidents.join(conditions, conditions.c.key == incidents.c.dedup_key)
+    rules = connection.execute(
+        select(conditions.c.rule, func.count()).select_from(joined).where(*member)
+        .group_by(conditions.c.rule)
+    ).all()  # fmt: skip
+    projects = connection.execute(
+        select(conditions.c.project_slug, func.count().label("n")).select_from(joined)
+        .where(*member).group_by(conditions.c.project_slug)
+        .order_by(func.count().desc(), conditions.c.project_slug)
+    ).all()  # fmt: skip
+    severities = connection.execute(
+        select(incidents.c.severity).where(*member).group_by(incidents.c.severity)
+    ).scalars()
+    first = connection.execute(
+        select(incidents.c.dedup_key, conditions.c.project_slug, conditions.c.rule,
+               incidents.c.severity)
+        .select_from(joined).where(*member)
+        .order_by(incidents.c.opened_at, incidents.c.dedup_key).limit(FIRST_MEMBERS)
+    ).all()  # fmt: skip
+    levels = [Severity(s) for s in severities if s is not None]
+    return Census(
+        firing=sum(n for _, n in rules),
+        severity=max(levels) if levels else None,
+        by_rule={str(rule): n for rule, n in rules},
+        by_project=[(project, n) for project, n in projects],
+        first=[
+            {"dedup_key": key, "project_slug": project, "rule": rule, "severity": severity}
+            for key, project, rule, severity in first
+        ],
+    )
+
+
+def summarize(found: Census) -> str:
+    """ "Storm: 4,812 runner pools offline across 37 projects (312 air-gapped)"."""
+    counts = found.by_rule
+    parts = []
+    pools = sum(counts.get(rule.value, 0) for rule in _POOL_RULES)
+    if pools:
+        parts.append(f"{_count(pools, 'runner pool', 'runner pools')} offline")
+    for rule, (one, many, happened) in _NOUNS.items():
+        if counts.get(rule.value):
+            parts.append(f"{_count(counts[rule.value], one, many)} {happened}")
+    known = pools + sum(counts.get(rule.value, 0) for rule in _NOUNS)
+    if found.firing > known:
+        parts.append(_count(found.firing - known, "other incident", "other incidents"))
+    projects = found.by_project
+    where = (
+        f" in {projects[0][0]}"
+        if len(projects) == 1
+        else f" across {_count(len(projects), 'project', 'projects')}"
+    )
+    airgapped = counts.get(Rule.AIRGAPPED_POOL_OFFLINE.value, 0)
+    note = f" ({airgapped:,} air-gapped)" if airgapped else ""
+    return f"Storm: {', '.join(parts)}{where}{note}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _tend(
+    connection: Connection,
+    storm: dict[str, Any],
+    target: Target | None,
+    windows: list[Window],
+    settings: Settings,
+    now: datetime,
+) -> int:
+    found = census(connection, storm["id"])
+    rule = target.storm if target is not None else None
+    quiet_since = storm["quiet_since"]
+    if rule is not None and found.firing >= rule.threshold:
+        quiet_since = None
+    elif quiet_since is None:
+        quiet_since = now
+    check_at = now + CHECK_EVERY
+    if rule is not None and quiet_since is not None:
+        check_at = min(check_at, quiet_since + rule.window)  # ends on time when quiet
+    values: dict[str, Any] = {
+        "check_at": check_at,
+        "peak": max(storm["peak"], found.firing),
+        "quiet_since": quiet_since,
+    }
+    lane = _umbrella_lane(connection, storm)
+    built: list[OutboxRow] = []
+    released = 0
+    if rule is None or (quiet_since is not None and now - quiet_since >= rule.window):
+        released = release_storm(
+            connection,
+            storm_id=storm["id"],
+            connector_id=storm["connector_id"],
+            settings=settings,
+            now=now,
+        )
+        if lane is not None:
+            built.append(_resolve(storm, lane, settings, now))
+            _close_lane(connection, lane)
+        values |= {"ended_at": now, "released": released}
+    elif (
+        target is not None
+        and found.severity is not None
+        and covering(windows, target.id, now) is None
+    ):
+        summary = summarize(found)
+        changed = (summary, found.severity.value) != (
+            storm["umbrella_summary"],
+            storm["umbrella_severity"],
+        )
+        due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= UPDATE_EVERY
+        if changed and due:
+            lane = _open_lane(connection, storm, target, found.severity, lane, now)
+            built.append(_trigger(storm, lane, found, summary, rule, settings, now))
+            values |= {
+                "umbrella_at": now,
+                "umbrella_summary": summary,
+                "umbrella_severity": found.severity.value,
+            }
+    stored = {(lane["connector_id"], lane["dedup_key"])} if lane is not None else set()
+    built = coalesce(connection, built, open_lanes=stored, now=now)
+    insert_rows(connection, built)
+    connection.execute(update(storms).where(storms.c.id == storm["id"]).values(**values))
+    return released + sum(row.status == Status.QUEUED.value for row in built)
+
+
+def _umbrella_lane(connection: Connection, storm: dict[str, Any]) -> dict[str, Any] | None:
+    row = connection.execute(
+        select(incidents).where(
+            incidents.c.connector_id == storm["connector_id"],
+            incidents.c.dedup_key == storm["dedup_key"],
+        )
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _open_lane(
+    connection: Connection,
+    storm: dict[str, Any],
+    target: Target,
+    severity: Severity,
+    lane: dict[str, Any] | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """The umbrella's incident, kept like any lane's so its resolve reaches it with the key
+    that triggered it; never counted as a new incident (`triggered_at` stays None)."""
+    if lane is not None:
+        connection.execute(
+            update(incidents)
+            .where(
+                incidents.c.connector_id == lane["connector_id"],
+                incidents.c.dedup_key == lane["dedup_key"],
+            )
+            .values(severity=severity.value)
+        )
+        return lane | {"severity": severity.value}
+    lane = {
+        "connector_id": target.id,
+        "dedup_key": storm["dedup_key"],
+        "routing_key": target.routing_key,
+        "key_fingerprint": target.key_fingerprint,
+        "region": target.region,
+        "opened_at": now,
+        "announced": True,
+        "held": False,
+        "severity": severity.value,
+        "triggered_at": None,
+        "storm_id": None,
+    }
+    connection.execute(insert(incidents).values(**lane))
+    return lane
+
+
+def _trigger(
+    storm: dict[str, Any],
+    lane: dict[str, Any],
+    found: Census,
+    summary: str,
+    rule: StormRule,
+    settings: Settings,
+    now: datetime,
+) -> OutboxRow:
+    assert found.severity is not None
+    details = {
+        "connector": storm["connector_name"],
+        "storm": storm["id"],
+        "started_at": format_rfc3339(storm["started_at"]),
+        "firing": found.firing,
+        "peak": max(storm["peak"], found.firing),
+        "by_rule": found.by_rule,
+        "projects": len(found.by_project),
+        "by_project": dict(found.by_project[:TOP_PROJECTS]),
+        "first_members": found.first,
+        "threshold": rule.threshold,
+        "window_s": int(rule.window.total_seconds()),
+        "members_page": f"{settings.public_url.rstrip('/')}{STORMS_PAGE}/{storm['id']}",
+    }
+    notification = Notification(
+        Action.TRIGGER,
+        storm["dedup_key"],
+        Kind.STORM,
+        None,
+        found.severity,
+        summary,
+        "",
+        now,
+        details,
+    )
+    body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
+    return lane_page(notification, storm["connector_name"], lane, body, settings, now)
+
+
+def _resolve(
+    storm: dict[str, Any], lane: dict[str, Any], settings: Settings, now: datetime
+) -> OutboxRow:
+    severity = Severity(lane["severity"]) if lane["severity"] else Severity.CRITICAL
+    notification = Notification(
+        Action.RESOLVE, storm["dedup_key"], Kind.STORM, None, severity, "", "", now, {}
+    )
+    body = resolve_body(storm["dedup_key"], PLACEHOLDER_KEY)
+    return lane_page(notification, storm["connector_name"], lane, body, settings, now)
+
+
+def _close_lane(connection: Connection, lane: dict[str, Any]) -> None:
+    connection.execute(
+        delete(incidents).where(
+            incidents.c.connector_id == lane["connector_id"],
+            incidents.c.dedup_key == lane["dedup_key"],
+        )
+    )
