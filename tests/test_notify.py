@@ -400,6 +400,8 @@ def test_twenty_pages_a_second_on_one_key_never_delay_a_slack_message_past_its_o
                 "pagerduty_url": f"{pagerduty}/v2/enqueue",
                 # A backlog larger than one claim: waiting pages must not crowd Slack out.
                 "delivery_batch": 20,
+                # Every message on its own: this is about Slack's pace, not its digests.
+                "chat_digest_after": 0,
             }
         )
         # Every page is sent on its own here: storm collapse would hold most of them.

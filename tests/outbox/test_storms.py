@@ -315,3 +315,26 @@ def test_the_storm_log_says_what_became_of_each_member(context: Context) -> None
         5,
         False,
     )
+
+
+def test_a_storm_that_would_end_during_a_window_ends_after_it(context: Context) -> None:
+    add_connector(context, now=T0)
+    ingest(context, offline(range(50), T0), T0)
+    tick(context, T0)
+    send_everything(context, T0)
+    window_end = T0 + timedelta(minutes=10)
+    add_window(context, "pd-production", T0 + timedelta(seconds=10), window_end)
+
+    back = T0 + timedelta(seconds=30)
+    ingest(context, online(range(20, 45), back), back)  # 5 members still firing
+    tick(context, back)
+    tick(context, back + timedelta(seconds=60))  # quiet for a window, but a window holds pages
+    assert storm_row(context)["ended_at"] is None
+    assert pages(context) == []  # members back while held: nothing to resolve
+
+    tick(context, window_end)
+
+    assert pages(context) == [
+        *(("trigger", pool_key(i)) for i in range(45, 50)),
+        ("resolve", UMBRELLA),
+    ]

@@ -145,6 +145,9 @@ class ChatChannel(Channel, Protocol):
     label: str  # "Slack"
     summary: str  # "incoming webhook"
     fields: tuple[Field, ...]
+    # Whether a burst of messages goes out as one digest a minute (rbtk.outbox.digests):
+    # where a person reads each message, not a program.
+    digests: bool
 
     def validate(self, values: Mapping[str, Any], *, allow_private: bool) -> Destination: ...
 

@@ -26,6 +26,7 @@ from rbtk.runtime.settings import Settings
 
 kind = "email"
 address_is_secret = False  # every message goes through the one SMTP server
+digests = True  # a person reads each message: a burst becomes one digest a minute
 label = "Email"
 summary = "SMTP"  # beside the label where a kind is chosen
 fields: tuple[Field, ...] = (

@@ -24,6 +24,7 @@ from rbtk.runtime.settings import Settings
 
 kind = "slack"
 address_is_secret = True  # the webhook URL is the secret; rows store only "slack" as their endpoint
+digests = True  # a person reads each message: a burst becomes one digest a minute
 label = "Slack"
 peer = "Slack"
 EXAMPLE = "https://hooks.slack.com/services/T000/B000/XXXX"

@@ -43,6 +43,7 @@ from rbtk.runtime.settings import Settings
 
 kind = "webhook"
 address_is_secret = False  # the row's endpoint is the URL itself; only the signing secret is secret
+digests = False  # a program reads each message: every one is sent as it is
 label = "Webhook"
 peer = "the webhook"
 summary = "signed JSON POST"  # beside the label where a kind is chosen

@@ -128,9 +128,8 @@ def _advance(
     settings, config = context.settings, context.snapshots.read(connection)
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)
     quiet = [event for event in batch if event.id not in paged.paging_events]
-    queued = paged.queued + chat.enqueue(
-        connection, quiet, settings=settings, now=now, config=config
-    )
+    chatted = chat.enqueue(connection, quiet, settings=settings, now=now, config=config)
+    queued = paged.queued + chatted.rows
     dues = [
         condition.due_at
         for key, condition in outcome.state.conditions.items()
@@ -138,4 +137,6 @@ def _advance(
     ]
     if paged.storms_opened:
         dues.append(now)  # the scheduler queues their umbrellas
+    if chatted.digest_due is not None:
+        dues.append(chatted.digest_due)
     return queued, min(dues, default=None)

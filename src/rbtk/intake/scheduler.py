@@ -1,5 +1,5 @@
-"""The scheduler: fires thresholds, suppression-window ends and storm checks when they fall
-due, without waiting for another event.
+"""The scheduler: fires thresholds, suppression-window ends, storm checks and chat digests
+when they fall due, without waiting for another event.
 
 It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
 the work that is due, not with the number of pools tracked.
@@ -9,7 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from rbtk.outbox import umbrella
+from rbtk.outbox import chat, digests, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
 from rbtk.policy import engine
@@ -76,14 +76,16 @@ class Scheduler:
             ).queued
             queued += release_held(connection, settings=settings, config=config, now=now)
             queued += umbrella.tend(connection, settings=settings, config=config, now=now)
+            queued += chat.send_digests(connection, settings=settings, config=config, now=now)
         return queued, len(before.conditions) >= BATCH
 
     def _next_due(self) -> datetime | None:
-        """The earliest threshold, window end or storm check still to handle."""
+        """The earliest threshold, window end, storm check or digest still to handle."""
         with self.context.reads.connect() as connection:
             dues = [
                 stored.next_due(connection),
                 suppression.next_end(connection),
                 umbrella.next_check(connection),
+                digests.next_due(connection),
             ]
         return min((d for d in dues if d is not None), default=None)

@@ -57,18 +57,25 @@ class OutboxRow:
     message: str | None = None  # why it is not sent, when it is not
     suppression_id: int | None = None
     storm_id: int | None = None
+    digest_id: int | None = None
     attempts: int = 0
 
     def held(
-        self, reason: str, *, suppression_id: int | None = None, storm_id: int | None = None
+        self,
+        reason: str,
+        *,
+        suppression_id: int | None = None,
+        storm_id: int | None = None,
+        digest_id: int | None = None,
     ) -> "OutboxRow":
-        """Recorded in the delivery log, never sent."""
+        """Recorded in the delivery log, never sent (on its own)."""
         return replace(
             self,
             status=Status.SUPPRESSED.value,
             message=reason,
             suppression_id=suppression_id,
             storm_id=storm_id,
+            digest_id=digest_id,
         )
 
     def first_in_line(self, at: datetime) -> "OutboxRow":

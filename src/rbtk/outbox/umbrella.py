@@ -9,7 +9,8 @@ suppression window covers the connector.
 
 A storm ends when fewer than its threshold of members have been firing for a whole storm
 window, or when its connector switches collapse off: the members still firing are paged one
-by one (`rbtk.outbox.release`) and the umbrella resolves.
+by one (`rbtk.outbox.release`) and the umbrella resolves. While a suppression window covers
+the connector, it ends only once the window has.
 """
 
 from dataclasses import dataclass
@@ -163,8 +164,11 @@ def _tend(
         quiet_since = None
     elif quiet_since is None:
         quiet_since = now
+    # While a window covers the connector, the storm waits for it to end: the members still
+    # firing then are the window's to page.
+    covered = target is not None and covering(windows, target.id, now) is not None
     check_at = now + CHECK_EVERY
-    if rule is not None and quiet_since is not None:
+    if rule is not None and quiet_since is not None and not covered:
         check_at = min(check_at, quiet_since + rule.window)  # ends on time when quiet
     values: dict[str, Any] = {
         "check_at": check_at,
@@ -174,7 +178,8 @@ def _tend(
     lane = _umbrella_lane(connection, storm)
     built: list[OutboxRow] = []
     released = 0
-    if rule is None or (quiet_since is not None and now - quiet_since >= rule.window):
+    quiet = rule is None or (quiet_since is not None and now - quiet_since >= rule.window)
+    if quiet and not covered:
         released = release_storm(
             connection,
             storm_id=storm["id"],
@@ -186,11 +191,7 @@ def _tend(
             built.append(_resolve(storm, lane, settings, now))
             _close_lane(connection, lane)
         values |= {"ended_at": now, "released": released}
-    elif (
-        target is not None
-        and found.severity is not None
-        and covering(windows, target.id, now) is None
-    ):
+    elif target is not None and rule is not None and found.severity is not None and not covered:
         summary = summarize(found)
         changed = (summary, found.severity.value) != (
             storm["umbrella_summary"],

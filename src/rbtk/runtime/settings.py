@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Any channel's limits, over what its module declares, as JSON by kind:
     # RBTK_CHANNEL_LIMITS='{"slack": {"rate_per_min": 30, "timeout_s": 5}}'
     channel_limits: dict[str, LimitsOverride] = {}
+    # More than this many messages for one Slack or email channel within a minute go out as
+    # one digest a minute (rbtk.outbox.digests); 0 sends every message on its own.
+    chat_digest_after: int = Field(default=10, ge=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

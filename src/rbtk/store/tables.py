@@ -257,6 +257,7 @@ outbox = Table(
     Column("latency_ms", Float),
     Column("suppression_id", Integer),
     Column("storm_id", Integer),  # the storm that held this trigger as a member
+    Column("digest_id", Integer),  # the digest that carries this chat message
     Index(
         "ix_outbox_pending",
         "priority",
@@ -271,6 +272,8 @@ outbox = Table(
     Index("ix_outbox_budget", "channel", "last_attempt_at", "key_fingerprint"),
     Index("ix_outbox_created", "created_at"),
     Index("ix_outbox_storm", "storm_id", "id"),
+    Index("ix_outbox_digest", "digest_id", "id"),
+    Index("ix_outbox_channel_created", "channel_name", "created_at"),
     CheckConstraint(
         "(connector_name IS NULL) <> (channel_name IS NULL)", name="ck_outbox_one_name"
     ),
@@ -310,6 +313,21 @@ secret_key_check = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("token", LargeBinary, nullable=False),
     Column("written_at", UTCDateTime, nullable=False),
+)
+
+# A chat channel's digest: the messages of a burst, sent as one at `due_at`
+# (rbtk.outbox.digests). Collecting while `sent_at` is None.
+digests = Table(
+    "digests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel_id", Integer, ForeignKey("notify_channels.id", ondelete="CASCADE")),
+    Column("channel_name", String(64), nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("messages", Integer),  # how many it carried, once sent
+    Index("ix_digests_due", "sent_at", "due_at"),
 )
 
 # One row whose version moves with every write to CONFIG_TABLES (database triggers, migration
