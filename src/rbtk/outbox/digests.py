@@ -23,7 +23,7 @@ from rbtk.routing.chat import Channel
 from rbtk.routing.snapshot import Snapshot
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
-from rbtk.store.db import is_postgres
+from rbtk.store.db import count_up_to, is_postgres
 from rbtk.store.tables import digests, events, outbox
 
 WINDOW = timedelta(minutes=1)
@@ -117,13 +117,8 @@ def next_due(connection: Connection) -> datetime | None:
 
 def _recent(connection: Connection, channel: str, since: datetime, limit: int) -> int:
     """Messages for the channel since `since`, counted no further than past the threshold."""
-    recent = (
-        select(outbox.c.id)
-        .where(outbox.c.channel_name == channel, outbox.c.created_at > since)
-        .limit(limit + 1)
-        .subquery()
-    )
-    return int(connection.execute(select(func.count()).select_from(recent)).scalar_one())
+    query = select(outbox.c.id).where(outbox.c.channel_name == channel, outbox.c.created_at > since)
+    return count_up_to(connection, query, limit + 1)
 
 
 def _open(connection: Connection, channel: Channel, now: datetime) -> _Open:

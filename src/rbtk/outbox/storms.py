@@ -13,12 +13,12 @@ not a trigger held by a window, not a severity rise of an incident already paged
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 
 from rbtk.policy import keys
 from rbtk.routing.pagerduty import Target
 from rbtk.routing.storms import OpenStorm
-from rbtk.store.db import is_postgres
+from rbtk.store.db import count_up_to, is_postgres
 from rbtk.store.tables import incidents, storms
 
 _LOCK_SPACE = 0x7262746B  # "rbtk": the advisory locks of storm opening, one per connector
@@ -63,15 +63,11 @@ class Gate:
 
 
 def _recent(connection: Connection, connector_id: int, since: datetime, threshold: int) -> int:
-    """New incidents triggered since `since`, counted no further than past the threshold:
-    the cost stays the same however many there are."""
-    recent = (
-        select(incidents.c.dedup_key)
-        .where(incidents.c.connector_id == connector_id, incidents.c.triggered_at > since)
-        .limit(threshold + 1)
-        .subquery()
+    """New incidents triggered since `since`, counted no further than past the threshold."""
+    query = select(incidents.c.dedup_key).where(
+        incidents.c.connector_id == connector_id, incidents.c.triggered_at > since
     )
-    return int(connection.execute(select(func.count()).select_from(recent)).scalar_one())
+    return count_up_to(connection, query, threshold + 1)
 
 
 def _open(connection: Connection, target: Target, now: datetime) -> OpenStorm:

@@ -176,9 +176,9 @@ def _tend(
         "quiet_since": quiet_since,
     }
     lane = _umbrella_lane(connection, storm)
+    quiet = rule is None or (quiet_since is not None and now - quiet_since >= rule.window)
     built: list[OutboxRow] = []
     released = 0
-    quiet = rule is None or (quiet_since is not None and now - quiet_since >= rule.window)
     if quiet and not covered:
         released = release_storm(
             connection,
@@ -192,25 +192,44 @@ def _tend(
             _close_lane(connection, lane)
         values |= {"ended_at": now, "released": released}
     elif target is not None and rule is not None and found.severity is not None and not covered:
-        summary = summarize(found)
-        changed = (summary, found.severity.value) != (
-            storm["umbrella_summary"],
-            storm["umbrella_severity"],
+        update_row, values_now = _update(
+            connection, storm, lane, target, rule, found, settings, now
         )
-        due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= UPDATE_EVERY
-        if changed and due:
-            lane = _open_lane(connection, storm, target, found.severity, lane, now)
-            built.append(_trigger(storm, lane, found, summary, rule, settings, now))
-            values |= {
-                "umbrella_at": now,
-                "umbrella_summary": summary,
-                "umbrella_severity": found.severity.value,
-            }
+        if update_row is not None:
+            built.append(update_row)
+            values |= values_now
     stored = {(lane["connector_id"], lane["dedup_key"])} if lane is not None else set()
     built = coalesce(connection, built, open_lanes=stored, now=now)
     insert_rows(connection, built)
     connection.execute(update(storms).where(storms.c.id == storm["id"]).values(**values))
     return released + sum(row.status == Status.QUEUED.value for row in built)
+
+
+def _update(
+    connection: Connection,
+    storm: dict[str, Any],
+    lane: dict[str, Any] | None,
+    target: Target,
+    rule: StormRule,
+    found: Census,
+    settings: Settings,
+    now: datetime,
+) -> tuple[OutboxRow | None, dict[str, Any]]:
+    """The umbrella's trigger, when its summary or severity changed and it was not sent in the
+    last minute; with what the storm then records of it."""
+    assert found.severity is not None
+    summary = summarize(found)
+    changed = (summary, found.severity.value) != (
+        storm["umbrella_summary"],
+        storm["umbrella_severity"],
+    )
+    due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= UPDATE_EVERY
+    if not (changed and due):
+        return None, {}
+    lane = _open_lane(connection, storm, target, found.severity, lane, now)
+    row = _trigger(storm, lane, found, summary, rule, settings, now)
+    sent = {"umbrella_at": now, "umbrella_summary": summary, "umbrella_severity": found.severity}
+    return row, sent
 
 
 def _umbrella_lane(connection: Connection, storm: dict[str, Any]) -> dict[str, Any] | None:
