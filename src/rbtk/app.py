@@ -20,6 +20,7 @@ from rbtk.api import (
     deliveries,
     events,
     health,
+    incidents,
     notify,
     routing,
     storms,
@@ -68,6 +69,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(routing.router)
     app.include_router(suppressions.router)
     app.include_router(storms.router)
+    app.include_router(incidents.router)
     app.include_router(notify.router)
     web.mount(app, context)
 

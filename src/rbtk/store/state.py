@@ -42,7 +42,7 @@ def load(
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         rows = connection.execute(select(conditions).where(conditions.c.key.in_(chunk)))
-        found.update((row.key, _condition(row._mapping)) for row in rows)
+        found.update((row.key, condition(row._mapping)) for row in rows)
     marks: dict[ReleaseKey, Release] = {}
     wanted = sorted(release_keys)
     for start in range(0, len(wanted), _CHUNK):
@@ -70,7 +70,7 @@ def load_due(connection: Connection, now: datetime, limit: int) -> State:
     if is_postgres(connection):
         query = query.where(text("pg_try_advisory_xact_lock(hashtextextended(key, 0))"))
     rows = connection.execute(query)
-    return State({row.key: _condition(row._mapping) for row in rows})
+    return State({row.key: condition(row._mapping) for row in rows})
 
 
 def next_due(connection: Connection) -> datetime | None:
@@ -114,7 +114,8 @@ def _upsert_statement(postgres: bool, table: Any, keys: tuple[str, ...]) -> Any:
     return statement.on_conflict_do_update(index_elements=list(keys), set_=columns)
 
 
-def _condition(row: Any) -> Condition:
+def condition(row: Any) -> Condition:
+    """A stored condition, from its row."""
     return Condition(
         key=row["key"],
         kind=Kind(row["kind"]),

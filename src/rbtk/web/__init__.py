@@ -17,6 +17,7 @@ from rbtk.web.pages import (
     connectors,
     deliveries,
     home,
+    incidents,
     notifications,
     routing,
     storms,
@@ -40,6 +41,7 @@ def mount(app: FastAPI, context: Context) -> None:
     )
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
     auth.install(app)
-    for page in (auth, home, connectors, deliveries, routing, suppressions, storms, notifications):
+    pages = (auth, home, connectors, incidents, deliveries, routing, suppressions, storms)
+    for page in (*pages, notifications):
         app.include_router(page.router)
     app.include_router(home.fallback)

@@ -3,12 +3,21 @@ log."""
 
 import typer
 
-from rbtk.cli.admin.pd import connectors, log, route, storms, suppress, suppressions, test
+from rbtk.cli.admin.pd import (
+    connectors,
+    incidents,
+    log,
+    route,
+    storms,
+    suppress,
+    suppressions,
+    test,
+)
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="PagerDuty: connectors, routing, suppression windows, storms, test events, the "
-    "delivery log.",
+    help="PagerDuty: connectors, incidents, routing, suppression windows, storms, test events, "
+    "the delivery log.",
 )
 app.add_typer(connectors.app, name="connectors")
 app.command("test")(test.send_test_event)
@@ -17,3 +26,4 @@ app.add_typer(route.app, name="route")
 app.command("suppress")(suppress.suppress)
 app.add_typer(suppressions.app, name="suppressions")
 app.add_typer(storms.app, name="storms")
+app.add_typer(incidents.app, name="incidents")

@@ -1,0 +1,231 @@
+"""What is firing, what is about to page and what is held: the policy's conditions, each with
+where it went per connector; and resolving one by hand.
+
+A condition is *firing* once a rule fired for it (it has a severity), *pending* while it
+waits for a threshold (an air-gapped pool offline for 7 minutes pages at 15), *held* while a
+suppression window or a storm keeps its trigger back on some connector. Resolving by hand
+is for conditions that never clear by themselves (standard amendments) or that an operator
+knows are over: the resolve goes wherever the trigger went, and an event records who.
+
+    NotFound ── UnknownIncident — no condition has that dedup key
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Connection, insert, select
+
+from rbtk.admin.errors import NotFound
+from rbtk.outbox.fanout import enqueue
+from rbtk.outbox.queue import PENDING
+from rbtk.outbox.rows import Status
+from rbtk.policy import engine
+from rbtk.policy.severity import Severity
+from rbtk.policy.state import Action, Condition, Notification, State
+from rbtk.routing.snapshot import Snapshot
+from rbtk.runtime.settings import Settings
+from rbtk.store import state as stored
+from rbtk.store.tables import conditions, connectors, events, incidents, outbox
+
+RESOLVED_BY_HAND = "rbtk.resolved_by_hand"  # the event that records who resolved what
+MAX_LIMIT = 500
+
+
+class Filter(StrEnum):
+    FIRING = "firing"
+    PENDING = "pending"
+    HELD = "held"
+    ALL = "all"
+
+
+class UnknownIncident(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"nothing is firing or pending with dedup key {key!r}")
+
+
+@dataclass(frozen=True)
+class Lane:
+    """Where a condition went on one connector, and how that stands."""
+
+    connector: str
+    state: str  # sent, queued, retrying, failed, held by suppression #N, held by storm #N
+    severity: str | None  # what it was paged (or held) at
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    dedup_key: str
+    project: str
+    kind: str
+    rule: str | None  # the most severe rule that fired; None while pending
+    severity: str | None
+    state: str  # firing or pending
+    since: datetime
+    pages_at: datetime | None  # pending: when its threshold passes
+    summary: str
+    lanes: list[Lane]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    incident: IncidentView
+    resolves: int  # resolves queued: one per connector its trigger reached
+    event_id: str  # the event recording who resolved it
+
+
+def list_incidents(
+    connection: Connection,
+    *,
+    show: Filter = Filter.FIRING,
+    connector: str | None = None,
+    project: str | None = None,
+    rule: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+    now: datetime,
+) -> list[IncidentView]:
+    """Conditions in dedup-key order, `limit` after the key `after`."""
+    query = select(conditions).order_by(conditions.c.key).limit(limit)
+    if show is Filter.FIRING:
+        query = query.where(conditions.c.severity.is_not(None))
+    elif show is Filter.PENDING:
+        query = query.where(conditions.c.severity.is_(None), conditions.c.due_at.is_not(None))
+    elif show is Filter.HELD:
+        held = select(incidents.c.dedup_key).where(incidents.c.held.is_(True))
+        query = query.where(conditions.c.key.in_(held))
+    if connector is not None:
+        lanes = select(incidents.c.dedup_key).join(
+            connectors, connectors.c.id == incidents.c.connector_id
+        )
+        query = query.where(conditions.c.key.in_(lanes.where(connectors.c.name == connector)))
+    if project is not None:
+        query = query.where(conditions.c.project_slug == project)
+    if rule is not None:
+        query = query.where(conditions.c.rule == rule)
+    if after is not None:
+        query = query.where(conditions.c.key > after)
+    found = [stored.condition(row._mapping) for row in connection.execute(query)]
+    lanes_of = _lanes(connection, [c.key for c in found])
+    return [_view(c, lanes_of.get(c.key, []), now) for c in found]
+
+
+def get(connection: Connection, dedup_key: str, *, now: datetime) -> IncidentView:
+    condition = stored.load(connection, [dedup_key], ()).conditions.get(dedup_key)
+    if condition is None:
+        raise UnknownIncident(dedup_key)
+    return _view(condition, _lanes(connection, [dedup_key]).get(dedup_key, []), now)
+
+
+def resolve(
+    connection: Connection,
+    *,
+    dedup_key: str,
+    by: str,
+    settings: Settings,
+    config: Snapshot,
+    now: datetime,
+) -> Resolved:
+    """Forget the condition and send its resolve wherever its trigger went; an event records
+    who did it, and every resolve row links to that event."""
+    stored.lock_keys(connection, [dedup_key])
+    before = stored.load(connection, [dedup_key], ())
+    condition = before.conditions.get(dedup_key)
+    if condition is None:
+        raise UnknownIncident(dedup_key)
+    view = _view(condition, _lanes(connection, [dedup_key]).get(dedup_key, []), now)
+    event_id = f"resolved-by-hand-{uuid4().hex}"
+    connection.execute(
+        insert(events).values(
+            id=event_id,
+            type=RESOLVED_BY_HAND,
+            project_slug=condition.project_slug,
+            occurred_at=now,
+            received_at=now,
+            data={"dedup_key": dedup_key, "by": by},
+        )
+    )
+    stored.save(connection, before, State({}, before.releases))
+    closing = Notification(
+        Action.RESOLVE,
+        dedup_key,
+        condition.kind,
+        condition.rule,
+        condition.severity or Severity.INFO,  # a pending condition: no lane to resolve
+        f"resolved by hand by {by}",
+        condition.project_slug,
+        now,
+        condition.details,
+        event_id=event_id,
+        event_type=RESOLVED_BY_HAND,
+    )
+    enqueue(connection, [closing], settings=settings, now=now, config=config)
+    resolves = connection.execute(
+        select(outbox.c.id).where(
+            outbox.c.event_id == event_id, outbox.c.status == Status.QUEUED.value
+        )
+    ).all()
+    return Resolved(view, len(resolves), event_id)
+
+
+def _view(condition: Condition, lanes: list[Lane], now: datetime) -> IncidentView:
+    firing = condition.severity is not None
+    return IncidentView(
+        dedup_key=condition.key,
+        project=condition.project_slug,
+        kind=condition.kind.value,
+        rule=None if condition.rule is None else condition.rule.value,
+        severity=None if condition.severity is None else condition.severity.value,
+        state="firing" if firing else "pending",
+        since=condition.since,
+        pages_at=None if firing else condition.due_at,
+        summary=engine.summary(condition, now),
+        lanes=lanes,
+    )
+
+
+def _lanes(connection: Connection, keys: list[str]) -> dict[str, list[Lane]]:
+    """Each key's lanes, with how the newest trigger each was given stands."""
+    if not keys:
+        return {}
+    rows = connection.execute(
+        select(incidents, connectors.c.name)
+        .join(connectors, connectors.c.id == incidents.c.connector_id)
+        .where(incidents.c.dedup_key.in_(keys))
+        .order_by(incidents.c.dedup_key, connectors.c.name)
+    ).all()
+    if not rows:
+        return {}
+    newest: dict[tuple[str, str], Any] = {}
+    triggers = connection.execute(
+        select(
+            outbox.c.connector_name, outbox.c.dedup_key, outbox.c.status, outbox.c.suppression_id
+        )
+        .where(
+            outbox.c.connector_name.in_(sorted({row.name for row in rows})),
+            outbox.c.dedup_key.in_(keys),
+            outbox.c.action == Action.TRIGGER.value,
+        )
+        .order_by(outbox.c.id)
+    )
+    for trigger in triggers:
+        newest[(trigger.connector_name, trigger.dedup_key)] = trigger
+    lanes: dict[str, list[Lane]] = {}
+    for row in rows:
+        state = _state(row, newest.get((row.name, row.dedup_key)))
+        lanes.setdefault(row.dedup_key, []).append(Lane(row.name, state, row.severity))
+    return lanes
+
+
+def _state(lane: Any, trigger: Any) -> str:
+    if lane.held and lane.storm_id is not None:
+        return f"held by storm #{lane.storm_id}"
+    if lane.held:
+        window = trigger.suppression_id if trigger is not None else None
+        return f"held by suppression #{window}" if window else "held"
+    status = None if trigger is None else trigger.status
+    if status in PENDING or status == Status.FAILED.value:
+        return str(status)
+    return "sent"

@@ -1,0 +1,64 @@
+"""Integrations → PagerDuty → Incidents: firing, pending with when it pages, resolve by hand."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import OTHER_KEY, event, pool_offline
+from tests.waiting import wait_for
+from tests.web.conftest import Service, add_connector
+
+pytestmark = pytest.mark.e2e
+
+INCIDENTS = "/settings/integrations/pagerduty/incidents"
+AMENDMENT = "rbtk:standard-amendment:plant:iec-61508:A3"
+
+
+def test_firing_and_pending_incidents_and_resolving_one_by_hand(
+    signed_in: Page, service: Service
+) -> None:
+    add_connector(service, "pd-plant", OTHER_KEY, enable=["standard_amendment"])
+    at = datetime.now(UTC)
+    events = [
+        pool_offline("plant-off", at - timedelta(minutes=5), "line-7", project="plant"),
+        event(
+            "plant-amend",
+            "standard.amendment_published",
+            at,
+            project="plant",
+            standard="iec-61508",
+            amendment="A3",
+            title="Third amendment",
+            pinned=True,
+        ),
+    ]
+    with service.api() as api:
+        assert api.post("/api/v1/events", json={"events": events}).status_code == 200
+    wait_for(
+        lambda: [e for e in service.emulator.events() if e["dedup_key"] == AMENDMENT],
+        what="the amendment paged",
+    )
+    page = signed_in
+
+    page.goto(f"{INCIDENTS}?state=pending")
+    pending = page.locator("table.incidents tbody tr").filter(has_text="line-7")
+    expect(pending).to_contain_text("Pending")
+    expect(pending).to_contain_text("pages at")
+    expect(pending).to_contain_text("in 7 min")  # offline 7 minutes ago, pages at 15
+
+    page.get_by_role("navigation", name="Which incidents").get_by_role(
+        "link", name="Firing"
+    ).click()
+    firing = page.locator("table.incidents tbody tr").filter(has_text=AMENDMENT)
+    expect(firing).to_contain_text("pd-plant: sent")
+    firing.get_by_role("button", name=f"Resolve {AMENDMENT} by hand").click()
+
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"Resolved {AMENDMENT}: its resolve is on its way to 1 connector."
+    )
+    expect(page.locator("table.incidents tbody tr").filter(has_text=AMENDMENT)).to_have_count(0)
+    wait_for(
+        lambda: [a for a in service.emulator.alerts("resolved") if a["dedup_key"] == AMENDMENT],
+        what="the amendment resolved at PagerDuty",
+    )
