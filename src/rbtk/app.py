@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -59,7 +59,16 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         dependencies=[Depends(no_nul_in_parameters)],
+        # Swagger UI and ReDoc load their scripts from a CDN: a blank page on an air-gapped
+        # site. The API is described at /openapi.json, and the README shows every route.
+        docs_url=None,
+        redoc_url=None,
     )
+
+    @app.get("/", include_in_schema=False)
+    async def _start() -> RedirectResponse:
+        return RedirectResponse("/settings", 307)
+
     app.state.context = context
     app.state.writer = writer
     app.include_router(events.router)

@@ -135,3 +135,20 @@ def test_serve_is_not_ready_until_its_delivery_process_delivers(
         add_connector(env)
         send(env, pool_offline("off-1", ago(90), "pool-1"))
         wait_for(lambda: pages(emulator) == ["rbtk:pool-offline:warehouse:pool-1"], what="a page")
+
+
+def test_a_first_start_says_where_the_settings_are_and_how_to_get_in(
+    start: Start, tmp_path: Path
+) -> None:
+    with start(RBTK_LOG_FORMAT="text") as service:
+        root = httpx.get(f"{service.url}/")
+        docs = httpx.get(f"{service.url}/docs")
+        schema = httpx.get(f"{service.url}/openapi.json")
+
+    said = (tmp_path / "rbtk.log").read_text()
+    assert f"settings pages at {service.url}/settings" in said
+    assert "no admin token yet: create one with `RBTK_DATA_DIR=" in said
+    assert "rbtk tokens create --scope admin --name ops` and sign in with it" in said
+    assert (root.status_code, root.headers["location"]) == (307, "/settings")
+    assert docs.status_code == 404  # Swagger UI would load from a CDN: blank when air-gapped
+    assert schema.json()["info"]["title"] == "rbtk"

@@ -2,11 +2,14 @@
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from rbtk.cli.common import fail, load_settings
+
+if TYPE_CHECKING:
+    from rbtk.runtime.context import Context
 
 
 def serve(
@@ -34,6 +37,7 @@ def serve(
         context = open_context(settings)
     except SecretKeyMismatch as exc:
         raise fail(f"rbtk will not start: {exc}") from None
+    _introduce(context, host, port)
     config = uvicorn.Config(
         create_app(context, workers=False),
         host=host,
@@ -58,3 +62,28 @@ def serve(
         signal.signal(stop, lambda *_: None)
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(serving())
+
+
+def _introduce(context: "Context", host: str, port: int) -> None:
+    """Say where the settings pages are, which database this is, and how to get in."""
+    import logging
+
+    from rbtk.access import tokens
+    from rbtk.store.db import shown
+
+    log = logging.getLogger("rbtk.serve")
+    where = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    log.info("settings pages at http://%s:%s/settings", where, port)
+    log.info("database: %s", shown(context.settings.database))
+    with context.reads.connect() as connection:
+        admins = [
+            t
+            for t in tokens.list_all(connection)
+            if t.scope is tokens.Scope.ADMIN and t.revoked_at is None
+        ]
+    if not admins:
+        log.warning(
+            "no admin token yet: create one with `RBTK_DATA_DIR=%s rbtk tokens create --scope "
+            "admin --name ops` and sign in with it",
+            context.settings.data_dir,
+        )

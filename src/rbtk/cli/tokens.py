@@ -8,13 +8,16 @@ from sqlalchemy import Engine
 
 from rbtk.access import tokens
 from rbtk.cli.common import fail, load_settings
-from rbtk.store.db import make_engine, migrate
+from rbtk.store.db import make_engine, migrate, shown
 
 app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
 
 
 def _engine() -> Engine:
-    engine = make_engine(load_settings().database)
+    """The local database, said on stderr (stdout is the token, for scripts to capture)."""
+    database = load_settings().database
+    typer.echo(f"database: {shown(database)}", err=True)
+    engine = make_engine(database)
     migrate(engine)
     return engine
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
+from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,7 +25,9 @@ class LimitsOverride(BaseModel):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RBTK_", frozen=True)
 
-    data_dir: Path = Path(".rbtk")
+    # The same for every command wherever it is run: not the current directory, where a
+    # `rbtk tokens create` run elsewhere would make a second database the server never reads.
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("rbtk", appauthor=False)))
     database_url: str | None = None
     secret_key: SecretStr | None = None  # masked in repr: settings may end up in a log
     base_url: str = "https://app.roboticks.io"

@@ -137,6 +137,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def shown(database_url: str) -> str:
+    """A database URL as it may be logged or printed: never its password."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 
