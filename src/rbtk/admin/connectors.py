@@ -129,7 +129,9 @@ class ConnectorView:
 
 
 def validate_key(text: str) -> Secret:
-    """The key as a Secret when it is 32 ASCII letters and digits; else say what it looks like."""
+    """The key as a Secret when it is 32 ASCII letters and digits; else say what it looks like.
+    Spaces and line breaks around it are what copying it usually adds: they are dropped."""
+    text = text.strip()
     if _KEY.fullmatch(text):
         return Secret(text)
     if len(text) == REST_API_KEY_LENGTH:
@@ -143,12 +145,9 @@ def validate_key(text: str) -> Secret:
     odd = _odd_characters(text)
     if odd:
         received += f", including {odd}"
-    hint = ""
-    if text.strip() != text and _KEY.fullmatch(text.strip()):
-        hint = " (remove the spaces or line breaks around it)"
     raise InvalidKey(
-        f"the integration key has {received}{hint}: expected exactly {KEY_LENGTH} letters and "
-        f"digits, {_WHERE}"
+        f"the integration key has {received}: expected exactly {KEY_LENGTH} letters and digits, "
+        f"{_WHERE}"
     )
 
 

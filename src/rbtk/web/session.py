@@ -6,7 +6,7 @@ from typing import Literal
 
 from starlette.requests import Request
 
-Kind = Literal["success", "error"]
+Kind = Literal["success", "warning", "error"]
 SESSION_ID = "sid"  # the cookie's key for the server-side session id (rbtk.access.sessions)
 
 

@@ -122,6 +122,20 @@ async def add(request: Request, context: Ctx) -> Response:
         errors = {field: message, "key": KEY_AGAIN}
         return _add_page(request, context, values=values, errors=errors)
     flash(request, "success", f"Connector {view.name} added with key {view.key_masked}.")
+    with context.reads.connect() as connection:
+        sharing = [
+            other.name
+            for other in connectors.list_all(connection)
+            if other.key_fingerprint == view.key_fingerprint and other.name != view.name
+        ]
+    if sharing:
+        flash(
+            request,
+            "warning",
+            f"{', '.join(sharing)} already use{'s' if len(sharing) == 1 else ''} this "
+            "Integration Key: both page the same PagerDuty service, so an event routed to "
+            "both reaches it twice. Use one connector per service.",
+        )
     return RedirectResponse(connector_url(view.name), 303)
 
 
@@ -130,12 +144,14 @@ def _add_page(
 ) -> Response:
     labels = rule_labels(context.settings)
     if values is None:
+        with context.reads.connect() as connection:
+            a_default_exists = any(v.is_default for v in connectors.list_all(connection))
         values = {
             "name": "",
             "enable": [label.rule.value for label in labels if label.default],
             "region": "us",
             "send_info": False,
-            "is_default": True,
+            "is_default": not a_default_exists,  # a second default is rarely what is meant
             "max_severity": None,
             "storm_collapse": connectors.StormSettings.collapse,
             "storm_threshold": connectors.StormSettings.threshold,
