@@ -1,6 +1,8 @@
 """Inbound events: every known type parses; bad input names the field."""
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -447,3 +449,14 @@ def test_a_dumped_pool_event_keeps_every_typed_field_and_the_extras() -> None:
             "region": "eu-west",
         },
     }
+
+
+def test_the_readme_example_holds_one_valid_event_of_every_known_type() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("An `events.json` with one event of every known type", 1)[1]
+    example = json.loads(block.split("```json", 1)[1].split("```", 1)[0])
+
+    parsed = [parse_event(raw) for raw in example["events"]]
+
+    assert sorted(e.type for e in parsed) == sorted(ev.PAYLOADS)
+    assert all(not isinstance(e.data, ev.Unknown) for e in parsed)
