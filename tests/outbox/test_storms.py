@@ -286,12 +286,12 @@ def test_the_storm_log_says_what_became_of_each_member(context: Context) -> None
     tick(context, back)
 
     with context.engine.connect() as connection:
-        during = storm_log.members(connection, 1)
+        during = storm_log.members(connection, storm_log.get_storm(connection, 1))
     end = back + timedelta(seconds=60)
     tick(context, end)
     with context.engine.connect() as connection:
         [storm] = storm_log.list_storms(connection)
-        after = storm_log.members(connection, 1, after=during[1].row_id, limit=3)
+        after = storm_log.members(connection, storm, after=during[1].row_id, limit=3)
 
     assert [(m.dedup_key, m.state) for m in during] == [
         *((pool_key(i), MemberState.CLEARED) for i in range(20, 25)),
@@ -304,7 +304,8 @@ def test_the_storm_log_says_what_became_of_each_member(context: Context) -> None
         (pool_key(24), MemberState.CLEARED),
     ]
     with context.engine.connect() as connection:
-        states = {m.dedup_key: m.state for m in storm_log.members(connection, 1)}
+        ended = storm_log.get_storm(connection, 1)
+        states = {m.dedup_key: m.state for m in storm_log.members(connection, ended)}
     assert {k for k, s in states.items() if s is MemberState.PAGED} == {
         pool_key(i) for i in range(25, 30)
     }

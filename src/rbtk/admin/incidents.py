@@ -161,13 +161,8 @@ def resolve(
         event_id=event_id,
         event_type=RESOLVED_BY_HAND,
     )
-    enqueue(connection, [closing], settings=settings, now=now, config=config)
-    resolves = connection.execute(
-        select(outbox.c.id).where(
-            outbox.c.event_id == event_id, outbox.c.status == Status.QUEUED.value
-        )
-    ).all()
-    return Resolved(view, len(resolves), event_id)
+    queued = enqueue(connection, [closing], settings=settings, now=now, config=config).queued
+    return Resolved(view, queued, event_id)
 
 
 def _view(condition: Condition, lanes: list[Lane], now: datetime) -> IncidentView:

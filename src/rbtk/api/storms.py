@@ -85,7 +85,7 @@ def show_storm(
 ) -> dict[str, Any]:
     with context.reads.connect() as connection:
         view = storm_log.get_storm(connection, storm_id)
-        found = storm_log.members(connection, storm_id, after=after_id, limit=limit + 1)
+        found = storm_log.members(connection, view, after=after_id, limit=limit + 1)
     page = found[:limit]
     return {
         "storm": storm_json(view),

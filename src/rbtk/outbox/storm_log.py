@@ -77,10 +77,10 @@ def get_storm(connection: Connection, storm_id: int) -> StormView:
 
 
 def members(
-    connection: Connection, storm_id: int, *, after: int | None = None, limit: int = 200
+    connection: Connection, storm: StormView, *, after: int | None = None, limit: int = 200
 ) -> list[Member]:
     """The storm's members in the order it held them, `limit` after the row id `after`."""
-    storm = get_storm(connection, storm_id)
+    storm_id = storm.id
     query = (
         select(outbox.c.id, outbox.c.dedup_key, outbox.c.severity, outbox.c.body,
                outbox.c.created_at, outbox.c.event_id)

@@ -41,7 +41,7 @@ def storm_page(request: Request, storm_id: int, context: Ctx, after_id: int = 0)
                 title="No such storm",
                 message=f"There is no storm #{storm_id}.",
             )
-        found = storm_log.members(connection, storm_id, after=after_id or None, limit=PAGE_SIZE + 1)
+        found = storm_log.members(connection, storm, after=after_id or None, limit=PAGE_SIZE + 1)
     members = found[:PAGE_SIZE]
     return page(
         request,
