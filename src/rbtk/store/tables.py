@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -67,6 +68,11 @@ events = Table(
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
     Column("data", JSON, nullable=False),
+    # What the event did: whether it reached some connector's log, and the reasons it did
+    # not page where it did not (NULL for events stored before rbtk kept them).
+    Column("paged", Boolean),
+    Column("reasons", JSON),
+    Index("ix_events_received", "received_at", "id"),
 )
 
 conditions = Table(
@@ -142,6 +148,7 @@ suppressions = Table(
     Column("created_by", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("ended_early_at", UTCDateTime),
+    Column("ended_by", String(128)),  # who ended it early
     # Set once held-back triggers were released after the end: the scheduler's work list.
     Column("released_at", UTCDateTime),
     Index("ix_suppressions_pending_end", "released_at", "ends_at"),
@@ -160,6 +167,8 @@ notify_channels = Table(
     Column("config", JSON, nullable=False),  # the rest, in the clear (email recipients)
     Column("endpoint", String(2048), nullable=False),  # where the delivery log says it went
     Column("created_at", UTCDateTime, nullable=False),
+    # Marked "rbtk health": told when rbtk itself cannot page (a page stuck retrying).
+    Column("health", Boolean, nullable=False, server_default=false()),
 )
 
 notify_rules = Table(
