@@ -32,7 +32,7 @@ def trigger(rule: Rule = Rule.AIRGAPPED_POOL_OFFLINE, severity: Severity = Sever
             project: str = "warehouse") -> Notification:  # fmt: skip
     return Notification(
         Action.TRIGGER, KEY, Kind.POOL_OFFLINE, rule, severity, "offline", project, T0, {},
-        event_type=EVENT_TYPE[rule],
+        event_id="ev-1", event_type=EVENT_TYPE[rule],
     )  # fmt: skip
 
 
@@ -57,7 +57,16 @@ def test_route_sends_to_the_connectors_the_first_matching_rule_names() -> None:
 def test_toggles_keep_only_connectors_that_take_the_rule() -> None:
     here = world(target(1, "pd-a", rules=frozenset({Rule.POOL_OFFLINE})), target(2, "pd-b"))
 
-    assert names(toggles(route(trigger(), here))) == [("pd-b", Severity.CRITICAL)]
+    assert names(toggles(route(trigger(), here), here)) == [("pd-b", Severity.CRITICAL)]
+    assert here.reasons == {"ev-1": ["rule airgapped_pool_offline is switched off on pd-a"]}
+
+
+def test_route_says_when_no_connector_takes_a_trigger() -> None:
+    here = world(target(1, "pd-a", is_default=False))
+
+    assert route(trigger(), here) == []
+    [reason] = here.reasons["ev-1"]
+    assert reason.startswith("no connector takes it")
 
 
 def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_sent() -> None:
@@ -65,6 +74,7 @@ def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_se
     here.lanes[(2, KEY)] = {"severity": "critical"}
 
     assert names(cap(route(trigger(), here), here)) == [("pd-staging", Severity.WARNING)]
+    assert here.reasons == {"ev-1": ["pd-b was already paged at critical"]}
 
 
 def test_cap_drops_info_for_a_connector_that_does_not_send_it() -> None:
@@ -74,6 +84,7 @@ def test_cap_drops_info_for_a_connector_that_does_not_send_it() -> None:
     )
 
     assert names(cap(route(trigger(), here), here)) == [("pd-b", Severity.INFO)]
+    assert here.reasons == {"ev-1": ["pd-a does not send info"]}
 
 
 def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> None:
@@ -84,6 +95,12 @@ def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> Non
     held = suppress(route(trigger(), here), here, T0)
 
     assert [(s.target.name, s.window) for s in held] == [("pd-a", window), ("pd-b", None)]
+    assert here.reasons == {
+        "ev-1": [
+            "held on pd-a: suppression #7 until 2026-05-25 03:00 UTC (Maintenance); "
+            "sent then if still firing"
+        ]
+    }
     assert [s.window for s in suppress(route(trigger(), here), here, window.ends_at)] == [
         None,
         None,

@@ -1,16 +1,36 @@
-"""POST /api/v1/events: one event, or {"events": [...]} with a result per event."""
+"""Platform events in, and what became of them.
+
+POST /api/v1/events        one event, or {"events": [...]} with a result per event
+                           (an events token, or an admin token)
+GET  /api/v1/events?project=&type=&paged=&before=&limit=
+                           200 {"events": [Event], "next_before"}: newest first;
+                           `next_before` (an event id) fetches the next page
+GET  /api/v1/events/{id}   200 {"event": Event, "incidents": [Incident], "deliveries":
+                           [Delivery]}: what it is part of that is still open, and every
+                           row it queued; 404 for an id never received
+
+Event  {"id", "type", "project", "occurred_at", "received_at", "paged", "reasons", "data"}:
+       `paged` whether it triggered a page (sent or held); `reasons` why it did not page
+       where it did not (null `paged` for events received before rbtk kept them)
+"""
 
 import json
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from rbtk.api.deps import Ctx, EventsWriter
+from rbtk.admin import events as event_log
+from rbtk.admin.events import MAX_LIMIT as MAX_EVENTS
+from rbtk.api.deliveries import DeliveryOut
+from rbtk.api.deps import Admin, Ctx, EventsWriter
 from rbtk.api.errors import ApiError
+from rbtk.api.incidents import IncidentOut, incident_json
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
+from rbtk.channels import registry
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
 from rbtk.runtime import metrics
@@ -108,4 +128,74 @@ def _batch(result: BatchResult) -> dict[str, Any]:
         "duplicate": result.count(Acceptance.DUPLICATE),
         "rejected": result.count(Acceptance.REJECTED),
         "results": [_item(item) for item in result.items],
+    }
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    project: str
+    occurred_at: str
+    received_at: str
+    paged: bool | None = Field(description="whether it triggered a page, sent or held")
+    reasons: list[str] = Field(description="why it did not page where it did not")
+    data: dict[str, Any]
+
+
+class EventsOut(BaseModel):
+    events: list[EventOut]
+    next_before: str | None = Field(description="pass as before for the next page")
+
+
+class EventDetailOut(BaseModel):
+    event: EventOut
+    incidents: list[IncidentOut] = Field(description="what it opened or touched, still open")
+    deliveries: list[DeliveryOut] = Field(description="every row it queued")
+
+
+@router.get(
+    "/events",
+    dependencies=[Admin],
+    response_model=EventsOut,
+    responses=errors(401, 403, 404, 422),
+)
+def list_events(
+    context: Ctx,
+    project: Annotated[str | None, Query(max_length=128)] = None,
+    event_type: Annotated[str | None, Query(alias="type", max_length=255)] = None,
+    paged: bool | None = None,
+    before: Annotated[str | None, Query(max_length=255, description="an event id")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS)] = 50,
+) -> dict[str, Any]:
+    with context.reads.connect() as connection:
+        found = event_log.list_events(
+            connection,
+            project=project,
+            event_type=event_type,
+            paged=paged,
+            before=before,
+            limit=limit + 1,
+        )
+    page = found[:limit]
+    return {
+        "events": [event_log.event_json(view) for view in page],
+        "next_before": page[-1].id if len(found) > limit else None,
+    }
+
+
+@router.get(
+    "/events/{event_id:path}",
+    dependencies=[Admin],
+    response_model=EventDetailOut,
+    responses=errors(401, 403, 404),
+)
+def get_event(event_id: str, context: Ctx) -> dict[str, Any]:
+    with context.reads.connect() as connection:
+        detail = event_log.get(
+            connection, event_id, rates=registry.rates(context.settings), now=datetime.now(UTC)
+        )
+    return {
+        "event": event_log.event_json(detail.event),
+        "incidents": [incident_json(view) for view in detail.incidents],
+        "deliveries": detail.deliveries,
     }

@@ -8,8 +8,8 @@ storm (`rbtk.outbox.storms`). A resolve goes exactly where its trigger went, wit
 that sent it and the severity it was sent at, window or not.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
 from rbtk.outbox.storms import Gate
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
-from rbtk.routing.lanes import admits
+from rbtk.routing.lanes import admits, takes
 from rbtk.routing.pagerduty import RouteRule, Target, targets
 from rbtk.routing.snapshot import Snapshot
 from rbtk.routing.storms import OpenStorm
@@ -41,6 +41,9 @@ class FanOut:
     queued: int  # rows that will really be sent
     paging_events: frozenset[str]  # ids of events that reached some connector's log
     storms_opened: bool = False  # the scheduler must queue their umbrellas
+    paged_events: frozenset[str] = frozenset()  # ids of events that triggered (sent or held)
+    # Why, by event id, a trigger did not reach a connector, or reached it held back.
+    reasons: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 def enqueue(
@@ -72,7 +75,7 @@ def enqueue(
     for notification in notifications:
         if notification.action is Action.TRIGGER:
             sends = route(notification, world)
-            sends = toggles(sends)
+            sends = toggles(sends, world)
             sends = cap(sends, world)
             sends = suppress(sends, world, now)
             sends = storm(sends, world)
@@ -86,6 +89,10 @@ def enqueue(
         sum(row.status == Status.QUEUED.value for row in built),
         frozenset(row.event_id for row in built if row.event_id),
         storms_opened=bool(world.gate and world.gate.opened),
+        paged_events=frozenset(
+            row.event_id for row in built if row.event_id and row.action == Action.TRIGGER
+        ),
+        reasons=world.reasons,
     )
 
 
@@ -99,6 +106,12 @@ class World:
     windows: list[Window]
     lanes: dict[Lane, dict[str, Any]]
     gate: Gate | None = None
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, notification: Notification, reason: str) -> None:
+        """Say why a trigger does not reach a connector as it is: kept with its event."""
+        if notification.event_id is not None:
+            self.reasons.setdefault(notification.event_id, []).append(reason)
 
     def lane(self, target: Target, key: str, now: datetime) -> dict[str, Any]:
         return self.lanes.get((target.id, key)) or _new_incident(target, key, now)
@@ -117,15 +130,29 @@ class Send:
 
 def route(notification: Notification, world: World) -> list[Send]:
     """The connectors the routing rules (or the defaults) name for this trigger."""
-    return [
+    sends = [
         Send(notification, target, notification.severity)
         for target in targets(notification, world.rules, world.candidates)
     ]
+    if not sends:
+        world.note(
+            notification,
+            "no connector takes it: no routing rule names one for "
+            "this project and event type, and no connector is the default",
+        )
+    return sends
 
 
-def toggles(sends: list[Send]) -> list[Send]:
+def toggles(sends: list[Send], world: World) -> list[Send]:
     """Each connector takes only the rules switched on for it."""
-    return [s for s in sends if s.notification.rule in s.target.rules]
+    kept = []
+    for send in sends:
+        rule = send.notification.rule
+        if rule in send.target.rules:
+            kept.append(send)
+        else:
+            world.note(send.notification, f"rule {rule} is switched off on {send.target.name}")
+    return kept
 
 
 def cap(sends: list[Send], world: World) -> list[Send]:
@@ -134,15 +161,24 @@ def cap(sends: list[Send], world: World) -> list[Send]:
     kept = []
     for send in sends:
         lane = world.lanes.get((send.target.id, send.notification.dedup_key))
-        severity = admits(send.notification, send.target.audience, lane_severity(lane or {}))
+        sent = lane_severity(lane or {})
+        severity = admits(send.notification, send.target.audience, sent)
         if severity is not None:
             kept.append(replace(send, severity=severity))
+        elif takes(send.notification, send.target.audience) is None:
+            world.note(send.notification, f"{send.target.name} does not send info")
+        else:
+            world.note(send.notification, f"{send.target.name} was already paged at {sent}")
     return kept
 
 
 def suppress(sends: list[Send], world: World, now: datetime) -> list[Send]:
     """A window covering the connector holds the trigger back (sent when the window ends)."""
-    return [replace(s, window=covering(world.windows, s.target.id, now)) for s in sends]
+    held = [replace(s, window=covering(world.windows, s.target.id, now)) for s in sends]
+    for send in held:
+        if send.window is not None:
+            world.note(send.notification, f"held on {send.target.name}: {send.window.holds}")
+    return held
 
 
 def storm(sends: list[Send], world: World) -> list[Send]:
@@ -156,6 +192,8 @@ def storm(sends: list[Send], world: World) -> list[Send]:
         lane = world.lanes.get((send.target.id, send.notification.dedup_key))
         if send.window is None and (lane is None or not (lane["announced"] or lane["held"])):
             send = replace(send, storm=world.gate.admit(send.target))
+            if send.storm is not None:
+                world.note(send.notification, f"held on {send.target.name}: {send.storm.reason}")
         elif send.window is None and lane is not None and lane.get("storm_id") is not None:
             current = world.gate.storm(send.target.id)
             if current is not None and current.id == lane["storm_id"]:

@@ -57,6 +57,7 @@ def query(
     status: str | None = None,
     dedup_key: str | None = None,
     action: str | None = None,
+    event_id: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
     before_id: int | None = None,
@@ -77,6 +78,7 @@ def query(
         outbox.c.status: status,
         outbox.c.dedup_key: dedup_key,
         outbox.c.action: action,
+        outbox.c.event_id: event_id,
     }
     for column, value in filters.items():
         if value is not None:

@@ -14,7 +14,7 @@ them (its toggles, its cap, only a rising severity per lane) is `rbtk.routing.la
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -99,8 +99,11 @@ def apply_all(state: State, items: Iterable[Input], now: datetime, config: Polic
             work.tick()
         else:
             work.cause = item
+            paged = len(work.notifications)
             work.event(item)
-    return Outcome(State(work.conditions, work.releases), work.notifications)
+            if len(work.notifications) == paged and item.id not in work.reasons:
+                work.note(f"no paging rule takes {item.type} events")
+    return Outcome(State(work.conditions, work.releases), work.notifications, work.reasons)
 
 
 def next_due(state: State) -> datetime | None:
@@ -259,6 +262,12 @@ class _Work:
     config: PolicyConfig
     notifications: list[Notification]
     cause: ev.Event | None = None
+    # Why each event (by id) did not page where it did not, as the operator reads it.
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, reason: str) -> None:
+        if self.cause is not None:
+            self.reasons.setdefault(self.cause.id, []).append(reason)
 
     def event(self, event: ev.Event) -> None:
         project, data = event.project_slug, event.data
@@ -267,36 +276,53 @@ class _Work:
                 condition = _pool_condition(
                     self.conditions, project, data, event.occurred_at, self.now
                 )
-                self.evaluate_pool(condition)
+                self.evaluate_pool(condition, report=True)
             case ev.RunnerPoolOnline():
-                self.resolve(keys.pool_offline(project, data.pool_name))
+                self.pool_back(keys.pool_offline(project, data.pool_name), data.pool_name)
             case ev.EvidencePackGenerated():
-                if data.release_tag is not None:
-                    self.resolve(keys.evidence_fail(project, data.release_tag))
+                if data.release_tag is None:
+                    self.note("no release tag: no evidence failure to resolve")
+                elif self.resolve(keys.evidence_fail(project, data.release_tag)) is None:
+                    self.note(f"no failed evidence pack open for {data.release_tag}")
             case ev.ReleasePublished():
                 known = self.releases.get((project, data.branch))
                 if known is None or known.published_at <= event.occurred_at:
                     self.releases[(project, data.branch)] = Release(data.tag, event.occurred_at)
+                    self.note(
+                        f"releases never page: {data.tag} is now the latest release on "
+                        f"{data.branch}, so failing runs after it are regressions"
+                    )
+                else:
+                    self.note(f"older than the latest release on {data.branch} ({known.tag})")
             case ev.TestRunCompleted():
                 self.test_run(event, data)
             case ev.EvidencePackGenerationFailed() | ev.StandardAmendmentPublished():
                 for check in _checks(event, None):
                     if check.answer is Answer.PAGES:
                         self.open(_condition(event, data), check.rule)
+                    else:
+                        self.note(check.reason)
 
     def tick(self) -> None:
         due = [c for c in self.conditions.values() if c.due_at and c.due_at <= self.now]
         for condition in sorted(due, key=lambda c: (c.due_at, c.key)):
             self.evaluate_pool(condition)
 
-    def evaluate_pool(self, condition: Condition) -> None:
+    def evaluate_pool(self, condition: Condition, *, report: bool = False) -> None:
         """Fire every pool rule whose threshold has passed and that has not fired yet, the
-        most severe first; look again when the next one's threshold comes."""
+        most severe first; look again when the next one's threshold comes. `report`: say
+        why a report of the pool fired nothing."""
         checks = _pool_checks(condition, self.now, self.config)
         passed = [c.rule for c in checks if c.answer is Answer.PAGES]
-        for rule in sorted(passed, key=lambda r: SEVERITY[r].rank, reverse=True):
-            if rule not in condition.fired:
-                condition = self.trigger(condition, rule)
+        fresh = [rule for rule in passed if rule not in condition.fired]
+        for rule in sorted(fresh, key=lambda r: SEVERITY[r].rank, reverse=True):
+            condition = self.trigger(condition, rule)
+        if report and not fresh:
+            for check in checks:
+                if check.answer is Answer.PENDING:
+                    self.note(f"pending ({check.rule}): {check.reason}")
+                elif check.answer is Answer.PAGES:
+                    self.note(f"already paged ({check.rule}): {check.reason}")
         later = [c.at for c in checks if c.at is not None and c.rule not in condition.fired]
         self.conditions[condition.key] = replace(condition, due_at=min(later, default=None))
 
@@ -311,7 +337,9 @@ class _Work:
         release = self.releases.get((project, data.branch))
         check = _regression_check(data, release, at)
         if check.answer is not Answer.PAGES or release is None:
+            self.note(check.reason)
             return
+        paged = len(self.notifications)
         for test in data.tests:
             if test.status not in _FAILING:
                 continue
@@ -324,12 +352,16 @@ class _Work:
             }
             key = keys.postrelease_fail(project, data.branch, test.id)
             self.open(Condition(key, Kind.POSTRELEASE_FAIL, project, at, details), check.rule)
+        if len(self.notifications) == paged:
+            self.note(f"already paged: every failing test's incident is open ({check.reason})")
 
     def open(self, condition: Condition, rule: Rule) -> None:
         """Fire a one-rule condition the first time; a repeat changes nothing."""
         condition = self.conditions.get(condition.key, condition)
         if rule not in condition.fired:
             condition = self.trigger(condition, rule)
+        elif condition.kind is not Kind.POSTRELEASE_FAIL:  # a run's tests: noted once, above
+            self.note(f"already paged: {condition.key} is open since {_iso(condition.since)}")
         self.conditions[condition.key] = condition
 
     def trigger(self, condition: Condition, rule: Rule) -> Condition:
@@ -356,10 +388,23 @@ class _Work:
         )
         return condition
 
-    def resolve(self, key: str) -> None:
+    def pool_back(self, key: str, pool: str) -> None:
+        condition = self.resolve(key)
+        if condition is None:
+            self.note(f"no offline report open for pool {pool}: nothing to resolve")
+        elif condition.severity is None:
+            first = min(after for _, after in _thresholds(condition.details, self.config))
+            self.note(
+                f"pool back online after {_minutes(self.now - condition.since)}, "
+                f"before its {_minutes(first)} threshold: never paged"
+            )
+
+    def resolve(self, key: str) -> Condition | None:
+        """Close a condition; answer it (None when none was open). Only one that paged is
+        resolved in PagerDuty: one that never fired was a flap."""
         condition = self.conditions.pop(key, None)
         if condition is None or condition.severity is None:
-            return  # never paged: a flap, or nothing to close
+            return condition
         self.notify(
             Notification(
                 Action.RESOLVE,
@@ -373,6 +418,7 @@ class _Work:
                 condition.details,
             )
         )
+        return condition
 
     def notify(self, notification: Notification) -> None:
         if self.cause is not None:

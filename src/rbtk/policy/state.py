@@ -86,3 +86,6 @@ class Tick:
 class Outcome:
     state: State
     notifications: list[Notification]
+    # Why each event (by id) paged nothing, or less than it might: "pull request #42: runs
+    # on pull requests never page", "pending (pool_offline): offline for 7 min: …".
+    reasons: Mapping[str, list[str]] = field(default_factory=dict)

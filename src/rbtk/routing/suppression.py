@@ -21,6 +21,12 @@ class Window:
     ends_at: datetime
     reason: str
 
+    @property
+    def holds(self) -> str:
+        """What a trigger it holds back is told: "suppression #3 until 03:00 UTC (…)"."""
+        until = self.ends_at.strftime("%Y-%m-%d %H:%M UTC")
+        return f"suppression #{self.id} until {until} ({self.reason}); sent then if still firing"
+
     def covers(self, connector_id: int, at: datetime) -> bool:
         return self.connector_id == connector_id and self.starts_at <= at < self.ends_at
 

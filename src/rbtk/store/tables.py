@@ -283,6 +283,7 @@ outbox = Table(
     Index("ix_outbox_storm", "storm_id", "id"),
     Index("ix_outbox_digest", "digest_id", "id"),
     Index("ix_outbox_channel_created", "channel_name", "created_at"),
+    Index("ix_outbox_event", "event_id"),
     CheckConstraint(
         "(connector_name IS NULL) <> (channel_name IS NULL)", name="ck_outbox_one_name"
     ),

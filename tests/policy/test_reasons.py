@@ -1,0 +1,95 @@
+"""The policy's reason for each event that pages nothing: what the events page and
+`GET /api/v1/events/{id}` show an operator who asks "why did this not page?"."""
+
+from rbtk.intake.events import Event
+from rbtk.policy.engine import apply_all
+from rbtk.policy.rules import PolicyConfig
+from rbtk.policy.state import State
+from tests.policy.factories import (
+    amendment,
+    at,
+    completed_run,
+    evidence_failed,
+    evidence_generated,
+    pool_offline,
+    pool_online,
+    release,
+    unknown,
+)
+
+
+def reasons(*events: Event) -> list[list[str]]:
+    """Each event's reasons, applied in order, each at the time it occurred."""
+    state, said = State(), []
+    for event in events:
+        outcome = apply_all(state, [event], event.occurred_at, PolicyConfig())
+        state = outcome.state
+        said.append(list(outcome.reasons.get(event.id, [])))
+    return said
+
+
+def test_an_event_that_pages_gives_no_reason() -> None:
+    assert reasons(evidence_failed("v1.4.0", occurred_at=at(0))) == [[]]
+
+
+def test_a_repeat_of_an_open_incident_says_it_is_already_paged() -> None:
+    first, repeat = reasons(
+        evidence_failed("v1.4.0", occurred_at=at(0)), evidence_failed("v1.4.0", occurred_at=at(1))
+    )
+
+    assert first == []
+    assert repeat == [
+        "already paged: rbtk:evidence-fail:warehouse:v1.4.0 is open since 2026-05-25T03:00:00Z"
+    ]
+
+
+def test_evidence_without_a_release_tag_and_a_regeneration_with_nothing_open() -> None:
+    assert reasons(
+        evidence_failed(None, occurred_at=at(0)), evidence_generated("v1.5.0", occurred_at=at(1))
+    ) == [
+        ["no release tag: evidence failures off a release never page"],
+        ["no failed evidence pack open for v1.5.0"],
+    ]
+
+
+def test_runs_say_why_they_are_not_regressions() -> None:
+    assert reasons(
+        completed_run({"nav/lidar": "failed"}, occurred_at=at(0)),
+        release("v1.4.0", occurred_at=at(1)),
+        completed_run({"nav/lidar": "failed"}, occurred_at=at(2), pull_request=42),
+        completed_run({"nav/lidar": "failed"}, occurred_at=at(3), branch="dev",
+                      default_branch=False),
+        completed_run({"nav/lidar": "failed"}, occurred_at=at(4)),
+        completed_run({"nav/lidar": "failed"}, occurred_at=at(5)),
+    ) == [
+        ["no release on main yet"],
+        ["releases never page: v1.4.0 is now the latest release on main, so failing runs "
+         "after it are regressions"],
+        ["pull request #42: runs on pull requests never page"],
+        ["dev is not the project's default branch"],
+        [],
+        ["already paged: every failing test's incident is open (1 failing test on main after "
+         "release v1.4.0)"],
+    ]  # fmt: skip
+
+
+def test_pools_say_when_they_will_page_and_when_they_came_back_in_time() -> None:
+    said = reasons(
+        pool_offline("rack-a", occurred_at=at(7), last_heartbeat_at=at(0)),
+        pool_online("rack-a", occurred_at=at(9)),
+        pool_online("rack-b", occurred_at=at(10)),
+    )
+
+    assert said == [
+        ["pending (pool_offline): offline for 7 min: pages at 60 min offline "
+         "(2026-05-25T04:00:00Z) unless it is back online first"],
+        ["pool back online after 9 min, before its 60 min threshold: never paged"],
+        ["no offline report open for pool rack-b: nothing to resolve"],
+    ]  # fmt: skip
+
+
+def test_an_amendment_to_a_standard_not_pinned_and_an_unknown_type() -> None:
+    assert reasons(
+        amendment("ISO-26262", "A2", occurred_at=at(0), pinned=False),
+        unknown("build.finished", occurred_at=at(1)),
+    ) == [["warehouse does not pin ISO-26262"], ["no paging rule takes build.finished events"]]
