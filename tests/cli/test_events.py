@@ -182,3 +182,57 @@ def test_a_bad_token_is_refused_without_being_printed(sender: Rbtk, tmp_path: Pa
         "error: rbtk refused the token (invalid or revoked token): set RBTK_TOKEN; "
         "create one with 'rbtk tokens create --scope events'\n"
     )
+
+
+def pr_failure(event_id: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "type": "test_run.completed",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-25T03:00:00Z",
+        "data": {
+            "run_id": "run-9",
+            "branch": "feature/x",
+            "default_branch": False,
+            "pull_request": 42,
+            "status": "failed",
+            "tests": [{"id": "nav/test_lidar", "status": "failed"}],
+        },
+    }
+
+
+def test_show_says_why_a_pull_request_failure_did_not_page(
+    rbtk: Rbtk, sender: Rbtk, tmp_path: Path
+) -> None:
+    sender("events", "send", written(tmp_path, pr_failure("pr/42 run")))
+
+    result = rbtk("events", "show", "pr/42 run")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["event:", "pr/42", "run", "(test_run.completed,", "project",
+                                "warehouse)"]  # fmt: skip
+    assert "paged:    no" in lines
+    assert lines[lines.index("why not:") + 1] == (
+        "  pull request #42: runs on pull requests never page"
+    )
+    assert lines[-1] == "no delivery"
+
+
+def test_list_filters_events_that_did_not_page(rbtk: Rbtk, sender: Rbtk, tmp_path: Path) -> None:
+    sender("events", "send", written(tmp_path, [pr_failure("pr-1"), online("evt-1")]))
+
+    result = rbtk("events", "list", "--not-paged", "--type", "test_run.completed")
+
+    assert result.exit_code == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header.split()[:3] == ["RECEIVED", "(UTC)", "ID"]
+    assert row.split()[2:6] == ["pr-1", "test_run.completed", "warehouse", "no"]
+    assert row.endswith("pull request #42: runs on pull requests never page")
+
+
+def test_show_of_an_unknown_event_fails_with_the_reason(rbtk: Rbtk) -> None:
+    result = rbtk("events", "show", "never-sent")
+
+    assert result.exit_code == 1
+    assert "no event has id 'never-sent'" in result.stderr

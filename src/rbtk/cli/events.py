@@ -1,13 +1,23 @@
-"""`rbtk events send FILE`: post platform events to a running rbtk, one result line each."""
+"""`rbtk events send FILE`: post platform events to a running rbtk, one result line each;
+`rbtk events list` and `rbtk events show ID`: what became of them, and why (admin token)."""
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
 from rbtk.cli.common import fail, read_json
 from rbtk.cli.remote import connect, remote
+from rbtk.cli.tables import fields, moment, table
 
-app = typer.Typer(no_args_is_help=True, help="Send platform events to rbtk.", callback=connect)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Send platform events to rbtk, and see what became of them.",
+    callback=connect,
+)
+PATH = "/api/v1/events"
+LIST_HEADERS = ("RECEIVED (UTC)", "ID", "TYPE", "PROJECT", "PAGED", "WHY NOT")
+ROW_HEADERS = ("DELIVERY", "TO", "ACTION", "SEVERITY", "STATUS", "QUEUED (UTC)", "SENT (UTC)")
 
 CHUNK = 1000  # the API's limit per request
 ACCEPTANCES = ("accepted", "duplicate", "rejected")
@@ -68,3 +78,106 @@ def _line(item: dict[str, Any]) -> str:
         errors = "; ".join(item.get("errors") or ["rejected"])
         return f"rejected #{item['index']} {event_id}: {errors}"
     return f"{item['status']} {event_id}"
+
+
+@app.command("list")
+def list_events(
+    ctx: typer.Context,
+    project: Annotated[
+        str | None, typer.Option("--project", metavar="SLUG", help="Only this project's.")
+    ] = None,
+    event_type: Annotated[
+        str | None, typer.Option("--type", metavar="TYPE", help="Only events of this type.")
+    ] = None,
+    paged: Annotated[
+        bool | None,
+        typer.Option("--paged/--not-paged", help="Only events that paged, or that did not."),
+    ] = None,
+    before: Annotated[
+        str | None, typer.Option("--before", metavar="ID", help="The page after this event.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
+) -> None:
+    """List received events, newest first: whether each paged, and the first reason why not."""
+    params = {
+        "project": project,
+        "type": event_type,
+        "paged": None if paged is None else str(paged).lower(),
+        "before": before,
+        "limit": limit,
+    }
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.get(PATH, params=params, expect=("events", "next_before"))
+    server.show(answer, describe_list)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    event_id: Annotated[str, typer.Argument(metavar="ID", help="The event's id.")],
+) -> None:
+    """Show an event: whether it paged, why not where not, what it is part of that is still
+    open, and every delivery it queued."""
+    server = remote(ctx)
+    with server.api() as api:
+        answer = api.get(
+            f"{PATH}/{quote(event_id, safe='')}", expect=("event", "incidents", "deliveries")
+        )
+    server.show(answer, describe_event)
+
+
+def describe_list(answer: dict[str, Any]) -> list[str]:
+    found = answer["events"]
+    if not found:
+        return ["no event"]
+    rows = [
+        (
+            moment(e["received_at"]),
+            e["id"],
+            e["type"],
+            e["project"],
+            _paged(e["paged"]),
+            (e["reasons"] or ["-"])[0],
+        )
+        for e in found
+    ]
+    more = answer["next_before"]
+    return [*table(LIST_HEADERS, rows), *([f"more: --before {more}"] if more else [])]
+
+
+def describe_event(answer: dict[str, Any]) -> list[str]:
+    event = answer["event"]
+    lines = fields(
+        [
+            ("event", f"{event['id']} ({event['type']}, project {event['project']})"),
+            ("occurred", moment(event["occurred_at"])),
+            ("received", moment(event["received_at"])),
+            ("paged", _paged(event["paged"])),
+        ]
+    )
+    if event["reasons"]:
+        lines += ["", "why not:", *(f"  {reason}" for reason in event["reasons"])]
+    for incident in answer["incidents"]:
+        state = incident["state"]
+        if state == "pending":
+            state = f"pending, pages at {moment(incident['pages_at'])}"
+        lines += ["", f"incident {incident['dedup_key']}: {state}", f"  {incident['summary']}"]
+        lines += [f"  {lane['connector']}: {lane['state']}" for lane in incident["connectors"]]
+    rows = [
+        (
+            str(d["id"]),
+            d["connector"] or d["channel_name"] or "-",
+            d["action"] or "-",
+            d["severity"] or "-",
+            d["status"],
+            moment(d["created_at"]),
+            moment(d["last_attempt_at"]),
+        )
+        for d in answer["deliveries"]
+    ]
+    return [*lines, "", *(table(ROW_HEADERS, rows) if rows else ["no delivery"])]
+
+
+def _paged(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "no"
