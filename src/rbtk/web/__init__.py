@@ -16,6 +16,7 @@ from rbtk.web import auth
 from rbtk.web.pages import (
     connectors,
     deliveries,
+    events,
     home,
     incidents,
     notifications,
@@ -41,7 +42,7 @@ def mount(app: FastAPI, context: Context) -> None:
     )
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
     auth.install(app)
-    pages = (auth, home, connectors, incidents, deliveries, routing, suppressions, storms)
+    pages = (auth, home, connectors, incidents, events, deliveries, routing, suppressions, storms)
     for page in (*pages, notifications):
         app.include_router(page.router)
     app.include_router(home.fallback)
