@@ -164,6 +164,8 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
                     "severity": "warning",
                     "capped_from": "critical",
                     "sent": True,
+                    "paged_at": None,
+                    "held": None,
                     "note": "sent as warning (capped from critical)",
                 },
                 {
@@ -174,11 +176,41 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
                     "severity": "warning",
                     "capped_from": "error",
                     "sent": True,
+                    "paged_at": None,
+                    "held": None,
                     "note": "sent as warning (capped from error)",
                 },
             ],
         },
     )
+
+
+def test_explain_says_a_window_would_hold_the_page_and_an_open_incident_is_not_paged_again(
+    two: TestClient,
+) -> None:
+    event = {**POOL_OFFLINE, "project_slug": "warehouse"}
+    window = two.post(
+        "/api/v1/pagerduty/suppressions",
+        json={"connector": "pd-production", "duration_s": 3600, "reason": "Rack move"},
+    )
+    assert window.status_code == 201, window.text
+    window_id = window.json()["suppressions"][0]["id"]
+
+    [held, _] = two.post(f"{URL}/explain", json=event).json()["pages"]
+
+    assert held["held"].startswith(f"suppression #{window_id} until ")
+    assert held["note"].startswith("sent as critical; held: suppression #")
+    two.post(f"/api/v1/pagerduty/suppressions/{window_id}/end")
+    ingested = two.post(
+        "/api/v1/events", json={**event, "id": "off-1", "occurred_at": "2026-01-01T00:00:00Z"}
+    )
+    assert ingested.status_code == 202
+
+    [critical, error] = two.post(f"{URL}/explain", json=event).json()["pages"]
+
+    assert (critical["paged_at"], critical["held"]) == ("critical", None)
+    assert critical["note"] == "not sent again: pd-production was already paged at critical"
+    assert error["note"] == "not sent again: pd-production was already paged at critical"
 
 
 def test_explain_of_an_unmatched_event_names_the_defaults(two: TestClient) -> None:

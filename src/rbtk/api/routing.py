@@ -13,7 +13,9 @@ Rule         {"position", "project", "event_type", "connectors": [names]}; a nul
 Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
               "connectors": [names routed to], "reason": "...", "missing": [names],
               "pages": [{"connector", "rule", "enabled", "severity", "capped_from",
-                         "sent", "policy": {"answer": pages|pending|no, "reason", "at"},
+                         "sent", "paged_at" (what the open incident was paged at there),
+                         "held" (the window or storm that would hold the page back),
+                         "policy": {"answer": pages|pending|no, "reason", "at"},
                          "note"}]}
 """
 
@@ -86,6 +88,8 @@ class PageOut(BaseModel):
     severity: str
     capped_from: str | None
     sent: bool
+    paged_at: str | None = Field(default=None, description="what its open incident was paged at")
+    held: str | None = Field(default=None, description="what would hold the page back")
     policy: PolicyOut
     note: str | None
 
@@ -155,6 +159,8 @@ def _explanation(explanation: Explanation, project: str, event_type: str) -> dic
                 "severity": check.severity.value,
                 "capped_from": None if check.capped_from is None else check.capped_from.value,
                 "sent": check.sent,
+                "paged_at": None if check.paged_at is None else check.paged_at.value,
+                "held": check.held,
                 "policy": {
                     "answer": check.policy.answer.value,
                     "reason": check.policy.reason,
