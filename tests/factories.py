@@ -139,6 +139,7 @@ def add_chat_row(
         endpoint=kind,
         event_id="chat-1",
         event_type="evidence_pack.generation_failed",
+        project="warehouse",
         dedup_key=dedup_key,
         body={"text": "hello"},
         now=now,

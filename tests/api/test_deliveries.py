@@ -6,9 +6,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from rbtk.intake.ingest import ingest
 from rbtk.runtime.context import Context
-from rbtk.runtime.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 from rbtk.store.tables import outbox
+from tests.factories import add_connector, add_window, pool_offline, pool_online
 
 URL = "/api/v1/pagerduty/deliveries"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -26,6 +28,7 @@ def log_row(number: int, **fields: Any) -> dict[str, Any]:
         "endpoint": "https://events.pagerduty.com/v2/enqueue",
         "event_id": f"evt-{number}",
         "event_type": "evidence_pack.generation_failed",
+        "project_slug": "warehouse",
         "dedup_key": f"rbtk:evidence-fail:warehouse:v{number}",
         "action": "trigger",
         "severity": "critical",
@@ -70,6 +73,8 @@ def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
                 "channel_name": None,
                 "event_id": "evt-1",
                 "event_type": "evidence_pack.generation_failed",
+                "project": "warehouse",
+                "summary": "secret-free",
                 "dedup_key": "rbtk:evidence-fail:warehouse:v1",
                 "action": "trigger",
                 "severity": "critical",
@@ -83,6 +88,9 @@ def test_a_delivery_is_listed_with_every_field_and_nothing_secret(
             }
         ],
         "next_before_id": None,
+        "next_after_id": None,
+        "total": 1,
+        "total_is_lower_bound": False,
     }
 
 
@@ -139,6 +147,22 @@ def test_deliveries_come_newest_first_and_page_by_before_id(
     assert ([d["id"] for d in first["deliveries"]], first["next_before_id"]) == ([5, 4], 4)
     assert ([d["id"] for d in second["deliveries"]], second["next_before_id"]) == ([3, 2], 2)
     assert ([d["id"] for d in third["deliveries"]], third["next_before_id"]) == ([1], None)
+    assert [page["next_after_id"] for page in (first, second, third)] == [None, 3, 1]
+    assert {page["total"] for page in (first, second, third)} == {5}
+
+
+def test_deliveries_page_back_to_newer_rows_by_after_id(
+    admin: TestClient, context: Context
+) -> None:
+    write(context, *(log_row(n) for n in range(1, 6)))
+
+    newer = admin.get(URL, params={"limit": 2, "after_id": 1}).json()
+    newest = admin.get(URL, params={"limit": 2, "after_id": newer["next_after_id"]}).json()
+
+    assert [d["id"] for d in newer["deliveries"]] == [3, 2]
+    assert (newer["next_after_id"], newer["next_before_id"]) == (3, 2)
+    assert [d["id"] for d in newest["deliveries"]] == [5, 4]
+    assert (newest["next_after_id"], newest["next_before_id"]) == (None, 4)
 
 
 def test_a_full_last_page_has_no_next_page(admin: TestClient, context: Context) -> None:
@@ -176,6 +200,27 @@ def test_deliveries_are_filtered_by_connector_status_dedup_key_action_and_since(
     assert ids(since="2026-05-25T05:03:00+02:00") == [5, 4, 3]
     assert ids(connector="pd-production", status="sent", action="trigger") == [1]
     assert ids(connector="pd-nowhere") == []
+
+
+def test_deliveries_are_filtered_by_dedup_key_prefix_and_project(
+    admin: TestClient, context: Context
+) -> None:
+    write(
+        context,
+        log_row(1, dedup_key="rbtk:pool-offline:warehouse:rack-1"),
+        log_row(2, dedup_key="rbtk:pool-offline:warehouse:rack-10"),
+        log_row(3, dedup_key="rbtk:pool_offline:warehouse:rack-1"),  # "_" is no wildcard
+        log_row(4, project_slug="depot"),
+    )
+
+    def ids(**params: Any) -> list[int]:
+        return [d["id"] for d in admin.get(URL, params=params).json()["deliveries"]]
+
+    assert ids(dedup_prefix="rbtk:pool-offline:warehouse:rack-1") == [2, 1]
+    assert ids(dedup_prefix="rbtk:pool-") == [2, 1]
+    assert ids(dedup_prefix="rbtk:pool_") == [3]
+    assert ids(project="depot") == [4]
+    assert admin.get(URL, params={"project": "warehouse"}).json()["total"] == 3
 
 
 def test_a_since_that_is_not_rfc_3339_is_refused_naming_it(admin: TestClient) -> None:
@@ -332,3 +377,34 @@ def test_a_row_still_to_be_sent_says_what_it_waits_for_and_until_when(
     assert retry["reason"] == "retry backoff"
     assert parse_rfc3339(retry["until"]) == now + timedelta(seconds=30)
     assert rows[1] is None and rows[2] is None  # sent: waits for nothing
+
+
+def test_a_row_held_by_a_window_says_so_until_the_window_ends(
+    admin: TestClient, context: Context
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    add_connector(context, max_severity="error", now=now)
+    ends = now + timedelta(hours=1)
+    add_window(context, "pd-production", now - timedelta(minutes=1), ends)
+    ingest(context, [pool_offline("off-1", now - timedelta(minutes=18), "rack-a")], now)
+
+    [held] = admin.get(URL).json()["deliveries"]
+
+    assert held["status"] == "suppressed"
+    assert held["waiting"] == {"reason": "suppression window", "until": format_rfc3339(ends)}
+    assert held["summary"].startswith("Air-gapped pool rack-a offline")
+    assert held["project"] == "warehouse"
+
+
+def test_a_resolve_shows_the_severity_its_trigger_was_sent_at(
+    admin: TestClient, context: Context
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    add_connector(context, max_severity="error", now=now)  # caps critical to error
+    ingest(context, [pool_offline("off-1", now - timedelta(minutes=18), "rack-a")], now)
+    ingest(context, [pool_online("on-1", now, "rack-a")], now + timedelta(seconds=1))
+
+    resolve, trigger = admin.get(URL).json()["deliveries"]
+
+    assert (trigger["action"], trigger["severity"]) == ("trigger", "error")
+    assert (resolve["action"], resolve["severity"]) == ("resolve", "error")

@@ -31,6 +31,14 @@ def sent(service: Service, connector: str) -> list[dict[str, Any]]:
     return rows
 
 
+def sent_count(service: Service, connector: str) -> int:
+    with service.api() as api:
+        response = api.get(
+            "/api/v1/pagerduty/deliveries", params={"connector": connector, "status": "sent"}
+        )
+    return int(response.json()["total"])
+
+
 def test_a_trigger_and_its_resolve_are_linked_and_filterable(
     signed_in: Page, service: Service
 ) -> None:
@@ -136,3 +144,79 @@ def test_a_row_still_to_be_sent_says_what_it_waits_for(signed_in: Page, service:
     resolve = page.locator("table.log tbody tr").nth(0)
     expect(resolve).to_contain_text("Resolve")
     expect(resolve.locator(".waiting")).to_contain_text("waiting: scheduled, can go at")
+
+
+def test_filters_by_project_action_and_key_prefix_and_pages_both_ways(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-pages", OTHER_KEY, is_default=False)
+    with service.api() as api:
+        for _ in range(3):  # a test trigger and its resolve each: six rows
+            answer = api.post(
+                "/api/v1/pagerduty/connectors/pd-pages/test", json={"resolve_after_s": 0.1}
+            )
+            assert answer.status_code == 200, answer.text
+    wait_for(lambda: sent_count(service, "pd-pages") == 6, what="six test rows sent")
+
+    page.goto(f"{LOG}?connector=pd-pages")
+    page.get_by_label("Action").select_option(label="Resolves")
+    page.get_by_label("Dedup key").fill("rbtk:test:*")
+    page.get_by_role("button", name="Filter").click()
+    rows = page.locator("table.log tbody tr")
+    expect(rows).to_have_count(3)
+    expect(page.locator("[data-total]")).to_have_text("3")
+    for n in range(3):
+        expect(rows.nth(n)).to_contain_text("Resolve")
+        expect(rows.nth(n).locator(".sent-at")).to_contain_text("sent ")
+
+    page.get_by_label("Project").fill("no-such-project")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No deliveries match these filters.")).to_be_visible()
+
+
+def test_older_and_newer_pages(signed_in: Page, service: Service) -> None:
+    page = signed_in
+    add_connector(service, "pd-many", OTHER_KEY, is_default=False)
+    with service.api() as api:
+        for _ in range(51):  # 102 rows: a page of 100 and one of 2
+            api.post("/api/v1/pagerduty/connectors/pd-many/test", json={"resolve_after_s": 0.1})
+    wait_for(lambda: sent_count(service, "pd-many") == 102, what="the rows sent", timeout_s=60)
+
+    page.goto(f"{LOG}?connector=pd-many")
+    rows = page.locator("table.log tbody tr")
+    expect(rows).to_have_count(100)
+    expect(page.locator("[data-total]")).to_have_text("102")
+    newest = rows.first.get_attribute("id")
+    page.get_by_role("link", name="Older deliveries").click()
+    expect(rows).to_have_count(2)
+    page.get_by_role("link", name="Newer deliveries").click()
+    expect(rows).to_have_count(100)
+    expect(rows.first).to_have_attribute("id", str(newest))
+    expect(page.get_by_role("link", name="Newer deliveries")).to_have_count(0)
+
+
+def test_the_log_warns_when_it_cannot_reach_rbtk_and_fits_1280_px(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 900})
+    add_connector(service, "pd-far", OTHER_KEY, is_default=False)
+    with service.api() as api:
+        api.post("/api/v1/pagerduty/connectors/pd-far/test", json={})
+    page.clock.install()
+    page.goto(f"{LOG}?connector=pd-far")
+    expect(page.locator("table.log tbody tr").first).to_be_visible()
+    region = page.get_by_role("region", name="Deliveries, newest first")
+    assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
+    warning = page.locator("[data-unreachable]")
+    expect(warning).to_be_hidden()
+
+    page.route("**/deliveries?*", lambda route: route.abort())
+    page.clock.run_for(6_000)
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Cannot reach rbtk since")
+
+    page.unroute("**/deliveries?*")
+    page.clock.run_for(6_000)
+    expect(warning).to_be_hidden()

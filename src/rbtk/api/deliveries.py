@@ -1,5 +1,7 @@
 """The delivery logs: PagerDuty's (`/api/v1/pagerduty/deliveries`) and the chat channels'
-(`/api/v1/notify/deliveries`: Slack, email, webhooks), newest first, paginated by id."""
+(`/api/v1/notify/deliveries`: Slack, email, webhooks), newest first, paged by id both ways
+(`before_id` for older rows, `after_id` for newer), with the total the filters match
+(counted up to 10,000: `total_is_lower_bound` says when there are at least that many)."""
 
 from typing import Annotated, Any, Literal
 
@@ -8,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import TIMESTAMP, BeforeId, errors
+from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, errors
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
@@ -33,6 +35,8 @@ class DeliveryOut(BaseModel):
     )
     event_id: str | None
     event_type: str | None
+    project: str | None
+    summary: str | None = Field(description="a trigger's PagerDuty summary")
     dedup_key: str | None
     action: str | None
     severity: str | None
@@ -48,13 +52,21 @@ class DeliveryOut(BaseModel):
 
 
 class WaitingOut(BaseModel):
-    reason: Literal["rate budget", "retry backoff", "scheduled"]
-    until: str = Field(description="RFC 3339: when it can go", json_schema_extra=TIMESTAMP)
+    reason: Literal[
+        "rate budget", "retry backoff", "scheduled", "suppression window", "storm", "digest"
+    ]
+    until: str | None = Field(
+        description="RFC 3339: when it can go (null for a storm: when the storm ends)",
+        json_schema_extra=TIMESTAMP,
+    )
 
 
 class DeliveriesOut(BaseModel):
     deliveries: list[DeliveryOut]
-    next_before_id: int | None = Field(description="pass as before_id for the next page")
+    next_before_id: int | None = Field(description="pass as before_id for older rows")
+    next_after_id: int | None = Field(description="pass as after_id for newer rows")
+    total: int = Field(description="rows the filters match, counted up to 10,000")
+    total_is_lower_bound: bool
 
 
 @router.get("/api/v1/pagerduty/deliveries", dependencies=[Admin], response_model=DeliveriesOut)
@@ -63,6 +75,8 @@ def list_deliveries(
     connector: str | None = None,
     status: Status | None = None,
     dedup_key: str | None = None,
+    dedup_prefix: Annotated[str | None, Query(description="dedup keys starting so")] = None,
+    project: str | None = None,
     action: Action | None = None,
     since: Annotated[
         str | None,
@@ -70,6 +84,7 @@ def list_deliveries(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
+    after_id: AfterId = None,
 ) -> dict[str, Any]:
     return _page(
         context,
@@ -78,9 +93,12 @@ def list_deliveries(
         connector=connector,
         status=status.value if status else None,
         dedup_key=dedup_key,
+        dedup_prefix=dedup_prefix,
+        project=project,
         action=action.value if action else None,
         limit=limit,
         before_id=before_id,
+        after_id=after_id,
     )
 
 
@@ -94,12 +112,15 @@ def list_notify_deliveries(
     ] = None,
     status: Status | None = None,
     dedup_key: str | None = None,
+    dedup_prefix: Annotated[str | None, Query(description="dedup keys starting so")] = None,
+    project: str | None = None,
     since: Annotated[
         str | None,
         Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     before_id: BeforeId = None,
+    after_id: AfterId = None,
 ) -> dict[str, Any]:
     if kind is not None and kind not in CHAT:
         problem = f"kind: must be one of {', '.join(CHAT)}, got {kind!r}"
@@ -111,8 +132,11 @@ def list_notify_deliveries(
         channel_name=channel,
         status=status.value if status else None,
         dedup_key=dedup_key,
+        dedup_prefix=dedup_prefix,
+        project=project,
         limit=limit,
         before_id=before_id,
+        after_id=after_id,
     )
 
 
@@ -128,7 +152,15 @@ def _page(
             connection,
             channels=channels,
             since=moment,
+            count=True,
             rates=registry.rates(context.settings),
             **filters,
         )
-    return {"deliveries": page.deliveries, "next_before_id": page.next_before_id}
+    assert page.total is not None
+    return {
+        "deliveries": page.deliveries,
+        "next_before_id": page.next_before_id,
+        "next_after_id": page.next_after_id,
+        "total": page.total,
+        "total_is_lower_bound": page.total >= delivery_log.TOTAL_UP_TO,
+    }

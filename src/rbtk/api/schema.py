@@ -17,6 +17,9 @@ RowId = Annotated[int, Path(ge=1, le=MAX_ID)]
 BeforeId = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="the previous answer's next_before_id")
 ]
+AfterId = Annotated[
+    int | None, Query(ge=0, le=MAX_ID, description="the previous answer's next_after_id")
+]
 
 
 def _has_nul(value: Any) -> bool:

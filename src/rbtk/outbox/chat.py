@@ -70,6 +70,7 @@ def row(channel: Channel, message: Message, now: datetime) -> OutboxRow:
         endpoint=channel.endpoint,
         event_id=message.event_id,
         event_type=message.event_type,
+        project=message.project or None,
         dedup_key=cap(f"rbtk:notify:{message.event_id}"),
         body=chat(channel.kind).render(message, channel.config),
         now=now,

@@ -46,6 +46,7 @@ class OutboxRow:
     endpoint: str  # where it goes, never a secret
     event_id: str | None
     event_type: str | None
+    project_slug: str | None  # None for what no one project owns (a storm's umbrella)
     dedup_key: str
     action: str
     severity: str
@@ -103,6 +104,7 @@ def page(
         endpoint=endpoint,
         event_id=notification.event_id,
         event_type=notification.event_type,
+        project_slug=notification.project_slug or None,
         dedup_key=notification.dedup_key,
         action=notification.action.value,
         severity=notification.severity.value,
@@ -122,6 +124,7 @@ def chat(
     endpoint: str,
     event_id: str,
     event_type: str,
+    project: str | None,
     dedup_key: str,
     body: dict[str, Any],
     now: datetime,
@@ -137,6 +140,7 @@ def chat(
         endpoint=endpoint,
         event_id=event_id,
         event_type=event_type,
+        project_slug=project,
         dedup_key=dedup_key,
         action=NOTIFY,
         severity=Severity.INFO.value,

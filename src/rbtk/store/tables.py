@@ -249,6 +249,7 @@ outbox = Table(
     Column("endpoint", String(2048), nullable=False),
     Column("event_id", String(255)),
     Column("event_type", String(255)),
+    Column("project_slug", String(128)),
     Column("dedup_key", String(255), nullable=False),
     Column("action", String(16), nullable=False),
     Column("severity", String(16), nullable=False),

@@ -38,6 +38,7 @@ def show_log(
     a table of `headers` with a `row` for each, or the API's JSON."""
     deliveries: list[dict[str, Any]] = []
     before_id: int | None = None
+    first: dict[str, Any] = {}  # its total counts every page
     server = remote(ctx)
     if as_json:
         server = replace(server, output=Output.JSON)
@@ -52,6 +53,7 @@ def show_log(
                 },
                 expect=("deliveries",),
             )
+            first = first or answer
             deliveries += answer["deliveries"]
             before_id = answer.get("next_before_id")
             if before_id is None or not answer["deliveries"]:
@@ -61,7 +63,7 @@ def show_log(
         shown = answer["deliveries"]
         return table(headers, [row(d) for d in shown]) if shown else ["no deliveries"]
 
-    server.show({"deliveries": deliveries, "next_before_id": before_id}, describe)
+    server.show({**first, "deliveries": deliveries, "next_before_id": before_id}, describe)
 
 
 def outcome(delivery: dict[str, Any]) -> tuple[str, str, str, str, str]:
@@ -72,8 +74,8 @@ def outcome(delivery: dict[str, Any]) -> tuple[str, str, str, str, str]:
     message = ": ".join(part for part in parts if part)
     waiting = delivery.get("waiting")
     if waiting:
-        until = moment(waiting["until"])
-        message = f"{message} (waiting: {waiting['reason']}, can go at {until})".lstrip()
+        until = f"can go at {moment(waiting['until'])}" if waiting["until"] else "until it ends"
+        message = f"{message} (waiting: {waiting['reason']}, {until})".lstrip()
     elif delivery["status"] in (Status.QUEUED, Status.RETRYING):
         message = f"{message} (next attempt {moment(delivery['next_attempt_at'])})".lstrip()
     return (

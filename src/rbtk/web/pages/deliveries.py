@@ -1,11 +1,13 @@
 """Integrations → PagerDuty → Delivery log: every trigger and resolve and what became of it,
 and, with the channel filter, every chat message (Slack, email, webhook) too.
 
-GET /settings/integrations/pagerduty/deliveries?kind=&connector=&channel=&status=&dedup_key=&period=
+GET /settings/integrations/pagerduty/deliveries?kind=&connector=&channel=&status=&action=
+        &project=&dedup_key=&period=&before_id=&after_id=
     the page; with the header `X-Refresh: rows`, only its table, for the page's script
     to refresh it in place while it is open. `kind` is pagerduty (the default), `chat`
     (every chat channel) or one chat kind; `connector` narrows PagerDuty rows, `channel`
-    chat rows (a chat channel's name, which alone implies `kind=chat`).
+    chat rows (a chat channel's name, which alone implies `kind=chat`). A `dedup_key`
+    ending in `*` matches every key starting so.
 """
 
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from rbtk.web.labels import STATUS_WORDS
 from rbtk.web.pages.connectors import PREFIX
 from rbtk.web.render import fragment, page
 
+ACTIONS = {"trigger": "Triggers", "resolve": "Resolves"}
 EVERY_CHAT = "chat"  # the channel filter's value for every chat kind at once
 PAGE_SIZE = 100
 REFRESH_S = 5
@@ -49,12 +52,23 @@ class Filters:
     connector: str  # PagerDuty rows only
     channel: str  # chat rows only
     status: str
-    dedup_key: str
+    action: str  # PagerDuty rows only
+    project: str
+    dedup_key: str  # a key, or the start of keys followed by "*"
     period: str
 
     @property
     def chat(self) -> bool:
         return bool(self.kind)
+
+    @property
+    def exact_key(self) -> str | None:
+        return None if self.dedup_key.endswith("*") else self.dedup_key or None
+
+    @property
+    def key_prefix(self) -> str | None:
+        """A dedup key ending in "*" asks for every key starting so."""
+        return self.dedup_key.rstrip("*") or None if self.dedup_key.endswith("*") else None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -76,14 +90,20 @@ def delivery_log_page(
     connector: str = "",
     channel: str = "",
     status: str = "",
+    action: str = "",
+    project: str = "",
     dedup_key: str = "",
     period: str = "",
     before_id: int | None = None,
+    after_id: int | None = None,
 ) -> Response:
     problems = []
     if status and status not in Status.__members__.values():
         problems.append(f"Unknown status {status!r}: showing every status.")
         status = ""
+    if action and action not in ACTIONS:
+        problems.append(f"Unknown action {action!r}: showing every action.")
+        action = ""
     if period not in PERIODS:
         problems.append(f"Unknown period {period!r}: showing any time.")
         period = ""
@@ -95,8 +115,18 @@ def delivery_log_page(
     elif kind != EVERY_CHAT and kind not in CHAT:
         problems.append(f"Unknown channel {kind!r}: showing PagerDuty's deliveries.")
         kind, channel = "", ""
-    filters = Filters(kind, "" if kind else connector, channel, status, dedup_key.strip(), period)
+    filters = Filters(
+        kind,
+        "" if kind else connector,
+        channel,
+        status,
+        "" if kind else action,
+        project.strip(),
+        dedup_key.strip(),
+        period,
+    )
     span = PERIODS[period][1]
+    paged = bool(before_id and before_id > 0) or after_id is not None
     with context.reads.connect() as connection:
         answer = delivery_log.query(
             connection,
@@ -104,10 +134,15 @@ def delivery_log_page(
             connector=filters.connector or None,
             channel_name=filters.channel or None,
             status=status or None,
-            dedup_key=filters.dedup_key or None,
+            action=filters.action or None,
+            project=filters.project or None,
+            dedup_key=filters.exact_key,
+            dedup_prefix=filters.key_prefix,
             since=datetime.now(UTC) - span if span else None,
             limit=PAGE_SIZE,
             before_id=before_id if before_id and before_id > 0 else None,
+            after_id=after_id if after_id is not None and after_id >= 0 else None,
+            count=True,
             rates=registry.rates(context.settings),
         )
     rows = linked(answer.deliveries)
@@ -115,6 +150,9 @@ def delivery_log_page(
         "rows": rows,
         "filters": filters,
         "older": answer.next_before_id,
+        "newer": answer.next_after_id,
+        "total": answer.total or 0,
+        "total_is_lower_bound": (answer.total or 0) >= delivery_log.TOTAL_UP_TO,
         "statuses": STATUS_WORDS,
         "refreshed_at": datetime.now(UTC),
     }
@@ -141,7 +179,8 @@ def delivery_log_page(
         pagerduty_kind=pagerduty.kind,
         periods={key: label for key, (label, _) in PERIODS.items()},
         problems=problems,
-        refresh_s=REFRESH_S if before_id is None else None,
+        actions=ACTIONS,
+        refresh_s=None if paged else REFRESH_S,
         **values,
     )
 

@@ -78,6 +78,21 @@
         toggle.textContent = `Auto-refresh every ${seconds} s: ${on ? "on" : "off"}`;
       });
     }
+    // A log that silently stops refreshing would show a stale "all sent": say so instead.
+    const warning = document.querySelector("[data-unreachable]");
+    let lostAt = null;
+    const reached = (ok, why) => {
+      if (!warning) return;
+      if (ok) {
+        lostAt = null;
+        warning.hidden = true;
+        return;
+      }
+      lostAt = lostAt || new Date();
+      const since = lostAt.toISOString().slice(11, 19);
+      warning.textContent = `${why} since ${since} UTC: the rows below may be out of date. Trying again every ${seconds} s.`;
+      warning.hidden = false;
+    };
     const refresh = async () => {
       if (!on || document.hidden || log.contains(document.activeElement)) return;
       try {
@@ -86,11 +101,16 @@
           credentials: "same-origin",
           redirect: "manual",
         });
-        if (response.ok && response.type !== "opaqueredirect") {
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          reached(false, "Your sign-in has ended (sign in again to see new deliveries)");
+        } else if (!response.ok) {
+          reached(false, `rbtk answered HTTP ${response.status}`);
+        } else {
           log.innerHTML = await response.text();
+          reached(true);
         }
       } catch (error) {
-        // The service is restarting or unreachable: try again at the next tick.
+        reached(false, "Cannot reach rbtk");
       }
     };
     setInterval(refresh, seconds * 1000);

@@ -82,6 +82,17 @@ def test_it_filters_by_connector_and_action(
     assert triggers.stdout == HEADER + line(tested[1]) + line(tested[2])
 
 
+def test_it_filters_by_dedup_key_prefix_and_project(
+    rbtk: Rbtk, tested: list[dict[str, Any]]
+) -> None:
+    started = rbtk("admin", "pd", "log", "--dedup-prefix", "rbtk:test:", "--status", "sent")
+    of_a_project = rbtk("admin", "pd", "log", "--project", "warehouse")
+
+    assert (started.exit_code, started.stderr) == (0, "")
+    assert started.stdout == HEADER + line(tested[1]) + line(tested[2])
+    assert (of_a_project.exit_code, of_a_project.stdout) == (0, "no deliveries\n")
+
+
 def test_limit_shows_only_the_newest(rbtk: Rbtk, tested: list[dict[str, Any]]) -> None:
     result = rbtk("admin", "pd", "log", "--status", "sent", "--limit", "1")
 
@@ -97,7 +108,13 @@ def test_a_limit_above_one_page_is_fetched_page_by_page(
     result = rbtk("admin", "pd", "log", "--status", "sent", "--limit", "5", "--json")
 
     assert (result.exit_code, result.stderr) == (0, "")
-    assert json.loads(result.stdout) == {"deliveries": tested[1:], "next_before_id": None}
+    assert json.loads(result.stdout) == {
+        "deliveries": tested[1:],
+        "next_before_id": None,
+        "next_after_id": None,
+        "total": 2,
+        "total_is_lower_bound": False,
+    }
 
 
 def test_an_empty_log_says_so(rbtk: Rbtk) -> None:

@@ -21,6 +21,10 @@ def log(
     connector: Annotated[str | None, typer.Option(help="Only this connector's deliveries.")] = None,
     status: StatusFilter = None,
     dedup_key: Annotated[str | None, typer.Option(help="Only this incident's deliveries.")] = None,
+    dedup_prefix: Annotated[
+        str | None, typer.Option(help="Only deliveries whose dedup key starts so.")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Only this project's deliveries.")] = None,
     action: Annotated[Action | None, typer.Option(help="Only triggers, or only resolves.")] = None,
     since: Since = None,
     limit: Limit = 50,
@@ -31,6 +35,8 @@ def log(
         "connector": connector,
         "status": status.value if status else None,
         "dedup_key": dedup_key,
+        "dedup_prefix": dedup_prefix,
+        "project": project,
         "action": action.value if action else None,
         "since": since,
     }
