@@ -91,9 +91,9 @@ def test_the_ordered_list_is_saved_and_read_back(production_and_staging: Context
 def test_saving_replaces_the_previous_list(production_and_staging: Context) -> None:
     save(production_and_staging, RouteRule(1, "a", None, ("pd-staging",)))
 
-    save(production_and_staging, RouteRule(1, None, "b", ("pd-production",)))
+    save(production_and_staging, RouteRule(1, None, "release.*", ("pd-production",)))
 
-    assert stored(production_and_staging) == [RouteRule(1, None, "b", ("pd-production",))]
+    assert stored(production_and_staging) == [RouteRule(1, None, "release.*", ("pd-production",))]
 
 
 def test_an_empty_list_removes_every_rule(production_and_staging: Context) -> None:
@@ -133,6 +133,20 @@ def test_an_empty_list_removes_every_rule(production_and_staging: Context) -> No
             id="empty event type",
         ),
         pytest.param(
+            RouteRule(1, None, "runner_pool.ofline", ("pd-production",)),
+            "position 1: event_type 'runner_pool.ofline' is not a known event type; did you "
+            "mean 'runner_pool.offline'? (a pattern with * ? or [ matches several)",
+            id="a typo in the event type",
+        ),
+        pytest.param(
+            RouteRule(1, None, "deploy", ("pd-production",)),
+            "position 1: event_type 'deploy' is not a known event type; known types are "
+            "evidence_pack.generated, evidence_pack.generation_failed, release.published, "
+            "runner_pool.offline, runner_pool.online, standard.amendment_published, "
+            "test_run.completed (a pattern with * ? or [ matches several)",
+            id="an event type like none known",
+        ),
+        pytest.param(
             RouteRule(1, "x" * 256, None, ("pd-production",)),
             "position 1: project is over 255 characters",
             id="long project",
@@ -160,6 +174,17 @@ def test_a_bad_rule_is_refused_and_changes_nothing(
     assert str(raised.value) == message
     assert raised.value.errors == [message]
     assert stored(production_and_staging) == before
+
+
+@pytest.mark.parametrize(
+    "event_type", ["runner_pool.offline", "runner_pool.*", "test_run.?ompleted", "[er]*"]
+)
+def test_a_known_event_type_or_a_glob_is_accepted(
+    production_and_staging: Context, event_type: str
+) -> None:
+    rule = RouteRule(1, None, event_type, ("pd-production",))
+
+    assert save(production_and_staging, rule) == [rule]
 
 
 def test_duplicate_positions_are_refused(production_and_staging: Context) -> None:

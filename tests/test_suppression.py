@@ -71,6 +71,7 @@ def test_a_window_records_who_created_it_when_and_why(production: Context) -> No
         created_by="alice",
         created_at=NOW,
         ended_early_at=None,
+        ended_by=None,
         released_at=None,
     )
     assert window.state(NOW) == "active"
@@ -218,14 +219,15 @@ def test_an_unknown_window_is_named_in_the_error(production: Context) -> None:
 # ending early
 
 
-def test_ending_early_records_when_and_ends_it_now(production: Context) -> None:
+def test_ending_early_records_when_and_who_and_ends_it_now(production: Context) -> None:
     [window] = create(production)
     later = NOW + timedelta(minutes=10)
 
     with production.engine.begin() as connection:
-        ended = suppressions.end(connection, window.id, now=later)
+        ended = suppressions.end(connection, window.id, ended_by="alice", now=later)
 
     assert (ended.ends_at, ended.ended_early_at, ended.state(later)) == (later, later, "ended")
+    assert ended.ended_by == "alice"
     with production.engine.connect() as connection:
         assert suppression.load_open(connection, later) == []
         assert [w.id for w in suppression.load_ended(connection, later, 10)] == [window.id]
@@ -235,7 +237,7 @@ def test_a_window_that_is_over_cannot_be_ended_again(production: Context) -> Non
     [window] = create(production)
 
     with production.engine.begin() as connection, pytest.raises(WindowEnded) as raised:
-        suppressions.end(connection, window.id, now=MAY_25 + timedelta(minutes=1))
+        suppressions.end(connection, window.id, ended_by="ops", now=MAY_25 + timedelta(minutes=1))
 
     assert str(raised.value) == "suppression window #1 already ended at 2026-05-25T03:00:00Z"
     with production.engine.connect() as connection:
@@ -244,7 +246,7 @@ def test_a_window_that_is_over_cannot_be_ended_again(production: Context) -> Non
 
 def test_ending_an_unknown_window_is_refused(production: Context) -> None:
     with production.engine.begin() as connection, pytest.raises(UnknownWindow):
-        suppressions.end(connection, 7, now=NOW)
+        suppressions.end(connection, 7, ended_by="ops", now=NOW)
 
 
 def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context) -> None:
@@ -260,7 +262,7 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
     later = NOW + timedelta(minutes=2)
 
     with production.engine.begin() as connection:
-        suppressions.end(connection, window.id, now=later)
+        suppressions.end(connection, window.id, ended_by="ops", now=later)
         config = production.snapshots.read(connection)
         queued = release_held(connection, settings=production.settings, config=config, now=later)
         statuses = [

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339, tomorrow_at
 
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 
@@ -156,3 +156,35 @@ def test_what_rbtk_writes_it_reads_back_as_the_same_moment(moment: datetime) -> 
     assert text.endswith("Z")
     assert parse_rfc3339(text) == moment
     assert format_rfc3339(parse_rfc3339(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("clock", "after", "expected"),
+    [
+        pytest.param("06:00", MAY_25, datetime(2026, 5, 26, 6, tzinfo=UTC), id="the next day"),
+        pytest.param(
+            "6:30",
+            datetime(2026, 5, 31, 23, 59, tzinfo=UTC),
+            datetime(2026, 6, 1, 6, 30, tzinfo=UTC),
+            id="across a month, one hour digit",
+        ),
+        pytest.param(
+            "06:00",
+            datetime(2026, 5, 25, 23, 30, tzinfo=timezone(timedelta(hours=-2))),
+            datetime(2026, 5, 27, 6, tzinfo=UTC),
+            id="tomorrow in UTC, where it is already the 26th",
+        ),
+    ],
+)
+def test_tomorrow_at_is_that_time_on_the_next_utc_day(
+    clock: str, after: datetime, expected: datetime
+) -> None:
+    assert tomorrow_at(clock, after) == expected
+
+
+@pytest.mark.parametrize("clock", ["24:00", "6", "06:60", "6am", ""])
+def test_tomorrow_at_refuses_what_is_not_a_time_of_day(clock: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        tomorrow_at(clock, MAY_25)
+
+    assert str(raised.value) == f"{clock!r} is not a time of day: use HH:MM in UTC, e.g. 06:00"

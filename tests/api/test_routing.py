@@ -90,6 +90,14 @@ def test_matchers_left_out_are_null(two: TestClient) -> None:
             id="duplicate positions",
         ),
         pytest.param(
+            [{"position": 1, "event_type": "runner_pool.ofline", "connectors": ["pd-staging"]}],
+            [
+                "position 1: event_type 'runner_pool.ofline' is not a known event type; did "
+                "you mean 'runner_pool.offline'? (a pattern with * ? or [ matches several)"
+            ],
+            id="unknown event type",
+        ),
+        pytest.param(
             [{"position": 1, "project": "a", "connectors": []}],
             ["position 1: names no connector; give at least one"],
             id="no connectors",

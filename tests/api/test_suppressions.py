@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from rbtk.access import tokens
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
 
@@ -19,6 +20,7 @@ def minutes_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+NOW = datetime.now(UTC)
 TOMORROW = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
 
 
@@ -70,6 +72,7 @@ def test_a_window_in_the_documented_form_answers_201_with_who_when_and_why(
         "reason": "Maintenance",
         "created_by": "test",  # the name of the token that asked
         "ended_early_at": None,
+        "ended_by": None,
         "released_at": None,
     }
     assert created["starts_at"] == created["created_at"]
@@ -251,6 +254,20 @@ def test_ending_early_answers_the_ended_window_and_wakes_the_scheduler(
     assert ended["ended_early_at"] == ended["ends_at"]
     assert datetime.fromisoformat(ended["ends_at"]) < TOMORROW
     assert wakes == ["scheduler", "scheduler"]
+
+
+def test_ending_early_records_the_name_of_the_token_that_ended_it(
+    two: TestClient, context: Context
+) -> None:
+    created = window(two, duration_s=3600)  # opened by the token named "test"
+    with context.engine.begin() as connection:
+        _, alice = tokens.create(connection, scope=tokens.Scope.ADMIN, name="alice", now=NOW)
+
+    answer = two.post(f"{URL}/{created['id']}/end", headers={"Authorization": f"Bearer {alice}"})
+
+    assert (answer.status_code, answer.json()["ended_by"]) == (200, "alice")
+    shown = two.get(URL, params={"include_ended": "true"}).json()["suppressions"]
+    assert [(w["created_by"], w["ended_by"]) for w in shown] == [("test", "alice")]
 
 
 def test_ending_a_window_twice_is_409_and_changes_nothing(

@@ -1,5 +1,7 @@
 """Integrations → PagerDuty: Add, a connector's page, rotate, delete, Send test event."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -45,7 +47,7 @@ def test_each_kind_of_key_mistake_gets_its_own_message_as_the_field_is_left(
     )
 
 
-def test_the_key_is_never_rendered_in_clear_once_saved_nor_after_an_error(
+def test_a_saved_key_is_never_rendered_in_clear_nor_an_invalid_one_after_an_error(
     signed_in: Page, service: Service
 ) -> None:
     page = signed_in
@@ -59,17 +61,15 @@ def test_the_key_is_never_rendered_in_clear_once_saved_nor_after_an_error(
         assert KEY not in page.content(), url
         assert "••••••••…cdef" in page.content(), url
 
-    # A name already taken: everything comes back but the key, which is asked for again.
+    # A bad name and a key that is not valid either: both are said, the key never echoed.
     page.goto(ADD)
-    page.get_by_label("Connector name").fill("pd-secret")
-    page.get_by_label("Integration Key", exact=True).fill(OTHER_KEY)
+    page.get_by_label("Connector name").fill("PD Secret")
+    page.get_by_label("Integration Key", exact=True).fill(OTHER_KEY[:31] + "!")
     page.get_by_role("button", name="Add connector").click()
-    expect(page.get_by_role("alert")).to_contain_text("A connector named 'pd-secret' already")
-    expect(page.locator("#add-key-check")).to_have_text(
-        "For safety the key is not kept after an error: paste it again."
-    )
+    expect(page.get_by_role("alert")).to_contain_text("'PD Secret' is not a lower-case slug")
+    expect(page.locator("#add-key-check")).to_contain_text("1 symbol character")
     expect(page.get_by_label("Integration Key", exact=True)).to_have_value("")
-    assert OTHER_KEY not in page.content()
+    assert OTHER_KEY[:31] not in page.content()
 
     # A bad new key on the connector's page: refused with its message, not echoed.
     page.goto(connector_url("pd-secret"))
@@ -77,6 +77,32 @@ def test_the_key_is_never_rendered_in_clear_once_saved_nor_after_an_error(
     page.get_by_role("button", name="Save new key").click()
     expect(page.locator("#new-key-check")).to_contain_text("1 non-ASCII character")
     assert OTHER_KEY[:31] not in page.content()
+
+
+def test_a_form_error_elsewhere_keeps_a_valid_key_in_its_field(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-taken", KEY)
+    page.goto(ADD)
+    page.get_by_label("Connector name").fill("pd-taken")
+    page.get_by_label("Integration Key", exact=True).fill(f" {OTHER_KEY} ")
+    page.get_by_role("button", name="Add connector").click()
+    expect(page.get_by_role("alert")).to_contain_text("A connector named 'pd-taken' already")
+
+    # The key need not be pasted again: only the name is fixed before sending once more.
+    key = page.get_by_label("Integration Key", exact=True)
+    expect(key).to_have_value(OTHER_KEY)
+    expect(key).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#add-key-check")).to_have_text(
+        "Kept: looks like an Integration Key (••••••••…3210)."
+    )
+    page.get_by_label("Connector name").fill("pd-fixed")
+    page.get_by_role("button", name="Add connector").click()
+    expect(page).to_have_url(re.compile(connector_url("pd-fixed") + "$"))
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Connector pd-fixed added with key ••••••••…3210."
+    )
 
 
 def test_a_bad_name_is_refused_with_the_services_message(signed_in: Page) -> None:

@@ -94,6 +94,24 @@ def test_a_bad_rule_is_refused_with_every_problem_and_nothing_changes(
     )
 
 
+def test_a_misspelt_event_type_is_refused_with_the_type_it_looks_like(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    set_rules(service)
+    page.goto(ROUTING)
+
+    add_rule(page, "", "runner_pool.ofline", "pd-staging")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("event_type 'runner_pool.ofline' is not a known event type")
+    expect(alert).to_contain_text("did you mean 'runner_pool.offline'?")
+    expect(page.get_by_text("No rules yet.")).to_be_visible()
+    expect(page.locator("form.rule-form").last.get_by_label("Event type")).to_have_value(
+        "runner_pool.ofline"
+    )
+
+
 def test_the_default_connectors_are_chosen_here(signed_in: Page, service: Service) -> None:
     page = signed_in
     page.goto(ROUTING)

@@ -1,9 +1,10 @@
 """Integrations → PagerDuty → Suppressions: create, list, end early."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.factories import KEY, OTHER_KEY
 from tests.web.conftest import Service, add_connector
@@ -21,6 +22,12 @@ def connectors(service: Service) -> None:
 
 def local(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def shown_time(row: Locator, column: str) -> datetime:
+    return datetime.fromisoformat(
+        row.locator(f"td[data-label={column}] time").get_attribute("datetime") or ""
+    )
 
 
 def create(page: Page, connector: str, until: str, reason: str, since: str = "") -> None:
@@ -53,7 +60,60 @@ def test_a_scheduled_window_is_listed_then_ended_early(signed_in: Page) -> None:
     page.get_by_role("link", name="Show ended windows").click()
     ended = page.locator("table.windows tbody tr").filter(has_text="Rack move")
     expect(ended.locator(".badge")).to_have_text("Ended")
-    expect(ended).to_contain_text("ended early")
+    expect(ended).to_contain_text(re.compile(r"ended early at \d\d:\d\d by web"))
+
+
+@pytest.mark.parametrize(
+    ("length", "hours"),
+    [("1 hour", 1), ("4 hours", 4)],
+)
+def test_a_window_can_be_given_a_length_instead_of_an_end(
+    signed_in: Page, length: str, hours: int
+) -> None:
+    page = signed_in
+    page.goto(SUPPRESSIONS)
+    reason = f"Patching for {length}"
+    page.get_by_label("Connector", exact=True).select_option(label="pd-production")
+    page.get_by_label("How long").select_option(label=length)
+    page.get_by_label("Reason").fill(reason)
+    page.get_by_role("button", name="Create suppression").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("Suppression active for pd-production")
+    row = page.locator("table.windows tbody tr").filter(has_text=reason)
+    assert shown_time(row, "Until") - shown_time(row, "From") == timedelta(hours=hours)
+    row.get_by_role("button", name="End suppression").click()
+    expect(row).to_have_count(0)
+
+
+def test_until_tomorrow_0600_ends_the_window_the_next_utc_morning(signed_in: Page) -> None:
+    page = signed_in
+    page.goto(SUPPRESSIONS)
+    today = datetime.now(UTC).date()
+    page.get_by_label("Connector", exact=True).select_option(label="pd-staging")
+    page.get_by_label("How long").select_option(label="Until tomorrow 06:00 UTC")
+    page.get_by_label("Reason").fill("Overnight upgrade")
+    page.get_by_role("button", name="Create suppression").click()
+
+    row = page.locator("table.windows tbody tr").filter(has_text="Overnight upgrade")
+    until = row.locator("td[data-label=Until] time")
+    expect(until).to_have_attribute("datetime", f"{today + timedelta(days=1)}T06:00:00Z")
+    expect(until).to_have_text(f"{today + timedelta(days=1)} 06:00:00 UTC")
+    row.get_by_role("button", name="End suppression").click()
+    expect(row).to_have_count(0)
+
+
+def test_a_length_and_an_end_time_together_are_refused(signed_in: Page) -> None:
+    page = signed_in
+    page.goto(SUPPRESSIONS)
+    page.get_by_label("How long").select_option(label="4 hours")
+    create(page, "pd-production", local(datetime.now(UTC) + timedelta(hours=1)), "Both")
+
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Choose a length or type when it ends, not both."
+    )
+    expect(page.get_by_label("How long")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("How long")).to_have_value("4h")
+    expect(page.locator("table.windows").filter(has_text="Both")).to_have_count(0)
 
 
 def test_a_window_on_all_connectors_covers_each_of_them(signed_in: Page) -> None:

@@ -40,7 +40,7 @@ def test_an_operator_adds_pd_production_tests_it_and_reads_the_delivery_log(
     expect(key).to_have_attribute("aria-invalid", "true")
     readme_screenshot(page, "add-connector-rest-api-key")
 
-    # ...and again when the form is sent anyway; the key is asked for again, never echoed.
+    # ...and again when the form is sent anyway; an invalid key is asked for again, never echoed.
     page.get_by_role("button", name="Add connector").click()
     expect(page.get_by_role("alert")).to_contain_text("looks like a REST API key")
     expect(page.get_by_label("Connector name")).to_have_value("pd-production")

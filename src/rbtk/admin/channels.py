@@ -201,6 +201,8 @@ def replace_rules(
     """Validate the whole ordered list, then make it the rules; a bad list changes nothing.
 
     A rule without a project or event type matches every event: a catch-all is allowed.
+    Unlike PagerDuty routing, any event type may be named outright: events of types rbtk has
+    no rule for are accepted and routed to chat rules only, so an unknown type is no typo.
     """
     known = {row.name for row in connection.execute(select(notify_channels.c.name))}
     errors = ordered_rules.rule_errors(rules, known, noun="channel")

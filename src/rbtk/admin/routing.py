@@ -3,7 +3,8 @@
 The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
 validated first, so a bad list changes nothing. Errors (under `rbtk.admin.errors`):
 
-    Invalid ── InvalidRouting (an InvalidList) — the rule list is wrong; `errors` names each
+    Invalid ── InvalidRouting (an InvalidList) — the rule list is wrong (an unknown connector,
+               an event type neither known nor a glob, ...); `errors` names each
 """
 
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from rbtk.admin.errors import InvalidList
+from rbtk.intake.events import PAYLOADS
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
 from rbtk.store.tables import connectors, routing_rules
@@ -32,6 +34,8 @@ def replace_rules(
         noun="connector",
         refuse_catch_all="give a project or an event type (events that no rule matches go to "
         "the default connectors)",
+        # Only the known types can page, so a rule naming any other type would never match.
+        event_types=PAYLOADS.keys(),
     )
     if errors:
         raise InvalidRouting(errors)

@@ -51,6 +51,7 @@ class WindowView:
     created_by: str
     created_at: datetime
     ended_early_at: datetime | None
+    ended_by: str | None  # who ended it early: a token's name
     released_at: datetime | None
 
     def state(self, now: datetime) -> str:
@@ -150,12 +151,12 @@ def get(connection: Connection, window_id: int) -> WindowView:
     return _view(row)
 
 
-def end(connection: Connection, window_id: int, *, now: datetime) -> WindowView:
-    """End a window now; the scheduler then sends what it held back (wake it)."""
+def end(connection: Connection, window_id: int, *, ended_by: str, now: datetime) -> WindowView:
+    """End a window now, recording who; the scheduler then sends what it held back (wake it)."""
     result = connection.execute(
         update(suppressions)
         .where(suppressions.c.id == window_id, suppressions.c.ends_at > now)
-        .values(ended_early_at=now, ends_at=now)
+        .values(ended_early_at=now, ends_at=now, ended_by=ended_by[:MAX_CREATED_BY])
     )
     if result.rowcount == 0:
         window = get(connection, window_id)
@@ -175,5 +176,6 @@ def _view(row: Any) -> WindowView:
         created_by=row.created_by,
         created_at=row.created_at,
         ended_early_at=row.ended_early_at,
+        ended_by=row.ended_by,
         released_at=row.released_at,
     )

@@ -11,7 +11,8 @@
             "ends_at": RFC 3339 or "duration_s": seconds from the start; "starts_at"
             (RFC 3339) defaults to now. Times need a timezone.
     Window  {"id", "connector", "state": scheduled|active|ended, "starts_at", "ends_at",
-             "reason", "created_by", "created_at", "ended_early_at", "released_at"}
+             "reason", "created_by", "created_at", "ended_early_at", "ended_by" (the name
+             of the token that ended it early), "released_at"}
 
 Each write wakes the scheduler: it sends held-back triggers when a window ends.
 """
@@ -58,6 +59,7 @@ class WindowOut(BaseModel):
     created_by: str
     created_at: str
     ended_early_at: str | None
+    ended_by: str | None
     released_at: str | None
 
 
@@ -115,10 +117,10 @@ def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
 
 
 @router.post("/suppressions/{window_id}/end", response_model=WindowOut, responses=errors(404, 409))
-def end_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
+def end_window(window_id: RowId, context: Ctx, caller: CallerName) -> dict[str, Any]:
     now = datetime.now(UTC)
     with context.engine.begin() as connection:
-        view = suppressions.end(connection, window_id, now=now)
+        view = suppressions.end(connection, window_id, ended_by=caller, now=now)
     context.wake_scheduler()
     return window_json(view, now)
 
@@ -145,5 +147,6 @@ def window_json(view: WindowView, now: datetime) -> dict[str, Any]:
         "ended_early_at": None
         if view.ended_early_at is None
         else format_rfc3339(view.ended_early_at),
+        "ended_by": view.ended_by,
         "released_at": None if view.released_at is None else format_rfc3339(view.released_at),
     }

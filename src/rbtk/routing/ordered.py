@@ -10,9 +10,10 @@ channels (`rbtk.routing.chat`); both lists are kept here the same way: written o
     NoSuchPosition (also a LookupError) — an edit named a position not in the list
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from difflib import get_close_matches
 from fnmatch import fnmatchcase
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -136,11 +137,14 @@ def rule_errors(
     *,
     noun: str,
     refuse_catch_all: str | None = None,
+    event_types: Collection[str] | None = None,
 ) -> list[str]:
     """Every problem in the list, whose targets are each a `noun` ("connector") of `known`.
 
     A rule with neither a project nor an event type matches every event; `refuse_catch_all`,
-    when given, refuses one and says what to do instead.
+    when given, refuses one and says what to do instead. `event_types`, when given, are the
+    only types a rule may name outright: anything else must be a glob, so a typo such as
+    `runner_pool.ofline` is refused instead of saved as a rule that never matches.
     """
     errors: list[str] = []
     counts: dict[int, int] = {}
@@ -162,6 +166,10 @@ def rule_errors(
                 errors.append(f"{at}: {label} is empty; leave it out to match every {what}")
             elif pattern is not None and len(pattern) > MAX_PATTERN:
                 errors.append(f"{at}: {label} is over {MAX_PATTERN} characters")
+        if event_types is not None and event_type is not None and event_type.strip():
+            problem = unknown_event_type(event_type, event_types)
+            if problem is not None:
+                errors.append(f"{at}: {problem}")
         if refuse_catch_all is not None and project is None and event_type is None:
             errors.append(f"{at}: matches every event; {refuse_catch_all}")
         if not rule.targets:
@@ -174,6 +182,25 @@ def rule_errors(
                 errors.append(f"{at}: no {noun} named {name!r}")
             seen.add(name)
     return errors
+
+
+GLOB_CHARACTERS = frozenset("*?[")
+
+
+def unknown_event_type(pattern: str, event_types: Collection[str]) -> str | None:
+    """Why `pattern` cannot be an event type matcher, or None when it can: it is one of
+    `event_types` or a glob (`*`, `?` or `[`). The message suggests the closest known type."""
+    if pattern in event_types or GLOB_CHARACTERS.intersection(pattern):
+        return None
+    closest = get_close_matches(pattern, event_types, n=1, cutoff=0.6)
+    if closest:
+        hint = f"did you mean {closest[0]!r}?"
+    else:
+        hint = "known types are " + ", ".join(sorted(event_types))
+    return (
+        f"event_type {pattern!r} is not a known event type; {hint} "
+        "(a pattern with * ? or [ matches several)"
+    )
 
 
 # editing the list: each edit answers the whole list, numbered 1, 2, 3...

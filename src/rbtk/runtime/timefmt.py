@@ -1,7 +1,7 @@
 """RFC 3339 timestamps: the only time format rbtk accepts or writes."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 # Far enough from datetime's limits that adding a threshold, a retry age or a window's
 # length to an accepted time can never overflow; far wider than any real event's time.
@@ -47,3 +47,16 @@ def parse_rfc3339(value: object) -> datetime:
 
 def format_rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)", re.ASCII)
+
+
+def tomorrow_at(clock: str, after: datetime) -> datetime:
+    """`clock` ("06:00", UTC, as every page and command shows times) on the day after `after`:
+    what "until tomorrow 06:00" means. Raise ValueError saying what is wrong."""
+    match = _TIME_OF_DAY.fullmatch(clock.strip())
+    if match is None:
+        raise ValueError(f"{clock!r} is not a time of day: use HH:MM in UTC, e.g. 06:00")
+    day = after.astimezone(UTC).date() + timedelta(days=1)
+    return datetime.combine(day, time(int(match[1]), int(match[2])), tzinfo=UTC)

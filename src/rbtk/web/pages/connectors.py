@@ -11,8 +11,10 @@
     GET  /settings/integrations/pagerduty/connectors/{name}/delete confirm
     POST /settings/integrations/pagerduty/connectors/{name}/delete
 
-The integration key goes in and is never rendered again: not masked-less, not in a value=
-attribute after an error (the form asks for it again).
+Once saved, the integration key is never rendered again but masked. The one exception is the
+Add form sent back for an error in another field: a key that is itself valid is put back in
+its field, so it need not be pasted again (the page is no-store, and it is what the user just
+typed there); a key that is not valid is never echoed.
 """
 
 from dataclasses import dataclass
@@ -43,7 +45,6 @@ from rbtk.web.session import flash
 PREFIX = "/settings/integrations/pagerduty"
 TEST_WAIT_S = 15.0
 TEST_RESOLVE_AFTER_S = 60.0
-KEY_AGAIN = "For safety the key is not kept after an error: paste it again."
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
 
@@ -115,12 +116,10 @@ async def add(request: Request, context: Ctx) -> Response:
     except connectors.InvalidKey as exc:
         return _add_page(request, context, values=values, errors={"key": say(exc)})
     except connectors.DuplicateConnector as exc:
-        errors = {"name": say(exc), "key": KEY_AGAIN}
-        return _add_page(request, context, values=values, errors=errors)
+        return _add_again(request, context, values, form, {"name": say(exc)})
     except connectors.InvalidConnector as exc:
         field, message = _field_of(exc)
-        errors = {field: message, "key": KEY_AGAIN}
-        return _add_page(request, context, values=values, errors=errors)
+        return _add_again(request, context, values, form, {field: message})
     flash(request, "success", f"Connector {view.name} added with key {view.key_masked}.")
     with context.reads.connect() as connection:
         sharing = [
@@ -139,8 +138,28 @@ async def add(request: Request, context: Ctx) -> Response:
     return RedirectResponse(connector_url(view.name), 303)
 
 
+def _add_again(
+    request: Request, context: Context, values: dict[str, Any], form: Any, errors: dict[str, str]
+) -> Response:
+    """The Add form again for an error in another field: a valid key is kept in its field
+    (said so beside it), an invalid one is refused with its own message, never echoed.
+    The name is checked before the key, so the key may not have been looked at yet."""
+    try:
+        secret = connectors.validate_key(form_text(form, "integration_key"))
+    except connectors.InvalidKey as exc:
+        return _add_page(request, context, values=values, errors={**errors, "key": say(exc)})
+    kept = {**values, "integration_key": secret.reveal()}
+    note = f"Kept: looks like an Integration Key ({secret.masked})."
+    return _add_page(request, context, values=kept, errors=errors, key_note=note)
+
+
 def _add_page(
-    request: Request, context: Context, *, values: dict[str, Any] | None, errors: dict[str, str]
+    request: Request,
+    context: Context,
+    *,
+    values: dict[str, Any] | None,
+    errors: dict[str, str],
+    key_note: str = "",
 ) -> Response:
     labels = rule_labels(context.settings)
     if values is None:
@@ -165,6 +184,7 @@ def _add_page(
         labels=labels,
         values=values,
         errors=errors,
+        key_note=key_note,
         severities=SEVERITIES_HIGH_FIRST,
     )
 

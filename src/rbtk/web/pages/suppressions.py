@@ -1,14 +1,16 @@
 """Integrations → PagerDuty → Suppressions: maintenance windows, created and ended early.
 
     GET  /settings/integrations/pagerduty/suppressions?ended=1
-    POST /settings/integrations/pagerduty/suppressions            create (connector, until, reason)
-    POST /settings/integrations/pagerduty/suppressions/{id}/end   end it now
+    POST /settings/integrations/pagerduty/suppressions            create (connector, reason, and
+                                                                  until or a length: 1 h, 4 h,
+                                                                  until tomorrow 06:00 UTC)
+    POST /settings/integrations/pagerduty/suppressions/{id}/end   end it now, recording who
 
 Writes go through `suppressions.create` and `suppressions.end`, as the API's do, and wake the
 scheduler so held-back triggers go out as soon as a window ends.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import connectors, suppressions
 from rbtk.api.deps import Ctx
 from rbtk.runtime.context import Context
-from rbtk.runtime.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import parse_rfc3339, tomorrow_at
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import field_of, say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
@@ -26,6 +28,15 @@ from rbtk.web.session import flash
 
 PREFIX = f"{PAGERDUTY}/suppressions"
 ALL = "*"
+# The lengths a maintenance window usually has, offered instead of typing an end time:
+# value → label. "until tomorrow 06:00" is the next UTC day's, as the page shows times in UTC.
+TOMORROW_AT = "06:00"
+LENGTHS = {
+    "1h": "1 hour",
+    "4h": "4 hours",
+    "tomorrow": f"Until tomorrow {TOMORROW_AT} UTC",
+}
+_HOURS = {"1h": 1, "4h": 4}
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
 
@@ -48,14 +59,13 @@ async def create(request: Request, context: Ctx) -> Response:
         "connector": form_text(form, "connector"),
         "starts_at": form_text(form, "starts_at"),
         "ends_at": form_text(form, "ends_at"),
+        "length": form_text(form, "length"),
         "reason": form_text(form, "reason"),
     }
     now = datetime.now(UTC)
     try:
         starts_at = _utc("starts_at", values["starts_at"]) if values["starts_at"] else None
-        if not values["ends_at"]:
-            raise FieldError("ends_at", "Give the time the window ends, in UTC.")
-        ends_at = _utc("ends_at", values["ends_at"])
+        ends_at = _ends_at(values, starts_at or now)
         with context.engine.begin() as connection:
             windows = suppressions.create(
                 connection,
@@ -89,7 +99,9 @@ async def create(request: Request, context: Ctx) -> Response:
 def end(request: Request, window_id: int, context: Ctx) -> Response:
     try:
         with context.engine.begin() as connection:
-            window = suppressions.end(connection, window_id, now=datetime.now(UTC))
+            window = suppressions.end(
+                connection, window_id, ended_by=operator(request), now=datetime.now(UTC)
+            )
     except (suppressions.UnknownWindow, suppressions.WindowEnded) as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
@@ -101,6 +113,22 @@ def end(request: Request, window_id: int, context: Ctx) -> Response:
         "triggered now.",
     )
     return RedirectResponse(PREFIX, 303)
+
+
+def _ends_at(values: dict[str, str], start: datetime) -> datetime:
+    """The end typed, or the length chosen counted from the start; one of them, not both."""
+    length = values["length"]
+    if length and values["ends_at"]:
+        raise FieldError("length", "Choose a length or type when it ends, not both.")
+    if length == "tomorrow":
+        return tomorrow_at(TOMORROW_AT, start)
+    if length in _HOURS:
+        return start + timedelta(hours=_HOURS[length])
+    if length:
+        raise FieldError("length", f"Choose a length from the list, not {length!r}.")
+    if not values["ends_at"]:
+        raise FieldError("ends_at", "Give the time the window ends, in UTC, or choose a length.")
+    return _utc("ends_at", values["ends_at"])
 
 
 def _utc(field: str, value: str) -> datetime:
@@ -145,6 +173,8 @@ def _page(
         show_ended=show_ended,
         names=names,
         all_value=ALL,
-        values=values or {"connector": "", "starts_at": "", "ends_at": "", "reason": ""},
+        lengths=LENGTHS,
+        values=values
+        or {"connector": "", "starts_at": "", "ends_at": "", "length": "", "reason": ""},
         errors=errors or {},
     )

@@ -147,6 +147,12 @@ def test_add_at_a_position_moves_the_others_down(rbtk: Rbtk, two: httpx.Client) 
             id="empty project",
         ),
         pytest.param(
+            ["--event-type", "runner_pool.ofline", "--connector", "pd-staging"],
+            "position 2: event_type 'runner_pool.ofline' is not a known event type; did you "
+            "mean 'runner_pool.offline'? (a pattern with * ? or [ matches several)",
+            id="unknown event type",
+        ),
+        pytest.param(
             ["--project", "a", "--connector", "pd-staging", "--position", "3"],
             "position 3: positions for a new rule are 1 to 2",
             id="position past the end",

@@ -69,6 +69,26 @@ def test_for_gives_a_window_of_that_length_from_now(rbtk: Rbtk, production: http
     assert datetime.fromisoformat(window["ends_at"]) - starts == timedelta(hours=1, minutes=30)
 
 
+def test_until_tomorrow_ends_the_window_at_that_time_on_the_next_utc_day(
+    rbtk: Rbtk, production: httpx.Client
+) -> None:
+    today = datetime.now(UTC).date()
+
+    result = rbtk(
+        "admin", "pd", "suppress", "--connector", "pd-production", "--until-tomorrow", "06:00",
+        "--reason", "Night work",
+    )  # fmt: skip
+
+    [window] = windows(production)
+    assert result.exit_code == 0, result.stderr
+    tomorrow = today + timedelta(days=1)
+    assert window["ends_at"] == f"{tomorrow:%Y-%m-%d}T06:00:00Z"
+    assert result.stdout.startswith(
+        f"suppression window #{window['id']} on pd-production: {shown(window['starts_at'])} to "
+        f"{tomorrow:%Y-%m-%d} 06:00:00 UTC, Night work\n"
+    )
+
+
 def test_from_and_for_give_a_window_to_come(rbtk: Rbtk, production: httpx.Client) -> None:
     start = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
 
@@ -160,13 +180,23 @@ PAST = "2020-01-01T00:00Z"
         ),
         pytest.param(
             ["--connector", "pd-production", "--for", "1h", "--until", TOMORROW],
-            "give --until TIME or --for DURATION, not both",
+            "give only one of --until TIME, --for DURATION and --until-tomorrow HH:MM",
             id="until and for",
         ),
         pytest.param(
+            ["--connector", "pd-production", "--for", "1h", "--until-tomorrow", "06:00"],
+            "give only one of --until TIME, --for DURATION and --until-tomorrow HH:MM",
+            id="for and until tomorrow",
+        ),
+        pytest.param(
+            ["--connector", "pd-production", "--until-tomorrow", "6am"],
+            "--until-tomorrow: '6am' is not a time of day: use HH:MM in UTC, e.g. 06:00",
+            id="until tomorrow at no time",
+        ),
+        pytest.param(
             ["--connector", "pd-production"],
-            "give when the window ends: --until TIME (e.g. 2026-05-25T03:00Z) or --for "
-            "DURATION (e.g. 2h)",
+            "give when the window ends: --until TIME (e.g. 2026-05-25T03:00Z), --for "
+            "DURATION (e.g. 2h) or --until-tomorrow HH:MM (e.g. 06:00 UTC)",
             id="no end",
         ),
         pytest.param(

@@ -66,7 +66,8 @@ def test_list_with_all_shows_ended_windows_and_with_a_connector_only_its_own(
         [str(ended["id"]), "pd-production", "ended"],
         [str(kept["id"]), "pd-staging", "active"],
     ]
-    assert "ended early" in everything.stdout
+    ended_at = shown(two.get(f"{WINDOWS}/{ended['id']}").json()["ends_at"])
+    assert f"ended early at {ended_at[11:16]} by test" in everything.stdout
     assert [line.split()[1] for line in staging.stdout.splitlines()[1:]] == ["pd-staging"]
     assert production.stdout == (
         "no active or scheduled suppression windows on pd-production (--all shows ended ones too)\n"
@@ -98,10 +99,11 @@ def test_end_ends_a_window_now(rbtk: Rbtk, two: httpx.Client) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         f"ended suppression window #{window['id']} on pd-production at "
-        f"{shown(ended['ends_at'])} UTC: held-back triggers of conditions still firing are "
-        "sent now\n"
+        f"{shown(ended['ends_at'])} UTC by test: held-back triggers of conditions still "
+        "firing are sent now\n"
     )
     assert (ended["state"], ended["ended_early_at"]) == ("ended", ended["ends_at"])
+    assert ended["ended_by"] == "test"  # the name of the token the command used
 
 
 def test_end_of_a_window_already_over_is_refused_and_changes_nothing(

@@ -2,6 +2,8 @@
 
     rbtk admin pd suppress --connector pd-production --until "2026-05-25T03:00Z" \\
         --reason "Maintenance"
+    rbtk admin pd suppress --connector pd-production --for 4h --reason "Maintenance"
+    rbtk admin pd suppress --connector pd-production --until-tomorrow 06:00 --reason "Night"
 """
 
 import re
@@ -13,7 +15,7 @@ import typer
 from rbtk.cli.common import fail
 from rbtk.cli.remote import remote
 from rbtk.cli.tables import moment
-from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
+from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339, tomorrow_at
 
 PATH = "/api/v1/pagerduty/suppressions"
 EXAMPLE = "2026-05-25T03:00Z"
@@ -41,6 +43,14 @@ def suppress(
         str | None,
         typer.Option("--for", metavar="DURATION", help="How long instead: 30m, 2h, 1d, 1h30m."),
     ] = None,
+    until_tomorrow: Annotated[
+        str | None,
+        typer.Option(
+            "--until-tomorrow",
+            metavar="HH:MM",
+            help="Until that time (UTC) on the day after the start: e.g. 06:00.",
+        ),
+    ] = None,
     from_: Annotated[
         str | None,
         typer.Option("--from", metavar="TIME", help="When it starts; now by default."),
@@ -53,15 +63,21 @@ def suppress(
             if all_connectors
             else "give the connector to hold: --connector NAME, or --all-connectors"
         )
-    if (until is None) == (for_ is None):
+    ends = [given for given in (until, for_, until_tomorrow) if given is not None]
+    if len(ends) != 1:
         raise fail(
-            "give --until TIME or --for DURATION, not both"
-            if until is not None
-            else f"give when the window ends: --until TIME (e.g. {EXAMPLE}) or --for DURATION "
-            "(e.g. 2h)"
+            "give only one of --until TIME, --for DURATION and --until-tomorrow HH:MM"
+            if ends
+            else f"give when the window ends: --until TIME (e.g. {EXAMPLE}), --for DURATION "
+            "(e.g. 2h) or --until-tomorrow HH:MM (e.g. 06:00 UTC)"
         )
     now = datetime.now(UTC)
     starts_at = _time("--from", from_)
+    if until_tomorrow is not None:
+        try:
+            until = format_rfc3339(tomorrow_at(until_tomorrow, starts_at or now))
+        except ValueError as exc:
+            raise fail(f"--until-tomorrow: {exc}") from None
     body: dict[str, Any] = {"reason": reason}
     body |= {"all_connectors": True} if all_connectors else {"connector": connector}
     if starts_at is not None:

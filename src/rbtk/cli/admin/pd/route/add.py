@@ -24,7 +24,9 @@ def add(
     event_type: Annotated[
         str | None,
         typer.Option(
-            "--event-type", metavar="GLOB", help="Event type, exact or a glob: runner_pool.*."
+            "--event-type",
+            metavar="GLOB",
+            help="A known event type (runner_pool.offline) or a glob (runner_pool.*).",
         ),
     ] = None,
     position: InsertAt = None,

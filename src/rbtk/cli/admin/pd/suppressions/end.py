@@ -23,8 +23,9 @@ def end(
 
 
 def describe(window: dict[str, Any]) -> list[str]:
+    by = f" by {window['ended_by']}" if window.get("ended_by") else ""
     return [
         f"ended suppression window #{window['id']} on {window['connector']} at "
-        f"{moment(window['ends_at'])} UTC: held-back triggers of conditions still firing "
+        f"{moment(window['ends_at'])} UTC{by}: held-back triggers of conditions still firing "
         "are sent now"
     ]

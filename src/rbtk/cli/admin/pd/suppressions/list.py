@@ -37,7 +37,7 @@ def describe(answer: dict[str, Any], *, connector: str | None, all_: bool) -> li
 
 
 def _row(window: dict[str, Any]) -> tuple[str, ...]:
-    state = "ended early" if window.get("ended_early_at") else window["state"]
+    state = ended_early(window) or window["state"]
     return (
         str(window["id"]),
         window["connector"],
@@ -47,3 +47,12 @@ def _row(window: dict[str, Any]) -> tuple[str, ...]:
         window["created_by"],
         window["reason"],
     )
+
+
+def ended_early(window: dict[str, Any]) -> str | None:
+    """ "ended early at 02:14 by alice" (UTC), or None for a window that was not."""
+    at = window.get("ended_early_at")
+    if not at:
+        return None
+    by = f" by {window['ended_by']}" if window.get("ended_by") else ""
+    return f"ended early at {moment(at)[11:16]}{by}"
