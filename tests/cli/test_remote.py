@@ -232,7 +232,13 @@ def test_pd_log_json_is_the_same_as_output_json(rbtk: Rbtk) -> None:
 
     assert (alias.exit_code, alias.stderr) == (0, "")
     assert alias.stdout == group.stdout
-    assert json.loads(alias.stdout) == {"deliveries": [], "next_before_id": None}
+    assert json.loads(alias.stdout) == {
+        "deliveries": [],
+        "next_before_id": None,
+        "next_after_id": None,
+        "total": 0,
+        "total_is_lower_bound": False,
+    }
 
 
 def test_an_output_that_is_neither_text_nor_json_is_refused(bare: Rbtk) -> None:
