@@ -160,6 +160,11 @@ def test_filters_by_project_action_and_key_prefix_and_pages_both_ways(
     wait_for(lambda: sent_count(service, "pd-pages") == 6, what="six test rows sent")
 
     page.goto(f"{LOG}?connector=pd-pages")
+    # The last day's chart counts every PagerDuty row of the hour, these six among them.
+    chart = page.get_by_role("img", name="Last 24 hours, per hour")
+    expect(chart).to_be_visible()
+    expect(chart.locator("rect.bar-trigger").last.locator("title")).to_contain_text(" triggers")
+    expect(page.locator("figure.activity figcaption")).to_contain_text("resolves")
     page.get_by_label("Action").select_option(label="Resolves")
     page.get_by_label("Dedup key").fill("rbtk:test:*")
     page.get_by_role("button", name="Filter").click()

@@ -42,6 +42,9 @@ def test_firing_and_pending_incidents_and_resolving_one_by_hand(
     page = signed_in
 
     page.goto(f"{INCIDENTS}?state=pending")
+    chart = page.get_by_role("img", name="Last 24 hours, per hour")
+    expect(chart).to_contain_text("00")  # the hour ticks
+    expect(chart.locator("rect.bar-trigger")).not_to_have_count(0)  # the amendment's page
     pending = page.locator("table.incidents tbody tr").filter(has_text="line-7")
     expect(pending).to_contain_text("Pending")
     expect(pending).to_contain_text("pages at")

@@ -23,10 +23,12 @@ from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
+from rbtk.outbox import activity
 from rbtk.outbox import log as delivery_log
 from rbtk.outbox.rows import Status
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn
+from rbtk.web.chart import chart
 from rbtk.web.labels import STATUS_WORDS
 from rbtk.web.pages.connectors import PREFIX
 from rbtk.web.render import fragment, page
@@ -160,6 +162,7 @@ def delivery_log_page(
         return fragment(request, "_delivery_rows.html", **values)
     with context.reads.connect() as connection:
         names = [view.name for view in connectors.list_all(connection)]
+        hours = None if filters.chat else activity.last_day(connection, now=datetime.now(UTC))
         chats = [
             view.name
             for view in chat_channels.list_channels(connection)
@@ -180,6 +183,7 @@ def delivery_log_page(
         periods={key: label for key, (label, _) in PERIODS.items()},
         problems=problems,
         actions=ACTIONS,
+        activity=None if hours is None else chart(hours),
         refresh_s=None if paged else REFRESH_S,
         **values,
     )

@@ -14,7 +14,9 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import incidents
 from rbtk.admin.incidents import Filter
 from rbtk.api.deps import Ctx
+from rbtk.outbox import activity
 from rbtk.web.auth import Csrf, SignedIn, operator
+from rbtk.web.chart import chart
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
 from rbtk.web.render import form_text, page
 from rbtk.web.session import flash
@@ -33,6 +35,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         found = incidents.list_incidents(
             connection, show=show, after=after or None, limit=PAGE_SIZE + 1, now=now
         )
+        hours = activity.last_day(connection, now=now)
     rows = found[:PAGE_SIZE]
     return page(
         request,
@@ -45,6 +48,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         next_after=rows[-1].dedup_key if len(found) > PAGE_SIZE else None,
         now=now,
         until=until,
+        activity=chart(hours),
     )
 
 
