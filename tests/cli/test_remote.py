@@ -41,8 +41,8 @@ def bare() -> Rbtk:
     return Rbtk(UNREACHABLE, None)
 
 
-def test_there_are_29_api_commands() -> None:
-    assert len(list(leaf_commands())) == 29
+def test_there_are_30_api_commands() -> None:
+    assert len(list(leaf_commands())) == 30
 
 
 @pytest.mark.parametrize("command", [" ".join(c) for c in leaf_commands()])

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Delivery rows, events, sent digests and ended storms older than this are pruned by
     # the scheduler (rbtk.outbox.retention); 0 keeps everything.
     retention_days: float = Field(default=30, ge=0)
+    # A page undelivered (queued or retrying) for longer than this is stuck: every settings
+    # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.stuck).
+    stuck_after_s: float = Field(default=300, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

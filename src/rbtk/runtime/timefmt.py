@@ -47,3 +47,17 @@ def parse_rfc3339(value: object) -> datetime:
 
 def format_rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def span(seconds: float) -> str:
+    """A length of time as a person says it: "45 s", "6 min", "2 h 5 min", "3 days"."""
+    whole = int(max(seconds, 0))
+    if whole < 60:
+        return f"{whole} s"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
