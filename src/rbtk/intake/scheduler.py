@@ -1,6 +1,7 @@
 """The scheduler: fires thresholds, suppression-window ends, storm checks and chat digests
 when they fall due, without waiting for another event; every few minutes, prunes what is
-past retention (rbtk.outbox.retention).
+past retention (rbtk.outbox.retention); at every pass, tells the "rbtk health" chat channels
+when pages became stuck or recovered (rbtk.outbox.stuck).
 
 It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
 the work that is due, not with the number of pools tracked.
@@ -10,7 +11,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
-from rbtk.outbox import chat, digests, retention, umbrella
+from rbtk.outbox import chat, digests, retention, stuck, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
 from rbtk.policy import engine
@@ -40,6 +41,11 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler pass failed; retrying in 1 s")
                 fired, pause = 0, 1.0
+            try:
+                told = await asyncio.to_thread(stuck.tell, self.context, now=datetime.now(UTC))
+                fired += told.queued
+            except Exception:
+                log.exception("checking for stuck pages failed; trying again at the next pass")
             if fired:
                 self.context.wake_delivery()
             try:

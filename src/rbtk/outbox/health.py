@@ -52,6 +52,11 @@ class Stuck:
 
     count: int  # counted no further than MOST_COUNTED
     oldest: Undelivered
+    now: datetime  # when it was found so
+
+    @property
+    def oldest_age_s(self) -> float:
+        return self.oldest.age_s(self.now)
 
 
 def _pending() -> ColumnElement[bool]:
@@ -79,7 +84,7 @@ def stuck(connection: Connection, *, now: datetime, after: timedelta) -> Stuck |
     if oldest is None:
         return None
     count = count_up_to(connection, select(outbox.c.id).where(_pending(), older), MOST_COUNTED)
-    return Stuck(count, oldest)
+    return Stuck(count, oldest, now)
 
 
 def _oldest(connection: Connection, which: ColumnElement[bool]) -> Undelivered | None:

@@ -1,4 +1,5 @@
-"""Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand.
+"""Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand;
+the oldest critical page not yet delivered.
 
     GET  /settings/integrations/pagerduty/incidents?state=&after=
     POST /settings/integrations/pagerduty/incidents/resolve      dedup_key
@@ -14,6 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import incidents
 from rbtk.admin.incidents import Filter
 from rbtk.api.deps import Ctx
+from rbtk.outbox import health
+from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
 from rbtk.web.render import form_text, page
@@ -33,6 +36,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         found = incidents.list_incidents(
             connection, show=show, after=after or None, limit=PAGE_SIZE + 1, now=now
         )
+        critical = health.oldest_critical(connection)
     rows = found[:PAGE_SIZE]
     return page(
         request,
@@ -45,6 +49,8 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         next_after=rows[-1].dedup_key if len(found) > PAGE_SIZE else None,
         now=now,
         until=until,
+        critical=critical,
+        critical_age=None if critical is None else span(critical.age_s(now)),
     )
 
 
