@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, delete, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from rbtk.outbox.queue import FINAL
+from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import Status
 from rbtk.store.tables import digests, events, incidents, outbox, storms, suppressions
 
@@ -71,10 +71,12 @@ def _batches(engine: Engine, table: Table, old: Select[Any], batch: int) -> tupl
 
 
 def _old_outbox(before: datetime) -> Select[Any]:
-    # In the order of ix_outbox_created, stopping at `before`.
+    # Read in the order of ix_outbox_created, stopping at `before`. "Not still to be sent"
+    # rather than "in a final status": ix_outbox_status would serve the latter, and reading
+    # every final row to sort them would cost each batch the whole delivery log.
     return (
         select(outbox.c.id)
-        .where(outbox.c.created_at < before, outbox.c.status.in_(FINAL), ~_kept())
+        .where(outbox.c.created_at < before, outbox.c.status.not_in(PENDING), ~_kept())
         .order_by(outbox.c.created_at)
     )
 

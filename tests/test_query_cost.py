@@ -1,12 +1,13 @@
-"""A /metrics scrape and the stuck-page check cost the same over ten rows or ten million:
-no query they run reads the whole delivery log (each database's own plan says so)."""
+"""A /metrics scrape, the stuck-page check and a retention batch cost the same over ten rows
+or ten million: no query they run reads the whole delivery log (each database's own plan
+says so)."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, event, insert
 
-from rbtk.outbox import health
+from rbtk.outbox import health, retention
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
@@ -70,3 +71,15 @@ def test_the_stuck_page_check_reads_only_rows_still_to_be_sent(context: Context)
 
     assert len(found) == 2  # the oldest, and how many
     assert [p for p in found if whole_table_reads(p)] == []
+
+
+def test_a_retention_batch_reads_old_rows_in_order_not_the_whole_log(context: Context) -> None:
+    def prune() -> None:
+        retention.prune(context.engine, before=datetime.now(UTC))
+
+    selects = [q for q in statements(context.engine, prune) if q[0].startswith("SELECT")]
+    found = plans(context.engine, selects)
+
+    assert found and [p for p in found if whole_table_reads(p)] == []
+    # Sorting would mean reading every old row first, then taking the batch.
+    assert [p for p in found if "TEMP B-TREE FOR ORDER BY" in p] == []
