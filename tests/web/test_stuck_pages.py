@@ -63,6 +63,11 @@ def test_a_page_stuck_on_http_500_is_shown_on_every_page_and_told_until_it_is_de
     expect(page.locator("table").filter(has_text=KEY_STUCK).first).to_contain_text("Retrying")
     (told,) = wait_for(lambda: slack.posts, what="the health channel told")
     assert told["text"].startswith("rbtk cannot page: 1 page has been retrying for over 2 s")
+    [button] = [e for b in told["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert (button["text"]["text"], button["url"]) == (
+        "Open the delivery log",
+        f"{service.url}/settings/integrations/pagerduty/deliveries?connector=pd-stuck&status=retrying",
+    )
 
     service.emulator.faults()  # PagerDuty is back
     wait_for(

@@ -115,6 +115,7 @@ def _stuck(stuck: Stuck, *, settings: Settings, now: datetime) -> Message:
             ("Last answer", oldest.answer or "not tried yet"),
         ],
         link=settings.public_url.rstrip("/") + delivery_log_link(stuck),
+        link_label="Open the delivery log",
     )
 
 
@@ -130,4 +131,5 @@ def _recovered(since: datetime, *, settings: Settings, now: datetime) -> Message
             ("Stuck for", f"over {span((now - since).total_seconds() + settings.stuck_after_s)}"),
         ],
         link=settings.public_url.rstrip("/") + DELIVERY_LOG,
+        link_label="Open the delivery log",
     )
