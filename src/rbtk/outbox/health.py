@@ -39,8 +39,9 @@ class Undelivered:
 
     @property
     def answer(self) -> str:
-        """ "HTTP 500 Internal Server Error", "connection refused", "" when never tried."""
-        said = self.message or ""
+        """ "HTTP 500 Internal Server Error", "connection refused", "" when never tried;
+        without a closing period, to sit inside a sentence."""
+        said = (self.message or "").rstrip(".")
         if self.http_status is None:
             return said
         return f"HTTP {self.http_status}" + (f" {said}" if said else "")
