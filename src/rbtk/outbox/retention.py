@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 
 from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import Status
+from rbtk.store.db import is_postgres
 from rbtk.store.tables import digests, events, incidents, outbox, storms, suppressions
 
 BATCH = 500
@@ -59,6 +60,8 @@ def _batches(engine: Engine, table: Table, old: Select[Any], batch: int) -> tupl
     """Delete batch after batch of `old` (ids of `table`); answer how many, and whether old
     rows remain for the next pass."""
     deleted = 0
+    if is_postgres(engine):
+        old = old.with_for_update(skip_locked=True)  # instances pruning at once share the work
     for _ in range(MAX_BATCHES):
         with engine.begin() as connection:
             ids = list(connection.execute(old.limit(batch)).scalars())
