@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,10 +20,20 @@ from tests.live import serving
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+BOTH = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BOTH)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every storage test runs on SQLite and on the real PostgreSQL server, each isolated."""
-    if request.param == "sqlite":
+    with isolated_database(request.param, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def isolated_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a schema of its own on the PostgreSQL server."""
+    if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'rbtk.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -165,7 +165,7 @@ def test_metrics_need_a_token(client: TestClient) -> None:
     assert client.get("/metrics").status_code == 401
 
 
-def test_metrics_show_the_outbox_by_connector_and_status_its_depth_and_oldest_age(
+def test_metrics_show_what_waits_by_connector_and_status_its_depth_and_oldest_age(
     admin: TestClient, context: Context
 ) -> None:
     now = datetime.now(UTC)
@@ -190,14 +190,38 @@ def test_metrics_show_the_outbox_by_connector_and_status_its_depth_and_oldest_ag
         labels: value for (name, labels), value in found.items() if name == "rbtk_notifications"
     }
     no_channel, pd = ("channel", ""), ("kind", "pagerduty")  # empty: absent, to Prometheus
+    # Sent and failed rows are the delivery log, counted as they happen
+    # (rbtk_deliveries_total): a scrape never counts the whole log.
     assert by_status == {
         (no_channel, ("connector", "pd-production"), pd, ("status", "queued")): 1.0,
-        (no_channel, ("connector", "pd-production"), pd, ("status", "sent")): 1.0,
-        (no_channel, ("connector", "pd-staging"), pd, ("status", "failed")): 1.0,
         (no_channel, ("connector", "pd-staging"), pd, ("status", "retrying")): 1.0,
     }
     assert found[("rbtk_outbox_depth", ())] == 2.0
     assert 90 <= found[("rbtk_outbox_oldest_pending_age_seconds", ())] < 120
+    assert 90 <= found[("rbtk_oldest_undelivered_critical_seconds", ())] < 120
+
+
+def test_the_oldest_undelivered_critical_page_ignores_chat_held_and_lower_severities(
+    admin: TestClient, context: Context
+) -> None:
+    now = datetime.now(UTC)
+    error = pending_row(2, "retrying", now - timedelta(minutes=30), "pd-production")
+    critical = pending_row(3, "retrying", now - timedelta(minutes=6), "pd-production")
+    with context.engine.begin() as connection:
+        connection.execute(
+            insert(outbox),
+            [
+                pending_row(1, "suppressed", now - timedelta(hours=1), "pd-production"),
+                error | {"severity": "error", "priority": 1},
+                critical,
+            ],
+        )
+    add_chat_row(context, "ops-slack", now=now - timedelta(hours=2))
+
+    found = samples(admin.get("/metrics").text)
+
+    assert 360 <= found[("rbtk_oldest_undelivered_critical_seconds", ())] < 400
+    assert found[("rbtk_outbox_depth", ())] == 3.0
 
 
 def test_metrics_keep_a_slack_channel_apart_from_the_connector_it_is_named_like(
@@ -205,7 +229,7 @@ def test_metrics_keep_a_slack_channel_apart_from_the_connector_it_is_named_like(
 ) -> None:
     now = datetime.now(UTC)
     with context.engine.begin() as connection:
-        connection.execute(insert(outbox), [pending_row(1, "sent", now, "pd-production")])
+        connection.execute(insert(outbox), [pending_row(1, "queued", now, "pd-production")])
     add_chat_row(context, "pd-production", now=now)
 
     found = samples(admin.get("/metrics").text)
@@ -218,7 +242,7 @@ def test_metrics_keep_a_slack_channel_apart_from_the_connector_it_is_named_like(
             ("channel", ""),
             ("connector", "pd-production"),
             ("kind", "pagerduty"),
-            ("status", "sent"),
+            ("status", "queued"),
         ): 1.0,
         (
             ("channel", "pd-production"),
@@ -234,6 +258,7 @@ def test_an_empty_outbox_has_depth_and_age_zero(admin: TestClient) -> None:
 
     assert found[("rbtk_outbox_depth", ())] == 0.0
     assert found[("rbtk_outbox_oldest_pending_age_seconds", ())] == 0.0
+    assert found[("rbtk_oldest_undelivered_critical_seconds", ())] == 0.0
 
 
 def test_events_are_counted_by_result(admin: TestClient, events_token: str) -> None:

@@ -41,8 +41,52 @@ def test_a_slack_channel_answers_201_with_its_webhook_masked(admin: TestClient) 
         "config": {},
         "secret": MASKED,
         "rules": [],
+        "health": False,
     }
     assert WEBHOOK not in answer.text
+
+
+def test_a_channel_marked_rbtk_health_at_creation_says_so(admin: TestClient) -> None:
+    answer = admin.post(
+        CHANNELS,
+        json={
+            "name": "rbtk-ops",
+            "kind": "email",
+            "recipients": ["oncall@example.com"],
+            "health": True,
+        },
+    )
+
+    assert (answer.status_code, answer.json()["health"]) == (201, True)
+    listed = admin.get(CHANNELS).json()["channels"]
+    assert [(c["name"], c["health"]) for c in listed] == [("rbtk-ops", True)]
+
+
+def test_patch_marks_and_unmarks_a_channel_rbtk_health(admin: TestClient) -> None:
+    slack(admin)
+    email(admin)
+
+    marked = admin.patch(f"{CHANNELS}/ops-mail", json={"health": True})
+    listed = admin.get(CHANNELS).json()["channels"]
+    unmarked = admin.patch(f"{CHANNELS}/ops-mail", json={"health": False})
+
+    assert (marked.status_code, marked.json()["name"], marked.json()["health"]) == (
+        200,
+        "ops-mail",
+        True,
+    )
+    assert [(c["name"], c["health"]) for c in listed] == [("ops-mail", True), ("ops-slack", False)]
+    assert (unmarked.status_code, unmarked.json()["health"]) == (200, False)
+
+
+@pytest.mark.parametrize("body", [{}, {"health": "yes"}, {"health": True, "kind": "slack"}])
+def test_patch_takes_only_a_health_flag(admin: TestClient, body: dict[str, Any]) -> None:
+    email(admin)
+
+    answer = admin.patch(f"{CHANNELS}/ops-mail", json=body)
+
+    assert answer.status_code == 422
+    assert admin.get(CHANNELS).json()["channels"][0]["health"] is False
 
 
 def test_an_email_channel_answers_its_recipients(admin: TestClient) -> None:
@@ -196,9 +240,14 @@ def test_deleting_a_channel_rules_name_is_409_and_keeps_it(admin: TestClient) ->
     assert [c["name"] for c in admin.get(CHANNELS).json()["channels"]] == ["ops-slack"]
 
 
-@pytest.mark.parametrize(("method", "suffix"), [("DELETE", ""), ("POST", "/test")])
-def test_an_unknown_channel_is_404(admin: TestClient, method: str, suffix: str) -> None:
-    answer = admin.request(method, f"{CHANNELS}/nope{suffix}")
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("DELETE", "", None), ("POST", "/test", None), ("PATCH", "", {"health": True})],
+)
+def test_an_unknown_channel_is_404(
+    admin: TestClient, method: str, suffix: str, body: dict[str, Any] | None
+) -> None:
+    answer = admin.request(method, f"{CHANNELS}/nope{suffix}", json=body)
 
     assert (answer.status_code, answer.json()) == (
         404,

@@ -58,7 +58,10 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def service(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Service]:
+    """`SERVICE_ENV` in a test module adds to (or overrides) its service's environment."""
     tmp = tmp_path_factory.mktemp("web")
     emulator_port, port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
@@ -78,6 +81,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "RBTK_PAGERDUTY_RATE_PER_MIN": "0",
         "RBTK_LOG_FORMAT": "json",
         "RBTK_ALLOW_PRIVATE_WEBHOOKS": "1",
+        **getattr(request.module, "SERVICE_ENV", {}),
     }
     created = rbtk("tokens", "create", "--scope", "admin", "--name", "web", env=env)
     assert created.returncode == 0, created.stderr

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin.connectors import masked
@@ -76,6 +76,7 @@ class ChannelView:
     sends_to: str  # the channel's own one-line account of where it sends
     rules: list[int]  # positions of the rules naming it
     created_at: datetime
+    health: bool = False  # "rbtk health": told when rbtk itself cannot page
 
     @property
     def recipients(self) -> list[str] | None:
@@ -110,9 +111,11 @@ def add_channel(
     values: Mapping[str, Any],
     allow_private_webhooks: bool,
     now: datetime,
+    health: bool = False,
 ) -> ChannelView:
     """Add a channel of `kind` sending to `values` (its fields, e.g. `webhook_url`); fields
-    of another kind are refused. A webhook's host is resolved before anything is written."""
+    of another kind are refused. A webhook's host is resolved before anything is written.
+    `health`: marked "rbtk health", so it is told when rbtk cannot page."""
     validate_name(name)
     channel = CHAT.get(kind)
     if channel is None:
@@ -139,6 +142,7 @@ def add_channel(
                 config=destination.config,
                 endpoint=destination.endpoint,
                 created_at=now,
+                health=health,
             )
         )
     except IntegrityError:  # another writer took the name between the check and the insert
@@ -167,6 +171,17 @@ def validate_secret(view: ChannelView, value: str, *, allow_private: bool) -> Se
     if destination.secret is None:
         raise InvalidChannel(f"{field}: is empty")
     return destination.secret
+
+
+def set_health(connection: Connection, *, name: str, health: bool) -> ChannelView:
+    """Mark a channel "rbtk health" (told when rbtk cannot page), or unmark it. Chat rules
+    need not name it: health messages go to every marked channel."""
+    found = connection.execute(
+        update(notify_channels).where(notify_channels.c.name == name).values(health=health)
+    )
+    if not found.rowcount:
+        raise UnknownChannel(name)
+    return get_channel(connection, name=name)
 
 
 def remove_channel(connection: Connection, *, name: str) -> None:
@@ -238,4 +253,5 @@ def _view(row: Any, rules: list[int]) -> ChannelView:
         sends_to=row["endpoint"] if channel is None else channel.describe(config, secret),
         rules=rules,
         created_at=row["created_at"],
+        health=row["health"],
     )

@@ -2,6 +2,7 @@
 
     GET    /channels              200 {"channels": [Channel]}
     POST   /channels              201 Channel; 409 name taken; 422 bad name, kind, URL, address
+    PATCH  /channels/{name}       200 Channel: {"health": bool} marks it "rbtk health"; 404
     DELETE /channels/{name}       204; 404; 409 while rules name it
     POST   /channels/{name}/test  200 MessageOutcome once the channel accepted the message;
                                   502 refused or failed; 504 no answer within the wait; both
@@ -11,12 +12,14 @@
                                   problem (unknown channels, duplicate positions, no
                                   channels): nothing is changed
 
-    Create       {"name", "kind", ...the kind's fields}: each channel module lists its
-                 fields (rbtk.channels.registry), e.g. {"kind": "slack", "webhook_url"},
-                 {"kind": "email", "recipients": [...]}, {"kind": "webhook", "url",
-                 "signing_secret"}
+    Create       {"name", "kind", "health" (default false), ...the kind's fields}: each
+                 channel module lists its fields (rbtk.channels.registry), e.g. {"kind":
+                 "slack", "webhook_url"}, {"kind": "email", "recipients": [...]}, {"kind":
+                 "webhook", "url", "signing_secret"}
     Channel      {"name", "kind", "sends_to", "config": {its fields in the clear},
-                  "secret": masked | null, "rules": [positions naming it], "created_at"}
+                  "secret": masked | null, "rules": [positions naming it], "health",
+                  "created_at"}; "health": marked "rbtk health", told whenever pages are
+                  stuck undelivered and when they recover, whatever the rules say
     Rule         {"position", "project", "event_type", "channels": [names]}; a null project
                  or event type matches every one, so a rule with neither matches everything
     MessageOutcome  {"channel", "delivery_id", "status", "http_status", "message"}
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr, StrictInt, create_model
+from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_model
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin.channels import ChannelView
@@ -66,6 +69,11 @@ def _field(field: ChannelField) -> tuple[Any, Any]:
     return (SecretStr if field.secret else str) | None, described
 
 
+_HEALTH = (
+    'marked "rbtk health": told when pages are stuck undelivered for longer than '
+    "RBTK_STUCK_AFTER_S, and when they recover, whatever the rules say"
+)
+
 # Built from the registry, so a new channel's fields are in the API (and its document)
 # with no edit here.
 _FIELDS = {f.name: f for channel in CHAT.values() for f in channel.fields}
@@ -77,8 +85,13 @@ else:
         __base__=Body,
         name=(Annotated[str, SLUG_NAME], ...),
         kind=(Literal[tuple(CHAT)], ...),
+        health=(StrictBool, Field(default=False, description=_HEALTH)),
         **{name: _field(field) for name, field in _FIELDS.items()},
     )
+
+
+class ChannelChange(Body):
+    health: StrictBool = Field(description=_HEALTH)
 
 
 class RuleIn(Body):
@@ -99,6 +112,7 @@ class ChannelOut(BaseModel):
     config: dict[str, Any] = Field(description="its fields in the clear, e.g. recipients")
     secret: str | None = Field(description="its secret field, masked")
     rules: list[int] = Field(description="positions of the rules naming it")
+    health: bool = Field(description=_HEALTH)
     created_at: str
 
 
@@ -142,7 +156,7 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
     values = {
         k: v.get_secret_value() if isinstance(v, SecretStr) else v
         for k, v in given.items()
-        if k not in ("name", "kind")
+        if k not in ("name", "kind", "health")
     }
     with context.engine.begin() as connection:
         view = notify_config.add_channel(
@@ -153,7 +167,15 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
             values=values,
             allow_private_webhooks=context.settings.allow_private_webhooks,
             now=datetime.now(UTC),
+            health=given.get("health", False),
         )
+    return channel_json(view)
+
+
+@router.patch("/channels/{name}", response_model=ChannelOut, responses=errors(404))
+def change_channel(name: str, request: ChannelChange, context: Ctx) -> dict[str, Any]:
+    with context.engine.begin() as connection:
+        view = notify_config.set_health(connection, name=name, health=request.health)
     return channel_json(view)
 
 
@@ -215,6 +237,7 @@ def channel_json(view: ChannelView) -> dict[str, Any]:
         "config": view.config,
         "secret": view.secret_masked,
         "rules": view.rules,
+        "health": view.health,
         "created_at": format_rfc3339(view.created_at),
     }
 

@@ -100,7 +100,7 @@ def body(message: Message, recipients: list[str]) -> dict[str, Any]:
     html = (
         f"<h2>{escape(message.title)}</h2><table>{rows}</table>"
         f"<p>Occurred at {escape(message.occurred_at)} (event {escape(message.event_id)})</p>"
-        f"<p><a href='{escape(message.link, quote=True)}'>Open in Roboticks</a></p>"
+        f"<p><a href='{escape(message.link, quote=True)}'>{escape(message.link_label)}</a></p>"
     )
     return {
         "to": recipients,

@@ -19,6 +19,7 @@ class Message:
     occurred_at: str
     fields: list[tuple[str, str]]
     link: str
+    link_label: str = "Open in Roboticks"  # rbtk's own messages link to its settings pages
 
 
 def describe(event: ev.Event, *, base_url: str) -> Message:

@@ -92,7 +92,7 @@ def body(message: Message) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": "Open in Roboticks"},
+                        "text": {"type": "plain_text", "text": message.link_label},
                         "url": message.link,
                     }
                 ],

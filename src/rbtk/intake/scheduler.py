@@ -1,5 +1,7 @@
 """The scheduler: fires thresholds, suppression-window ends, storm checks and chat digests
-when they fall due, without waiting for another event.
+when they fall due, without waiting for another event; every few minutes, prunes what is
+past retention (rbtk.outbox.retention); at every pass, tells the "rbtk health" chat channels
+when pages became stuck or recovered (rbtk.outbox.stuck).
 
 It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
 the work that is due, not with the number of pools tracked.
@@ -7,9 +9,9 @@ the work that is due, not with the number of pools tracked.
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from rbtk.outbox import chat, digests, umbrella
+from rbtk.outbox import chat, digests, retention, stuck, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
 from rbtk.policy import engine
@@ -28,6 +30,7 @@ class Scheduler:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.wake = asyncio.Event()
+        self.prune_at: datetime | None = None  # None: at the first pass
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -38,8 +41,19 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler pass failed; retrying in 1 s")
                 fired, pause = 0, 1.0
+            try:
+                told = await asyncio.to_thread(stuck.tell, self.context, now=datetime.now(UTC))
+                fired += told.queued
+            except Exception:
+                log.exception("checking for stuck pages failed; trying again at the next pass")
             if fired:
                 self.context.wake_delivery()
+            try:
+                if await asyncio.to_thread(self.prune_due):
+                    pause = 0.0
+            except Exception:
+                log.exception("pruning past retention failed; trying again in a few minutes")
+                self.prune_at = datetime.now(UTC) + retention.INTERVAL
             if pause > 0:
                 waiters = [asyncio.ensure_future(e.wait()) for e in (self.wake, stop)]
                 await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
@@ -62,6 +76,26 @@ class Scheduler:
             return queued, MAX_SLEEP_S
         # Never 0 here: a due row another instance holds must not make this loop spin.
         return queued, min(MAX_SLEEP_S, max(0.05, (due - now).total_seconds()))
+
+    def prune_due(self, now: datetime | None = None) -> bool:
+        """Prune past retention when a pass is due; answer whether old rows remain, to be
+        pruned at the next pass rather than minutes later."""
+        now = now or datetime.now(UTC)
+        days = self.context.settings.retention_days
+        if not days or (self.prune_at is not None and now < self.prune_at):
+            return False
+        pruned = retention.prune(self.context.engine, before=now - timedelta(days=days))
+        self.prune_at = now if pruned.more else now + retention.INTERVAL
+        if pruned.total:
+            log.info(
+                "pruned past %g days: %d deliveries, %d events, %d digests, %d storms",
+                days,
+                pruned.outbox,
+                pruned.events,
+                pruned.digests,
+                pruned.storms,
+            )
+        return pruned.more
 
     def _fire(self, now: datetime) -> tuple[int, bool]:
         """Answer how many notifications were queued, and whether more may be due."""

@@ -24,6 +24,7 @@ class Channel:
     secret: bytes | None  # encrypted
     config: dict[str, Any]
     endpoint: str
+    health: bool = False  # marked "rbtk health": told when rbtk cannot page
 
 
 class NotifyRule(OrderedRule):
@@ -38,7 +39,9 @@ class NotifyRule(OrderedRule):
 
 def load_channels(connection: Connection) -> list[Channel]:
     rows = connection.execute(select(notify_channels).order_by(notify_channels.c.id))
-    return [Channel(r.id, r.name, r.kind, r.secret, dict(r.config), r.endpoint) for r in rows]
+    return [
+        Channel(r.id, r.name, r.kind, r.secret, dict(r.config), r.endpoint, r.health) for r in rows
+    ]
 
 
 def load_rules(connection: Connection) -> list[NotifyRule]:

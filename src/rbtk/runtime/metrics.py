@@ -1,4 +1,4 @@
-"""Prometheus metrics: process counters, plus outbox figures read from the database per scrape.
+"""Prometheus metrics: process counters, plus what waits in the outbox, read per scrape.
 
 The counters live in a registry of their own (not prometheus-client's global one), and the
 database figures are collected by a collector made for each scrape, so creating several apps
@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 
 from rbtk.channels.base import Result
 from rbtk.intake.ingest import Acceptance, BatchResult
+from rbtk.outbox import health
 from rbtk.outbox.queue import PENDING
 from rbtk.store.tables import outbox
 
@@ -78,7 +79,12 @@ def observe_delivery(kind: str, connector: str | None, channel: str | None, resu
 
 
 class OutboxCollector(Collector):
-    """Notifications by kind, destination and status, outbox depth and the oldest pending age."""
+    """What waits to be sent, by kind, destination and status; outbox depth; the oldest
+    pending age; the oldest undelivered critical page.
+
+    Every query reads only rows still to be sent (through ix_outbox_status), so a
+    scrape costs the same over a delivery log of ten rows or ten million. What became of
+    the rest is counted as it happens (`rbtk_deliveries_total` by verdict)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -86,33 +92,45 @@ class OutboxCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         notifications = GaugeMetricFamily(
             "rbtk_notifications",
-            "Notifications in the outbox (the delivery log), by kind, connector or chat "
-            "channel, and status.",
+            "Notifications waiting to be sent (queued or retrying), by kind, connector or "
+            "chat channel, and status.",
             labels=["kind", "connector", "channel", "status"],
         )
         where = (outbox.c.channel, outbox.c.connector_name, outbox.c.channel_name)
+        now = datetime.now(UTC)
         with self.engine.connect() as connection:
             by_status = connection.execute(
-                select(*where, outbox.c.status, func.count()).group_by(*where, outbox.c.status)
+                select(*where, outbox.c.status, func.count())
+                .where(outbox.c.status.in_(PENDING))
+                .group_by(*where, outbox.c.status)
             ).all()
             oldest = connection.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
+            critical = health.oldest_critical(connection)
         depth = 0
         for kind, connector, channel, status, count in by_status:
             notifications.add_metric([kind, connector or "", channel or "", status], count)
-            if status in PENDING:
-                depth += count
+            depth += count
         yield notifications
         yield GaugeMetricFamily(
             "rbtk_outbox_depth", "Notifications waiting to be sent (queued or retrying).", depth
         )
-        age = 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
         yield GaugeMetricFamily(
             "rbtk_outbox_oldest_pending_age_seconds",
             "Age of the oldest notification still waiting to be sent; 0 when none is.",
-            max(age, 0.0),
+            _age(oldest, now),
         )
+        yield GaugeMetricFamily(
+            "rbtk_oldest_undelivered_critical_seconds",
+            "Age of the oldest critical PagerDuty trigger still waiting to be sent (queued or "
+            "retrying, not held); 0 when none is.",
+            0.0 if critical is None else critical.age_s(now),
+        )
+
+
+def _age(since: datetime | None, now: datetime) -> float:
+    return 0.0 if since is None else max((now - since).total_seconds(), 0.0)
 
 
 def render(engine: Engine, *, delivery: Path | None = None) -> bytes:

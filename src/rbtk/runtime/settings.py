@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     # More than this many messages for one Slack or email channel within a minute go out as
     # one digest a minute (rbtk.outbox.digests); 0 sends every message on its own.
     chat_digest_after: int = Field(default=10, ge=0)
+    # Delivery rows, events, sent digests and ended storms older than this are pruned by
+    # the scheduler (rbtk.outbox.retention); 0 keeps everything.
+    retention_days: float = Field(default=30, ge=0)
+    # A page undelivered (queued or retrying) for longer than this is stuck: every settings
+    # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.stuck).
+    stuck_after_s: float = Field(default=300, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -60,3 +60,17 @@ def tomorrow_at(clock: str, after: datetime) -> datetime:
         raise ValueError(f"{clock!r} is not a time of day: use HH:MM in UTC, e.g. 06:00")
     day = after.astimezone(UTC).date() + timedelta(days=1)
     return datetime.combine(day, time(int(match[1]), int(match[2])), tzinfo=UTC)
+
+
+def span(seconds: float) -> str:
+    """A length of time as a person says it: "45 s", "6 min", "2 h 5 min", "3 days"."""
+    whole = int(max(seconds, 0))
+    if whole < 60:
+        return f"{whole} s"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"

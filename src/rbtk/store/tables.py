@@ -351,3 +351,12 @@ config_version = Table(
 )
 # Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
 CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
+
+# One row (migration 0011): since when pages have been stuck undelivered, as told to the
+# chat channels marked "rbtk health"; NULL while nothing is stuck (rbtk.outbox.stuck).
+health = Table(
+    "health",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("stuck_since", UTCDateTime),
+)

@@ -1,6 +1,7 @@
 """Rendering settings pages: the Jinja2 environment, its filters, and the headers every page
 carries (no caching, no framing, scripts and styles only from rbtk itself)."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from rbtk.outbox import stuck
+from rbtk.runtime.context import Context
 from rbtk.web.session import SESSION_ID, csrf_token, pop_flashes
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -57,12 +60,14 @@ templates = Jinja2Templates(env=_environment)
 
 def page(request: Request, name: str, *, status_code: int = 200, **values: Any) -> HTMLResponse:
     """Render a template with what every page needs: the session's CSRF token, its flash
-    messages and whether someone is signed in."""
+    messages, whether someone is signed in and, if so, whether rbtk cannot page."""
+    signed_in = isinstance(request.session.get(SESSION_ID), str)
     context = {
         "csrf_token": csrf_token(request),
         "flashes": pop_flashes(request),
-        "signed_in": isinstance(request.session.get(SESSION_ID), str),
+        "signed_in": signed_in,
         "path": request.url.path,
+        "stuck": _stuck(request) if signed_in else None,
         **values,
     }
     response = templates.TemplateResponse(
@@ -70,6 +75,25 @@ def page(request: Request, name: str, *, status_code: int = 200, **values: Any) 
     )
     assert isinstance(response, HTMLResponse)
     return response
+
+
+@dataclass(frozen=True)
+class StuckBanner:
+    text: str
+    link: str  # the delivery log, showing what is stuck
+
+
+def _stuck(request: Request) -> StuckBanner | None:
+    """What every page says while pages are stuck undelivered (one indexed read of what
+    still waits: rbtk.outbox.health)."""
+    context: Context = request.app.state.context
+    settings = context.settings
+    with context.reads.connect() as connection:
+        found = stuck.find(connection, settings=settings, now=datetime.now(UTC))
+    if found is None:
+        return None
+    text = stuck.summary(found, stuck_after_s=settings.stuck_after_s)
+    return StuckBanner(text, stuck.delivery_log_link(found))
 
 
 def fragment(request: Request, name: str, **values: Any) -> HTMLResponse:

@@ -1,4 +1,5 @@
-"""Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand.
+"""Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand;
+the oldest critical page not yet delivered.
 
     GET  /settings/integrations/pagerduty/incidents?state=&after=
     POST /settings/integrations/pagerduty/incidents/resolve      dedup_key
@@ -14,7 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import incidents
 from rbtk.admin.incidents import Filter
 from rbtk.api.deps import Ctx
-from rbtk.outbox import activity
+from rbtk.outbox import activity, health
+from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.chart import chart
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
@@ -36,6 +38,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
             connection, show=show, after=after or None, limit=PAGE_SIZE + 1, now=now
         )
         hours = activity.last_day(connection, now=now)
+        critical = health.oldest_critical(connection)
     rows = found[:PAGE_SIZE]
     return page(
         request,
@@ -49,6 +52,8 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         now=now,
         until=until,
         activity=chart(hours),
+        critical=critical,
+        critical_age=None if critical is None else span(critical.age_s(now)),
     )
 
 

@@ -3,15 +3,17 @@
     GET  /settings/integrations/notifications?edit=
     POST /settings/integrations/notifications/channels                 add a channel
     POST /settings/integrations/notifications/channels/{name}/test     send a test message
+    POST /settings/integrations/notifications/channels/{name}/health   health=on|off
     POST /settings/integrations/notifications/channels/{name}/remove
     POST /settings/integrations/notifications/rules                    add a rule
     POST /settings/integrations/notifications/rules/{position}         edit it
     POST /settings/integrations/notifications/rules/{position}/move    to=
     POST /settings/integrations/notifications/rules/{position}/remove
 
-Writes go through `rbtk.admin.channels` (and the test through `probes.send_test_message`), as
-the API's do. A Slack webhook URL is a secret: never shown again once saved, nor after an
-error (the form asks for it again).
+A channel marked "rbtk health" is told, whatever the rules say, when pages are stuck
+undelivered (`rbtk.outbox.stuck`). Writes go through `rbtk.admin.channels` (and the test
+through `probes.send_test_message`), as the API's do. A Slack webhook URL is a secret: never
+shown again once saved, nor after an error (the form asks for it again).
 """
 
 import re
@@ -31,6 +33,7 @@ from rbtk.outbox import probes
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import field_of, say
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
@@ -58,6 +61,7 @@ async def add_channel(request: Request, context: Ctx) -> Response:
     given = {f.name: form_text(form, f"{kind}.{f.name}").strip() for f in fields}
     values = {f.name: _addresses(given[f.name]) if f.many else given[f.name] for f in fields}
     shown = {"name": form_text(form, "name").strip(), "kind": kind, **given}
+    health = form_text(form, "health") == "on"
 
     def add() -> notify_config.ChannelView:
         with context.engine.begin() as connection:
@@ -69,6 +73,7 @@ async def add_channel(request: Request, context: Ctx) -> Response:
                 values={k: v for k, v in values.items() if v},
                 allow_private_webhooks=context.settings.allow_private_webhooks,
                 now=datetime.now(UTC),
+                health=health,
             )
 
     try:
@@ -80,7 +85,9 @@ async def add_channel(request: Request, context: Ctx) -> Response:
         errors = {field: message}
         for secret in (f.name for f in fields if f.secret):
             errors[secret] = f"{errors.get(secret, '')} {SECRET_AGAIN}".lstrip()
-        return _page(request, context, channel_form=shown, channel_errors=errors)
+        return _page(
+            request, context, channel_form=shown | {"health": health}, channel_errors=errors
+        )
     flash(request, "success", f"Channel {view.name} added ({view.kind}: {view.sends_to}).")
     return RedirectResponse(PREFIX, 303)
 
@@ -113,6 +120,24 @@ async def test_channel(request: Request, name: str, context: Ctx) -> Response:
             f"The test message to {name} was not delivered: {outcome.status}"
             + (f" ({said})." if said else "."),
         )
+    return RedirectResponse(f"{PREFIX}#channel-{quote(name, safe='')}", 303)
+
+
+@router.post("/channels/{name}/health", dependencies=[Csrf])
+async def set_health(request: Request, name: str, context: Ctx) -> Response:
+    health = form_text(await request.form(), "health") == "on"
+    try:
+        with context.engine.begin() as connection:
+            notify_config.set_health(connection, name=name, health=health)
+    except notify_config.UnknownChannel as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    said = (
+        "is marked rbtk health: it is told when pages are stuck undelivered"
+        if health
+        else "is no longer marked rbtk health"
+    )
+    flash(request, "success", f"Channel {name} {said}.")
     return RedirectResponse(f"{PREFIX}#channel-{quote(name, safe='')}", 303)
 
 
@@ -180,10 +205,11 @@ def _page(
         edit_form=edit_form,
         add_form=add_form or {"project": "", "event_type": "", "names": [], "position": None},
         rule_errors=rule_errors or [],
-        channel_form=channel_form or {"name": "", "kind": next(iter(CHAT))},
+        channel_form=channel_form or {"name": "", "kind": next(iter(CHAT)), "health": False},
         kinds=CHAT,
         channel_errors=channel_errors or {},
         event_types=sorted(PAYLOADS),
+        stuck_after=span(context.settings.stuck_after_s),
     )
 
 

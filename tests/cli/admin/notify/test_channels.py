@@ -1,4 +1,5 @@
-"""`rbtk admin notify channels add|list|remove`: webhooks only ever masked."""
+"""`rbtk admin notify channels add|list|remove`: webhooks only ever masked. The "rbtk health"
+mark (`add --health`, `update`): test_channel_health.py."""
 
 import httpx
 import pytest
@@ -115,7 +116,7 @@ def test_list_shows_each_channel_masked_with_the_rules_naming_it(
 
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
-        "NAME       KIND   SENDS TO         RULES\n"
+        "NAME       KIND   SENDS TO         RULES  HEALTH\n"
         "ops-mail   email  ops@example.com  1\n"
         f"ops-slack  slack  {MASKED}    1\n"
     )

@@ -13,7 +13,11 @@ from rbtk.cli.common import fail
 from rbtk.cli.remote import remote
 from rbtk.cli.tables import fields, moment
 
-SHOWN = ("name", "kind", "sends_to", "rules", "created_at")
+SHOWN = ("name", "kind", "sends_to", "rules", "health", "created_at")
+HEALTH_HELP = (
+    'Mark it "rbtk health": told when pages are stuck undelivered and when they recover, '
+    "whatever the rules say."
+)
 
 
 def add(
@@ -46,9 +50,10 @@ def add(
             "is asked for, hidden.",
         ),
     ] = None,
+    health: Annotated[bool, typer.Option("--health", help=HEALTH_HELP)] = False,
 ) -> None:
     """Add a chat channel (Slack, email, webhook...); notification rules then choose it."""
-    body: dict[str, Any] = {"name": name}
+    body: dict[str, Any] = {"name": name, "health": health}
     if kind is not None:
         if slack_webhook is not None or email:
             raise fail("give --kind with --field, or --slack-webhook / --email, not both")
@@ -88,12 +93,14 @@ def _fields(kind: str, given: list[str]) -> dict[str, Any]:
 
 
 def describe(channel: dict[str, Any]) -> list[str]:
+    health = [("health", "rbtk health: told when rbtk cannot page")] if channel["health"] else []
     return fields(
         [
             ("name", channel["name"]),
             ("kind", channel["kind"]),
             ("sends to", destination(channel)),
             ("rules", positions(channel["rules"])),
+            *health,
             ("created", moment(channel["created_at"])),
         ]
     )

@@ -1,0 +1,85 @@
+"""A /metrics scrape, the stuck-page check and a retention batch cost the same over ten rows
+or ten million: no query they run reads the whole delivery log (each database's own plan
+says so)."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event, insert
+
+from rbtk.outbox import health, retention
+from rbtk.runtime import metrics
+from rbtk.runtime.context import Context
+from rbtk.store.db import is_postgres
+from rbtk.store.tables import outbox
+from tests.api.test_health import pending_row
+
+
+def statements(engine: Engine, run: Any) -> list[tuple[str, Any]]:
+    seen: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "outbox" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def plans(engine: Engine, queries: list[tuple[str, Any]]) -> list[str]:
+    """Each query's plan as text. PostgreSQL is told to avoid sequential scans, so one that
+    remains means no index could serve the query."""
+    found = []
+    with engine.connect() as connection:
+        if is_postgres(engine):
+            connection.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in queries:
+            explain = "EXPLAIN " if is_postgres(engine) else "EXPLAIN QUERY PLAN "
+            rows = connection.exec_driver_sql(explain + statement, parameters).all()
+            found.append("\n".join(str(r[-1] if not is_postgres(engine) else r[0]) for r in rows))
+    return found
+
+
+def whole_table_reads(plan: str) -> bool:
+    return "SCAN outbox" in plan or "Seq Scan on outbox" in plan
+
+
+def test_a_scrape_reads_only_rows_still_to_be_sent(context: Context) -> None:
+    queries = statements(context.engine, lambda: metrics.render(context.engine))
+
+    found = plans(context.engine, queries)
+    print("\n\n".join(found))  # the plans quoted in the change's report
+
+    assert len(found) == 3
+    assert [p for p in found if whole_table_reads(p)] == []
+
+
+def test_the_stuck_page_check_reads_only_rows_still_to_be_sent(context: Context) -> None:
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with context.engine.begin() as connection:
+        connection.execute(insert(outbox), [pending_row(1, "retrying", an_hour_ago, "pd")])
+
+    def check() -> None:
+        with context.engine.connect() as connection:
+            health.stuck(connection, now=datetime.now(UTC), after=timedelta(minutes=5))
+
+    found = plans(context.engine, statements(context.engine, check))
+
+    assert len(found) == 2  # the oldest, and how many
+    assert [p for p in found if whole_table_reads(p)] == []
+
+
+def test_a_retention_batch_reads_old_rows_in_order_not_the_whole_log(context: Context) -> None:
+    def prune() -> None:
+        retention.prune(context.engine, before=datetime.now(UTC))
+
+    selects = [q for q in statements(context.engine, prune) if q[0].startswith("SELECT")]
+    found = plans(context.engine, selects)
+
+    assert found and [p for p in found if whole_table_reads(p)] == []
+    # Sorting would mean reading every old row first, then taking the batch.
+    assert [p for p in found if "TEMP B-TREE FOR ORDER BY" in p] == []
