@@ -20,6 +20,10 @@ SETTINGS_URLS = [
     "/settings/integrations/pagerduty/connectors/pd-access",
     "/settings/integrations/pagerduty/connectors/pd-access/delete",
     "/settings/integrations/pagerduty/deliveries?status=sent",
+    "/settings/integrations/pagerduty/incidents",
+    "/settings/integrations/pagerduty/events",
+    "/settings/integrations/pagerduty/events/some-event",
+    "/settings/integrations/pagerduty/storms",
     "/settings/integrations/pagerduty/routing",
     "/settings/integrations/pagerduty/suppressions",
     "/settings/integrations/notifications",
@@ -51,6 +55,16 @@ def test_without_a_session_every_settings_url_redirects_to_sign_in(
         assert response.headers["location"].startswith("/settings/sign-in"), url
     with service.api() as api:
         assert api.get("/api/v1/pagerduty/connectors/pd-access").status_code == 200
+
+
+def test_the_root_leads_to_the_settings(page: Page, service: Service) -> None:
+    page.goto("/")
+
+    expect(page.get_by_role("heading", name="Sign in to rbtk settings")).to_be_visible()
+    page.get_by_label("Admin token").fill(service.token)
+    page.get_by_label("Admin token").press("Enter")
+    expect(page.get_by_role("link", name="PagerDuty", exact=True).first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/settings/integrations/pagerduty$"))
 
 
 def test_signing_in_returns_to_the_page_asked_for(page: Page, service: Service) -> None:
