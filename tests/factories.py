@@ -79,6 +79,18 @@ def pool_offline(
     )
 
 
+def evidence(
+    event_id: str, at: datetime, tag: str, *, failed: bool = True, project: str = "warehouse"
+) -> dict[str, Any]:
+    """An evidence pack for release `tag` that failed (a critical page), or was generated."""
+    if failed:
+        return event(
+            event_id, "evidence_pack.generation_failed", at, project,
+            release_tag=tag, ref="main", error="signing key expired",
+        )  # fmt: skip
+    return event(event_id, "evidence_pack.generated", at, project, release_tag=tag, ref="main")
+
+
 def pool_online(event_id: str, at: datetime, pool: str = "onprem-airgapped") -> dict[str, Any]:
     return event(event_id, "runner_pool.online", at, pool_name=pool)
 

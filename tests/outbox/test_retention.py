@@ -3,7 +3,6 @@ are pruned, a batch at a time; never a row still to be sent, a row something wil
 release, or the latest row of an incident still open."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -12,23 +11,10 @@ from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox import retention
 from rbtk.runtime.context import Context
 from rbtk.store.tables import digests, events, outbox, storms
-from tests.factories import add_connector, add_window, event, send_everything
+from tests.factories import add_connector, add_window, evidence, send_everything
 
 T0 = datetime(2026, 5, 1, 2, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=40)  # a prune then drops what T0 wrote, with 30 days' retention
-
-
-def evidence(event_id: str, at: datetime, tag: str, *, failed: bool = True) -> dict[str, Any]:
-    if failed:
-        return event(
-            event_id,
-            "evidence_pack.generation_failed",
-            at,
-            release_tag=tag,
-            ref="main",
-            error="signing key expired",
-        )
-    return event(event_id, "evidence_pack.generated", at, release_tag=tag, ref="main")
 
 
 def log(context: Context) -> list[tuple[str, str, str]]:

@@ -2,7 +2,6 @@
 once to the chat channels marked "rbtk health" (and to no other), and so is their recovery."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
@@ -12,20 +11,9 @@ from rbtk.outbox import stuck
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
-from tests.factories import add_connector, event, send_everything
+from tests.factories import add_connector, evidence, send_everything
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
-
-
-def failure(event_id: str, at: datetime, tag: str = "v1") -> dict[str, Any]:
-    return event(
-        event_id,
-        "evidence_pack.generation_failed",
-        at,
-        release_tag=tag,
-        ref="main",
-        error="signing key expired",
-    )
 
 
 def channels(context: Context) -> None:
@@ -64,7 +52,8 @@ def test_a_stuck_page_is_told_once_to_health_channels_then_its_recovery(
 ) -> None:
     add_connector(context, now=T0)
     channels(context)
-    ingest(context, [failure("e1", T0)], T0)  # a critical trigger, never sent: PagerDuty is down
+    # A critical trigger, never sent: PagerDuty is down.
+    ingest(context, [evidence("e1", T0, "v1")], T0)
 
     early = stuck.tell(context, now=T0 + timedelta(minutes=4))
     first = stuck.tell(context, now=T0 + timedelta(minutes=6))
@@ -100,12 +89,12 @@ def test_a_stuck_page_is_told_once_to_health_channels_then_its_recovery(
 def test_a_new_episode_is_told_again_after_a_recovery(context: Context) -> None:
     add_connector(context, now=T0)
     channels(context)
-    ingest(context, [failure("e1", T0)], T0)
+    ingest(context, [evidence("e1", T0, "v1")], T0)
     stuck.tell(context, now=T0 + timedelta(minutes=6))
     send_everything(context, T0 + timedelta(minutes=7))
     stuck.tell(context, now=T0 + timedelta(minutes=8))
     later = T0 + timedelta(hours=1)
-    ingest(context, [failure("e2", later, "v2"), failure("e3", later, "v3")], later)
+    ingest(context, [evidence("e2", later, "v2"), evidence("e3", later, "v3")], later)
 
     second = stuck.tell(context, now=later + timedelta(minutes=6))
 
@@ -116,7 +105,7 @@ def test_a_new_episode_is_told_again_after_a_recovery(context: Context) -> None:
 
 def test_what_is_stuck_names_the_answer_pagerduty_gave(context: Context) -> None:
     add_connector(context, now=T0)
-    ingest(context, [failure("e1", T0)], T0)
+    ingest(context, [evidence("e1", T0, "v1")], T0)
     with context.engine.begin() as connection:
         connection.execute(
             outbox.update().values(
@@ -141,7 +130,7 @@ def test_with_no_health_channel_nothing_is_queued_but_the_episode_is_kept(
     context: Context,
 ) -> None:
     add_connector(context, now=T0)
-    ingest(context, [failure("e1", T0)], T0)
+    ingest(context, [evidence("e1", T0, "v1")], T0)
 
     first = stuck.tell(context, now=T0 + timedelta(minutes=6))
     again = stuck.tell(context, now=T0 + timedelta(minutes=7))

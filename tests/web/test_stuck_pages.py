@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import KEY, event
+from tests.factories import KEY, evidence
 from tests.waiting import wait_for
 from tests.web.conftest import Service, add_connector
 from tests.web.test_notifications import SlackWebhook, add_channel, slack  # noqa: F401
@@ -39,15 +39,7 @@ def test_a_page_stuck_on_http_500_is_shown_on_every_page_and_told_until_it_is_de
     expect(row).to_contain_text("told when rbtk cannot page")
     add_connector(service, "pd-stuck", KEY)
     service.emulator.faults(error_rate=1.0)  # PagerDuty answers every event 500
-    failed = event(
-        "plant-evidence",
-        "evidence_pack.generation_failed",
-        datetime.now(UTC),
-        project="plant",
-        release_tag="v9.1",
-        ref="main",
-        error="signing key expired",
-    )
+    failed = evidence("plant-evidence", datetime.now(UTC), "v9.1", project="plant")
     with service.api() as api:
         assert api.post("/api/v1/events", json=failed).status_code == 202
 
