@@ -86,6 +86,27 @@ def test_a_stuck_page_is_told_once_to_health_channels_then_its_recovery(
     ]
 
 
+def test_pages_that_gave_up_are_not_told_as_a_recovery(context: Context) -> None:
+    add_connector(context, now=T0)
+    channels(context)
+    ingest(context, [evidence("e1", T0, "v1")], T0)
+    stuck.tell(context, now=T0 + timedelta(minutes=6))
+    with context.engine.begin() as connection:  # retried until it gave up, PagerDuty down
+        connection.execute(
+            outbox.update()
+            .where(outbox.c.connector_name.is_not(None))
+            .values(status="failed", attempts=9, last_attempt_at=T0 + timedelta(minutes=8))
+        )
+
+    after = stuck.tell(context, now=T0 + timedelta(minutes=9))
+
+    assert after.event_type == stuck.RECOVERED
+    assert told(context)[-1][2] == (
+        "[Roboticks] rbtk stopped retrying, but 1 page failed for good since 02:06 UTC: "
+        "PagerDuty never got them. See the delivery log. — rbtk"
+    )
+
+
 def test_a_new_episode_is_told_again_after_a_recovery(context: Context) -> None:
     add_connector(context, now=T0)
     channels(context)

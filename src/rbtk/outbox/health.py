@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, select
 
 from rbtk.outbox.queue import PENDING
+from rbtk.outbox.rows import Status
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
 from rbtk.store.db import count_up_to
@@ -86,6 +87,17 @@ def stuck(connection: Connection, *, now: datetime, after: timedelta) -> Stuck |
         return None
     count = count_up_to(connection, select(outbox.c.id).where(_pending(), older), MOST_COUNTED)
     return Stuck(count, oldest, now)
+
+
+def failed_since(connection: Connection, since: datetime) -> int:
+    """Pages that failed for good (PagerDuty never took them) since `since`, counted no
+    further than MOST_COUNTED: what a recovery must not pass over in silence."""
+    failed = select(outbox.c.id).where(
+        outbox.c.status == Status.FAILED.value,
+        outbox.c.connector_name.is_not(None),
+        outbox.c.last_attempt_at >= since,
+    )
+    return count_up_to(connection, failed, MOST_COUNTED)
 
 
 def _oldest(connection: Connection, which: ColumnElement[bool]) -> Undelivered | None:

@@ -91,8 +91,9 @@ def tell(context: Context, *, now: datetime) -> Told:
             log.error("%s", message.title)
         else:
             assert since is not None
-            message = _recovered(since, settings=settings, now=now)
-            log.info("%s", message.title)
+            failed = health.failed_since(connection, since)
+            message = _recovered(since, failed, settings=settings, now=now)
+            (log.warning if failed else log.info)("%s", message.title)
         channels = [c for c in context.snapshots.read(connection).chat_channels if c.health]
         if not channels:
             log.warning('no chat channel is marked "rbtk health": nobody was told')
@@ -119,9 +120,23 @@ def _stuck(stuck: Stuck, *, settings: Settings, now: datetime) -> Message:
     )
 
 
-def _recovered(since: datetime, *, settings: Settings, now: datetime) -> Message:
+def _recovered(since: datetime, failed: int, *, settings: Settings, now: datetime) -> Message:
+    """Nothing is stuck any more: because the pages went, or because some gave up. The
+    second must not read as good news."""
+    told = f"told at {since:%H:%M} UTC"
+    if failed:
+        more = "+" if failed >= health.MOST_COUNTED else ""
+        pages = f"{failed:,}{more} page{'' if failed == 1 else 's'}"
+        title = (
+            f"rbtk stopped retrying, but {pages} failed for good since {since:%H:%M} UTC: "
+            "PagerDuty never got them. See the delivery log."
+        )
+        link = f"{DELIVERY_LOG}?{urlencode({'status': 'failed'})}"
+    else:
+        title = f"rbtk can page again: no page is stuck any more ({told})."
+        link = DELIVERY_LOG
     return Message(
-        title=f"rbtk can page again: no page is stuck any more (told at {since:%H:%M} UTC).",
+        title=title,
         project="rbtk",
         event_type=RECOVERED,
         event_id=f"rbtk-recovered-{now:%Y%m%dT%H%M%S}",
@@ -130,6 +145,6 @@ def _recovered(since: datetime, *, settings: Settings, now: datetime) -> Message
             ("Told at", format_rfc3339(since)),
             ("Stuck for", f"over {span((now - since).total_seconds() + settings.stuck_after_s)}"),
         ],
-        link=settings.public_url.rstrip("/") + DELIVERY_LOG,
+        link=settings.public_url.rstrip("/") + link,
         link_label="Open the delivery log",
     )
