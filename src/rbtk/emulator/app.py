@@ -1,11 +1,12 @@
-"""The emulator's routes: the Events API, plus `/_inspect` and `/_control` for tests."""
+"""The emulator's routes: the Events API and the Change Events API, plus `/_inspect` and
+`/_control` for tests."""
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from rbtk.emulator.config import EmulatorConfig
-from rbtk.emulator.events_api import handle_enqueue
-from rbtk.emulator.fault_middleware import ENQUEUE_PATHS, FaultInjectingApp
+from rbtk.emulator.events_api import handle_change, handle_enqueue
+from rbtk.emulator.fault_middleware import CHANGE_PATHS, ENQUEUE_PATHS, FaultInjectingApp
 from rbtk.emulator.faults import Faults
 from rbtk.emulator.state import AlertFilter, EmulatorState
 
@@ -19,8 +20,18 @@ def create_app(config: EmulatorConfig | None = None) -> FaultInjectingApp:
         answer = handle_enqueue(state, await request.body(), path=request.url.path)
         return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
 
+    async def change(request: Request) -> JSONResponse:
+        answer = handle_change(state, await request.body(), path=request.url.path)
+        return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
     for path in sorted(ENQUEUE_PATHS):
         api.add_api_route(path, enqueue, methods=["POST"])
+    for path in sorted(CHANGE_PATHS):
+        api.add_api_route(path, change, methods=["POST"])
+
+    @api.get("/_inspect/changes")
+    async def inspect_changes() -> JSONResponse:
+        return JSONResponse({"changes": [change.to_json() for change in state.changes()]})
 
     @api.get("/_inspect/events")
     async def inspect_events() -> JSONResponse:

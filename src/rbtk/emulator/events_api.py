@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from rbtk.emulator.state import EmulatorState, RequestOutcome
-from rbtk.emulator.validation import EVENT_TOO_LARGE, MAX_EVENT_BYTES, NOT_JSON, event_errors
+from rbtk.emulator.validation import (
+    EVENT_TOO_LARGE,
+    MAX_EVENT_BYTES,
+    NOT_JSON,
+    change_event_errors,
+    event_errors,
+)
 
 THROTTLE_BODY: Final[dict[str, object]] = {
     "status": "throttle exceeded",
@@ -47,6 +53,29 @@ def handle_enqueue(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
     answer, outcome, body = _answer(state, raw)
     state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
     return answer
+
+
+def handle_change(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
+    """Answer one Change Events API request (`/v2/change/enqueue`): recorded, never an alert."""
+    answer, outcome, body = _change_answer(state, raw)
+    state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
+    return answer
+
+
+def _change_answer(state: EmulatorState, raw: bytes) -> tuple[Answer, RequestOutcome, object]:
+    if len(raw) > MAX_EVENT_BYTES:
+        return invalid_event([EVENT_TOO_LARGE]), "invalid", None
+    try:
+        body: object = json.loads(raw)
+    except (ValueError, RecursionError):
+        return invalid_event([NOT_JSON]), "invalid", None
+    errors = change_event_errors(body)
+    if errors or not isinstance(body, dict):
+        return invalid_event(errors), "invalid", body
+    if not state.admit(body["routing_key"]):
+        return throttled(), "throttled", body
+    state.accept_change(body)
+    return Answer(202, {"status": "success", "message": "Change event processed"}), "accepted", body
 
 
 def parse_json(raw: bytes) -> object:

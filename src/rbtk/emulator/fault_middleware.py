@@ -22,6 +22,7 @@ from rbtk.emulator.faults import FaultAction
 from rbtk.emulator.state import EmulatorState, RequestOutcome
 
 ENQUEUE_PATHS: Final = frozenset({"/v2/enqueue", "/enqueue"})
+CHANGE_PATHS: Final = frozenset({"/v2/change/enqueue", "/change/enqueue"})
 
 
 @runtime_checkable
@@ -66,7 +67,8 @@ class FaultInjectingApp:
 
 
 def _is_enqueue(scope: Scope) -> bool:
-    return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ENQUEUE_PATHS
+    paths = ENQUEUE_PATHS | CHANGE_PATHS  # faults hit both APIs, as an outage would
+    return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in paths
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -50,6 +50,20 @@ class ReceivedEvent:
 
 
 @dataclass(frozen=True)
+class ReceivedChange:
+    received_at: datetime
+    routing_key: str
+    body: dict[str, Any]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "received_at": format_rfc3339(self.received_at),
+            "routing_key": self.routing_key,
+            "body": self.body,
+        }
+
+
+@dataclass(frozen=True)
 class RequestRecord:
     received_at: datetime
     path: str
@@ -104,6 +118,15 @@ class EmulatorState:
             self._events.append(event)
             return event
 
+    def accept_change(self, body: dict[str, Any]) -> None:
+        """Record a valid change event: it joins the service's recent changes, never an alert."""
+        with self._lock:
+            self._changes.append(ReceivedChange(datetime.now(UTC), body["routing_key"], body))
+
+    def changes(self) -> list["ReceivedChange"]:
+        with self._lock:
+            return list(self._changes)
+
     def record_request(
         self, *, path: str, status: int | None, outcome: RequestOutcome, body: object
     ) -> None:
@@ -143,6 +166,7 @@ class EmulatorState:
     def _start_afresh(self) -> None:
         self._alerts = AlertBook()
         self._events: list[ReceivedEvent] = []
+        self._changes: list[ReceivedChange] = []
         self._requests: list[RequestRecord] = []
         self._limiter = SlidingWindowLimiter(
             limit=self.config.rate_limit, window_s=self.config.rate_window_s

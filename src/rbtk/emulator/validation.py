@@ -49,6 +49,32 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def change_event_errors(event: object) -> list[str]:
+    """Every reason PagerDuty would refuse a change event (`POST /v2/change/enqueue`): a
+    routing key and a payload with a summary; `source` and `custom_details`, when given,
+    of their types; `links`, when given, a list."""
+    if not isinstance(event, Mapping):
+        return [NOT_AN_OBJECT]
+    errors = _routing_key_errors(event.get("routing_key"))
+    payload = event.get("payload")
+    if payload is None:
+        return [*errors, missing("payload")]
+    if not isinstance(payload, Mapping):
+        return [*errors, PAYLOAD_NOT_AN_OBJECT]
+    errors += _text_errors(payload.get("summary"), "payload.summary")
+    summary = payload.get("summary")
+    if isinstance(summary, str) and len(summary) > MAX_SUMMARY_LENGTH:
+        errors.append(SUMMARY_TOO_LONG)
+    if payload.get("source") is not None and not isinstance(payload.get("source"), str):
+        errors.append(not_a_string("payload.source"))
+    details = payload.get("custom_details")
+    if details is not None and not isinstance(details, Mapping):
+        errors.append("'payload.custom_details' is invalid (must be an object)")
+    if event.get("links") is not None and not isinstance(event.get("links"), list):
+        errors.append("'links' is invalid (must be an array)")
+    return errors
+
+
 def event_errors(event: object) -> list[str]:
     """Every reason PagerDuty would refuse `event`, in field order; empty when it is valid."""
     if not isinstance(event, Mapping):
