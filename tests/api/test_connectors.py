@@ -36,6 +36,7 @@ def connector_json(**fields: Any) -> dict[str, Any]:
         "endpoint": "http://127.0.0.1:9/v2/enqueue",
         "rules": ALL_RULES_DEFAULT,
         "send_info": False,
+        "change_events": True,
         "is_default": True,
         "max_severity": None,
         "storm": {"collapse": True, "threshold": 20, "window_s": 60},
@@ -81,6 +82,7 @@ def test_adding_with_every_option_answers_them(admin: TestClient) -> None:
             "disable": ["runner_pool.offline"],
             "region": "eu",
             "send_info": True,
+            "change_events": False,
             "is_default": False,
         },
     )
@@ -98,6 +100,7 @@ def test_adding_with_every_option_answers_them(admin: TestClient) -> None:
             "standard_amendment": True,
         },
         send_info=True,
+        change_events=False,
         is_default=False,
     )
 
@@ -193,6 +196,7 @@ def test_patch_changes_toggles_region_key_and_flags(admin: TestClient) -> None:
             "disable": ["evidence_pack.generation_failed"],
             "region": "eu",
             "send_info": True,
+            "change_events": False,
             "is_default": False,
         },
     )
@@ -204,6 +208,7 @@ def test_patch_changes_toggles_region_key_and_flags(admin: TestClient) -> None:
         endpoint="https://events.eu.pagerduty.com/v2/enqueue",
         rules=ALL_RULES_DEFAULT | {"evidence_pack_failed": False, "standard_amendment": True},
         send_info=True,
+        change_events=False,
         is_default=False,
     )
 

@@ -24,6 +24,11 @@ class Emulator:
         result: list[dict[str, Any]] = httpx.get(f"{self.url}/_inspect/events").json()["events"]
         return result
 
+    def changes(self) -> list[dict[str, Any]]:
+        """Change events received (PagerDuty's recent changes): never alerts."""
+        found: list[dict[str, Any]] = httpx.get(f"{self.url}/_inspect/changes").json()["changes"]
+        return found
+
     def alerts(self, status: str | None = None) -> list[dict[str, Any]]:
         params = {"status": status} if status else {}
         response = httpx.get(f"{self.url}/_inspect/alerts", params=params)

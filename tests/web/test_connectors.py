@@ -180,6 +180,26 @@ def test_the_urgency_table_follows_the_connectors_info_opt_in(
     expect(rows.nth(3).locator(".urgency")).to_have_text("Low")
 
 
+def test_release_change_events_can_be_switched_off_on_the_page(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-changes", KEY, is_default=False)
+    page.goto(connector_url("pd-changes"))
+    expect(page.get_by_label("Release change events")).to_be_checked()
+
+    page.get_by_label("Release change events").uncheck()
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_role("status").first).to_have_text(
+        "Saved pd-changes: release change events off."
+    )
+    expect(page.get_by_label("Release change events")).not_to_be_checked()
+    with service.api() as api:
+        connector = api.get("/api/v1/pagerduty/connectors/pd-changes").json()
+    assert connector["change_events"] is False
+
+
 def test_delete_asks_for_confirmation_first(signed_in: Page, service: Service) -> None:
     page = signed_in
     add_connector(service, "pd-delete", KEY, is_default=False)

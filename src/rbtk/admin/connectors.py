@@ -116,6 +116,7 @@ class ConnectorView:
     region: str
     rules: dict[Rule, bool]
     send_info: bool
+    change_events: bool  # releases go to its service as change events
     is_default: bool
     max_severity: Severity | None  # None: no cap
     storm: StormSettings
@@ -248,6 +249,7 @@ def add(
     disable: Sequence[str] = (),
     region: str = "us",
     send_info: bool = False,
+    change_events: bool = True,
     is_default: bool = True,
     max_severity: str | None = None,
     storm: StormSettings = StormSettings(),
@@ -271,6 +273,7 @@ def add(
                 region=region,
                 rules=_stored(rules),
                 send_info=send_info,
+                change_events=change_events,
                 is_default=is_default,
                 max_severity=cap,
                 storm_collapse=storm.collapse,
@@ -295,6 +298,7 @@ def update(
     disable: Sequence[str] = (),
     region: str | None = None,
     send_info: bool | None = None,
+    change_events: bool | None = None,
     is_default: bool | None = None,
     max_severity: str | Keep | None = KEEP,
     storm_collapse: bool | None = None,
@@ -323,6 +327,8 @@ def update(
         values["rules"] = _stored(toggled(_rules(row), enable=enable, disable=disable))
     if send_info is not None:
         values["send_info"] = send_info
+    if change_events is not None:
+        values["change_events"] = change_events
     if is_default is not None:
         values["is_default"] = is_default
     if max_severity is not KEEP:
@@ -426,6 +432,7 @@ def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> Connec
         region=row["region"],
         rules={rule: rule in enabled for rule in Rule},
         send_info=row["send_info"],
+        change_events=row["change_events"],
         is_default=row["is_default"],
         max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
         storm=StormSettings(row["storm_collapse"], row["storm_threshold"], row["storm_window_s"]),

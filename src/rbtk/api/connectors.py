@@ -75,6 +75,9 @@ class ConnectorCreate(Body):
     disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] = "us"
     send_info: StrictBool = False
+    change_events: StrictBool = Field(
+        default=True, description="send releases to its service as PagerDuty change events"
+    )
     is_default: StrictBool = True
     max_severity: Severity | None = None
     storm: StormIn = Field(default_factory=StormIn)
@@ -86,6 +89,7 @@ class ConnectorChange(Body):
     disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     region: Literal["us", "eu"] | None = None
     send_info: StrictBool | None = None
+    change_events: StrictBool | None = None
     is_default: StrictBool | None = None
     max_severity: Severity | None = None  # given as null: remove the cap
     storm: StormIn = Field(default_factory=StormIn)
@@ -103,6 +107,7 @@ class ConnectorOut(BaseModel):
     endpoint: str
     rules: dict[str, bool] = Field(description="each paging rule, on or off")
     send_info: bool
+    change_events: bool = Field(description="releases go to its service as change events")
     is_default: bool
     max_severity: Severity | None
     storm: StormOut
@@ -161,6 +166,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             disable=request.disable,
             region=request.region,
             send_info=request.send_info,
+            change_events=request.change_events,
             is_default=request.is_default,
             max_severity=request.max_severity,
             storm=StormSettings(
@@ -192,6 +198,7 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             disable=request.disable,
             region=request.region,
             send_info=request.send_info,
+            change_events=request.change_events,
             is_default=request.is_default,
             max_severity=cap,
             storm_collapse=request.storm.collapse,
@@ -247,6 +254,7 @@ def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
         "endpoint": settings.pagerduty_endpoint(view.region),
         "rules": {rule.value: on for rule, on in view.rules.items()},
         "send_info": view.send_info,
+        "change_events": view.change_events,
         "is_default": view.is_default,
         "max_severity": None if view.max_severity is None else view.max_severity.value,
         "storm": {

@@ -14,8 +14,7 @@ from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, errors
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.rows import Status
-from rbtk.policy.state import Action
+from rbtk.outbox.rows import PagerDutyAction, Status
 from rbtk.runtime.timefmt import parse_rfc3339
 
 router = APIRouter(tags=["deliveries"], responses=errors(400, 401, 403, 422))
@@ -77,7 +76,7 @@ def list_deliveries(
     dedup_key: str | None = None,
     dedup_prefix: Annotated[str | None, Query(description="dedup keys starting so")] = None,
     project: str | None = None,
-    action: Action | None = None,
+    action: PagerDutyAction | None = None,
     since: Annotated[
         str | None,
         Query(description="RFC 3339; rows created at or after", json_schema_extra=TIMESTAMP),

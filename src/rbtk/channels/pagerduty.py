@@ -25,6 +25,12 @@ _MAX_MESSAGE = 2000
 log = logging.getLogger(__name__)
 
 
+def change_endpoint(events_url: str) -> str:
+    """The Change Events API beside an Events API URL: `…/v2/enqueue` → `…/v2/change/enqueue`."""
+    base, _, last = events_url.rstrip("/").rpartition("/")
+    return f"{base}/change/{last}"
+
+
 def limits(settings: Settings) -> Limits:
     """PagerDuty's budget is per integration key (about 120 events a minute)."""
     declared = Limits(

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rbtk.intake.events import Event, EventError, parse_event
-from rbtk.outbox import chat
+from rbtk.outbox import changes, chat
 from rbtk.outbox.fanout import FanOut, enqueue
 from rbtk.policy import engine
 from rbtk.runtime.context import Context
@@ -154,8 +154,9 @@ def _advance(
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)
     quiet = [event for event in batch if event.id not in paged.paging_events]
     chatted = chat.enqueue(connection, quiet, settings=settings, now=now, config=config)
+    changed = changes.enqueue(connection, batch, settings=settings, now=now, config=config)
     _record_outcomes(connection, batch, paged, outcome.reasons)
-    queued = paged.queued + chatted.rows
+    queued = paged.queued + chatted.rows + changed
     dues = [
         condition.due_at
         for key, condition in outcome.state.conditions.items()

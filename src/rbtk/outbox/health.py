@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, select
 
 from rbtk.outbox.queue import PENDING
-from rbtk.outbox.rows import Status
+from rbtk.outbox.rows import CHANGE, Status
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
 from rbtk.store.db import count_up_to
@@ -65,7 +65,12 @@ def _pending() -> ColumnElement[bool]:
     # A PagerDuty row is one naming a connector. Not `channel == "pagerduty"`: SQLite (no
     # statistics) would read that through ix_outbox_budget, whose first column is the
     # channel, i.e. nearly the whole log; this way it reads only the rows still to be sent.
-    return and_(outbox.c.status.in_(PENDING), outbox.c.connector_name.is_not(None))
+    # A change event is no page: one waiting says nothing about paging.
+    return and_(
+        outbox.c.status.in_(PENDING),
+        outbox.c.connector_name.is_not(None),
+        outbox.c.action != CHANGE,
+    )
 
 
 def oldest_critical(connection: Connection) -> Undelivered | None:

@@ -17,6 +17,14 @@ from rbtk.policy.state import Action, Notification
 from rbtk.store.tables import outbox
 
 
+class PagerDutyAction(StrEnum):
+    """What a PagerDuty row does: a policy trigger or resolve, or a release's change event."""
+
+    TRIGGER = "trigger"
+    RESOLVE = "resolve"
+    CHANGE = "change"
+
+
 class Status(StrEnum):
     QUEUED = "queued"
     RETRYING = "retrying"
@@ -26,6 +34,7 @@ class Status(StrEnum):
 
 
 NOTIFY = "notify"  # the action of a chat message: neither a trigger nor a resolve
+CHANGE = PagerDutyAction.CHANGE.value  # a release's change event: it never pages
 CHAT_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger
 FIRST = -1  # test sends: an operator pressing "send test" is waiting for the answer
 
@@ -110,6 +119,42 @@ def page(
         severity=notification.severity.value,
         priority=priority(notification.action, notification.severity),
         body={k: v for k, v in body.items() if k != "routing_key"},
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def change(
+    *,
+    connector_id: int,
+    connector_name: str,
+    routing_key: bytes,
+    key_fingerprint: str,
+    endpoint: str,
+    event_id: str,
+    event_type: str,
+    project: str,
+    dedup_key: str,
+    body: dict[str, Any],
+    now: datetime,
+) -> OutboxRow:
+    """A change event for one connector's service, sent with the connector's key now."""
+    return OutboxRow(
+        channel=pagerduty.kind,
+        connector_id=connector_id,
+        connector_name=connector_name,
+        channel_name=None,
+        destination=routing_key,
+        key_fingerprint=key_fingerprint,
+        endpoint=endpoint,
+        event_id=event_id,
+        event_type=event_type,
+        project_slug=project,
+        dedup_key=dedup_key,
+        action=CHANGE,
+        severity=Severity.INFO.value,
+        priority=1,
+        body=body,
         created_at=now,
         next_attempt_at=now,
     )

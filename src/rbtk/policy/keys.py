@@ -64,3 +64,9 @@ def test_event(connector: str, unique: str) -> str:
 def storm(connector: str, start: str) -> str:
     """A storm's umbrella incident (rbtk.outbox.storms): not a condition of the policy."""
     return _key("storm", connector, start)
+
+
+def release_change(project_slug: str, branch: str, tag: str) -> str:
+    """A release's change event: never sent as a dedup key (change events have none), it
+    names the delivery log's lane for it."""
+    return _key("change", project_slug, branch, tag)

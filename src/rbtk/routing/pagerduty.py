@@ -38,6 +38,7 @@ class Target:
     is_default: bool
     max_severity: Severity | None = None
     storm: StormRule | None = None  # None: storm collapse is off
+    change_events: bool = True  # releases go to its service as change events
 
     @property
     def audience(self) -> Audience:
@@ -104,4 +105,5 @@ def _target(row: Any) -> Target:
         storm=StormRule(row["storm_threshold"], timedelta(seconds=row["storm_window_s"]))
         if row["storm_collapse"]
         else None,
+        change_events=row["change_events"],
     )

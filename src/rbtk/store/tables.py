@@ -22,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 
@@ -110,6 +111,8 @@ connectors = Table(
     Column("region", String(8), nullable=False, default="us"),
     Column("rules", JSON, nullable=False),
     Column("send_info", Boolean, nullable=False, default=False),
+    # Releases of the projects it takes go to its service as change events (never a page).
+    Column("change_events", Boolean, nullable=False, server_default=true()),
     Column("is_default", Boolean, nullable=False, default=True),
     Column("max_severity", String(16)),  # None: no cap
     # Storm collapse (rbtk.outbox.storms): past `storm_threshold` new incidents within

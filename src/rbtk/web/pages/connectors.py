@@ -104,6 +104,7 @@ async def add(request: Request, context: Ctx) -> Response:
                 disable=values["disable"],
                 region=values["region"],
                 send_info=values["send_info"],
+                change_events=values["change_events"],
                 is_default=values["is_default"],
                 max_severity=values["max_severity"],
                 storm=connectors.StormSettings(
@@ -170,6 +171,7 @@ def _add_page(
             "enable": [label.rule.value for label in labels if label.default],
             "region": "us",
             "send_info": False,
+            "change_events": True,
             "is_default": not a_default_exists,  # a second default is rarely what is meant
             "max_severity": None,
             "storm_collapse": connectors.StormSettings.collapse,
@@ -232,6 +234,7 @@ async def save(request: Request, name: str, context: Ctx) -> Response:
                 disable=values["disable"],
                 region=values["region"],
                 send_info=values["send_info"],
+                change_events=values["change_events"],
                 is_default=values["is_default"],
                 max_severity=values["max_severity"],
                 storm_collapse=values["storm_collapse"],
@@ -429,6 +432,7 @@ def _settings_from(form: Any) -> dict[str, Any]:
         "disable": [rule.value for rule in Rule if rule.value not in checked],
         "region": form_text(form, "region") or "us",
         "send_info": form_text(form, "send_info") == "on",
+        "change_events": form_text(form, "change_events") == "on",
         "is_default": form_text(form, "is_default") == "on",
         "max_severity": form_text(form, "max_severity") or None,
         "storm_collapse": form_text(form, "storm_collapse") == "on",
@@ -451,6 +455,8 @@ def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
     ]
     if before.send_info != after.send_info:
         changes.append(f"info events {'sent' if after.send_info else 'not sent'}")
+    if before.change_events != after.change_events:
+        changes.append(f"release change events {'on' if after.change_events else 'off'}")
     if before.is_default != after.is_default:
         changes.append("now a default connector" if after.is_default else "no longer a default")
     if before.max_severity != after.max_severity:

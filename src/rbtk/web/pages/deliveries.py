@@ -33,7 +33,7 @@ from rbtk.web.labels import STATUS_WORDS
 from rbtk.web.pages.connectors import PREFIX
 from rbtk.web.render import fragment, page
 
-ACTIONS = {"trigger": "Triggers", "resolve": "Resolves"}
+ACTIONS = {"trigger": "Triggers", "resolve": "Resolves", "change": "Release change events"}
 EVERY_CHAT = "chat"  # the channel filter's value for every chat kind at once
 PAGE_SIZE = 100
 REFRESH_S = 5

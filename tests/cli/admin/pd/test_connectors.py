@@ -26,6 +26,7 @@ def described(connector: dict[str, object], *, endpoint: str, **lines: str) -> s
         "endpoint": endpoint,
         "default": "yes",
         "send info": "no",
+        "change events": "yes",
         "max severity": "none",
         "storm collapse": "on: more than 20 new incidents within 60 s",
         "enabled rules": DEFAULT_RULES,
@@ -57,6 +58,7 @@ def test_add_passes_rules_region_send_info_and_default(rbtk: Rbtk, api: httpx.Cl
         "admin", "pd", "connectors", "add", "pd-eu", "--key", KEY,
         "--enable", "standard_amendment", "--disable", "pool_offline",
         "--disable", "post_release_regression", "--region", "eu", "--send-info", "--no-default",
+        "--no-change-events",
     )  # fmt: skip
 
     connector = api.get("/api/v1/pagerduty/connectors/pd-eu").json()
@@ -67,6 +69,7 @@ def test_add_passes_rules_region_send_info_and_default(rbtk: Rbtk, api: httpx.Cl
         region="eu",
         default="no",
         send_info="yes",
+        change_events="no",
         enabled_rules="evidence_pack_failed, airgapped_pool_offline, standard_amendment",
         disabled_rules="pool_offline, post_release_regression",
     )

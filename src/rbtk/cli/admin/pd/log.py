@@ -6,7 +6,7 @@ import typer
 
 from rbtk.cli.admin.delivery_log import AsJson, Limit, Since, StatusFilter, outcome, show_log
 from rbtk.cli.tables import moment
-from rbtk.policy.state import Action
+from rbtk.outbox.rows import PagerDutyAction
 
 PATH = "/api/v1/pagerduty/deliveries"
 PAGE = 100
@@ -25,7 +25,10 @@ def log(
         str | None, typer.Option(help="Only deliveries whose dedup key starts so.")
     ] = None,
     project: Annotated[str | None, typer.Option(help="Only this project's deliveries.")] = None,
-    action: Annotated[Action | None, typer.Option(help="Only triggers, or only resolves.")] = None,
+    action: Annotated[
+        PagerDutyAction | None,
+        typer.Option(help="Only triggers, only resolves, or only release change events."),
+    ] = None,
     since: Since = None,
     limit: Limit = 50,
     as_json: AsJson = False,

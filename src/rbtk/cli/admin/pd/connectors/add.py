@@ -7,6 +7,7 @@ import typer
 from rbtk.cli.admin.pd.connectors.common import (
     PATH,
     SHOWN,
+    ChangeEvents,
     Default,
     Disable,
     Enable,
@@ -40,6 +41,7 @@ def add(
     disable: Disable = None,
     region: RegionOption = None,
     send_info: SendInfo = None,
+    change_events: ChangeEvents = None,
     is_default: Default = None,
     max_severity: MaxSeverity = None,
     storm_collapse: StormCollapse = None,
@@ -55,6 +57,7 @@ def add(
             disable=disable,
             region=region,
             send_info=send_info,
+            change_events=change_events,
             is_default=is_default,
             max_severity=max_severity,
             storm_collapse=storm_collapse,

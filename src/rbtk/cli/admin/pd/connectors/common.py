@@ -13,7 +13,8 @@ from rbtk.policy.severity import Severity
 
 PATH = "/api/v1/pagerduty/connectors"
 SHOWN = (  # what `describe` reads from a connector
-    "name", "integration_key", "region", "endpoint", "is_default", "send_info", "rules",
+    "name", "integration_key", "region", "endpoint", "is_default", "send_info", "change_events",
+    "rules",
     "storm", "open_incidents", "created_at", "updated_at",
 )  # fmt: skip
 
@@ -36,6 +37,14 @@ Disable = Annotated[
 ]
 RegionOption = Annotated[
     Region | None, typer.Option("--region", help="PagerDuty service region: us or eu.")
+]
+ChangeEvents = Annotated[
+    bool | None,
+    typer.Option(
+        "--change-events/--no-change-events",
+        help="Send the releases of the projects it pages for as PagerDuty change events "
+        "(never a page; on by default).",
+    ),
 ]
 SendInfo = Annotated[
     bool | None,
@@ -91,6 +100,7 @@ def changes(
     region: Region | None,
     send_info: bool | None,
     is_default: bool | None,
+    change_events: bool | None = None,
     max_severity: Severity | None = None,
     storm_collapse: bool | None = None,
     storm_threshold: int | None = None,
@@ -103,6 +113,7 @@ def changes(
         "disable": [rule.value for rule in disable] if disable else None,
         "region": region.value if region else None,
         "send_info": send_info,
+        "change_events": change_events,
         "is_default": is_default,
         "max_severity": max_severity.value if max_severity else None,
         "storm": {key: value for key, value in storm.items() if value is not None} or None,
@@ -121,6 +132,7 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
             ("endpoint", connector["endpoint"]),
             ("default", yes_no(connector["is_default"])),
             ("send info", yes_no(connector["send_info"])),
+            ("change events", yes_no(connector["change_events"])),
             ("max severity", cap(connector.get("max_severity"))),
             ("storm collapse", storm(connector["storm"])),
             ("enabled rules", ", ".join(r for r, on in rules.items() if on) or "none"),

@@ -6,6 +6,7 @@ import typer
 
 from rbtk.cli.admin.pd.connectors.common import (
     SHOWN,
+    ChangeEvents,
     Default,
     Disable,
     Enable,
@@ -35,6 +36,7 @@ def update(
     disable: Disable = None,
     region: RegionOption = None,
     send_info: SendInfo = None,
+    change_events: ChangeEvents = None,
     is_default: Default = None,
     max_severity: MaxSeverity = None,
     storm_collapse: StormCollapse = None,
@@ -52,6 +54,7 @@ def update(
         disable=disable,
         region=region,
         send_info=send_info,
+        change_events=change_events,
         is_default=is_default,
         max_severity=max_severity,
         storm_collapse=storm_collapse,
