@@ -257,7 +257,7 @@ def test_limits_outside_1_to_500_and_unknown_statuses_are_refused(admin: TestCli
                 "'suppressed'"
             ],
         ),
-        (422, ["query.action: Input should be 'trigger' or 'resolve'"]),
+        (422, ["query.action: Input should be 'trigger', 'resolve' or 'change'"]),
     ]
 
 
