@@ -450,3 +450,30 @@ def test_a_storm_threshold_or_window_out_of_range_is_refused_with_422(admin: Tes
     )
     [connector] = admin.get(URL).json()["connectors"]
     assert connector["storm"] == {"collapse": True, "threshold": 20, "window_s": 60}
+
+
+def test_a_critical_test_event_pages_high_urgency_and_resolves_now(
+    service: str, emulator: str, admin_token: str
+) -> None:
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    with (
+        httpx.Client(base_url=service, headers=headers, timeout=30) as api,
+        httpx.Client(base_url=emulator, timeout=5) as pd,
+    ):
+        api.post(URL, json={"name": "pd-production", "integration_key": KEY})
+
+        sent = api.post(f"{URL}/pd-production/test", json={"severity": "critical"})
+        key = sent.json()["dedup_key"]
+        [alert] = pd.get("/_inspect/alerts", params={"status": "open"}).json()["alerts"]
+        resolved = api.post(f"{URL}/pd-production/test/resolve", json={"dedup_key": key})
+        again = api.post(f"{URL}/pd-production/test/resolve", json={"dedup_key": "rbtk:pool"})
+
+        assert (sent.status_code, alert["dedup_key"], alert["severity"]) == (200, key, "critical")
+        assert (resolved.status_code, resolved.json()["status"]) == (200, "sent")
+        assert [
+            a["dedup_key"] for a in pd.get("/_inspect/alerts?status=resolved").json()["alerts"]
+        ] == [key]
+        assert again.status_code == 404
+        assert again.json()["detail"] == (
+            "no test event with dedup key 'rbtk:pool' was sent to pd-production"
+        )

@@ -200,6 +200,30 @@ def test_release_change_events_can_be_switched_off_on_the_page(
     assert connector["change_events"] is False
 
 
+def test_a_critical_test_event_and_resolve_it_now(signed_in: Page, service: Service) -> None:
+    page = signed_in
+    add_connector(service, "pd-oncall", KEY, is_default=False)
+    page.goto(connector_url("pd-oncall"))
+
+    page.get_by_label("Severity", exact=True).select_option("critical")
+    page.get_by_role("button", name="Send test event").click()
+    outcome = page.locator("#test-outcome")
+    expect(outcome).to_contain_text("Sent. PagerDuty accepted the test event (HTTP 202")
+    expect(outcome).to_contain_text(", critical")
+    dedup_key = outcome.locator("code").inner_text()
+    page.get_by_role("button", name="Resolve it now").click()
+
+    expect(page.locator("#test-resolved")).to_contain_text(
+        "Resolved. PagerDuty accepted the resolve"
+    )
+    received = wait_for(
+        lambda: [e for e in service.emulator.events() if e["dedup_key"] == dedup_key],
+        what="the test trigger and its resolve at the emulator",
+    )
+    assert [e["event_action"] for e in received] == ["trigger", "resolve"]
+    assert received[0]["body"]["payload"]["severity"] == "critical"
+
+
 def test_delete_asks_for_confirmation_first(signed_in: Page, service: Service) -> None:
     page = signed_in
     add_connector(service, "pd-delete", KEY, is_default=False)

@@ -8,7 +8,11 @@
     POST   /connectors/{name}/test     200 ProbeOutcome once PagerDuty accepted the trigger;
                                        502 PagerDuty refused it (4xx), failed (429/5xx) or
                                            could not be reached; 504 no answer within the wait;
-                                       both with {"detail", "errors", "outcome": ProbeOutcome}
+                                       both with {"detail", "errors", "outcome": ProbeOutcome};
+                                       {"severity"} picks its urgency (default info),
+                                       {"resolve_after_s"} has rbtk resolve it later
+    POST   /connectors/{name}/test/resolve   {"dedup_key"} resolves a test incident now:
+                                       answers as /test; 404 for a key no test of it used
 
 The clear integration key goes in, and never comes out: responses carry it masked.
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
@@ -35,7 +39,7 @@ from rbtk.admin.connectors import (
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
-from rbtk.outbox.probes import ProbeOutcome, Problem, send_test_event
+from rbtk.outbox.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
 from rbtk.policy.severity import Severity
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
@@ -145,6 +149,14 @@ class ProbeFailed(Error):
 
 class ProbeRequest(Body):
     resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
+    severity: Severity = Field(
+        default=Severity.INFO,
+        description="critical or error test a high-urgency page end to end; info is low",
+    )
+
+
+class ProbeResolveRequest(Body):
+    dedup_key: str = Field(min_length=1, max_length=255, description="the test's dedup key")
 
 
 @router.get("/connectors", response_model=ConnectorsOut)
@@ -234,8 +246,33 @@ async def test_connector(
         context,
         connector=name,
         resolve_after_s=resolve_after_s,
+        severity=request.severity if request else Severity.INFO,
         wait_s=TEST_WAIT_S,
     )
+    return _probe_answer(outcome)
+
+
+@router.post(
+    "/connectors/{name}/test/resolve",
+    response_model=ProbeOutcomeOut,
+    responses={
+        **errors(404),
+        502: {"model": ProbeFailed, "description": "PagerDuty refused or failed the resolve"},
+        504: {"model": ProbeFailed, "description": "No answer from PagerDuty within the wait"},
+    },
+)
+async def resolve_test(name: str, request: ProbeResolveRequest, context: Ctx) -> JSONResponse:
+    outcome = await run_in_threadpool(
+        resolve_test_event,
+        context,
+        connector=name,
+        dedup_key=request.dedup_key,
+        wait_s=TEST_WAIT_S,
+    )
+    return _probe_answer(outcome)
+
+
+def _probe_answer(outcome: ProbeOutcome) -> JSONResponse:
     answer = _outcome(outcome)
     if outcome.error is None:
         return JSONResponse(answer, status_code=200)

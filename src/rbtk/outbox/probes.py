@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import select
+
 from rbtk.admin.channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
+from rbtk.admin.errors import NotFound
 from rbtk.channels.message import Message
 from rbtk.outbox.chat import row as chat_row
 from rbtk.outbox.fanout import enqueue_test
@@ -24,6 +27,7 @@ from rbtk.routing.chat import load_channels
 from rbtk.routing.pagerduty import load_targets
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
+from rbtk.store.tables import outbox
 
 
 class Problem(StrEnum):
@@ -91,9 +95,12 @@ def send_test_event(
     *,
     connector: str,
     resolve_after_s: float | None = None,
+    severity: Severity = Severity.INFO,
     wait_s: float = 15.0,
 ) -> ProbeOutcome:
     """Queue a test trigger (and optionally its resolve) for `connector`; wait for the answer.
+    `severity` picks the urgency PagerDuty gives it: critical tests a high-urgency page, and
+    the on-call's phone, end to end.
 
     Blocks while it waits: call it from a worker thread, not the event loop.
     """
@@ -105,7 +112,7 @@ def send_test_event(
         target = next((t for t in load_targets(connection) if t.name == connector), None)
         if target is None:
             raise UnknownConnector(connector)
-        trigger = _notification(connector, dedup_key, now, resolve_after_s)
+        trigger = _notification(connector, dedup_key, now, resolve_after_s, severity)
         trigger_id = enqueue_test(connection, trigger, target, settings=context.settings, now=now)
         if resolve_after_s is not None:
             resolve_at = now + timedelta(seconds=resolve_after_s)
@@ -125,8 +132,52 @@ def send_test_event(
     )
 
 
+def resolve_test_event(
+    context: Context, *, connector: str, dedup_key: str, wait_s: float = 15.0
+) -> ProbeOutcome:
+    """Resolve a test incident now ("Resolve it now"), through the same connector; wait for
+    PagerDuty's answer. Only a key a test trigger of that connector was sent with."""
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        target = next((t for t in load_targets(connection) if t.name == connector), None)
+        if target is None:
+            raise UnknownConnector(connector)
+        sent = connection.execute(
+            select(outbox.c.severity).where(
+                outbox.c.connector_name == connector,
+                outbox.c.dedup_key == dedup_key,
+                outbox.c.action == Action.TRIGGER.value,
+            )
+        ).first()
+        if sent is None or not dedup_key.startswith(keys.TEST_PREFIX):
+            raise UnknownTestEvent(connector, dedup_key)
+        trigger = _notification(connector, dedup_key, now, None, Severity(sent.severity))
+        resolve_id = enqueue_test(
+            connection, _resolve(trigger, now), target, settings=context.settings, now=now
+        )
+    context.wake_delivery()
+    return _wait(
+        context,
+        resolve_id,
+        wait_s,
+        connector=connector,
+        dedup_key=dedup_key,
+        resolve_id=None,
+        resolve_at=None,
+    )
+
+
+class UnknownTestEvent(NotFound):
+    def __init__(self, connector: str, dedup_key: str) -> None:
+        super().__init__(f"no test event with dedup key {dedup_key!r} was sent to {connector}")
+
+
 def _notification(
-    connector: str, dedup_key: str, now: datetime, resolve_after_s: float | None
+    connector: str,
+    dedup_key: str,
+    now: datetime,
+    resolve_after_s: float | None,
+    severity: Severity = Severity.INFO,
 ) -> Notification:
     resolution = (
         "Resolve it by hand in PagerDuty."
@@ -139,7 +190,7 @@ def _notification(
         kind=Kind.TEST,
         rule=None,
         # Info would be suppressed for a real page; a test is always sent.
-        severity=Severity.INFO,
+        severity=severity,
         summary=f"Roboticks test event from rbtk for connector {connector}",
         project_slug="rbtk",
         at=now,

@@ -57,6 +57,9 @@ def standard_amendment(project_slug: str, standard: str, amendment: str) -> str:
     return _key("standard-amendment", project_slug, standard, amendment)
 
 
+TEST_PREFIX = "rbtk:test:"  # every test event's key starts so
+
+
 def test_event(connector: str, unique: str) -> str:
     return _key("test", connector, unique)
 

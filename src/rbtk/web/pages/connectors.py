@@ -7,7 +7,8 @@
     GET  /settings/integrations/pagerduty/connectors/{name}         toggles, test, urgency
     POST /settings/integrations/pagerduty/connectors/{name}        save toggles and flags
     POST /settings/integrations/pagerduty/connectors/{name}/key    rotate the key
-    POST /settings/integrations/pagerduty/connectors/{name}/test   Send test event
+    POST /settings/integrations/pagerduty/connectors/{name}/test   Send test event (a severity)
+    POST /settings/integrations/pagerduty/connectors/{name}/test/resolve   Resolve it now
     GET  /settings/integrations/pagerduty/connectors/{name}/delete confirm
     POST /settings/integrations/pagerduty/connectors/{name}/delete
 
@@ -32,7 +33,7 @@ from rbtk.admin.connectors import ConnectorView
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.probes import send_test_event
+from rbtk.outbox.probes import UnknownTestEvent, resolve_test_event, send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.routing import suppression
@@ -284,12 +285,15 @@ async def rotate_key(request: Request, name: str, context: Ctx) -> Response:
 async def test_event(request: Request, name: str, context: Ctx) -> Response:
     form = await request.form()
     resolve = form_text(form, "resolve") == "on"
+    chosen = form_text(form, "severity")
+    severity = Severity(chosen) if chosen in Severity.__members__.values() else Severity.INFO
     try:
         outcome = await run_in_threadpool(
             send_test_event,
             context,
             connector=name,
             resolve_after_s=TEST_RESOLVE_AFTER_S if resolve else None,
+            severity=severity,
             wait_s=TEST_WAIT_S,
         )
     except connectors.UnknownConnector:
@@ -304,6 +308,37 @@ async def test_event(request: Request, name: str, context: Ctx) -> Response:
         "message": outcome.message,
         "latency_ms": outcome.latency_ms,
         "resolve_at": None if outcome.resolve_at is None else outcome.resolve_at.isoformat(),
+        "severity": severity.value,
+    }
+    return RedirectResponse(connector_url(name) + "#test-outcome", 303)
+
+
+@router.post("/connectors/{name}/test/resolve", dependencies=[Csrf])
+async def resolve_test(request: Request, name: str, context: Ctx) -> Response:
+    """ "Resolve it now", after a test event: the outcome shown gains the resolve's."""
+    form = await request.form()
+    try:
+        outcome = await run_in_threadpool(
+            resolve_test_event,
+            context,
+            connector=name,
+            dedup_key=form_text(form, "dedup_key"),
+            wait_s=TEST_WAIT_S,
+        )
+    except connectors.UnknownConnector:
+        return _not_found(request, name)
+    except UnknownTestEvent as exc:
+        flash(request, "error", f"{exc}.")
+        return RedirectResponse(connector_url(name) + "#test-event", 303)
+    request.session["test_outcome"] = {
+        "connector": name,
+        "ok": outcome.error is None,
+        "dedup_key": outcome.dedup_key,
+        "resolved": {
+            "ok": outcome.error is None,
+            "error": outcome.error,
+            "http_status": outcome.http_status,
+        },
     }
     return RedirectResponse(connector_url(name) + "#test-outcome", 303)
 

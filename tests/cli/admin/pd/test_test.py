@@ -54,6 +54,25 @@ def test_with_resolve_after_rbtk_resolves_the_test_incident_itself(
     )
 
 
+def test_a_critical_test_then_resolve_now(rbtk: Rbtk, api: httpx.Client, pd: httpx.Client) -> None:
+    add_connector(api, "pd-production")
+
+    sent = rbtk("admin", "pd", "test", "--connector", "pd-production", "--severity", "critical")
+    [alert] = pd.get("/_inspect/alerts").json()["alerts"]
+    resolved = rbtk(
+        "admin", "pd", "test", "--connector", "pd-production", "--resolve", alert["dedup_key"]
+    )
+    [resolve, _] = deliveries(api, dedup_key=alert["dedup_key"])
+
+    assert (sent.exit_code, alert["severity"]) == (0, "critical")
+    assert (resolved.exit_code, resolved.stderr) == (0, "")
+    assert resolved.stdout == (
+        f"resolved: sent (HTTP 202, Event processed, {resolve['latency_ms']:.0f} ms)\n"
+    )
+    [closed] = pd.get("/_inspect/alerts", params={"status": "resolved"}).json()["alerts"]
+    assert closed["dedup_key"] == alert["dedup_key"]
+
+
 def test_when_pagerduty_fails_it_shows_the_outcome_and_exits_1(
     rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
 ) -> None:

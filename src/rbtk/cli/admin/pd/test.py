@@ -1,4 +1,5 @@
-"""`rbtk admin pd test --connector NAME`: send a test trigger and say what PagerDuty answered."""
+"""`rbtk admin pd test --connector NAME [--severity S]`: send a test trigger and say what
+PagerDuty answered; `--resolve KEY` resolves a test incident now."""
 
 from typing import Annotated, Any
 
@@ -8,6 +9,7 @@ from rbtk.cli.admin.pd.connectors.common import path
 from rbtk.cli.common import fail
 from rbtk.cli.remote import remote
 from rbtk.cli.tables import fields, moment
+from rbtk.policy.severity import Severity
 
 OUTCOME = ("dedup_key", "status")
 
@@ -24,16 +26,39 @@ def send_test_event(
             help="Have rbtk resolve the test incident after this long; else resolve it by hand.",
         ),
     ] = None,
+    severity: Annotated[
+        Severity,
+        typer.Option(
+            "--severity",
+            help="The test's severity: critical or error page with high urgency, end to end.",
+        ),
+    ] = Severity.INFO,
+    resolve: Annotated[
+        str | None,
+        typer.Option(
+            "--resolve",
+            metavar="KEY",
+            help="Resolve the test incident with this dedup key now, instead of sending one.",
+        ),
+    ] = None,
 ) -> None:
     """Send a test trigger through a connector now; exit 1 unless PagerDuty accepted it."""
-    body = {} if resolve_after is None else {"resolve_after_s": resolve_after}
+    body: dict[str, object]
+    if resolve is not None:
+        where, body = f"{path(connector)}/test/resolve", {"dedup_key": resolve}
+    else:
+        where = f"{path(connector)}/test"
+        body = {"severity": severity.value}
+        if resolve_after is not None:
+            body["resolve_after_s"] = resolve_after
     server = remote(ctx)
     with server.api() as api:
         # 502 and 504 carry the outcome too: show it, then say what went wrong.
-        status, answer = api.answer(
-            "POST", f"{path(connector)}/test", body=body, expect=OUTCOME, allow=(502, 504)
-        )
-    server.show(answer, lambda a: describe(a, sent=status == 200))
+        status, answer = api.answer("POST", where, body=body, expect=OUTCOME, allow=(502, 504))
+    if resolve is not None:
+        server.show(answer, lambda a: [f"resolved: {_said(a)}"] if status == 200 else [])
+    else:
+        server.show(answer, lambda a: describe(a, sent=status == 200))
     if status != 200:
         raise fail(answer["detail"])
 
