@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -50,32 +51,12 @@ def throttled(retry_after: int | None = None) -> Answer:
 
 def handle_enqueue(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
     """Answer one Events API request and record it, whatever the answer."""
-    answer, outcome, body = _answer(state, raw)
-    state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
-    return answer
+    return _handle(state, raw, path, event_errors, _accept_event)
 
 
 def handle_change(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
     """Answer one Change Events API request (`/v2/change/enqueue`): recorded, never an alert."""
-    answer, outcome, body = _change_answer(state, raw)
-    state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
-    return answer
-
-
-def _change_answer(state: EmulatorState, raw: bytes) -> tuple[Answer, RequestOutcome, object]:
-    if len(raw) > MAX_EVENT_BYTES:
-        return invalid_event([EVENT_TOO_LARGE]), "invalid", None
-    try:
-        body: object = json.loads(raw)
-    except (ValueError, RecursionError):
-        return invalid_event([NOT_JSON]), "invalid", None
-    errors = change_event_errors(body)
-    if errors or not isinstance(body, dict):
-        return invalid_event(errors), "invalid", body
-    if not state.admit(body["routing_key"]):
-        return throttled(), "throttled", body
-    state.accept_change(body)
-    return Answer(202, {"status": "success", "message": "Change event processed"}), "accepted", body
+    return _handle(state, raw, path, change_event_errors, _accept_change)
 
 
 def parse_json(raw: bytes) -> object:
@@ -87,25 +68,53 @@ def parse_json(raw: bytes) -> object:
     return value
 
 
-def _answer(state: EmulatorState, raw: bytes) -> tuple[Answer, RequestOutcome, object]:
+def _handle(
+    state: EmulatorState,
+    raw: bytes,
+    path: str,
+    errors_of: Callable[[object], list[str]],
+    accept: Callable[[EmulatorState, dict[str, Any]], Answer],
+) -> Answer:
+    """Both APIs check alike: size, JSON, PagerDuty's validation, the rate limit; then
+    `accept` answers for a valid, admitted body. Every request is recorded."""
+    answer, outcome, body = _answer(state, raw, errors_of, accept)
+    state.record_request(path=path, status=answer.status, outcome=outcome, body=body)
+    return answer
+
+
+def _answer(
+    state: EmulatorState,
+    raw: bytes,
+    errors_of: Callable[[object], list[str]],
+    accept: Callable[[EmulatorState, dict[str, Any]], Answer],
+) -> tuple[Answer, RequestOutcome, object]:
     if len(raw) > MAX_EVENT_BYTES:
         return invalid_event([EVENT_TOO_LARGE]), "invalid", None
     try:
         body: object = json.loads(raw)
     except (ValueError, RecursionError):
         return invalid_event([NOT_JSON]), "invalid", None
-    errors = event_errors(body)
+    errors = errors_of(body)
     if errors or not isinstance(body, dict):
         return invalid_event(errors), "invalid", body
     if not state.admit(body["routing_key"]):
         return throttled(), "throttled", body
+    return accept(state, body), "accepted", body
+
+
+def _accept_event(state: EmulatorState, body: dict[str, Any]) -> Answer:
     event = state.accept(body, dedup_key=_dedup_key(body))
     success: dict[str, object] = {
         "status": "success",
         "message": "Event processed",
         "dedup_key": event.dedup_key,
     }
-    return Answer(202, success), "accepted", body
+    return Answer(202, success)
+
+
+def _accept_change(state: EmulatorState, body: dict[str, Any]) -> Answer:
+    state.accept_change(body)
+    return Answer(202, {"status": "success", "message": "Change event processed"})
 
 
 def _dedup_key(body: dict[str, Any]) -> str:
