@@ -43,6 +43,17 @@ def test_a_repeat_of_an_open_incident_says_it_is_already_paged() -> None:
     ]
 
 
+def test_an_event_that_resolves_says_what_it_resolves() -> None:
+    _, regenerated = reasons(
+        evidence_failed("v1.4.0", occurred_at=at(0)),
+        evidence_generated("v1.4.0", occurred_at=at(1)),
+    )
+
+    assert regenerated == [
+        "resolves rbtk:evidence-fail:warehouse:v1.4.0: a resolve goes wherever its trigger went"
+    ]
+
+
 def test_evidence_without_a_release_tag_and_a_regeneration_with_nothing_open() -> None:
     assert reasons(
         evidence_failed(None, occurred_at=at(0)), evidence_generated("v1.5.0", occurred_at=at(1))

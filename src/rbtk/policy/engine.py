@@ -405,6 +405,7 @@ class _Work:
         condition = self.conditions.pop(key, None)
         if condition is None or condition.severity is None:
             return condition
+        self.note(f"resolves {key}: a resolve goes wherever its trigger went")
         self.notify(
             Notification(
                 Action.RESOLVE,
