@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import KEY, OTHER_KEY, pool_offline, pool_online
+from tests.factories import KEY, OTHER_KEY, evidence, pool_offline, pool_online
 from tests.waiting import wait_for
 from tests.web.conftest import Service, add_connector
 
@@ -206,22 +206,26 @@ def test_the_log_warns_when_it_cannot_reach_rbtk_and_fits_1280_px(
 ) -> None:
     page = signed_in
     page.set_viewport_size({"width": 1280, "height": 900})
-    add_connector(service, "pd-far", OTHER_KEY, is_default=False)
+    add_connector(service, "pd-far", OTHER_KEY)  # a default: the long key reaches it
+    long_tag = "v1.4.0-rc.1+build.20261201.nav.lidar.calibration.0123456789abcdef0123456789"
     with service.api() as api:
         api.post("/api/v1/pagerduty/connectors/pd-far/test", json={})
+        failed = evidence("wide-evidence", datetime.now(UTC), long_tag, project="plant-east-2")
+        assert api.post("/api/v1/events", json=failed).status_code == 202
     page.clock.install()
-    page.goto(f"{LOG}?connector=pd-far")
+    page.goto(LOG)  # every connector's rows, the long key among them
+    expect(page.locator("table.log")).to_contain_text(long_tag[:20])
     expect(page.locator("table.log tbody tr").first).to_be_visible()
     region = page.get_by_role("region", name="Deliveries, newest first")
     assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways"
     warning = page.locator("[data-unreachable]")
     expect(warning).to_be_hidden()
 
-    page.route("**/deliveries?*", lambda route: route.abort())
+    page.route("**/deliveries*", lambda route: route.abort())
     page.clock.run_for(6_000)
     expect(warning).to_be_visible()
     expect(warning).to_contain_text("Cannot reach rbtk since")
 
-    page.unroute("**/deliveries?*")
+    page.unroute("**/deliveries*")
     page.clock.run_for(6_000)
     expect(warning).to_be_hidden()
