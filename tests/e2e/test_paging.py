@@ -139,8 +139,11 @@ def test_the_seed_scenarios_open_and_close_incidents(
         assert sorted((r["action"], r["dedup_key"]) for r in rows) == sorted(
             [("trigger", k) for k in (pool, evidence, dock, lift)]
             + [("resolve", k) for k in (pool, evidence, dock)]
+            + [("change", "rbtk:change:warehouse:main:v2.4.0")]  # the release, never a page
         )
         assert all(r["connector"] == "pd-production" and r["http_status"] == 202 for r in rows)
+        [release] = emulator.changes()
+        assert release["body"]["payload"]["summary"] == "warehouse v2.4.0 released from main"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
