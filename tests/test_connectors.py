@@ -192,6 +192,7 @@ def test_a_new_connector_has_the_default_toggles_and_shows_its_key_masked(
         region="us",
         rules=DEFAULT_RULES,
         send_info=False,
+        change_events=True,
         is_default=True,
         max_severity=None,
         storm=connectors.StormSettings(collapse=True, threshold=20, window_s=60),
