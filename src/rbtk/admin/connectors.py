@@ -2,8 +2,10 @@
 
 Errors (under `rbtk.admin.errors`), each message saying what to do:
 
-    Invalid  ── InvalidConnector — a bad name, key, toggle, region, cap or storm setting
-                  └── InvalidKey — the integration key has the wrong shape (never echoed)
+    Invalid  ── InvalidConnector — a bad name, key, toggle, region, cap, storm setting or
+                                   service id
+                  └── InvalidKey — the integration key or REST API key has the wrong shape
+                                   (never echoed)
     Conflict ── DuplicateConnector — the name is taken
              ── ConnectorInUse — removal refused: it still has open incidents
              ── ConnectorRouted — removal refused: routing rules still name it
@@ -38,6 +40,8 @@ REGIONS = ("us", "eu")
 _KEY = re.compile(r"[A-Za-z0-9]{32}", re.ASCII)
 _KEY_CHAR = re.compile(r"[A-Za-z0-9]", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
+_REST_KEY = re.compile(r"[A-Za-z0-9_+-]{20}", re.ASCII)
+_SERVICE_ID = re.compile(r"[A-Z0-9]{6,20}", re.ASCII)
 _WHERE = "the Integration Key from the service's Events API v2 integration in PagerDuty"
 
 
@@ -120,6 +124,12 @@ class ConnectorView:
     is_default: bool
     max_severity: Severity | None  # None: no cap
     storm: StormSettings
+    # Reconcile (rbtk.reconcile): the REST API key masked (None: not set), the service id.
+    rest_key_masked: str | None
+    service_id: str | None
+    repage_resolved_by_hand: bool
+    verified_at: datetime | None  # a test event last seen arrive on the service
+    verified_urgency: str | None
     open_incidents: int
     last_delivery: LastDelivery | None
     created_at: datetime
@@ -165,6 +175,33 @@ def _odd_characters(text: str) -> str:
         return ""
     total = sum(kinds.values())
     return f"{', '.join(parts)} character{'s' if total != 1 else ''}"
+
+
+def validate_rest_key(text: str) -> Secret:
+    """A PagerDuty REST API key: 20 characters (letters, digits, `_`, `+`, `-`)."""
+    text = text.strip()
+    if _REST_KEY.fullmatch(text):
+        return Secret(text)
+    if _KEY.fullmatch(text):
+        raise InvalidKey(
+            "rest_key: this looks like an Integration Key (32 characters): reconcile needs a "
+            "REST API key (20 characters) from PagerDuty's Integrations → API Access Keys; "
+            "read-only is enough"
+        )
+    raise InvalidKey(
+        f"rest_key: has {len(text)} characters: expected a PagerDuty REST API key of "
+        f"{REST_API_KEY_LENGTH} (Integrations → API Access Keys; read-only is enough)"
+    )
+
+
+def validate_service_id(service_id: str) -> str:
+    service_id = service_id.strip()
+    if not _SERVICE_ID.fullmatch(service_id):
+        raise InvalidConnector(
+            f"service_id: {service_id!r} is not a PagerDuty service id: copy it from the "
+            "service's URL in PagerDuty (…/service-directory/PXXXXXX), e.g. 'P1ABCDE'"
+        )
+    return service_id
 
 
 def validate_name(name: str) -> str:
@@ -253,6 +290,9 @@ def add(
     is_default: bool = True,
     max_severity: str | None = None,
     storm: StormSettings = StormSettings(),
+    rest_key: str | None = None,
+    service_id: str | None = None,
+    repage_resolved_by_hand: bool = False,
     now: datetime,
 ) -> ConnectorView:
     validate_name(name)
@@ -261,6 +301,12 @@ def add(
     cap = validate_max_severity(max_severity)
     validate_storm(storm.threshold, storm.window_s)
     rules = toggled(DEFAULT_ENABLED, enable=enable, disable=disable)
+    rest = _rest_values(
+        vault,
+        KEEP if rest_key is None else rest_key,
+        KEEP if service_id is None else service_id,
+        repage_resolved_by_hand,
+    )
     if _row(connection, name) is not None:
         raise DuplicateConnector(f"a connector named {name!r} already exists")
     try:
@@ -281,6 +327,7 @@ def add(
                 storm_window_s=storm.window_s,
                 created_at=now,
                 updated_at=now,
+                **rest,
             )
         )
     except IntegrityError:  # another writer took the name between the check and the insert
@@ -304,12 +351,16 @@ def update(
     storm_collapse: bool | None = None,
     storm_threshold: int | None = None,
     storm_window_s: int | None = None,
+    rest_key: str | Keep | None = KEEP,
+    service_id: str | Keep | None = KEEP,
+    repage_resolved_by_hand: bool | None = None,
     now: datetime,
 ) -> ConnectorView:
     """Change what is given. A new key applies to new incidents only: open ones keep the key
     that triggered them (stored with the incident), so their resolves still reach them.
     `max_severity=None` removes the cap; KEEP (the default) leaves it. Switching storm
-    collapse off ends an open storm: its members still firing are paged one by one."""
+    collapse off ends an open storm: its members still firing are paged one by one.
+    `rest_key` and `service_id` (reconcile's): None removes, KEEP leaves."""
     row = _row(connection, name)
     if row is None:
         raise UnknownConnector(name)
@@ -340,6 +391,7 @@ def update(
         "storm_window_s": storm_window_s,
     }
     values |= {column: value for column, value in storm.items() if value is not None}
+    values |= _rest_values(vault, rest_key, service_id, repage_resolved_by_hand)
     if values:
         connection.execute(
             sql_update(connectors)
@@ -347,6 +399,25 @@ def update(
             .values(updated_at=now, **values)
         )
     return get(connection, name=name)
+
+
+def _rest_values(
+    vault: Vault,
+    rest_key: str | Keep | None,
+    service_id: str | Keep | None,
+    repage: bool | None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if rest_key is None:
+        values |= {"rest_key": None, "rest_key_last4": None}
+    elif rest_key is not KEEP:
+        secret = validate_rest_key(rest_key)
+        values |= {"rest_key": vault.encrypt(secret), "rest_key_last4": secret.reveal()[-4:]}
+    if service_id is not KEEP:
+        values["service_id"] = None if service_id is None else validate_service_id(service_id)
+    if repage is not None:
+        values["repage_resolved_by_hand"] = repage
+    return values
 
 
 def remove(connection: Connection, *, name: str, force: bool = False) -> int:
@@ -436,6 +507,11 @@ def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> Connec
         is_default=row["is_default"],
         max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
         storm=StormSettings(row["storm_collapse"], row["storm_threshold"], row["storm_window_s"]),
+        rest_key_masked=masked(row["rest_key_last4"]) if row["rest_key_last4"] else None,
+        service_id=row["service_id"],
+        repage_resolved_by_hand=row["repage_resolved_by_hand"],
+        verified_at=row["verified_at"],
+        verified_urgency=row["verified_urgency"],
         open_incidents=open_incidents,
         last_delivery=last,
         created_at=row["created_at"],

@@ -1,4 +1,4 @@
-"""The delivery worker and the scheduler, running on this process's event loop.
+"""The delivery worker, the scheduler and the periodic reconcile, on this process's event loop.
 
 `create_app(context)` runs them beside the API (tests, embedding); `rbtk serve` runs them in a
 process of their own (rbtk.delivery.process), so they do not share the API's GIL.
@@ -12,6 +12,7 @@ from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox.queue import release_leases
+from rbtk.reconcile.loop import Reconciler
 from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
 
@@ -46,6 +47,7 @@ async def running(context: Context) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(deliverer.run(stop), name="delivery"),
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
+            asyncio.create_task(Reconciler(context).run(stop), name="reconcile"),
         ]
         try:
             yield

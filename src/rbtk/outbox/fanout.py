@@ -227,6 +227,8 @@ def _trigger_rows(
         else:
             incident["announced"], incident["held"], incident["storm_id"] = True, False, None
             incident["triggered_at"] = incident.get("triggered_at") or now
+            # Sent again, it opens PagerDuty's incident again if it was resolved there by hand.
+            incident["resolved_in_pagerduty_at"] = None
         built.append(row)
     return built
 
@@ -288,6 +290,7 @@ def _new_incident(target: Target, key: str, now: datetime) -> dict[str, Any]:
         "severity": None,
         "triggered_at": None,
         "storm_id": None,
+        "resolved_in_pagerduty_at": None,
     }
 
 

@@ -4,6 +4,7 @@ Pages (`page`) and chat messages (`chat`) become the same row type, so the queue
 delivery log and every channel read one shape; `insert` writes a batch in one statement.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
@@ -214,3 +215,29 @@ _COLUMNS = [f.name for f in fields(OutboxRow)]
 def _values(row: OutboxRow) -> dict[str, Any]:
     # Not dataclasses.asdict: it deep-copies each body, a quarter of an ingest's time.
     return {name: getattr(row, name) for name in _COLUMNS}
+
+
+def again(
+    model: Mapping[str, Any], *, action: str, body: dict[str, Any], now: datetime
+) -> OutboxRow:
+    """A row of a lane once more, to where and with the key `model` (an earlier row of the
+    lane, or the connector's own) went: reconcile's resolve sent again, or its page again."""
+    return OutboxRow(
+        channel=pagerduty.kind,
+        connector_id=model["connector_id"],
+        connector_name=model["connector_name"],
+        channel_name=None,
+        destination=model["destination"],
+        key_fingerprint=model["key_fingerprint"],
+        endpoint=model["endpoint"],
+        event_id=None,
+        event_type=model["event_type"],
+        project_slug=model["project_slug"],
+        dedup_key=model["dedup_key"],
+        action=action,
+        severity=model["severity"],
+        priority=priority(Action(action), Severity(model["severity"])),
+        body={k: v for k, v in body.items() if k != "routing_key"},
+        created_at=now,
+        next_attempt_at=now,
+    )

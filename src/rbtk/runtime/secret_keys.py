@@ -151,6 +151,7 @@ class _Column:
 
 
 _CONNECTORS = _Column(connectors, "routing_key", ("name",))
+_REST_KEYS = _Column(connectors, "rest_key", ("name",))  # optional: reconcile's REST API key
 _CHANNELS = _Column(notify_channels, "secret", ("name", "kind"))
 _INCIDENTS = _Column(incidents, "routing_key")
 _OUTBOX = _Column(outbox, "destination", ("status", "channel", "connector_id", "channel_name"))
@@ -198,6 +199,7 @@ class Rotated:
     channels: int
     incidents: int
     deliveries: int
+    rest_keys: int
 
 
 def rotate(connection: Connection, vault: Vault) -> Rotated:
@@ -206,7 +208,7 @@ def rotate(connection: Connection, vault: Vault) -> Rotated:
     the keys) must roll back."""
     rotated: dict[bytes, bytes] = {}  # fan-out copies one token into many rows
     counts = []
-    for spec in (_CONNECTORS, _CHANNELS, _INCIDENTS, _OUTBOX):
+    for spec in (_CONNECTORS, _CHANNELS, _INCIDENTS, _OUTBOX, _REST_KEYS):
         keys = list(spec.table.primary_key.columns)
         statement = (
             update(spec.table)
@@ -247,12 +249,16 @@ class Unreadable:
     secret_of: dict[str, str] = field(default_factory=dict)  # "the webhook URL of Slack channel"
     incidents: list[dict[str, Any]] = field(default_factory=list)  # rows
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    rest_keys: list[str] = field(default_factory=list)  # connector names
 
     def __bool__(self) -> bool:
-        return bool(self.connectors or self.channels or self.incidents or self.deliveries)
+        return bool(
+            self.connectors or self.channels or self.incidents or self.deliveries or self.rest_keys
+        )
 
     def __str__(self) -> str:
         parts = [f"the integration key of connector {name!r}" for name in self.connectors]
+        parts += [f"the REST API key of connector {name!r}" for name in self.rest_keys]
         parts += [f"{self.secret_of[name]} {name!r}" for name in self.channels]
         if self.incidents:
             parts.append(f"the routing keys of {len(self.incidents)} open incidents")
@@ -267,6 +273,9 @@ def unreadable(connection: Connection, vault: Vault) -> Unreadable:
     for row in _rows(connection, _CONNECTORS):
         if not vault.can_decrypt(row["routing_key"]):
             found.connectors.append(row["name"])
+    for row in _rows(connection, _REST_KEYS):
+        if not vault.can_decrypt(row["rest_key"]):
+            found.rest_keys.append(row["name"])
     for row in _rows(connection, _CHANNELS):
         if not vault.can_decrypt(row["secret"]):
             found.channels.append(row["name"])
@@ -300,7 +309,8 @@ def reset(
 ) -> Reset:
     """After a lost key: store the values entered again for every connector and chat channel
     the vault cannot decrypt, resolve open incidents with their connector's new key, send
-    what was queued to the new destinations, and write the check. `connector_keys` and
+    what was queued to the new destinations, and write the check. A REST API key no key
+    decrypts is dropped: reconcile says it is missing until it is entered again. `connector_keys` and
     `channel_secrets` are validated values, by name; ValueError names any unreadable one
     missing."""
     found = unreadable(connection, vault)
@@ -323,6 +333,12 @@ def reset(
                 key_last4=key.reveal()[-4:],
                 updated_at=now,
             )
+        )
+    if found.rest_keys:  # optional: reconcile asks for it again, as a missing one
+        connection.execute(
+            update(connectors)
+            .where(connectors.c.name.in_(found.rest_keys))
+            .values(rest_key=None, rest_key_last4=None, updated_at=now)
         )
     for name in found.channels:
         secret = channel_secrets[name]

@@ -12,6 +12,8 @@ from rbtk.policy.rules import PolicyConfig
 
 PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_EU = "https://events.eu.pagerduty.com/v2/enqueue"
+PAGERDUTY_API_US = "https://api.pagerduty.com"
+PAGERDUTY_API_EU = "https://api.eu.pagerduty.com"
 
 
 class LimitsOverride(BaseModel):
@@ -36,6 +38,16 @@ class Settings(BaseSettings):
     pagerduty_url: str = PAGERDUTY_US
     pagerduty_eu_url: str = PAGERDUTY_EU
     pagerduty_rate_per_min: int = Field(default=120, ge=0)
+    # PagerDuty's REST API, read by reconcile and the service checks (rbtk.reconcile).
+    pagerduty_api_url: str = PAGERDUTY_API_US
+    pagerduty_eu_api_url: str = PAGERDUTY_API_EU
+    # How often each connector with a REST API key is reconciled (and once after start);
+    # 0 leaves it to the button and `rbtk admin pd reconcile`.
+    reconcile_every_s: float = Field(default=600, ge=0)
+    # PagerDuty applies events a moment after it answers them: a lane whose last answer is
+    # younger than this is not judged yet, so an event still being applied is not mistaken
+    # for drift.
+    reconcile_grace_s: float = Field(default=60, ge=0)
     pagerduty_timeout_s: float = Field(default=10.0, gt=0)
     max_retry_age_s: float = Field(default=24 * 3600, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0)
@@ -111,3 +123,6 @@ class Settings(BaseSettings):
 
     def pagerduty_endpoint(self, region: str) -> str:
         return self.pagerduty_eu_url if region == "eu" else self.pagerduty_url
+
+    def pagerduty_api(self, region: str) -> str:
+        return self.pagerduty_eu_api_url if region == "eu" else self.pagerduty_api_url

@@ -122,6 +122,16 @@ connectors = Table(
     Column("storm_window_s", Integer, nullable=False, server_default=text("60")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Reconcile (rbtk.reconcile): a PagerDuty REST API key (Fernet token; read-only is
+    # enough) and the service it reads; both optional.
+    Column("rest_key", LargeBinary),
+    Column("rest_key_last4", String(4)),
+    Column("service_id", String(32)),
+    # A lane resolved by hand in PagerDuty while still firing in rbtk is paged again.
+    Column("repage_resolved_by_hand", Boolean, nullable=False, server_default=false()),
+    # When a test event was last seen arrive as an incident on the service, at what urgency.
+    Column("verified_at", UTCDateTime),
+    Column("verified_urgency", String(8)),
 )
 
 # Ordered PagerDuty routing: the first rule matching an event's project and type decides.
@@ -206,6 +216,8 @@ incidents = Table(
     Column("triggered_at", UTCDateTime),
     # The storm holding its trigger (held is then true), sent if still firing at its end.
     Column("storm_id", Integer),
+    # Found resolved in PagerDuty (by hand) while still firing here, by reconcile.
+    Column("resolved_in_pagerduty_at", UTCDateTime),
     Index("ix_incidents_dedup_key", "dedup_key"),
     Index("ix_incidents_held", "connector_id", "held"),
     Index("ix_incidents_triggered", "connector_id", "triggered_at"),
@@ -354,6 +366,39 @@ config_version = Table(
 )
 # Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
 CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
+
+# One summary per reconcile pass of a connector (rbtk.reconcile): what it found and did.
+reconcile_runs = Table(
+    "reconcile_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connector_id", Integer, ForeignKey("connectors.id", ondelete="CASCADE")),
+    Column("connector_name", String(64), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("found", Integer, nullable=False),  # disagreements between rbtk and PagerDuty
+    Column("fixed", Integer, nullable=False),  # acted on: a resolve sent again, a page again
+    Column("left", Integer, nullable=False),  # left to the operator
+    Column("error", Text),  # why the pass could not read PagerDuty
+    Column("details", JSON, nullable=False),  # the dedup keys of each finding
+    Index("ix_reconcile_runs_connector", "connector_name", "id"),
+)
+
+# When each connector's periodic reconcile pass is next due: the instance whose conditional
+# update moves it runs the pass.
+reconcile_due = Table(
+    "reconcile_due",
+    metadata,
+    Column(
+        "connector_id",
+        Integer,
+        ForeignKey("connectors.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("due_at", UTCDateTime, nullable=False),
+)
 
 # One row (migration 0011): since when pages have been stuck undelivered, as told to the
 # chat channels marked "rbtk health"; NULL while nothing is stuck (rbtk.outbox.stuck).

@@ -1,0 +1,415 @@
+"""One reconcile pass of one connector: read what PagerDuty has open, compare it with rbtk's
+lanes (rbtk.reconcile.drift), act, and keep a summary.
+
+Acting goes through the outbox like any page, in one transaction with the summary:
+- a resolve lost on the way (dropped by a PagerDuty-side maintenance window, a restart, a
+  key rotated mid-incident) is queued again with the key that triggered it;
+- a lane resolved by hand in PagerDuty while still firing here is marked so (the incidents
+  page says it), or paged again when the connector opts in;
+- an open `rbtk:` incident rbtk has no record of is listed for the operator, who may
+  resolve it with one click (`resolve_unknown`).
+
+Reading PagerDuty happens before the transaction: no lock is held while it answers.
+"""
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import insert as sql_insert
+
+from rbtk.admin.connectors import UnknownConnector
+from rbtk.admin.errors import Invalid, NotFound
+from rbtk.channels.pagerduty_body import resolve_body
+from rbtk.outbox import rows
+from rbtk.outbox.fanout import PLACEHOLDER_KEY
+from rbtk.outbox.rows import OutboxRow, PagerDutyAction
+from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
+from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
+from rbtk.runtime.context import Context
+from rbtk.runtime.timefmt import format_rfc3339
+from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 500
+_ACTIONS = (PagerDutyAction.TRIGGER.value, PagerDutyAction.RESOLVE.value)
+
+
+class NotConfigured(Invalid):
+    pass
+
+
+class UnknownIncident(NotFound):
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    id: str
+    number: int | None
+    dedup_key: str
+    title: str
+    url: str | None
+    resolve_queued: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "dedup_key": self.dedup_key,
+            "title": self.title,
+            "url": self.url,
+            "resolve_queued": self.resolve_queued,
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One pass: what it found and what it did; `error` when it could not read PagerDuty."""
+
+    id: int
+    connector: str
+    started_at: datetime
+    finished_at: datetime
+    dry_run: bool
+    checked: int = 0  # open rbtk incidents PagerDuty listed
+    resent: list[str] = field(default_factory=list)
+    repaged: list[str] = field(default_factory=list)
+    by_hand: list[str] = field(default_factory=list)
+    unknown: list[Unknown] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def found(self) -> int:
+        return len(self.resent) + len(self.repaged) + len(self.by_hand) + len(self.unknown)
+
+    @property
+    def fixed(self) -> int:
+        return len(self.resent) + len(self.repaged)
+
+    @property
+    def left(self) -> int:
+        return len(self.by_hand) + len(self.unknown)
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "resent": self.resent,
+            "repaged": self.repaged,
+            "by_hand": self.by_hand,
+            "unknown": [u.to_json() for u in self.unknown],
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "connector": self.connector,
+            "started_at": format_rfc3339(self.started_at),
+            "finished_at": format_rfc3339(self.finished_at),
+            "dry_run": self.dry_run,
+            "found": self.found,
+            "fixed": self.fixed,
+            "left": self.left,
+            "error": self.error,
+            **self.details(),
+        }
+
+
+@dataclass(frozen=True)
+class _Connector:
+    id: int
+    name: str
+    region: str
+    service_id: str
+    rest_key: bytes
+    routing_key: bytes
+    key_fingerprint: str
+    repage: bool
+
+
+def reconcile(context: Context, *, connector: str, dry_run: bool = False) -> Summary:
+    """Run one pass now (blocking: call it from a thread). NotConfigured without a REST API
+    key and service id; a PagerDuty that cannot be read is the summary's `error`."""
+    settings = context.settings
+    with context.reads.connect() as connection:
+        target = _connector(connection, connector)
+    started = datetime.now(UTC)
+    try:
+        with Rest(
+            settings.pagerduty_api(target.region),
+            context.vault.decrypt(target.rest_key),
+            timeout_s=settings.pagerduty_timeout_s,
+        ) as rest:
+            remote = rest.open_incidents(target.service_id)
+    except RestError as error:
+        log.warning("reconcile of %s could not read PagerDuty: %s", target.name, error)
+        with context.engine.begin() as connection:
+            return _record(
+                connection,
+                Summary(0, target.name, started, datetime.now(UTC), dry_run, error=str(error)),
+                target,
+            )
+    settled_before = started - timedelta(seconds=settings.reconcile_grace_s)
+    with context.engine.begin() as connection:
+        lanes = _open_lanes(connection, target.id)
+        remote_keys = {key for incident in remote for key in incident.keys}
+        last = _last_rows(connection, target.name, set(lanes) | remote_keys)
+        drift = compare(remote, lanes, last, settled_before=settled_before)
+        now = datetime.now(UTC)
+        summary = _act(connection, target, drift, last, dry_run=dry_run, now=now)
+        summary = replace(summary, started_at=started, finished_at=datetime.now(UTC))
+        summary = _record(connection, summary, target)
+    if summary.fixed and not dry_run:
+        context.wake_delivery()
+    return summary
+
+
+def latest(connection: Connection, connector: str, *, limit: int = 10) -> list[Summary]:
+    """The connector's newest passes, newest first."""
+    found = connection.execute(
+        select(reconcile_runs)
+        .where(reconcile_runs.c.connector_name == connector)
+        .order_by(reconcile_runs.c.id.desc())
+        .limit(limit)
+    )
+    return [_summary(row._mapping) for row in found]
+
+
+def latest_of_each(connection: Connection) -> dict[str, Summary]:
+    """Every connector's newest pass (what /metrics shows)."""
+    newest = (
+        select(func.max(reconcile_runs.c.id).label("id"))
+        .group_by(reconcile_runs.c.connector_name)
+        .subquery()
+    )
+    found = connection.execute(
+        select(reconcile_runs).join(newest, reconcile_runs.c.id == newest.c.id)
+    )
+    return {row.connector_name: _summary(row._mapping) for row in found}
+
+
+def resolve_unknown(context: Context, *, connector: str, dedup_key: str) -> int:
+    """Resolve an incident the latest pass listed as unknown, with the connector's key
+    ("one click"); answer the delivery id. Only keys that pass listed may be resolved."""
+    now = datetime.now(UTC)
+    with context.engine.begin() as connection:
+        target = _connector(connection, connector)
+        runs = latest(connection, connector, limit=1)
+        listed = runs[0].unknown if runs else []
+        match = next((u for u in listed if u.dedup_key == dedup_key), None)
+        if match is None:
+            raise UnknownIncident(
+                f"the last reconcile of {connector} listed no unknown incident with dedup key "
+                f"{dedup_key!r}: run reconcile again"
+            )
+        row = _resolve_row(
+            target, dedup_key, endpoint=context.settings.pagerduty_endpoint(target.region), now=now
+        )
+        delivery_id = rows.insert_one(connection, row)
+        marked = [replace(u, resolve_queued=True) if u is match else u for u in listed]
+        connection.execute(
+            update(reconcile_runs)
+            .where(reconcile_runs.c.id == runs[0].id)
+            .values(details={**runs[0].details(), "unknown": [u.to_json() for u in marked]})
+        )
+    context.wake_delivery()
+    return delivery_id
+
+
+def _connector(connection: Connection, name: str) -> _Connector:
+    row = connection.execute(select(connectors).where(connectors.c.name == name)).first()
+    if row is None:
+        raise UnknownConnector(name)
+    if row.rest_key is None or not row.service_id:
+        missing = " and ".join(
+            what
+            for what, value in (("a REST API key", row.rest_key), ("a service id", row.service_id))
+            if not value
+        )
+        raise NotConfigured(
+            f"connector {name!r} has no {missing}: reconcile reads the service's open "
+            "incidents through PagerDuty's REST API (set them with `rbtk admin pd connectors "
+            f"update {name} --rest-key … --service-id PXXXXXX`, or on the connector's page)"
+        )
+    return _Connector(
+        id=row.id,
+        name=row.name,
+        region=row.region,
+        service_id=row.service_id,
+        rest_key=row.rest_key,
+        routing_key=row.routing_key,
+        key_fingerprint=row.key_fingerprint,
+        repage=row.repage_resolved_by_hand,
+    )
+
+
+def _open_lanes(connection: Connection, connector_id: int) -> dict[str, OpenLane]:
+    """The lanes PagerDuty was told of (a trigger sent, not held) and are still open."""
+    found = connection.execute(
+        select(incidents.c.dedup_key, incidents.c.resolved_in_pagerduty_at).where(
+            incidents.c.connector_id == connector_id,
+            incidents.c.announced.is_(True),
+            incidents.c.held.is_(False),
+        )
+    )
+    return {
+        row.dedup_key: OpenLane(row.dedup_key, row.resolved_in_pagerduty_at is not None)
+        for row in found
+    }
+
+
+def _last_rows(connection: Connection, connector: str, keys: set[str]) -> dict[str, LastRow]:
+    """The newest trigger or resolve of each key (ix_outbox_lane), a few hundred keys a read."""
+    ordered, found = sorted(keys), {}
+    for start in range(0, len(ordered), _CHUNK):
+        newest = (
+            select(func.max(outbox.c.id).label("id"))
+            .where(
+                outbox.c.connector_name == connector,
+                outbox.c.dedup_key.in_(ordered[start : start + _CHUNK]),
+                outbox.c.action.in_(_ACTIONS),
+            )
+            .group_by(outbox.c.dedup_key)
+            .subquery()
+        )
+        for row in connection.execute(
+            select(
+                outbox.c.id,
+                outbox.c.dedup_key,
+                outbox.c.action,
+                outbox.c.status,
+                outbox.c.last_attempt_at,
+            ).join(newest, outbox.c.id == newest.c.id)
+        ):
+            found[row.dedup_key] = LastRow(row.id, row.action, row.status, row.last_attempt_at)
+    return found
+
+
+def _act(
+    connection: Connection,
+    target: _Connector,
+    drift: Drift,
+    last: dict[str, LastRow],
+    *,
+    dry_run: bool,
+    now: datetime,
+) -> Summary:
+    by_hand, repaged = ([], drift.by_hand) if target.repage else (drift.by_hand, [])
+    summary = Summary(
+        id=0,
+        connector=target.name,
+        started_at=now,
+        finished_at=now,
+        dry_run=dry_run,
+        checked=drift.agreed + len(drift.resend) + len(drift.unknown) + len(drift.waiting),
+        resent=drift.resend,
+        repaged=repaged,
+        by_hand=by_hand,
+        unknown=[_unknown(incident) for incident in drift.unknown],
+    )
+    if dry_run:
+        return summary
+    models = _rows_by_id(connection, [last[key].id for key in drift.resend + repaged])
+    queued = [_again_resolve(models[last[key].id], now) for key in drift.resend]
+    queued += [_again_trigger(models[last[key].id], now) for key in repaged]
+    rows.insert_rows(connection, queued)
+    _mark(connection, target.id, by_hand, now)
+    _mark(connection, target.id, drift.unmark, None)
+    return summary
+
+
+def _unknown(incident: RemoteIncident) -> Unknown:
+    key = min(k for k in incident.keys if k.startswith("rbtk:"))
+    return Unknown(incident.id, incident.number, key, incident.title, incident.html_url)
+
+
+def _rows_by_id(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for row in connection.execute(
+            select(outbox).where(outbox.c.id.in_(ids[start : start + _CHUNK]))
+        ):
+            found[row.id] = dict(row._mapping)
+    return found
+
+
+def _again_resolve(model: dict[str, Any], now: datetime) -> OutboxRow:
+    """The lane's resolve once more, to where and with the key its last row went."""
+    body = resolve_body(model["dedup_key"], PLACEHOLDER_KEY)
+    return rows.again(model, action=PagerDutyAction.RESOLVE.value, body=body, now=now)
+
+
+def _again_trigger(model: dict[str, Any], now: datetime) -> OutboxRow:
+    return rows.again(model, action=PagerDutyAction.TRIGGER.value, body=model["body"], now=now)
+
+
+def _resolve_row(target: _Connector, dedup_key: str, *, endpoint: str, now: datetime) -> OutboxRow:
+    model = {
+        "connector_id": target.id,
+        "connector_name": target.name,
+        "destination": target.routing_key,
+        "key_fingerprint": target.key_fingerprint,
+        "endpoint": endpoint,
+        "event_type": None,
+        "project_slug": None,
+        "dedup_key": dedup_key,
+        "severity": "info",
+    }
+    body = resolve_body(dedup_key, PLACEHOLDER_KEY)
+    return rows.again(model, action=PagerDutyAction.RESOLVE.value, body=body, now=now)
+
+
+def _mark(connection: Connection, connector_id: int, keys: list[str], at: datetime | None) -> None:
+    """Mark lanes found resolved by hand (since when: a mark already there stays), or, with
+    `at` None, unmark them."""
+    if keys:
+        where = [
+            incidents.c.connector_id == connector_id,
+            incidents.c.dedup_key == bindparam("key"),
+        ]
+        if at is not None:
+            where.append(incidents.c.resolved_in_pagerduty_at.is_(None))
+        connection.execute(
+            update(incidents).where(and_(*where)).values(resolved_in_pagerduty_at=at),
+            [{"key": key} for key in keys],
+        )
+
+
+def _record(connection: Connection, summary: Summary, target: _Connector) -> Summary:
+    result = connection.execute(
+        sql_insert(reconcile_runs)
+        .values(
+            connector_id=target.id,
+            connector_name=target.name,
+            started_at=summary.started_at,
+            finished_at=summary.finished_at,
+            dry_run=summary.dry_run,
+            found=summary.found,
+            fixed=summary.fixed,
+            left=summary.left,
+            error=summary.error,
+            details=summary.details(),
+        )
+        .returning(reconcile_runs.c.id)
+    )
+    return replace(summary, id=int(result.scalar_one()))
+
+
+def _summary(row: Any) -> Summary:
+    details = row["details"] or {}
+    return Summary(
+        id=row["id"],
+        connector=row["connector_name"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        dry_run=row["dry_run"],
+        checked=details.get("checked", 0),
+        resent=list(details.get("resent", [])),
+        repaged=list(details.get("repaged", [])),
+        by_hand=list(details.get("by_hand", [])),
+        unknown=[Unknown(**u) for u in details.get("unknown", [])],
+        error=row["error"],
+    )
