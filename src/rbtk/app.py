@@ -22,6 +22,7 @@ from rbtk.api import (
     health,
     incidents,
     notify,
+    reconcile,
     routing,
     storms,
     suppressions,
@@ -80,6 +81,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(storms.router)
     app.include_router(incidents.router)
     app.include_router(notify.router)
+    app.include_router(reconcile.router)
     web.mount(app, context)
 
     @app.exception_handler(AdminError)

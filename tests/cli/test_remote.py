@@ -42,7 +42,7 @@ def bare() -> Rbtk:
 
 
 def test_there_are_32_api_commands() -> None:
-    assert len(list(leaf_commands())) == 32
+    assert len(list(leaf_commands())) == 33
 
 
 @pytest.mark.parametrize("command", [" ".join(c) for c in leaf_commands()])

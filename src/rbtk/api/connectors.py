@@ -18,6 +18,8 @@ The clear integration key goes in, and never comes out: responses carry it maske
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
 `storm` sets storm collapse: more than `threshold` new incidents within `window_s` seconds
 page as one umbrella incident while `collapse` is on; a PATCH changes only what it gives.
+`rest_key` and `service_id` are what reconcile reads PagerDuty with (rbtk.api.reconcile):
+the key goes in and comes out masked; in a PATCH, null removes either.
 """
 
 from datetime import UTC, datetime
@@ -55,6 +57,11 @@ TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
+REST_KEY = "a PagerDuty REST API key (read-only is enough), for reconcile; never shown again"
+SERVICE_ID = "the PagerDuty service its integration key feeds, e.g. P1ABCDE"
+REPAGE = "page again a lane resolved by hand in PagerDuty while it still fires"
+
+
 class StormIn(Body):
     collapse: StrictBool | None = None
     threshold: (
@@ -85,6 +92,9 @@ class ConnectorCreate(Body):
     is_default: StrictBool = True
     max_severity: Severity | None = None
     storm: StormIn = Field(default_factory=StormIn)
+    rest_key: SecretStr | None = Field(default=None, description=REST_KEY)
+    service_id: str | None = Field(default=None, max_length=32, description=SERVICE_ID)
+    repage_resolved_by_hand: StrictBool = Field(default=False, description=REPAGE)
 
 
 class ConnectorChange(Body):
@@ -97,6 +107,9 @@ class ConnectorChange(Body):
     is_default: StrictBool | None = None
     max_severity: Severity | None = None  # given as null: remove the cap
     storm: StormIn = Field(default_factory=StormIn)
+    rest_key: SecretStr | None = Field(default=None, description=REST_KEY)  # null: remove
+    service_id: str | None = Field(default=None, max_length=32, description=SERVICE_ID)
+    repage_resolved_by_hand: StrictBool | None = Field(default=None, description=REPAGE)
 
 
 class LastDelivery(BaseModel):
@@ -115,6 +128,11 @@ class ConnectorOut(BaseModel):
     is_default: bool
     max_severity: Severity | None
     storm: StormOut
+    rest_key: str | None = Field(description="masked; null: reconcile is not set up")
+    service_id: str | None
+    repage_resolved_by_hand: bool
+    verified_at: str | None = Field(description="a test event last seen open on the service")
+    verified_urgency: str | None
     open_incidents: int
     last_delivery: LastDelivery | None
     created_at: str
@@ -184,6 +202,9 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             storm=StormSettings(
                 **{k: v for k, v in request.storm.model_dump().items() if v is not None}
             ),
+            rest_key=None if request.rest_key is None else request.rest_key.get_secret_value(),
+            service_id=request.service_id,
+            repage_resolved_by_hand=request.repage_resolved_by_hand,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -199,7 +220,9 @@ def show_connector(name: str, context: Ctx) -> dict[str, Any]:
 @router.patch("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
 def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
     key = request.integration_key
-    cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
+    given = request.model_fields_set
+    cap = request.max_severity if "max_severity" in given else KEEP
+    rest_key = request.rest_key.get_secret_value() if request.rest_key is not None else None
     with context.engine.begin() as connection:
         view = connectors.update(
             connection,
@@ -216,6 +239,9 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             storm_collapse=request.storm.collapse,
             storm_threshold=request.storm.threshold,
             storm_window_s=request.storm.window_s,
+            rest_key=rest_key if "rest_key" in given else KEEP,
+            service_id=request.service_id if "service_id" in given else KEEP,
+            repage_resolved_by_hand=request.repage_resolved_by_hand,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -299,6 +325,11 @@ def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
             "threshold": view.storm.threshold,
             "window_s": view.storm.window_s,
         },
+        "rest_key": view.rest_key_masked,
+        "service_id": view.service_id,
+        "repage_resolved_by_hand": view.repage_resolved_by_hand,
+        "verified_at": None if view.verified_at is None else format_rfc3339(view.verified_at),
+        "verified_urgency": view.verified_urgency,
         "open_incidents": view.open_incidents,
         "last_delivery": None
         if last is None

@@ -31,6 +31,10 @@ def described(connector: dict[str, object], *, endpoint: str, **lines: str) -> s
         "storm collapse": "on: more than 20 new incidents within 60 s",
         "enabled rules": DEFAULT_RULES,
         "disabled rules": "standard_amendment",
+        "REST API key": "none (reconcile is off)",
+        "service": "none",
+        "repage by hand": "no",
+        "verified": "never end to end",
         "open incidents": "0",
         "last delivery": "never",
         "created": shown(str(connector["created_at"])),
@@ -236,7 +240,8 @@ def test_update_with_nothing_to_change_says_what_may_be_given(rbtk: Rbtk) -> Non
         "error: nothing to change: give --key, --enable, --disable, --region, "
         "--send-info/--no-send-info, --default/--no-default, "
         "--max-severity/--no-max-severity, --storm-collapse/--no-storm-collapse, "
-        "--storm-threshold or --storm-window\n"
+        "--storm-threshold, --storm-window, --rest-key/--no-rest-key, --service-id or "
+        "--repage-resolved-by-hand/--no-repage-resolved-by-hand\n"
     )
 
 

@@ -1,5 +1,5 @@
 """`rbtk admin pd ...`: PagerDuty connectors, routing, suppression, storms, test events, the
-log."""
+log, reconcile."""
 
 import typer
 
@@ -7,6 +7,7 @@ from rbtk.cli.admin.pd import (
     connectors,
     incidents,
     log,
+    reconcile,
     route,
     storms,
     suppress,
@@ -17,11 +18,12 @@ from rbtk.cli.admin.pd import (
 app = typer.Typer(
     no_args_is_help=True,
     help="PagerDuty: connectors, incidents, routing, suppression windows, storms, test events, "
-    "the delivery log.",
+    "the delivery log, reconcile.",
 )
 app.add_typer(connectors.app, name="connectors")
 app.command("test")(test.send_test_event)
 app.command("log")(log.log)
+app.command("reconcile")(reconcile.reconcile)
 app.add_typer(route.app, name="route")
 app.command("suppress")(suppress.suppress)
 app.add_typer(suppressions.app, name="suppressions")

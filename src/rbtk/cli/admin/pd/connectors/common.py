@@ -16,6 +16,7 @@ SHOWN = (  # what `describe` reads from a connector
     "name", "integration_key", "region", "endpoint", "is_default", "send_info", "change_events",
     "rules",
     "storm", "open_incidents", "created_at", "updated_at",
+    "rest_key", "service_id", "repage_resolved_by_hand", "verified_at",
 )  # fmt: skip
 
 
@@ -89,6 +90,41 @@ StormWindow = Annotated[
 ]
 
 
+RestKey = Annotated[
+    str | None,
+    typer.Option(
+        "--rest-key",
+        metavar="KEY",
+        help="A PagerDuty REST API key for reconcile (read-only is enough); '-' asks for it "
+        "without echoing it, and keeps it out of the shell's history.",
+    ),
+]
+ServiceId = Annotated[
+    str | None,
+    typer.Option(
+        "--service-id",
+        metavar="PXXXXXX",
+        help="The PagerDuty service the integration key feeds (from the service's URL).",
+    ),
+]
+Repage = Annotated[
+    bool | None,
+    typer.Option(
+        "--repage-resolved-by-hand/--no-repage-resolved-by-hand",
+        help="Page again a lane resolved by hand in PagerDuty while it still fires "
+        "(off: reconcile marks it on the incidents page).",
+    ),
+]
+
+
+def rest_key(given: str | None) -> str | None:
+    """The key given, or asked for without echo when given as '-'."""
+    if given == "-":
+        asked: str = typer.prompt("PagerDuty REST API key", hide_input=True)
+        return asked
+    return given
+
+
 def path(name: str) -> str:
     return f"{PATH}/{quote(name, safe='')}"
 
@@ -137,12 +173,23 @@ def describe(connector: Mapping[str, Any]) -> list[str]:
             ("storm collapse", storm(connector["storm"])),
             ("enabled rules", ", ".join(r for r, on in rules.items() if on) or "none"),
             ("disabled rules", ", ".join(r for r, on in rules.items() if not on) or "none"),
+            ("REST API key", connector.get("rest_key") or "none (reconcile is off)"),
+            ("service", connector.get("service_id") or "none"),
+            ("repage by hand", yes_no(connector.get("repage_resolved_by_hand", False))),
+            ("verified", verified(connector)),
             ("open incidents", str(connector["open_incidents"])),
             ("last delivery", last_delivery(last)),
             ("created", moment(connector["created_at"])),
             ("updated", moment(connector["updated_at"])),
         ]
     )
+
+
+def verified(connector: Mapping[str, Any]) -> str:
+    at = connector.get("verified_at")
+    if not at:
+        return "never end to end"
+    return f"end to end {moment(at)} ({connector.get('verified_urgency') or '?'} urgency)"
 
 
 def cap(max_severity: str | None) -> str:

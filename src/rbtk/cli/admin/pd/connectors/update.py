@@ -13,13 +13,17 @@ from rbtk.cli.admin.pd.connectors.common import (
     MaxSeverity,
     Name,
     RegionOption,
+    Repage,
+    RestKey,
     SendInfo,
+    ServiceId,
     StormCollapse,
     StormThreshold,
     StormWindow,
     changes,
     describe,
     path,
+    rest_key,
 )
 from rbtk.cli.common import fail
 from rbtk.cli.remote import remote
@@ -45,6 +49,12 @@ def update(
     no_max_severity: Annotated[
         bool, typer.Option("--no-max-severity", help="Remove the severity cap.")
     ] = False,
+    rest: RestKey = None,
+    no_rest_key: Annotated[
+        bool, typer.Option("--no-rest-key", help="Forget the REST API key (reconcile stops).")
+    ] = False,
+    service_id: ServiceId = None,
+    repage: Repage = None,
 ) -> None:
     """Change what is given; everything else stays as it is."""
     if max_severity is not None and no_max_severity:
@@ -63,6 +73,16 @@ def update(
     )
     if no_max_severity:
         body["max_severity"] = None
+    if rest is not None and no_rest_key:
+        raise fail("give --rest-key KEY or --no-rest-key, not both")
+    if rest is not None:
+        body["rest_key"] = rest_key(rest)
+    if no_rest_key:
+        body["rest_key"] = None
+    if service_id is not None:
+        body["service_id"] = service_id
+    if repage is not None:
+        body["repage_resolved_by_hand"] = repage
     if key is not None:
         body["integration_key"] = key
     if not body:
@@ -70,7 +90,8 @@ def update(
             "nothing to change: give --key, --enable, --disable, --region, "
             "--send-info/--no-send-info, --default/--no-default, "
             "--max-severity/--no-max-severity, --storm-collapse/--no-storm-collapse, "
-            "--storm-threshold or --storm-window"
+            "--storm-threshold, --storm-window, --rest-key/--no-rest-key, --service-id or "
+            "--repage-resolved-by-hand/--no-repage-resolved-by-hand"
         )
     server = remote(ctx)
     with server.api() as api:
