@@ -43,3 +43,12 @@ def invalid(*errors: str) -> dict[str, Any]:
 
 def processed(dedup_key: str) -> dict[str, Any]:
     return {"status": "success", "message": "Event processed", "dedup_key": dedup_key}
+
+
+TOKEN = "y_NbAkKc66ryYTWUXYEu"
+NOT_FOUND = {"error": {"message": "Not Found", "code": 2100}}
+
+
+def service(name: str = "Runners", *keys: str, **settings: Any) -> dict[str, Any]:
+    """A `PUT /_control/services/{id}` body."""
+    return {"name": name, "integration_keys": list(keys), **settings}

@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from rbtk.emulator import EmulatorConfig, running_emulator
+from tests.emulator.builders import TOKEN
 
 StartEmulator = Callable[[EmulatorConfig], httpx.Client]
 
@@ -21,6 +22,14 @@ def pd(shared_emulator_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=shared_emulator_url, timeout=5) as client:
         client.post("/_control/reset").raise_for_status()
         yield client
+
+
+@pytest.fixture
+def rest(pd: httpx.Client) -> httpx.Client:
+    """`pd` with the REST API open to TOKEN, which every request then carries."""
+    pd.put("/_control/rest", json={"tokens": [TOKEN]}).raise_for_status()
+    pd.headers["Authorization"] = f"Token token={TOKEN}"
+    return pd
 
 
 @pytest.fixture

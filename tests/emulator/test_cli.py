@@ -1,9 +1,15 @@
+import json
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from rbtk.cli import pd_emulator
 from rbtk.emulator import EmulatorConfig, Faults, server
+from rbtk.emulator.rest_access import RestSettings
+from rbtk.emulator.services import Service
+from tests.emulator.builders import ROUTING_KEY
 
 
 @pytest.fixture
@@ -50,4 +56,32 @@ def test_it_refuses_an_error_rate_above_one(
     served: list[tuple[EmulatorConfig, str, int]],
 ) -> None:
     assert run("--error-rate", "1.5") == 2
+    assert served == []
+
+
+def test_it_declares_services_and_rest_tokens_from_the_command_line(
+    served: list[tuple[EmulatorConfig, str, int]], tmp_path: Path
+) -> None:
+    declared = tmp_path / "services.json"
+    declared.write_text(
+        json.dumps([{"id": "PSERVICE1", "name": "Runners", "integration_keys": [ROUTING_KEY]}])
+    )
+
+    exit_code = run("--services", str(declared), "--rest-token", "t1", "--rest-token", "t2")
+
+    [(config, _, _)] = served
+    assert exit_code == 0
+    assert config.services == (
+        Service(id="PSERVICE1", name="Runners", integration_keys=(ROUTING_KEY,)),
+    )
+    assert config.rest == RestSettings(tokens=("t1", "t2"))
+
+
+def test_it_refuses_a_services_file_that_is_not_a_list_of_services(
+    served: list[tuple[EmulatorConfig, str, int]], tmp_path: Path
+) -> None:
+    declared = tmp_path / "services.json"
+    declared.write_text('{"PSERVICE1": "Runners"}')
+
+    assert run("--services", str(declared)) == 2
     assert served == []

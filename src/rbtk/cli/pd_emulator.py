@@ -1,11 +1,16 @@
 """`rbtk pd-emulator`: serve the PagerDuty Events API v2 emulator in the foreground."""
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import TypeAdapter, ValidationError
 
 from rbtk.emulator.config import EmulatorConfig
 from rbtk.emulator.faults import Faults
+from rbtk.emulator.rest_access import RestSettings
+from rbtk.emulator.services import Service
 
 
 def pd_emulator(
@@ -36,8 +41,22 @@ def pd_emulator(
     seed: Annotated[
         int | None, typer.Option(help="Seed for the injected faults, so runs repeat.")
     ] = None,
+    services: Annotated[
+        Path | None,
+        typer.Option(
+            help='JSON list of services: [{"id", "name", "integration_keys", ...}], as '
+            "PUT /_control/services/{id} takes them (with the id). Other keys feed PDEFAULT.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    rest_token: Annotated[
+        list[str] | None,
+        typer.Option(help="A token the REST API accepts (Token token=...); repeatable."),
+    ] = None,
 ) -> None:
-    """Emulate PagerDuty's Events API v2 (POST /v2/enqueue), with /_inspect and /_control."""
+    """Emulate PagerDuty's Events API v2 (POST /v2/enqueue) and the REST API subset rbtk
+    reads (GET /incidents, /services/{id}), with /_inspect and /_control."""
     faults = Faults(
         error_rate=error_rate,
         force_429=force_429,
@@ -45,7 +64,20 @@ def pd_emulator(
         latency_ms=latency_ms,
         drop_connections=drop_connections,
     )
-    config = EmulatorConfig(rate_limit=rate_limit_per_min, faults=faults, seed=seed)
+    config = EmulatorConfig(
+        rate_limit=rate_limit_per_min,
+        faults=faults,
+        seed=seed,
+        services=() if services is None else _services(services),
+        rest=RestSettings(tokens=tuple(rest_token or ())),
+    )
     from rbtk.emulator.server import serve  # the server only for this command (see serve.py)
 
     serve(config, host=host, port=port)
+
+
+def _services(path: Path) -> tuple[Service, ...]:
+    try:
+        return TypeAdapter(tuple[Service, ...]).validate_python(json.loads(path.read_text()))
+    except (ValueError, ValidationError) as invalid:
+        raise typer.BadParameter(f"{path} is not a JSON list of services: {invalid}") from None

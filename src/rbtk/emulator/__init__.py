@@ -1,4 +1,6 @@
-"""A PagerDuty Events API v2 emulator: a real HTTP server for tests, demos and air-gapped runs.
+"""A PagerDuty emulator: a real HTTP server for tests, demos and air-gapped runs. It answers the
+Events API v2 (and the Change Events API) and, over the same alerts, the REST API v2 subset
+rbtk's reconcile and service checks read.
 
 Start it with `running_emulator(EmulatorConfig(...))` (yields the base URL) or
 `rbtk pd-emulator`. It answers as PagerDuty's Events API v2 is documented to:
@@ -28,7 +30,8 @@ fault."}. A dropped connection is closed before any response byte, under uvicorn
                                restores the start-up faults and seed
     GET  /_inspect/events   -> {"events": [{"received_at", "routing_key", "event_action",
                                "dedup_key", "outcome", "alert_id", "body"}]}, every 202 in order;
-                               outcome: opened|appended|acknowledged|resolved|dropped
+                               outcome: opened|appended|acknowledged|resolved|dropped (also
+                               every resolve while /_control/maintenance drops them)
     GET  /_inspect/alerts?status=open|triggered|acknowledged|resolved
                             -> {"alerts": [{"id", "routing_key", "dedup_key", "status",
                                "severity", "summary", "event_count", "created_at", "updated_at",
@@ -37,7 +40,24 @@ fault."}. A dropped connection is closed before any response byte, under uvicorn
     GET  /_inspect/requests -> {"requests": [{"received_at", "path", "status", "outcome",
                                "body"}]}, every enqueue request; status null when dropped;
                                outcome: accepted|invalid|throttled|injected_throttle|
-                               injected_error|injected_reject|dropped; body null when not JSON
+                               injected_error|injected_reject|dropped; body null when not JSON;
+                               a REST request adds "method", "query" and "token" (masked),
+                               its outcome answered|unauthorized|forbidden|not_found|
+                               bad_request|injected_throttle|rate_limited
+
+Services (`services.py`): each routing key feeds one service; a key no service lists feeds the
+implicit `PDEFAULT`. With alert grouping off, each alert an event opens is one incident of that
+service (`incidents.py`), numbered 1, 2, 3…, its urgency given by the service's rule.
+
+    GET /incidents, /incidents/{id}, /incidents/{id}/alerts, /services/{id}
+                            the REST API, `Authorization: Token token=...` (`rest_api.py`;
+                            access, 401/403/429, in `rest_access.py`; parameters and paging in
+                            `rest_query.py`; shapes in `rest_shapes.py`). Enqueue faults never
+                            reach it; its own are `throttle_next` and `rate_limit`.
+    /_control/services, /_control/rest, /_control/maintenance,
+    POST /_control/incidents/{id}/resolve, GET /_inspect/incidents
+                            set up services, tokens and limits, drop resolves as a
+                            maintenance window would, resolve by hand (`control_api.py`)
 
 Times are RFC 3339 UTC strings.
 """

@@ -81,6 +81,18 @@ class AlertBook:
         del self._open[key]
         return "resolved", alert
 
+    def resolve(self, alert_id: str, *, at: datetime) -> Alert | None:
+        """Resolve an open alert by hand, as a responder does in PagerDuty's web app: no event,
+        so the event count stays; later resolves of its key find nothing open and are dropped,
+        and a later trigger opens a new alert. None when no open alert has that id."""
+        for key, alert in self._open.items():
+            if alert.id == alert_id:
+                alert.status = "resolved"
+                alert.resolved_at = alert.updated_at = at
+                del self._open[key]
+                return replace(alert)
+        return None
+
     def all(self) -> list[Alert]:
         """Copies, in the order the alerts were opened, so readers never see one half-updated."""
         return [replace(alert) for alert in self._all]

@@ -1,20 +1,25 @@
-"""The emulator's routes: the Events API and the Change Events API, plus `/_inspect` and
-`/_control` for tests."""
+"""The emulator's routes: the Events API and the Change Events API, the REST API subset
+(`rest_api.py`), plus `/_inspect` and `/_control` for tests (the REST API's in
+`control_api.py`)."""
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from rbtk.emulator.config import EmulatorConfig
+from rbtk.emulator.control_api import control_router
 from rbtk.emulator.events_api import handle_change, handle_enqueue
 from rbtk.emulator.fault_middleware import CHANGE_PATHS, ENQUEUE_PATHS, FaultInjectingApp
 from rbtk.emulator.faults import Faults
+from rbtk.emulator.rest_api import rest_router
 from rbtk.emulator.state import AlertFilter, EmulatorState
 
 
 def create_app(config: EmulatorConfig | None = None) -> FaultInjectingApp:
     """A fresh emulator; its state is `app.state`, for in-process inspection."""
     state = EmulatorState(config or EmulatorConfig())
-    api = FastAPI(title="PagerDuty Events API v2 emulator", docs_url=None, redoc_url=None)
+    api = FastAPI(title="PagerDuty API emulator", docs_url=None, redoc_url=None)
+    api.include_router(rest_router(state))
+    api.include_router(control_router(state))
 
     async def enqueue(request: Request) -> JSONResponse:
         answer = handle_enqueue(state, await request.body(), path=request.url.path)

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 
 from rbtk.emulator.faults import Faults
+from rbtk.emulator.rest_access import RestSettings
+from rbtk.emulator.services import Service
 
 
 @dataclass(frozen=True)
@@ -10,12 +12,16 @@ class EmulatorConfig:
     """`rate_limit` events per routing key per rolling `rate_window_s`; 0 turns limiting off.
 
     `seed` makes the injected faults repeatable; None draws them from a fresh random seed.
+    `services` are known from the start (any other routing key feeds `PDEFAULT`); `rest` is
+    the REST API's tokens and limits, as `PUT /_control/rest` takes them.
     """
 
     rate_limit: int = 120
     rate_window_s: float = 60.0
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    services: tuple[Service, ...] = ()
+    rest: RestSettings = field(default_factory=RestSettings)
 
     def __post_init__(self) -> None:
         if self.rate_limit < 0:

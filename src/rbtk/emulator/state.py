@@ -1,4 +1,5 @@
-"""Everything the emulator remembers: alerts, accepted events, every request, limits and faults.
+"""Everything the emulator remembers: alerts and their incidents, services, accepted events,
+every request, limits, faults, the maintenance switch and the REST API's access settings.
 
 The app mutates it only from its event loop, without awaiting mid-change; the lock is for
 readers on other threads, such as a test holding the state of an in-process app.
@@ -12,7 +13,11 @@ from typing import Any, Literal
 from rbtk.emulator.alerts import Alert, AlertBook, Outcome
 from rbtk.emulator.config import EmulatorConfig
 from rbtk.emulator.faults import FaultDecision, FaultInjector, Faults
+from rbtk.emulator.incidents import Filed, IncidentBook
 from rbtk.emulator.ratelimit import SlidingWindowLimiter
+from rbtk.emulator.rest_access import RestAccess, RestSettings, Verdict
+from rbtk.emulator.services import Service, ServiceBook, default_service
+from rbtk.runtime.secrets import mask
 from rbtk.runtime.timefmt import format_rfc3339
 
 RequestOutcome = Literal[
@@ -23,6 +28,14 @@ RequestOutcome = Literal[
     "injected_error",
     "injected_reject",
     "dropped",
+    # REST API requests
+    "answered",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "bad_request",
+    "injected_throttle",
+    "rate_limited",
 ]
 AlertFilter = Literal["open", "triggered", "acknowledged", "resolved"]
 
@@ -64,21 +77,42 @@ class ReceivedChange:
 
 
 @dataclass(frozen=True)
+class RestCall:
+    """What a REST request adds to its record; the token only masked."""
+
+    method: str
+    query: str
+    token: str | None
+
+    @classmethod
+    def of(cls, method: str, query: str, token: str | None) -> "RestCall":
+        return cls(method, query, None if token is None else mask(token))
+
+
+@dataclass(frozen=True)
 class RequestRecord:
     received_at: datetime
     path: str
     status: int | None
     outcome: RequestOutcome
     body: object
+    rest: RestCall | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        record: dict[str, object] = {
             "received_at": format_rfc3339(self.received_at),
             "path": self.path,
             "status": self.status,
             "outcome": self.outcome,
             "body": self.body,
         }
+        if self.rest is not None:
+            record |= {
+                "method": self.rest.method,
+                "query": self.rest.query,
+                "token": self.rest.token,
+            }
+        return record
 
 
 class EmulatorState:
@@ -96,16 +130,25 @@ class EmulatorState:
             return self._limiter.admit(routing_key)
 
     def accept(self, body: dict[str, Any], *, dedup_key: str) -> ReceivedEvent:
-        """Record an admitted, valid event and apply it to the alerts."""
+        """Record an admitted, valid event and apply it to the alerts; a new alert opens its
+        incident on the service its routing key feeds. During maintenance a resolve is
+        dropped, the alert left open."""
         with self._lock:
             now = datetime.now(UTC)
-            outcome, alert = self._alerts.apply(
-                routing_key=body["routing_key"],
-                dedup_key=dedup_key,
-                action=body["event_action"],
-                payload=body.get("payload") or {},
-                at=now,
-            )
+            outcome: Outcome
+            alert: Alert | None
+            if body["event_action"] == "resolve" and self._drop_resolves:
+                outcome, alert = "dropped", None
+            else:
+                outcome, alert = self._alerts.apply(
+                    routing_key=body["routing_key"],
+                    dedup_key=dedup_key,
+                    action=body["event_action"],
+                    payload=body.get("payload") or {},
+                    at=now,
+                )
+            if outcome == "opened" and alert is not None:
+                self._incidents.open(alert, self._services.for_key(alert.routing_key))
             event = ReceivedEvent(
                 received_at=now,
                 routing_key=body["routing_key"],
@@ -128,10 +171,18 @@ class EmulatorState:
             return list(self._changes)
 
     def record_request(
-        self, *, path: str, status: int | None, outcome: RequestOutcome, body: object
+        self,
+        *,
+        path: str,
+        status: int | None,
+        outcome: RequestOutcome,
+        body: object,
+        rest: RestCall | None = None,
     ) -> None:
         with self._lock:
-            self._requests.append(RequestRecord(datetime.now(UTC), path, status, outcome, body))
+            self._requests.append(
+                RequestRecord(datetime.now(UTC), path, status, outcome, body, rest)
+            )
 
     def decide_fault(self) -> FaultDecision:
         with self._lock:
@@ -145,6 +196,55 @@ class EmulatorState:
         with self._lock:
             self._faults.configure(faults)
             return self._faults.current
+
+    def put_service(self, service: Service) -> Service:
+        """Create or replace a service; raises KeyTaken for a key another service lists."""
+        with self._lock:
+            return self._services.put(service)
+
+    def services(self) -> list[Service]:
+        with self._lock:
+            return self._services.all()
+
+    def service(self, service_id: str) -> Service | None:
+        with self._lock:
+            return self._services.get(service_id)
+
+    def filed(self) -> list[Filed]:
+        """Every incident with its alert and service, oldest first."""
+        with self._lock:
+            return [filed for alert in self._alerts.all() if (filed := self._file(alert))]
+
+    def resolve_incident(self, id_or_number: str) -> Filed | Literal[False] | None:
+        """Resolve an incident by hand; None when there is no such incident, False when it
+        is resolved already."""
+        with self._lock:
+            incident = self._incidents.find(id_or_number)
+            if incident is None:
+                return None
+            alert = self._alerts.resolve(incident.alert_id, at=datetime.now(UTC))
+            return False if alert is None else self._file(alert)
+
+    def drop_resolves(self) -> bool:
+        with self._lock:
+            return self._drop_resolves
+
+    def set_drop_resolves(self, drop: bool) -> None:
+        with self._lock:
+            self._drop_resolves = drop
+
+    def rest_settings(self) -> RestSettings:
+        with self._lock:
+            return self._rest.current
+
+    def set_rest_settings(self, settings: RestSettings) -> RestSettings:
+        with self._lock:
+            self._rest.configure(settings)
+            return self._rest.current
+
+    def decide_rest(self, token: str | None) -> Verdict:
+        with self._lock:
+            return self._rest.decide(token)
 
     def events(self) -> list[ReceivedEvent]:
         with self._lock:
@@ -172,3 +272,14 @@ class EmulatorState:
             limit=self.config.rate_limit, window_s=self.config.rate_window_s
         )
         self._faults = FaultInjector(self.config.faults, seed=self.config.seed)
+        self._services = ServiceBook(self.config.services)
+        self._incidents = IncidentBook()
+        self._drop_resolves = False
+        self._rest = RestAccess(self.config.rest)
+
+    def _file(self, alert: Alert) -> Filed | None:
+        incident = self._incidents.for_alert(alert.id)
+        if incident is None:
+            return None
+        service = self._services.get(incident.service_id) or default_service()
+        return Filed(incident, alert, service)
