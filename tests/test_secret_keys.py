@@ -149,7 +149,9 @@ def test_rotation_re_encrypts_every_stored_secret_so_the_old_key_can_go(
     with both.engine.begin() as connection:
         rotated = secret_keys.rotate(connection, both.vault)
 
-    assert rotated == secret_keys.Rotated(connectors=1, channels=1, incidents=1, deliveries=1, rest_keys=0)
+    assert rotated == secret_keys.Rotated(
+        connectors=1, channels=1, incidents=1, deliveries=1, rest_keys=0
+    )
     only_new = open_with(new_key)
     stored = [token for token in every_stored_secret(only_new) if token]
     assert len(stored) == 5
@@ -273,7 +275,9 @@ def test_rotation_reads_the_outbox_a_page_at_a_time_and_misses_no_row(
     with both.engine.begin() as connection:
         rotated = secret_keys.rotate(connection, both.vault)
 
-    assert rotated == secret_keys.Rotated(connectors=1, channels=1, incidents=5, deliveries=5, rest_keys=0)
+    assert rotated == secret_keys.Rotated(
+        connectors=1, channels=1, incidents=5, deliveries=5, rest_keys=0
+    )
     assert all(Vault(new_key).can_decrypt(t) for t in every_stored_secret(context) if t)
 
 
@@ -286,4 +290,6 @@ def test_rotation_with_nothing_but_a_connector_stored(
     with both.engine.begin() as connection:
         rotated = secret_keys.rotate(connection, both.vault)
 
-    assert rotated == secret_keys.Rotated(connectors=1, channels=0, incidents=0, deliveries=0, rest_keys=0)
+    assert rotated == secret_keys.Rotated(
+        connectors=1, channels=0, incidents=0, deliveries=0, rest_keys=0
+    )

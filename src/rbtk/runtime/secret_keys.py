@@ -310,9 +310,9 @@ def reset(
     """After a lost key: store the values entered again for every connector and chat channel
     the vault cannot decrypt, resolve open incidents with their connector's new key, send
     what was queued to the new destinations, and write the check. A REST API key no key
-    decrypts is dropped: reconcile says it is missing until it is entered again. `connector_keys` and
-    `channel_secrets` are validated values, by name; ValueError names any unreadable one
-    missing."""
+    decrypts is dropped: reconcile says it is missing until it is entered again.
+    `connector_keys` and `channel_secrets` are validated values, by name; ValueError names
+    any unreadable one missing."""
     found = unreadable(connection, vault)
     missing = [f"connector {n!r}" for n in found.connectors if n not in connector_keys]
     missing += [
