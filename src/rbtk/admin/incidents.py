@@ -32,6 +32,7 @@ from rbtk.store.tables import conditions, connectors, events, incidents, outbox
 
 RESOLVED_BY_HAND = "rbtk.resolved_by_hand"  # the event that records who resolved what
 MAX_LIMIT = 500
+RESOLVED_IN_PAGERDUTY = "resolved in PagerDuty by hand"
 
 
 class Filter(StrEnum):
@@ -51,8 +52,11 @@ class Lane:
     """Where a condition went on one connector, and how that stands."""
 
     connector: str
-    state: str  # sent, queued, retrying, failed, held by suppression #N, held by storm #N
+    # sent, queued, retrying, failed, held by suppression #N, held by storm #N, or resolved
+    # in PagerDuty by hand (found by reconcile while it still fires here)
+    state: str
     severity: str | None  # what it was paged (or held) at
+    resolved_in_pagerduty_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,9 @@ def _lanes(connection: Connection, keys: list[str]) -> dict[str, list[Lane]]:
     lanes: dict[str, list[Lane]] = {}
     for row in rows:
         state = _state(row, newest.get((row.name, row.dedup_key)))
-        lanes.setdefault(row.dedup_key, []).append(Lane(row.name, state, row.severity))
+        lanes.setdefault(row.dedup_key, []).append(
+            Lane(row.name, state, row.severity, row.resolved_in_pagerduty_at)
+        )
     return lanes
 
 
@@ -223,4 +229,6 @@ def _state(lane: Any, trigger: Any) -> str:
     status = None if trigger is None else trigger.status
     if status in PENDING or status == Status.FAILED.value:
         return str(status)
+    if lane.resolved_in_pagerduty_at is not None:
+        return RESOLVED_IN_PAGERDUTY
     return "sent"

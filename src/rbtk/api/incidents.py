@@ -11,9 +11,10 @@
                "since", "pages_at" (pending: when its threshold passes), "summary",
                "connectors": [{"connector", "state", "severity"}]}
 
-A connector's `state` is sent, queued, retrying, failed, "held by suppression #N" or "held
-by storm #N". Resolving by hand sends the resolve wherever the trigger went and records
-who in an event of type `rbtk.resolved_by_hand`.
+A connector's `state` is sent, queued, retrying, failed, "held by suppression #N", "held by
+storm #N" or "resolved in PagerDuty by hand" (reconcile found it so while it still fires).
+Resolving by hand sends the resolve wherever the trigger went and records who in an event of
+type `rbtk.resolved_by_hand`.
 """
 
 from datetime import UTC, datetime
@@ -40,6 +41,9 @@ class LaneOut(BaseModel):
     connector: str
     state: str
     severity: str | None
+    resolved_in_pagerduty_at: str | None = Field(
+        description="when reconcile found it resolved by hand in PagerDuty, still firing here"
+    )
 
 
 class IncidentOut(BaseModel):
@@ -130,7 +134,14 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
         "pages_at": None if view.pages_at is None else format_rfc3339(view.pages_at),
         "summary": view.summary,
         "connectors": [
-            {"connector": lane.connector, "state": lane.state, "severity": lane.severity}
+            {
+                "connector": lane.connector,
+                "state": lane.state,
+                "severity": lane.severity,
+                "resolved_in_pagerduty_at": None
+                if lane.resolved_in_pagerduty_at is None
+                else format_rfc3339(lane.resolved_in_pagerduty_at),
+            }
             for lane in view.lanes
         ],
     }
