@@ -73,6 +73,7 @@ def service(
         "RBTK_DATABASE_URL": f"sqlite:///{tmp / 'rbtk.db'}",
         "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
         "RBTK_PAGERDUTY_URL": f"{emulator_url}/v2/enqueue",
+        "RBTK_PAGERDUTY_API_URL": emulator_url,  # its REST API, for reconcile
         "RBTK_BASE_URL": "https://roboticks.test",
         "RBTK_PUBLIC_URL": url,
         "RBTK_RETRY_BASE_S": "0.2",

@@ -20,6 +20,7 @@ from rbtk.web.pages import (
     home,
     incidents,
     notifications,
+    reconcile,
     routing,
     storms,
     suppressions,
@@ -43,6 +44,6 @@ def mount(app: FastAPI, context: Context) -> None:
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
     auth.install(app)
     pages = (auth, home, connectors, incidents, events, deliveries, routing, suppressions, storms)
-    for page in (*pages, notifications):
+    for page in (*pages, reconcile, notifications):
         app.include_router(page.router)
     app.include_router(home.fallback)

@@ -9,6 +9,7 @@
     POST /settings/integrations/pagerduty/connectors/{name}/key    rotate the key
     POST /settings/integrations/pagerduty/connectors/{name}/test   Send test event (a severity)
     POST /settings/integrations/pagerduty/connectors/{name}/test/resolve   Resolve it now
+    (reconcile's section posts to rbtk.web.pages.reconcile)
     GET  /settings/integrations/pagerduty/connectors/{name}/delete confirm
     POST /settings/integrations/pagerduty/connectors/{name}/delete
 
@@ -36,6 +37,7 @@ from rbtk.outbox import log as delivery_log
 from rbtk.outbox.probes import UnknownTestEvent, resolve_test_event, send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
+from rbtk.reconcile import passes
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn
@@ -424,6 +426,7 @@ def _connector_page(
         recent = delivery_log.query(
             connection, connector=name, limit=5, rates=registry.rates(context.settings)
         ).deliveries
+        runs = passes.latest(connection, name, limit=5)
     outcome = request.session.get("test_outcome")
     if isinstance(outcome, dict) and outcome.get("connector") == name:
         request.session.pop("test_outcome")
@@ -442,6 +445,7 @@ def _connector_page(
         urgency=urgency_rows(view),
         suppressed=suppression.covering(windows, view.id, now),
         recent=recent,
+        runs=runs,
         outcome=outcome,
         errors=errors or {},
         severities=SEVERITIES_HIGH_FIRST,

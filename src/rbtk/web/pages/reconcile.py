@@ -1,0 +1,100 @@
+"""A connector's page, "Reconcile with PagerDuty": its REST API key and service, a pass on
+demand (the button), the last passes, and one-click resolve of an incident rbtk does not know.
+
+    POST /settings/integrations/pagerduty/connectors/{name}/reconcile/settings
+    POST /settings/integrations/pagerduty/connectors/{name}/reconcile           run a pass
+    POST /settings/integrations/pagerduty/connectors/{name}/reconcile/resolve   {dedup_key}
+
+The REST API key is written, never shown again but masked; an empty field keeps the one
+stored.
+"""
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from rbtk.admin import connectors
+from rbtk.admin.connectors import KEEP
+from rbtk.api.deps import Ctx
+from rbtk.reconcile import passes
+from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.labels import say
+from rbtk.web.pages.connectors import PREFIX, connector_url
+from rbtk.web.render import form_text
+from rbtk.web.session import flash
+
+router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+SECTION = "#reconcile"
+
+
+@router.post("/connectors/{name}/reconcile/settings", dependencies=[Csrf])
+async def save_settings(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    key = form_text(form, "rest_key")
+    forget = form_text(form, "forget_rest_key") == "on"
+    service_id = form_text(form, "service_id")
+    try:
+        with context.engine.begin() as connection:
+            view = connectors.update(
+                connection,
+                vault=context.vault,
+                name=name,
+                rest_key=None if forget else (key or KEEP),
+                service_id=service_id or None,
+                repage_resolved_by_hand=form_text(form, "repage") == "on",
+                now=datetime.now(UTC),
+            )
+    except connectors.InvalidConnector as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(connector_url(name) + SECTION, 303)
+    except connectors.UnknownConnector as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    ready = view.rest_key_masked and view.service_id
+    flash(
+        request,
+        "success",
+        f"Saved reconcile settings of {name}."
+        + (" rbtk now compares its incidents with PagerDuty's." if ready else ""),
+    )
+    return RedirectResponse(connector_url(name) + SECTION, 303)
+
+
+@router.post("/connectors/{name}/reconcile", dependencies=[Csrf])
+async def run(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    dry_run = form_text(form, "dry_run") == "on"
+    try:
+        summary = await run_in_threadpool(
+            passes.reconcile, context, connector=name, dry_run=dry_run
+        )
+    except passes.NotConfigured as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(connector_url(name) + SECTION, 303)
+    if summary.error:
+        flash(request, "error", f"Reconcile could not read PagerDuty: {summary.error}.")
+    else:
+        flash(request, "success", f"Reconciled {name}: {said(summary)}.")
+    return RedirectResponse(connector_url(name) + SECTION, 303)
+
+
+@router.post("/connectors/{name}/reconcile/resolve", dependencies=[Csrf])
+async def resolve(request: Request, name: str, context: Ctx) -> Response:
+    form = await request.form()
+    key = form_text(form, "dedup_key")
+    try:
+        delivery_id = passes.resolve_unknown(context, connector=name, dedup_key=key)
+    except passes.UnknownIncident as exc:
+        flash(request, "error", say(exc))
+    else:
+        flash(request, "success", f"Resolve of {key} queued (delivery #{delivery_id}).")
+    return RedirectResponse(connector_url(name) + SECTION, 303)
+
+
+def said(summary: passes.Summary) -> str:
+    if not summary.found:
+        return f"rbtk and PagerDuty agree ({summary.checked} open)"
+    would = "would be " if summary.dry_run else ""
+    return f"{summary.found} found, {summary.fixed} {would}fixed, {summary.left} left for you"

@@ -1,0 +1,77 @@
+"""A connector's "Reconcile with PagerDuty": its settings, the button, what a pass found."""
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import KEY
+from tests.waiting import wait_for
+from tests.web.conftest import Service, add_connector
+
+pytestmark = pytest.mark.e2e
+
+SERVICE_ENV = {"RBTK_RECONCILE_EVERY_S": "0", "RBTK_RECONCILE_GRACE_S": "0"}
+TOKEN = "y_NbAkKc66ryYTWUXYEu"
+
+
+@pytest.fixture
+def pagerduty(service: Service) -> Service:
+    url = service.emulator.url
+    httpx.post(f"{url}/_control/reset").raise_for_status()
+    service_body = {"name": "Warehouse", "integration_keys": [KEY]}
+    httpx.put(f"{url}/_control/services/PWARE01", json=service_body).raise_for_status()
+    httpx.put(f"{url}/_control/rest", json={"tokens": [TOKEN]}).raise_for_status()
+    return service
+
+
+def fill_settings(page: Page, name: str, token: str) -> None:
+    page.goto(f"/settings/integrations/pagerduty/connectors/{name}")
+    page.get_by_label("REST API key", exact=True).fill(token)
+    page.get_by_label("PagerDuty service id").fill("PWARE01")
+    page.get_by_role("button", name="Save reconcile settings").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved reconcile settings of")
+
+
+def test_a_wrong_rest_api_key_shows_pagerdutys_refusal_on_the_connector_page(
+    signed_in: Page, pagerduty: Service
+) -> None:
+    page = signed_in
+    add_connector(pagerduty, "pd-wrong-key", KEY, is_default=False)
+    fill_settings(page, "pd-wrong-key", "wrongwrongwrongwrong")
+    expect(page.get_by_label("REST API key", exact=True)).to_have_value("")  # never rendered back
+
+    page.get_by_role("button", name="Reconcile now").click()
+
+    expect(page.locator("#reconcile-error")).to_contain_text("Reconcile cannot read PagerDuty")
+    expect(page.locator("#reconcile-error")).to_contain_text(
+        "refused the REST API key (HTTP 401: Authentication failed)"
+    )
+    assert "wrongwrong" not in page.content()
+
+
+def test_an_unknown_rbtk_incident_is_listed_and_resolved_with_one_click(
+    signed_in: Page, pagerduty: Service
+) -> None:
+    page = signed_in
+    old = "rbtk:pool-offline:warehouse:restored"
+    trigger = {
+        "routing_key": KEY,
+        "event_action": "trigger",
+        "dedup_key": old,
+        "payload": {"summary": "from an old database", "source": "rbtk", "severity": "error"},
+    }
+    httpx.post(f"{pagerduty.emulator.url}/v2/enqueue", json=trigger).raise_for_status()
+    add_connector(pagerduty, "pd-drift", KEY, is_default=False)
+    fill_settings(page, "pd-drift", TOKEN)
+
+    page.get_by_role("button", name="Reconcile now").click()
+
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Reconciled pd-drift: 1 found, 0 fixed, 1 left for you."
+    )
+    row = page.locator("#reconcile-unknown tbody tr")
+    expect(row).to_contain_text(old)
+    expect(row).to_contain_text("from an old database")
+    row.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#reconcile-unknown tbody tr")).to_contain_text("Resolve queued")
+    wait_for(lambda: not pagerduty.emulator.alerts("open"), what="the unknown incident resolved")
