@@ -22,7 +22,15 @@ from sqlalchemy.orm import aliased
 from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import Status
 from rbtk.store.db import is_postgres
-from rbtk.store.tables import digests, events, incidents, outbox, storms, suppressions
+from rbtk.store.tables import (
+    digests,
+    events,
+    incidents,
+    outbox,
+    reconcile_runs,
+    storms,
+    suppressions,
+)
 
 BATCH = 500
 INTERVAL = timedelta(minutes=5)  # how often the scheduler prunes (rbtk.intake.scheduler)
@@ -35,11 +43,12 @@ class Pruned:
     events: int = 0
     digests: int = 0
     storms: int = 0
+    reconcile_runs: int = 0
     more: bool = False  # a table still had old rows when its batches ran out
 
     @property
     def total(self) -> int:
-        return self.outbox + self.events + self.digests + self.storms
+        return self.outbox + self.events + self.digests + self.storms + self.reconcile_runs
 
 
 def prune(engine: Engine, *, before: datetime, batch: int = BATCH) -> Pruned:
@@ -49,6 +58,7 @@ def prune(engine: Engine, *, before: datetime, batch: int = BATCH) -> Pruned:
         "events": _batches(engine, events, _old_events(before), batch),
         "digests": _batches(engine, digests, _old_digests(before), batch),
         "storms": _batches(engine, storms, _old_storms(before), batch),
+        "reconcile_runs": _batches(engine, reconcile_runs, _old_runs(before), batch),
     }
     return Pruned(
         **{name: deleted for name, (deleted, _) in found.items()},
@@ -128,3 +138,7 @@ def _old_digests(before: datetime) -> Select[Any]:
 
 def _old_storms(before: datetime) -> Select[Any]:
     return select(storms.c.id).where(storms.c.ended_at < before)
+
+
+def _old_runs(before: datetime) -> Select[Any]:
+    return select(reconcile_runs.c.id).where(reconcile_runs.c.finished_at < before)

@@ -28,6 +28,7 @@ from rbtk.channels.base import Result
 from rbtk.intake.ingest import Acceptance, BatchResult
 from rbtk.outbox import health
 from rbtk.outbox.queue import PENDING
+from rbtk.reconcile import passes as reconcile_passes
 from rbtk.store.tables import outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -108,6 +109,7 @@ class OutboxCollector(Collector):
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
             critical = health.oldest_critical(connection)
+            passes = reconcile_passes.latest_of_each(connection)
         depth = 0
         for kind, connector, channel, status, count in by_status:
             notifications.add_metric([kind, connector or "", channel or "", status], count)
@@ -127,6 +129,38 @@ class OutboxCollector(Collector):
             "retrying, not held); 0 when none is.",
             0.0 if critical is None else critical.age_s(now),
         )
+        yield from _reconcile(passes)
+
+
+def _reconcile(passes: dict[str, "reconcile_passes.Summary"]) -> Iterator[Metric]:
+    """Each connector's latest reconcile pass (rbtk.reconcile): what it found and did, when,
+    and whether it could read PagerDuty at all."""
+    families = {
+        "found": ("rbtk_reconcile_found", "Disagreements with PagerDuty its last pass found."),
+        "fixed": ("rbtk_reconcile_fixed", "Resolves (and pages) its last pass sent again."),
+        "left": ("rbtk_reconcile_left", "What its last pass left to the operator."),
+    }
+    for field, (name, text) in families.items():
+        family = GaugeMetricFamily(name, text + " By connector.", labels=["connector"])
+        for connector, summary in sorted(passes.items()):
+            family.add_metric([connector], getattr(summary, field))
+        yield family
+    failing = GaugeMetricFamily(
+        "rbtk_reconcile_failing",
+        "1 when the connector's last reconcile pass could not read PagerDuty's REST API "
+        "(a wrong key: see its page), else 0.",
+        labels=["connector"],
+    )
+    last = GaugeMetricFamily(
+        "rbtk_reconcile_last_run_timestamp_seconds",
+        "When the connector's last reconcile pass finished (Unix time).",
+        labels=["connector"],
+    )
+    for connector, summary in sorted(passes.items()):
+        failing.add_metric([connector], 1.0 if summary.error else 0.0)
+        last.add_metric([connector], summary.finished_at.timestamp())
+    yield failing
+    yield last
 
 
 def _age(since: datetime | None, now: datetime) -> float:

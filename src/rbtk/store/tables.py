@@ -383,6 +383,7 @@ reconcile_runs = Table(
     Column("error", Text),  # why the pass could not read PagerDuty
     Column("details", JSON, nullable=False),  # the dedup keys of each finding
     Index("ix_reconcile_runs_connector", "connector_name", "id"),
+    Index("ix_reconcile_runs_finished", "finished_at"),  # what retention prunes
 )
 
 # When each connector's periodic reconcile pass is next due: the instance whose conditional

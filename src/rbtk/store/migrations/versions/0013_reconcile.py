@@ -66,6 +66,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_reconcile_runs_connector", "reconcile_runs", ["connector_name", "id"], unique=False
     )
+    op.create_index("ix_reconcile_runs_finished", "reconcile_runs", ["finished_at"], unique=False)
     op.create_table(
         "reconcile_due",
         sa.Column("connector_id", sa.Integer(), autoincrement=False, nullable=False),
@@ -82,6 +83,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reconcile_due")
+    op.drop_index("ix_reconcile_runs_finished", table_name="reconcile_runs")
     op.drop_index("ix_reconcile_runs_connector", table_name="reconcile_runs")
     op.drop_table("reconcile_runs")
     op.drop_column("incidents", "resolved_in_pagerduty_at")

@@ -1,0 +1,171 @@
+"""Reconcile passes on both databases, against the emulator's REST API: opting in to pages
+again, dry runs, PagerDuty's rate limit, the periodic claim, and what /metrics says."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from rbtk.admin import connectors
+from rbtk.intake.ingest import ingest
+from rbtk.reconcile import passes
+from rbtk.reconcile.loop import Reconciler
+from rbtk.runtime import metrics
+from rbtk.runtime.context import Context
+from tests.factories import KEY, add_connector, evidence
+from tests.waiting import wait_for
+
+TOKEN = "y_NbAkKc66ryYTWUXYEu"
+SERVICE = "PWARE01"
+EVIDENCE_KEY = "rbtk:evidence-fail:warehouse:v1.4.0"
+
+
+@pytest.fixture
+def pd(context: Context, emulator: str, request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """rbtk delivering to the emulator, whose REST API (TOKEN) knows the connector's service."""
+    context.settings = context.settings.model_copy(
+        update={
+            "pagerduty_api_url": emulator,
+            "reconcile_every_s": 0.0,  # passes on demand only
+            "reconcile_grace_s": 0.0,  # the emulator applies events before it answers
+        }
+    )
+    request.getfixturevalue("service")
+    with httpx.Client(base_url=emulator, timeout=5) as client:
+        client.put(
+            f"/_control/services/{SERVICE}", json={"name": "Warehouse", "integration_keys": [KEY]}
+        ).raise_for_status()
+        client.put("/_control/rest", json={"tokens": [TOKEN]}).raise_for_status()
+        now = datetime.now(UTC)
+        add_connector(context, now=now)
+        with context.engine.begin() as connection:
+            connectors.update(
+                connection,
+                vault=context.vault,
+                name="pd-production",
+                rest_key=TOKEN,
+                service_id=SERVICE,
+                now=now,
+            )
+        yield client
+
+
+def alerts(pd: httpx.Client, key: str) -> list[dict[str, object]]:
+    found = pd.get("/_inspect/alerts").json()["alerts"]
+    return [a for a in found if a["dedup_key"] == key]
+
+
+def page_and_resolve_by_hand(context: Context, pd: httpx.Client) -> None:
+    ingest(context, [evidence("ev-1", datetime.now(UTC), "v1.4.0")], datetime.now(UTC))
+    wait_for(lambda: alerts(pd, EVIDENCE_KEY), what="the page at PagerDuty")
+    [incident] = [
+        i for i in pd.get("/_inspect/incidents").json()["incidents"]
+        if i["incident_key"] == EVIDENCE_KEY
+    ]  # fmt: skip
+    pd.post(f"/_control/incidents/{incident['id']}/resolve").raise_for_status()
+
+
+def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
+    context: Context, pd: httpx.Client
+) -> None:
+    with context.engine.begin() as connection:
+        connectors.update(
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            repage_resolved_by_hand=True,
+            now=datetime.now(UTC),
+        )
+    page_and_resolve_by_hand(context, pd)
+
+    summary = passes.reconcile(context, connector="pd-production")
+
+    assert (summary.repaged, summary.by_hand, summary.fixed, summary.left) == (
+        [EVIDENCE_KEY], [], 1, 0,
+    )  # fmt: skip
+    opened = wait_for(
+        lambda: [a for a in alerts(pd, EVIDENCE_KEY) if a["status"] == "triggered"],
+        what="a new incident for the same key",
+    )
+    assert len(opened) == 1 and len(alerts(pd, EVIDENCE_KEY)) == 2
+    assert passes.reconcile(context, connector="pd-production").found == 0
+
+
+def test_a_dry_run_says_what_it_would_do_and_sends_nothing(
+    context: Context, pd: httpx.Client
+) -> None:
+    ingest(context, [evidence("ev-1", datetime.now(UTC), "v1.4.0")], datetime.now(UTC))
+    wait_for(lambda: alerts(pd, EVIDENCE_KEY), what="the page at PagerDuty")
+    pd.put("/_control/maintenance", json={"drop_resolves": True}).raise_for_status()
+    ingest(
+        context,
+        [evidence("ev-2", datetime.now(UTC), "v1.4.0", failed=False)],
+        datetime.now(UTC),
+    )
+    wait_for(
+        lambda: [
+            e for e in pd.get("/_inspect/events").json()["events"] if e["outcome"] == "dropped"
+        ],
+        what="the resolve PagerDuty dropped",
+    )
+    pd.put("/_control/maintenance", json={"drop_resolves": False}).raise_for_status()
+    sent_before = len(pd.get("/_inspect/events").json()["events"])
+
+    dry = passes.reconcile(context, connector="pd-production", dry_run=True)
+
+    assert (dry.dry_run, dry.resent, dry.fixed) == (True, [EVIDENCE_KEY], 1)
+    assert len(pd.get("/_inspect/events").json()["events"]) == sent_before
+    assert alerts(pd, EVIDENCE_KEY)[0]["status"] == "triggered"
+    real = passes.reconcile(context, connector="pd-production")
+    assert real.resent == [EVIDENCE_KEY]
+    wait_for(lambda: alerts(pd, EVIDENCE_KEY)[0]["status"] == "resolved", what="resolved at last")
+
+
+def test_pagerdutys_rate_limit_is_waited_out_then_reported_if_it_lasts(
+    context: Context, pd: httpx.Client
+) -> None:
+    pd.put(
+        "/_control/rest", json={"tokens": [TOKEN], "throttle_next": 1, "throttle_reset_s": 0}
+    ).raise_for_status()
+
+    waited = passes.reconcile(context, connector="pd-production")
+
+    assert waited.error is None
+    pd.put(
+        "/_control/rest", json={"tokens": [TOKEN], "throttle_next": 10, "throttle_reset_s": 0}
+    ).raise_for_status()
+    throttled = passes.reconcile(context, connector="pd-production")
+    assert throttled.error is not None
+    assert throttled.error.startswith("PagerDuty's REST API is rate limiting this key (HTTP 429")
+    with context.engine.connect() as connection:
+        assert [run.error is None for run in passes.latest(connection, "pd-production")] == [
+            False,
+            True,
+        ]
+
+
+def test_metrics_show_each_connectors_last_pass(context: Context, pd: httpx.Client) -> None:
+    page_and_resolve_by_hand(context, pd)
+    passes.reconcile(context, connector="pd-production")
+
+    text = metrics.render(context.engine).decode()
+
+    assert 'rbtk_reconcile_found{connector="pd-production"} 1.0' in text
+    assert 'rbtk_reconcile_left{connector="pd-production"} 1.0' in text
+    assert 'rbtk_reconcile_failing{connector="pd-production"} 0.0' in text
+
+
+def test_each_connector_is_claimed_by_one_instance_once_per_period(
+    context: Context, pd: httpx.Client
+) -> None:
+    every = {"reconcile_every_s": 600.0}
+    context.settings = context.settings.model_copy(update=every)
+    one, other = Reconciler(context), Reconciler(context)
+    now = datetime.now(UTC)
+
+    assert one.claim(now) == ["pd-production"]  # a new connector: due at once
+    assert other.claim(now) == []  # the other instance leaves it
+    assert one.claim(now + timedelta(minutes=9)) == []
+    assert other.claim(now + timedelta(minutes=10)) == ["pd-production"]
+    assert one.claim(now + timedelta(minutes=10), first=True) == ["pd-production"]  # at start
