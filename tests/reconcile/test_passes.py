@@ -9,7 +9,9 @@ import pytest
 
 from rbtk.admin import connectors
 from rbtk.intake.ingest import ingest
-from rbtk.reconcile import passes
+from rbtk.outbox import probes
+from rbtk.policy.severity import Severity
+from rbtk.reconcile import passes, verify
 from rbtk.reconcile.loop import Reconciler
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
@@ -169,3 +171,56 @@ def test_each_connector_is_claimed_by_one_instance_once_per_period(
     assert one.claim(now + timedelta(minutes=9)) == []
     assert other.claim(now + timedelta(minutes=10)) == ["pd-production"]
     assert one.claim(now + timedelta(minutes=10), first=True) == ["pd-production"]  # at start
+
+
+def test_a_test_event_seen_open_on_the_service_verifies_the_connector_with_its_urgency(
+    context: Context, pd: httpx.Client
+) -> None:
+    rule = {"type": "constant", "urgency": "severity_based"}
+    pd.put(
+        f"/_control/services/{SERVICE}",
+        json={"name": "Warehouse", "integration_keys": [KEY], "incident_urgency_rule": rule},
+    ).raise_for_status()
+    sent = probes.send_test_event(context, connector="pd-production", severity=Severity.WARNING)
+
+    verified = verify.confirm(context, connector="pd-production", dedup_key=sent.dedup_key)
+
+    assert verified is not None and verified.ok
+    assert verified.message.startswith("Verified end to end: incident #1 is open on service ")
+    assert verified.urgency == "low"
+    with context.engine.connect() as connection:
+        view = connectors.get(connection, name="pd-production")
+    assert view.verified_at is not None and view.verified_urgency == "low"
+
+
+def test_a_test_incident_on_another_service_says_which_and_verifies_nothing(
+    context: Context, pd: httpx.Client
+) -> None:
+    pd.put("/_control/services/POTHER1", json={"name": "Other"}).raise_for_status()
+    with context.engine.begin() as connection:
+        connectors.update(
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            service_id="POTHER1",
+            now=datetime.now(UTC),
+        )
+    sent = probes.send_test_event(context, connector="pd-production")
+
+    verified = verify.confirm(
+        context, connector="pd-production", dedup_key=sent.dedup_key, wait_s=0.5
+    )
+
+    assert verified is not None and not verified.ok
+    assert verified.message.startswith(
+        f"The test incident opened on service {SERVICE}, not POTHER1: the integration key "
+        "feeds another service."
+    )
+    with context.engine.connect() as connection:
+        assert connectors.get(connection, name="pd-production").verified_at is None
+
+
+def test_without_a_rest_api_key_there_is_nothing_to_verify(context: Context) -> None:
+    add_connector(context, now=datetime.now(UTC))
+
+    assert verify.confirm(context, connector="pd-production", dedup_key="rbtk:test:x") is None

@@ -75,3 +75,20 @@ def test_an_unknown_rbtk_incident_is_listed_and_resolved_with_one_click(
     row.get_by_role("button", name="Resolve").click()
     expect(page.locator("#reconcile-unknown tbody tr")).to_contain_text("Resolve queued")
     wait_for(lambda: not pagerduty.emulator.alerts("open"), what="the unknown incident resolved")
+
+
+def test_a_test_event_seen_on_the_service_marks_the_connector_verified_end_to_end(
+    signed_in: Page, pagerduty: Service
+) -> None:
+    page = signed_in
+    add_connector(pagerduty, "pd-verified", KEY, is_default=False)
+    fill_settings(page, "pd-verified", TOKEN)
+    expect(page.locator("#verified-at")).to_have_text("Never")
+
+    page.get_by_label("Severity", exact=True).select_option("critical")
+    page.get_by_role("button", name="Send test event").click()
+
+    expect(page.locator("#test-verified")).to_contain_text(
+        "Verified end to end: incident #1 is open on service PWARE01 at high urgency."
+    )
+    expect(page.locator("#verified-at")).to_contain_text("(high urgency)")

@@ -14,6 +14,10 @@
     POST   /connectors/{name}/test/resolve   {"dedup_key"} resolves a test incident now:
                                        answers as /test; 404 for a key no test of it used
 
+With a REST API key and service id, an accepted test event is looked for on the service:
+`verification` says whether its incident opened there and at which urgency, and marks the
+connector verified end to end (rbtk.reconcile.verify); null without them.
+
 The clear integration key goes in, and never comes out: responses carry it masked.
 `max_severity` caps what a connector is sent (null: no cap); in a PATCH, null removes it.
 `storm` sets storm collapse: more than `threshold` new incidents within `window_s` seconds
@@ -43,6 +47,7 @@ from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.outbox.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
 from rbtk.policy.severity import Severity
+from rbtk.reconcile import verify
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
 
@@ -161,6 +166,20 @@ class ProbeOutcomeOut(BaseModel):
     resolve: ResolveOut | None
 
 
+class VerificationOut(BaseModel):
+    ok: bool
+    message: str
+    urgency: str | None
+    incident: str | None
+    url: str | None
+
+
+class ProbeTestOut(ProbeOutcomeOut):
+    verification: VerificationOut | None = Field(
+        description="the incident seen on the service (with a REST API key); null without one"
+    )
+
+
 class ProbeFailed(Error):
     outcome: ProbeOutcomeOut
 
@@ -256,7 +275,7 @@ def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
 
 @router.post(
     "/connectors/{name}/test",
-    response_model=ProbeOutcomeOut,
+    response_model=ProbeTestOut,
     responses={
         **errors(404),
         502: {"model": ProbeFailed, "description": "PagerDuty refused or failed the event"},
@@ -275,7 +294,13 @@ async def test_connector(
         severity=request.severity if request else Severity.INFO,
         wait_s=TEST_WAIT_S,
     )
-    return _probe_answer(outcome)
+    if outcome.error is not None:
+        return _probe_answer(outcome)
+    verified = await run_in_threadpool(
+        verify.confirm, context, connector=name, dedup_key=outcome.dedup_key
+    )
+    answer = {**_outcome(outcome), "verification": verified and verified.to_json()}
+    return JSONResponse(answer, status_code=200)
 
 
 @router.post(

@@ -96,9 +96,13 @@ class Rest:
             found.append(self._incident(item))
         return found
 
-    def incident_by_key(self, service_id: str, key: str) -> RemoteIncident | None:
-        params = [("service_ids[]", service_id), ("incident_key", key), ("date_range", "all")]
-        for item in self._pages("/incidents", params, "incidents", what=f"service {service_id}"):
+    def incident_by_key(self, key: str, service_id: str | None = None) -> RemoteIncident | None:
+        """The incident of that dedup key, on the service, or on any the key may see."""
+        params = [("incident_key", key), ("date_range", "all")]
+        if service_id is not None:
+            params.append(("service_ids[]", service_id))
+        what = f"service {service_id}" if service_id else "incidents"
+        for item in self._pages("/incidents", params, "incidents", what=what):
             return self._incident(item)
         return None
 

@@ -37,7 +37,7 @@ from rbtk.outbox import log as delivery_log
 from rbtk.outbox.probes import UnknownTestEvent, resolve_test_event, send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
-from rbtk.reconcile import passes
+from rbtk.reconcile import passes, verify
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn
@@ -300,10 +300,16 @@ async def test_event(request: Request, name: str, context: Ctx) -> Response:
         )
     except connectors.UnknownConnector:
         return _not_found(request, name)
+    verified = None
+    if outcome.error is None:
+        verified = await run_in_threadpool(
+            verify.confirm, context, connector=name, dedup_key=outcome.dedup_key
+        )
     request.session["test_outcome"] = {
         "connector": name,
         "ok": outcome.error is None,
         "error": outcome.error,
+        "verification": verified and verified.to_json(),
         "dedup_key": outcome.dedup_key,
         "status": outcome.status,
         "http_status": outcome.http_status,

@@ -69,6 +69,10 @@ def describe(answer: dict[str, Any], *, sent: bool) -> list[str]:
     lines: list[str] = []
     if isinstance(outcome, dict) and all(key in outcome for key in OUTCOME):
         lines += fields([("dedup key", outcome["dedup_key"]), ("outcome", _said(outcome))])
+    verification = answer.get("verification") if sent else None
+    if verification:
+        said = verification["message"]
+        lines.append(said if verification["ok"] else f"not verified: {said}")
     if sent:
         resolve = answer.get("resolve")
         if resolve:
