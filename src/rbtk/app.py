@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rbtk import __version__, web
 from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import (
+    config,
     connectors,
     deliveries,
     events,
@@ -82,6 +83,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(notify.router)
     app.include_router(reconcile.router)
+    app.include_router(config.router)
     web.mount(app, context)
 
     @app.exception_handler(AdminError)

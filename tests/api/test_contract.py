@@ -85,6 +85,8 @@ SEMANTIC_RULES = {
     "PATCH /api/v1/pagerduty/connectors/{name}": "a rule cannot be both enabled and disabled",
     "POST /api/v1/notify/channels": "a webhook URL for slack, recipients' addresses for email",
     "POST /api/v1/pagerduty/suppressions": "ends_at to come, after the start; one of two fields",
+    "POST /api/v1/config/plan": "the document as `rbtk admin schema` says; a secret per reference",
+    "POST /api/v1/config/apply": "the document as `rbtk admin schema` says; a secret per reference",
 }
 
 

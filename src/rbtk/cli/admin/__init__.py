@@ -2,7 +2,7 @@
 
 import typer
 
-from rbtk.cli.admin import notify, pd
+from rbtk.cli.admin import apply, export, notify, pd, schema
 from rbtk.cli.remote import connect
 
 app = typer.Typer(
@@ -10,3 +10,6 @@ app = typer.Typer(
 )
 app.add_typer(pd.app, name="pd")
 app.add_typer(notify.app, name="notify")
+app.command("export")(export.export)
+app.command("apply")(apply.apply)
+app.command("schema")(schema.schema)

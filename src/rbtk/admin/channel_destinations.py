@@ -1,0 +1,63 @@
+"""A chat channel's destination changed in place: its kind, its fields and its secret.
+
+Applying a configuration file (`rbtk.config_file`) makes a channel match the file without
+removing it, which the rules naming it would refuse, and keeps its delivery log under the
+same name. Checked as `rbtk.admin.channels.add_channel` checks a new channel; the errors are
+that module's (InvalidChannel, UnknownChannel).
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from rbtk.admin.channels import ChannelView, InvalidChannel, UnknownChannel, get_channel
+from rbtk.channels.base import InvalidDestination
+from rbtk.channels.registry import CHAT
+from rbtk.runtime.secrets import Secret, Vault
+from rbtk.store.tables import notify_channels
+
+
+def update_destination(
+    connection: Connection,
+    *,
+    vault: Vault,
+    name: str,
+    kind: str,
+    values: Mapping[str, Any],
+    allow_private_webhooks: bool,
+) -> ChannelView:
+    """Make channel `name` a `kind` channel sending to `values` (its fields, its secret in the
+    clear). Its name, rules, health mark and delivery log stay."""
+    channel = CHAT.get(kind)
+    if channel is None:
+        known = ", ".join(repr(k) for k in CHAT)
+        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
+    try:
+        destination = channel.validate(values, allow_private=allow_private_webhooks)
+    except InvalidDestination as exc:
+        raise InvalidChannel(str(exc)) from None
+    secret = destination.secret
+    found = connection.execute(
+        update(notify_channels)
+        .where(notify_channels.c.name == name)
+        .values(
+            kind=kind,
+            secret=None if secret is None else vault.encrypt(secret),
+            secret_last4=None if secret is None else secret.reveal()[-4:],
+            config=destination.config,
+            endpoint=destination.endpoint,
+        )
+    )
+    if not found.rowcount:
+        raise UnknownChannel(name)
+    return get_channel(connection, name=name)
+
+
+def stored_secret(connection: Connection, *, vault: Vault, name: str) -> Secret | None:
+    """The channel's secret as stored (None when its kind has none): to tell whether a new
+    value is a change, never to show it."""
+    token = connection.execute(
+        select(notify_channels.c.secret).where(notify_channels.c.name == name)
+    ).scalar_one_or_none()
+    return None if token is None else vault.decrypt(token)

@@ -1,0 +1,95 @@
+"""The secrets a document names, read where the operator runs `rbtk admin apply`.
+
+A document names each secret by reference (`key_env: PD_PRODUCTION_KEY`, `key_file:
+keys/pd.key`): the values stay in the operator's environment and files, never in the
+document or in what rbtk exports. They are read here, on the CLI's side, and sent to rbtk over
+the API as `rbtk admin pd connectors add` sends a key (rbtk stores them encrypted, and compares
+them with what it stores by fingerprint). A reference that cannot be read is a problem naming
+its place, and nothing is sent.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rbtk.config_file.document import Document, Reference
+from rbtk.config_file.problems import ConfigProblems, Loc, Problem
+from rbtk.runtime.secrets import Secret
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Each connector's key and each chat channel's secret, by name."""
+
+    connectors: dict[str, Secret] = field(default_factory=dict)
+    channels: dict[str, Secret] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The request's `secrets`: the clear values, for the API only."""
+        return {
+            "connectors": {name: s.reveal() for name, s in self.connectors.items()},
+            "channels": {name: s.reveal() for name, s in self.channels.items()},
+        }
+
+
+def resolve(document: Document, *, environ: Mapping[str, str], folder: Path) -> Secrets:
+    """Read every reference; ConfigProblems naming each one that cannot be read."""
+    secrets = Secrets()
+    problems: list[Problem] = []
+    for at, connector in enumerate(document.pagerduty.connectors):
+        reference = connector.key
+        loc: Loc = ("pagerduty", "connectors", at, reference.field)
+        value = _read(reference, loc, environ, folder, problems)
+        if value is not None:
+            secrets.connectors[connector.name] = Secret(value)
+    for at, channel in enumerate(document.chat.channels):
+        channel_reference = channel.secret
+        if channel_reference is None:
+            continue
+        loc = ("chat", "channels", at, channel_reference.field)
+        value = _read(channel_reference, loc, environ, folder, problems)
+        if value is not None:
+            secrets.channels[channel.name] = Secret(value)
+    if problems:
+        raise ConfigProblems(problems)
+    return secrets
+
+
+def _read(
+    reference: Reference,
+    loc: Loc,
+    environ: Mapping[str, str],
+    folder: Path,
+    problems: list[Problem],
+) -> str | None:
+    if reference.kind == "env":
+        value = environ.get(reference.value)
+        if value is None:
+            problems.append(
+                Problem(
+                    loc,
+                    f"the environment variable {reference.value} is not set: export it "
+                    "with the secret before applying",
+                )
+            )
+        elif not value.strip():
+            problems.append(Problem(loc, f"the environment variable {reference.value} is empty"))
+        else:
+            return value.strip()
+        return None
+    path = folder / Path(reference.value).expanduser()
+    try:
+        value = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problems.append(
+            Problem(loc, f"cannot read {reference.value}: {exc.strerror or type(exc).__name__}")
+        )
+        return None
+    except UnicodeDecodeError:
+        problems.append(Problem(loc, f"{reference.value} is not UTF-8 text"))
+        return None
+    if not value.strip():
+        problems.append(Problem(loc, f"{reference.value} is empty"))
+        return None
+    return value.strip()

@@ -1,0 +1,55 @@
+"""/api/v1/config: export, plan and apply over the API; problems answered with their place."""
+
+from fastapi.testclient import TestClient
+
+KEY = "e93facc04764012d7bfb002500d5a1b2"
+DOCUMENT = {
+    "version": 1,
+    "pagerduty": {
+        "connectors": [{"name": "pd-production", "key_env": "PD_PRODUCTION_KEY"}],
+        "routing": [],
+    },
+    "chat": {"channels": [], "rules": []},
+    "suppressions": [],
+}
+
+
+def test_a_bad_document_is_answered_with_each_problem_and_its_place(admin: TestClient) -> None:
+    document = {**DOCUMENT, "version": 2, "suppressions": None}
+
+    answer = admin.post("/api/v1/config/apply", json={"document": document})
+
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {"loc": ["version"], "message": "Input should be 1"},
+        {"loc": ["suppressions"], "message": "Input should be a valid list"},
+    ]
+
+
+def test_a_plan_shows_the_key_masked_and_changes_nothing(admin: TestClient) -> None:
+    body = {"document": DOCUMENT, "secrets": {"connectors": {"pd-production": KEY}}}
+
+    answer = admin.post("/api/v1/config/plan", json=body)
+
+    assert answer.status_code == 200
+    assert KEY not in answer.text
+    [change] = answer.json()["changes"]
+    assert (change["action"], change["name"], change["fields"][0]) == (
+        "create",
+        "pd-production",
+        {"field": "key", "before": None, "after": "••••••••…a1b2"},
+    )
+    assert answer.json()["applied"] is False
+    assert admin.get("/api/v1/pagerduty/connectors").json() == {"connectors": []}
+
+
+def test_a_key_the_client_did_not_send_is_a_problem_at_its_reference(admin: TestClient) -> None:
+    answer = admin.post("/api/v1/config/apply", json={"document": DOCUMENT})
+
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {
+            "loc": ["pagerduty", "connectors", 0, "key_env"],
+            "message": "no key was sent for connector 'pd-production'",
+        }
+    ]

@@ -1,0 +1,229 @@
+"""`rbtk admin apply -f FILE [--dry-run] [--force]`: the plan, then one transaction; any problem
+named with its line, and nothing changed."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.cli.conftest import KEY, OTHER_KEY, Rbtk, add_connector
+
+FILE = """\
+version: 1
+pagerduty:
+  connectors:
+  - name: pd-production
+    key_env: PD_PRODUCTION_KEY
+    region: us
+  - name: pd-staging
+    key_env: PD_STAGING_KEY
+    is_default: false
+    rules:
+      standard_amendment: true
+    storm:
+      threshold: 50
+    max_severity: warning
+  routing:
+  - project: staging-*
+    connectors: [pd-staging]
+chat:
+  channels:
+  - name: ops-mail
+    kind: email
+    recipients: [ops@example.com]
+  rules:
+  - event_type: release.*
+    channels: [ops-mail]
+suppressions: []
+"""
+KEYS = {"PD_PRODUCTION_KEY": KEY, "PD_STAGING_KEY": OTHER_KEY}
+PLAN = """\
+create connector pd-production
+    key: ••••••••…a1b2
+    region: us
+    is_default: true
+    send_info: false
+    change_events: true
+    max_severity: none
+    rules.evidence_pack_failed: true
+    rules.airgapped_pool_offline: true
+    rules.pool_offline: true
+    rules.post_release_regression: true
+    rules.standard_amendment: false
+    storm.collapse: true
+    storm.threshold: 20
+    storm.window_s: 60
+create connector pd-staging
+    key: ••••••••…c9d8
+    region: us
+    is_default: false
+    send_info: false
+    change_events: true
+    max_severity: warning
+    rules.evidence_pack_failed: true
+    rules.airgapped_pool_offline: true
+    rules.pool_offline: true
+    rules.post_release_regression: true
+    rules.standard_amendment: true
+    storm.collapse: true
+    storm.threshold: 50
+    storm.window_s: 60
+create routing rule 1
+    project: staging-*
+    event_type: any
+    connectors: pd-staging
+create chat channel ops-mail
+    kind: email
+    recipients: ops@example.com
+    health: false
+create chat rule 1
+    project: any
+    event_type: release.*
+    channels: ops-mail
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "rbtk.yaml"
+    path.write_text(FILE, encoding="utf-8")
+    return path
+
+
+def connectors(api: httpx.Client) -> list[str]:
+    return [c["name"] for c in api.get("/api/v1/pagerduty/connectors").json()["connectors"]]
+
+
+def test_apply_prints_the_plan_and_what_it_changed(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == PLAN + "applied: 5 created, 0 changed, 0 removed\n"
+    assert connectors(api) == ["pd-production", "pd-staging"]
+    staging = api.get("/api/v1/pagerduty/connectors/pd-staging").json()
+    assert (staging["integration_key"], staging["max_severity"]) == ("••••••••…c9d8", "warning")
+
+
+def test_applying_the_same_file_again_changes_nothing(rbtk: Rbtk, config: Path) -> None:
+    assert rbtk("admin", "apply", "-f", str(config), env=KEYS).exit_code == 0
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"no changes: rbtk already matches {config}\n"
+
+
+def test_a_dry_run_prints_the_plan_and_changes_nothing(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    result = rbtk("admin", "apply", "-f", str(config), "--dry-run", env=KEYS)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        PLAN + "plan: 5 to create, 0 to change, 0 to remove; nothing was changed (dry run)\n"
+    )
+    assert connectors(api) == []
+
+
+def test_a_changed_key_shows_only_its_masks(rbtk: Rbtk, config: Path) -> None:
+    assert rbtk("admin", "apply", "-f", str(config), env=KEYS).exit_code == 0
+    fresh = "fedcba9876543210fedcba98765432ff"
+
+    result = rbtk("admin", "apply", "-f", str(config), env={**KEYS, "PD_STAGING_KEY": fresh})
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "change connector pd-staging\n"
+        "    key: ••••••••…c9d8 → ••••••••…32ff\n"
+        "applied: 0 created, 1 changed, 0 removed\n"
+    )
+    assert fresh not in result.output
+
+
+def test_a_file_with_a_bad_value_changes_nothing_and_names_its_line(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    config.write_text(FILE.replace("max_severity: warning", "max_severity: huge"))
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:14:19: pagerduty.connectors[1].max_severity: Input should be 'info', "
+        "'warning', 'error' or 'critical'\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )
+    assert connectors(api) == []
+
+
+def test_a_key_variable_that_is_not_set_is_named_with_its_line(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    result = rbtk("admin", "apply", "-f", str(config), env={"PD_PRODUCTION_KEY": KEY})
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:8:14: pagerduty.connectors[1].key_env: the environment variable "
+        "PD_STAGING_KEY is not set: export it with the secret before applying\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )
+    assert connectors(api) == []
+
+
+def test_a_refusal_of_the_server_is_named_with_its_line(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    config.write_text(FILE.replace("- project: staging-*", "- event_type: runner_pool.ofline"))
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:16:5: pagerduty.routing[0]: event_type 'runner_pool.ofline' is not a "
+        "known event type; did you mean 'runner_pool.offline'? (a pattern with * ? or [ "
+        "matches several)\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )
+    assert connectors(api) == []
+
+
+def test_a_key_that_is_not_an_integration_key_is_named_with_its_line(
+    rbtk: Rbtk, config: Path
+) -> None:
+    result = rbtk("admin", "apply", "-f", str(config), env={**KEYS, "PD_STAGING_KEY": "x" * 20})
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:8:14: pagerduty.connectors[1].key_env: the variable PD_STAGING_KEY "
+        "does not hold a key: this looks like a REST API key (20 characters): the Events API "
+        "needs the 32-character Integration Key instead; copy the Integration Key from the "
+        "service's Events API v2 integration in PagerDuty\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )
+
+
+def test_a_connector_the_file_leaves_out_is_removed(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    add_connector(api, "pd-old", KEY)
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "\nremove connector pd-old\n" in result.stdout
+    assert result.stdout.endswith("applied: 5 created, 0 changed, 1 removed\n")
+    assert connectors(api) == ["pd-production", "pd-staging"]
+
+
+def test_a_file_that_is_not_yaml_names_where_it_stops(rbtk: Rbtk, config: Path) -> None:
+    config.write_text("version: 1\npagerduty: [\n")
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:3:1: is not valid YAML: expected the node content, but found "
+        "'<stream end>'; nothing was changed\n"
+    )
