@@ -96,7 +96,7 @@ def emulator() -> Iterator[str]:
 def service(context: Context, emulator: str) -> Iterator[str]:
     """rbtk (API, workers, scheduler) serving on loopback, delivering to the emulator."""
     context.settings = context.settings.model_copy(
-        update={"pagerduty_url": f"{emulator}/v2/enqueue"}
+        update={"pagerduty_url": f"{emulator}/v2/enqueue", "pagerduty_api_url": emulator}
     )
     with serving(create_app(context)) as url:
         yield url

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, routing
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import probes
 from rbtk.policy.severity import Severity
-from rbtk.reconcile import passes, verify
+from rbtk.reconcile import checks, passes, verify
 from rbtk.reconcile.loop import Reconciler
+from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
 from tests.factories import KEY, add_connector, evidence
@@ -224,3 +225,93 @@ def test_without_a_rest_api_key_there_is_nothing_to_verify(context: Context) -> 
     add_connector(context, now=datetime.now(UTC))
 
     assert verify.confirm(context, connector="pd-production", dedup_key="rbtk:test:x") is None
+
+
+def test_a_service_misconfigured_every_way_is_told_check_by_check(
+    context: Context, pd: httpx.Client
+) -> None:
+    pd.put(
+        f"/_control/services/{SERVICE}",
+        json={
+            "name": "Warehouse",
+            "integration_keys": [KEY],
+            "alert_grouping_parameters": {"type": "intelligent"},
+            "alert_creation": "create_incidents",
+            "auto_resolve_timeout": 14400,
+            "acknowledgement_timeout": 1800,
+            "incident_urgency_rule": {"type": "constant", "urgency": "high"},
+        },
+    ).raise_for_status()
+    add_connector(context, "pd-shared", KEY, is_default=False, now=datetime.now(UTC))
+
+    health = checks.check(context, connector="pd-production", now=datetime.now(UTC))
+
+    assert health.service == "Warehouse"
+    assert health.level is checks.Level.FAIL
+    assert {c.name: c.level.value for c in health.checks} == {
+        "alert grouping": "fail",
+        "incident behaviour": "warn",
+        "auto-resolve": "fail",
+        "acknowledgement timeout": "warn",
+        "urgency": "warn",
+        "integration key": "warn",
+        "tested end to end": "ok",
+    }
+    said = {c.name: c.message for c in health.checks}
+    assert said["alert grouping"].startswith(
+        "alert grouping is intelligent: PagerDuty's alert grouping overrides Roboticks' dedup keys"
+    )
+    assert said["auto-resolve"].startswith("PagerDuty resolves incidents left open for 4 h")
+    assert said["integration key"].startswith("pd-shared uses the same integration key")
+    assert health.urgency == {severity: "high" for severity in Severity}
+
+
+def test_a_service_set_up_as_rbtk_needs_passes_and_shows_its_severity_based_urgency(
+    context: Context, pd: httpx.Client
+) -> None:
+    pd.put(
+        f"/_control/services/{SERVICE}",
+        json={
+            "name": "Warehouse",
+            "integration_keys": [KEY],
+            "incident_urgency_rule": {"type": "constant", "urgency": "severity_based"},
+        },
+    ).raise_for_status()
+
+    health = checks.check(context, connector="pd-production", now=datetime.now(UTC))
+
+    assert health.level is checks.Level.OK, health.checks
+    assert health.urgency == {
+        Severity.INFO: "low",
+        Severity.WARNING: "low",
+        Severity.ERROR: "high",
+        Severity.CRITICAL: "high",
+    }
+
+
+def test_production_and_staging_routed_to_one_service_and_an_old_test_are_warned_of(
+    context: Context,
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=120)
+    add_connector(context, now=long_ago)
+    with context.engine.begin() as connection:
+        routing.replace_rules(
+            connection,
+            [
+                RouteRule(1, "warehouse-prod", None, ("pd-production",)),
+                RouteRule(2, "warehouse-staging", None, ("pd-production",)),
+            ],
+            now=datetime.now(UTC),
+        )
+
+    health = checks.check(context, connector="pd-production", now=datetime.now(UTC))
+
+    said = {c.name: c.message for c in health.checks}
+    assert said["one service per environment"].startswith(
+        "routing sends production (warehouse-prod) and staging (warehouse-staging) projects to "
+        "this one service"
+    )
+    assert said["tested end to end"].startswith(
+        "never verified: test the rotation end to end at least every 90 days"
+    )
+    assert said["PagerDuty service"].startswith("set a REST API key and the service id")

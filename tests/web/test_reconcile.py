@@ -92,3 +92,32 @@ def test_a_test_event_seen_on_the_service_marks_the_connector_verified_end_to_en
         "Verified end to end: incident #1 is open on service PWARE01 at high urgency."
     )
     expect(page.locator("#verified-at")).to_contain_text("(high urgency)")
+
+
+def test_checking_the_service_lists_its_problems_and_the_urgency_it_really_gives(
+    signed_in: Page, pagerduty: Service
+) -> None:
+    page = signed_in
+    misconfigured = {
+        "name": "Warehouse",
+        "integration_keys": [KEY],
+        "alert_grouping_parameters": {"type": "time", "config": {"timeout": 0}},
+        "incident_urgency_rule": {"type": "constant", "urgency": "low"},
+    }
+    httpx.put(
+        f"{pagerduty.emulator.url}/_control/services/PWARE01", json=misconfigured
+    ).raise_for_status()
+    add_connector(pagerduty, "pd-checked", KEY, is_default=False)
+    fill_settings(page, "pd-checked", TOKEN)
+    critical = page.locator("#urgency-heading + p + .table-wrap tbody tr").first
+    expect(critical).to_contain_text("High")  # the documented default, before a check
+
+    page.get_by_role("button", name="Check the service").click()
+
+    checks = page.locator("#health-checks")
+    expect(checks).to_contain_text(
+        "Problem alert grouping: alert grouping is time: PagerDuty's alert grouping overrides "
+        "Roboticks' dedup keys"
+    )
+    expect(checks).to_contain_text("Warning urgency: every page is low urgency")
+    expect(critical).to_contain_text("Low")  # what the service really does

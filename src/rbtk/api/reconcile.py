@@ -7,13 +7,16 @@
     GET  /connectors/{name}/reconcile          200 {"runs": [Summary]}, newest first
     POST /connectors/{name}/reconcile/resolve  {"dedup_key"}: resolve an incident the latest
                                                pass listed as unknown; 200 {"delivery_id"}; 404
+    GET  /connectors/{name}/check              200 Health: PagerDuty service health, each
+                                               check ok, warn or fail (rbtk.reconcile.checks)
 
 A pass compares the service's open incidents with rbtk's lanes (rbtk.reconcile): found is
 what disagreed, fixed what rbtk sent (a resolve again, a page again), left what is the
 operator's (lanes resolved by hand in PagerDuty, incidents rbtk has no record of).
 """
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
@@ -24,7 +27,7 @@ from rbtk.admin import connectors
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import Body, Error, errors
-from rbtk.reconcile import passes
+from rbtk.reconcile import checks, passes
 
 router = APIRouter(
     prefix="/api/v1/pagerduty",
@@ -76,6 +79,22 @@ class ResolveUnknownOut(BaseModel):
     delivery_id: int
 
 
+class CheckOut(BaseModel):
+    name: str
+    level: Literal["ok", "warn", "fail"]
+    message: str
+
+
+class HealthOut(BaseModel):
+    connector: str
+    service: str | None = Field(description="the PagerDuty service's name, once read")
+    level: Literal["ok", "warn", "fail"] = Field(description="the worst of its checks")
+    checks: list[CheckOut]
+    urgency: dict[str, str] | None = Field(
+        description="the urgency the service gives each severity; null when not read"
+    )
+
+
 class ReconcileFailed(Error):
     summary: SummaryOut
 
@@ -114,3 +133,9 @@ def list_runs(name: str, context: Ctx, limit: int = 10) -> dict[str, Any]:
 def resolve_unknown(name: str, request: ResolveUnknownRequest, context: Ctx) -> dict[str, Any]:
     delivery_id = passes.resolve_unknown(context, connector=name, dedup_key=request.dedup_key)
     return {"delivery_id": delivery_id}
+
+
+@router.get("/connectors/{name}/check", response_model=HealthOut, responses=errors(404))
+async def check_connector(name: str, context: Ctx) -> dict[str, Any]:
+    health = await run_in_threadpool(checks.check, context, connector=name, now=datetime.now(UTC))
+    return health.to_json()

@@ -1,5 +1,6 @@
 """The periodic reconcile: every connector with a REST API key and a service id, once after
-start and every `RBTK_RECONCILE_EVERY_S` (10 minutes).
+start and every `RBTK_RECONCILE_EVERY_S` (10 minutes); and, every half minute, the reminder
+of connectors overdue for an end-to-end test (rbtk.reconcile.reminders).
 
 Several instances share the work: a connector's pass runs on the instance whose conditional
 update of `reconcile_due` moved its due time. A pass that cannot read PagerDuty (a wrong key,
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, and_, insert, select, update
 
+from rbtk.reconcile import reminders
 from rbtk.reconcile.passes import reconcile
 from rbtk.runtime.context import Context
 from rbtk.store.tables import connectors, reconcile_due
@@ -30,12 +32,17 @@ class Reconciler:
     async def run(self, stop: asyncio.Event) -> None:
         every = self.context.settings.reconcile_every_s
         first = True
-        while every and not stop.is_set():
+        while not stop.is_set():
             try:
-                names = await asyncio.to_thread(self.claim, datetime.now(UTC), first=first)
+                await asyncio.to_thread(reminders.tell, self.context, now=datetime.now(UTC))
+            except Exception:
+                log.exception("telling of connectors overdue for a test failed")
+            names = []
+            try:
+                if every:
+                    names = await asyncio.to_thread(self.claim, datetime.now(UTC), first=first)
             except Exception:
                 log.exception("reading which connectors to reconcile failed")
-                names = []
             for name in names:
                 if stop.is_set():
                     return
@@ -45,7 +52,7 @@ class Reconciler:
                     log.exception("reconcile of %s failed; it runs again in %g s", name, every)
             first = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(LOOK_S, every))
+                await asyncio.wait_for(stop.wait(), timeout=min(LOOK_S, every or LOOK_S))
 
     def claim(self, now: datetime, *, first: bool = False) -> list[str]:
         """The connectors this instance reconciles now: due ones (all of them on `first`),

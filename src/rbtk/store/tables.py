@@ -132,6 +132,8 @@ connectors = Table(
     # When a test event was last seen arrive as an incident on the service, at what urgency.
     Column("verified_at", UTCDateTime),
     Column("verified_urgency", String(8)),
+    # When the "rbtk health" channels were last told it is overdue for an end-to-end test.
+    Column("verify_reminded_at", UTCDateTime),
 )
 
 # Ordered PagerDuty routing: the first rule matching an event's project and type decides.

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from rbtk.outbox import stuck
+from rbtk.reconcile import reminders
 from rbtk.runtime.context import Context
 from rbtk.web.session import SESSION_ID, csrf_token, pop_flashes
 
@@ -68,6 +69,7 @@ def page(request: Request, name: str, *, status_code: int = 200, **values: Any) 
         "signed_in": signed_in,
         "path": request.url.path,
         "stuck": _stuck(request) if signed_in else None,
+        "overdue": _overdue(request) if signed_in else None,
         **values,
     }
     response = templates.TemplateResponse(
@@ -94,6 +96,13 @@ def _stuck(request: Request) -> StuckBanner | None:
         return None
     text = stuck.summary(found, stuck_after_s=settings.stuck_after_s)
     return StuckBanner(text, stuck.delivery_log_link(found))
+
+
+def _overdue(request: Request) -> str | None:
+    """What every page says while connectors are overdue for an end-to-end test."""
+    context: Context = request.app.state.context
+    found = reminders.overdue(context, now=datetime.now(UTC))
+    return reminders.banner(found) if found else None
 
 
 def fragment(request: Request, name: str, **values: Any) -> HTMLResponse:

@@ -398,8 +398,9 @@ class UrgencyRow:
     rules: list[str]
 
 
-def urgency_rows(view: ConnectorView) -> list[UrgencyRow]:
-    """What PagerDuty makes of each severity on this connector (the README's "What pages")."""
+def urgency_rows(view: ConnectorView, real: dict[str, str] | None = None) -> list[UrgencyRow]:
+    """What PagerDuty makes of each severity on this connector: the README's "What pages",
+    or, once the service was read (`real`: severity → urgency), what it really does."""
     cap = view.max_severity
     rows = []
     for severity in SEVERITIES_HIGH_FIRST:
@@ -411,7 +412,9 @@ def urgency_rows(view: ConnectorView) -> list[UrgencyRow]:
             UrgencyRow(
                 severity=severity,
                 sent_as=sent_as,
-                urgency="High" if sent_as.urgency == "high" else "Low",
+                urgency="High"
+                if (real or {}).get(sent_as.value, sent_as.urgency) == "high"
+                else "Low",
                 sent=is_sent(sent_as, send_info=view.send_info),
                 rules=rules,
             )
@@ -433,11 +436,8 @@ def _connector_page(
             connection, connector=name, limit=5, rates=registry.rates(context.settings)
         ).deliveries
         runs = passes.latest(connection, name, limit=5)
-    outcome = request.session.get("test_outcome")
-    if isinstance(outcome, dict) and outcome.get("connector") == name:
-        request.session.pop("test_outcome")
-    else:
-        outcome = None
+    outcome = _once(request, "test_outcome", name)
+    health = _once(request, "service_health", name)
     return page(
         request,
         "connector.html",
@@ -448,7 +448,8 @@ def _connector_page(
         enabled=[rule.value for rule, on in view.rules.items() if on],
         endpoint=context.settings.pagerduty_endpoint(view.region),
         cap=view.max_severity,
-        urgency=urgency_rows(view),
+        urgency=urgency_rows(view, health and health.get("urgency")),
+        health=health,
         suppressed=suppression.covering(windows, view.id, now),
         recent=recent,
         runs=runs,
@@ -457,6 +458,15 @@ def _connector_page(
         severities=SEVERITIES_HIGH_FIRST,
         resolve_after_s=TEST_RESOLVE_AFTER_S,
     )
+
+
+def _once(request: Request, key: str, name: str) -> dict[str, Any] | None:
+    """What a form left in the session for this connector's page, shown once."""
+    found = request.session.get(key)
+    if isinstance(found, dict) and found.get("connector") == name:
+        request.session.pop(key)
+        return found
+    return None
 
 
 def _not_found(request: Request, name: str) -> Response:

@@ -4,6 +4,7 @@ demand (the button), the last passes, and one-click resolve of an incident rbtk 
     POST /settings/integrations/pagerduty/connectors/{name}/reconcile/settings
     POST /settings/integrations/pagerduty/connectors/{name}/reconcile           run a pass
     POST /settings/integrations/pagerduty/connectors/{name}/reconcile/resolve   {dedup_key}
+    POST /settings/integrations/pagerduty/connectors/{name}/check       PagerDuty service health
 
 The REST API key is written, never shown again but masked; an empty field keeps the one
 stored.
@@ -18,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import connectors
 from rbtk.admin.connectors import KEEP
 from rbtk.api.deps import Ctx
-from rbtk.reconcile import passes
+from rbtk.reconcile import checks, passes
 from rbtk.web.auth import Csrf, SignedIn
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX, connector_url
@@ -91,6 +92,21 @@ async def resolve(request: Request, name: str, context: Ctx) -> Response:
     else:
         flash(request, "success", f"Resolve of {key} queued (delivery #{delivery_id}).")
     return RedirectResponse(connector_url(name) + SECTION, 303)
+
+
+@router.post("/connectors/{name}/check", dependencies=[Csrf])
+async def check(request: Request, name: str, context: Ctx) -> Response:
+    """The checks run, their answer shown once on the connector's page (and its urgency
+    table then says what the service really does)."""
+    try:
+        health = await run_in_threadpool(
+            checks.check, context, connector=name, now=datetime.now(UTC)
+        )
+    except connectors.UnknownConnector as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    request.session["service_health"] = health.to_json()
+    return RedirectResponse(connector_url(name) + "#service-health", 303)
 
 
 def said(summary: passes.Summary) -> str:

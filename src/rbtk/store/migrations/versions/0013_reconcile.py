@@ -1,8 +1,9 @@
 """reconcile: a connector's PagerDuty REST API key and service, and what each pass found
 
 - connectors: the REST API key (encrypted, like the integration key), the service id, whether
-  a lane resolved by hand in PagerDuty is paged again, and when a test event was last seen
-  arrive on the service (verified end to end).
+  a lane resolved by hand in PagerDuty is paged again, when a test event was last seen
+  arrive on the service (verified end to end), and when the health channels were last told
+  it is overdue for that.
 - incidents: when reconcile found a lane no longer open in PagerDuty (resolved there by hand).
 - reconcile_runs: one summary per pass (found, fixed, left, the error), newest shown.
 - reconcile_due: when each connector's next periodic pass is due; the instance whose
@@ -36,6 +37,7 @@ def upgrade() -> None:
         ),
         sa.Column("verified_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("verified_urgency", sa.String(length=8), nullable=True),
+        sa.Column("verify_reminded_at", UTCDateTime(timezone=True), nullable=True),
     ):
         op.add_column("connectors", column)
     op.add_column(
@@ -88,6 +90,7 @@ def downgrade() -> None:
     op.drop_table("reconcile_runs")
     op.drop_column("incidents", "resolved_in_pagerduty_at")
     for column in (
+        "verify_reminded_at",
         "verified_urgency",
         "verified_at",
         "repage_resolved_by_hand",
