@@ -1,5 +1,8 @@
 """A connector's "Reconcile with PagerDuty": its settings, the button, what a pass found."""
 
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -121,3 +124,24 @@ def test_checking_the_service_lists_its_problems_and_the_urgency_it_really_gives
     )
     expect(checks).to_contain_text("Warning urgency: every page is low urgency")
     expect(critical).to_contain_text("Low")  # what the service really does
+
+
+def test_a_connector_not_tested_for_90_days_is_on_every_settings_page(
+    signed_in: Page, pagerduty: Service
+) -> None:
+    page = signed_in
+    add_connector(pagerduty, "pd-stale", KEY, is_default=False)
+    long_ago = (datetime.now(UTC) - timedelta(days=120)).strftime("%Y-%m-%d %H:%M:%S")
+    database = pagerduty.env["RBTK_DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "UPDATE connectors SET created_at = ? WHERE name = 'pd-stale'", (long_ago,)
+        )
+
+    for path in ("/settings/integrations/pagerduty", "/settings/integrations/pagerduty/incidents"):
+        page.goto(path)
+        expect(page.locator("#verify-banner")).to_contain_text(
+            "Test the rotation end to end: pd-stale (never verified) not verified in 90 days."
+        )
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM connectors WHERE name = 'pd-stale'")
