@@ -53,3 +53,55 @@ def test_a_key_the_client_did_not_send_is_a_problem_at_its_reference(admin: Test
             "message": "no key was sent for connector 'pd-production'",
         }
     ]
+
+
+REST_KEY = "u+Rz8pKq3vW9xYb2wxyz"
+RECONCILED = {
+    **DOCUMENT,
+    "pagerduty": {
+        "connectors": [
+            {
+                "name": "pd-production",
+                "key_env": "PD_PRODUCTION_KEY",
+                "rest_key_env": "PD_PRODUCTION_REST_KEY",
+                "service_id": "P1ABCDE",
+            }
+        ],
+        "routing": [],
+    },
+}
+
+
+def test_a_rest_key_goes_in_with_the_secrets_and_comes_out_masked(admin: TestClient) -> None:
+    secrets = {"connectors": {"pd-production": KEY}, "rest_keys": {"pd-production": REST_KEY}}
+
+    answer = admin.post("/api/v1/config/apply", json={"document": RECONCILED, "secrets": secrets})
+
+    assert answer.status_code == 200
+    assert REST_KEY not in answer.text
+    [change] = answer.json()["changes"]
+    assert change["fields"][1] == {"field": "rest_key", "before": None, "after": "••••••••…wxyz"}
+    exported = admin.get("/api/v1/config").json()
+    assert REST_KEY not in str(exported)
+    assert exported["document"]["pagerduty"]["connectors"][0]["rest_key_env"] == (
+        "PD_PRODUCTION_REST_KEY"
+    )
+    assert {"loc": ["pagerduty", "connectors", 0, "rest_key_env"], "masked": "••••••••…wxyz"} in [
+        {"loc": s["loc"], "masked": s["masked"]} for s in exported["secrets"]
+    ]
+
+
+def test_a_rest_key_the_client_did_not_send_is_a_problem_at_its_reference(
+    admin: TestClient,
+) -> None:
+    secrets = {"connectors": {"pd-production": KEY}}
+
+    answer = admin.post("/api/v1/config/apply", json={"document": RECONCILED, "secrets": secrets})
+
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {
+            "loc": ["pagerduty", "connectors", 0, "rest_key_env"],
+            "message": "no REST API key was sent for connector 'pd-production'",
+        }
+    ]

@@ -36,11 +36,13 @@ from tests.conftest import isolated_database
 NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 KEY = "e93facc04764012d7bfb002500d5a1b2"
 OTHER_KEY = "0c8f1d6e2b9a47c3a5f0e1d2c3b4c9d8"
+REST_KEY = "u+Rz8pKq3vW9xYb2wxyz"
 SLACK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"
 SIGNING = "a-signing-secret-of-some-length"
 ENVIRONMENT = {
     "PD_PRODUCTION_KEY": KEY,
     "PD_STAGING_KEY": OTHER_KEY,
+    "PD_PRODUCTION_REST_KEY": REST_KEY,
     "OPS_SLACK_WEBHOOK_URL": SLACK,
     "BUILD_HOOK_SIGNING_SECRET": SIGNING,
 }
@@ -79,6 +81,9 @@ def configure(context: Context) -> None:
             send_info=True,
             max_severity="error",
             storm=StormSettings(collapse=False, threshold=50, window_s=120),
+            rest_key=REST_KEY,
+            service_id="P1ABCDE",
+            repage_resolved_by_hand=True,
             now=NOW,
         )
         connectors.add(
@@ -202,7 +207,19 @@ def test_a_configuration_exported_and_applied_elsewhere_exports_the_same(
     assert exported(elsewhere) == text
     with elsewhere.engine.connect() as connection:
         [window] = suppressions.list_windows(connection, now=NOW)
+        production = connectors.get(connection, name="pd-production")
+        staging = connectors.get(connection, name="pd-staging")
+        rest_key = connectors.stored_rest_key(
+            connection, vault=elsewhere.vault, name=production.name
+        )
     assert (window.created_by, window.state(NOW)) == ("alice", "active")
+    assert rest_key is not None and rest_key.reveal() == REST_KEY
+    assert (production.service_id, production.repage_resolved_by_hand) == ("P1ABCDE", True)
+    assert (staging.rest_key_masked, staging.service_id, staging.repage_resolved_by_hand) == (
+        None,
+        None,
+        False,
+    )
 
 
 def test_the_export_names_each_secret_by_reference_and_shows_only_its_mask(
@@ -213,9 +230,10 @@ def test_the_export_names_each_secret_by_reference_and_shows_only_its_mask(
     text = exported(context)
 
     assert "    key_env: PD_PRODUCTION_KEY  # rbtk holds ••••••••…a1b2 (sha256 " in text
+    assert "    rest_key_env: PD_PRODUCTION_REST_KEY  # rbtk holds ••••••••…wxyz (sha256 " in text
     assert "    webhook_url_env: OPS_SLACK_WEBHOOK_URL  # rbtk holds ••••••••…XyZ9 (sha256 " in text
     assert "    signing_secret_env: BUILD_HOOK_SIGNING_SECRET  # rbtk holds ••••••••…ngth (" in text
-    for secret in (KEY, OTHER_KEY, SLACK, SIGNING):
+    for secret in (KEY, OTHER_KEY, REST_KEY, SLACK, SIGNING):
         assert secret not in text
 
 
@@ -430,3 +448,145 @@ def test_a_chat_channel_changed_in_the_file_is_changed_in_place(context: Context
         slack = channels.get_channel(connection, name="ops-slack")
     assert (mail.recipients, mail.rules) == (["ops@example.com", "release@example.com"], [2])
     assert (slack.secret_masked, slack.health, slack.rules) == ("••••••••…AbCd", True, [1])
+
+
+def test_the_reconcile_settings_are_exported_with_the_rest_key_only_when_one_is_stored(
+    context: Context,
+) -> None:
+    configure(context)
+
+    document = yaml_document(exported(context))
+
+    production, staging = document["pagerduty"]["connectors"]
+    assert {k: v for k, v in production.items() if k in RECONCILE} == {
+        "rest_key_env": "PD_PRODUCTION_REST_KEY",
+        "service_id": "P1ABCDE",
+        "repage_resolved_by_hand": True,
+    }
+    assert {k: v for k, v in staging.items() if k in RECONCILE} == {
+        "service_id": None,
+        "repage_resolved_by_hand": False,
+    }
+
+
+RECONCILE = ("rest_key_env", "rest_key_file", "service_id", "repage_resolved_by_hand")
+
+
+def test_a_new_rest_key_shows_only_its_masks(context: Context) -> None:
+    configure(context)
+    text = exported(context)
+    fresh = "Zq3-Lm8nPb5xRt7vabcd"
+
+    plan = applied(context, text, environ={**ENVIRONMENT, "PD_PRODUCTION_REST_KEY": fresh})
+
+    [change] = plan.changes
+    assert (change.action, change.name) == ("change", "pd-production")
+    assert [d.as_json() for d in change.diffs] == [
+        {"field": "rest_key", "before": "••••••••…wxyz", "after": "••••••••…abcd"}
+    ]
+    with context.engine.connect() as connection:
+        assert connectors.get(connection, name="pd-production").rest_key_masked == "••••••••…abcd"
+        rest_key = connectors.stored_rest_key(connection, vault=context.vault, name="pd-production")
+    assert rest_key is not None and rest_key.reveal() == fresh
+
+
+def test_a_new_rest_key_alike_to_its_last_four_is_told_apart_by_fingerprint(
+    context: Context,
+) -> None:
+    configure(context)
+    fresh = "Zq3-Lm8nPb5xRt7vwxyz"
+
+    plan = applied(
+        context, exported(context), environ={**ENVIRONMENT, "PD_PRODUCTION_REST_KEY": fresh}
+    )
+
+    [change] = plan.changes
+    [diff] = change.diffs
+    assert diff.field == "rest_key"
+    assert diff.before is not None and diff.before.startswith("••••••••…wxyz (")
+    assert diff.after is not None and diff.after.startswith("••••••••…wxyz (")
+    assert diff.before != diff.after
+
+
+def test_a_file_that_names_no_rest_key_removes_the_one_stored(context: Context) -> None:
+    configure(context)
+    document = yaml_document(exported(context))
+    del document["pagerduty"]["connectors"][0]["rest_key_env"]
+
+    plan = applied(context, dumped(document), dry_run=True)
+
+    [change] = plan.changes
+    assert (change.action, change.name, [d.as_json() for d in change.diffs]) == (
+        "change",
+        "pd-production",
+        [{"field": "rest_key", "before": "••••••••…wxyz", "after": "none"}],
+    )
+    applied(context, dumped(document))
+    with context.engine.connect() as connection:
+        view = connectors.get(connection, name="pd-production")
+        assert connectors.stored_rest_key(connection, vault=context.vault, name=view.name) is None
+    assert (view.rest_key_masked, view.service_id) == (None, "P1ABCDE")
+    assert "rest_key_env" not in exported(context)
+    assert applied(context, dumped(document)).changes == []
+
+
+def test_a_rest_key_named_for_a_connector_without_one_is_added(context: Context) -> None:
+    configure(context)
+    text = exported(context).replace(
+        "    key_env: PD_STAGING_KEY",
+        "    rest_key_env: PD_STAGING_REST_KEY\n    key_env: PD_STAGING_KEY",
+    )
+
+    plan = applied(context, text, environ={**ENVIRONMENT, "PD_STAGING_REST_KEY": REST_KEY})
+
+    [change] = plan.changes
+    assert [d.as_json() for d in change.diffs] == [
+        {"field": "rest_key", "before": "none", "after": "••••••••…wxyz"}
+    ]
+    with context.engine.connect() as connection:
+        assert connectors.get(connection, name="pd-staging").rest_key_masked == "••••••••…wxyz"
+
+
+def test_the_service_and_repaging_changed_in_the_file_are_changed_field_by_field(
+    context: Context,
+) -> None:
+    configure(context)
+    text = exported(context).replace("service_id: P1ABCDE", "service_id: P9ZYXWV")
+    text = text.replace("repage_resolved_by_hand: true", "repage_resolved_by_hand: false")
+    text = text.replace("service_id: null", "service_id: PSTAGE1")
+
+    plan = applied(context, text)
+
+    assert [(c.name, [(d.field, d.before, d.after) for d in c.diffs]) for c in plan.changes] == [
+        (
+            "pd-production",
+            [("service_id", "P1ABCDE", "P9ZYXWV"), ("repage_resolved_by_hand", "true", "false")],
+        ),
+        ("pd-staging", [("service_id", "none", "PSTAGE1")]),
+    ]
+    with context.engine.connect() as connection:
+        production = connectors.get(connection, name="pd-production")
+        staging = connectors.get(connection, name="pd-staging")
+    assert (production.service_id, production.repage_resolved_by_hand) == ("P9ZYXWV", False)
+    assert (production.rest_key_masked, staging.service_id) == ("••••••••…wxyz", "PSTAGE1")
+
+
+def test_a_rest_key_variable_holding_something_else_is_named_at_its_reference(
+    context: Context,
+) -> None:
+    configure(context)
+    text = exported(context)
+    before = stored(context)
+
+    with pytest.raises(ConfigProblems) as refused:
+        applied(context, text, environ={**ENVIRONMENT, "PD_PRODUCTION_REST_KEY": KEY})
+
+    assert refused.value.problems == [
+        Problem(
+            ("pagerduty", "connectors", 0, "rest_key_env"),
+            "the variable PD_PRODUCTION_REST_KEY does not hold a REST API key: this looks like "
+            "an Integration Key (32 characters): reconcile needs a REST API key (20 characters) "
+            "from PagerDuty's Integrations → API Access Keys; read-only is enough",
+        )
+    ]
+    assert stored(context) == before

@@ -134,3 +134,41 @@ def test_a_problem_reads_as_its_path() -> None:
     assert str(Problem(("pagerduty", "connectors", 0, "rules", "pool_offline"), "bad")) == (
         "pagerduty.connectors[0].rules.pool_offline: bad"
     )
+
+
+def test_a_rest_key_is_optional_but_named_once() -> None:
+    text = FILE.replace("huge", "warning").replace(
+        "    region: us\n",
+        "    region: us\n    rest_key_env: PD_REST_KEY\n    rest_key_file: keys/rest.key\n",
+    )
+
+    assert located(FILE.replace("huge", "warning")) == []
+    assert located(text) == [
+        "rbtk.yaml:4:5: pagerduty.connectors[0]: give rest_key_env (the environment variable "
+        "holding the connector's 20-character PagerDuty REST API key) or rest_key_file (a file "
+        "holding it), not both"
+    ]
+
+
+def test_a_rest_key_written_in_the_file_is_refused_saying_where_it_belongs() -> None:
+    text = FILE.replace("huge", "warning").replace(
+        "    region: us\n", "    region: us\n    rest_key: u+Rz8pKq3vW9xYb2wxyz\n"
+    )
+
+    assert located(text) == [
+        "rbtk.yaml:7:15: pagerduty.connectors[0].rest_key: never write a secret in the file: "
+        "put it in an environment variable and name it with rest_key_env (or in a file, named "
+        "with rest_key_file)"
+    ]
+
+
+def test_a_service_id_that_is_not_one_is_named_with_its_line() -> None:
+    text = FILE.replace("huge", "warning").replace(
+        "    region: us\n", "    region: us\n    service_id: p1abcde\n"
+    )
+
+    assert located(text) == [
+        "rbtk.yaml:7:17: pagerduty.connectors[0].service_id: 'p1abcde' is not a PagerDuty "
+        "service id: copy it from the service's URL in PagerDuty (…/service-directory/PXXXXXX), "
+        "e.g. 'P1ABCDE'"
+    ]

@@ -34,6 +34,7 @@ KEY_LENGTH = 32
 STORM_THRESHOLD = (1, 100_000)
 STORM_WINDOW_S = (10, 3600)
 REST_API_KEY_LENGTH = 20
+SERVICE_ID = "[A-Z0-9]{6,20}"  # a PagerDuty service id, as its URLs show it (P1ABCDE)
 MAX_NAME = 64
 REGIONS = ("us", "eu")
 
@@ -41,7 +42,7 @@ _KEY = re.compile(r"[A-Za-z0-9]{32}", re.ASCII)
 _KEY_CHAR = re.compile(r"[A-Za-z0-9]", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
 _REST_KEY = re.compile(r"[A-Za-z0-9_+-]{20}", re.ASCII)
-_SERVICE_ID = re.compile(r"[A-Z0-9]{6,20}", re.ASCII)
+_SERVICE_ID = re.compile(SERVICE_ID, re.ASCII)
 _WHERE = "the Integration Key from the service's Events API v2 integration in PagerDuty"
 
 
@@ -473,6 +474,15 @@ def list_all(connection: Connection) -> list[ConnectorView]:
     counts = _open_incidents(connection)
     last = _last_deliveries(connection)
     return [_view(r, open_incidents=counts.get(r["id"], 0), last=last.get(r["name"])) for r in rows]
+
+
+def stored_rest_key(connection: Connection, *, vault: Vault, name: str) -> Secret | None:
+    """The connector's REST API key as stored (None when it has none): to tell whether a new
+    value is a change, never to show it."""
+    token = connection.execute(
+        select(connectors.c.rest_key).where(connectors.c.name == name)
+    ).scalar_one_or_none()
+    return None if token is None else vault.decrypt(token)
 
 
 def masked(last4: str) -> str:

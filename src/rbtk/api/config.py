@@ -10,10 +10,11 @@
                  [{"loc", "masked", "fingerprint"}] what rbtk holds for each reference,
                  "defaults": [connectors getting what no routing rule matches]}
     Request     {"document", "secrets": {"connectors": {name: key}, "channels": {name:
-                 secret}}, "force": false}: the document as written, with the values its
-                 references name, read by the client where the operator keeps them (the
-                 server has no access to the operator's environment); `force` removes a
-                 connector left out of the document even with open incidents
+                 secret}, "rest_keys": {name: REST API key}}, "force": false}: the document
+                 as written, with the values its references name, read by the client where
+                 the operator keeps them (the server has no access to the operator's
+                 environment); `force` removes a connector left out of the document even
+                 with open incidents
     Plan        {"changes": [{"action": create|change|remove, "kind", "name", "fields":
                  [{"field", "before", "after"}]}], "notes": [...], "applied": bool};
                  secrets only masked
@@ -54,6 +55,10 @@ class SecretsIn(Body):
     )
     channels: dict[str, SecretStr] = Field(
         default_factory=dict, description="each chat channel's secret field, by name"
+    )
+    rest_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="the REST API key of each connector whose document names one, by name",
     )
 
 
@@ -159,8 +164,9 @@ def _apply(request: ConfigIn, context: Context, caller: str, *, dry_run: bool) -
         return _refused(ConfigProblems(from_validation(exc, secret_fields())))
     sent = request.secrets
     secrets = Secrets(
-        {name: Secret(value.get_secret_value()) for name, value in sent.connectors.items()},
-        {name: Secret(value.get_secret_value()) for name, value in sent.channels.items()},
+        connectors={name: Secret(v.get_secret_value()) for name, v in sent.connectors.items()},
+        channels={name: Secret(v.get_secret_value()) for name, v in sent.channels.items()},
+        rest_keys={name: Secret(v.get_secret_value()) for name, v in sent.rest_keys.items()},
     )
     try:
         with context.engine.begin() as connection:

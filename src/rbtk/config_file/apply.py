@@ -23,13 +23,13 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from rbtk.admin import channel_destinations, channels, connectors, routing, suppressions
-from rbtk.admin.connectors import ConnectorInUse, StormSettings
+from rbtk.admin.connectors import ConnectorInUse, Keep, StormSettings
 from rbtk.admin.errors import AdminError, InvalidList
 from rbtk.config_file import document as doc
 from rbtk.config_file.plan import ChannelStep, ConnectorStep, Plan, WindowStep, make_plan
 from rbtk.config_file.problems import ConfigProblems, Loc, Problem
 from rbtk.config_file.references import Secrets
-from rbtk.runtime.secrets import Vault
+from rbtk.runtime.secrets import Secret, Vault
 
 _POSITION = re.compile(r"position (\d+): (.*)", re.DOTALL)
 
@@ -116,6 +116,9 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
     enable = [rule.value for rule, on in rules.items() if on]
     disable = [rule.value for rule, on in rules.items() if not on]
     cap = None if wanted.max_severity is None else wanted.max_severity.value
+    rest_key: str | Keep | None = (
+        step.rest_key.reveal() if isinstance(step.rest_key, Secret) else step.rest_key
+    )
     with _at(step.change.loc):
         if step.change.action == "create":
             assert step.key is not None
@@ -135,6 +138,9 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
                 storm=StormSettings(
                     wanted.storm.collapse, wanted.storm.threshold, wanted.storm.window_s
                 ),
+                rest_key=rest_key if isinstance(rest_key, str) else None,
+                service_id=wanted.service_id,
+                repage_resolved_by_hand=wanted.repage_resolved_by_hand,
                 now=now,
             )
             return
@@ -154,6 +160,9 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
             storm_collapse=wanted.storm.collapse,
             storm_threshold=wanted.storm.threshold,
             storm_window_s=wanted.storm.window_s,
+            rest_key=rest_key,
+            service_id=wanted.service_id,
+            repage_resolved_by_hand=wanted.repage_resolved_by_hand,
             now=now,
         )
 

@@ -5,7 +5,8 @@ channels and rules, the suppression windows not yet over. It is the whole config
 the file leaves out is removed, so each section must be there, if only as `[]`.
 
 Secrets are never in it. Each is a reference to where the operator keeps it: `key_env` (an
-environment variable) or `key_file` (a file) for a connector's Integration Key, and
+environment variable) or `key_file` (a file) for a connector's Integration Key,
+`rest_key_env` / `rest_key_file` for its REST API key if it has one (reconcile's), and
 `<field>_env` / `<field>_file` for a chat channel's secret field (`webhook_url_env`). The CLI
 reads them where it runs (`rbtk.config_file.references`) and sends the values to rbtk as
 `rbtk admin pd connectors add` sends a key.
@@ -20,9 +21,10 @@ committed as docs/rbtk-config.schema.json.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,7 +35,13 @@ from pydantic import (
     model_validator,
 )
 
-from rbtk.admin.connectors import STORM_THRESHOLD, STORM_WINDOW_S
+from rbtk.admin.connectors import (
+    SERVICE_ID,
+    STORM_THRESHOLD,
+    STORM_WINDOW_S,
+    InvalidConnector,
+    validate_service_id,
+)
 from rbtk.channels.base import ChatChannel
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
@@ -57,14 +65,18 @@ def _no_nul(value: Any) -> bool:
     return True
 
 
-def _one_reference_each(schema: dict[str, Any], _model: type[BaseModel]) -> None:
-    """In the schema too: of each `<name>_env` and `<name>_file` pair, exactly one is given."""
+def _references(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """In the schema too: of each `<name>_env` and `<name>_file` pair, exactly one is given, or
+    at most one for a secret the model may go without (its `optional_secrets`)."""
     properties = schema.get("properties", {})
     pairs = [p.removesuffix("_env") for p in properties if p.endswith("_env")]
     pairs = [name for name in pairs if f"{name}_file" in properties]
+    optional: frozenset[str] = getattr(model, "optional_secrets", frozenset())
     if pairs:
         schema["allOf"] = [
-            {"oneOf": [{"required": [f"{name}_env"]}, {"required": [f"{name}_file"]}]}
+            {"not": {"required": [f"{name}_env", f"{name}_file"]}}
+            if name in optional
+            else {"oneOf": [{"required": [f"{name}_env"]}, {"required": [f"{name}_file"]}]}
             for name in pairs
         ]
 
@@ -72,7 +84,8 @@ def _one_reference_each(schema: dict[str, Any], _model: type[BaseModel]) -> None
 class Section(BaseModel):
     """A part of the document: unknown keys (a typo) and NUL characters refused."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_one_reference_each)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_references)
+    optional_secrets: ClassVar[frozenset[str]] = frozenset()  # of its `<name>_env` pairs
 
     @field_validator("*", mode="after")
     @classmethod
@@ -110,6 +123,13 @@ def _reference(model: BaseModel, name: str, what: str) -> Reference:
     return Reference(f"{name}_file", "file", file)
 
 
+def _optional_reference(model: BaseModel, name: str, what: str) -> Reference | None:
+    """None when neither `<name>_env` nor `<name>_file` is given: the secret is not to be."""
+    if getattr(model, f"{name}_env") is None and getattr(model, f"{name}_file") is None:
+        return None
+    return _reference(model, name, what)
+
+
 def _env_field(what: str) -> Any:
     return Field(
         default=None,
@@ -130,6 +150,19 @@ def _file_field(what: str) -> Any:
 
 
 _KEY = "the connector's 32-character Integration Key"
+_REST_KEY = "the connector's 20-character PagerDuty REST API key"
+
+
+def _service_id(value: str) -> str:
+    try:
+        return validate_service_id(value)
+    except InvalidConnector as exc:
+        raise ValueError(str(exc).removeprefix("service_id: ")) from None
+
+
+ServiceId = Annotated[
+    str, Field(json_schema_extra={"pattern": f"^{SERVICE_ID}$"}), AfterValidator(_service_id)
+]
 
 
 class Storm(Section):
@@ -143,7 +176,10 @@ class Storm(Section):
 
 class Connector(Section):
     """A PagerDuty connector: one service's Events API v2 integration. Its key is named by
-    `key_env` or `key_file`, never written here."""
+    `key_env` or `key_file`, never written here; so is its REST API key, which reconcile reads
+    its service with, by `rest_key_env` or `rest_key_file` (neither: it has none)."""
+
+    optional_secrets: ClassVar[frozenset[str]] = frozenset({"rest_key"})
 
     name: str = Field(pattern=_SLUG, max_length=64, description="unique, e.g. pd-production")
     key_env: str | None = _env_field(_KEY)
@@ -165,15 +201,32 @@ class Connector(Section):
         "every rule on but standard_amendment",
     )
     storm: Storm = Field(default_factory=Storm)
+    rest_key_env: str | None = _env_field(_REST_KEY)
+    rest_key_file: str | None = _file_field(_REST_KEY)
+    service_id: ServiceId | None = Field(
+        default=None,
+        description="the PagerDuty service its integration key feeds, which reconcile reads, "
+        "e.g. P1ABCDE (null: none)",
+    )
+    repage_resolved_by_hand: StrictBool = Field(
+        default=False,
+        description="reconcile pages again a lane resolved by hand in PagerDuty while it still "
+        "fires",
+    )
 
     @model_validator(mode="after")
     def _one_key(self) -> Self:
         _ = self.key  # raises unless exactly one of key_env and key_file is given
+        _ = self.rest_key  # raises when both rest_key_env and rest_key_file are given
         return self
 
     @property
     def key(self) -> Reference:
         return _reference(self, "key", _KEY)
+
+    @property
+    def rest_key(self) -> Reference | None:
+        return _optional_reference(self, "rest_key", _REST_KEY)
 
     def enabled(self) -> dict[Rule, bool]:
         """Every rule, on or off, as this connector is to have them."""
@@ -324,8 +377,9 @@ def schema() -> dict[str, Any]:
 
 
 def secret_fields() -> frozenset[str]:
-    """The names of every chat channel's secret field (`webhook_url`)."""
-    return frozenset(f.name for c in CHAT.values() for f in c.fields if f.secret)
+    """The names of the secrets named by `<name>_env` but the Integration Key's: a connector's
+    `rest_key`, every chat channel's secret field (`webhook_url`)."""
+    return frozenset({"rest_key"} | {f.name for c in CHAT.values() for f in c.fields if f.secret})
 
 
 def problems(document: Document) -> list[Problem]:

@@ -2,8 +2,9 @@
 
 Read through `rbtk.admin`'s reads; windows are those not over yet (scheduled or active).
 Secrets are exported as references, never in the clear: a connector's key as `key_env:
-PD_PRODUCTION_KEY` (its name upper-cased, '-' as '_', then `_KEY`), a chat channel's secret
-field as `webhook_url_env: OPS_SLACK_WEBHOOK_URL`. Beside each, a comment shows what rbtk
+PD_PRODUCTION_KEY` (its name upper-cased, '-' as '_', then `_KEY`), its REST API key, when it
+has one, as `rest_key_env: PD_PRODUCTION_REST_KEY`, a chat channel's secret field as
+`webhook_url_env: OPS_SLACK_WEBHOOK_URL`. Beside each, a comment shows what rbtk
 holds now, masked, with the start of its SHA-256 (`printf %s "$KEY" | sha256sum` tells
 whether the value at hand is that one): the operator knows which value to export under
 that name before applying the file elsewhere.
@@ -76,26 +77,32 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
                 view.key_fingerprint[:FINGERPRINT],
             )
         )
-        connector_docs.append(
-            {
-                "name": view.name,
-                "key_env": key_env,
-                "region": view.region,
-                "is_default": view.is_default,
-                "send_info": view.send_info,
-                "change_events": view.change_events,
-                "max_severity": None if view.max_severity is None else view.max_severity.value,
-                "rules": {rule.value: on for rule, on in view.rules.items()},
-                "storm": {
-                    "collapse": view.storm.collapse,
-                    "threshold": view.storm.threshold,
-                    "window_s": view.storm.window_s,
-                },
-            }
-        )
+        entry: dict[str, Any] = {
+            "name": view.name,
+            "key_env": key_env,
+            "region": view.region,
+            "is_default": view.is_default,
+            "send_info": view.send_info,
+            "change_events": view.change_events,
+            "max_severity": None if view.max_severity is None else view.max_severity.value,
+            "rules": {rule.value: on for rule, on in view.rules.items()},
+            "storm": {
+                "collapse": view.storm.collapse,
+                "threshold": view.storm.threshold,
+                "window_s": view.storm.window_s,
+            },
+        }
+        rest_key = connectors.stored_rest_key(connection, vault=vault, name=view.name)
+        if rest_key is not None:
+            entry["rest_key_env"] = env_name(view.name, "rest_key")
+            loc: Loc = ("pagerduty", "connectors", at, "rest_key_env")
+            held.append(Held(loc, rest_key.masked, rest_key.fingerprint[:FINGERPRINT]))
+        entry["service_id"] = view.service_id
+        entry["repage_resolved_by_hand"] = view.repage_resolved_by_hand
+        connector_docs.append(entry)
     channel_docs = []
     for at, channel_view in enumerate(channels.list_channels(connection)):
-        entry: dict[str, Any] = {"name": channel_view.name, "kind": channel_view.kind}
+        entry = {"name": channel_view.name, "kind": channel_view.kind}
         for field in CHAT[channel_view.kind].fields:
             if not field.secret:
                 entry[field.name] = channel_view.config.get(field.name)
@@ -106,7 +113,7 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
                 connection, vault=vault, name=channel_view.name
             )
             if secret is not None:
-                loc: Loc = ("chat", "channels", at, reference)
+                loc = ("chat", "channels", at, reference)
                 held.append(Held(loc, secret.masked, secret.fingerprint[:FINGERPRINT]))
         entry["health"] = channel_view.health
         channel_docs.append(entry)

@@ -3,9 +3,11 @@ change or remove, field by field.
 
 The stored configuration is read through `rbtk.admin`'s reads and compared with the document
 and the secrets the CLI sent. Secrets are compared, never shown: a connector's key by its
-fingerprint, a chat channel's secret (which has no stored fingerprint) with the stored one
-decrypted here. An unchanged secret is no change; a changed one shows only its masks
-("key: ••••••••…a1b2 → ••••••••…c9d8", with fingerprints when the masks look alike).
+fingerprint, its REST API key and a chat channel's secret (which have no stored fingerprint)
+with the stored one decrypted here. An unchanged secret is no change; a changed one shows only
+its masks ("key: ••••••••…a1b2 → ••••••••…c9d8", with fingerprints when the masks look alike).
+The REST API key is optional: a connector the file gives none loses the one stored
+("rest_key: ••••••••…wxyz → none"), as the file is the whole configuration.
 
 Identity: connectors and channels by name; routing and chat rules by position (the list is
 written whole, in the file's order); suppression windows by connector, start, end and reason
@@ -21,7 +23,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection
 
 from rbtk.admin import channel_destinations, channels, connectors, suppressions
-from rbtk.admin.connectors import ConnectorView, InvalidKey
+from rbtk.admin.connectors import KEEP, ConnectorView, InvalidKey, Keep
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
 from rbtk.config_file import document as doc
@@ -72,6 +74,7 @@ class ConnectorStep:
     change: Change
     desired: doc.Connector | None  # None: remove it
     key: Secret | None  # the key to store: on create, or when it changed
+    rest_key: Secret | Keep | None = KEEP  # the REST API key to store; None: have none
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,7 @@ def make_plan(
     """The plan, or ConfigProblems naming each secret or destination that cannot be used."""
     problems: list[Problem] = []
     plan = Plan()
-    plan.connectors.extend(_connectors(connection, document, secrets, problems))
+    plan.connectors.extend(_connectors(connection, document, secrets, vault, problems))
     plan.routing.extend(_routing(connection, document, plan.routing_rules))
     plan.channels.extend(
         _channels(connection, document, secrets, vault, allow_private_webhooks, problems)
@@ -147,32 +150,47 @@ def make_plan(
 
 
 def _connectors(
-    connection: Connection, document: doc.Document, secrets: Secrets, problems: list[Problem]
+    connection: Connection,
+    document: doc.Document,
+    secrets: Secrets,
+    vault: Vault,
+    problems: list[Problem],
 ) -> list[ConnectorStep]:
     stored = {view.name: view for view in connectors.list_all(connection)}
     steps = []
     for at, connector in enumerate(document.pagerduty.connectors):
         loc: Loc = ("pagerduty", "connectors", at)
         key = _key(connector, secrets, (*loc, connector.key.field), problems)
+        rest_key = _rest_key(connector, secrets, loc, problems)
         view = stored.get(connector.name)
         after = _wanted(connector)
         if view is None:
-            shown = () if key is None else (Diff("key", None, key.masked),)
+            shown: tuple[Diff, ...] = () if key is None else (Diff("key", None, key.masked),)
+            shown += () if rest_key is None else (Diff("rest_key", None, rest_key.masked),)
             created = shown + tuple(Diff(f, None, value) for f, value in after.items())
             change = Change("create", "connector", connector.name, created, loc)
-            steps.append(ConnectorStep(change, connector, key))
+            steps.append(ConnectorStep(change, connector, key, rest_key))
             continue
         new_key = key is not None and key.fingerprint != view.key_fingerprint
         diffs: tuple[Diff, ...] = ()
         if key is not None and new_key:
-            diffs = (Diff("key", *_masks(view, key)),)
+            diffs = (Diff("key", *_masks(view.key_masked, view.key_fingerprint, key)),)
+        kept = None
+        if view.rest_key_masked is not None:
+            kept = connectors.stored_rest_key(connection, vault=vault, name=connector.name)
+        new_rest_key = _fingerprint(kept) != _fingerprint(rest_key)
+        if new_rest_key:
+            diffs += (Diff("rest_key", *_rest_key_masks(kept, rest_key)),)
         before = _stored(view)
         diffs += tuple(
             Diff(f, before[f], value) for f, value in after.items() if before[f] != value
         )
         if diffs:
             change = Change("change", "connector", connector.name, diffs, loc)
-            steps.append(ConnectorStep(change, connector, key if new_key else None))
+            step = ConnectorStep(
+                change, connector, key if new_key else None, rest_key if new_rest_key else KEEP
+            )
+            steps.append(step)
     declared = {c.name for c in document.pagerduty.connectors}
     for name, view in stored.items():
         if name not in declared:
@@ -199,14 +217,49 @@ def _key(
         return None
 
 
-def _masks(view: ConnectorView, key: Secret) -> tuple[str, str]:
-    if view.key_masked != key.masked:
-        return view.key_masked, key.masked
+def _rest_key(
+    connector: doc.Connector, secrets: Secrets, loc: Loc, problems: list[Problem]
+) -> Secret | None:
+    """The REST API key the file names, checked; None when it names none (or with a problem)."""
+    reference = connector.rest_key
+    if reference is None:
+        return None
+    loc = (*loc, reference.field)
+    sent = secrets.rest_keys.get(connector.name)
+    if sent is None:
+        message = f"no REST API key was sent for connector {connector.name!r}"
+        problems.append(Problem(loc, message))
+        return None
+    try:
+        return connectors.validate_rest_key(sent.reveal())
+    except InvalidKey as exc:
+        where = "the variable" if reference.kind == "env" else "the file"
+        told = str(exc).removeprefix("rest_key: ")
+        problems.append(
+            Problem(loc, f"{where} {reference.value} does not hold a REST API key: {told}")
+        )
+        return None
+
+
+def _fingerprint(secret: Secret | None) -> str | None:
+    return None if secret is None else secret.fingerprint
+
+
+def _rest_key_masks(kept: Secret | None, wanted: Secret | None) -> tuple[str, str]:
+    if kept is None or wanted is None:
+        return _mask(kept), _mask(wanted)
+    return _masks(kept.masked, kept.fingerprint, wanted)
+
+
+def _mask(secret: Secret | None) -> str:
+    return "none" if secret is None else secret.masked
+
+
+def _masks(masked: str, fingerprint: str, new: Secret) -> tuple[str, str]:
+    if masked != new.masked:
+        return masked, new.masked
     # Alike to the last four: the fingerprints tell them apart.
-    return (
-        f"{view.key_masked} ({view.key_fingerprint[:12]})",
-        f"{key.masked} ({key.fingerprint[:12]})",
-    )
+    return f"{masked} ({fingerprint[:12]})", f"{new.masked} ({new.fingerprint[:12]})"
 
 
 def _wanted(connector: doc.Connector) -> dict[str, str]:
@@ -218,6 +271,8 @@ def _wanted(connector: doc.Connector) -> dict[str, str]:
         max_severity=connector.max_severity,
         rules=connector.enabled(),
         storm=(connector.storm.collapse, connector.storm.threshold, connector.storm.window_s),
+        service_id=connector.service_id,
+        repage_resolved_by_hand=connector.repage_resolved_by_hand,
     )
 
 
@@ -230,6 +285,8 @@ def _stored(view: ConnectorView) -> dict[str, str]:
         max_severity=view.max_severity,
         rules=view.rules,
         storm=(view.storm.collapse, view.storm.threshold, view.storm.window_s),
+        service_id=view.service_id,
+        repage_resolved_by_hand=view.repage_resolved_by_hand,
     )
 
 
@@ -242,6 +299,8 @@ def _connector_fields(
     max_severity: str | None,
     rules: Mapping[Rule, bool],
     storm: tuple[bool, int, int],
+    service_id: str | None,
+    repage_resolved_by_hand: bool,
 ) -> dict[str, str]:
     """A connector's settings as the document writes them, to compare and to show."""
     return {
@@ -254,6 +313,8 @@ def _connector_fields(
         "storm.collapse": _yes(storm[0]),
         "storm.threshold": str(storm[1]),
         "storm.window_s": str(storm[2]),
+        "service_id": service_id or "none",
+        "repage_resolved_by_hand": _yes(repage_resolved_by_hand),
     }
 
 

@@ -1,11 +1,11 @@
 """The secrets a document names, read where the operator runs `rbtk admin apply`.
 
 A document names each secret by reference (`key_env: PD_PRODUCTION_KEY`, `key_file:
-keys/pd.key`): the values stay in the operator's environment and files, never in the
-document or in what rbtk exports. They are read here, on the CLI's side, and sent to rbtk over
-the API as `rbtk admin pd connectors add` sends a key (rbtk stores them encrypted, and compares
-them with what it stores by fingerprint). A reference that cannot be read is a problem naming
-its place, and nothing is sent.
+keys/pd.key`, `rest_key_env: PD_PRODUCTION_REST_KEY`): the values stay in the operator's
+environment and files, never in the document or in what rbtk exports. They are read here, on
+the CLI's side, and sent to rbtk over the API as `rbtk admin pd connectors add` sends a key
+(rbtk stores them encrypted, and compares them with what it stores by fingerprint). A
+reference that cannot be read is a problem naming its place, and nothing is sent.
 """
 
 from collections.abc import Mapping
@@ -20,16 +20,19 @@ from rbtk.runtime.secrets import Secret
 
 @dataclass(frozen=True)
 class Secrets:
-    """Each connector's key and each chat channel's secret, by name."""
+    """Each connector's key, REST API key (those that have one) and each chat channel's
+    secret, by name."""
 
     connectors: dict[str, Secret] = field(default_factory=dict)
     channels: dict[str, Secret] = field(default_factory=dict)
+    rest_keys: dict[str, Secret] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The request's `secrets`: the clear values, for the API only."""
         return {
             "connectors": {name: s.reveal() for name, s in self.connectors.items()},
             "channels": {name: s.reveal() for name, s in self.channels.items()},
+            "rest_keys": {name: s.reveal() for name, s in self.rest_keys.items()},
         }
 
 
@@ -43,6 +46,12 @@ def resolve(document: Document, *, environ: Mapping[str, str], folder: Path) -> 
         value = _read(reference, loc, environ, folder, problems)
         if value is not None:
             secrets.connectors[connector.name] = Secret(value)
+        rest_reference = connector.rest_key
+        if rest_reference is not None:
+            loc = ("pagerduty", "connectors", at, rest_reference.field)
+            value = _read(rest_reference, loc, environ, folder, problems)
+            if value is not None:
+                secrets.rest_keys[connector.name] = Secret(value)
     for at, channel in enumerate(document.chat.channels):
         channel_reference = channel.secret
         if channel_reference is None:

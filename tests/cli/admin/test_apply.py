@@ -37,6 +37,11 @@ chat:
 suppressions: []
 """
 KEYS = {"PD_PRODUCTION_KEY": KEY, "PD_STAGING_KEY": OTHER_KEY}
+REST_KEY = "u+Rz8pKq3vW9xYb2wxyz"
+RECONCILED = FILE.replace(
+    "    region: us\n",
+    "    region: us\n    rest_key_env: PD_PRODUCTION_REST_KEY\n    service_id: P1ABCDE\n",
+)
 PLAN = """\
 create connector pd-production
     key: ••••••••…a1b2
@@ -53,6 +58,8 @@ create connector pd-production
     storm.collapse: true
     storm.threshold: 20
     storm.window_s: 60
+    service_id: none
+    repage_resolved_by_hand: false
 create connector pd-staging
     key: ••••••••…c9d8
     region: us
@@ -68,6 +75,8 @@ create connector pd-staging
     storm.collapse: true
     storm.threshold: 50
     storm.window_s: 60
+    service_id: none
+    repage_resolved_by_hand: false
 create routing rule 1
     project: staging-*
     event_type: any
@@ -227,3 +236,69 @@ def test_a_file_that_is_not_yaml_names_where_it_stops(rbtk: Rbtk, config: Path) 
         f"error: {config}:3:1: is not valid YAML: expected the node content, but found "
         "'<stream end>'; nothing was changed\n"
     )
+
+
+def test_a_rest_key_is_read_from_the_environment_and_shown_only_masked(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    config.write_text(RECONCILED)
+
+    result = rbtk(
+        "admin", "apply", "-f", str(config), env={**KEYS, "PD_PRODUCTION_REST_KEY": REST_KEY}
+    )
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.startswith(
+        "create connector pd-production\n    key: ••••••••…a1b2\n    rest_key: ••••••••…wxyz\n"
+    )
+    assert "    service_id: P1ABCDE\n" in result.stdout
+    assert REST_KEY not in result.output
+    production = api.get("/api/v1/pagerduty/connectors/pd-production").json()
+    assert (production["rest_key"], production["service_id"]) == ("••••••••…wxyz", "P1ABCDE")
+
+
+def test_a_rest_key_variable_that_is_not_set_is_named_with_its_line(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    config.write_text(RECONCILED)
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:7:19: pagerduty.connectors[0].rest_key_env: the environment variable "
+        "PD_PRODUCTION_REST_KEY is not set: export it with the secret before applying\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )
+    assert connectors(api) == []
+
+
+def test_a_changed_rest_key_shows_only_its_masks_and_a_dropped_one_is_removed(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    config.write_text(RECONCILED)
+    env = {**KEYS, "PD_PRODUCTION_REST_KEY": REST_KEY}
+    assert rbtk("admin", "apply", "-f", str(config), env=env).exit_code == 0
+    fresh = "Zq3-Lm8nPb5xRt7vabcd"
+
+    changed = rbtk(
+        "admin", "apply", "-f", str(config), env={**env, "PD_PRODUCTION_REST_KEY": fresh}
+    )
+    config.write_text(RECONCILED.replace("    rest_key_env: PD_PRODUCTION_REST_KEY\n", ""))
+    dropped = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (changed.exit_code, changed.stderr) == (0, "")
+    assert changed.stdout == (
+        "change connector pd-production\n"
+        "    rest_key: ••••••••…wxyz → ••••••••…abcd\n"
+        "applied: 0 created, 1 changed, 0 removed\n"
+    )
+    assert fresh not in changed.output
+    assert (dropped.exit_code, dropped.stderr) == (0, "")
+    assert dropped.stdout == (
+        "change connector pd-production\n"
+        "    rest_key: ••••••••…abcd → none\n"
+        "applied: 0 created, 1 changed, 0 removed\n"
+    )
+    production = api.get("/api/v1/pagerduty/connectors/pd-production").json()
+    assert (production["rest_key"], production["service_id"]) == (None, "P1ABCDE")

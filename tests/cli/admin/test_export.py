@@ -8,10 +8,19 @@ import httpx
 from tests.cli.conftest import KEY, Rbtk, add_connector
 
 SLACK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"
+REST_KEY = "u+Rz8pKq3vW9xYb2wxyz"
 
 
 def configure(api: httpx.Client) -> None:
-    add_connector(api, "pd-production", max_severity="error", disable=["pool_offline"])
+    add_connector(
+        api,
+        "pd-production",
+        max_severity="error",
+        disable=["pool_offline"],
+        rest_key=REST_KEY,
+        service_id="P1ABCDE",
+        repage_resolved_by_hand=True,
+    )
     channel = {"name": "ops-slack", "kind": "slack", "webhook_url": SLACK, "health": True}
     assert api.post("/api/v1/notify/channels", json=channel).status_code == 201
     rules = {"rules": [{"position": 1, "project": "ware*", "channels": ["ops-slack"]}]}
@@ -28,6 +37,7 @@ def test_export_prints_the_configuration_as_yaml_naming_keys_by_reference(
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == EXPORTED
     assert KEY not in result.stdout and SLACK not in result.stdout
+    assert REST_KEY not in result.stdout
 
 
 def test_output_json_prints_what_the_api_answers(rbtk: Rbtk, api: httpx.Client) -> None:
@@ -54,7 +64,11 @@ def test_an_exported_file_applies_back_as_no_changes(
     configure(api)
     path = tmp_path / "rbtk.yaml"
     path.write_text(rbtk("admin", "export").stdout)
-    keys = {"PD_PRODUCTION_KEY": KEY, "OPS_SLACK_WEBHOOK_URL": SLACK}
+    keys = {
+        "PD_PRODUCTION_KEY": KEY,
+        "PD_PRODUCTION_REST_KEY": REST_KEY,
+        "OPS_SLACK_WEBHOOK_URL": SLACK,
+    }
 
     result = rbtk("admin", "apply", "-f", str(path), env=keys)
 
@@ -93,6 +107,9 @@ pagerduty:
       collapse: true
       threshold: 20
       window_s: 60
+    rest_key_env: PD_PRODUCTION_REST_KEY  # rbtk holds ••••••••…wxyz (sha256 3d49bf6010ea…)
+    service_id: P1ABCDE
+    repage_resolved_by_hand: true
   routing: []
 
 chat:
