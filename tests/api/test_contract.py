@@ -87,6 +87,8 @@ SEMANTIC_RULES = {
     "POST /api/v1/pagerduty/suppressions": "ends_at to come, after the start; one of two fields",
     "POST /api/v1/config/plan": "the document as `rbtk admin schema` says; a secret per reference",
     "POST /api/v1/config/apply": "the document as `rbtk admin schema` says; a secret per reference",
+    "POST /api/v1/pagerduty/connectors/{name}/reconcile": "the connector needs a REST API key "
+    "and a service id",
 }
 
 

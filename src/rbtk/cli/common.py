@@ -26,8 +26,8 @@ def load_settings() -> Settings:
         raise fail(f"bad configuration: {problems}") from None
 
 
-def read_json(file: str) -> tuple[Any, str]:
-    """The JSON in FILE (`-` for stdin) and how to name it in an error; one line on failure."""
+def read_text(file: str) -> tuple[str, str]:
+    """The text in FILE (`-` for stdin) and how to name it in an error; one line on failure."""
     label = "stdin" if file == "-" else file
     try:
         text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
@@ -35,6 +35,12 @@ def read_json(file: str) -> tuple[Any, str]:
         raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise fail(f"{label} is not UTF-8 text") from None
+    return text, label
+
+
+def read_json(file: str) -> tuple[Any, str]:
+    """The JSON in FILE (`-` for stdin) and how to name it in an error; one line on failure."""
+    text, label = read_text(file)
     try:
         return json.loads(text), label
     except json.JSONDecodeError as exc:

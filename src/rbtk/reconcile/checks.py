@@ -95,13 +95,8 @@ def check(context: Context, *, connector: str, now: datetime) -> Health:
             "the service's own settings",
         )
         return Health(connector, None, [reading, *local])
-    settings = context.settings
     try:
-        with Rest(
-            settings.pagerduty_api(view.region),
-            context.vault.decrypt(token),
-            timeout_s=settings.pagerduty_timeout_s,
-        ) as rest:
+        with Rest.of(context.settings, context.vault, region=view.region, token=token) as rest:
             service = rest.service(view.service_id)
     except RestError as error:
         return Health(connector, None, [Check("PagerDuty service", Level.FAIL, str(error)), *local])

@@ -138,10 +138,8 @@ def reconcile(context: Context, *, connector: str, dry_run: bool = False) -> Sum
         target = _connector(connection, connector)
     started = datetime.now(UTC)
     try:
-        with Rest(
-            settings.pagerduty_api(target.region),
-            context.vault.decrypt(target.rest_key),
-            timeout_s=settings.pagerduty_timeout_s,
+        with Rest.of(
+            context.settings, context.vault, region=target.region, token=target.rest_key
         ) as rest:
             remote = rest.open_incidents(target.service_id)
     except RestError as error:

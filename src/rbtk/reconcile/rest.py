@@ -16,7 +16,8 @@ from typing import Any, Final
 
 import httpx
 
-from rbtk.runtime.secrets import Secret
+from rbtk.runtime.secrets import Secret, Vault
+from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import parse_rfc3339
 
 ACCEPT: Final = "application/vnd.pagerduty+json;version=2"
@@ -76,6 +77,15 @@ class Rest:
             follow_redirects=False,
         )
         self._sleep = sleep
+
+    @classmethod
+    def of(cls, settings: Settings, vault: Vault, *, region: str, token: bytes) -> "Rest":
+        """A connector's: its region's API host, its stored (encrypted) REST API key."""
+        return cls(
+            settings.pagerduty_api(region),
+            vault.decrypt(token),
+            timeout_s=settings.pagerduty_timeout_s,
+        )
 
     def __enter__(self) -> "Rest":
         return self

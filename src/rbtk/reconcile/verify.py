@@ -47,12 +47,9 @@ def confirm(
         row = connection.execute(select(connectors).where(connectors.c.name == connector)).first()
     if row is None or row.rest_key is None or not row.service_id:
         return None
-    settings = context.settings
     try:
-        with Rest(
-            settings.pagerduty_api(row.region),
-            context.vault.decrypt(row.rest_key),
-            timeout_s=settings.pagerduty_timeout_s,
+        with Rest.of(
+            context.settings, context.vault, region=row.region, token=row.rest_key
         ) as rest:
             found = _poll(rest, dedup_key, row.service_id, wait_s)
             if found is None:

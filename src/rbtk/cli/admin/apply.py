@@ -17,7 +17,6 @@ forgotten, their resolves never sent); without it, that is a problem like any ot
 """
 
 import os
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,7 +24,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from rbtk.cli.common import fail
+from rbtk.cli.common import fail, read_text
 from rbtk.cli.remote import remote
 from rbtk.config_file import document as doc
 from rbtk.config_file import references
@@ -85,13 +84,7 @@ def apply(
 
 
 def _read(file: str) -> tuple[Source, Path]:
-    label = "stdin" if file == "-" else file
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise fail(f"cannot read {label}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise fail(f"{label} is not UTF-8 text") from None
+    text, label = read_text(file)
     folder = Path.cwd() if file == "-" else Path(file).parent
     try:
         return Source.read(text, label), folder
