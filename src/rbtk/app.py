@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rbtk import __version__, web
 from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import (
+    audit,
     connectors,
     deliveries,
     events,
@@ -80,6 +81,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(storms.router)
     app.include_router(incidents.router)
     app.include_router(notify.router)
+    app.include_router(audit.router)
     web.mount(app, context)
 
     @app.exception_handler(AdminError)

@@ -36,7 +36,7 @@ from rbtk.admin.connectors import (
     ConnectorView,
     StormSettings,
 )
-from rbtk.api.deps import Admin, Ctx
+from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.outbox.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
@@ -167,7 +167,7 @@ def list_connectors(context: Ctx) -> dict[str, Any]:
 
 
 @router.post("/connectors", status_code=201, response_model=ConnectorOut, responses=errors(409))
-def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
+def add_connector(request: ConnectorCreate, context: Ctx, caller: CallerName) -> dict[str, Any]:
     with context.engine.begin() as connection:
         view = connectors.add(
             connection,
@@ -184,6 +184,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             storm=StormSettings(
                 **{k: v for k, v in request.storm.model_dump().items() if v is not None}
             ),
+            by=caller,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -197,7 +198,9 @@ def show_connector(name: str, context: Ctx) -> dict[str, Any]:
 
 
 @router.patch("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
-def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
+def change_connector(
+    name: str, request: ConnectorChange, context: Ctx, caller: CallerName
+) -> dict[str, Any]:
     key = request.integration_key
     cap = request.max_severity if "max_severity" in request.model_fields_set else KEEP
     with context.engine.begin() as connection:
@@ -216,15 +219,16 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             storm_collapse=request.storm.collapse,
             storm_threshold=request.storm.threshold,
             storm_window_s=request.storm.window_s,
+            by=caller,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
 
 
 @router.delete("/connectors/{name}", status_code=204, responses=errors(404, 409))
-def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
+def remove_connector(name: str, context: Ctx, caller: CallerName, force: bool = False) -> Response:
     with context.engine.begin() as connection:
-        connectors.remove(connection, name=name, force=force)
+        connectors.remove(connection, name=name, force=force, by=caller, now=datetime.now(UTC))
     return Response(status_code=204)
 
 

@@ -355,6 +355,24 @@ config_version = Table(
 # Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
 CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
 
+# Every configuration change (rbtk.admin.audit), written in the transaction that makes it:
+# who (the token's name), what, on what, the state before and after (secrets only masked).
+# Kept: retention (rbtk.outbox.retention) never prunes it. Newest first by id.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),  # "connector.update"
+    Column("target", String(255), nullable=False),  # "pd-production", "window #3"
+    Column("before", JSON),  # None: it did not exist
+    Column("after", JSON),  # None: it no longer exists
+    Index("ix_audit_log_at", "at", "id"),
+    Index("ix_audit_log_action", "action", "id"),
+    Index("ix_audit_log_target", "target", "id"),
+)
+
 # One row (migration 0011): since when pages have been stuck undelivered, as told to the
 # chat channels marked "rbtk health"; NULL while nothing is stuck (rbtk.outbox.stuck).
 health = Table(

@@ -26,7 +26,7 @@ from rbtk.routing.explain import Explanation, explain
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
-from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
@@ -87,6 +87,7 @@ async def save_defaults(request: Request, context: Ctx) -> Response:
                 vault=context.vault,
                 name=view.name,
                 is_default=view.name in chosen,
+                by=operator(request),
                 now=now,
             )
             for view in connectors.list_all(connection)
@@ -110,7 +111,9 @@ def _save(
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    errors = save_errors(context, change, pagerduty.load_rules, routing.replace_rules)
+    errors = save_errors(
+        context, change, pagerduty.load_rules, routing.replace_rules, by=operator(request)
+    )
     if not errors:
         flash(request, "success", done)
         return RedirectResponse(PREFIX, 303)
