@@ -2,7 +2,7 @@
 
 import typer
 
-from rbtk.cli.admin import notify, pd
+from rbtk.cli.admin import audit, notify, pd
 from rbtk.cli.remote import connect
 
 app = typer.Typer(
@@ -10,3 +10,4 @@ app = typer.Typer(
 )
 app.add_typer(pd.app, name="pd")
 app.add_typer(notify.app, name="notify")
+app.command("audit")(audit.audit)
