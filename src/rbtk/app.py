@@ -24,6 +24,7 @@ from rbtk.api import (
     incidents,
     notify,
     routing,
+    runbooks,
     storms,
     suppressions,
 )
@@ -81,6 +82,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(storms.router)
     app.include_router(incidents.router)
     app.include_router(notify.router)
+    app.include_router(runbooks.router)
     app.include_router(audit.router)
     web.mount(app, context)
 

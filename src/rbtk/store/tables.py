@@ -344,8 +344,18 @@ digests = Table(
     Index("ix_digests_due", "sent_at", "due_at"),
 )
 
+# A runbook URL per paging rule (rbtk.policy.rules.Rule), linked from every incident it opens.
+runbooks = Table(
+    "runbooks",
+    metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # One row whose version moves with every write to CONFIG_TABLES (database triggers, migration
-# 0006): what fan-out keeps in memory is read again only when it moved (rbtk.routing.snapshot).
+# 0006; 0015 for runbooks): what fan-out keeps in memory is read again only when it moved
+# (rbtk.routing.snapshot).
 config_version = Table(
     "config_version",
     metadata,
@@ -353,7 +363,7 @@ config_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 # Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
-CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
+CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules, runbooks)
 
 # Every configuration change (rbtk.admin.audit), written in the transaction that makes it:
 # who (the token's name), what, on what, the state before and after (secrets only masked).
