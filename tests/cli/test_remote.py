@@ -41,8 +41,8 @@ def bare() -> Rbtk:
     return Rbtk(UNREACHABLE, None)
 
 
-def test_there_are_33_api_commands() -> None:
-    assert len(list(leaf_commands())) == 33
+def test_there_are_36_api_commands() -> None:
+    assert len(list(leaf_commands())) == 36
 
 
 @pytest.mark.parametrize("command", [" ".join(c) for c in leaf_commands()])
