@@ -23,6 +23,7 @@ PAGE_SIZE = 50
 FAMILIES = {
     "connector": "Connectors",
     "routing": "PagerDuty routing",
+    "runbook": "Runbooks",
     "suppression": "Suppressions",
     "channel": "Slack and email channels",
     "chat_rules": "Slack and email rules",
