@@ -68,7 +68,9 @@ def test_unsetting_a_runbook_removes_it_and_unsetting_none_is_404(admin: TestCli
         ("ftp://wiki.roboticks.test/runbooks", "is not an http(s) address"),
         ("javascript:alert(1)", "is not an http(s) address"),
         ("https://wiki.roboticks.test/run books", "must not contain spaces"),
-        ("https://wiki.roboticks.test/" + "r" * 2021, "at most 2048 characters"),
+        ("https://wiki.roboticks.test/café", "must be printable ASCII"),
+        ("https:///runbooks", "is not an http(s) address"),
+        ("https://wiki.roboticks.test/" + "r" * 2021, "must be at most 2,048 characters"),
     ],
 )
 def test_a_url_pagerduty_could_not_link_is_refused_and_nothing_is_stored(

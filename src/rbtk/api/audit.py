@@ -21,7 +21,7 @@ from rbtk.api.schema import BeforeId, errors
 from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(
-    prefix="/api/v1", tags=["audit"], dependencies=[Admin], responses=errors(401, 403, 422)
+    prefix="/api/v1", tags=["audit"], dependencies=[Admin], responses=errors(400, 401, 403, 422)
 )
 
 

@@ -10,23 +10,34 @@ A rule's runbook is added to the links of every incident it opens ("Runbook: poo
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from rbtk.admin import runbooks
 from rbtk.api.deps import Admin, CallerName, Ctx
-from rbtk.api.schema import Body, errors
+from rbtk.api.schema import Body, declared, errors
 from rbtk.policy.rules import Rule
 
 router = APIRouter(
-    prefix="/api/v1", tags=["runbooks"], dependencies=[Admin], responses=errors(401, 403, 422)
+    prefix="/api/v1",
+    tags=["runbooks"],
+    dependencies=[Admin],
+    responses=errors(400, 401, 403, 422),
 )
 
 
 class RunbookIn(Body):
-    url: str = Field(min_length=1, max_length=runbooks.MAX_URL, description="http(s) address")
+    url: Annotated[
+        str,
+        declared(
+            minLength=1,
+            maxLength=runbooks.MAX_URL,
+            pattern=runbooks.URL_PATTERN,
+            description="an http(s) address",
+        ),
+    ]
 
 
 class RunbookOut(BaseModel):
