@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin import connectors, suppressions
+from rbtk.admin import connectors, runbooks, suppressions
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.intake.ingest import ingest
@@ -272,3 +272,32 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
 
     assert queued == 1
     assert statuses == [("suppressed", window.id), ("queued", None)]
+
+
+def test_a_trigger_released_when_its_window_ends_links_the_runbook_set_meanwhile(
+    production: Context,
+) -> None:
+    [window] = create(production)
+    failed = {
+        "id": "evt-1",
+        "type": "evidence_pack.generation_failed",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-24T22:00:00Z",
+        "data": {"release_tag": "v1.4.0"},
+    }
+    ingest(production, [failed], NOW + timedelta(minutes=1))
+    later = NOW + timedelta(minutes=2)
+    runbook = "https://wiki.roboticks.test/runbooks/evidence"
+
+    with production.engine.begin() as connection:
+        runbooks.set_url(connection, rule="evidence_pack_failed", url=runbook, by="ops", now=later)
+        suppressions.end(connection, window.id, by="ops", now=later)
+        config = production.snapshots.read(connection)
+        release_held(connection, settings=production.settings, config=config, now=later)
+        released = connection.execute(select(outbox.c.body).order_by(outbox.c.id.desc())).first()
+
+    assert released is not None
+    assert released.body["links"][-1] == {
+        "href": runbook,
+        "text": "Runbook: evidence_pack_failed",
+    }
