@@ -368,6 +368,7 @@ def _add_connector(stack: Stack, secret_key: str, *, storms: bool) -> None:
                 name=CONNECTOR,
                 key=INTEGRATION_KEY,
                 storm=connectors.StormSettings(collapse=storms),
+                by="test",
                 now=datetime.now(UTC),
             )
     finally:

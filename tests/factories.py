@@ -41,6 +41,7 @@ def add_connector(
             is_default=is_default,
             max_severity=max_severity,
             storm=storm,
+            by="test",
             now=now,
         )
     return view.id
@@ -108,7 +109,7 @@ def add_route(
     rule = RouteRule(position, project, event_type, tuple(connectors))
     with context.engine.begin() as connection:
         rules = ordered_rules.inserted(load_rules(connection), rule, position=position)
-        routing.replace_rules(connection, rules, now=now)
+        routing.replace_rules(connection, rules, by="test", now=now)
 
 
 def add_window(
@@ -128,7 +129,7 @@ def add_window(
             starts_at=starts_at,
             ends_at=ends_at,
             reason=reason,
-            created_by="test",
+            by="test",
             now=starts_at,
         )
     return window.id

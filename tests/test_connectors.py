@@ -43,7 +43,7 @@ def add(context: Context, name: str = "pd-production", **options: Any) -> connec
     with context.engine.begin() as connection:
         return connectors.add(
             connection, vault=context.vault, name=name, key=options.pop("key", KEY),
-            now=MAY_25, **options,
+            by="test", now=MAY_25, **options,
         )  # fmt: skip
 
 
@@ -384,6 +384,7 @@ def test_toggles_change_only_what_is_named(context: Context) -> None:
             name="pd-production",
             enable=["standard.amendment_published"],
             disable=["evidence_pack_failed"],
+            by="test",
             now=later,
         )
 
@@ -406,6 +407,7 @@ def test_region_send_info_and_default_can_be_changed(context: Context) -> None:
             region="eu",
             send_info=True,
             is_default=False,
+            by="test",
             now=MAY_25,
         )
 
@@ -423,7 +425,12 @@ def test_the_severity_cap_is_kept_unless_set_or_removed(context: Context) -> Non
     def update(**change: Any) -> connectors.ConnectorView:
         with context.engine.begin() as connection:
             return connectors.update(
-                connection, vault=context.vault, name="pd-production", now=MAY_25, **change
+                connection,
+                vault=context.vault,
+                name="pd-production",
+                by="test",
+                now=MAY_25,
+                **change,
             )
 
     assert update(max_severity="warning").max_severity is Severity.WARNING
@@ -436,7 +443,12 @@ def test_an_unknown_severity_cap_changes_nothing(context: Context) -> None:
 
     with context.engine.begin() as connection, pytest.raises(InvalidConnector):
         connectors.update(
-            connection, vault=context.vault, name="pd-production", max_severity="high", now=MAY_25
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            max_severity="high",
+            by="test",
+            now=MAY_25,
         )
     with context.engine.connect() as connection:
         assert connectors.get(connection, name="pd-production").max_severity is Severity.ERROR
@@ -450,7 +462,12 @@ def test_rotating_the_key_keeps_open_incidents_on_the_key_that_triggered_them(
 
     with context.engine.begin() as connection:
         view = connectors.update(
-            connection, vault=context.vault, name="pd-production", key=NEW_KEY, now=MAY_25
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            key=NEW_KEY,
+            by="test",
+            now=MAY_25,
         )
     with context.engine.connect() as connection:
         (incident,) = rows(connection, incidents)
@@ -479,7 +496,12 @@ def test_an_invalid_new_key_changes_nothing(context: Context) -> None:
 
     with context.engine.begin() as connection, pytest.raises(InvalidKey):
         connectors.update(
-            connection, vault=context.vault, name="pd-production", key="short", now=MAY_25
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            key="short",
+            by="test",
+            now=MAY_25,
         )
     with context.engine.connect() as connection:
         assert connectors.get(connection, name="pd-production").key_masked == "••••••••…a1b2"
@@ -488,7 +510,12 @@ def test_an_invalid_new_key_changes_nothing(context: Context) -> None:
 def test_updating_an_unknown_connector_is_refused(context: Context) -> None:
     with context.engine.begin() as connection, pytest.raises(UnknownConnector):
         connectors.update(
-            connection, vault=context.vault, name="pd-nowhere", send_info=True, now=MAY_25
+            connection,
+            vault=context.vault,
+            name="pd-nowhere",
+            send_info=True,
+            by="test",
+            now=MAY_25,
         )
 
 
@@ -500,7 +527,7 @@ def test_removing_a_connector_with_open_incidents_is_refused(context: Context) -
     ingest(context, [evidence_event("e1", "evidence_pack.generation_failed")], MAY_25)
 
     with context.engine.begin() as connection, pytest.raises(ConnectorInUse) as raised:
-        connectors.remove(connection, name="pd-production")
+        connectors.remove(connection, name="pd-production", by="test", now=datetime.now(UTC))
 
     assert str(raised.value) == (
         "connector 'pd-production' still has 1 open incident: wait until it resolves, or "
@@ -517,7 +544,9 @@ def test_forced_removal_forgets_open_incidents_and_keeps_the_delivery_log(
     ingest(context, [evidence_event("e1", "evidence_pack.generation_failed")], MAY_25)
 
     with context.engine.begin() as connection:
-        forgotten = connectors.remove(connection, name="pd-production", force=True)
+        forgotten = connectors.remove(
+            connection, name="pd-production", force=True, by="test", now=datetime.now(UTC)
+        )
     with context.engine.connect() as connection:
         assert forgotten == 1
         assert connectors.list_all(connection) == []
@@ -533,7 +562,10 @@ def test_a_connector_without_open_incidents_is_removed_without_force(context: Co
     ingest(context, [evidence_event("e2", "evidence_pack.generated")], MAY_25)
 
     with context.engine.begin() as connection:
-        assert connectors.remove(connection, name="pd-production") == 0
+        assert (
+            connectors.remove(connection, name="pd-production", by="test", now=datetime.now(UTC))
+            == 0
+        )
     with context.engine.connect() as connection:
         assert connectors.list_all(connection) == []
         assert [r["action"] for r in rows(connection, outbox)] == ["trigger", "resolve"]
@@ -541,7 +573,7 @@ def test_a_connector_without_open_incidents_is_removed_without_force(context: Co
 
 def test_removing_an_unknown_connector_is_refused(context: Context) -> None:
     with context.engine.begin() as connection, pytest.raises(UnknownConnector):
-        connectors.remove(connection, name="pd-nowhere")
+        connectors.remove(connection, name="pd-nowhere", by="test", now=datetime.now(UTC))
 
 
 def test_removing_a_connector_that_routing_rules_name_is_refused_unless_forced(
@@ -556,13 +588,16 @@ def test_removing_a_connector_that_routing_rules_name_is_refused_unless_forced(
                 RouteRule(1, "a*", None, ("pd-staging",)),
                 RouteRule(2, "b*", None, ("pd-production", "pd-staging")),
             ],
+            by="test",
             now=MAY_25,
         )
 
     with pytest.raises(connectors.ConnectorRouted) as refused, context.engine.begin() as connection:
-        connectors.remove(connection, name="pd-staging")
+        connectors.remove(connection, name="pd-staging", by="test", now=datetime.now(UTC))
     with context.engine.begin() as connection:
-        connectors.remove(connection, name="pd-staging", force=True)
+        connectors.remove(
+            connection, name="pd-staging", force=True, by="test", now=datetime.now(UTC)
+        )
 
     assert "routing rule(s) at position 1, 2" in str(refused.value)
     with context.engine.connect() as connection:

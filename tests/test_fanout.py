@@ -180,7 +180,7 @@ def test_a_window_ended_early_releases_its_held_triggers(context: Context) -> No
     ingest(context, [pool_offline("e1", T0 - timedelta(hours=2), "p1")], T0)
     ended = T0 + timedelta(minutes=10)
     with context.engine.begin() as connection:
-        suppressions.end(connection, window, ended_by="ops", now=ended)
+        suppressions.end(connection, window, by="ops", now=ended)
 
     fired, _ = Scheduler(context).fire_due(now=ended)
 

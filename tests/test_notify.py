@@ -69,6 +69,7 @@ def add(context: Context, name: str, kind: str, values: dict[str, Any]) -> None:
             kind=kind,
             values=values,
             allow_private_webhooks=True,
+            by="test",
             now=now(),
         )
 
@@ -85,7 +86,7 @@ def add_rule(
     rule = NotifyRule(position, project, event_type, tuple(channels))
     with context.engine.begin() as connection:
         rules = ordered_rules.inserted(load_rules(connection), rule, position=position)
-        replace_rules(connection, rules, now=now())
+        replace_rules(connection, rules, by="test", now=now())
 
 
 def log(context: Context) -> list[dict[str, Any]]:

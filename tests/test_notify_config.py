@@ -37,7 +37,13 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
     values = {k: options.pop(k) for k in ("webhook_url", "recipients") if k in options}
     with context.engine.begin() as connection:
         return notify_config.add_channel(
-            connection, vault=context.vault, name=name, values=values, now=MAY_25, **options
+            connection,
+            vault=context.vault,
+            name=name,
+            values=values,
+            by="test",
+            now=MAY_25,
+            **options,
         )
 
 
@@ -48,7 +54,7 @@ def channels(context: Context) -> list[ChannelView]:
 
 def save(context: Context, *rules: NotifyRule) -> list[NotifyRule]:
     with context.engine.begin() as connection:
-        return notify_config.replace_rules(connection, rules, now=MAY_25)
+        return notify_config.replace_rules(connection, rules, by="test", now=MAY_25)
 
 
 def stored_rules(context: Context) -> list[NotifyRule]:
@@ -286,7 +292,7 @@ def test_a_channel_no_rule_names_is_removed(context: Context) -> None:
     add(context)
 
     with context.engine.begin() as connection:
-        notify_config.remove_channel(connection, name="ops-slack")
+        notify_config.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
 
     assert channels(context) == []
 
@@ -298,7 +304,7 @@ def test_a_channel_rules_name_is_not_removed(context: Context) -> None:
     )
 
     with context.engine.begin() as connection, pytest.raises(ChannelInUse) as raised:
-        notify_config.remove_channel(connection, name="ops-slack")
+        notify_config.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
 
     assert str(raised.value) == (
         "channel 'ops-slack' is named by the notification rules at position 1, 2: remove it "
@@ -309,7 +315,7 @@ def test_a_channel_rules_name_is_not_removed(context: Context) -> None:
 
 def test_removing_an_unknown_channel_is_refused(context: Context) -> None:
     with context.engine.begin() as connection, pytest.raises(UnknownChannel) as raised:
-        notify_config.remove_channel(connection, name="nope")
+        notify_config.remove_channel(connection, name="nope", by="test", now=datetime.now(UTC))
 
     assert str(raised.value) == "no notification channel named 'nope'"
 

@@ -22,7 +22,9 @@ TEST_KEY = re.compile(r"rbtk:test:pd-production:[0-9a-f]{12}")
 
 def add_connector(context: Context, name: str = "pd-production") -> None:
     with context.engine.begin() as connection:
-        connectors.add(connection, vault=context.vault, name=name, key=KEY, now=datetime.now(UTC))
+        connectors.add(
+            connection, vault=context.vault, name=name, key=KEY, by="test", now=datetime.now(UTC)
+        )
 
 
 @pytest.fixture

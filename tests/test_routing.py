@@ -26,12 +26,14 @@ MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 
 def add(context: Context, name: str, **options: Any) -> None:
     with context.engine.begin() as connection:
-        connectors.add(connection, vault=context.vault, name=name, key=KEY, now=MAY_25, **options)
+        connectors.add(
+            connection, vault=context.vault, name=name, key=KEY, by="test", now=MAY_25, **options
+        )
 
 
 def save(context: Context, *rules: RouteRule) -> list[RouteRule]:
     with context.engine.begin() as connection:
-        return routing.replace_rules(connection, rules, now=MAY_25)
+        return routing.replace_rules(connection, rules, by="test", now=MAY_25)
 
 
 def stored(context: Context) -> list[RouteRule]:
@@ -229,7 +231,7 @@ def test_two_lists_saved_at_once_do_not_collide(production_and_staging: Context)
             errors.append(exc)
 
     with production_and_staging.engine.begin() as connection:
-        routing.replace_rules(connection, [first], now=MAY_25)
+        routing.replace_rules(connection, [first], by="test", now=MAY_25)
         writer = threading.Thread(target=save_second)
         writer.start()
         writer.join(timeout=0.3)
@@ -431,7 +433,9 @@ def test_a_connector_removed_by_force_leaves_the_rules_that_named_it(
 ) -> None:
     save(production_and_staging, RouteRule(1, "warehouse", None, ("pd-staging", "pd-production")))
     with production_and_staging.engine.begin() as connection:
-        connectors.remove(connection, name="pd-staging", force=True)
+        connectors.remove(
+            connection, name="pd-staging", force=True, by="test", now=datetime.now(UTC)
+        )
 
     explanation = explain(production_and_staging, event("runner_pool.offline", **POOL_OFFLINE))
 
@@ -555,7 +559,9 @@ def test_a_forced_removal_leaves_no_gap_so_the_position_shown_is_the_position_ed
         RouteRule(4, "d", None, ("pd-production",)),
     )
     with production_and_staging.engine.begin() as connection:
-        connectors.remove(connection, name="pd-staging", force=True)
+        connectors.remove(
+            connection, name="pd-staging", force=True, by="test", now=datetime.now(UTC)
+        )
 
     listed = stored(production_and_staging)
     edited = ordered_rules.without(listed, 2)

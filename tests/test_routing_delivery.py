@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from rbtk.admin import runbooks
 from rbtk.intake.ingest import ingest
 from rbtk.runtime.context import Context
 from tests.factories import (
@@ -82,3 +83,27 @@ def test_a_resolve_follows_its_trigger_after_the_routing_changed(
     ]
     alerts = httpx.get(f"{emulator}/_inspect/alerts").json()["alerts"]
     assert [(a["routing_key"], a["status"]) for a in alerts] == [(KEY, "resolved")]
+
+
+def test_a_rules_runbook_reaches_pagerduty_with_its_incidents_until_it_is_unset(
+    context: Context, service: str, emulator: str
+) -> None:
+    runbook = "https://wiki.roboticks.test/runbooks/airgapped-pool-offline"
+    add_connector(context, "pd-production", KEY, now=now())
+    with context.engine.begin() as connection:
+        runbooks.set_url(
+            connection, rule="airgapped_pool_offline", url=runbook, by="test", now=now()
+        )
+
+    ingest(context, [pool_offline("e1", now() - timedelta(minutes=20), "p1")], now())
+    [first] = wait_for(lambda: len(received(emulator)) == 1 and received(emulator))
+    with context.engine.begin() as connection:
+        runbooks.unset(connection, rule="airgapped_pool_offline", by="test", now=now())
+    ingest(context, [pool_offline("e2", now() - timedelta(minutes=20), "p2")], now())
+    second = wait_for(lambda: len(received(emulator)) == 2 and received(emulator)[1])
+
+    assert first["body"]["links"] == [
+        {"href": "https://roboticks.test/r/warehouse/pools/p1", "text": "View pool in Roboticks"},
+        {"href": runbook, "text": "Runbook: airgapped_pool_offline"},
+    ]
+    assert [link["text"] for link in second["body"]["links"]] == ["View pool in Roboticks"]

@@ -79,6 +79,7 @@ def store_secrets(context: Context) -> None:
             kind="slack",
             values={"webhook_url": WEBHOOK},
             allow_private_webhooks=True,
+            by="test",
             now=now(),
         )
     ingest(context, [pool_offline("e1", now() - timedelta(hours=2))], now())

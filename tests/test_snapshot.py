@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select, update
 
+from rbtk.admin import runbooks
 from rbtk.intake.ingest import ingest
 from rbtk.runtime.context import Context, open_context
 from rbtk.store.tables import CONFIG_TABLES, config_version, connectors, outbox
@@ -13,6 +14,7 @@ from tests.factories import OTHER_KEY, add_connector, add_route, add_window, poo
 from tests.test_notify import add_rule, add_slack
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
+RUNBOOK = "https://wiki.roboticks.test/runbooks/airgapped-pool-offline"
 
 
 def paged(context: Context) -> list[tuple[str, str]]:
@@ -39,6 +41,25 @@ def test_a_connector_added_after_the_first_event_gets_the_next_one(context: Cont
         ("pd-production", "queued"),
         ("pd-second", "queued"),
     ]
+
+
+def test_a_runbook_set_after_the_first_event_is_linked_from_the_next_trigger(
+    context: Context,
+) -> None:
+    add_connector(context, now=T0)
+    ingest(context, [offline(1)], T0)
+
+    with context.engine.begin() as connection:
+        runbooks.set_url(connection, rule="airgapped_pool_offline", url=RUNBOOK, by="test", now=T0)
+    ingest(context, [offline(2)], T0)
+
+    with context.engine.connect() as connection:
+        bodies = [row.body for row in connection.execute(select(outbox).order_by(outbox.c.id))]
+    assert [[link["text"] for link in body["links"]] for body in bodies] == [
+        ["View pool in Roboticks"],
+        ["View pool in Roboticks", "Runbook: airgapped_pool_offline"],
+    ]
+    assert bodies[1]["links"][1]["href"] == RUNBOOK
 
 
 def test_a_window_opened_by_another_instance_holds_the_next_event(
@@ -87,9 +108,11 @@ def test_while_nothing_changes_the_configuration_is_not_read_again(context: Cont
     assert len(paged(context)) == 5
 
 
-@pytest.mark.parametrize("table", [t.name for t in CONFIG_TABLES])
+@pytest.mark.parametrize(
+    ("table", "key"), [(t.name, next(iter(t.primary_key.columns)).name) for t in CONFIG_TABLES]
+)
 def test_every_write_to_a_configuration_table_moves_the_version(
-    context: Context, table: str
+    context: Context, table: str, key: str
 ) -> None:
     # A migration that rebuilds one of these tables (SQLite batch mode) drops its triggers.
     add_connector(context, now=T0)
@@ -98,8 +121,10 @@ def test_every_write_to_a_configuration_table_moves_the_version(
     add_slack(context, "http://127.0.0.1:9/hook")
     add_rule(context, 1, ["ci-slack"], project="warehouse")
     with context.engine.begin() as connection:
+        runbooks.set_url(connection, rule="pool_offline", url=RUNBOOK, by="test", now=T0)
+    with context.engine.begin() as connection:
         before = connection.execute(select(config_version.c.version)).scalar_one()
-        connection.exec_driver_sql(f"UPDATE {table} SET id = id")
+        connection.exec_driver_sql(f"UPDATE {table} SET {key} = {key}")
         after = connection.execute(select(config_version.c.version)).scalar_one()
 
     assert after > before

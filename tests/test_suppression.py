@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin import connectors, suppressions
+from rbtk.admin import connectors, runbooks, suppressions
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.intake.ingest import ingest
@@ -23,7 +23,7 @@ MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 
 def add(context: Context, name: str) -> None:
     with context.engine.begin() as connection:
-        connectors.add(connection, vault=context.vault, name=name, key=KEY, now=NOW)
+        connectors.add(connection, vault=context.vault, name=name, key=KEY, by="test", now=NOW)
 
 
 def create(context: Context, **options: Any) -> list[WindowView]:
@@ -33,7 +33,7 @@ def create(context: Context, **options: Any) -> list[WindowView]:
         "starts_at": None,
         "ends_at": MAY_25,
         "reason": "Maintenance",
-        "created_by": "alice",
+        "by": "alice",
         "now": NOW,
     }
     with context.engine.begin() as connection:
@@ -224,7 +224,7 @@ def test_ending_early_records_when_and_who_and_ends_it_now(production: Context) 
     later = NOW + timedelta(minutes=10)
 
     with production.engine.begin() as connection:
-        ended = suppressions.end(connection, window.id, ended_by="alice", now=later)
+        ended = suppressions.end(connection, window.id, by="alice", now=later)
 
     assert (ended.ends_at, ended.ended_early_at, ended.state(later)) == (later, later, "ended")
     assert ended.ended_by == "alice"
@@ -237,7 +237,7 @@ def test_a_window_that_is_over_cannot_be_ended_again(production: Context) -> Non
     [window] = create(production)
 
     with production.engine.begin() as connection, pytest.raises(WindowEnded) as raised:
-        suppressions.end(connection, window.id, ended_by="ops", now=MAY_25 + timedelta(minutes=1))
+        suppressions.end(connection, window.id, by="ops", now=MAY_25 + timedelta(minutes=1))
 
     assert str(raised.value) == "suppression window #1 already ended at 2026-05-25T03:00:00Z"
     with production.engine.connect() as connection:
@@ -246,7 +246,7 @@ def test_a_window_that_is_over_cannot_be_ended_again(production: Context) -> Non
 
 def test_ending_an_unknown_window_is_refused(production: Context) -> None:
     with production.engine.begin() as connection, pytest.raises(UnknownWindow):
-        suppressions.end(connection, 7, ended_by="ops", now=NOW)
+        suppressions.end(connection, 7, by="ops", now=NOW)
 
 
 def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context) -> None:
@@ -262,7 +262,7 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
     later = NOW + timedelta(minutes=2)
 
     with production.engine.begin() as connection:
-        suppressions.end(connection, window.id, ended_by="ops", now=later)
+        suppressions.end(connection, window.id, by="ops", now=later)
         config = production.snapshots.read(connection)
         queued = release_held(connection, settings=production.settings, config=config, now=later)
         statuses = [
@@ -272,3 +272,32 @@ def test_a_trigger_held_by_a_window_ended_early_is_released(production: Context)
 
     assert queued == 1
     assert statuses == [("suppressed", window.id), ("queued", None)]
+
+
+def test_a_trigger_released_when_its_window_ends_links_the_runbook_set_meanwhile(
+    production: Context,
+) -> None:
+    [window] = create(production)
+    failed = {
+        "id": "evt-1",
+        "type": "evidence_pack.generation_failed",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-24T22:00:00Z",
+        "data": {"release_tag": "v1.4.0"},
+    }
+    ingest(production, [failed], NOW + timedelta(minutes=1))
+    later = NOW + timedelta(minutes=2)
+    runbook = "https://wiki.roboticks.test/runbooks/evidence"
+
+    with production.engine.begin() as connection:
+        runbooks.set_url(connection, rule="evidence_pack_failed", url=runbook, by="ops", now=later)
+        suppressions.end(connection, window.id, by="ops", now=later)
+        config = production.snapshots.read(connection)
+        release_held(connection, settings=production.settings, config=config, now=later)
+        released = connection.execute(select(outbox.c.body).order_by(outbox.c.id.desc())).first()
+
+    assert released is not None
+    assert released.body["links"][-1] == {
+        "href": runbook,
+        "text": "Runbook: evidence_pack_failed",
+    }

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rbtk import __version__, web
 from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import (
+    audit,
     config,
     connectors,
     deliveries,
@@ -25,6 +26,7 @@ from rbtk.api import (
     notify,
     reconcile,
     routing,
+    runbooks,
     storms,
     suppressions,
 )
@@ -84,6 +86,8 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(notify.router)
     app.include_router(reconcile.router)
     app.include_router(config.router)
+    app.include_router(runbooks.router)
+    app.include_router(audit.router)
     web.mount(app, context)
 
     @app.exception_handler(AdminError)

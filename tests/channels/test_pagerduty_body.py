@@ -14,6 +14,7 @@ from rbtk.channels.pagerduty_body import (
     resolve_body,
     trigger_body,
 )
+from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification, Tick
 from tests.channels.pagerduty_schema import problems
@@ -169,6 +170,47 @@ def test_an_evidence_failure_body_links_to_the_release() -> None:
         "client": "Roboticks",
         "client_url": "https://roboticks.example",
     }
+
+
+RUNBOOKS = {
+    Rule.EVIDENCE_PACK_FAILED: "https://wiki.roboticks.example/runbooks/evidence",
+    Rule.POOL_OFFLINE: "https://wiki.roboticks.example/runbooks/pools",
+}
+
+
+def test_the_runbook_of_the_incidents_rule_follows_its_roboticks_link() -> None:
+    (page,) = run([(at(0), evidence_failed("v1.4.0", occurred_at=at(0)))]).notifications
+
+    body = valid(trigger_body(page, ROUTING_KEY, base_url=BASE_URL, runbooks=RUNBOOKS))
+
+    assert body["links"] == [
+        {
+            "href": "https://roboticks.example/r/warehouse/releases/v1.4.0",
+            "text": "View release in Roboticks",
+        },
+        {
+            "href": "https://wiki.roboticks.example/runbooks/evidence",
+            "text": "Runbook: evidence_pack_failed",
+        },
+    ]
+
+
+def test_another_rules_runbook_is_not_linked() -> None:
+    only_pools = {Rule.POOL_OFFLINE: RUNBOOKS[Rule.POOL_OFFLINE]}
+    (page,) = run([(at(0), evidence_failed("v1.4.0", occurred_at=at(0)))]).notifications
+
+    body = trigger_body(page, ROUTING_KEY, base_url=BASE_URL, runbooks=only_pools)
+
+    assert [link["text"] for link in body["links"]] == ["View release in Roboticks"]
+
+
+def test_a_notification_of_no_rule_gets_no_runbook_even_when_every_rule_has_one() -> None:
+    every = dict.fromkeys(Rule, "https://wiki.roboticks.example/runbooks/any")
+    storm = notification(kind=Kind.STORM, details={"members_page": "https://rbtk.test/s/1"})
+
+    body = trigger_body(storm, ROUTING_KEY, base_url=BASE_URL, runbooks=every)
+
+    assert [link["text"] for link in body["links"]] == ["Every member, in rbtk"]
 
 
 def test_a_regression_body_links_to_the_failing_run() -> None:

@@ -84,6 +84,7 @@ def configure(context: Context) -> None:
             rest_key=REST_KEY,
             service_id="P1ABCDE",
             repage_resolved_by_hand=True,
+            by="alice",
             now=NOW,
         )
         connectors.add(
@@ -94,6 +95,7 @@ def configure(context: Context) -> None:
             region="eu",
             change_events=False,
             is_default=False,
+            by="alice",
             now=NOW,
         )
         routing.replace_rules(
@@ -102,6 +104,7 @@ def configure(context: Context) -> None:
                 RouteRule(1, "staging-*", None, ("pd-staging",)),
                 RouteRule(2, None, "runner_pool.*", ("pd-production", "pd-staging")),
             ],
+            by="alice",
             now=NOW,
         )
         for name, kind, values, health in (
@@ -117,6 +120,7 @@ def configure(context: Context) -> None:
                 kind=kind,
                 values=values,
                 allow_private_webhooks=True,
+                by="alice",
                 now=NOW,
                 health=health,
             )
@@ -126,6 +130,7 @@ def configure(context: Context) -> None:
                 NotifyRule(1, "warehouse", None, ("ops-slack", "build-hook")),
                 NotifyRule(2, None, None, ("ops-mail",)),
             ],
+            by="alice",
             now=NOW,
         )
         suppressions.create(
@@ -135,7 +140,7 @@ def configure(context: Context) -> None:
             starts_at=NOW - timedelta(hours=1),
             ends_at=NOW + timedelta(hours=2),
             reason="Maintenance",
-            created_by="alice",
+            by="alice",
             now=NOW,
         )
 

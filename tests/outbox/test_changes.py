@@ -52,7 +52,12 @@ def test_a_connector_with_change_events_off_gets_none(context: Context) -> None:
     add_connector(context, now=T0)
     with context.engine.begin() as connection:
         connectors.update(
-            connection, vault=context.vault, name="pd-production", change_events=False, now=T0
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            change_events=False,
+            by="test",
+            now=T0,
         )
 
     ingest(context, [release("rel-1")], T0)

@@ -26,9 +26,10 @@ def channel(context: Context, kind: str, values: dict[str, Any], name: str = "ci
             kind=kind,
             values=values,
             allow_private_webhooks=True,
+            by="test",
             now=T0,
         )
-        replace_rules(connection, [NotifyRule(1, None, None, (name,))], now=T0)
+        replace_rules(connection, [NotifyRule(1, None, None, (name,))], by="test", now=T0)
 
 
 def pr_failures(numbers: range, at: datetime) -> list[dict[str, Any]]:

@@ -248,7 +248,12 @@ def test_switching_collapse_off_ends_the_storm_and_pages_its_members(context: Co
     later = T0 + timedelta(seconds=10)
     with context.engine.begin() as connection:
         connectors.update(
-            connection, vault=context.vault, name="pd-production", storm_collapse=False, now=later
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            storm_collapse=False,
+            by="test",
+            now=later,
         )
     tick(context, later)
 

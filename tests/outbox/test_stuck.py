@@ -30,10 +30,11 @@ def channels(context: Context) -> None:
                 kind="email",
                 values={"recipients": recipients},
                 allow_private_webhooks=True,
+                by="test",
                 now=T0,
                 health=health,
             )
-        replace_rules(connection, [NotifyRule(1, None, None, ("team-mail",))], now=T0)
+        replace_rules(connection, [NotifyRule(1, None, None, ("team-mail",))], by="test", now=T0)
 
 
 def told(context: Context) -> list[tuple[str | None, str | None, str]]:

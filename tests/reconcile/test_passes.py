@@ -49,6 +49,7 @@ def pd(context: Context, emulator: str, request: pytest.FixtureRequest) -> Itera
                 name="pd-production",
                 rest_key=TOKEN,
                 service_id=SERVICE,
+                by="test",
                 now=now,
             )
         yield client
@@ -78,6 +79,7 @@ def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
             vault=context.vault,
             name="pd-production",
             repage_resolved_by_hand=True,
+            by="test",
             now=datetime.now(UTC),
         )
     page_and_resolve_by_hand(context, pd)
@@ -204,6 +206,7 @@ def test_a_test_incident_on_another_service_says_which_and_verifies_nothing(
             vault=context.vault,
             name="pd-production",
             service_id="POTHER1",
+            by="test",
             now=datetime.now(UTC),
         )
     sent = probes.send_test_event(context, connector="pd-production")
@@ -301,6 +304,7 @@ def test_production_and_staging_routed_to_one_service_and_an_old_test_are_warned
                 RouteRule(1, "warehouse-prod", None, ("pd-production",)),
                 RouteRule(2, "warehouse-staging", None, ("pd-production",)),
             ],
+            by="test",
             now=datetime.now(UTC),
         )
 

@@ -152,3 +152,38 @@ def test_which_connector_gets_this_explains_the_decision(signed_in: Page, servic
     expect(explanation).to_contain_text("Rule 1 (project 'warehouse', event type any)")
     expect(explanation).to_contain_text("Connectors: pd-staging")
     expect(explanation).to_contain_text("This event type never pages by itself")
+
+
+def test_a_rules_runbook_is_set_refused_when_not_a_url_and_removed_on_the_page(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    runbook = "https://wiki.roboticks.test/runbooks/pool-offline"
+    page.goto(ROUTING)
+    field = page.get_by_label("Runbook: Any pool offline")
+
+    field.fill("wiki/runbooks/pool-offline")
+    page.get_by_role("button", name="Save the runbook of Any pool offline").click()
+    expect(page.locator("#runbook-pool_offline-error")).to_contain_text("is not an http(s) address")
+    expect(field).to_have_value("wiki/runbooks/pool-offline")
+
+    field.fill(runbook)
+    page.get_by_role("button", name="Save the runbook of Any pool offline").click()
+    expect(page.get_by_role("status").first).to_have_text(
+        f"Runbook of pool_offline saved: its new incidents link to {runbook}."
+    )
+    expect(field).to_have_value(runbook)
+    with service.api() as api:
+        assert api.get("/api/v1/runbooks").json()["runbooks"][2]["url"] == runbook
+        newest = api.get("/api/v1/audit", params={"action": "runbook"}).json()["entries"][0]
+    assert (newest["actor"], newest["target"], newest["after"]) == (
+        "web",
+        "pool_offline",
+        {"url": runbook},
+    )
+
+    page.get_by_role("button", name="Remove the runbook of Any pool offline").click()
+    expect(page.get_by_role("status").first).to_have_text("Runbook of pool_offline removed.")
+    expect(field).to_have_value("")
+    with service.api() as api:
+        assert api.get("/api/v1/runbooks").json()["runbooks"][2]["url"] is None

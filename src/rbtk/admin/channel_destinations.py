@@ -7,11 +7,13 @@ that module's (InvalidChannel, UnknownChannel).
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from rbtk.admin.channels import ChannelView, InvalidChannel, UnknownChannel, get_channel
+from rbtk.admin import audit
+from rbtk.admin.channels import ChannelView, InvalidChannel, UnknownChannel, audited, get_channel
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
 from rbtk.runtime.secrets import Secret, Vault
@@ -26,9 +28,11 @@ def update_destination(
     kind: str,
     values: Mapping[str, Any],
     allow_private_webhooks: bool,
+    by: str,
+    now: datetime,
 ) -> ChannelView:
     """Make channel `name` a `kind` channel sending to `values` (its fields, its secret in the
-    clear). Its name, rules, health mark and delivery log stay."""
+    clear). Its name, rules, health mark and delivery log stay; the change is audited."""
     channel = CHAT.get(kind)
     if channel is None:
         known = ", ".join(repr(k) for k in CHAT)
@@ -38,6 +42,7 @@ def update_destination(
     except InvalidDestination as exc:
         raise InvalidChannel(str(exc)) from None
     secret = destination.secret
+    before = get_channel(connection, name=name)  # UnknownChannel when there is none
     found = connection.execute(
         update(notify_channels)
         .where(notify_channels.c.name == name)
@@ -51,7 +56,17 @@ def update_destination(
     )
     if not found.rowcount:
         raise UnknownChannel(name)
-    return get_channel(connection, name=name)
+    view = get_channel(connection, name=name)
+    audit.record(
+        connection,
+        by=by,
+        action="channel.update",
+        target=name,
+        before=audited(before),
+        after=audited(view),
+        at=now,
+    )
+    return view
 
 
 def stored_secret(connection: Connection, *, vault: Vault, name: str) -> Secret | None:

@@ -3,8 +3,9 @@ write path.
 
 What a destination takes is the channel's to say (`rbtk.channels.registry`): its fields,
 their checks, which one is the secret. A secret (a Slack webhook URL, a signing secret) is
-stored encrypted, shown only masked (its last 4 characters), never echoed in an error.
-Errors (under `rbtk.admin.errors`), each message saying what to do:
+stored encrypted, shown only masked (its last 4 characters), never echoed in an error nor
+kept in the clear in the audit log (where every change is recorded). Errors (under
+`rbtk.admin.errors`), each message saying what to do:
 
     Invalid  ── InvalidChannel — a bad name or kind, or a destination its channel refuses
              ── InvalidRules (an InvalidList) — the rule list is wrong; `errors` names each
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.admin import audit
 from rbtk.admin.connectors import masked
 from rbtk.admin.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.channels.base import InvalidDestination
@@ -110,6 +112,7 @@ def add_channel(
     kind: str,
     values: Mapping[str, Any],
     allow_private_webhooks: bool,
+    by: str,
     now: datetime,
     health: bool = False,
 ) -> ChannelView:
@@ -147,7 +150,17 @@ def add_channel(
         )
     except IntegrityError:  # another writer took the name between the check and the insert
         raise DuplicateChannel(name) from None
-    return get_channel(connection, name=name)
+    view = get_channel(connection, name=name)
+    audit.record(
+        connection,
+        by=by,
+        action="channel.add",
+        target=name,
+        before=None,
+        after=audited(view),
+        at=now,
+    )
+    return view
 
 
 def _owners(field: str) -> str:
@@ -173,25 +186,54 @@ def validate_secret(view: ChannelView, value: str, *, allow_private: bool) -> Se
     return destination.secret
 
 
-def set_health(connection: Connection, *, name: str, health: bool) -> ChannelView:
+def set_health(
+    connection: Connection, *, name: str, health: bool, by: str, now: datetime
+) -> ChannelView:
     """Mark a channel "rbtk health" (told when rbtk cannot page), or unmark it. Chat rules
     need not name it: health messages go to every marked channel."""
-    found = connection.execute(
+    before = get_channel(connection, name=name)
+    connection.execute(
         update(notify_channels).where(notify_channels.c.name == name).values(health=health)
     )
-    if not found.rowcount:
-        raise UnknownChannel(name)
-    return get_channel(connection, name=name)
+    view = get_channel(connection, name=name)
+    audit.record(
+        connection,
+        by=by,
+        action="channel.update",
+        target=name,
+        before=audited(before),
+        after=audited(view),
+        at=now,
+    )
+    return view
 
 
-def remove_channel(connection: Connection, *, name: str) -> None:
+def remove_channel(connection: Connection, *, name: str, by: str, now: datetime) -> None:
     """Delete a channel no rule names; its delivery-log rows stay."""
-    if _row(connection, name) is None:
-        raise UnknownChannel(name)
-    naming = _naming(connection).get(name)
-    if naming:
-        raise ChannelInUse(name, naming)
+    view = get_channel(connection, name=name)
+    if view.rules:
+        raise ChannelInUse(name, view.rules)
     connection.execute(delete(notify_channels).where(notify_channels.c.name == name))
+    audit.record(
+        connection,
+        by=by,
+        action="channel.remove",
+        target=name,
+        before=audited(view),
+        after=None,
+        at=now,
+    )
+
+
+def audited(view: ChannelView) -> dict[str, Any]:
+    """What the audit log keeps of a channel: its secret only masked."""
+    return {
+        "name": view.name,
+        "kind": view.kind,
+        "config": view.config,
+        "secret": view.secret_masked,
+        "health": view.health,
+    }
 
 
 def get_channel(connection: Connection, *, name: str) -> ChannelView:
@@ -210,8 +252,11 @@ def list_channels(connection: Connection) -> list[ChannelView]:
 # rules
 
 
+RULES_TARGET = "chat rules"  # the audit log's target of every change of the chat rules
+
+
 def replace_rules(
-    connection: Connection, rules: Sequence[NotifyRule], *, now: datetime
+    connection: Connection, rules: Sequence[NotifyRule], *, by: str, now: datetime
 ) -> list[NotifyRule]:
     """Validate the whole ordered list, then make it the rules; a bad list changes nothing.
 
@@ -223,8 +268,19 @@ def replace_rules(
     errors = ordered_rules.rule_errors(rules, known, noun="channel")
     if errors:
         raise InvalidRules(errors)
+    before = load_rules(connection)
     ordered_rules.store(connection, notify_rules, rules, now=now)
-    return load_rules(connection)
+    after = load_rules(connection)
+    audit.record(
+        connection,
+        by=by,
+        action="chat_rules.replace",
+        target=RULES_TARGET,
+        before={"rules": [rule.audited() for rule in before]},
+        after={"rules": [rule.audited() for rule in after]},
+        at=now,
+    )
+    return after
 
 
 def _row(connection: Connection, name: str) -> Any:

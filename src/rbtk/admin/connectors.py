@@ -23,7 +23,9 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
+from rbtk.admin import audit
 from rbtk.admin.errors import Conflict, Invalid, NotFound
+from rbtk.admin.routing import ROUTING_TARGET, routing_state
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing import ordered as ordered_rules
@@ -294,6 +296,7 @@ def add(
     rest_key: str | None = None,
     service_id: str | None = None,
     repage_resolved_by_hand: bool = False,
+    by: str,
     now: datetime,
 ) -> ConnectorView:
     validate_name(name)
@@ -333,7 +336,17 @@ def add(
         )
     except IntegrityError:  # another writer took the name between the check and the insert
         raise DuplicateConnector(f"a connector named {name!r} already exists") from None
-    return get(connection, name=name)
+    view = get(connection, name=name)
+    audit.record(
+        connection,
+        by=by,
+        action="connector.add",
+        target=name,
+        before=None,
+        after=audited(view),
+        at=now,
+    )
+    return view
 
 
 def update(
@@ -355,6 +368,7 @@ def update(
     rest_key: str | Keep | None = KEEP,
     service_id: str | Keep | None = KEEP,
     repage_resolved_by_hand: bool | None = None,
+    by: str,
     now: datetime,
 ) -> ConnectorView:
     """Change what is given. A new key applies to new incidents only: open ones keep the key
@@ -399,7 +413,17 @@ def update(
             .where(connectors.c.id == row["id"])
             .values(updated_at=now, **values)
         )
-    return get(connection, name=name)
+    view = get(connection, name=name)
+    audit.record(
+        connection,
+        by=by,
+        action="connector.update",
+        target=name,
+        before=audited(_view(row, open_incidents=0, last=None)),
+        after=audited(view),
+        at=now,
+    )
+    return view
 
 
 def _rest_values(
@@ -421,11 +445,14 @@ def _rest_values(
     return values
 
 
-def remove(connection: Connection, *, name: str, force: bool = False) -> int:
+def remove(
+    connection: Connection, *, name: str, force: bool = False, by: str, now: datetime
+) -> int:
     """Delete a connector; answer how many open incidents were forgotten with it.
 
     Its delivery-log rows stay (they keep the connector's name); rows still pending are
-    still sent, so resolves already queued go out.
+    still sent, so resolves already queued go out. Routing rules changed by force are
+    audited as a change of the routing.
     """
     row = _row(connection, name)
     if row is None:
@@ -437,6 +464,7 @@ def remove(connection: Connection, *, name: str, force: bool = False) -> int:
     naming = [(at, rule) for at, rule in enumerate(rules, start=1) if name in rule.connectors]
     if naming and not force:
         raise ConnectorRouted(name, [at for at, _ in naming])
+    routed_before = routing_state(connection) if naming else None
     for _, rule in naming:
         rest = [other for other in rule.connectors if other != name]
         where = routing_rules.c.id == rule.id
@@ -450,6 +478,26 @@ def remove(connection: Connection, *, name: str, force: bool = False) -> int:
         sql_update(outbox).where(outbox.c.connector_id == row["id"]).values(connector_id=None)
     )
     connection.execute(delete(connectors).where(connectors.c.id == row["id"]))
+    before = audited(_view(row, open_incidents=count, last=None))
+    audit.record(
+        connection,
+        by=by,
+        action="connector.remove",
+        target=name,
+        before=before | {"open_incidents_forgotten": count} if count else before,
+        after=None,
+        at=now,
+    )
+    if routed_before is not None:
+        audit.record(
+            connection,
+            by=by,
+            action="routing.replace",
+            target=ROUTING_TARGET,
+            before=routed_before,
+            after=routing_state(connection),
+            at=now,
+        )
     return count
 
 
@@ -483,6 +531,27 @@ def stored_rest_key(connection: Connection, *, vault: Vault, name: str) -> Secre
         select(connectors.c.rest_key).where(connectors.c.name == name)
     ).scalar_one_or_none()
     return None if token is None else vault.decrypt(token)
+
+
+def audited(view: ConnectorView) -> dict[str, Any]:
+    """What the audit log keeps of a connector: its settings, the key only masked."""
+    return {
+        "name": view.name,
+        "key": view.key_masked,
+        "key_fingerprint": view.key_fingerprint,
+        "region": view.region,
+        "rules": [rule.value for rule, on in view.rules.items() if on],
+        "send_info": view.send_info,
+        "change_events": view.change_events,
+        "is_default": view.is_default,
+        "max_severity": None if view.max_severity is None else view.max_severity.value,
+        "storm_collapse": view.storm.collapse,
+        "storm_threshold": view.storm.threshold,
+        "storm_window_s": view.storm.window_s,
+        "rest_key": view.rest_key_masked,
+        "service_id": view.service_id,
+        "repage_resolved_by_hand": view.repage_resolved_by_hand,
+    }
 
 
 def masked(last4: str) -> str:

@@ -1,7 +1,8 @@
 """PagerDuty routing rules: the one write path.
 
 The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
-validated first, so a bad list changes nothing. Errors (under `rbtk.admin.errors`):
+validated first, so a bad list changes nothing; each change is audited whole (the rules
+before and after). Errors (under `rbtk.admin.errors`):
 
     Invalid ── InvalidRouting (an InvalidList) — the rule list is wrong (an unknown connector,
                an event type neither known nor a glob, ...); `errors` names each
@@ -9,14 +10,18 @@ validated first, so a bad list changes nothing. Errors (under `rbtk.admin.errors
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
+from rbtk.admin import audit
 from rbtk.admin.errors import InvalidList
 from rbtk.intake.events import PAYLOADS
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
 from rbtk.store.tables import connectors, routing_rules
+
+ROUTING_TARGET = "pagerduty routing"  # the audit log's target of every routing change
 
 
 class InvalidRouting(InvalidList):
@@ -24,7 +29,7 @@ class InvalidRouting(InvalidList):
 
 
 def replace_rules(
-    connection: Connection, rules: Sequence[RouteRule], *, now: datetime
+    connection: Connection, rules: Sequence[RouteRule], *, by: str, now: datetime
 ) -> list[RouteRule]:
     """Validate the whole list, then make it the routing; a bad list changes nothing."""
     known = {row.name for row in connection.execute(select(connectors.c.name))}
@@ -39,8 +44,28 @@ def replace_rules(
     )
     if errors:
         raise InvalidRouting(errors)
+    before = routing_state(connection)
     ordered_rules.store(connection, routing_rules, rules, now=now)
-    return load_rules(connection)
+    after = load_rules(connection)
+    audit.record(
+        connection,
+        by=by,
+        action="routing.replace",
+        target=ROUTING_TARGET,
+        before=before,
+        after=_state(after),
+        at=now,
+    )
+    return after
+
+
+def routing_state(connection: Connection) -> dict[str, Any]:
+    """What the audit log keeps of the PagerDuty routing: the rules, in order."""
+    return _state(load_rules(connection))
+
+
+def _state(rules: Sequence[RouteRule]) -> dict[str, Any]:
+    return {"rules": [rule.audited() for rule in rules]}
 
 
 def default_names(connection: Connection) -> list[str]:

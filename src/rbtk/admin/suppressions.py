@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from rbtk.admin import audit
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.errors import Conflict, Invalid, NotFound
 from rbtk.runtime.timefmt import format_rfc3339
@@ -69,10 +70,11 @@ def create(
     starts_at: datetime | None,
     ends_at: datetime,
     reason: str,
-    created_by: str,
+    by: str,
     now: datetime,
 ) -> list[WindowView]:
-    """Open a window on one connector, or one window per connector; `starts_at` None is now."""
+    """Open a window on one connector, or one window per connector; `starts_at` None is now.
+    `by` (a token's name) is kept with each window as who opened it, and audited."""
     if all_connectors == (connector is not None):
         raise InvalidWindow(
             "give a connector or all connectors, not both"
@@ -115,14 +117,25 @@ def create(
                 starts_at=start,
                 ends_at=ends_at,
                 reason=reason,
-                created_by=created_by[:MAX_CREATED_BY],
+                created_by=by[:MAX_CREATED_BY],
                 created_at=now,
             )
             .returning(suppressions.c.id)
         ).scalar_one()
         for target in targets
     ]
-    return [get(connection, window_id) for window_id in ids]
+    views = [get(connection, window_id) for window_id in ids]
+    for view in views:
+        audit.record(
+            connection,
+            by=by,
+            action="suppression.create",
+            target=target_of(view.id),
+            before=None,
+            after=audited(view),
+            at=now,
+        )
+    return views
 
 
 def list_windows(
@@ -151,19 +164,50 @@ def get(connection: Connection, window_id: int) -> WindowView:
     return _view(row)
 
 
-def end(connection: Connection, window_id: int, *, ended_by: str, now: datetime) -> WindowView:
-    """End a window now, recording who; the scheduler then sends what it held back (wake it)."""
+def end(connection: Connection, window_id: int, *, by: str, now: datetime) -> WindowView:
+    """End a window now, recording who (`by`); the scheduler then sends what it held back
+    (wake it)."""
+    before = get(connection, window_id)
     result = connection.execute(
         update(suppressions)
         .where(suppressions.c.id == window_id, suppressions.c.ends_at > now)
-        .values(ended_early_at=now, ends_at=now, ended_by=ended_by[:MAX_CREATED_BY])
+        .values(ended_early_at=now, ends_at=now, ended_by=by[:MAX_CREATED_BY])
     )
     if result.rowcount == 0:
         window = get(connection, window_id)
         raise WindowEnded(
             f"suppression window #{window_id} already ended at {format_rfc3339(window.ends_at)}"
         )
-    return get(connection, window_id)
+    after = get(connection, window_id)
+    audit.record(
+        connection,
+        by=by,
+        action="suppression.end",
+        target=target_of(window_id),
+        before=audited(before),
+        after=audited(after),
+        at=now,
+    )
+    return after
+
+
+def target_of(window_id: int) -> str:
+    """How the audit log names a window."""
+    return f"window #{window_id}"
+
+
+def audited(view: WindowView) -> dict[str, Any]:
+    """What the audit log keeps of a window."""
+    return {
+        "connector": view.connector,
+        "starts_at": format_rfc3339(view.starts_at),
+        "ends_at": format_rfc3339(view.ends_at),
+        "reason": view.reason,
+        "ended_early_at": None
+        if view.ended_early_at is None
+        else format_rfc3339(view.ended_early_at),
+        "ended_by": view.ended_by,
+    }
 
 
 def _view(row: Any) -> WindowView:

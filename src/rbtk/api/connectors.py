@@ -42,7 +42,7 @@ from rbtk.admin.connectors import (
     ConnectorView,
     StormSettings,
 )
-from rbtk.api.deps import Admin, Ctx
+from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
 from rbtk.outbox.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
@@ -204,7 +204,7 @@ def list_connectors(context: Ctx) -> dict[str, Any]:
 
 
 @router.post("/connectors", status_code=201, response_model=ConnectorOut, responses=errors(409))
-def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
+def add_connector(request: ConnectorCreate, context: Ctx, caller: CallerName) -> dict[str, Any]:
     with context.engine.begin() as connection:
         view = connectors.add(
             connection,
@@ -224,6 +224,7 @@ def add_connector(request: ConnectorCreate, context: Ctx) -> dict[str, Any]:
             rest_key=None if request.rest_key is None else request.rest_key.get_secret_value(),
             service_id=request.service_id,
             repage_resolved_by_hand=request.repage_resolved_by_hand,
+            by=caller,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
@@ -237,7 +238,9 @@ def show_connector(name: str, context: Ctx) -> dict[str, Any]:
 
 
 @router.patch("/connectors/{name}", response_model=ConnectorOut, responses=errors(404))
-def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[str, Any]:
+def change_connector(
+    name: str, request: ConnectorChange, context: Ctx, caller: CallerName
+) -> dict[str, Any]:
     key = request.integration_key
     given = request.model_fields_set
     cap = request.max_severity if "max_severity" in given else KEEP
@@ -261,15 +264,16 @@ def change_connector(name: str, request: ConnectorChange, context: Ctx) -> dict[
             rest_key=rest_key if "rest_key" in given else KEEP,
             service_id=request.service_id if "service_id" in given else KEEP,
             repage_resolved_by_hand=request.repage_resolved_by_hand,
+            by=caller,
             now=datetime.now(UTC),
         )
     return _connector(view, context.settings)
 
 
 @router.delete("/connectors/{name}", status_code=204, responses=errors(404, 409))
-def remove_connector(name: str, context: Ctx, force: bool = False) -> Response:
+def remove_connector(name: str, context: Ctx, caller: CallerName, force: bool = False) -> Response:
     with context.engine.begin() as connection:
-        connectors.remove(connection, name=name, force=force)
+        connectors.remove(connection, name=name, force=force, by=caller, now=datetime.now(UTC))
     return Response(status_code=204)
 
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin.channels import ChannelView
-from rbtk.api.deps import Admin, Ctx
+from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
@@ -151,7 +151,7 @@ def list_channels(context: Ctx) -> dict[str, Any]:
 
 
 @router.post("/channels", status_code=201, response_model=ChannelOut, responses=errors(409))
-def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
+def add_channel(request: ChannelIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     given = request.model_dump(exclude_none=True)
     values = {
         k: v.get_secret_value() if isinstance(v, SecretStr) else v
@@ -166,6 +166,7 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
             kind=given["kind"],
             values=values,
             allow_private_webhooks=context.settings.allow_private_webhooks,
+            by=caller,
             now=datetime.now(UTC),
             health=given.get("health", False),
         )
@@ -173,16 +174,20 @@ def add_channel(request: ChannelIn, context: Ctx) -> dict[str, Any]:
 
 
 @router.patch("/channels/{name}", response_model=ChannelOut, responses=errors(404))
-def change_channel(name: str, request: ChannelChange, context: Ctx) -> dict[str, Any]:
+def change_channel(
+    name: str, request: ChannelChange, context: Ctx, caller: CallerName
+) -> dict[str, Any]:
     with context.engine.begin() as connection:
-        view = notify_config.set_health(connection, name=name, health=request.health)
+        view = notify_config.set_health(
+            connection, name=name, health=request.health, by=caller, now=datetime.now(UTC)
+        )
     return channel_json(view)
 
 
 @router.delete("/channels/{name}", status_code=204, responses=errors(404, 409))
-def remove_channel(name: str, context: Ctx) -> Response:
+def remove_channel(name: str, context: Ctx, caller: CallerName) -> Response:
     with context.engine.begin() as connection:
-        notify_config.remove_channel(connection, name=name)
+        notify_config.remove_channel(connection, name=name, by=caller, now=datetime.now(UTC))
     return Response(status_code=204)
 
 
@@ -222,10 +227,10 @@ def get_rules(context: Ctx) -> dict[str, Any]:
 
 
 @router.put("/rules", response_model=NotifyRulesOut)
-def put_rules(request: RulesIn, context: Ctx) -> dict[str, Any]:
+def put_rules(request: RulesIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
     with context.engine.begin() as connection:
-        saved = notify_config.replace_rules(connection, rules, now=datetime.now(UTC))
+        saved = notify_config.replace_rules(connection, rules, by=caller, now=datetime.now(UTC))
     return {"rules": [r.as_json() for r in saved]}
 
 

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, StrictInt
 
 from rbtk.admin import routing
-from rbtk.api.deps import Admin, Ctx
+from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
@@ -110,10 +110,10 @@ def get_routing(context: Ctx) -> dict[str, Any]:
 
 
 @router.put("/routing", response_model=RoutingOut)
-def put_routing(request: RoutingIn, context: Ctx) -> dict[str, Any]:
+def put_routing(request: RoutingIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
     rules = [RouteRule.from_json(r.model_dump()) for r in request.rules]
     with context.engine.begin() as connection:
-        saved = routing.replace_rules(connection, rules, now=datetime.now(UTC))
+        saved = routing.replace_rules(connection, rules, by=caller, now=datetime.now(UTC))
         return _routing(saved, routing.default_names(connection))
 
 

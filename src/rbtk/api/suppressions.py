@@ -102,7 +102,7 @@ def create_window(request: WindowIn, context: Ctx, caller: CallerName) -> dict[s
             starts_at=starts_at,
             ends_at=ends_at,
             reason=request.reason,
-            created_by=caller,
+            by=caller,
             now=now,
         )
     context.wake_scheduler()
@@ -120,7 +120,7 @@ def show_window(window_id: RowId, context: Ctx) -> dict[str, Any]:
 def end_window(window_id: RowId, context: Ctx, caller: CallerName) -> dict[str, Any]:
     now = datetime.now(UTC)
     with context.engine.begin() as connection:
-        view = suppressions.end(connection, window_id, ended_by=caller, now=now)
+        view = suppressions.end(connection, window_id, by=caller, now=now)
     context.wake_scheduler()
     return window_json(view, now)
 

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rbtk.policy.keys import cap
+from rbtk.policy.rules import Rule
 from rbtk.policy.state import Kind, Notification
 from rbtk.runtime.timefmt import format_rfc3339
 
@@ -38,8 +39,20 @@ def encode(body: Body) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def trigger_body(notification: Notification, routing_key: str, *, base_url: str) -> Body:
+def trigger_body(
+    notification: Notification,
+    routing_key: str,
+    *,
+    base_url: str,
+    runbooks: Mapping[Rule, str] | None = None,
+) -> Body:
+    """`runbooks`: each rule's runbook URL; the notification's rule's is added to its links
+    (an umbrella or a test event has no rule, so none)."""
     component, group, event_class = _CLASSIFICATION[notification.kind]
+    links = _links(notification, base_url)
+    runbook = None if notification.rule is None else (runbooks or {}).get(notification.rule)
+    if runbook is not None:
+        links.append({"href": runbook, "text": f"Runbook: {notification.rule}"})
     body: Body = {
         "routing_key": routing_key,
         "event_action": "trigger",
@@ -55,9 +68,7 @@ def trigger_body(notification: Notification, routing_key: str, *, base_url: str)
             "custom_details": dict(notification.details),
             "timestamp": format_rfc3339(notification.at),
         },
-        "links": [
-            link for link in _links(notification, base_url) if len(link["href"]) <= MAX_LINK_HREF
-        ],
+        "links": [link for link in links if len(link["href"]) <= MAX_LINK_HREF],
         "client": CLIENT,
         "client_url": base_url,
     }

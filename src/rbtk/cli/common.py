@@ -1,5 +1,6 @@
 """What the CLI commands share: settings that fail with one clear line."""
 
+import getpass
 import json
 import sys
 from pathlib import Path
@@ -14,6 +15,16 @@ from rbtk.runtime.settings import Settings
 def fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(1)
+
+
+def local_actor() -> str:
+    """Who the audit log says made a change written here, on the database itself rather than
+    through the API (which knows the token's name): the operating system's user."""
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment nor the password database
+        user = "unknown user"
+    return f"cli (local: {user})"
 
 
 def load_settings() -> Settings:

@@ -1,4 +1,7 @@
-"""`rbtk tokens ...`: works directly on the local database, so it can bootstrap trust."""
+"""`rbtk tokens ...`: works directly on the local database, so it can bootstrap trust.
+
+Creating and revoking tokens changes who may change the configuration: both are audited,
+by the operating system's user (`cli (local: alice)`)."""
 
 from datetime import UTC, datetime
 from typing import Annotated
@@ -7,7 +10,8 @@ import typer
 from sqlalchemy import Engine
 
 from rbtk.access import tokens
-from rbtk.cli.common import fail, load_settings
+from rbtk.admin import audit
+from rbtk.cli.common import fail, load_settings, local_actor
 from rbtk.store.db import make_engine, migrate, shown
 
 app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
@@ -28,9 +32,17 @@ def create(
     name: Annotated[str, typer.Option(help="A name to recognise the token by.")] = "",
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
+    now = datetime.now(UTC)
     with _engine().begin() as connection:
-        _, token = tokens.create(
-            connection, scope=scope, name=name or scope.value, now=datetime.now(UTC)
+        token_id, token = tokens.create(connection, scope=scope, name=name or scope.value, now=now)
+        audit.record(
+            connection,
+            by=local_actor(),
+            action="token.create",
+            target=name or scope.value,
+            before=None,
+            after={"id": token_id, "name": name or scope.value, "scope": scope.value},
+            at=now,
         )
     typer.echo(token)
 
@@ -49,7 +61,19 @@ def revoke(
     token_id: Annotated[int, typer.Argument(help="The id shown by 'rbtk tokens list'.")],
 ) -> None:
     """Revoke a token: requests with it are refused from now on."""
+    now = datetime.now(UTC)
     with _engine().begin() as connection:
-        if not tokens.revoke(connection, token_id, now=datetime.now(UTC)):
+        if not tokens.revoke(connection, token_id, now=now):
             raise fail(f"no active token with id {token_id}")
+        [info] = [t for t in tokens.list_all(connection) if t.id == token_id]
+        state = {"id": info.id, "name": info.name, "scope": info.scope.value}
+        audit.record(
+            connection,
+            by=local_actor(),
+            action="token.revoke",
+            target=info.name,
+            before=state | {"revoked": False},
+            after=state | {"revoked": True},
+            at=now,
+        )
     typer.echo(f"revoked token {token_id}")

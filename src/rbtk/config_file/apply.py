@@ -85,31 +85,30 @@ def _carry_out(
 ) -> None:
     kept = [step for step in plan.connectors if step.desired is not None]
     for step in kept:
-        _connector(connection, step, vault, now)
+        _connector(connection, step, vault, by, now)
     for channel_step in plan.channels:
         if channel_step.desired is not None:
-            _channel(connection, channel_step, vault, allow_private, now)
+            _channel(connection, channel_step, vault, allow_private, by, now)
     if plan.routing:
         with _at(("pagerduty", "routing"), rules=True):
-            # by=by after audit merge
-            routing.replace_rules(connection, plan.routing_rules, now=now)
+            routing.replace_rules(connection, plan.routing_rules, by=by, now=now)
     if plan.chat_rules:
         with _at(("chat", "rules"), rules=True):
-            # by=by after audit merge
-            channels.replace_rules(connection, plan.chat_rule_list, now=now)
+            channels.replace_rules(connection, plan.chat_rule_list, by=by, now=now)
     for window_step in sorted(plan.windows, key=lambda s: s.desired is not None):
         _window(connection, window_step, by, now)
     for channel_step in plan.channels:
         if channel_step.desired is None:
             with _at(channel_step.change.loc):
-                # by=by after audit merge
-                channels.remove_channel(connection, name=channel_step.change.name)
+                channels.remove_channel(connection, name=channel_step.change.name, by=by, now=now)
     for step in plan.connectors:
         if step.desired is None:
-            _remove_connector(connection, step, force)
+            _remove_connector(connection, step, force, by, now)
 
 
-def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: datetime) -> None:
+def _connector(
+    connection: Connection, step: ConnectorStep, vault: Vault, by: str, now: datetime
+) -> None:
     wanted = step.desired
     assert wanted is not None
     rules = wanted.enabled()
@@ -122,7 +121,6 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
     with _at(step.change.loc):
         if step.change.action == "create":
             assert step.key is not None
-            # by=by after audit merge
             connectors.add(
                 connection,
                 vault=vault,
@@ -141,10 +139,10 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
                 rest_key=rest_key if isinstance(rest_key, str) else None,
                 service_id=wanted.service_id,
                 repage_resolved_by_hand=wanted.repage_resolved_by_hand,
+                by=by,
                 now=now,
             )
             return
-        # by=by after audit merge
         connectors.update(
             connection,
             vault=vault,
@@ -163,15 +161,17 @@ def _connector(connection: Connection, step: ConnectorStep, vault: Vault, now: d
             rest_key=rest_key,
             service_id=wanted.service_id,
             repage_resolved_by_hand=wanted.repage_resolved_by_hand,
+            by=by,
             now=now,
         )
 
 
-def _remove_connector(connection: Connection, step: ConnectorStep, force: bool) -> None:
+def _remove_connector(
+    connection: Connection, step: ConnectorStep, force: bool, by: str, now: datetime
+) -> None:
     name = step.change.name
     try:
-        # by=by after audit merge
-        connectors.remove(connection, name=name, force=force)
+        connectors.remove(connection, name=name, force=force, by=by, now=now)
     except ConnectorInUse as exc:
         plural = "incident" if exc.open_incidents == 1 else "incidents"
         message = (
@@ -186,13 +186,17 @@ def _remove_connector(connection: Connection, step: ConnectorStep, force: bool) 
 
 
 def _channel(
-    connection: Connection, step: ChannelStep, vault: Vault, allow_private: bool, now: datetime
+    connection: Connection,
+    step: ChannelStep,
+    vault: Vault,
+    allow_private: bool,
+    by: str,
+    now: datetime,
 ) -> None:
     wanted = step.desired
     assert wanted is not None
     with _at(step.change.loc):
         if step.change.action == "create":
-            # by=by after audit merge
             channels.add_channel(
                 connection,
                 vault=vault,
@@ -200,12 +204,12 @@ def _channel(
                 kind=wanted.kind,
                 values=step.values,
                 allow_private_webhooks=allow_private,
+                by=by,
                 now=now,
                 health=wanted.health,
             )
             return
         if step.destination:
-            # by=by after audit merge
             channel_destinations.update_destination(
                 connection,
                 vault=vault,
@@ -213,20 +217,19 @@ def _channel(
                 kind=wanted.kind,
                 values=step.values,
                 allow_private_webhooks=allow_private,
+                by=by,
+                now=now,
             )
         if step.health:
-            # by=by after audit merge
-            channels.set_health(connection, name=wanted.name, health=wanted.health)
+            channels.set_health(connection, name=wanted.name, health=wanted.health, by=by, now=now)
 
 
 def _window(connection: Connection, step: WindowStep, by: str, now: datetime) -> None:
     with _at(step.change.loc):
         if step.desired is None:
             assert step.window_id is not None
-            # by=by after audit merge (ended_by is already the actor)
-            suppressions.end(connection, step.window_id, ended_by=by, now=now)
+            suppressions.end(connection, step.window_id, by=by, now=now)
             return
-        # by=by after audit merge (created_by is already the actor)
         suppressions.create(
             connection,
             connector=step.desired.connector,
@@ -234,7 +237,7 @@ def _window(connection: Connection, step: WindowStep, by: str, now: datetime) ->
             starts_at=step.desired.starts_at,
             ends_at=step.desired.ends_at,
             reason=step.desired.reason,
-            created_by=by,
+            by=by,
             now=now,
         )
 

@@ -20,6 +20,7 @@ from rbtk.outbox import rows
 from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
 from rbtk.outbox.storms import Gate
+from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.routing.lanes import admits, takes
@@ -69,6 +70,7 @@ def enqueue(
         windows=config.open_windows(now),
         lanes=_incidents(connection, {n.dedup_key for n in notifications}),
         gate=Gate(connection, config.storms, now),
+        runbooks=config.runbooks,
     )
     stored = set(world.lanes)
     built: list[OutboxRow] = []
@@ -107,6 +109,7 @@ class World:
     lanes: dict[Lane, dict[str, Any]]
     gate: Gate | None = None
     reasons: dict[str, list[str]] = field(default_factory=dict)
+    runbooks: Mapping[Rule, str] = field(default_factory=dict)  # linked from each trigger
 
     def note(self, notification: Notification, reason: str) -> None:
         """Say why a trigger does not reach a connector as it is: kept with its event."""
@@ -212,7 +215,9 @@ def _trigger_rows(
         incident["severity"] = send.severity.value
         world.lanes[(send.target.id, key)] = incident
         sent = replace(send.notification, severity=send.severity)
-        body = trigger_body(sent, PLACEHOLDER_KEY, base_url=settings.base_url)
+        body = trigger_body(
+            sent, PLACEHOLDER_KEY, base_url=settings.base_url, runbooks=world.runbooks
+        )
         row = lane_page(sent, send.target.name, incident, body, settings, now)
         if send.window is not None:
             incident["held"] = True

@@ -10,6 +10,7 @@ outage opens a storm instead of paging every pool. A storm's own members are rel
 it ends (then fewer than its threshold still fire), one by one.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page, lane_severity
 from rbtk.outbox.rows import OutboxRow, Status, insert_rows
 from rbtk.outbox.storms import Gate
 from rbtk.policy import engine
+from rbtk.policy.rules import Rule
 from rbtk.policy.state import Action
 from rbtk.routing.pagerduty import Target
 from rbtk.routing.snapshot import Snapshot
@@ -52,6 +54,7 @@ def release_held(
             now=now,
             gate=gate,
             target=targets.get(connector_id),
+            runbooks=config.runbooks,
         )
     connection.execute(
         update(suppressions)
@@ -62,11 +65,22 @@ def release_held(
 
 
 def release_storm(
-    connection: Connection, *, storm_id: int, connector_id: int, settings: Settings, now: datetime
+    connection: Connection,
+    *,
+    storm_id: int,
+    connector_id: int,
+    settings: Settings,
+    runbooks: Mapping[Rule, str],
+    now: datetime,
 ) -> int:
     """When a storm ends, trigger every member still firing."""
     return _release(
-        connection, connector_id, incidents.c.storm_id == storm_id, settings=settings, now=now
+        connection,
+        connector_id,
+        incidents.c.storm_id == storm_id,
+        settings=settings,
+        now=now,
+        runbooks=runbooks,
     )
 
 
@@ -79,6 +93,7 @@ def _release(
     now: datetime,
     gate: Gate | None = None,
     target: Target | None = None,
+    runbooks: Mapping[Rule, str],
 ) -> int:
     """Release the connector's held lanes `which` selects; the storm `gate` may keep a lane
     held, as a member of `target`'s storm. Answer how many triggers were queued."""
@@ -107,7 +122,9 @@ def _release(
         notification = engine.page(condition, now, event_id=causes.get(key))
         severity = lane_severity(incident) or notification.severity
         notification = replace(notification, severity=severity)
-        body = trigger_body(notification, PLACEHOLDER_KEY, base_url=settings.base_url)
+        body = trigger_body(
+            notification, PLACEHOLDER_KEY, base_url=settings.base_url, runbooks=runbooks
+        )
         row = lane_page(notification, name, incident, body, settings, now)
         storm = gate.admit(target) if gate is not None and target is not None else None
         if storm is None:

@@ -13,6 +13,7 @@ by one (`rbtk.outbox.release`) and the umbrella resolves. While a suppression wi
 the connector, it ends only once the window has.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -76,7 +77,9 @@ def tend(connection: Connection, *, settings: Settings, config: Snapshot, now: d
     queued = 0
     for row in connection.execute(query).all():
         target = targets.get(row.connector_id) if row.connector_id is not None else None
-        queued += _tend(connection, dict(row._mapping), target, windows, settings, now)
+        queued += _tend(
+            connection, dict(row._mapping), target, windows, settings, now, config.runbooks
+        )
     return queued
 
 
@@ -156,6 +159,7 @@ def _tend(
     windows: list[Window],
     settings: Settings,
     now: datetime,
+    runbooks: Mapping[Rule, str],
 ) -> int:
     found = census(connection, storm["id"])
     rule = target.storm if target is not None else None
@@ -185,6 +189,7 @@ def _tend(
             storm_id=storm["id"],
             connector_id=storm["connector_id"],
             settings=settings,
+            runbooks=runbooks,
             now=now,
         )
         if lane is not None:

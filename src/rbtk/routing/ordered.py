@@ -55,6 +55,10 @@ class OrderedRule:
             self.targets_field: list(self.targets),
         }
 
+    def audited(self) -> dict[str, Any]:
+        """As the audit log keeps it: its place is its index in the list."""
+        return {k: v for k, v in self.as_json().items() if k != "position"}
+
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Self:
         return cls(

@@ -1,6 +1,7 @@
 """What fan-out reads for every event, kept in memory between changes.
 
-Connectors, routing rules, suppression windows, chat channels and rules, and open storms are
+Connectors, routing rules, suppression windows, chat channels and rules, runbooks and open
+storms are
 small and change rarely, yet fan-out needs all of them for every group of events. A
 `Snapshots` holds the last one read and answers it again while `config_version` has not
 moved; database triggers move it in the same transaction as any write to those tables
@@ -14,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select
 
-from rbtk.routing import chat, pagerduty
+from rbtk.policy.rules import Rule
+from rbtk.routing import chat, pagerduty, runbooks
 from rbtk.routing.storms import OpenStorm, load_open
 from rbtk.routing.suppression import Window, load_unreleased
 from rbtk.store.tables import config_version
@@ -29,6 +31,7 @@ class Snapshot:
     chat_rules: list[chat.NotifyRule]
     chat_channels: list[chat.Channel]
     storms: dict[int, OpenStorm]  # each connector's open storm, by connector id
+    runbooks: dict[Rule, str]  # each rule's runbook URL, linked from the incidents it opens
 
     def open_windows(self, now: datetime) -> list[Window]:
         """Windows active at `now` or later: the only ones that can hold a trigger back."""
@@ -57,5 +60,6 @@ class Snapshots:
                 chat_rules=chat.load_rules(connection),
                 chat_channels=chat.load_channels(connection),
                 storms=load_open(connection),
+                runbooks=runbooks.load(connection),
             )
             return last

@@ -358,8 +358,18 @@ digests = Table(
     Index("ix_digests_due", "sent_at", "due_at"),
 )
 
+# A runbook URL per paging rule (rbtk.policy.rules.Rule), linked from every incident it opens.
+runbooks = Table(
+    "runbooks",
+    metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # One row whose version moves with every write to CONFIG_TABLES (database triggers, migration
-# 0006): what fan-out keeps in memory is read again only when it moved (rbtk.routing.snapshot).
+# 0006; 0015 for runbooks): what fan-out keeps in memory is read again only when it moved
+# (rbtk.routing.snapshot).
 config_version = Table(
     "config_version",
     metadata,
@@ -367,7 +377,25 @@ config_version = Table(
     Column("version", BigInteger, nullable=False),
 )
 # Storms move it too, as one opens or ends (migration 0008): fan-out keeps the open ones.
-CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules)
+CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notify_rules, runbooks)
+
+# Every configuration change (rbtk.admin.audit), written in the transaction that makes it:
+# who (the token's name), what, on what, the state before and after (secrets only masked).
+# Kept: retention (rbtk.outbox.retention) never prunes it. Newest first by id.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),  # "connector.update"
+    Column("target", String(255), nullable=False),  # "pd-production", "window #3"
+    Column("before", JSON),  # None: it did not exist
+    Column("after", JSON),  # None: it no longer exists
+    Index("ix_audit_log_at", "at", "id"),
+    Index("ix_audit_log_action", "action", "id"),
+    Index("ix_audit_log_target", "target", "id"),
+)
 
 # One summary per reconcile pass of a connector (rbtk.reconcile): what it found and did.
 reconcile_runs = Table(

@@ -1,8 +1,9 @@
 """Settings pages: server-rendered HTML for operators, signed in with an admin token.
 
 Every page writes through the same service functions as the HTTP API (`rbtk.admin.connectors`,
-`rbtk.admin.routing`, `rbtk.admin.suppressions`, `rbtk.admin.channels`); nothing here
-talks to the API.
+`rbtk.admin.routing`, `rbtk.admin.suppressions`, `rbtk.admin.channels`), as the name of the
+token signed in with, which the audit log records (`rbtk.admin.audit`); nothing here talks
+to the API.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from rbtk.runtime.context import Context
 from rbtk.web import auth
 from rbtk.web.pages import (
+    audit,
     connectors,
     deliveries,
     events,
@@ -44,6 +46,6 @@ def mount(app: FastAPI, context: Context) -> None:
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
     auth.install(app)
     pages = (auth, home, connectors, incidents, events, deliveries, routing, suppressions, storms)
-    for page in (*pages, reconcile, notifications):
+    for page in (*pages, reconcile, notifications, audit):
         app.include_router(page.router)
     app.include_router(home.fallback)

@@ -1,12 +1,15 @@
 """`rbtk secrets reset`: after a lost RBTK_SECRET_KEY, enter every integration key and webhook
 URL again; what was queued goes to them."""
 
+import getpass
+
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from rbtk.admin import audit
 from rbtk.runtime.context import Context, open_context
-from rbtk.runtime.secrets import Secret
+from rbtk.runtime.secrets import Secret, mask
 from rbtk.store.tables import connectors, notify_channels, outbox
 from tests.cli.secrets.conftest import Secrets, store_secrets
 from tests.factories import OTHER_KEY
@@ -79,3 +82,18 @@ def test_with_a_key_that_decrypts_everything_there_is_nothing_to_enter(
     assert result.stdout == (
         "Nothing to enter again: RBTK_SECRET_KEY decrypts every stored secret.\n"
     )
+
+
+def test_a_key_entered_again_is_audited_masked_as_the_local_user(
+    context: Context, secrets: Secrets
+) -> None:
+    store_secrets(context)
+
+    secrets("reset", key=Fernet.generate_key().decode(), input=f"{OTHER_KEY}\n{NEW_WEBHOOK}\n")
+
+    with context.engine.connect() as connection:
+        page = audit.list_entries(connection, action="connector.update")
+    [entry] = page.entries
+    assert (entry.actor, entry.target) == (f"cli (local: {getpass.getuser()})", "pd-production")
+    assert {c.field: c.after for c in entry.changes}["key"] == mask(OTHER_KEY)
+    assert OTHER_KEY not in repr(entry)

@@ -2,7 +2,7 @@
 
 import typer
 
-from rbtk.cli.admin import apply, export, notify, pd, schema
+from rbtk.cli.admin import apply, audit, export, notify, pd, schema
 from rbtk.cli.remote import connect
 
 app = typer.Typer(
@@ -13,3 +13,4 @@ app.add_typer(notify.app, name="notify")
 app.command("export")(export.export)
 app.command("apply")(apply.apply)
 app.command("schema")(schema.schema)
+app.command("audit")(audit.audit)

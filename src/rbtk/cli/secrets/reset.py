@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 from functools import partial
 
 import typer
+from sqlalchemy import Connection
 
+from rbtk.admin import audit, connectors
 from rbtk.admin import channels as notify_config
-from rbtk.admin import connectors
-from rbtk.cli.common import load_settings
+from rbtk.cli.common import load_settings, local_actor
 from rbtk.cli.secrets.common import open_store
 from rbtk.runtime import secret_keys
 from rbtk.runtime.secrets import Secret
@@ -54,9 +55,22 @@ def reset() -> None:
             for name in lost.channels
         }
         with engine.begin() as connection:
+            now = _now()
+            before = _audited(connection, keys, secrets)
             done = secret_keys.reset(
-                connection, vault, connector_keys=keys, channel_secrets=secrets, now=_now()
+                connection, vault, connector_keys=keys, channel_secrets=secrets, now=now
             )
+            after = _audited(connection, keys, secrets)
+            for (action, name), state in before.items():
+                audit.record(
+                    connection,
+                    by=local_actor(),
+                    action=action,
+                    target=name,
+                    before=state,
+                    after=after[action, name],
+                    at=now,
+                )
     finally:
         engine.dispose()
     typer.echo(f"connector integration keys entered: {done.connectors}")
@@ -68,6 +82,21 @@ def reset() -> None:
     )
     typer.echo(f"finished deliveries whose old destination was dropped: {done.forgotten}")
     typer.echo("rbtk now starts with this RBTK_SECRET_KEY.")
+
+
+def _audited(
+    connection: Connection, keys: dict[str, Secret], secrets: dict[str, Secret]
+) -> dict[tuple[str, str], dict[str, object]]:
+    """What the audit log keeps of the connectors and channels whose secrets are entered
+    again: the new key is audited as any other change of key, masked."""
+    states: dict[tuple[str, str], dict[str, object]] = {}
+    for name in keys:
+        view = connectors.get(connection, name=name)
+        states["connector.update", name] = connectors.audited(view)
+    for name in secrets:
+        channel = notify_config.get_channel(connection, name=name)
+        states["channel.update", name] = notify_config.audited(channel)
+    return states
 
 
 def _sentence(phrase: str) -> str:

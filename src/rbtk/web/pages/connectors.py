@@ -40,7 +40,7 @@ from rbtk.policy.severity import Severity, is_sent
 from rbtk.reconcile import passes, verify
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
-from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import SEVERITIES_HIGH_FIRST, field_of, rule_labels, rule_title, say
 from rbtk.web.render import form_list, form_text, page
 from rbtk.web.session import flash
@@ -115,6 +115,7 @@ async def add(request: Request, context: Ctx) -> Response:
                     _whole(values["storm_threshold"], "storm_threshold"),
                     _whole(values["storm_window_s"], "storm_window_s"),
                 ),
+                by=operator(request),
                 now=datetime.now(UTC),
             )
     except connectors.InvalidKey as exc:
@@ -243,6 +244,7 @@ async def save(request: Request, name: str, context: Ctx) -> Response:
                 storm_collapse=values["storm_collapse"],
                 storm_threshold=_whole(values["storm_threshold"], "storm_threshold"),
                 storm_window_s=_whole(values["storm_window_s"], "storm_window_s"),
+                by=operator(request),
                 now=datetime.now(UTC),
             )
     except connectors.UnknownConnector:
@@ -268,6 +270,7 @@ async def rotate_key(request: Request, name: str, context: Ctx) -> Response:
                 vault=context.vault,
                 name=name,
                 key=form_text(form, "integration_key"),
+                by=operator(request),
                 now=datetime.now(UTC),
             )
     except connectors.UnknownConnector:
@@ -367,7 +370,9 @@ async def delete(request: Request, name: str, context: Ctx) -> Response:
     force = form_text(form, "force") == "on"
     try:
         with context.engine.begin() as connection:
-            forgotten = connectors.remove(connection, name=name, force=force)
+            forgotten = connectors.remove(
+                connection, name=name, force=force, by=operator(request), now=datetime.now(UTC)
+            )
     except connectors.UnknownConnector:
         return _not_found(request, name)
     except (connectors.ConnectorInUse, connectors.ConnectorRouted) as exc:

@@ -34,7 +34,7 @@ from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import span
-from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import field_of, say
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
 from rbtk.web.render import form_text, page
@@ -62,6 +62,7 @@ async def add_channel(request: Request, context: Ctx) -> Response:
     values = {f.name: _addresses(given[f.name]) if f.many else given[f.name] for f in fields}
     shown = {"name": form_text(form, "name").strip(), "kind": kind, **given}
     health = form_text(form, "health") == "on"
+    by = operator(request)
 
     def add() -> notify_config.ChannelView:
         with context.engine.begin() as connection:
@@ -72,6 +73,7 @@ async def add_channel(request: Request, context: Ctx) -> Response:
                 kind=kind,
                 values={k: v for k, v in values.items() if v},
                 allow_private_webhooks=context.settings.allow_private_webhooks,
+                by=by,
                 now=datetime.now(UTC),
                 health=health,
             )
@@ -128,7 +130,9 @@ async def set_health(request: Request, name: str, context: Ctx) -> Response:
     health = form_text(await request.form(), "health") == "on"
     try:
         with context.engine.begin() as connection:
-            notify_config.set_health(connection, name=name, health=health)
+            notify_config.set_health(
+                connection, name=name, health=health, by=operator(request), now=datetime.now(UTC)
+            )
     except notify_config.UnknownChannel as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
@@ -145,7 +149,9 @@ async def set_health(request: Request, name: str, context: Ctx) -> Response:
 def remove_channel(request: Request, name: str, context: Ctx) -> Response:
     try:
         with context.engine.begin() as connection:
-            notify_config.remove_channel(connection, name=name)
+            notify_config.remove_channel(
+                connection, name=name, by=operator(request), now=datetime.now(UTC)
+            )
     except (notify_config.UnknownChannel, notify_config.ChannelInUse) as exc:
         flash(request, "error", say(exc))
     else:
@@ -163,7 +169,9 @@ def _save(
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    errors = save_errors(context, change, notify.load_rules, notify_config.replace_rules)
+    errors = save_errors(
+        context, change, notify.load_rules, notify_config.replace_rules, by=operator(request)
+    )
     if not errors:
         flash(request, "success", done)
         return RedirectResponse(f"{PREFIX}#rules-heading", 303)

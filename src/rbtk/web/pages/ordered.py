@@ -58,7 +58,9 @@ class Save(Protocol[R]):
 
 
 class Replace(Protocol[R]):
-    def __call__(self, connection: Connection, rules: Sequence[R], *, now: datetime) -> list[R]: ...
+    def __call__(
+        self, connection: Connection, rules: Sequence[R], *, by: str, now: datetime
+    ) -> list[R]: ...
 
 
 @dataclass(frozen=True)
@@ -140,12 +142,18 @@ def rule_routes(router: APIRouter, kind: type[R], save: Save[R]) -> None:
 
 
 def save_errors(
-    context: Context, change: Change[R], load: Callable[[Connection], list[R]], replace: Replace[R]
+    context: Context,
+    change: Change[R],
+    load: Callable[[Connection], list[R]],
+    replace: Replace[R],
+    *,
+    by: str,
 ) -> list[str]:
-    """Apply `change` to the stored list and save it whole: the problems, none once saved."""
+    """Apply `change` to the stored list and save it whole, as `by` (who is signed in): the
+    problems, none once saved."""
     try:
         with context.engine.begin() as connection:
-            replace(connection, change(load(connection)), now=datetime.now(UTC))
+            replace(connection, change(load(connection)), by=by, now=datetime.now(UTC))
     except InvalidList as exc:
         return [say(e) for e in exc.errors]
     except NoSuchPosition as exc:

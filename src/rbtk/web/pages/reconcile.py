@@ -20,7 +20,7 @@ from rbtk.admin import connectors
 from rbtk.admin.connectors import KEEP
 from rbtk.api.deps import Ctx
 from rbtk.reconcile import checks, passes
-from rbtk.web.auth import Csrf, SignedIn
+from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX, connector_url
 from rbtk.web.render import form_text
@@ -45,6 +45,7 @@ async def save_settings(request: Request, name: str, context: Ctx) -> Response:
                 rest_key=None if forget else (key or KEEP),
                 service_id=service_id or None,
                 repage_resolved_by_hand=form_text(form, "repage") == "on",
+                by=operator(request),
                 now=datetime.now(UTC),
             )
     except connectors.InvalidConnector as exc:

@@ -6,9 +6,10 @@
     POST /settings/integrations/pagerduty/routing/rules/{position}/move     to=
     POST /settings/integrations/pagerduty/routing/rules/{position}/remove
     POST /settings/integrations/pagerduty/routing/defaults                  default connectors
+    POST /settings/integrations/pagerduty/routing/runbooks/{rule}           url=, or remove=
 
 Every write goes through `routing.replace_rules` (or `connectors.update` for the default
-flags), the same functions the API's PUT /routing uses.
+flags, `runbooks.set_url` / `unset` for a rule's runbook), the same functions the API uses.
 """
 
 from datetime import UTC, datetime
@@ -18,19 +19,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from rbtk.admin import connectors, routing
+from rbtk.admin import connectors, routing, runbooks
 from rbtk.api.deps import Ctx
 from rbtk.intake.events import PAYLOADS, EventError, parse_event
+from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
 from rbtk.routing.explain import Explanation, explain
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
-from rbtk.web.auth import Csrf, SignedIn
-from rbtk.web.labels import say
+from rbtk.web.auth import Csrf, SignedIn, operator
+from rbtk.web.labels import rule_title, say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
-from rbtk.web.render import form_list, page
+from rbtk.web.render import form_list, form_text, page
 from rbtk.web.session import flash
 
 PREFIX = f"{PAGERDUTY}/routing"
@@ -87,6 +89,7 @@ async def save_defaults(request: Request, context: Ctx) -> Response:
                 vault=context.vault,
                 name=view.name,
                 is_default=view.name in chosen,
+                by=operator(request),
                 now=now,
             )
             for view in connectors.list_all(connection)
@@ -100,6 +103,34 @@ async def save_defaults(request: Request, context: Ctx) -> Response:
     return RedirectResponse(PREFIX + "#defaults", 303)
 
 
+@router.post("/runbooks/{rule}", dependencies=[Csrf])
+async def save_runbook(request: Request, rule: str, context: Ctx) -> Response:
+    form = await request.form()
+    url = form_text(form, "url").strip()
+    remove = form_text(form, "remove") == "1" or not url
+    now = datetime.now(UTC)
+    try:
+        with context.engine.begin() as connection:
+            if remove:
+                runbooks.unset(connection, rule=rule, by=operator(request), now=now)
+            else:
+                runbooks.set_url(connection, rule=rule, url=url, by=operator(request), now=now)
+    except runbooks.NoRunbook:
+        flash(request, "success", f"{rule} has no runbook.")
+    except runbooks.InvalidRunbook as exc:
+        return _page(
+            request,
+            context,
+            runbook_form={rule: url},
+            runbook_errors={rule: say(exc)},
+            status_code=422,
+        )
+    else:
+        said = "removed" if remove else f"saved: its new incidents link to {url}"
+        flash(request, "success", f"Runbook of {rule} {said}.")
+    return RedirectResponse(PREFIX + "#runbooks", 303)
+
+
 def _save(
     request: Request,
     context: Context,
@@ -110,7 +141,9 @@ def _save(
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
-    errors = save_errors(context, change, pagerduty.load_rules, routing.replace_rules)
+    errors = save_errors(
+        context, change, pagerduty.load_rules, routing.replace_rules, by=operator(request)
+    )
     if not errors:
         flash(request, "success", done)
         return RedirectResponse(PREFIX, 303)
@@ -137,11 +170,14 @@ def _page(
     errors: list[str] | None = None,
     add_form: dict[str, Any] | None = None,
     edit_form: dict[str, Any] | None = None,
+    runbook_form: dict[str, str] | None = None,
+    runbook_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     with context.reads.connect() as connection:
         rules = pagerduty.load_rules(connection)
         views = connectors.list_all(connection)
+        urls = runbooks.get_all(connection)
         explanation, problem = (
             _explained(connection, asked, context.settings) if asked else (None, None)
         )
@@ -161,6 +197,12 @@ def _page(
         asked=asked,
         explanation=explanation,
         problem=problem,
+        runbooks=[
+            (rule.value, rule_title(rule), (runbook_form or {}).get(rule.value, urls.get(rule, "")))
+            for rule in Rule
+        ],
+        saved_runbooks={rule.value for rule in urls},
+        runbook_errors=runbook_errors or {},
     )
 
 

@@ -74,7 +74,7 @@ async def create(request: Request, context: Ctx) -> Response:
                 starts_at=starts_at,
                 ends_at=ends_at,
                 reason=values["reason"],
-                created_by=operator(request),
+                by=operator(request),
                 now=now,
             )
     except FieldError as exc:
@@ -100,7 +100,7 @@ def end(request: Request, window_id: int, context: Ctx) -> Response:
     try:
         with context.engine.begin() as connection:
             window = suppressions.end(
-                connection, window_id, ended_by=operator(request), now=datetime.now(UTC)
+                connection, window_id, by=operator(request), now=datetime.now(UTC)
             )
     except (suppressions.UnknownWindow, suppressions.WindowEnded) as exc:
         flash(request, "error", say(exc))

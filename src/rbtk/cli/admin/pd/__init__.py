@@ -1,5 +1,5 @@
-"""`rbtk admin pd ...`: PagerDuty connectors, routing, suppression, storms, test events, the
-log, reconcile."""
+"""`rbtk admin pd ...`: PagerDuty connectors, routing, runbooks, suppression, storms, test
+events, the log, reconcile."""
 
 import typer
 
@@ -9,6 +9,7 @@ from rbtk.cli.admin.pd import (
     log,
     reconcile,
     route,
+    runbooks,
     storms,
     suppress,
     suppressions,
@@ -17,14 +18,15 @@ from rbtk.cli.admin.pd import (
 
 app = typer.Typer(
     no_args_is_help=True,
-    help="PagerDuty: connectors, incidents, routing, suppression windows, storms, test events, "
-    "the delivery log, reconcile.",
+    help="PagerDuty: connectors, incidents, routing, runbooks, suppression windows, storms, "
+    "test events, the delivery log, reconcile.",
 )
 app.add_typer(connectors.app, name="connectors")
 app.command("test")(test.send_test_event)
 app.command("log")(log.log)
 app.command("reconcile")(reconcile.reconcile)
 app.add_typer(route.app, name="route")
+app.add_typer(runbooks.app, name="runbooks")
 app.command("suppress")(suppress.suppress)
 app.add_typer(suppressions.app, name="suppressions")
 app.add_typer(storms.app, name="storms")
