@@ -31,7 +31,7 @@ from rbtk.api import (
     suppressions,
 )
 from rbtk.api.errors import ApiError, body
-from rbtk.api.schema import no_nul_in_parameters
+from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
 from rbtk.delivery import workers as delivery_workers
 from rbtk.intake.writer import Writer
 from rbtk.runtime.context import Context
@@ -68,6 +68,8 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+
+    state_no_nul_in_parameters(app)
 
     @app.get("/", include_in_schema=False)
     async def _start() -> RedirectResponse:

@@ -68,7 +68,14 @@ def test_firing_incidents_are_listed_with_where_each_went(
         "since": "",
         "pages_at": None,
         "summary": "",
-        "connectors": [{"connector": "pd-production", "state": "queued", "severity": "critical"}],
+        "connectors": [
+            {
+                "connector": "pd-production",
+                "state": "queued",
+                "severity": "critical",
+                "resolved_in_pagerduty_at": None,
+            }
+        ],
     }
     assert pool["summary"].startswith("Air-gapped pool rack-a offline for 20 minutes")
     assert body["next_after"] is None
@@ -105,6 +112,7 @@ def test_a_trigger_a_window_holds_is_listed_as_held(admin: TestClient, context: 
             "connector": "pd-production",
             "state": f"held by suppression #{window}",
             "severity": "critical",
+            "resolved_in_pagerduty_at": None,
         }
     ]
 

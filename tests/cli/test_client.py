@@ -63,7 +63,7 @@ def test_an_answer_without_what_the_command_reads_is_named(odd_server: str) -> N
     assert result.stderr == (
         f"error: {odd_server} answered GET /api/v1/pagerduty/connectors/pd-old without "
         "endpoint, is_default, send_info, change_events, rules, storm, open_incidents, "
-        "created_at, updated_at: "
+        "created_at, updated_at, rest_key, service_id, repage_resolved_by_hand, verified_at: "
         "is that rbtk, and as recent as this CLI?\n"
     )
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from rbtk.api.errors import ApiError
@@ -90,6 +90,31 @@ def declared(**json_schema: Any) -> Any:
 
 
 NO_NUL = "^[^\\x00]*$"
+
+
+def state_no_nul_in_parameters(app: FastAPI) -> None:
+    """Say in the OpenAPI document what `no_nul_in_parameters` enforces: every string path
+    or query parameter without a pattern of its own gets NO_NUL."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    _no_nul(parameter.get("schema", {}))
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _no_nul(schema: dict[str, Any]) -> None:
+    for option in schema.get("anyOf", []):
+        _no_nul(option)
+    if schema.get("type") == "string" and "pattern" not in schema and "format" not in schema:
+        schema["pattern"] = NO_NUL
 
 
 # RFC 3339 with a timezone, within timefmt's range (1970 to 8999).

@@ -123,8 +123,8 @@ class _Connector:
     id: int
     name: str
     region: str
-    service_id: str
-    rest_key: bytes
+    service_id: str | None  # both set, unless read for what needs neither
+    rest_key: bytes | None
     routing_key: bytes
     key_fingerprint: str
     repage: bool
@@ -136,6 +136,7 @@ def reconcile(context: Context, *, connector: str, dry_run: bool = False) -> Sum
     settings = context.settings
     with context.reads.connect() as connection:
         target = _connector(connection, connector)
+    assert target.rest_key is not None and target.service_id is not None
     started = datetime.now(UTC)
     try:
         with Rest.of(
@@ -194,7 +195,7 @@ def resolve_unknown(context: Context, *, connector: str, dedup_key: str) -> int:
     ("one click"); answer the delivery id. Only keys that pass listed may be resolved."""
     now = datetime.now(UTC)
     with context.engine.begin() as connection:
-        target = _connector(connection, connector)
+        target = _connector(connection, connector, require_rest=False)
         runs = latest(connection, connector, limit=1)
         listed = runs[0].unknown if runs else []
         match = next((u for u in listed if u.dedup_key == dedup_key), None)
@@ -217,18 +218,18 @@ def resolve_unknown(context: Context, *, connector: str, dedup_key: str) -> int:
     return delivery_id
 
 
-def _connector(connection: Connection, name: str) -> _Connector:
+def _connector(connection: Connection, name: str, *, require_rest: bool = True) -> _Connector:
     row = connection.execute(select(connectors).where(connectors.c.name == name)).first()
     if row is None:
         raise UnknownConnector(name)
-    if row.rest_key is None or not row.service_id:
+    if require_rest and (row.rest_key is None or not row.service_id):
         missing = " and ".join(
             what
             for what, value in (("a REST API key", row.rest_key), ("a service id", row.service_id))
             if not value
         )
         raise NotConfigured(
-            f"connector {name!r} has no {missing}: reconcile reads the service's open "
+            f"connector {name!r} needs {missing}: reconcile reads the service's open "
             "incidents through PagerDuty's REST API (set them with `rbtk admin pd connectors "
             f"update {name} --rest-key … --service-id PXXXXXX`, or on the connector's page)"
         )
