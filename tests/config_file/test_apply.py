@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from rbtk.admin import channels, connectors, routing, suppressions
+from rbtk.admin import channels, connectors, routing, runbooks, suppressions
 from rbtk.admin.connectors import StormSettings
 from rbtk.config_file import document as doc
 from rbtk.config_file.apply import apply
@@ -104,6 +104,13 @@ def configure(context: Context) -> None:
                 RouteRule(1, "staging-*", None, ("pd-staging",)),
                 RouteRule(2, None, "runner_pool.*", ("pd-production", "pd-staging")),
             ],
+            by="alice",
+            now=NOW,
+        )
+        runbooks.set_url(
+            connection,
+            rule="pool_offline",
+            url="https://wiki.example.com/runbooks/pool-offline",
             by="alice",
             now=NOW,
         )
@@ -202,6 +209,7 @@ def test_a_configuration_exported_and_applied_elsewhere_exports_the_same(
         ("create", "connector", "pd-staging"),
         ("create", "routing rule", "1"),
         ("create", "routing rule", "2"),
+        ("create", "runbook", "pool_offline"),
         ("create", "chat channel", "build-hook"),
         ("create", "chat channel", "ops-mail"),
         ("create", "chat channel", "ops-slack"),
@@ -268,7 +276,7 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(context: Context, elsewhere
 
     plan = applied(elsewhere, text, dry_run=True)
 
-    assert len(plan.changes) == 10
+    assert len(plan.changes) == 11
     assert version(elsewhere) == before
     with elsewhere.engine.connect() as connection:
         assert connectors.list_all(connection) == []
@@ -595,3 +603,33 @@ def test_a_rest_key_variable_holding_something_else_is_named_at_its_reference(
         )
     ]
     assert stored(context) == before
+
+
+def test_runbooks_change_rule_by_rule_and_a_file_without_them_leaves_them(
+    context: Context,
+) -> None:
+    configure(context)
+    text = exported(context)
+    old = "https://wiki.example.com/runbooks/pool-offline"
+    new = "https://wiki.example.com/runbooks/pools"
+
+    moved = applied(context, text.replace(old, new))
+    untouched = applied(context, text.replace(f"  runbooks:\n    pool_offline: {old}\n", ""))
+    emptied = applied(
+        context, text.replace(f"runbooks:\n    pool_offline: {old}\n", "runbooks: {}\n")
+    )
+
+    assert [c.as_json() for c in moved.changes] == [
+        {
+            "action": "change",
+            "kind": "runbook",
+            "name": "pool_offline",
+            "fields": [{"field": "url", "before": old, "after": new}],
+        }
+    ]
+    assert untouched.changes == []
+    assert [(c.action, c.kind, c.name) for c in emptied.changes] == [
+        ("remove", "runbook", "pool_offline")
+    ]
+    with context.engine.connect() as connection:
+        assert runbooks.get_all(connection) == {}

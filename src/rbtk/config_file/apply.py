@@ -22,7 +22,14 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from rbtk.admin import channel_destinations, channels, connectors, routing, suppressions
+from rbtk.admin import (
+    channel_destinations,
+    channels,
+    connectors,
+    routing,
+    runbooks,
+    suppressions,
+)
 from rbtk.admin.connectors import ConnectorInUse, Keep, StormSettings
 from rbtk.admin.errors import AdminError, InvalidList
 from rbtk.config_file import document as doc
@@ -92,6 +99,13 @@ def _carry_out(
     if plan.routing:
         with _at(("pagerduty", "routing"), rules=True):
             routing.replace_rules(connection, plan.routing_rules, by=by, now=now)
+    for runbook in plan.runbooks:
+        with _at(runbook.loc):
+            url = runbook.diffs[0].after
+            if url is None:
+                runbooks.unset(connection, rule=runbook.name, by=by, now=now)
+            else:
+                runbooks.set_url(connection, rule=runbook.name, url=url, by=by, now=now)
     if plan.chat_rules:
         with _at(("chat", "rules"), rules=True):
             channels.replace_rules(connection, plan.chat_rule_list, by=by, now=now)

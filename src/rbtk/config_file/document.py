@@ -42,6 +42,8 @@ from rbtk.admin.connectors import (
     InvalidConnector,
     validate_service_id,
 )
+from rbtk.admin.runbooks import MAX_URL
+from rbtk.admin.runbooks import URL_PATTERN as RUNBOOK_URL
 from rbtk.channels.base import ChatChannel
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
@@ -249,10 +251,18 @@ class RouteRule(Section):
 
 
 class PagerDuty(Section):
-    """PagerDuty: connectors, and the routing rules in order (first match wins)."""
+    """PagerDuty: connectors, the routing rules in order (first match wins), and a runbook URL
+    per paging rule."""
 
     connectors: list[Connector]
     routing: list[RouteRule]
+    runbooks: dict[Rule, Annotated[str, Field(pattern=RUNBOOK_URL, max_length=MAX_URL)]] | None = (
+        Field(
+            default=None,
+            description="each paging rule's runbook URL, linked from every incident it opens; "
+            "a rule left out has none. Left out whole: the runbooks stay as they are",
+        )
+    )
 
 
 class ChannelBase(Section):

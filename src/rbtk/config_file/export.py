@@ -21,7 +21,14 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection
 
-from rbtk.admin import channel_destinations, channels, connectors, routing, suppressions
+from rbtk.admin import (
+    channel_destinations,
+    channels,
+    connectors,
+    routing,
+    runbooks,
+    suppressions,
+)
 from rbtk.channels.registry import CHAT
 from rbtk.config_file.document import VERSION, env_name
 from rbtk.config_file.lines import position
@@ -131,6 +138,9 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
         "pagerduty": {
             "connectors": connector_docs,
             "routing": _rules(pagerduty.load_rules(connection)),
+            "runbooks": {
+                rule.value: url for rule, url in sorted(runbooks.get_all(connection).items())
+            },
         },
         "chat": {"channels": channel_docs, "rules": _rules(chat.load_rules(connection))},
         "suppressions": windows,

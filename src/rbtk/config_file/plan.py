@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from rbtk.admin import channel_destinations, channels, connectors, suppressions
+from rbtk.admin import channel_destinations, channels, connectors, runbooks, suppressions
 from rbtk.admin.connectors import KEEP, ConnectorView, InvalidKey, Keep
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
@@ -98,6 +98,7 @@ class Plan:
     connectors: list[ConnectorStep] = field(default_factory=list)
     routing: list[Change] = field(default_factory=list)  # empty: the list stays
     routing_rules: list[RouteRule] = field(default_factory=list)
+    runbooks: list[Change] = field(default_factory=list)  # name: the rule; after None: unset
     channels: list[ChannelStep] = field(default_factory=list)
     chat_rules: list[Change] = field(default_factory=list)
     chat_rule_list: list[NotifyRule] = field(default_factory=list)
@@ -110,6 +111,7 @@ class Plan:
         return [
             *(step.change for step in self.connectors),
             *self.routing,
+            *self.runbooks,
             *(step.change for step in self.channels),
             *self.chat_rules,
             *(step.change for step in self.windows),
@@ -136,6 +138,7 @@ def make_plan(
     plan = Plan()
     plan.connectors.extend(_connectors(connection, document, secrets, vault, problems))
     plan.routing.extend(_routing(connection, document, plan.routing_rules))
+    plan.runbooks.extend(_runbooks(connection, document))
     plan.channels.extend(
         _channels(connection, document, secrets, vault, allow_private_webhooks, problems)
     )
@@ -144,6 +147,27 @@ def make_plan(
     if problems:
         raise ConfigProblems(problems)
     return plan
+
+
+# runbooks
+
+
+def _runbooks(connection: Connection, document: doc.Document) -> list[Change]:
+    """Rule by rule; a document without `runbooks` leaves them as they are."""
+    wanted = document.pagerduty.runbooks
+    if wanted is None:
+        return []
+    stored = runbooks.get_all(connection)
+    loc: Loc = ("pagerduty", "runbooks")
+    changes = []
+    for rule in Rule:
+        before, after = stored.get(rule), wanted.get(rule)
+        if before == after:
+            continue
+        action: Action = "create" if before is None else "remove" if after is None else "change"
+        at = loc if after is None else (*loc, rule.value)
+        changes.append(Change(action, "runbook", rule.value, (Diff("url", before, after),), at))
+    return changes
 
 
 # connectors

@@ -111,6 +111,7 @@ pagerduty:
     service_id: P1ABCDE
     repage_resolved_by_hand: true
   routing: []
+  runbooks: {}
 
 chat:
   channels:
