@@ -105,3 +105,17 @@ def test_a_rest_key_the_client_did_not_send_is_a_problem_at_its_reference(
             "message": "no REST API key was sent for connector 'pd-production'",
         }
     ]
+
+
+def test_what_apply_changes_is_audited_under_the_tokens_name(admin: TestClient) -> None:
+    body = {"document": DOCUMENT, "secrets": {"connectors": {"pd-production": KEY}}}
+
+    assert admin.post("/api/v1/config/apply", json=body).status_code == 200
+    dry = {**body, "document": {**DOCUMENT, "pagerduty": {"connectors": [], "routing": []}}}
+    assert admin.post("/api/v1/config/plan", json=dry).status_code == 200
+
+    entries = admin.get("/api/v1/audit").json()["entries"]
+    assert [(e["actor"], e["action"], e["target"]) for e in entries] == [
+        ("test", "connector.add", "pd-production")
+    ]  # the plan's rolled-back removal left no entry
+    assert KEY not in str(entries)
