@@ -41,6 +41,7 @@ class OpenLane:
 
 @dataclass
 class Drift:
+    listed: int = 0  # open `rbtk:` incidents PagerDuty listed
     agreed: int = 0
     resend: list[str] = field(default_factory=list)  # keys: their last row is the model
     by_hand: list[str] = field(default_factory=list)
@@ -64,6 +65,7 @@ def compare(
         for key in incident.keys:
             if key.startswith(PREFIX):
                 open_remote[key] = incident
+    drift.listed = len(open_remote)
     for key, incident in sorted(open_remote.items()):
         row = last.get(key)
         if key in lanes:

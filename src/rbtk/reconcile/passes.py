@@ -303,7 +303,7 @@ def _act(
         started_at=now,
         finished_at=now,
         dry_run=dry_run,
-        checked=drift.agreed + len(drift.resend) + len(drift.unknown) + len(drift.waiting),
+        checked=drift.listed,
         resent=drift.resend,
         repaged=repaged,
         by_hand=by_hand,
