@@ -3,8 +3,9 @@ told once to the "rbtk health" channels, and again only after it was verified an
 again."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from rbtk.reconcile import reminders
 from rbtk.runtime.context import Context
@@ -54,3 +55,22 @@ def test_verified_since_it_is_not_due_until_90_days_later_then_told_again(
         "in 90 days. Send a critical test event from the connector's page (with a REST API "
         "key set)."
     )
+
+
+def test_once_told_a_pass_only_reads(context: Context) -> None:
+    channels(context)
+    add_connector(context, now=T0)
+    reminders.tell(context, now=T0 + timedelta(days=91))
+    writes: list[str] = []
+
+    def record(_c: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMM")):
+            writes.append(statement)  # a write, or SQLite's write lock taken
+
+    event.listen(context.engine, "before_cursor_execute", record)
+    try:
+        assert reminders.tell(context, now=T0 + timedelta(days=92)) == 0
+    finally:
+        event.remove(context.engine, "before_cursor_execute", record)
+
+    assert writes == []

@@ -33,6 +33,11 @@ class Overdue:
     connector: str
     verified_at: datetime | None
     due_at: datetime
+    told_at: datetime | None = None  # when the health channels were last told of it
+
+    @property
+    def untold(self) -> bool:
+        return self.told_at is None or self.told_at < self.due_at
 
     def said(self) -> str:
         if self.verified_at is None:
@@ -53,13 +58,14 @@ def overdue(context: Context, *, now: datetime) -> list[Overdue]:
                 connectors_table.c.name,
                 connectors_table.c.verified_at,
                 connectors_table.c.created_at,
+                connectors_table.c.verify_reminded_at,
             ).order_by(connectors_table.c.name)
         ).all()
     found = []
     for row in rows:
         due = _due(row.verified_at, row.created_at, now)
         if due is not None:
-            found.append(Overdue(row.name, row.verified_at, due))
+            found.append(Overdue(row.name, row.verified_at, due, row.verify_reminded_at))
     return found
 
 
@@ -80,7 +86,7 @@ def banner(found: list[Overdue]) -> str:
 def tell(context: Context, *, now: datetime) -> int:
     """Tell the "rbtk health" channels of connectors newly overdue; answer how many messages
     were queued. Reads only, unless one fell due since it was last told."""
-    found = overdue(context, now=now)
+    found = [due for due in overdue(context, now=now) if due.untold]
     if not found:
         return 0
     queued = 0
