@@ -456,3 +456,23 @@ def test_an_unknown_severity_is_refused_before_calling_the_server(
     assert (result.exit_code, result.stdout) == (2, "")
     assert "Invalid value for '--max-severity'" in result.stderr
     assert api.get("/api/v1/pagerduty/connectors").json() == {"connectors": []}
+
+
+def test_setting_a_service_asks_for_the_rest_api_key_when_none_is_stored(
+    rbtk: Rbtk, api: httpx.Client
+) -> None:
+    add_connector(api, "pd-production")
+    rest_key = "y_NbAkKc66ryYTWUXYEu"
+
+    asked = rbtk(
+        "admin", "pd", "connectors", "update", "pd-production", "--service-id", "PWARE01",
+        input=rest_key + "\n",
+    )  # fmt: skip
+    again = rbtk("admin", "pd", "connectors", "update", "pd-production", "--service-id", "PWARE02")
+
+    assert (asked.exit_code, asked.stderr) == (0, "")
+    assert asked.stdout.startswith("PagerDuty REST API key: \nupdated connector pd-production\n")
+    assert rest_key not in asked.stdout
+    assert "REST API key:    ••••••••…XYEu\nservice:         PWARE01\n" in asked.stdout
+    assert (again.exit_code, again.stderr) == (0, "")  # one is stored now: not asked again
+    assert "service:         PWARE02\n" in again.stdout

@@ -96,7 +96,8 @@ RestKey = Annotated[
         "--rest-key",
         metavar="KEY",
         help="A PagerDuty REST API key for reconcile (read-only is enough); '-' asks for it "
-        "without echoing it, and keeps it out of the shell's history.",
+        "without echoing it, and keeps it out of the shell's history. Asked for too when "
+        "--service-id is given to a connector that has none.",
     ),
 ]
 ServiceId = Annotated[

@@ -95,5 +95,10 @@ def update(
         )
     server = remote(ctx)
     with server.api() as api:
+        if service_id is not None and "rest_key" not in body:
+            # Setting up reconcile: the key it reads with is asked for when none is stored.
+            stored = api.get(path(name), expect=("rest_key",))
+            if stored["rest_key"] is None:
+                body["rest_key"] = rest_key("-")
         connector = api.patch(path(name), body, expect=SHOWN)
     server.show(connector, lambda c: [f"updated connector {c['name']}", *describe(c)])
