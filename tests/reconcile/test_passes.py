@@ -13,6 +13,7 @@ from rbtk.outbox import probes
 from rbtk.policy.severity import Severity
 from rbtk.reconcile import checks, passes, verify
 from rbtk.reconcile.loop import Reconciler
+from rbtk.reconcile.summary import latest
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
@@ -144,7 +145,7 @@ def test_pagerdutys_rate_limit_is_waited_out_then_reported_if_it_lasts(
     assert throttled.error is not None
     assert throttled.error.startswith("PagerDuty's REST API is rate limiting this key (HTTP 429")
     with context.engine.connect() as connection:
-        assert [run.error is None for run in passes.latest(connection, "pd-production")] == [
+        assert [run.error is None for run in latest(connection, "pd-production")] == [
             False,
             True,
         ]

@@ -28,6 +28,7 @@ from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import Body, Error, errors
 from rbtk.reconcile import checks, passes
+from rbtk.reconcile.summary import latest
 
 router = APIRouter(
     prefix="/api/v1/pagerduty",
@@ -121,7 +122,7 @@ async def reconcile_connector(
 def list_runs(name: str, context: Ctx, limit: int = 10) -> dict[str, Any]:
     with context.reads.connect() as connection:
         connectors.get(connection, name=name)  # 404 for no such connector
-        runs = passes.latest(connection, name, limit=max(1, min(limit, 100)))
+        runs = latest(connection, name, limit=max(1, min(limit, 100)))
     return {"runs": [run.to_json() for run in runs]}
 
 

@@ -13,7 +13,7 @@ Reading PagerDuty happens before the transaction: no lock is held while it answe
 """
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,8 +28,8 @@ from rbtk.outbox.fanout import PLACEHOLDER_KEY
 from rbtk.outbox.rows import OutboxRow, PagerDutyAction
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
+from rbtk.reconcile.summary import Summary, Unknown, latest
 from rbtk.runtime.context import Context
-from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
 
 log = logging.getLogger(__name__)
@@ -44,78 +44,6 @@ class NotConfigured(Invalid):
 
 class UnknownIncident(NotFound):
     pass
-
-
-@dataclass(frozen=True)
-class Unknown:
-    id: str
-    number: int | None
-    dedup_key: str
-    title: str
-    url: str | None
-    resolve_queued: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "number": self.number,
-            "dedup_key": self.dedup_key,
-            "title": self.title,
-            "url": self.url,
-            "resolve_queued": self.resolve_queued,
-        }
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One pass: what it found and what it did; `error` when it could not read PagerDuty."""
-
-    id: int
-    connector: str
-    started_at: datetime
-    finished_at: datetime
-    dry_run: bool
-    checked: int = 0  # open rbtk incidents PagerDuty listed
-    resent: list[str] = field(default_factory=list)
-    repaged: list[str] = field(default_factory=list)
-    by_hand: list[str] = field(default_factory=list)
-    unknown: list[Unknown] = field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def found(self) -> int:
-        return len(self.resent) + len(self.repaged) + len(self.by_hand) + len(self.unknown)
-
-    @property
-    def fixed(self) -> int:
-        return len(self.resent) + len(self.repaged)
-
-    @property
-    def left(self) -> int:
-        return len(self.by_hand) + len(self.unknown)
-
-    def details(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "resent": self.resent,
-            "repaged": self.repaged,
-            "by_hand": self.by_hand,
-            "unknown": [u.to_json() for u in self.unknown],
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "connector": self.connector,
-            "started_at": format_rfc3339(self.started_at),
-            "finished_at": format_rfc3339(self.finished_at),
-            "dry_run": self.dry_run,
-            "found": self.found,
-            "fixed": self.fixed,
-            "left": self.left,
-            "error": self.error,
-            **self.details(),
-        }
 
 
 @dataclass(frozen=True)
@@ -164,30 +92,6 @@ def reconcile(context: Context, *, connector: str, dry_run: bool = False) -> Sum
     if summary.fixed and not dry_run:
         context.wake_delivery()
     return summary
-
-
-def latest(connection: Connection, connector: str, *, limit: int = 10) -> list[Summary]:
-    """The connector's newest passes, newest first."""
-    found = connection.execute(
-        select(reconcile_runs)
-        .where(reconcile_runs.c.connector_name == connector)
-        .order_by(reconcile_runs.c.id.desc())
-        .limit(limit)
-    )
-    return [_summary(row._mapping) for row in found]
-
-
-def latest_of_each(connection: Connection) -> dict[str, Summary]:
-    """Every connector's newest pass (what /metrics shows)."""
-    newest = (
-        select(func.max(reconcile_runs.c.id).label("id"))
-        .group_by(reconcile_runs.c.connector_name)
-        .subquery()
-    )
-    found = connection.execute(
-        select(reconcile_runs).join(newest, reconcile_runs.c.id == newest.c.id)
-    )
-    return {row.connector_name: _summary(row._mapping) for row in found}
 
 
 def resolve_unknown(context: Context, *, connector: str, dedup_key: str) -> int:
@@ -395,20 +299,3 @@ def _record(connection: Connection, summary: Summary, target: _Connector) -> Sum
         .returning(reconcile_runs.c.id)
     )
     return replace(summary, id=int(result.scalar_one()))
-
-
-def _summary(row: Any) -> Summary:
-    details = row["details"] or {}
-    return Summary(
-        id=row["id"],
-        connector=row["connector_name"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        dry_run=row["dry_run"],
-        checked=details.get("checked", 0),
-        resent=list(details.get("resent", [])),
-        repaged=list(details.get("repaged", [])),
-        by_hand=list(details.get("by_hand", [])),
-        unknown=[Unknown(**u) for u in details.get("unknown", [])],
-        error=row["error"],
-    )

@@ -37,7 +37,7 @@ from rbtk.outbox import log as delivery_log
 from rbtk.outbox.probes import UnknownTestEvent, resolve_test_event, send_test_event
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
-from rbtk.reconcile import passes, verify
+from rbtk.reconcile import summary, verify
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn, operator
@@ -440,7 +440,7 @@ def _connector_page(
         recent = delivery_log.query(
             connection, connector=name, limit=5, rates=registry.rates(context.settings)
         ).deliveries
-        runs = passes.latest(connection, name, limit=5)
+        runs = summary.latest(connection, name, limit=5)
     outcome = _once(request, "test_outcome", name)
     health = _once(request, "service_health", name)
     return page(

@@ -20,6 +20,7 @@ from rbtk.admin import connectors
 from rbtk.admin.connectors import KEEP
 from rbtk.api.deps import Ctx
 from rbtk.reconcile import checks, passes
+from rbtk.reconcile.summary import Summary
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX, connector_url
@@ -110,7 +111,7 @@ async def check(request: Request, name: str, context: Ctx) -> Response:
     return RedirectResponse(connector_url(name) + "#service-health", 303)
 
 
-def said(summary: passes.Summary) -> str:
+def said(summary: Summary) -> str:
     if not summary.found:
         return f"rbtk and PagerDuty agree ({summary.checked} open)"
     would = "would be " if summary.dry_run else ""
