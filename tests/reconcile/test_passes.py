@@ -320,3 +320,23 @@ def test_production_and_staging_routed_to_one_service_and_an_old_test_are_warned
         "never verified: test the rotation end to end at least every 90 days"
     )
     assert said["PagerDuty service"].startswith("set a REST API key and the service id")
+
+
+def test_an_eu_connector_reads_the_eu_api_host(context: Context, pd: httpx.Client) -> None:
+    eu = {"pagerduty_api_url": "http://127.0.0.1:9", "pagerduty_eu_api_url": str(pd.base_url)}
+    context.settings = context.settings.model_copy(update=eu)
+    with context.engine.begin() as connection:
+        connectors.update(
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            region="eu",
+            by="test",
+            now=datetime.now(UTC),
+        )
+
+    read = passes.reconcile(context, connector="pd-production")
+    requests = pd.get("/_inspect/requests").json()["requests"]
+
+    assert read.error is None
+    assert requests[-1]["path"] == "/incidents"

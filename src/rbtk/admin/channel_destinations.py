@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from rbtk.admin import audit
-from rbtk.admin.channels import ChannelView, InvalidChannel, UnknownChannel, audited, get_channel
-from rbtk.channels.base import InvalidDestination
-from rbtk.channels.registry import CHAT
+from rbtk.admin.channels import ChannelView, audited, destination_values, get_channel
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels
 
@@ -33,29 +31,11 @@ def update_destination(
 ) -> ChannelView:
     """Make channel `name` a `kind` channel sending to `values` (its fields, its secret in the
     clear). Its name, rules, health mark and delivery log stay; the change is audited."""
-    channel = CHAT.get(kind)
-    if channel is None:
-        known = ", ".join(repr(k) for k in CHAT)
-        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
-    try:
-        destination = channel.validate(values, allow_private=allow_private_webhooks)
-    except InvalidDestination as exc:
-        raise InvalidChannel(str(exc)) from None
-    secret = destination.secret
+    stored = destination_values(vault, kind, values, allow_private=allow_private_webhooks)
     before = get_channel(connection, name=name)  # UnknownChannel when there is none
-    found = connection.execute(
-        update(notify_channels)
-        .where(notify_channels.c.name == name)
-        .values(
-            kind=kind,
-            secret=None if secret is None else vault.encrypt(secret),
-            secret_last4=None if secret is None else secret.reveal()[-4:],
-            config=destination.config,
-            endpoint=destination.endpoint,
-        )
+    connection.execute(
+        update(notify_channels).where(notify_channels.c.name == name).values(**stored)
     )
-    if not found.rowcount:
-        raise UnknownChannel(name)
     view = get_channel(connection, name=name)
     audit.record(
         connection,

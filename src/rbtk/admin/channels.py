@@ -120,33 +120,12 @@ def add_channel(
     of another kind are refused. A webhook's host is resolved before anything is written.
     `health`: marked "rbtk health", so it is told when rbtk cannot page."""
     validate_name(name)
-    channel = CHAT.get(kind)
-    if channel is None:
-        known = ", ".join(repr(k) for k in CHAT)
-        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
-    takes = {field.name for field in channel.fields}
-    for field, value in values.items():
-        if value is not None and field not in takes:
-            raise InvalidChannel(f"{field}: {_owners(field)}")
-    try:
-        destination = channel.validate(values, allow_private=allow_private_webhooks)
-    except InvalidDestination as exc:
-        raise InvalidChannel(str(exc)) from None
-    secret = destination.secret
+    stored = destination_values(vault, kind, values, allow_private=allow_private_webhooks)
     if _row(connection, name) is not None:
         raise DuplicateChannel(name)
     try:
         connection.execute(
-            insert(notify_channels).values(
-                name=name,
-                kind=kind,
-                secret=None if secret is None else vault.encrypt(secret),
-                secret_last4=None if secret is None else secret.reveal()[-4:],
-                config=destination.config,
-                endpoint=destination.endpoint,
-                created_at=now,
-                health=health,
-            )
+            insert(notify_channels).values(name=name, created_at=now, health=health, **stored)
         )
     except IntegrityError:  # another writer took the name between the check and the insert
         raise DuplicateChannel(name) from None
@@ -161,6 +140,33 @@ def add_channel(
         at=now,
     )
     return view
+
+
+def destination_values(
+    vault: Vault, kind: str, values: Mapping[str, Any], *, allow_private: bool
+) -> dict[str, Any]:
+    """A `kind` channel's columns for `values` (its fields, its secret in the clear), checked
+    as its channel module checks them; fields of another kind are refused."""
+    channel = CHAT.get(kind)
+    if channel is None:
+        known = ", ".join(repr(k) for k in CHAT)
+        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
+    takes = {field.name for field in channel.fields}
+    for field, value in values.items():
+        if value is not None and field not in takes:
+            raise InvalidChannel(f"{field}: {_owners(field)}")
+    try:
+        destination = channel.validate(values, allow_private=allow_private)
+    except InvalidDestination as exc:
+        raise InvalidChannel(str(exc)) from None
+    secret = destination.secret
+    return {
+        "kind": kind,
+        "secret": None if secret is None else vault.encrypt(secret),
+        "secret_last4": None if secret is None else secret.reveal()[-4:],
+        "config": destination.config,
+        "endpoint": destination.endpoint,
+    }
 
 
 def _owners(field: str) -> str:
