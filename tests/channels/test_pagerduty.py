@@ -40,3 +40,15 @@ def test_a_5xx_or_408_says_the_endpoint_is_down(status: int) -> None:
 def test_a_429_or_400_is_about_one_event_not_the_endpoint(status: int, verdict: Verdict) -> None:
     result = classify(status, {"Retry-After": "5"}, b"")
     assert (result.verdict, result.endpoint_down) == (verdict, False)
+
+
+def test_a_refusal_with_nul_or_a_lone_surrogate_is_read_and_logged_as_replacement_characters(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = b'{"message": "bad\\u0000key \\ud800", "errors": ["x\\u0000y"]}'
+    with caplog.at_level(logging.WARNING, logger="rbtk.channels.pagerduty"):
+        result = classify(400, {}, body)
+
+    assert (result.message, result.errors) == ("bad\ufffdkey \ufffd", ["x\ufffdy"])
+    [record] = caplog.records
+    record.getMessage().encode()  # a log line any UTF-8 stream can write

@@ -19,15 +19,16 @@ def leaf_commands() -> Iterator[tuple[str, ...]]:
 
     def walk(command: object, words: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         if isinstance(command, typer.core.TyperGroup):
-            for name, sub in command.commands.items():
-                yield from walk(sub, (*words, name))
+            context = typer.Context(command)
+            for name in command.list_commands(context):  # loads each lazily, as a run does
+                yield from walk(command.get_command(context, name), (*words, name))
         else:
             yield words
 
     root = typer.main.get_command(app)
     assert isinstance(root, typer.core.TyperGroup)
     for group in ("admin", "events"):
-        yield from walk(root.commands[group], (group,))
+        yield from walk(root.get_command(typer.Context(root), group), (group,))
 
 
 def listed(help_text: str) -> set[str]:

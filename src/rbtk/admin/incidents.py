@@ -21,7 +21,7 @@ from sqlalchemy import Connection, insert, select
 from rbtk.admin.errors import NotFound
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.queue import PENDING
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Condition, Notification, State

@@ -14,7 +14,7 @@ from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, errors
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.rows import PagerDutyAction, Status
+from rbtk.outbox.status import PagerDutyAction, Status
 from rbtk.runtime.timefmt import parse_rfc3339
 
 router = APIRouter(tags=["deliveries"], responses=errors(400, 401, 403, 422))

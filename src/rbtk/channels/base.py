@@ -7,6 +7,7 @@ destination takes, how it is checked and stored, and how a message renders (`Cha
 PagerDuty connectors have their own administration (`rbtk.admin.connectors`).
 """
 
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,15 @@ from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
 T = TypeVar("T")
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Text any database keeps: a peer's answer may carry NUL (PostgreSQL refuses it in text)
+    or lone surrogates from JSON escapes (not encodable as UTF-8); both become U+FFFD, as
+    undecodable bytes already do when the answer is read."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 class Verdict(StrEnum):

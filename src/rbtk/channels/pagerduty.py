@@ -13,6 +13,7 @@ from rbtk.channels.base import (
     Verdict,
     configured,
     retry_after,
+    storable,
 )
 from rbtk.channels.pagerduty_body import encode
 from rbtk.runtime.settings import Settings
@@ -86,8 +87,8 @@ def _read(body: bytes) -> tuple[str, list[str] | None]:
         return body[:_MAX_MESSAGE].decode(errors="replace").strip(), None
     if not isinstance(parsed, dict):
         return "", None
-    message = str(parsed.get("message") or "")[:_MAX_MESSAGE]
+    message = storable(str(parsed.get("message") or "")[:_MAX_MESSAGE])
     errors = parsed.get("errors")
     if isinstance(errors, list):
-        return message, [str(e)[:_MAX_MESSAGE] for e in errors[:50]]
+        return message, [storable(str(e)[:_MAX_MESSAGE]) for e in errors[:50]]
     return message, None

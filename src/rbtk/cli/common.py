@@ -4,12 +4,12 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import ValidationError
 
-from rbtk.runtime.settings import Settings
+if TYPE_CHECKING:
+    from rbtk.runtime.settings import Settings
 
 
 def fail(message: str) -> typer.Exit:
@@ -27,7 +27,12 @@ def local_actor() -> str:
     return f"cli (local: {user})"
 
 
-def load_settings() -> Settings:
+def load_settings() -> "Settings":
+    # Imported here: the commands that only talk to the API never need the settings.
+    from pydantic import ValidationError
+
+    from rbtk.runtime.settings import Settings
+
     try:
         return Settings()
     except ValidationError as exc:

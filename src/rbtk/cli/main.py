@@ -1,14 +1,42 @@
 """The `rbtk` command: each subcommand lives in its own module and registers here."""
 
+from typing import Annotated
+
 import typer
 
-from rbtk.cli import admin, demo, events, pd_emulator, secrets, serve, tokens
+from rbtk.cli.lazy import group
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Roboticks alert routing.")
-app.command("serve")(serve.serve)
-app.command("pd-emulator")(pd_emulator.pd_emulator)
-app.command("demo")(demo.demo)
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(secrets.app, name="secrets")
-app.add_typer(events.app, name="events")
-app.add_typer(admin.app, name="admin")
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "serve": "rbtk.cli.serve:serve",
+        "pd-emulator": "rbtk.cli.pd_emulator:pd_emulator",
+        "demo": "rbtk.cli.demo:demo",
+        "tokens": "rbtk.cli.tokens:app",
+        "secrets": "rbtk.cli.secrets:app",
+        "events": "rbtk.cli.events:app",
+        "admin": "rbtk.cli.admin:app",
+    },
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        from importlib.metadata import version as installed_version  # only when asked
+
+        typer.echo(f"rbtk {installed_version('rbtk')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def rbtk(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print rbtk's version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Roboticks alert routing."""

@@ -2,15 +2,12 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import TypeAdapter, ValidationError
 
-from rbtk.emulator.config import EmulatorConfig
-from rbtk.emulator.faults import Faults
-from rbtk.emulator.rest_access import RestSettings
-from rbtk.emulator.services import Service
+if TYPE_CHECKING:
+    from rbtk.emulator.services import Service
 
 
 def pd_emulator(
@@ -57,6 +54,13 @@ def pd_emulator(
 ) -> None:
     """Emulate PagerDuty's Events API v2 (POST /v2/enqueue) and the REST API subset rbtk
     reads (GET /incidents, /services/{id}), with /_inspect and /_control."""
+    # The emulator (FastAPI and all) is imported by this command only: every other `rbtk`
+    # command starts without it.
+    from rbtk.emulator.config import EmulatorConfig
+    from rbtk.emulator.faults import Faults
+    from rbtk.emulator.rest_access import RestSettings
+    from rbtk.emulator.server import serve
+
     faults = Faults(
         error_rate=error_rate,
         force_429=force_429,
@@ -71,12 +75,14 @@ def pd_emulator(
         services=() if services is None else _services(services),
         rest=RestSettings(tokens=tuple(rest_token or ())),
     )
-    from rbtk.emulator.server import serve  # the server only for this command (see serve.py)
-
     serve(config, host=host, port=port)
 
 
-def _services(path: Path) -> tuple[Service, ...]:
+def _services(path: Path) -> "tuple[Service, ...]":
+    from pydantic import TypeAdapter, ValidationError
+
+    from rbtk.emulator.services import Service
+
     try:
         return TypeAdapter(tuple[Service, ...]).validate_python(json.loads(path.read_text()))
     except (ValueError, ValidationError) as invalid:

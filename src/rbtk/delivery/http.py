@@ -39,7 +39,7 @@ class _PublicOnly(aiohttp.TCPConnector):
         self._trusted = trusted
 
     # aiohttp resolves every host here, IP literals included, and connects to exactly what
-    # this answers (from its DNS cache too); the tests in tests/test_http.py hold it to that.
+    # this answers (from its DNS cache too); tests/delivery/test_http.py holds it to that.
     async def _resolve_host(
         self, host: str, port: int, traces: Sequence[Trace] | None = None
     ) -> list[ResolveResult]:

@@ -4,9 +4,9 @@ An endpoint is where rows go: a PagerDuty Events API URL, one Slack webhook, the
 When a send to it fails in a way that says the endpoint itself is down (a 5xx, a timeout, a
 refused connection; not a 429 for one routing key, not a 400 for one event), its rows stop
 being claimed. One row at a time is sent as a probe, at intervals that grow from
-`FIRST_PROBE_S` to at most `MAX_PROBE_S` — so a long outage costs the endpoint about 12
-requests a minute per instance — and the first answer from it ends the outage: every row
-waiting for it is made due at once (the caller does that in the database).
+`RBTK_PROBE_FIRST_S` (0.5 s) to at most `RBTK_PROBE_MAX_S` (5 s) — so a long outage costs
+the endpoint about 12 requests a minute per instance — and the first answer from it ends the
+outage: every row waiting for it is made due at once (the caller does that in the database).
 
 This state lives in the process, one copy per instance, on purpose. An instance learns of an
 outage from its own first failed send and of the recovery from its own next probe, both

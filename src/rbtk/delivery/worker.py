@@ -60,7 +60,7 @@ class Deliverer:
         self.wake = asyncio.Event()
         settings = context.settings
         self.lease = timedelta(seconds=settings.delivery_lease_s)
-        self.outages = Outages()
+        self.outages = Outages(settings.probe_first_s, settings.probe_max_s)
         # Rows claimed here whose answers are not recorded yet, and (monotonic) when each
         # one's lease runs out as far as this process knows: the renewer keeps them held.
         self.held: dict[int, Claimed] = {}

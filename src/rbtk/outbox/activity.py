@@ -9,7 +9,7 @@ from sqlalchemy import Connection, String, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from rbtk.channels import pagerduty
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.policy.state import Action
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox

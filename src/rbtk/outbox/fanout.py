@@ -18,7 +18,8 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox import rows
 from rbtk.outbox.coalesce import coalesce
-from rbtk.outbox.rows import OutboxRow, Status, insert_one, insert_rows
+from rbtk.outbox.rows import OutboxRow, insert_one, insert_rows
+from rbtk.outbox.status import Status
 from rbtk.outbox.storms import Gate
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Connection, and_, select
 
 from rbtk.outbox.queue import PENDING
-from rbtk.outbox.rows import CHANGE, Status
+from rbtk.outbox.rows import CHANGE
+from rbtk.outbox.status import Status
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
 from rbtk.store.db import count_up_to

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, exists, select
 
 from rbtk.channels import pagerduty
 from rbtk.outbox.queue import BUDGET_WINDOW, PENDING
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.db import count_up_to
 from rbtk.store.tables import digests, outbox, storms, suppressions

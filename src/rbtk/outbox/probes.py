@@ -19,7 +19,8 @@ from rbtk.channels.message import Message
 from rbtk.outbox.chat import row as chat_row
 from rbtk.outbox.fanout import enqueue_test
 from rbtk.outbox.queue import await_answer
-from rbtk.outbox.rows import Status, insert_one
+from rbtk.outbox.rows import insert_one
+from rbtk.outbox.status import Status
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification

@@ -7,7 +7,6 @@ its trigger, even while the trigger is retried.
 """
 
 import random
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +17,9 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func,
 from sqlalchemy.orm import aliased
 
 from rbtk.channels import registry
-from rbtk.channels.base import Result, Verdict
+from rbtk.channels.base import Result, Verdict, storable
 from rbtk.delivery.outages import Endpoint
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.runtime.settings import Settings
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
@@ -29,7 +28,6 @@ PENDING = (Status.QUEUED.value, Status.RETRYING.value)
 FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)
 _POLL_S = 0.05
 BUDGET_WINDOW = timedelta(seconds=60)  # a budget counts attempts over PagerDuty's sliding minute
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 # claiming and recording
@@ -284,13 +282,6 @@ def _next_step(
     # A wait that would outlast the maximum age (a long Retry-After, a capped backoff) is cut
     # short to the age's last moment: the row is always tried once more before it gives up.
     return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), result.message
-
-
-def storable(text: str) -> str:
-    """Text any database keeps: a peer's answer may carry NUL (PostgreSQL refuses it in text)
-    or lone surrogates from JSON escapes (not encodable as UTF-8); both become U+FFFD, as
-    undecodable bytes already do when the answer is read."""
-    return _UNSTORABLE.sub("\ufffd", text)
 
 
 def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:

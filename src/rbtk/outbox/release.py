@@ -18,7 +18,8 @@ from sqlalchemy import ColumnElement, Connection, bindparam, select, update
 
 from rbtk.channels.pagerduty_body import trigger_body
 from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page, lane_severity
-from rbtk.outbox.rows import OutboxRow, Status, insert_rows
+from rbtk.outbox.rows import OutboxRow, insert_rows
+from rbtk.outbox.status import Status
 from rbtk.outbox.storms import Gate
 from rbtk.policy import engine
 from rbtk.policy.rules import Rule

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Engine, Select, Table, and_, delete, exist
 from sqlalchemy.orm import aliased
 
 from rbtk.outbox.queue import PENDING
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import (
     digests,

@@ -7,32 +7,15 @@ delivery log and every channel read one shape; `insert` writes a batch in one st
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, insert
 
 from rbtk.channels import pagerduty
+from rbtk.outbox.status import PagerDutyAction, Status
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.store.tables import outbox
-
-
-class PagerDutyAction(StrEnum):
-    """What a PagerDuty row does: a policy trigger or resolve, or a release's change event."""
-
-    TRIGGER = "trigger"
-    RESOLVE = "resolve"
-    CHANGE = "change"
-
-
-class Status(StrEnum):
-    QUEUED = "queued"
-    RETRYING = "retrying"
-    SENT = "sent"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"
-
 
 NOTIFY = "notify"  # the action of a chat message: neither a trigger nor a resolve
 CHANGE = PagerDutyAction.CHANGE.value  # a release's change event: it never pages

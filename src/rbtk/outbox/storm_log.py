@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, select
 
 from rbtk.admin.errors import NotFound
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.policy.state import Action
 from rbtk.store.tables import incidents, outbox, storms
 

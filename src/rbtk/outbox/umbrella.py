@@ -4,8 +4,8 @@ The umbrella is queued as soon as its storm opens, at the highest severity among
 still firing, with a summary that counts them ("Storm: 4,812 runner pools offline across 37
 projects (312 air-gapped)"), their counts by rule and project and the first of them in its
 details, and a link to the page listing them all. It is updated (same dedup key) when that
-changes, at most once a minute, through the rate budget like any trigger; not while a
-suppression window covers the connector.
+changes, at most once a minute (`RBTK_STORM_UPDATE_S`), through the rate budget like any
+trigger; not while a suppression window covers the connector.
 
 A storm ends when fewer than its threshold of members have been firing for a whole storm
 window, or when its connector switches collapse off: the members still firing are paged one
@@ -24,7 +24,8 @@ from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page
 from rbtk.outbox.release import release_storm
-from rbtk.outbox.rows import OutboxRow, Status, insert_rows
+from rbtk.outbox.rows import OutboxRow, insert_rows
+from rbtk.outbox.status import Status
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
@@ -37,8 +38,6 @@ from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import conditions, incidents, storms
 
-CHECK_EVERY = timedelta(seconds=5)
-UPDATE_EVERY = timedelta(minutes=1)
 FIRST_MEMBERS = 10
 TOP_PROJECTS = 20
 STORMS_PAGE = "/settings/integrations/pagerduty/storms"
@@ -171,7 +170,7 @@ def _tend(
     # While a window covers the connector, the storm waits for it to end: the members still
     # firing then are the window's to page.
     covered = target is not None and covering(windows, target.id, now) is not None
-    check_at = now + CHECK_EVERY
+    check_at = now + timedelta(seconds=settings.storm_check_s)
     if rule is not None and quiet_since is not None and not covered:
         check_at = min(check_at, quiet_since + rule.window)  # ends on time when quiet
     values: dict[str, Any] = {
@@ -228,7 +227,8 @@ def _update(
         storm["umbrella_summary"],
         storm["umbrella_severity"],
     )
-    due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= UPDATE_EVERY
+    every = timedelta(seconds=settings.storm_update_s)
+    due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= every
     if not (changed and due):
         return None, {}
     lane = _open_lane(connection, storm, target, found.severity, lane, now)

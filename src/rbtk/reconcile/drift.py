@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rbtk.outbox.rows import PagerDutyAction, Status
+from rbtk.outbox.status import PagerDutyAction, Status
 from rbtk.policy import keys
 from rbtk.reconcile.rest import RemoteIncident
 

@@ -25,7 +25,8 @@ from rbtk.admin.errors import Invalid, NotFound
 from rbtk.channels.pagerduty_body import resolve_body
 from rbtk.outbox import rows
 from rbtk.outbox.fanout import PLACEHOLDER_KEY
-from rbtk.outbox.rows import OutboxRow, PagerDutyAction
+from rbtk.outbox.rows import OutboxRow
+from rbtk.outbox.status import PagerDutyAction
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
 from rbtk.reconcile.summary import Summary, Unknown, latest

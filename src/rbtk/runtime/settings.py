@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     max_retry_age_s: float = Field(default=24 * 3600, gt=0)
     retry_base_s: float = Field(default=2.0, gt=0)
     retry_cap_s: float = Field(default=600.0, gt=0)
+    # While an endpoint is down, one row at a time probes it, at intervals that double from
+    # the first to the most (rbtk.delivery.outages).
+    probe_first_s: float = Field(default=0.5, gt=0)
+    probe_max_s: float = Field(default=5.0, gt=0)
     delivery_batch: int = Field(default=500, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1)
     # How long a claimed row stays another instance's to leave alone. Renewed while the row
@@ -84,6 +88,10 @@ class Settings(BaseSettings):
     # A page undelivered (queued or retrying) for longer than this is stuck: every settings
     # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.stuck).
     stuck_after_s: float = Field(default=300, gt=0)
+    # How often the scheduler looks at an open storm, and how often at most its umbrella
+    # incident is updated at PagerDuty when its count or severity changes (rbtk.outbox.umbrella).
+    storm_check_s: float = Field(default=5.0, gt=0)
+    storm_update_s: float = Field(default=60.0, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

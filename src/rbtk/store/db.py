@@ -1,6 +1,7 @@
 """Database engine set-up and migrations for SQLite (default) and PostgreSQL."""
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -166,11 +167,24 @@ def migrate(engine: Engine) -> None:
         if is_postgres(connection):
             # One migrator at a time when several instances start together.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7262010)")
-        command.upgrade(_alembic_config(connection), "head")
+        # Alembic's upgrade loads its whole environment even when there is nothing to do;
+        # asking first makes a start on a current database (every start but the first
+        # after an upgrade) a single query.
+        if _revision(connection) != _head():
+            command.upgrade(_alembic_config(connection), "head")
 
 
 def is_current(engine: Engine) -> bool:
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        head = ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
-        return current == head
+        return _revision(connection) == _head()
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@functools.cache
+def _head() -> str | None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -9,7 +9,7 @@ import typer
 
 from rbtk.cli.remote import Output, remote
 from rbtk.cli.tables import moment, table
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 
 PAGE = 100
 

@@ -8,7 +8,6 @@ it came. Secrets are never in it: see `rbtk admin apply`.
 import typer
 
 from rbtk.cli.remote import remote
-from rbtk.config_file.export import Exported, render
 
 PATH = "/api/v1/config"
 SHOWN = ("document", "secrets", "defaults")
@@ -17,6 +16,8 @@ SHOWN = ("document", "secrets", "defaults")
 def export(ctx: typer.Context) -> None:
     """Print the configuration as YAML: connectors (keys as key_env references, with a comment
     saying which key rbtk holds), routing, chat channels and rules, windows not yet over."""
+    from rbtk.config_file.export import Exported, render  # heavy: only for this command
+
     server = remote(ctx)
     with server.api() as api:
         answer = api.get(PATH, expect=SHOWN)

@@ -9,11 +9,11 @@ import json
 
 import typer
 
-from rbtk.config_file.document import schema as document_schema
-
 
 def text() -> str:
     """The schema as printed and as committed."""
+    from rbtk.config_file.document import schema as document_schema  # only for this command
+
     return json.dumps(document_schema(), indent=2, ensure_ascii=False) + "\n"
 
 

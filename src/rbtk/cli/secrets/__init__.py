@@ -1,12 +1,13 @@
 """`rbtk secrets ...`: the secret key at rest, on the local database (like `rbtk tokens`)."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.secrets import reset, rotate
-
-app = typer.Typer(
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "rotate": "rbtk.cli.secrets.rotate:rotate",
+        "reset": "rbtk.cli.secrets.reset:reset",
+    },
     no_args_is_help=True,
     help="Rotate RBTK_SECRET_KEY, or enter the stored secrets again after losing it.",
 )
-app.command("rotate")(rotate.rotate)
-app.command("reset")(reset.reset)

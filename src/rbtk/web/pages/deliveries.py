@@ -25,7 +25,7 @@ from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import activity
 from rbtk.outbox import log as delivery_log
-from rbtk.outbox.rows import Status
+from rbtk.outbox.status import Status
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn
 from rbtk.web.chart import chart

@@ -1,33 +1,23 @@
 """`rbtk admin pd ...`: PagerDuty connectors, routing, runbooks, suppression, storms, test
 events, the log, reconcile."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.admin.pd import (
-    connectors,
-    incidents,
-    log,
-    reconcile,
-    route,
-    runbooks,
-    storms,
-    suppress,
-    suppressions,
-    test,
-)
-
-app = typer.Typer(
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "connectors": "rbtk.cli.admin.pd.connectors:app",
+        "test": "rbtk.cli.admin.pd.test:send_test_event",
+        "log": "rbtk.cli.admin.pd.log:log",
+        "reconcile": "rbtk.cli.admin.pd.reconcile:reconcile",
+        "route": "rbtk.cli.admin.pd.route:app",
+        "runbooks": "rbtk.cli.admin.pd.runbooks:app",
+        "suppress": "rbtk.cli.admin.pd.suppress:suppress",
+        "suppressions": "rbtk.cli.admin.pd.suppressions:app",
+        "storms": "rbtk.cli.admin.pd.storms:app",
+        "incidents": "rbtk.cli.admin.pd.incidents:app",
+    },
     no_args_is_help=True,
     help="PagerDuty: connectors, incidents, routing, runbooks, suppression windows, storms, "
     "test events, the delivery log, reconcile.",
 )
-app.add_typer(connectors.app, name="connectors")
-app.command("test")(test.send_test_event)
-app.command("log")(log.log)
-app.command("reconcile")(reconcile.reconcile)
-app.add_typer(route.app, name="route")
-app.add_typer(runbooks.app, name="runbooks")
-app.command("suppress")(suppress.suppress)
-app.add_typer(suppressions.app, name="suppressions")
-app.add_typer(storms.app, name="storms")
-app.add_typer(incidents.app, name="incidents")

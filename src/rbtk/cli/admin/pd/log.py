@@ -6,7 +6,7 @@ import typer
 
 from rbtk.cli.admin.delivery_log import AsJson, Limit, Since, StatusFilter, outcome, show_log
 from rbtk.cli.tables import moment
-from rbtk.outbox.rows import PagerDutyAction
+from rbtk.outbox.status import PagerDutyAction
 
 PATH = "/api/v1/pagerduty/deliveries"
 PAGE = 100

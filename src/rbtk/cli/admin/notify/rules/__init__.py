@@ -1,15 +1,15 @@
 """`rbtk admin notify rules ...`: the ordered rules sending events to Slack or email."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.admin.notify.rules import add, move, remove
-from rbtk.cli.admin.notify.rules import list as list_
-
-app = typer.Typer(
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "list": "rbtk.cli.admin.notify.rules.list:list_rules",
+        "add": "rbtk.cli.admin.notify.rules.add:add",
+        "remove": "rbtk.cli.admin.notify.rules.remove:remove",
+        "move": "rbtk.cli.admin.notify.rules.move:move",
+    },
     no_args_is_help=True,
     help="Notification rules: ordered; the first matching an event names its channels.",
 )
-app.command("list")(list_.list_rules)
-app.command("add")(add.add)
-app.command("remove")(remove.remove)
-app.command("move")(move.move)

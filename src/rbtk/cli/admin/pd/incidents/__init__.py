@@ -1,13 +1,13 @@
 """`rbtk admin pd incidents ...`: what is firing, pending and held; resolve one by hand."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.admin.pd.incidents import list as list_
-from rbtk.cli.admin.pd.incidents import resolve
-
-app = typer.Typer(
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "list": "rbtk.cli.admin.pd.incidents.list:list_incidents",
+        "resolve": "rbtk.cli.admin.pd.incidents.resolve:resolve",
+    },
     no_args_is_help=True,
     help="Incidents: what is firing, pending or held, and resolving one by hand.",
 )
-app.command("list")(list_.list_incidents)
-app.command("resolve")(resolve.resolve)

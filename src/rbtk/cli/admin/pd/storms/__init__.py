@@ -1,10 +1,13 @@
 """`rbtk admin pd storms ...`: storms and the members each one held."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.admin.pd.storms import list as list_
-from rbtk.cli.admin.pd.storms import show
-
-app = typer.Typer(no_args_is_help=True, help="Storms: list them, show one and its members.")
-app.command("list")(list_.list_storms)
-app.command("show")(show.show)
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "list": "rbtk.cli.admin.pd.storms.list:list_storms",
+        "show": "rbtk.cli.admin.pd.storms.show:show",
+    },
+    no_args_is_help=True,
+    help="Storms: list them, show one and its members.",
+)

@@ -1,10 +1,13 @@
 """`rbtk admin pd suppressions ...`: list and end suppression windows."""
 
-import typer
+from rbtk.cli.lazy import group
 
-from rbtk.cli.admin.pd.suppressions import end
-from rbtk.cli.admin.pd.suppressions import list as list_
-
-app = typer.Typer(no_args_is_help=True, help="Suppression windows: list them, end one early.")
-app.command("list")(list_.list_windows)
-app.command("end")(end.end)
+# Each subcommand's module is imported when it is run (rbtk.cli.lazy).
+app = group(
+    {
+        "list": "rbtk.cli.admin.pd.suppressions.list:list_windows",
+        "end": "rbtk.cli.admin.pd.suppressions.end:end",
+    },
+    no_args_is_help=True,
+    help="Suppression windows: list them, end one early.",
+)
