@@ -1,51 +1,91 @@
 """Fixtures shared by the whole suite: a database of each kind, settings, a context."""
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
 
 from rbtk.access import tokens
 from rbtk.app import create_app
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
+from tests.databases import Templates, copy_of
 from tests.live import serving
 
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
+TESTS = Path(__file__).parent
 
 BOTH = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# The faces: they test what a request or a command answers, and the store below them is
+# tested on both databases in its own folders. Their tests run on SQLite unless marked
+# `both_databases`, where the store's own limits show through the face (PostgreSQL refuses a
+# NUL in text and has 32-bit INTEGER ids; SQLite has neither).
+FACES = ("api", "cli", "web")
 
 
-@pytest.fixture(params=BOTH)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every storage test runs on SQLite and on the real PostgreSQL server, each isolated."""
-    with isolated_database(request.param, tmp_path) as url:
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Which databases a test that takes `database_url` runs on, decided here only:
+    SQLite and PostgreSQL, except the faces (above); a test may still name its own."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    test = metafunc.definition
+    if any("database_url" in _names(m.args[0]) for m in test.iter_markers("parametrize")):
+        return
+    on_both = _folder(test.path) not in FACES or test.get_closest_marker("both_databases")
+    metafunc.parametrize("database_url", BOTH if on_both else ["sqlite"], indirect=True)
+
+
+@pytest.hookimpl(wrapper=True)  # a wrapper: marked before xdist reads the groups
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Iterator[None]:
+    """The tests that must not share the machine with each other (the browser's, which take
+    a core of their own, and those marked `alone`, which watch real time) run in one xdist
+    group: on one worker, one after another."""
+    for item in items:
+        if _folder(item.path) == "web" or item.get_closest_marker("alone"):
+            item.add_marker(pytest.mark.xdist_group("alone"))
+    yield
+    # xdist applies a group by renaming the test; a pytest that no longer lets it (9.2) would
+    # spread the group over the workers without a word.
+    if getattr(config.option, "loadgroup", False) and any(
+        "@" not in item.nodeid for item in items if item.get_closest_marker("xdist_group")
+    ):
+        raise pytest.UsageError("pytest-xdist did not apply the xdist_group marks")
+
+
+def _folder(path: Path) -> str:
+    return path.relative_to(TESTS).parts[0]
+
+
+def _names(argnames: str | Sequence[str]) -> list[str]:
+    if isinstance(argnames, str):
+        return [name.strip() for name in argnames.split(",")]
+    return list(argnames)
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    templates = Templates(tmp_path_factory.mktemp("templates"))
+    try:
+        yield templates
+    finally:
+        templates.close()
+
+
+@pytest.fixture
+def database_url(
+    request: pytest.FixtureRequest, templates: Templates, tmp_path: Path
+) -> Iterator[str]:
+    """A migrated database of the kind the test runs on, its own (a copy of a template)."""
+    with copy_of(request.param, templates, tmp_path) as url:
         yield url
 
 
-@contextmanager
-def isolated_database(kind: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh SQLite file, or a schema of its own on the PostgreSQL server."""
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rbtk.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def kind_of(url: str) -> str:
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
 @pytest.fixture

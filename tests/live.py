@@ -10,13 +10,15 @@ from typing import Literal
 import uvicorn
 from fastapi import FastAPI
 
+from rbtk.emulator.server import PromptServer
+
 
 @contextmanager
 def serving(
     app: FastAPI, *, lifespan: Literal["auto", "on", "off"] = "on", timeout_s: float = 15.0
 ) -> Iterator[str]:
     sock = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(
+    server = PromptServer(
         uvicorn.Config(
             app, log_config=None, access_log=False, lifespan=lifespan, timeout_graceful_shutdown=5
         )
@@ -31,6 +33,6 @@ def serving(
             time.sleep(0.01)
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
-        server.should_exit = True
+        server.stop()
         thread.join(timeout=timeout_s)
         sock.close()

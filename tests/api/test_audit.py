@@ -13,6 +13,9 @@ from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.store.tables import audit_log
 
+# On both databases: the audit log's filtered reads are tested here only.
+pytestmark = pytest.mark.both_databases
+
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "N3wR0b0t1cksIntegrationKey77c3d4"
 CONNECTORS = "/api/v1/pagerduty/connectors"

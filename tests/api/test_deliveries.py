@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
@@ -11,6 +12,9 @@ from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 from rbtk.store.tables import outbox
 from tests.factories import add_connector, add_window, pool_offline, pool_online
+
+# On both databases: the delivery log's queries (keyset pages, filters) are tested here only.
+pytestmark = pytest.mark.both_databases
 
 URL = "/api/v1/pagerduty/deliveries"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

@@ -161,6 +161,7 @@ def test_an_event_nested_5000_deep_is_rejected_alone_naming_data(client: TestCli
     assert results[1][1] == ["data.extra: nests deeper than 32 levels"]
 
 
+@pytest.mark.both_databases  # PostgreSQL's own limits: its timestamp range
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -186,6 +187,7 @@ def test_a_timestamp_at_the_datetime_limits_is_rejected_alone_naming_it(
     assert results[1][1][0].startswith(f"{field}: {value!r} is outside the supported range")
 
 
+@pytest.mark.both_databases  # PostgreSQL's own limits: no NUL in text
 @pytest.mark.parametrize("field", ["id", "type", "data.pool_name", "data.note"])
 def test_a_nul_character_is_rejected_alone_naming_the_field(
     client: TestClient, context: Context, field: str
@@ -202,6 +204,7 @@ def test_a_nul_character_is_rejected_alone_naming_the_field(
     assert results[1][1] == [f"{field}: must not contain a NUL character"]
 
 
+@pytest.mark.both_databases  # PostgreSQL's own limits: UTF-8 only
 @pytest.mark.parametrize("field", ["id", "data.pool_name", "data.note", "data.a key"])
 def test_a_lone_surrogate_is_rejected_alone_naming_the_field(
     client: TestClient, context: Context, field: str

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,6 +20,9 @@ from rbtk.runtime.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
 from rbtk.store.tables import outbox
 from tests.factories import add_chat_row
+
+# On both databases: readiness and /metrics read the database.
+pytestmark = pytest.mark.both_databases
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 

@@ -4,6 +4,7 @@ and resolving by hand."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,6 +13,9 @@ from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.runtime.context import Context
 from rbtk.store.tables import events, outbox
 from tests.factories import add_connector, add_window, event, pool_offline, send_everything
+
+# On both databases: the incidents' queries are tested here only.
+pytestmark = pytest.mark.both_databases
 
 URL = "/api/v1/incidents"
 AMENDMENT = "rbtk:standard-amendment:warehouse:iso-26262:A2"

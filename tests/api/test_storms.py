@@ -2,12 +2,16 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.runtime.context import Context
 from tests.factories import add_connector, pool_offline
+
+# On both databases: the storms' member pages are tested here only.
+pytestmark = pytest.mark.both_databases
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 URL = "/api/v1/pagerduty/storms"

@@ -303,6 +303,7 @@ def test_an_events_token_may_not_see_or_change_windows(
     )
 
 
+@pytest.mark.both_databases  # PostgreSQL's own limits: 32-bit INTEGER ids
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -318,6 +319,7 @@ def test_a_window_id_above_2_63_is_a_422_naming_it(two: TestClient, method: str,
     assert answer.json()["detail"].startswith("path.window_id: ")
 
 
+@pytest.mark.both_databases  # PostgreSQL's own limits: no NUL in text
 def test_a_window_created_with_a_nul_in_its_reason_is_a_422_naming_it(two: TestClient) -> None:
     answer = two.post(
         URL, json={"connector": "pd-production", "reason": "a\x00b", "duration_s": 60}

@@ -1,13 +1,12 @@
 """Running `rbtk` commands in-process against a real rbtk serving on loopback.
 
 The CLI is a client of the HTTP API: storage is tested on both databases elsewhere, so these
-tests run on SQLite only.
+tests run on SQLite only (tests/conftest.py decides which tests run on both).
 """
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,11 +19,6 @@ KEY = "e93facc04764012d7bfb002500d5a1b2"
 OTHER_KEY = "0c8f1d6e2b9a47c3a5f0e1d2c3b4c9d8"
 MASKED = "••••••••…a1b2"
 UNREACHABLE = "http://127.0.0.1:9"
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'rbtk.db'}"
 
 
 @dataclass(frozen=True)

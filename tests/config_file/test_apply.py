@@ -31,7 +31,8 @@ from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import config_version
 from rbtk.store.tables import connectors as connectors_table
-from tests.conftest import isolated_database
+from tests.conftest import kind_of
+from tests.databases import Templates, copy_of
 
 NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 KEY = "e93facc04764012d7bfb002500d5a1b2"
@@ -49,10 +50,11 @@ ENVIRONMENT = {
 
 
 @pytest.fixture
-def elsewhere(settings: Settings, tmp_path: Path) -> Iterator[Context]:
+def elsewhere(settings: Settings, templates: Templates, tmp_path: Path) -> Iterator[Context]:
     """Another rbtk, on a database of the same kind, with a secret key of its own."""
-    kind = "postgresql" if settings.database_url.startswith("postgresql") else "sqlite"
-    with isolated_database(kind, tmp_path / "elsewhere") as url:
+    (tmp_path / "elsewhere").mkdir()
+    kind = kind_of(settings.database)
+    with copy_of(kind, templates, tmp_path / "elsewhere") as url:
         other = open_context(
             settings.model_copy(
                 update={

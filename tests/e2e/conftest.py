@@ -11,7 +11,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.e2e.processes import RBTK, free_port, rbtk, running
+from tests.e2e.processes import RBTK, free_port, running, token
 
 pytestmark = pytest.mark.e2e
 
@@ -94,7 +94,6 @@ def start(env: dict[str, str], tmp_path: Path) -> Start:
 
 @pytest.fixture
 def admin(env: dict[str, str]) -> dict[str, str]:
-    """The environment an operator's shell has: RBTK_TOKEN from `rbtk tokens create`."""
-    created = rbtk("tokens", "create", "--scope", "admin", "--name", "ops", env=env)
-    assert created.returncode == 0, created.stderr
-    return {**env, "RBTK_TOKEN": created.stdout.strip()}
+    """The environment an operator's shell has: RBTK_TOKEN as `rbtk tokens create` prints it
+    (written in-process: that command is tested in tests/cli/test_tokens.py)."""
+    return {**env, "RBTK_TOKEN": token(env["RBTK_DATABASE_URL"], "admin", "ops")}

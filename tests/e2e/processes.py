@@ -8,9 +8,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from rbtk.access import tokens
+from rbtk.store.db import make_engine
 
 RBTK = str(Path(sys.executable).with_name("rbtk"))
 
@@ -59,15 +63,13 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 
 
 
 @contextmanager
-def running(
-    args: list[str], health_url: str, env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
+def started(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A process, stopped with SIGTERM (then SIGKILL) when the block ends."""
     with log.open("ab") as output:
         process = subprocess.Popen(
             args, env={**os.environ, **env}, stdout=output, stderr=subprocess.STDOUT
         )
     try:
-        wait_healthy(health_url, process)
         yield process
     finally:
         if process.poll() is None:
@@ -77,6 +79,29 @@ def running(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def running(
+    args: list[str], health_url: str, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    with started(args, env, log) as process:
+        wait_healthy(health_url, process)
+        yield process
+
+
+def token(database_url: str, scope: str, name: str) -> str:
+    """An API token written straight into the database, as `rbtk tokens create` writes it
+    (that command has tests of its own): set-up without a process start."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            _, created = tokens.create(
+                connection, scope=tokens.Scope(scope), name=name, now=datetime.now(UTC)
+            )
+    finally:
+        engine.dispose()
+    return created
 
 
 def rbtk(

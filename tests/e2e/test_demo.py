@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -21,6 +22,11 @@ POOL = keys.pool_offline("warehouse", "onprem-airgapped")
 
 def actions(emulator: Emulator, dedup_key: str) -> list[str]:
     return [e["event_action"] for e in emulator.events() if e["dedup_key"] == dedup_key]
+
+
+def exited(pid: int) -> Callable[[], bool]:
+    """A probe for `wait_for`: has process `pid` exited?"""
+    return lambda: not alive(pid)
 
 
 def test_the_demo_pages_and_resolves_a_pool_then_stops_both_processes_on_ctrl_c() -> None:
@@ -74,7 +80,7 @@ def test_the_demo_pages_and_resolves_a_pool_then_stops_both_processes_on_ctrl_c(
 
         assert demo.wait(timeout=60) == 0
         for pid in everything:
-            wait_for(lambda pid=pid: not alive(pid), timeout_s=30, what=f"process {pid} to exit")
+            wait_for(exited(pid), timeout_s=30, what=f"process {pid} to exit")
         reader.join(timeout=10)
         text = "".join(output)
         assert "onprem-airgapped (air-gapped) offline: pages critical in 10 s" in text

@@ -18,7 +18,7 @@ from tests.emulator.builders import (
 )
 from tests.emulator.conftest import StartEmulator
 
-DEFAULT_SERVICE = {
+DEFAULT_SERVICE: dict[str, Any] = {
     "id": "PDEFAULT",
     "name": "Default Service",
     "integration_keys": [],

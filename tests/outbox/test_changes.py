@@ -27,7 +27,7 @@ def changes(context: Context) -> list[tuple[str, str, str, str]]:
             .where(outbox.c.action == "change")
             .order_by(outbox.c.id)
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
 
 def test_a_release_goes_to_the_default_connector_as_a_change_event(context: Context) -> None:

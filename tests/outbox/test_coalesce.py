@@ -28,7 +28,7 @@ def log(context: Context) -> list[tuple[str, str, str, str, str | None]]:
                 outbox.c.message,
             ).order_by(outbox.c.id)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
 
 def take_everything(context: Context, at: datetime) -> None:

@@ -22,7 +22,7 @@ def log(context: Context) -> list[tuple[str, str, str]]:
         rows = connection.execute(
             select(outbox.c.event_id, outbox.c.action, outbox.c.status).order_by(outbox.c.id)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
 
 def event_ids(context: Context) -> list[str]:

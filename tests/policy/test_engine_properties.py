@@ -44,7 +44,7 @@ BASE_URL = "https://roboticks.example"
 def text(max_size: int) -> st.SearchStrategy[str]:
     """Any text intake accepts: every character but NUL and lone surrogates, which it
     refuses (no database stores them)."""
-    characters = st.characters(exclude_characters="\x00", exclude_categories=("Cs",))
+    characters = st.characters(exclude_characters="\x00", exclude_categories=["Cs"])
     return st.text(characters, max_size=max_size)
 
 

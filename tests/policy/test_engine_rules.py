@@ -742,8 +742,8 @@ def test_a_pinned_standard_amendment_pages_warning_only_when_switched_on(
     "event_type", ["deployment.finished", "runner_pool.degraded", "x", "test_run.started"]
 )
 def test_unknown_event_types_page_nobody_and_change_nothing(event_type: str) -> None:
-    state = run([(at(0), airgapped_offline(0))], ALL_ON).state
-    outcome = apply(state, unknown(event_type, occurred_at=at(1)), at(1), ALL_ON)
+    state = run([(at(0), airgapped_offline(0))]).state
+    outcome = apply(state, unknown(event_type, occurred_at=at(1)), at(1), PolicyConfig())
     assert outcome.notifications == []
     assert outcome.state == state
 

@@ -1,8 +1,11 @@
 """The migrations build exactly the schema the code declares, on both databases, and move
 the rows they reshape."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -12,6 +15,8 @@ from sqlalchemy import Engine, MetaData, Table, select
 from rbtk.runtime.context import Context
 from rbtk.store.db import MIGRATIONS, is_current, make_engine, migrate
 from rbtk.store.tables import metadata
+from tests.conftest import kind_of
+from tests.databases import Templates, empty
 
 
 def test_the_migrated_schema_matches_the_tables_the_code_uses(context: Context) -> None:
@@ -55,8 +60,30 @@ def _row(number: int, channel: str, name: str) -> dict[str, object]:
     }
 
 
-def test_0005_moves_chat_rows_names_to_channel_name_and_back(database_url: str) -> None:
-    engine = make_engine(database_url)
+@pytest.fixture
+def empty_database_url(database_url: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's kind with no revision applied yet."""
+    (tmp_path / "empty").mkdir()
+    with empty(kind_of(database_url), templates, tmp_path / "empty") as url:
+        yield url
+
+
+def test_a_new_database_migrates_from_nothing_to_the_schema_the_code_uses(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        migrate(engine)
+
+        assert is_current(engine)
+        with engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_0005_moves_chat_rows_names_to_channel_name_and_back(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     try:
         _to(engine, "0004")
         old = Table("outbox", MetaData(), autoload_with=engine)

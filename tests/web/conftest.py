@@ -1,15 +1,16 @@
 """Browser fixtures: Debian's Chromium (driven by Playwright) against `rbtk serve` and
 `rbtk pd-emulator` running as real processes on loopback.
 
-One service and one browser per test module (they take seconds to start); a fresh browser
-context, so a fresh cookie jar, per test. Every test leaves a screenshot of its last page in
-test-artifacts/web/. With RBTK_UPDATE_SCREENSHOTS=1 the walk-through also writes the README's
-screenshots to docs/screenshots/.
+One service and one browser per test module (they take seconds to start); a fresh
+browser context, so a fresh cookie jar, per test. A failing test leaves a screenshot of its
+last page in test-artifacts/web/ (every test does with RBTK_SCREENSHOTS=all). With
+RBTK_UPDATE_SCREENSHOTS=1 the walk-through also writes the README's screenshots to
+docs/screenshots/.
 """
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ import pytest
 from cryptography.fernet import Fernet
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
+from tests.databases import Templates, copy_of
 from tests.e2e.conftest import Emulator
-from tests.e2e.processes import RBTK, free_port, rbtk, running
+from tests.e2e.processes import RBTK, free_port, started, token, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -51,18 +53,21 @@ class Service:
             base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=30
         )
 
-    def create_token(self, scope: str) -> str:
-        created = rbtk("tokens", "create", "--scope", scope, "--name", "web", env=self.env)
-        assert created.returncode == 0, created.stderr
-        return created.stdout.strip()
+    def create_token(self, scope: str, name: str = "web") -> str:
+        return token(self.env["RBTK_DATABASE_URL"], scope, name)
 
 
 @pytest.fixture(scope="module")
 def service(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest, templates: Templates
 ) -> Iterator[Service]:
     """`SERVICE_ENV` in a test module adds to (or overrides) its service's environment."""
     tmp = tmp_path_factory.mktemp("web")
+    with copy_of("sqlite", templates, tmp) as database_url:
+        yield from _serving(tmp, database_url, getattr(request.module, "SERVICE_ENV", {}))
+
+
+def _serving(tmp: Path, database_url: str, extra: dict[str, str]) -> Iterator[Service]:
     emulator_port, port = free_port(), free_port()
     emulator_url = f"http://127.0.0.1:{emulator_port}"
     emulator_args = [RBTK, "pd-emulator", "--host", "127.0.0.1", "--port", str(emulator_port)]
@@ -70,7 +75,7 @@ def service(
     url = f"http://127.0.0.1:{port}"
     env = {
         "RBTK_DATA_DIR": str(tmp / "data"),
-        "RBTK_DATABASE_URL": f"sqlite:///{tmp / 'rbtk.db'}",
+        "RBTK_DATABASE_URL": database_url,
         "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
         "RBTK_PAGERDUTY_URL": f"{emulator_url}/v2/enqueue",
         "RBTK_PAGERDUTY_API_URL": emulator_url,  # its REST API, for reconcile
@@ -82,18 +87,22 @@ def service(
         "RBTK_PAGERDUTY_RATE_PER_MIN": "0",
         "RBTK_LOG_FORMAT": "json",
         "RBTK_ALLOW_PRIVATE_WEBHOOKS": "1",
-        **getattr(request.module, "SERVICE_ENV", {}),
+        **extra,
     }
-    created = rbtk("tokens", "create", "--scope", "admin", "--name", "web", env=env)
-    assert created.returncode == 0, created.stderr
+    admin = token(database_url, "admin", "web")
     serve_args = [RBTK, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # Both start at once; each is waited for once it is started.
     with (
-        running(emulator_args, f"{emulator_url}/_inspect/events", {}, tmp / "emulator.log"),
-        running(serve_args, f"{url}/healthz", env, tmp / "rbtk.log"),
+        started(emulator_args, {}, tmp / "emulator.log") as emulator,
+        started(serve_args, env, tmp / "rbtk.log") as serve,
     ):
-        yield Service(url, env, created.stdout.strip(), Emulator(emulator_url))
+        wait_healthy(f"{emulator_url}/_inspect/events", emulator)
+        wait_healthy(f"{url}/healthz", serve)
+        yield Service(url, env, admin, Emulator(emulator_url))
 
 
+# Per module, not per session: Playwright's sync API keeps an event loop running in this
+# thread while it is started, which the asyncio tests that follow on the worker cannot share.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
@@ -106,19 +115,38 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
 @pytest.fixture
 def page(browser: Browser, service: Service, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page in a fresh browser context (no session yet); screenshotted when the test ends."""
+    """A page in a fresh browser context (no session yet); screenshotted when its test fails,
+    or always with RBTK_SCREENSHOTS=all (a full-page screenshot takes most of a second)."""
     context = browser.new_context(base_url=service.url, viewport=DESKTOP)
     context.set_default_timeout(20_000)
     page = context.new_page()
     try:
         yield page
     finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
-        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        if request.node.stash.get(FAILED, False) or os.environ.get("RBTK_SCREENSHOTS") == "all":
+            _screenshot(page, request.node.name)
         context.close()
+
+
+def _screenshot(page: Page, test: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", test).strip("-")
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
 
 
 def sign_in(page: Page, token: str) -> None:

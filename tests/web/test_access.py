@@ -4,7 +4,8 @@ import re
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright._impl._api_structures import SetCookieParam
+from playwright.sync_api import Cookie, Page, expect
 
 from tests.e2e.processes import rbtk
 from tests.factories import KEY
@@ -96,6 +97,21 @@ def test_sign_in_refuses_a_wrong_token_and_an_events_token_with_a_message(
     expect(page).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))
 
 
+def to_set(cookie: Cookie, *, value: str | None = None) -> SetCookieParam:
+    """A cookie read from the browser as `add_cookies` takes it back, its value replaced if
+    `value` is given."""
+    return {
+        "name": cookie["name"],
+        "value": cookie["value"] if value is None else value,
+        "domain": cookie["domain"],
+        "path": cookie["path"],
+        "expires": cookie["expires"],
+        "httpOnly": cookie["httpOnly"],
+        "secure": cookie["secure"],
+        "sameSite": cookie["sameSite"],
+    }
+
+
 def test_the_session_cookie_is_signed_http_only_and_same_site(page: Page, service: Service) -> None:
     sign_in(page, service.token)
     (cookie,) = page.context.cookies()
@@ -106,7 +122,7 @@ def test_the_session_cookie_is_signed_http_only_and_same_site(page: Page, servic
     assert page.evaluate("document.cookie") == ""
 
     # A cookie altered by hand is not a session.
-    page.context.add_cookies([{**cookie, "value": "x" + cookie["value"][1:]}])
+    page.context.add_cookies([to_set(cookie, value="x" + cookie["value"][1:])])
     page.goto("/settings/integrations/pagerduty")
     expect(page).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))
 
@@ -161,7 +177,7 @@ def test_a_session_cookie_copied_before_signing_out_no_longer_works_after_it(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
-    page.context.add_cookies([copied])  # as if someone had kept a copy of it
+    page.context.add_cookies([to_set(copied)])  # as if someone had kept a copy of it
     page.goto("/settings/integrations/pagerduty")
 
     expect(page).to_have_url(re.compile(re.escape("/settings/sign-in?next=")))

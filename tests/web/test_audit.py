@@ -4,7 +4,6 @@ shown newest first with what it changed."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.processes import rbtk
 from tests.factories import KEY, OTHER_KEY
 from tests.web.conftest import Service, add_connector, sign_in
 
@@ -14,9 +13,7 @@ pytestmark = pytest.mark.e2e
 def test_a_change_on_a_connectors_page_is_shown_in_the_audit_log_as_the_signed_in_token(
     page: Page, service: Service
 ) -> None:
-    created = rbtk("tokens", "create", "--scope", "admin", "--name", "alice", env=service.env)
-    assert created.returncode == 0, created.stderr
-    sign_in(page, created.stdout.strip())
+    sign_in(page, service.create_token("admin", "alice"))
     add_connector(service, "pd-audited", KEY, is_default=False)  # through the API, as "web"
     page.goto("/settings/integrations/pagerduty/connectors/pd-audited")
 

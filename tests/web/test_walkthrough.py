@@ -48,12 +48,12 @@ def test_an_operator_adds_pd_production_tests_it_and_reads_the_delivery_log(
     assert REST_API_KEY not in page.content()
 
     # The toggles start at the documented defaults: standard amendments off.
-    for rule in (
+    for toggle in (
         "Evidence pack failed on a release",
         "Air-gapped pool offline",
         "Any pool offline",
     ):
-        expect(page.get_by_label(rule)).to_be_checked()
+        expect(page.get_by_label(toggle)).to_be_checked()
     expect(page.get_by_label("Post-release regression")).to_be_checked()
     expect(page.get_by_label("Pinned standard amended")).not_to_be_checked()
 

@@ -2,21 +2,13 @@
 marked "rbtk health" is told when rbtk cannot page. On SQLite and PostgreSQL: the mark is a
 column of its own, written by a command of its own."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
 from tests.cli.admin.notify.test_channels import channels
 from tests.cli.conftest import Rbtk, shown
-from tests.conftest import BOTH, isolated_database
 
-
-@pytest.fixture(params=BOTH)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    with isolated_database(request.param, tmp_path) as url:
-        yield url
+pytestmark = pytest.mark.both_databases
 
 
 def test_add_with_health_marks_the_channel_rbtk_health(rbtk: Rbtk, api: httpx.Client) -> None:

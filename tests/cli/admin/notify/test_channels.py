@@ -1,6 +1,8 @@
 """`rbtk admin notify channels add|list|remove`: webhooks only ever masked. The "rbtk health"
 mark (`add --health`, `update`): test_channel_health.py."""
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -11,7 +13,7 @@ WEBHOOK = "https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00kT0k3nXyZ9"
 MASKED = "••••••••…XyZ9"
 
 
-def channels(api: httpx.Client) -> list[dict[str, object]]:
+def channels(api: httpx.Client) -> list[dict[str, Any]]:
     return list(api.get(CHANNELS).json()["channels"])
 
 

@@ -452,7 +452,7 @@ def test_a_dumped_pool_event_keeps_every_typed_field_and_the_extras() -> None:
 
 
 def test_the_readme_example_holds_one_valid_event_of_every_known_type() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     block = readme.split("An `events.json` with one event of every known type", 1)[1]
     example = json.loads(block.split("```json", 1)[1].split("```", 1)[0])
 

@@ -10,8 +10,8 @@ from rbtk.admin import runbooks
 from rbtk.intake.ingest import ingest
 from rbtk.runtime.context import Context, open_context
 from rbtk.store.tables import CONFIG_TABLES, config_version, connectors, outbox
+from tests.channels.test_notify import add_rule, add_slack
 from tests.factories import OTHER_KEY, add_connector, add_route, add_window, pool_offline
-from tests.test_notify import add_rule, add_slack
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 RUNBOOK = "https://wiki.roboticks.test/runbooks/airgapped-pool-offline"

@@ -36,6 +36,11 @@ def log(context: Context) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
+def all_sent(rows: list[dict[str, Any]]) -> bool:
+    """Rows there are, and every one of them sent."""
+    return bool(rows) and all(r["status"] == "sent" for r in rows)
+
+
 def received(emulator: str) -> list[tuple[str, str]]:
     events = httpx.get(f"{emulator}/_inspect/events").json()["events"]
     return [(e["event_action"], e["dedup_key"]) for e in events]
@@ -89,7 +94,7 @@ def test_an_outage_loses_nothing_and_keeps_each_key_in_order(
     for pool in pools:
         key = f"rbtk:pool-offline:warehouse:{pool}"
         assert [a for a, k in received(emulator) if k == key] == ["trigger", "resolve"]
-    rows = wait_for(lambda: all(r["status"] == "sent" for r in log(context)) and log(context))
+    rows = wait_for(lambda: log(context), until=all_sent)
     assert all(r["attempts"] >= 2 for r in rows if r["action"] == "trigger")
     alerts = httpx.get(f"{emulator}/_inspect/alerts").json()["alerts"]
     assert len(alerts) == 5 and {a["status"] for a in alerts} == {"resolved"}
@@ -172,21 +177,30 @@ def slow_retries(context: Context) -> None:
     )
 
 
+@pytest.fixture
+def quick_probes(context: Context) -> None:
+    """Probes 0.1, 0.2, then 0.4 s apart (0.5 s doubling to 5 s in production)."""
+    context.settings = context.settings.model_copy(
+        update={"probe_first_s": 0.1, "probe_max_s": 0.4}
+    )
+
+
 def test_a_failing_pagerduty_is_probed_with_one_row_at_a_time_not_hammered(
-    context: Context, service: str, emulator: str
+    context: Context, quick_probes: None, service: str, emulator: str
 ) -> None:
     add_connector(context, now=now())
     set_faults(emulator, error_rate=1.0)
 
     pools = [f"p{i}" for i in range(10)]
     ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
-    wait_for(lambda: requests_at(emulator), what="the first attempts")
-    time.sleep(4.0)
+    wait_for(lambda: all(r["attempts"] for r in log(context)), what="every row tried once")
+    tried = len(requests_at(emulator))
+    probes = wait_for(lambda: requests_at(emulator)[tried:][4:] and requests_at(emulator)[tried:])
 
-    window = [at for at in requests_at(emulator) if at > now() - timedelta(seconds=3)]
-    # probes 0.5, 1, 2, 4 s apart: at most two fall in any 3 s (per row, 10 rows would
-    # have been retried every 0.05-0.2 s here)
-    assert 1 <= len(window) <= 2
+    # One request per interval, 0.2 + 0.4 + 0.4 + 0.4 s for the first five probes (less what
+    # a late first request takes off); per row, ten rows retried every 0.05-0.2 s on their own
+    # (RBTK_RETRY_BASE_S, RBTK_RETRY_CAP_S) would make five requests in a fraction of that.
+    assert (probes[4] - probes[0]).total_seconds() >= 1.0, probes
     assert {r["status"] for r in log(context)} == {"retrying"}
 
 
@@ -208,7 +222,7 @@ def test_the_first_answer_after_an_outage_makes_every_waiting_row_due_at_once(
 
     wait_for(lambda: len(received(emulator)) == 10, timeout_s=7.0, what="the backlog drained")
     assert time.monotonic() - recovered < 7.0
-    rows = wait_for(lambda: all(r["status"] == "sent" for r in log(context)) and log(context))
+    rows = wait_for(lambda: log(context), until=all_sent)
     assert all(r["attempts"] >= 2 for r in rows)  # each row's own count still kept
 
 

@@ -19,7 +19,7 @@ def outbox_rows(context: Context) -> list[tuple[str, str, str, str]]:
                 outbox.c.connector_name, outbox.c.action, outbox.c.dedup_key, outbox.c.severity
             ).order_by(outbox.c.id)
         )
-        return [tuple(r) for r in rows]  # type: ignore[misc]
+        return [tuple(r) for r in rows]
 
 
 def test_a_pool_past_its_threshold_is_queued_as_a_critical_trigger(context: Context) -> None:

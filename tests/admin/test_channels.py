@@ -34,7 +34,9 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
         options["webhook_url"] = WEBHOOK
     options.setdefault("kind", "email" if "recipients" in options else "slack")
     options.setdefault("allow_private_webhooks", context.settings.allow_private_webhooks)
-    values = {k: options.pop(k) for k in ("webhook_url", "recipients") if k in options}
+    values: dict[str, Any] = {
+        k: options.pop(k) for k in ("webhook_url", "recipients") if k in options
+    }
     with context.engine.begin() as connection:
         return notify_config.add_channel(
             connection,

@@ -56,7 +56,7 @@ def test_events_land_on_the_routing_key_their_rule_names(
         now(),
     )
 
-    events = wait_for(lambda: len(received(emulator)) == 3 and received(emulator))
+    events = wait_for(lambda: received(emulator), until=lambda events: len(events) == 3)
     landed = {(e["dedup_key"], e["routing_key"], e["body"]["payload"]["severity"]) for e in events}
     assert landed == {
         ("rbtk:pool-offline:warehouse:p1", KEY, "critical"),
@@ -76,7 +76,7 @@ def test_a_resolve_follows_its_trigger_after_the_routing_changed(
     add_route(context, 1, ["pd-staging"], project="*", now=now())  # all to staging now
     ingest(context, [pool_online("e2", now(), "p1")], now())
 
-    events = wait_for(lambda: len(received(emulator)) == 2 and received(emulator))
+    events = wait_for(lambda: received(emulator), until=lambda events: len(events) == 2)
     assert [(e["event_action"], e["routing_key"]) for e in events] == [
         ("trigger", KEY),
         ("resolve", KEY),
@@ -96,11 +96,11 @@ def test_a_rules_runbook_reaches_pagerduty_with_its_incidents_until_it_is_unset(
         )
 
     ingest(context, [pool_offline("e1", now() - timedelta(minutes=20), "p1")], now())
-    [first] = wait_for(lambda: len(received(emulator)) == 1 and received(emulator))
+    [first] = wait_for(lambda: received(emulator), until=lambda events: len(events) == 1)
     with context.engine.begin() as connection:
         runbooks.unset(connection, rule="airgapped_pool_offline", by="test", now=now())
     ingest(context, [pool_offline("e2", now() - timedelta(minutes=20), "p2")], now())
-    second = wait_for(lambda: len(received(emulator)) == 2 and received(emulator)[1])
+    second = wait_for(lambda: received(emulator), until=lambda events: len(events) == 2)[1]
 
     assert first["body"]["links"] == [
         {"href": "https://roboticks.test/r/warehouse/pools/p1", "text": "View pool in Roboticks"},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from rbtk.intake import ingest as ingest_module
 from rbtk.intake import writer as writer_module
+from rbtk.intake.events import parse_event
 from rbtk.intake.ingest import Acceptance, BatchResult, ingest_all
 from rbtk.intake.writer import Writer
 from rbtk.runtime.context import Context
@@ -48,7 +49,10 @@ def stored(context: Context) -> int:
 
 
 async def submit_while_first_commits(
-    context: Context, release: threading.Event, first: list[object], rest: list[list[object]]
+    context: Context,
+    release: threading.Event,
+    first: Sequence[object],
+    rest: Sequence[Sequence[object]],
 ) -> list[BatchResult]:
     writer = Writer(context)
     try:
@@ -69,7 +73,7 @@ def test_requests_that_wait_are_committed_together_and_each_gets_its_own_answer(
     seen, release = groups
     add_connector(context, now=since(0))
     first = [pool_offline("e0", since(20), "pool-0")]
-    rest = [
+    rest: list[list[object]] = [
         [pool_offline("e1", since(20), "pool-1")],
         [pool_online("e2", since(0), "pool-0"), "not an event"],
         [pool_offline("e1", since(20), "pool-1")],  # the same event again, in the same group
@@ -102,12 +106,11 @@ def test_a_request_that_breaks_its_group_costs_the_other_requests_nothing(
     context: Context, groups: tuple[Groups, threading.Event], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, release = groups
-    parse = ingest_module.parse_event
 
     def poisoned(raw: object) -> object:
         if isinstance(raw, dict) and raw.get("id") == "poison":
             raise RuntimeError("a bug this event finds")
-        return parse(raw)
+        return parse_event(raw)
 
     monkeypatch.setattr(ingest_module, "parse_event", poisoned)
     rest = [

@@ -100,7 +100,7 @@ def test_an_evidence_pack_failure_on_a_release_resolves_when_the_retry_succeeds(
 
 
 def run(event_id: str, at: datetime, tests: dict[str, str], **shape: Any) -> dict[str, Any]:
-    data = {"branch": "main", "default_branch": True, "pull_request": None} | shape
+    data: dict[str, Any] = {"branch": "main", "default_branch": True, "pull_request": None} | shape
     status = "failed" if "failed" in tests.values() else "passed"
     listed = [{"id": test_id, "status": result} for test_id, result in tests.items()]
     return event(
