@@ -67,12 +67,8 @@ def copy_of(kind: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
         shutil.copyfile(templates.sqlite(), path)
         yield f"sqlite:///{path}"
         return
-    server = templates.server()
-    name = _create(server, uuid.uuid4().hex[:12], template=templates.postgres())
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        _drop(server, name)
+    with _own_database(templates, template=templates.postgres()) as url:
+        yield url
 
 
 @contextmanager
@@ -81,8 +77,15 @@ def empty(kind: str, templates: Templates, tmp_path: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'rbtk.db'}"
         return
+    with _own_database(templates, template=None) as url:
+        yield url
+
+
+@contextmanager
+def _own_database(templates: Templates, *, template: str | None) -> Iterator[str]:
+    """A PostgreSQL database (a copy of `template`, or empty), dropped when the block ends."""
     server = templates.server()
-    name = _create(server, uuid.uuid4().hex[:12])
+    name = _create(server, uuid.uuid4().hex[:12], template=template)
     try:
         yield f"{SERVER}/{name}"
     finally:
