@@ -1,16 +1,17 @@
 """Accepting platform events: store, advance the policy, enqueue — in one transaction."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rbtk.intake import record
 from rbtk.intake.events import Event, EventError, parse_event
 from rbtk.outbox import changes, chat
-from rbtk.outbox.fanout import FanOut, enqueue
+from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
 from rbtk.runtime.context import Context
 from rbtk.store import state as stored
@@ -111,31 +112,6 @@ def _store_events(connection: Connection, batch: list[Event], now: datetime) -> 
     return set(connection.execute(statement, rows).scalars())
 
 
-def _record_outcomes(
-    connection: Connection,
-    batch: list[Event],
-    paged: FanOut,
-    policy_reasons: Mapping[str, list[str]],
-) -> None:
-    """Keep with each event whether it paged, and the policy's and routing's reasons where
-    it did not: what `GET /api/v1/events/{id}` and the events page show."""
-    if not batch:
-        return
-    connection.execute(
-        update(events_table)
-        .where(events_table.c.id == bindparam("event_id"))
-        .values(paged=bindparam("paged"), reasons=bindparam("reasons")),
-        [
-            {
-                "event_id": event.id,
-                "paged": event.id in paged.paged_events,
-                "reasons": [*policy_reasons.get(event.id, ()), *paged.reasons.get(event.id, ())],
-            }
-            for event in batch
-        ],
-    )
-
-
 def _advance(
     context: Context, connection: Connection, batch: list[Event], now: datetime
 ) -> tuple[int, datetime | None]:
@@ -155,7 +131,7 @@ def _advance(
     quiet = [event for event in batch if event.id not in paged.paging_events]
     chatted = chat.enqueue(connection, quiet, settings=settings, now=now, config=config)
     changed = changes.enqueue(connection, batch, settings=settings, now=now, config=config)
-    _record_outcomes(connection, batch, paged, outcome.reasons)
+    record.ingested(connection, batch, paged, outcome.reasons)
     queued = paged.queued + chatted.rows + changed
     dues = [
         condition.due_at

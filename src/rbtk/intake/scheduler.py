@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from rbtk.intake import record
 from rbtk.outbox import chat, digests, retention, stuck, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
@@ -105,9 +106,11 @@ class Scheduler:
             outcome = engine.apply(before, Tick(), now, settings.policy())
             stored.save(connection, before, outcome.state)
             config = self.context.snapshots.read(connection)
-            queued = enqueue(
+            fanout = enqueue(
                 connection, outcome.notifications, settings=settings, now=now, config=config
-            ).queued
+            )
+            record.ticks(connection, outcome.notifications, fanout, now)
+            queued = fanout.queued
             queued += release_held(connection, settings=settings, config=config, now=now)
             queued += umbrella.tend(connection, settings=settings, config=config, now=now)
             queued += chat.send_digests(connection, settings=settings, config=config, now=now)

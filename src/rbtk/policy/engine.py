@@ -116,7 +116,8 @@ def explain(state: State, event: ev.Event, now: datetime, config: PolicyConfig) 
     type no rule takes gives no checks. Pure: nothing is applied."""
     project, data = event.project_slug, event.data
     if isinstance(data, ev.RunnerPoolOffline):
-        condition = _pool_condition(state.conditions, project, data, event.occurred_at, now)
+        known = state.conditions
+        condition = _pool_condition(known, project, data, event.occurred_at, now, event.id)
         return _pool_checks(condition, now, config)
     release = None
     if isinstance(data, ev.TestRunCompleted):
@@ -274,7 +275,7 @@ class _Work:
         match data:
             case ev.RunnerPoolOffline():
                 condition = _pool_condition(
-                    self.conditions, project, data, event.occurred_at, self.now
+                    self.conditions, project, data, event.occurred_at, self.now, event.id
                 )
                 self.evaluate_pool(condition, report=True)
             case ev.RunnerPoolOnline():
@@ -351,7 +352,10 @@ class _Work:
                 "release_tag": release.tag,
             }
             key = keys.postrelease_fail(project, data.branch, test.id)
-            self.open(Condition(key, Kind.POSTRELEASE_FAIL, project, at, details), check.rule)
+            failing = Condition(
+                key, Kind.POSTRELEASE_FAIL, project, at, details, started_by=event.id
+            )
+            self.open(failing, check.rule)
         if len(self.notifications) == paged:
             self.note(f"already paged: every failing test's incident is open ({check.reason})")
 
@@ -384,6 +388,9 @@ class _Work:
                 condition.project_slug,
                 self.now,
                 condition.details,
+                event_id=condition.started_by,
+                event_type=EVENT_TYPE[rule],
+                tick=self.cause is None,
             )
         )
         return condition
@@ -433,10 +440,12 @@ def _pool_condition(
     data: ev.RunnerPoolOffline,
     occurred_at: datetime,
     now: datetime,
+    event_id: str,
 ) -> Condition:
     """The pool's condition with this report's details; offline time counts from the last
     heartbeat, else the event. A clock that runs ahead never mutes a pool: a heartbeat
-    later than the event (or than now) counts from the event (or now), and says so."""
+    later than the event (or than now) counts from the event (or now), and says so. A new
+    condition is started by this report (`event_id`)."""
     key = keys.pool_offline(project, data.pool_name)
     details: dict[str, Any] = {
         "project_slug": project,
@@ -458,7 +467,7 @@ def _pool_condition(
         since = latest
     known = conditions.get(key)
     if known is None:
-        return Condition(key, Kind.POOL_OFFLINE, project, since, details)
+        return Condition(key, Kind.POOL_OFFLINE, project, since, details, started_by=event_id)
     if known.since > now:  # remembered from a skewed clock: never let it mute the pool
         return replace(known, since=since, details=details)
     return replace(known, details=details)
@@ -477,7 +486,7 @@ def _condition(
             "error": data.error,
         }
         key = keys.evidence_fail(project, data.release_tag)
-        return Condition(key, Kind.EVIDENCE_FAIL, project, at, details)
+        return Condition(key, Kind.EVIDENCE_FAIL, project, at, details, started_by=event.id)
     details = {
         "project_slug": project,
         "standard": data.standard,
@@ -486,7 +495,7 @@ def _condition(
         "url": data.url,
     }
     key = keys.standard_amendment(project, data.standard, data.amendment)
-    return Condition(key, Kind.STANDARD_AMENDMENT, project, at, details)
+    return Condition(key, Kind.STANDARD_AMENDMENT, project, at, details, started_by=event.id)
 
 
 def _pool_summary(details: Mapping[str, Any], offline_for: timedelta) -> str:

@@ -30,7 +30,8 @@ class Condition:
 
     `fired` are the rules that have triggered for it, each once; `rule` and `severity` are
     the most severe of them (None while no threshold has passed yet); `due_at` is when the
-    policy must look at it again without any new event.
+    policy must look at it again without any new event; `started_by` is the event that
+    opened it (None for one stored before rbtk kept it), whose page a later tick sends.
     """
 
     key: str
@@ -42,6 +43,7 @@ class Condition:
     severity: Severity | None = None
     due_at: datetime | None = None
     fired: frozenset[Rule] = frozenset()
+    started_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,11 @@ class Notification:
     project_slug: str
     at: datetime
     details: Mapping[str, Any]
-    # The event that caused it (None for a threshold passing on a clock tick).
+    # The event that caused it; for a threshold passing on a clock tick, the event that
+    # started the condition (None if unknown), with `tick` set.
     event_id: str | None = None
     event_type: str | None = None
+    tick: bool = False
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,7 @@ def condition(row: Any) -> Condition:
         severity=Severity(row["severity"]) if row["severity"] else None,
         due_at=row["due_at"],
         fired=frozenset(Rule(r) for r in row["fired"]),
+        started_by=row["started_by"],
     )
 
 
@@ -140,4 +141,5 @@ def _row(condition: Condition) -> dict[str, Any]:
         "due_at": condition.due_at,
         "details": dict(condition.details),
         "fired": sorted(condition.fired),
+        "started_by": condition.started_by,
     }

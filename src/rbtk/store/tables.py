@@ -88,6 +88,8 @@ conditions = Table(
     Column("due_at", UTCDateTime),
     Column("details", JSON, nullable=False),
     Column("fired", JSON, nullable=False),  # the rules that have triggered for it
+    # The event that started it: a page a threshold tick sends later is that event's page.
+    Column("started_by", String(255)),
     Index("ix_conditions_due_at", "due_at"),
 )
 
