@@ -1,7 +1,10 @@
 """rbtk's own health: the pages it has not managed to deliver.
 
-What the incidents page and /metrics show (the oldest undelivered critical page), and what
-makes rbtk say it cannot page (a page undelivered for longer than `RBTK_STUCK_AFTER_S`).
+What the incidents page shows (the oldest undelivered page, at the severity it is being sent),
+what /metrics shows (the oldest undelivered critical page), and what makes rbtk say it cannot
+page (a page undelivered for longer than `RBTK_STUCK_AFTER_S`). All three read the same rows
+the same way (`_pending`, oldest first), so the page's line and the banner cannot disagree:
+while a page is stuck, it or an older one is the oldest undelivered.
 A page held by a window or a storm is not undelivered: it is logged as held, never queued.
 Every query reads only rows still to be sent (through ix_outbox_status), never the whole
 delivery log.
@@ -10,7 +13,7 @@ delivery log.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, and_, select
+from sqlalchemy import ColumnElement, Connection, and_, select, true
 
 from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import CHANGE
@@ -30,6 +33,7 @@ class Undelivered:
     id: int
     connector_name: str
     dedup_key: str
+    severity: str  # as it is being sent: after its connector's cap
     status: str  # queued or retrying
     created_at: datetime
     attempts: int
@@ -74,6 +78,11 @@ def _pending() -> ColumnElement[bool]:
     )
 
 
+def oldest(connection: Connection) -> Undelivered | None:
+    """The oldest page (trigger or resolve, any severity) still to be sent, or None."""
+    return _oldest(connection, true())
+
+
 def oldest_critical(connection: Connection) -> Undelivered | None:
     """The oldest critical trigger still to be sent, or None."""
     return _oldest(
@@ -112,6 +121,7 @@ def _oldest(connection: Connection, which: ColumnElement[bool]) -> Undelivered |
             outbox.c.id,
             outbox.c.connector_name,
             outbox.c.dedup_key,
+            outbox.c.severity,
             outbox.c.status,
             outbox.c.created_at,
             outbox.c.attempts,

@@ -1,5 +1,5 @@
 """Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand;
-the oldest critical page not yet delivered.
+the oldest page not yet delivered (read as the stuck banner reads it: `rbtk.outbox.health`).
 
     GET  /settings/integrations/pagerduty/incidents?state=&after=
     POST /settings/integrations/pagerduty/incidents/resolve      dedup_key
@@ -38,7 +38,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
             connection, show=show, after=after or None, limit=PAGE_SIZE + 1, now=now
         )
         hours = activity.last_day(connection, now=now)
-        critical = health.oldest_critical(connection)
+        undelivered = health.oldest(connection)
     rows = found[:PAGE_SIZE]
     return page(
         request,
@@ -52,8 +52,8 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         now=now,
         until=until,
         activity=chart(hours),
-        critical=critical,
-        critical_age=None if critical is None else span(critical.age_s(now)),
+        undelivered=undelivered,
+        undelivered_age=None if undelivered is None else span(undelivered.age_s(now)),
     )
 
 
