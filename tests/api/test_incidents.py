@@ -51,6 +51,23 @@ def keys(answer: dict[str, Any]) -> list[str]:
     return [i["dedup_key"] for i in answer["incidents"]]
 
 
+def test_a_rule_that_fired_with_no_connector_taking_it_reads_not_paged_and_why(
+    admin: TestClient, context: Context
+) -> None:
+    add_connector(context, now=now())  # amendments are off by default
+    ingest(context, [amendment()], now())
+
+    [incident] = admin.get(URL).json()["incidents"]
+
+    assert (incident["dedup_key"], incident["state"], incident["paged"]) == (
+        AMENDMENT,
+        "not paged",
+        False,
+    )
+    assert incident["not_paged"] == "rule standard_amendment is switched off on pd-production"
+    assert incident["connectors"] == []
+
+
 def test_firing_incidents_are_listed_with_where_each_went(
     admin: TestClient, context: Context
 ) -> None:
@@ -69,6 +86,8 @@ def test_firing_incidents_are_listed_with_where_each_went(
         "rule": "airgapped_pool_offline",
         "severity": "critical",
         "state": "firing",
+        "paged": True,
+        "not_paged": None,
         "since": "",
         "pages_at": None,
         "summary": "",

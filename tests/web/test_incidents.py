@@ -65,3 +65,25 @@ def test_firing_and_pending_incidents_and_resolving_one_by_hand(
         lambda: [a for a in service.emulator.alerts("resolved") if a["dedup_key"] == AMENDMENT],
         what="the amendment resolved at PagerDuty",
     )
+
+    # With the rule switched off, the next amendment fires but pages nobody: never "Firing".
+    with service.api() as api:
+        switched = api.patch(
+            "/api/v1/pagerduty/connectors/pd-plant", json={"disable": ["standard_amendment"]}
+        )
+        assert switched.status_code == 200, switched.text
+        again = event(
+            "plant-amend-4",
+            "standard.amendment_published",
+            datetime.now(UTC),
+            project="plant",
+            standard="iec-61508",
+            amendment="A4",
+            pinned=True,
+        )
+        assert api.post("/api/v1/events", json=again).status_code == 202
+    page.goto(INCIDENTS)
+    unpaged = page.locator("table.incidents tbody tr").filter(has_text="iec-61508:A4")
+    expect(unpaged).to_contain_text("Not paged")
+    expect(unpaged).to_contain_text("rule standard_amendment is switched off on pd-plant")
+    expect(unpaged).not_to_contain_text("Firing")

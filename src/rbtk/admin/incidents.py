@@ -1,11 +1,13 @@
 """What is firing, what is about to page and what is held: the policy's conditions, each with
 where it went per connector; and resolving one by hand.
 
-A condition is *firing* once a rule fired for it (it has a severity), *pending* while it
-waits for a threshold (an air-gapped pool offline for 7 minutes pages at 15), *held* while a
-suppression window or a storm keeps its trigger back on some connector. Resolving by hand
-is for conditions that never clear by themselves (standard amendments) or that an operator
-knows are over: the resolve goes wherever the trigger went, and an event records who.
+A condition is *firing* once a rule fired for it (it has a severity) and a connector took its
+page, *not paged* when a rule fired but no connector took it (the record of the event that
+started it says why), *pending* while it waits for a threshold (an air-gapped pool offline
+for 7 minutes pages at 15), *held* while a suppression window or a storm keeps its trigger
+back on some connector. Resolving by hand is for conditions that never clear by themselves
+(standard amendments) or that an operator knows are over: the resolve goes wherever the
+trigger went, and an event records who.
 
     NotFound ── UnknownIncident — no condition has that dedup key
 """
@@ -19,6 +21,7 @@ from uuid import uuid4
 from sqlalchemy import Connection, insert, select
 
 from rbtk.admin.errors import NotFound
+from rbtk.intake.record import THRESHOLD_PASSED
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.queue import PENDING
 from rbtk.outbox.status import Status
@@ -66,11 +69,17 @@ class IncidentView:
     kind: str
     rule: str | None  # the most severe rule that fired; None while pending
     severity: str | None
-    state: str  # firing or pending
+    state: str  # firing, not paged or pending
     since: datetime
     pages_at: datetime | None  # pending: when its threshold passes
     summary: str
     lanes: list[Lane]
+    not_paged: str | None = None  # not paged: why, as recorded with the event that started it
+
+    @property
+    def paged(self) -> bool:
+        """Whether a connector took its page (sent, on its way, or held)."""
+        return bool(self.lanes)
 
 
 @dataclass(frozen=True)
@@ -112,15 +121,14 @@ def list_incidents(
     if after is not None:
         query = query.where(conditions.c.key > after)
     found = [stored.condition(row._mapping) for row in connection.execute(query)]
-    lanes_of = _lanes(connection, [c.key for c in found])
-    return [_view(c, lanes_of.get(c.key, []), now) for c in found]
+    return _views(connection, found, now)
 
 
 def get(connection: Connection, dedup_key: str, *, now: datetime) -> IncidentView:
     condition = stored.load(connection, [dedup_key], ()).conditions.get(dedup_key)
     if condition is None:
         raise UnknownIncident(dedup_key)
-    return _view(condition, _lanes(connection, [dedup_key]).get(dedup_key, []), now)
+    return _views(connection, [condition], now)[0]
 
 
 def resolve(
@@ -139,7 +147,7 @@ def resolve(
     condition = before.conditions.get(dedup_key)
     if condition is None:
         raise UnknownIncident(dedup_key)
-    view = _view(condition, _lanes(connection, [dedup_key]).get(dedup_key, []), now)
+    view = _views(connection, [condition], now)[0]
     event_id = f"resolved-by-hand-{uuid4().hex}"
     connection.execute(
         insert(events).values(
@@ -169,7 +177,36 @@ def resolve(
     return Resolved(view, queued, event_id)
 
 
-def _view(condition: Condition, lanes: list[Lane], now: datetime) -> IncidentView:
+def _views(connection: Connection, found: list[Condition], now: datetime) -> list[IncidentView]:
+    lanes_of = _lanes(connection, [c.key for c in found])
+    unpaged = [c for c in found if c.severity is not None and c.key not in lanes_of]
+    why = _why_not_paged(connection, [c.started_by for c in unpaged if c.started_by])
+    return [
+        _view(c, lanes_of.get(c.key, []), now, why.get(c.started_by or "", NOBODY)) for c in found
+    ]
+
+
+NOBODY = "no connector took its page"
+
+
+def _why_not_paged(connection: Connection, event_ids: list[str]) -> dict[str, str]:
+    """What the events that started these conditions recorded about their pages: the
+    routing's reasons, after the tick that paged if one did."""
+    if not event_ids:
+        return {}
+    why = {}
+    found = connection.execute(
+        select(events.c.id, events.c.reasons).where(events.c.id.in_(event_ids))
+    )
+    for row in found:
+        reasons = list(row.reasons or [])
+        ticks = [i for i, reason in enumerate(reasons) if reason.startswith(THRESHOLD_PASSED)]
+        told = reasons[ticks[-1] + 1 :] if ticks else reasons
+        why[row.id] = "; ".join(told) or NOBODY
+    return why
+
+
+def _view(condition: Condition, lanes: list[Lane], now: datetime, why: str) -> IncidentView:
     firing = condition.severity is not None
     return IncidentView(
         dedup_key=condition.key,
@@ -177,11 +214,12 @@ def _view(condition: Condition, lanes: list[Lane], now: datetime) -> IncidentVie
         kind=condition.kind.value,
         rule=None if condition.rule is None else condition.rule.value,
         severity=None if condition.severity is None else condition.severity.value,
-        state="firing" if firing else "pending",
+        state="pending" if not firing else "firing" if lanes else "not paged",
         since=condition.since,
         pages_at=None if firing else condition.due_at,
         summary=engine.summary(condition, now),
         lanes=lanes,
+        not_paged=why if firing and not lanes else None,
     )
 
 

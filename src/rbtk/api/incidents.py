@@ -52,7 +52,11 @@ class IncidentOut(BaseModel):
     kind: str
     rule: str | None
     severity: str | None
-    state: Literal["firing", "pending"]
+    state: Literal["firing", "not paged", "pending"]
+    paged: bool = Field(description="whether a connector took its page: sent, on its way or held")
+    not_paged: str | None = Field(
+        description="not paged: why, as recorded with the event that started it"
+    )
     since: str
     pages_at: str | None
     summary: str
@@ -130,6 +134,8 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
         "rule": view.rule,
         "severity": view.severity,
         "state": view.state,
+        "paged": view.paged,
+        "not_paged": view.not_paged,
         "since": format_rfc3339(view.since),
         "pages_at": None if view.pages_at is None else format_rfc3339(view.pages_at),
         "summary": view.summary,

@@ -162,6 +162,8 @@ def describe_event(answer: dict[str, Any]) -> list[str]:
         state = incident["state"]
         if state == "pending":
             state = f"pending, pages at {moment(incident['pages_at'])}"
+        elif state == "not paged":
+            state = f"not paged: {incident['not_paged']}"
         lines += ["", f"incident {incident['dedup_key']}: {state}", f"  {incident['summary']}"]
         lines += [f"  {lane['connector']}: {lane['state']}" for lane in incident["connectors"]]
     rows = [

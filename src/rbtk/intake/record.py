@@ -18,6 +18,10 @@ from rbtk.policy.state import Action, Notification
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import events
 
+THRESHOLD_PASSED = (
+    "threshold passed at "  # where a tick's page is told; rbtk.admin.incidents reads on
+)
+
 
 def ingested(
     connection: Connection,
@@ -54,7 +58,7 @@ def ticks(
         if notification.event_id is None or notification.action is not Action.TRIGGER:
             continue
         said.setdefault(notification.event_id, []).append(
-            f"threshold passed at {format_rfc3339(now)}: {notification.rule} "
+            f"{THRESHOLD_PASSED}{format_rfc3339(now)}: {notification.rule} "
             f"({notification.severity}), {notification.summary}"
         )
     if not said:
