@@ -1,4 +1,5 @@
-"""Integrations → PagerDuty → Incidents: firing, pending with when it pages, resolve by hand."""
+"""Integrations → PagerDuty → Incidents: firing, pending with when it pages, not paged and
+why, resolve by hand; new incidents appear while the page is open."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -67,6 +68,9 @@ def test_firing_and_pending_incidents_and_resolving_one_by_hand(
     )
 
     # With the rule switched off, the next amendment fires but pages nobody: never "Firing".
+    # The page is open before it arrives: it refreshes itself, and says so.
+    page.goto(INCIDENTS)
+    expect(page.get_by_role("button", name="Auto-refresh every 5 s: on")).to_be_visible()
     with service.api() as api:
         switched = api.patch(
             "/api/v1/pagerduty/connectors/pd-plant", json={"disable": ["standard_amendment"]}
@@ -82,8 +86,7 @@ def test_firing_and_pending_incidents_and_resolving_one_by_hand(
             pinned=True,
         )
         assert api.post("/api/v1/events", json=again).status_code == 202
-    page.goto(INCIDENTS)
     unpaged = page.locator("table.incidents tbody tr").filter(has_text="iec-61508:A4")
-    expect(unpaged).to_contain_text("Not paged")
+    expect(unpaged).to_contain_text("Not paged", timeout=15_000)  # at the next refresh
     expect(unpaged).to_contain_text("rule standard_amendment is switched off on pd-plant")
     expect(unpaged).not_to_contain_text("Firing")

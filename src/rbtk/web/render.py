@@ -70,6 +70,7 @@ def page(request: Request, name: str, *, status_code: int = 200, **values: Any) 
         "path": request.url.path,
         "stuck": _stuck(request) if signed_in else None,
         "overdue": _overdue(request) if signed_in else None,
+        "rendered_at": datetime.now(UTC),  # "Updated …" on the pages that refresh themselves
         **values,
     }
     response = templates.TemplateResponse(
@@ -106,8 +107,10 @@ def _overdue(request: Request) -> str | None:
 
 
 def fragment(request: Request, name: str, **values: Any) -> HTMLResponse:
-    """Part of a page, for the scripts that refresh it in place."""
-    response = templates.TemplateResponse(request, name, values, headers=HEADERS)
+    """Part of a page, for the scripts that refresh it in place (a whole page is answered
+    otherwise, and they take their part of it)."""
+    headers = {**HEADERS, "X-Rbtk-Fragment": "1"}
+    response = templates.TemplateResponse(request, name, values, headers=headers)
     assert isinstance(response, HTMLResponse)
     return response
 

@@ -65,7 +65,9 @@
   const outcome = document.getElementById("test-outcome");
   if (outcome) outcome.focus();
 
-  // The delivery log refreshes itself while it is open (and visible, and not paused).
+  // The delivery log, incidents, events and storms refresh themselves while open (and
+  // visible, and not paused): the log's rows come as a fragment, the others as the whole
+  // page, of which the refreshed part is taken.
   const log = document.querySelector("[data-refresh]");
   if (log) {
     const seconds = Number(log.dataset.refresh) || 5;
@@ -106,7 +108,13 @@
         } else if (!response.ok) {
           reached(false, `rbtk answered HTTP ${response.status}`);
         } else {
-          log.innerHTML = await response.text();
+          const text = await response.text();
+          if (response.headers.get("X-Rbtk-Fragment") === "1") {
+            log.innerHTML = text;
+          } else {
+            const fresh = new DOMParser().parseFromString(text, "text/html").getElementById(log.id);
+            if (fresh) log.innerHTML = fresh.innerHTML;
+          }
           reached(true);
         }
       } catch (error) {
