@@ -1,7 +1,7 @@
 """PagerDuty Events API v2 request bodies: exact, valid, and within limits."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from rbtk.channels.pagerduty_body import (
     resolve_body,
     trigger_body,
 )
-from rbtk.policy.rules import Rule
+from rbtk.policy.rules import PolicyConfig, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification, Tick
 from tests.channels.pagerduty_schema import problems
@@ -110,6 +110,22 @@ def test_the_pool_offline_example_is_exactly_the_documented_body() -> None:
         "client": "Roboticks",
         "client_url": "https://roboticks.example",
     }
+
+
+def test_a_threshold_under_a_minute_is_sent_in_seconds_as_the_demo_pages() -> None:
+    # As RBTK_AIRGAPPED_OFFLINE_MINUTES=0.166667 makes it: rbtk demo's 10 s.
+    threshold = timedelta(minutes=0.166667)
+    final = run(
+        [
+            (at(0), pool_offline("onprem-airgapped", occurred_at=at(0), airgapped=True)),
+            (at(0) + threshold, Tick()),
+        ],
+        PolicyConfig(airgapped_offline_after=threshold),
+    )
+    (page,) = final.notifications
+
+    body = valid(trigger_body(page, ROUTING_KEY, base_url=BASE_URL))
+    assert body["payload"]["summary"] == "Air-gapped pool onprem-airgapped offline for 10 seconds"
 
 
 def test_the_resolve_body_has_only_the_routing_key_the_action_and_the_same_key() -> None:

@@ -1,6 +1,7 @@
 """`rbtk demo`: the service and the emulator together, playing the scenarios, stopped by Ctrl-C."""
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -55,6 +56,12 @@ def test_the_demo_pages_and_resolves_a_pool_then_stops_both_processes_on_ctrl_c(
 
         # The air-gapped pool pages after its shortened threshold, and rbtk lists it firing.
         wait_for(lambda: "trigger" in actions(emulator, POOL), timeout_s=60, what="the page")
+        [page] = [
+            e for e in emulator.events() if (e["dedup_key"], e["event_action"]) == (POOL, "trigger")
+        ]
+        # Its 10 s threshold, said in seconds (the tick may come a moment late), not 0 minutes.
+        summary = page["body"]["payload"]["summary"]
+        assert re.fullmatch(r"Air-gapped pool onprem-airgapped offline for 1\d seconds", summary)
         api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
 
         def listed() -> list[dict[str, Any]]:

@@ -246,6 +246,19 @@ AIRGAPPED_ROWS = [
         id="one minute offline is said in the singular",
     ),
     pytest.param(
+        [(at(0), airgapped_offline(0)), (at(seconds=10), Tick())],
+        PolicyConfig(airgapped_offline_after=timedelta(seconds=10)),
+        [
+            trigger(
+                AIRGAPPED_KEY,
+                "critical",
+                f"Air-gapped pool {AIRGAPPED} offline for 10 seconds",
+                at(seconds=10),
+            )
+        ],
+        id="a threshold under a minute, as the demo's, is said in seconds, not 0 minutes",
+    ),
+    pytest.param(
         [
             (at(0), airgapped_offline(0, airgapped=False)),
             (at(60), Tick()),

@@ -1,6 +1,8 @@
 """The policy's reason for each event that pages nothing: what the events page and
 `GET /api/v1/events/{id}` show an operator who asks "why did this not page?"."""
 
+from datetime import timedelta
+
 from rbtk.intake.events import Event
 from rbtk.policy.engine import apply_all
 from rbtk.policy.rules import PolicyConfig
@@ -18,11 +20,11 @@ from tests.policy.factories import (
 )
 
 
-def reasons(*events: Event) -> list[list[str]]:
+def reasons(*events: Event, config: PolicyConfig | None = None) -> list[list[str]]:
     """Each event's reasons, applied in order, each at the time it occurred."""
     state, said = State(), []
     for event in events:
-        outcome = apply_all(state, [event], event.occurred_at, PolicyConfig())
+        outcome = apply_all(state, [event], event.occurred_at, config or PolicyConfig())
         state = outcome.state
         said.append(list(outcome.reasons.get(event.id, [])))
     return said
@@ -96,6 +98,39 @@ def test_pools_say_when_they_will_page_and_when_they_came_back_in_time() -> None
          "(2026-05-25T04:00:00Z) unless it is back online first"],
         ["pool back online after 9 min, before its 60 min threshold: never paged"],
         ["no offline report open for pool rack-b: nothing to resolve"],
+    ]  # fmt: skip
+
+
+def test_thresholds_under_a_minute_read_in_seconds_as_in_the_demo() -> None:
+    # As RBTK_*_OFFLINE_MINUTES=0.166667 and 0.5 make them: rbtk demo's 10 s and 30 s.
+    demo = PolicyConfig(
+        airgapped_offline_after=timedelta(minutes=0.166667),
+        pool_offline_after=timedelta(minutes=0.5),
+    )
+    said = reasons(
+        pool_offline("rack-a", occurred_at=at(seconds=4), last_heartbeat_at=at(0)),
+        pool_online("rack-a", occurred_at=at(seconds=7)),
+        config=demo,
+    )
+
+    assert said == [
+        ["pending (pool_offline): offline for 4 s: pages at 30 s offline "
+         "(2026-05-25T03:00:30Z) unless it is back online first"],
+        ["pool back online after 7 s, before its 30 s threshold: never paged"],
+    ]  # fmt: skip
+
+
+def test_a_threshold_with_a_part_minute_reads_in_minutes_and_seconds() -> None:
+    said = reasons(
+        pool_offline("rack-a", occurred_at=at(1, seconds=10), last_heartbeat_at=at(0)),
+        pool_online("rack-a", occurred_at=at(1, seconds=20)),
+        config=PolicyConfig(pool_offline_after=timedelta(minutes=1.5)),
+    )
+
+    assert said == [
+        ["pending (pool_offline): offline for 1 min 10 s: pages at 1 min 30 s offline "
+         "(2026-05-25T03:01:30Z) unless it is back online first"],
+        ["pool back online after 1 min 20 s, before its 1 min 30 s threshold: never paged"],
     ]  # fmt: skip
 
 

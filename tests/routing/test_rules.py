@@ -536,6 +536,38 @@ def test_explain_of_a_pool_offline_for_a_few_minutes_says_when_it_will_page(
     ]
 
 
+def test_explain_on_the_demo_thresholds_says_them_in_seconds(context: Context) -> None:
+    # As RBTK_*_OFFLINE_MINUTES=0.166667 and 0.5 make them: rbtk demo's 10 s and 30 s.
+    context.settings = context.settings.model_copy(
+        update={"airgapped_offline_minutes": 0.166667, "pool_offline_minutes": 0.5}
+    )
+    add(context, "pd-production")
+    offline = event(
+        "runner_pool.offline",
+        occurred_at="2026-05-25T05:00:00Z",
+        airgapped=True,
+        last_heartbeat_at="2026-05-25T04:59:48Z",
+        **POOL_OFFLINE,
+    )
+
+    checks = explain(context, offline).checks
+
+    assert [(c.rule, c.policy.reason, c.note) for c in checks] == [
+        (
+            Rule.AIRGAPPED_POOL_OFFLINE,
+            "offline for 12 s, past its 10 s threshold",
+            "sent as critical",
+        ),
+        (
+            Rule.POOL_OFFLINE,
+            "offline for 12 s: pages at 30 s offline (2026-05-25T05:00:18Z) unless it is back "
+            "online first",
+            "pending: offline for 12 s: pages at 30 s offline (2026-05-25T05:00:18Z) unless it "
+            "is back online first; then sent as error",
+        ),
+    ]
+
+
 def test_a_list_saved_with_gaps_is_stored_numbered_1_2_3(production_and_staging: Context) -> None:
     saved = save(
         production_and_staging,

@@ -1,4 +1,5 @@
-"""RFC 3339: what rbtk accepts, what it refuses (saying why), and what it writes."""
+"""RFC 3339: what rbtk accepts, what it refuses (saying why), and what it writes; lengths of
+time as the policy's texts say them."""
 
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339, tomorrow_at
+from rbtk.runtime.timefmt import duration, format_rfc3339, parse_rfc3339, tomorrow_at
 
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 
@@ -188,3 +189,25 @@ def test_tomorrow_at_refuses_what_is_not_a_time_of_day(clock: str) -> None:
         tomorrow_at(clock, MAY_25)
 
     assert str(raised.value) == f"{clock!r} is not a time of day: use HH:MM in UTC, e.g. 06:00"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "short", "long"),
+    [
+        pytest.param(0, "0 s", "0 seconds", id="none"),
+        pytest.param(1, "1 s", "1 second", id="one second, in the singular"),
+        pytest.param(10.00002, "10 s", "10 seconds", id="the demo's 0.166667 minutes"),
+        pytest.param(9.999996, "10 s", "10 seconds", id="0.1666666 minutes, not 9 s"),
+        pytest.param(59.9, "59 s", "59 seconds", id="rounded down"),
+        pytest.param(60, "1 min", "1 minute", id="one minute, in the singular"),
+        pytest.param(90, "1 min 30 s", "1 minute 30 seconds", id="a minute and a half"),
+        pytest.param(121, "2 min 1 s", "2 minutes 1 second", id="both in the singular"),
+        pytest.param(900, "15 min", "15 minutes", id="the air-gapped threshold"),
+        pytest.param(3600, "60 min", "60 minutes", id="an hour, in minutes as thresholds are set"),
+        pytest.param(4200, "70 min", "70 minutes", id="past an hour"),
+    ],
+)
+def test_durations_read_in_seconds_under_a_minute_and_never_as_fractions(
+    seconds: float, short: str, long: str
+) -> None:
+    assert (duration(seconds), duration(seconds, words=True)) == (short, long)

@@ -125,7 +125,7 @@ def test_an_operator_adds_pd_production_tests_it_and_reads_the_delivery_log(
     explain.get_by_role("button", name="Show where it goes").click()
     expect(page.locator("#explanation")).to_contain_text("Connectors: pd-staging")
     expect(page.locator("#explanation")).to_contain_text(
-        "pd-staging, airgapped_pool_offline: pending: offline for 0 min: pages at 15 min"
+        "pd-staging, airgapped_pool_offline: pending: offline for 0 s: pages at 15 min"
     )
     expect(page.locator("#explanation")).to_contain_text(
         "then sent as warning (capped from critical)"

@@ -48,7 +48,11 @@ class Child:
 
 
 def port_free(port: int) -> bool:
+    """Whether nothing listens on `port`. Bound as both children bind (uvicorn and
+    `socket.create_server` alike), with SO_REUSEADDR: the connections a stopped demo leaves
+    in TIME_WAIT for a minute do not keep them from starting, so must not keep the demo."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((HOST, port))
         except OSError:

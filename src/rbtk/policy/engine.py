@@ -33,7 +33,7 @@ from rbtk.policy.state import (
     State,
     Tick,
 )
-from rbtk.runtime.timefmt import format_rfc3339
+from rbtk.runtime.timefmt import duration, format_rfc3339
 
 Input = ev.Event | Tick
 
@@ -230,14 +230,14 @@ def _pool_checks(condition: Condition, now: datetime, config: PolicyConfig) -> l
     if not condition.details["airgapped"]:
         checks.append(_no(Rule.AIRGAPPED_POOL_OFFLINE, "the pool is not air-gapped"))
     for rule, after in _thresholds(condition.details, config):
-        limit = f"its {_minutes(after)} threshold"
+        limit = f"its {_threshold(after)} threshold"
         if offline_for >= after:
-            checks.append(_pages(rule, f"offline for {_minutes(offline_for)}, past {limit}"))
+            checks.append(_pages(rule, f"offline for {_lasted(offline_for, after)}, past {limit}"))
         else:
             due = condition.since + after
             when = format_rfc3339(due.replace(microsecond=0))
             reason = (
-                f"offline for {_minutes(offline_for)}: pages at {_minutes(after)} "
+                f"offline for {_lasted(offline_for, after)}: pages at {_threshold(after)} "
                 f"offline ({when}) unless it is back online first"
             )
             checks.append(RuleCheck(rule, Answer.PENDING, reason, due))
@@ -402,8 +402,8 @@ class _Work:
         elif condition.severity is None:
             first = min(after for _, after in _thresholds(condition.details, self.config))
             self.note(
-                f"pool back online after {_minutes(self.now - condition.since)}, "
-                f"before its {_minutes(first)} threshold: never paged"
+                f"pool back online after {_lasted(self.now - condition.since, first)}, "
+                f"before its {_threshold(first)} threshold: never paged"
             )
 
     def resolve(self, key: str) -> Condition | None:
@@ -499,15 +499,23 @@ def _condition(
 
 
 def _pool_summary(details: Mapping[str, Any], offline_for: timedelta) -> str:
-    minutes = int(offline_for.total_seconds() // 60)
     noun = "Air-gapped pool" if details["airgapped"] else "Pool"
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"{noun} {details['pool_name']} offline for {minutes} {unit}"
+    return f"{noun} {details['pool_name']} offline for {_lasted(offline_for, words=True)}"
 
 
-def _minutes(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    return f"{minutes} min"
+def _lasted(span: timedelta, threshold: timedelta | None = None, *, words: bool = False) -> str:
+    """How long a condition has lasted: to the second under a minute, or beside a threshold
+    set to the second ("1 min 31 s, past its 1 min 30 s threshold"); else to the minute, so a
+    tick a moment late still reads "offline for 15 minutes"."""
+    seconds = span.total_seconds()
+    to_the_second = threshold is not None and _threshold(threshold).endswith(" s")
+    if seconds >= 60 and not to_the_second:
+        seconds -= seconds % 60
+    return duration(seconds, words=words)
+
+
+def _threshold(after: timedelta) -> str:
+    return duration(after.total_seconds())
 
 
 def _iso(moment: datetime | None) -> str | None:

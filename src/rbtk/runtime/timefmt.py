@@ -1,4 +1,5 @@
-"""RFC 3339 timestamps: the only time format rbtk accepts or writes."""
+"""RFC 3339 timestamps, the only time format rbtk accepts or writes; and lengths of time
+as people read them."""
 
 import re
 from datetime import UTC, datetime, time, timedelta
@@ -60,6 +61,22 @@ def tomorrow_at(clock: str, after: datetime) -> datetime:
         raise ValueError(f"{clock!r} is not a time of day: use HH:MM in UTC, e.g. 06:00")
     day = after.astimezone(UTC).date() + timedelta(days=1)
     return datetime.combine(day, time(int(match[1]), int(match[2])), tzinfo=UTC)
+
+
+def duration(seconds: float, *, words: bool = False) -> str:
+    """A threshold, or how long something has lasted, as the policy's texts say it: in
+    minutes and seconds, never hours, since thresholds are set in minutes (60 reads "60 min").
+    "10 s", "1 min 30 s", "15 min"; with `words`, "10 seconds", "1 minute 30 seconds",
+    "15 minutes". Whole seconds, rounded down."""
+    # To the millisecond first: a threshold of 0.1666666 minutes is 9.999996 s, and reads 10 s.
+    whole = int(round(max(seconds, 0.0), 3))
+    minutes, rest = divmod(whole, 60)
+    if words:
+        units = ((minutes, "minute", "minutes"), (rest, "second", "seconds"))
+    else:
+        units = ((minutes, "min", "min"), (rest, "s", "s"))
+    said = [f"{n} {one if n == 1 else many}" for n, one, many in units if n]
+    return " ".join(said) or f"0 {units[1][2]}"
 
 
 def span(seconds: float) -> str:

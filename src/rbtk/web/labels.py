@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity
 from rbtk.runtime.settings import Settings
+from rbtk.runtime.timefmt import duration
 
 
 @dataclass(frozen=True)
@@ -19,15 +20,15 @@ class RuleLabel:
 
 def rule_labels(settings: Settings) -> list[RuleLabel]:
     """The paging rules in the documentation's order, with this instance's thresholds."""
-    airgapped = f"{settings.airgapped_offline_minutes:g}"
-    any_pool = f"{settings.pool_offline_minutes:g}"
+    airgapped = duration(settings.airgapped_offline_minutes * 60)
+    any_pool = duration(settings.pool_offline_minutes * 60)
     texts = {
         Rule.EVIDENCE_PACK_FAILED: ("Evidence pack failed on a release", "on a release tag"),
         Rule.AIRGAPPED_POOL_OFFLINE: (
             "Air-gapped pool offline",
-            f"air-gapped, offline more than {airgapped} min",
+            f"air-gapped, offline more than {airgapped}",
         ),
-        Rule.POOL_OFFLINE: ("Any pool offline", f"offline more than {any_pool} min"),
+        Rule.POOL_OFFLINE: ("Any pool offline", f"offline more than {any_pool}"),
         Rule.POST_RELEASE_REGRESSION: (
             "Post-release regression",
             "failed on the default branch after a release, not a pull request",
