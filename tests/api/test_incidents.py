@@ -97,8 +97,10 @@ def test_firing_incidents_are_listed_with_where_each_went(
                 "state": "queued",
                 "severity": "critical",
                 "resolved_in_pagerduty_at": None,
+                "storm_id": None,
             }
         ],
+        "storm_id": None,
     }
     assert pool["summary"].startswith("Air-gapped pool rack-a offline for 20 minutes")
     assert body["next_after"] is None
@@ -136,6 +138,7 @@ def test_a_trigger_a_window_holds_is_listed_as_held(admin: TestClient, context: 
             "state": f"held by suppression #{window}",
             "severity": "critical",
             "resolved_in_pagerduty_at": None,
+            "storm_id": None,
         }
     ]
 

@@ -76,3 +76,39 @@ def test_an_unknown_storm_is_404(admin: TestClient) -> None:
     answer = admin.get(f"{URL}/7")
 
     assert (answer.status_code, answer.json()["detail"]) == (404, "no storm #7")
+
+
+def test_an_open_storms_umbrella_is_an_incident_and_its_members_name_the_storm(
+    admin: TestClient, context: Context
+) -> None:
+    a_storm(context, 45)
+
+    listed = admin.get("/api/v1/incidents", params={"state": "all", "limit": 500}).json()
+
+    [umbrella] = [i for i in listed["incidents"] if i["kind"] == "storm"]
+    assert umbrella | {"since": ""} == {
+        "dedup_key": "rbtk:storm:pd-production:20260525T020000Z",
+        "project": "",
+        "kind": "storm",
+        "rule": None,
+        "severity": "critical",
+        "state": "firing",
+        "paged": True,
+        "not_paged": None,
+        "since": "",
+        "pages_at": None,
+        "summary": "Storm: 25 runner pools offline in warehouse (25 air-gapped)",
+        "connectors": [
+            {
+                "connector": "pd-production",
+                "state": "queued",
+                "severity": "critical",
+                "resolved_in_pagerduty_at": None,
+                "storm_id": None,
+            }
+        ],
+        "storm_id": 1,
+    }
+    held = [i for i in listed["incidents"] if i["connectors"][0]["state"] == "held by storm #1"]
+    assert len(held) == 25
+    assert {i["connectors"][0]["storm_id"] for i in held} == {1}

@@ -42,6 +42,15 @@ def test_the_umbrella_links_to_a_page_listing_every_member(
     page.get_by_role("navigation", name="PagerDuty").get_by_role("link", name="Storms").click()
     expect(page.locator("table.storms tbody tr")).to_contain_text("#1 on pd-storm")
 
+    # The umbrella is an incident too, and each member's "held by storm #1" leads to it.
+    page.get_by_role("navigation", name="PagerDuty").get_by_role("link", name="Incidents").click()
+    incidents = page.locator("table.incidents tbody tr")
+    umbrella_row = incidents.filter(has_text=umbrella["dedup_key"])
+    expect(umbrella_row).to_contain_text("Storm: 6 runner pools offline in warehouse")
+    expect(umbrella_row).to_contain_text("Firing")
+    incidents.filter(has_text="rack-20").get_by_role("link", name="held by storm #1").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Storm #1 on pd-storm")
+
 
 def test_storm_collapse_is_set_on_the_connectors_page(signed_in: Page, service: Service) -> None:
     add_connector(service, "pd-quiet", KEY, is_default=False)

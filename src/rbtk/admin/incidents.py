@@ -27,11 +27,11 @@ from rbtk.outbox.queue import PENDING
 from rbtk.outbox.status import Status
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
-from rbtk.policy.state import Action, Condition, Notification, State
+from rbtk.policy.state import Action, Condition, Kind, Notification, State
 from rbtk.routing.snapshot import Snapshot
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
-from rbtk.store.tables import conditions, connectors, events, incidents, outbox
+from rbtk.store.tables import conditions, connectors, events, incidents, outbox, storms
 
 RESOLVED_BY_HAND = "rbtk.resolved_by_hand"  # the event that records who resolved what
 MAX_LIMIT = 500
@@ -60,6 +60,7 @@ class Lane:
     state: str
     severity: str | None  # what it was paged (or held) at
     resolved_in_pagerduty_at: datetime | None = None
+    storm_id: int | None = None  # the storm holding it back
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class IncidentView:
     summary: str
     lanes: list[Lane]
     not_paged: str | None = None  # not paged: why, as recorded with the event that started it
+    storm_id: int | None = None  # a storm's umbrella (kind storm): that storm
 
     @property
     def paged(self) -> bool:
@@ -100,7 +102,8 @@ def list_incidents(
     limit: int = 100,
     now: datetime,
 ) -> list[IncidentView]:
-    """Conditions in dedup-key order, `limit` after the key `after`."""
+    """Conditions, and the umbrellas of open storms (kind storm), in dedup-key order, `limit`
+    after the key `after`."""
     query = select(conditions).order_by(conditions.c.key).limit(limit)
     if show is Filter.FIRING:
         query = query.where(conditions.c.severity.is_not(None))
@@ -121,7 +124,58 @@ def list_incidents(
     if after is not None:
         query = query.where(conditions.c.key > after)
     found = [stored.condition(row._mapping) for row in connection.execute(query)]
-    return _views(connection, found, now)
+    views = _views(connection, found, now)
+    if show in (Filter.FIRING, Filter.ALL) and project is None and rule is None:
+        views += _umbrellas(connection, connector=connector, after=after, limit=limit)
+    return sorted(views, key=lambda view: view.dedup_key)[:limit]
+
+
+def _umbrellas(
+    connection: Connection, *, connector: str | None, after: str | None, limit: int
+) -> list[IncidentView]:
+    """Each open storm's umbrella: the one incident PagerDuty has for the storm's members
+    (they are held, each listed with its storm)."""
+    query = select(storms).where(storms.c.ended_at.is_(None)).order_by(storms.c.dedup_key)
+    if connector is not None:
+        query = query.where(storms.c.connector_name == connector)
+    if after is not None:
+        query = query.where(storms.c.dedup_key > after)
+    found = connection.execute(query.limit(limit)).all()
+    if not found:
+        return []
+    sent = {
+        (row.connector_name, row.dedup_key): row.status
+        for row in connection.execute(
+            select(outbox.c.connector_name, outbox.c.dedup_key, outbox.c.status)
+            .where(
+                outbox.c.dedup_key.in_([storm.dedup_key for storm in found]),
+                outbox.c.action == Action.TRIGGER.value,
+            )
+            .order_by(outbox.c.id)
+        )
+    }
+    return [
+        IncidentView(
+            dedup_key=storm.dedup_key,
+            project="",
+            kind=Kind.STORM.value,
+            rule=None,
+            severity=storm.umbrella_severity,
+            state="firing",
+            since=storm.started_at,
+            pages_at=None,
+            summary=storm.umbrella_summary or f"Storm #{storm.id} on {storm.connector_name}",
+            lanes=[
+                Lane(
+                    storm.connector_name,
+                    sent.get((storm.connector_name, storm.dedup_key), "umbrella not queued yet"),
+                    storm.umbrella_severity,
+                )
+            ],
+            storm_id=storm.id,
+        )
+        for storm in found
+    ]
 
 
 def get(connection: Connection, dedup_key: str, *, now: datetime) -> IncidentView:
@@ -252,8 +306,9 @@ def _lanes(connection: Connection, keys: list[str]) -> dict[str, list[Lane]]:
     lanes: dict[str, list[Lane]] = {}
     for row in rows:
         state = _state(row, newest.get((row.name, row.dedup_key)))
+        storm_id = row.storm_id if row.held else None
         lanes.setdefault(row.dedup_key, []).append(
-            Lane(row.name, state, row.severity, row.resolved_in_pagerduty_at)
+            Lane(row.name, state, row.severity, row.resolved_in_pagerduty_at, storm_id)
         )
     return lanes
 

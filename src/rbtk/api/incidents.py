@@ -44,6 +44,7 @@ class LaneOut(BaseModel):
     resolved_in_pagerduty_at: str | None = Field(
         description="when reconcile found it resolved by hand in PagerDuty, still firing here"
     )
+    storm_id: int | None = Field(description="the storm holding it back")
 
 
 class IncidentOut(BaseModel):
@@ -61,6 +62,10 @@ class IncidentOut(BaseModel):
     pages_at: str | None
     summary: str
     connectors: list[LaneOut]
+    storm_id: int | None = Field(
+        description="kind storm: the storm this umbrella pages for (its members: "
+        "GET /api/v1/pagerduty/storms/{id})"
+    )
 
 
 class IncidentsOut(BaseModel):
@@ -147,7 +152,9 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
                 "resolved_in_pagerduty_at": None
                 if lane.resolved_in_pagerduty_at is None
                 else format_rfc3339(lane.resolved_in_pagerduty_at),
+                "storm_id": lane.storm_id,
             }
             for lane in view.lanes
         ],
+        "storm_id": view.storm_id,
     }
