@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import KEY, OTHER_KEY, event, evidence, pool_offline, pool_online
 from tests.waiting import wait_for
-from tests.web.conftest import Service, add_connector
+from tests.web.conftest import PHONE, Service, add_connector
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +35,10 @@ LINES = """element => {
   }
   return lines;
 }"""
+
+# What each of an SVG's or a page's labels measures on screen, scaling included.
+RENDERED_FONT_PX = """labels => labels.map(label =>
+  parseFloat(getComputedStyle(label).fontSize) * (label.getScreenCTM?.()?.a ?? 1))"""
 
 
 def send_events(service: Service, *events: dict[str, Any]) -> None:
@@ -288,3 +292,16 @@ def test_at_1280_and_1440_px_the_log_fits_and_keys_break_only_after_separators(
         assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), f"clipped at {width} px"
         for lines in keys.evaluate_all(f"links => links.map({LINES})"):
             assert all(line[-1] in SEPARATORS for line in lines[:-1]), (width, lines)
+
+
+def test_on_a_phone_the_charts_labels_are_readable(signed_in: Page, service: Service) -> None:
+    page = signed_in
+    page.set_viewport_size(PHONE)
+    add_connector(service, "pd-phone", OTHER_KEY, is_default=False)
+    with service.api() as api:
+        assert api.post("/api/v1/pagerduty/connectors/pd-phone/test").status_code == 200
+
+    page.goto(LOG)
+    ticks = page.locator("figure.activity .tick")
+    expect(ticks.first).to_be_visible()
+    assert min(ticks.evaluate_all(RENDERED_FONT_PX)) >= 10, "the chart's labels are unreadable"
