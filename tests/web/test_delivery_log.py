@@ -294,7 +294,9 @@ def test_at_1280_and_1440_px_the_log_fits_and_keys_break_only_after_separators(
             assert all(line[-1] in SEPARATORS for line in lines[:-1]), (width, lines)
 
 
-def test_on_a_phone_the_charts_labels_are_readable(signed_in: Page, service: Service) -> None:
+def test_on_a_phone_the_log_shows_rows_first_under_folded_filters_and_a_readable_chart(
+    signed_in: Page, service: Service
+) -> None:
     page = signed_in
     page.set_viewport_size(PHONE)
     add_connector(service, "pd-phone", OTHER_KEY, is_default=False)
@@ -302,6 +304,15 @@ def test_on_a_phone_the_charts_labels_are_readable(signed_in: Page, service: Ser
         assert api.post("/api/v1/pagerduty/connectors/pd-phone/test").status_code == 200
 
     page.goto(LOG)
+    expect(page.locator("table.log tbody tr").first).to_be_in_viewport()
+    status = page.get_by_label("Status")
+    expect(status).to_be_hidden()
     ticks = page.locator("figure.activity .tick")
     expect(ticks.first).to_be_visible()
     assert min(ticks.evaluate_all(RENDERED_FONT_PX)) >= 10, "the chart's labels are unreadable"
+
+    page.get_by_text("Filters", exact=True).click()
+    expect(status).to_be_visible()
+    page.goto(f"{LOG}?status=sent")  # a filter set: its value in sight
+    expect(status).to_have_value("sent")
+    expect(status).to_be_visible()

@@ -61,6 +61,12 @@
     });
   }
 
+  // On a phone, filters nobody set would fill the first screen: fold them under "Filters".
+  const phone = window.matchMedia("(max-width: 40rem)").matches;
+  for (const folding of document.querySelectorAll("details[data-fold-on-phone]")) {
+    if (phone) folding.open = false;
+  }
+
   // After Send test event, bring its outcome into view and focus.
   const outcome = document.getElementById("test-outcome");
   if (outcome) outcome.focus();
