@@ -65,7 +65,7 @@ class Filters:
 
     @property
     def narrowed(self) -> bool:
-        """Whether any filter is set: the page then shows them, folded or not."""
+        """Whether any filter is set: the page then keeps the filters in sight, even on a phone."""
         return any(vars(self).values())
 
     @property

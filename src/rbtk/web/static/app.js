@@ -62,9 +62,10 @@
   }
 
   // On a phone, filters nobody set would fill the first screen: fold them under "Filters".
-  const phone = window.matchMedia("(max-width: 40rem)").matches;
-  for (const folding of document.querySelectorAll("details[data-fold-on-phone]")) {
-    if (phone) folding.open = false;
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    for (const details of document.querySelectorAll("details[data-fold-on-phone]")) {
+      details.open = false;
+    }
   }
 
   // After Send test event, bring its outcome into view and focus.
