@@ -68,6 +68,16 @@ def test_the_root_leads_to_the_settings(page: Page, service: Service) -> None:
     expect(page).to_have_url(re.compile(r"/settings/integrations/pagerduty$"))
 
 
+def test_every_page_has_an_icon_and_favicon_ico_is_one(page: Page) -> None:
+    page.goto("/settings/sign-in")
+    icons = page.locator('link[rel="icon"]')
+    expect(icons).not_to_have_count(0)
+    for url in [*icons.evaluate_all("links => links.map(l => l.href)"), "/favicon.ico"]:
+        answer = page.request.get(url)
+        assert answer.status == 200, url
+        assert answer.headers["content-type"].startswith("image/"), url
+
+
 def test_signing_in_returns_to_the_page_asked_for(page: Page, service: Service) -> None:
     page.goto("/settings/integrations/pagerduty/deliveries?status=failed")
     page.get_by_label("Admin token").fill(service.token)

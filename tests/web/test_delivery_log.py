@@ -6,14 +6,39 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import KEY, OTHER_KEY, evidence, pool_offline, pool_online
+from tests.factories import KEY, OTHER_KEY, event, evidence, pool_offline, pool_online
 from tests.waiting import wait_for
-from tests.web.conftest import Service, add_connector
+from tests.web.conftest import PHONE, Service, add_connector
 
 pytestmark = pytest.mark.e2e
 
 LOG = "/settings/integrations/pagerduty/deliveries"
 POOL_KEY = "rbtk:pool-offline:warehouse:onprem-airgapped"
+SEPARATORS = ":-/."
+
+# The text of an element as the lines it is laid out in.
+LINES = """element => {
+  const lines = [""];
+  let top = null;
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getBoundingClientRect();
+      if (rect.width === 0) continue;
+      if (top !== null && rect.top > top + 1) lines.push("");
+      top = rect.top;
+      lines[lines.length - 1] += node.data[i];
+    }
+  }
+  return lines;
+}"""
+
+# What each of an SVG's or a page's labels measures on screen, scaling included.
+RENDERED_FONT_PX = """labels => labels.map(label =>
+  parseFloat(getComputedStyle(label).fontSize) * (label.getScreenCTM?.()?.a ?? 1))"""
 
 
 def send_events(service: Service, *events: dict[str, Any]) -> None:
@@ -229,3 +254,65 @@ def test_the_log_warns_when_it_cannot_reach_rbtk_and_fits_1280_px(
     page.unroute("**/deliveries*")
     page.clock.run_for(6_000)
     expect(warning).to_be_hidden()
+
+
+def test_at_1280_and_1440_px_the_log_fits_and_keys_break_only_after_separators(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    add_connector(service, "pd-wide", KEY)  # a default: the events reach it
+    test_id = "nav/test_lidar.py::test_scan"
+    run = {"branch": "main", "default_branch": True, "pull_request": None}
+    now = datetime.now(UTC)
+    minutes = [now - timedelta(minutes=n) for n in range(4)]
+    send_events(
+        service,
+        event("wide-release", "release.published", minutes[3], "wide", tag="v1.4.0",
+              branch="main"),
+        evidence("wide-evidence-failed", minutes[2], "v1.4.0", project="wide"),
+        event("wide-run-failed", "test_run.completed", minutes[1], "wide", **run, run_id=1,
+              status="failed", tests=[{"id": test_id, "status": "failed"}]),
+    )  # fmt: skip
+    # Once the triggers are sent: a resolve that came first would cancel them unsent.
+    wait_for(lambda: len(sent(service, "pd-wide")) == 3, what="the release and triggers sent")
+    send_events(
+        service,
+        evidence("wide-evidence-generated", now, "v1.4.0", failed=False, project="wide"),
+        event("wide-run-passed", "test_run.completed", now, "wide", **run, run_id=2,
+              status="passed", tests=[{"id": test_id, "status": "passed"}]),
+    )  # fmt: skip
+    wait_for(lambda: len(sent(service, "pd-wide")) == 5, what="resolves sent")
+
+    page.goto(f"{LOG}?connector=pd-wide")
+    expect(page.locator("table.log")).to_contain_text(test_id)
+    region = page.get_by_role("region", name="Deliveries, newest first")
+    keys = page.locator("table.log a.key-link")
+    for width in (1280, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), f"clipped at {width} px"
+        for lines in keys.evaluate_all(f"links => links.map({LINES})"):
+            assert all(line[-1] in SEPARATORS for line in lines[:-1]), (width, lines)
+
+
+def test_on_a_phone_the_log_shows_rows_first_under_folded_filters_and_a_readable_chart(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    page.set_viewport_size(PHONE)
+    add_connector(service, "pd-phone", OTHER_KEY, is_default=False)
+    with service.api() as api:
+        assert api.post("/api/v1/pagerduty/connectors/pd-phone/test").status_code == 200
+
+    page.goto(LOG)
+    expect(page.locator("table.log tbody tr").first).to_be_in_viewport()
+    status = page.get_by_label("Status")
+    expect(status).to_be_hidden()
+    ticks = page.locator("figure.activity .tick")
+    expect(ticks.first).to_be_visible()
+    assert min(ticks.evaluate_all(RENDERED_FONT_PX)) >= 10, "the chart's labels are unreadable"
+
+    page.get_by_text("Filters", exact=True).click()
+    expect(status).to_be_visible()
+    page.goto(f"{LOG}?status=sent")  # a filter set: its value in sight
+    expect(status).to_have_value("sent")
+    expect(status).to_be_visible()

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import OTHER_KEY, event, pool_offline
+from tests.factories import OTHER_KEY, event, evidence, pool_offline
 from tests.waiting import wait_for
-from tests.web.conftest import Service, add_connector
+from tests.web.conftest import PHONE, Service, add_connector
 
 pytestmark = pytest.mark.e2e
 
@@ -66,3 +66,31 @@ def test_a_delivery_log_row_links_to_its_event(signed_in: Page, service: Service
     expect(sent).to_contain_text("Trigger critical")
     expect(sent).to_contain_text("Sent")
     expect(page.locator("#open-heading")).to_have_text("Still open")
+
+
+def test_on_a_phone_why_not_stays_inside_each_events_card(
+    signed_in: Page, service: Service
+) -> None:
+    add_connector(service, "pd-phone", OTHER_KEY)
+    at = datetime.now(UTC)
+    tag = "v1.4.0+build.20261201.nav.lidar.calibration.0123456789abcdef"
+    with service.api() as api:
+        failed, regenerated = (
+            evidence(f"phone-{n}", at, tag, failed=n == 1, project="phone") for n in (1, 2)
+        )
+        answer = api.post("/api/v1/events", json={"events": [failed, regenerated]})
+        assert answer.status_code == 200
+    page = signed_in
+    page.set_viewport_size(PHONE)
+
+    page.goto(f"{EVENTS}?project=phone")
+    cards = page.locator("table.events tbody tr")
+    expect(cards.filter(has_text="phone-2")).to_contain_text("resolves rbtk:evidence-fail")
+    overflows = cards.evaluate_all(
+        """cards => cards.map(card => {
+          const reasons = document.createRange();
+          reasons.selectNodeContents(card.querySelector("td[data-label='Why not']"));
+          return reasons.getBoundingClientRect().right - card.getBoundingClientRect().right;
+        })"""
+    )
+    assert max(overflows) <= 0, overflows

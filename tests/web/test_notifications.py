@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.waiting import wait_for
-from tests.web.conftest import Service
+from tests.web.conftest import PHONE, Service
 
 pytestmark = pytest.mark.e2e
 
@@ -116,3 +116,18 @@ def test_an_email_channel_and_a_rule_naming_it(signed_in: Page, service: Service
     with service.api() as api:
         names = [c["name"] for c in api.get("/api/v1/notify/channels").json()["channels"]]
     assert "release-mail" not in names
+
+
+def test_on_a_phone_the_page_does_not_scroll_sideways(signed_in: Page, service: Service) -> None:
+    with service.api() as api:
+        recipients = ["release-managers@roboticks.example", "qa@roboticks.example"]
+        body = {"name": "phone-mail", "kind": "email", "recipients": recipients}
+        assert api.post("/api/v1/notify/channels", json=body).status_code == 201
+    page = signed_in
+    page.set_viewport_size(PHONE)
+
+    page.goto(NOTIFICATIONS)
+    expect(page.locator("table.channels")).to_contain_text("phone-mail")
+    page.get_by_label("Slack (incoming webhook)").check()  # its hint names a long URL
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width} px wide"

@@ -9,6 +9,7 @@ to the API.
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -44,6 +45,12 @@ def mount(app: FastAPI, context: Context) -> None:
         https_only=False,
     )
     app.mount("/settings/static", StaticFiles(directory=STATIC), name="static")
+
+    # Browsers ask for it on what links no icon: the API's JSON, /healthz, /metrics.
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
+
     auth.install(app)
     pages = (auth, home, connectors, incidents, events, deliveries, routing, suppressions, storms)
     for page in (*pages, reconcile, notifications, audit):

@@ -1,13 +1,16 @@
 """The last day's deliveries as a small server-rendered SVG bar chart: four bars an hour
 (triggers, resolves, failures, retries), no script and no build step. This module only
-does the geometry; `_activity_chart.html` draws it."""
+does the geometry; `_activity_chart.html` draws it.
+
+The SVG holds the bars alone and is stretched to the page's width, so its units are not
+pixels; the labels around it are HTML, at the page's own font size on any screen."""
 
 from dataclasses import dataclass
 
 from rbtk.outbox.activity import Hour
 
-WIDTH, HEIGHT = 720, 150
-LEFT, BOTTOM, TOP = 34, 20, 8
+WIDTH, HEIGHT = 720, 100  # the SVG's units
+TOP = 4  # room above the tallest bar
 SERIES = (  # (field, label, CSS class)
     ("triggers", "triggers", "bar-trigger"),
     ("resolves", "resolves", "bar-resolve"),
@@ -29,13 +32,11 @@ class Bar:
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
-    ticks: list[tuple[float, str]]  # (x, "06:00") under the hours
+    ticks: list[str]  # under each hour, oldest first: "06:00" every six hours, else ""
     top: int  # the value at the top of the scale
     totals: dict[str, int]  # per series over the day
     width: int = WIDTH
     height: int = HEIGHT
-    left: int = LEFT
-    base: int = HEIGHT - BOTTOM  # y of zero
 
     @property
     def summary(self) -> str:
@@ -45,23 +46,26 @@ class Chart:
 
 def chart(hours: list[Hour]) -> Chart:
     top = max((getattr(h, field) for h in hours for field, _, _ in SERIES), default=0) or 1
-    slot = (WIDTH - LEFT) / max(len(hours), 1)
+    slot = WIDTH / max(len(hours), 1)
     width = (slot - 4) / len(SERIES)
-    scale = (HEIGHT - BOTTOM - TOP) / top
+    scale = (HEIGHT - TOP) / top
     bars, ticks = [], []
     for index, hour in enumerate(hours):
-        x0 = LEFT + index * slot + 2
+        x0 = index * slot + 2
         when = hour.start.strftime("%H:00")
-        if hour.start.hour % 6 == 0:
-            ticks.append((x0 + (slot - 4) / 2, when))
+        ticks.append(when if hour.start.hour % 6 == 0 else "")
         for n, (field, name, css) in enumerate(SERIES):
             value = getattr(hour, field)
             if value:
                 height = max(value * scale, 1.5)  # one is still visible
-                y = HEIGHT - BOTTOM - height
                 bars.append(
                     Bar(
-                        x0 + n * width, y, width - 0.5, height, css, f"{when} UTC: {value:,} {name}"
+                        x0 + n * width,
+                        HEIGHT - height,
+                        width - 0.5,
+                        height,
+                        css,
+                        f"{when} UTC: {value:,} {name}",
                     )
                 )
     totals = {name: sum(getattr(h, field) for h in hours) for field, name, _ in SERIES}

@@ -1,6 +1,7 @@
 """Rendering settings pages: the Jinja2 environment, its filters, and the headers every page
 carries (no caching, no framing, scripts and styles only from rbtk itself)."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 
 import jinja2
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -48,6 +50,15 @@ def milliseconds(value: float | None) -> str:
     return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
+_SEPARATOR = re.compile(r"([:/.-])")
+
+
+def breakable(text: str | None) -> Markup:
+    """An identifier (a dedup key, an event id or type) that may wrap after its separators:
+    a narrow column then breaks it between its parts, never inside one."""
+    return Markup(_SEPARATOR.sub(r"\1<wbr>", str(escape(text or ""))))
+
+
 _environment = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
     autoescape=True,
@@ -55,7 +66,7 @@ _environment = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.filters.update(when=when, iso=iso, ms=milliseconds)
+_environment.filters.update(when=when, iso=iso, ms=milliseconds, breakable=breakable)
 templates = Jinja2Templates(env=_environment)
 
 

@@ -64,6 +64,11 @@ class Filters:
         return bool(self.kind)
 
     @property
+    def narrowed(self) -> bool:
+        """Whether any filter is set: the page then keeps the filters in sight, even on a phone."""
+        return any(vars(self).values())
+
+    @property
     def exact_key(self) -> str | None:
         return None if self.dedup_key.endswith("*") else self.dedup_key or None
 

@@ -61,6 +61,13 @@
     });
   }
 
+  // On a phone, filters nobody set would fill the first screen: fold them under "Filters".
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    for (const details of document.querySelectorAll("details[data-fold-on-phone]")) {
+      details.open = false;
+    }
+  }
+
   // After Send test event, bring its outcome into view and focus.
   const outcome = document.getElementById("test-outcome");
   if (outcome) outcome.focus();
