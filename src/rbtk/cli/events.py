@@ -143,7 +143,10 @@ def describe_list(answer: dict[str, Any]) -> list[str]:
         for e in found
     ]
     more = answer["next_before"]
-    return [*table(LIST_HEADERS, rows), *([f"more: --before {more}"] if more else [])]
+    return [
+        *table(LIST_HEADERS, rows, free_text=("WHY NOT",)),
+        *([f"more: --before {more}"] if more else []),
+    ]
 
 
 def describe_event(answer: dict[str, Any]) -> list[str]:

@@ -45,7 +45,10 @@ def describe(answer: Mapping[str, Any]) -> list[str]:
     )
     if answer["pages"]:
         rows = [(p["connector"], p["rule"], p["note"]) for p in answer["pages"]]
-        lines += ["  " + line for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows)]
+        lines += [
+            "  " + line
+            for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows, free_text=("OUTCOME",))
+        ]
     lines.append("nothing was sent")
     return lines
 
