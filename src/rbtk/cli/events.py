@@ -7,10 +7,11 @@ from urllib.parse import quote
 import typer
 
 from rbtk.cli.common import fail, read_json
+from rbtk.cli.lazy import typer_app
 from rbtk.cli.remote import connect, remote
 from rbtk.cli.tables import fields, moment, table
 
-app = typer.Typer(
+app = typer_app(
     no_args_is_help=True,
     help="Send platform events to rbtk, and see what became of them.",
     callback=connect,

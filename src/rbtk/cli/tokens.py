@@ -12,9 +12,10 @@ from sqlalchemy import Engine
 from rbtk.access import tokens
 from rbtk.admin import audit
 from rbtk.cli.common import fail, load_settings, local_actor
+from rbtk.cli.lazy import typer_app
 from rbtk.store.db import make_engine, migrate, shown
 
-app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
+app = typer_app(no_args_is_help=True, help="Create, list and revoke API tokens.")
 
 
 def _engine() -> Engine:
