@@ -60,7 +60,7 @@ def apply(
     try:
         document = doc.Document.model_validate(source.data)
     except ValidationError as exc:
-        raise _refused(source, from_validation(exc, doc.secret_fields())) from None
+        raise _refused(source, from_validation(exc, doc.Document, doc.secret_fields())) from None
     found = doc.problems(document)
     if found:
         raise _refused(source, found)
