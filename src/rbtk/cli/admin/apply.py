@@ -65,7 +65,9 @@ def apply(
     if found:
         raise _refused(source, found)
     try:
-        secrets = references.resolve(document, environ=os.environ, folder=folder)
+        secrets = references.resolve(
+            document, environ=os.environ, folder=folder, allow_unset=dry_run
+        )
     except ConfigProblems as exc:
         raise _refused(source, exc.problems) from None
     body = {
