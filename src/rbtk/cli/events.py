@@ -78,7 +78,8 @@ def _line(item: dict[str, Any]) -> str:
     if item["status"] == "rejected":
         errors = "; ".join(item.get("errors") or ["rejected"])
         return f"rejected #{item['index']} {event_id}: {errors}"
-    return f"{item['status']} {event_id}"
+    notice = f" ({item['notice']})" if item.get("notice") else ""
+    return f"{item['status']} {event_id}{notice}"
 
 
 @app.command("list")

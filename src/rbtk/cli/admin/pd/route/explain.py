@@ -34,9 +34,11 @@ def explain(
 def describe(answer: Mapping[str, Any]) -> list[str]:
     event, rule = answer["event"], answer["rule"]
     matched = "none" if rule is None else f"{rule['position']}"
+    notice = [("notice", answer["notice"])] if answer.get("notice") else []
     lines = fields(
         [
             ("event", f"{event['event_type']} in project {event['project']}"),
+            *notice,
             ("rule", matched),
             ("connectors", ", ".join(answer["connectors"]) or "none"),
             ("reason", answer["reason"]),
