@@ -173,10 +173,11 @@ def _stored_for_unsent(
     )
     for connector in document.pagerduty.connectors:
         name = connector.name
-        kept = connectors.stored_key(connection, vault=vault, name=name)
-        if name not in keys and kept is not None:
-            keys[name] = kept
-            notes.append(_unsent(connector.key, f"the key of connector {name!r}"))
+        if name not in keys:
+            kept = connectors.stored_key(connection, vault=vault, name=name)
+            if kept is not None:
+                keys[name] = kept
+                notes.append(_unsent(connector.key, f"the key of connector {name!r}"))
         rest_reference = connector.rest_key
         if rest_reference is not None and name not in rest_keys:
             kept = connectors.stored_rest_key(connection, vault=vault, name=name)
@@ -196,12 +197,8 @@ def _stored_for_unsent(
 
 
 def _unsent(reference: doc.Reference, what: str) -> str:
-    unread = (
-        f"{reference.value} is not set"
-        if reference.kind == "env"
-        else (f"{reference.value} was not read")
-    )
-    return f"{unread}: {what} is shown unchanged (a dry run; applying needs it)"
+    unread = "is not set" if reference.kind == "env" else "was not read"
+    return f"{reference.value} {unread}: {what} is shown unchanged (a dry run; applying needs it)"
 
 
 # runbooks

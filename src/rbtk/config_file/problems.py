@@ -82,11 +82,9 @@ def _unknown_key(key: str, allowed: Sequence[str]) -> str:
     closest = get_close_matches(key, allowed, n=1, cutoff=0.6)
     if closest:
         return f"unknown key {key!r}; did you mean {closest[0]!r}?"
-    return (
-        f"unknown key {key!r}; allowed here: {', '.join(allowed)}"
-        if allowed
-        else (f"unknown key {key!r}")
-    )
+    if allowed:
+        return f"unknown key {key!r}; allowed here: {', '.join(allowed)}"
+    return f"unknown key {key!r}"
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
