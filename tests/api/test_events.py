@@ -105,6 +105,32 @@ def test_an_unknown_event_type_is_accepted(client: TestClient) -> None:
     assert client.post("/api/v1/events", json=event).json()["status"] == "accepted"
 
 
+def test_a_misspelt_event_type_is_accepted_with_a_notice_naming_the_closest_type(
+    client: TestClient,
+) -> None:
+    event = {
+        "id": "x1",
+        "type": "runner_pool.ofline",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-25T02:00:00Z",
+        "data": {"pool_name": "build-farm"},
+    }
+
+    one = client.post("/api/v1/events", json=event)
+    batch = client.post("/api/v1/events", json={"events": [{**event, "id": "x2"}]})
+
+    notice = (
+        "unknown event type runner_pool.ofline: no rule pages it; did you mean runner_pool.offline?"
+    )
+    assert (one.status_code, one.json()) == (
+        202,
+        {"index": 0, "id": "x1", "status": "accepted", "notice": notice},
+    )
+    assert batch.json()["results"] == [
+        {"index": 0, "id": "x2", "status": "accepted", "notice": notice}
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "content_type", "status", "detail"),
     [

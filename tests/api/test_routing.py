@@ -163,6 +163,7 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
             "reason": "rule 1 (project 'staging-*', event type any) is the first to match "
             "project 'staging-east' and event type 'runner_pool.offline'",
             "missing": [],
+            "notice": None,
             "pages": [
                 {
                     "connector": "pd-staging",
@@ -287,3 +288,15 @@ def test_an_events_token_may_not_see_or_change_routing(
         403,
         {"detail": "this token may only post events"},
     )
+
+
+def test_explain_of_a_misspelt_event_type_says_no_rule_pages_it_and_the_closest_type(
+    two: TestClient,
+) -> None:
+    answer = two.post(f"{URL}/explain", json={**POOL_OFFLINE, "type": "runner_pool.ofline"})
+
+    assert answer.status_code == 200
+    assert answer.json()["notice"] == (
+        "unknown event type runner_pool.ofline: no rule pages it; did you mean runner_pool.offline?"
+    )
+    assert answer.json()["pages"] == []

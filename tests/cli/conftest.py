@@ -25,7 +25,8 @@ UNREACHABLE = "http://127.0.0.1:9"
 class Rbtk:
     """`rbtk ...` with RBTK_URL and RBTK_TOKEN set, as a user's shell would have them.
 
-    RBTK_OUTPUT is unset, so the text output is tested whatever the shell running pytest has.
+    RBTK_OUTPUT and COLUMNS are unset, so the text output is tested whatever the shell running
+    pytest has (with no COLUMNS, output that is not a terminal's is not fitted to a width).
     """
 
     url: str
@@ -38,6 +39,7 @@ class Rbtk:
             "RBTK_URL": self.url,
             "RBTK_TOKEN": self.token,
             "RBTK_OUTPUT": None,
+            "COLUMNS": None,
             **(env or {}),
         }
         return CliRunner().invoke(app, list(args), input=input, env=environment, prog_name="rbtk")

@@ -37,6 +37,20 @@ def test_a_file_with_one_event_prints_accepted(sender: Rbtk, tmp_path: Path) -> 
     assert (result.exit_code, result.stdout, result.stderr) == (0, "accepted evt-1\n", "")
 
 
+def test_a_misspelt_event_type_is_accepted_and_said_to_page_nobody(
+    sender: Rbtk, tmp_path: Path
+) -> None:
+    event = {**online("evt-1"), "type": "runner_pool.ofline"}
+
+    result = sender("events", "send", written(tmp_path, event))
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        "accepted evt-1 (unknown event type runner_pool.ofline: no rule pages it; "
+        "did you mean runner_pool.offline?)\n"
+    )
+
+
 def test_a_list_from_stdin_prints_a_line_per_event_in_order(sender: Rbtk) -> None:
     events = [online("evt-1"), online("evt-2"), online("evt-1")]
 

@@ -1,10 +1,12 @@
 """`rbtk` itself: its version, and subcommands loaded only when they run (rbtk.cli.lazy)."""
 
+import re
 import subprocess
 import sys
 from importlib.metadata import version
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from rbtk.cli.main import app
@@ -49,3 +51,42 @@ def test_a_command_that_talks_to_the_api_loads_neither_the_server_nor_the_databa
     command: list[str],
 ) -> None:
     assert loaded_after(*command) == []
+
+
+def every_command() -> list[tuple[tuple[str, ...], list[str]]]:
+    """Every command and group of `rbtk`, as the words that run it, with the choices of its
+    options and arguments that take one of a list."""
+    found: list[tuple[tuple[str, ...], list[str]]] = []
+
+    def walk(command: typer.core.TyperCommand | typer.core.TyperGroup, words: list[str]) -> None:
+        context = typer.Context(command)
+        choices = [
+            str(choice.value)
+            for param in command.params
+            if isinstance(param, typer.core.TyperOption | typer.core.TyperArgument)
+            for choice in param.type_descriptor.choices or ()
+        ]
+        found.append((tuple(words), choices))
+        if isinstance(command, typer.core.TyperGroup):
+            for name in command.list_commands(context):  # loads each, as a run does
+                sub = command.get_command(context, name)
+                assert isinstance(sub, typer.core.TyperCommand | typer.core.TyperGroup)
+                walk(sub, [*words, name])
+
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    walk(root, [])
+    return found
+
+
+@pytest.mark.parametrize(("words", "choices"), every_command(), ids=lambda w: " ".join(w))
+def test_help_at_80_columns_keeps_choice_lists_whole_and_gives_flags_no_type(
+    words: tuple[str, ...], choices: list[str]
+) -> None:
+    result = CliRunner().invoke(app, [*words, "--help"], env={"COLUMNS": "80"}, prog_name="rbtk")
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "<bool>" not in result.stdout
+    assert "--install-completion" not in result.stdout
+    for choice in choices:  # each whole, not `fail|ed`
+        assert re.search(rf"(?<!\w){choice}(?!\w)", result.stdout), choice

@@ -64,7 +64,7 @@ def test_the_help_of_a_group_lists_url_token_and_output(bare: Rbtk, group: str) 
     assert result.exit_code == 0
     assert {"--url", "--token", "--output"} <= listed(result.stdout)
     for variable in ("RBTK_URL", "RBTK_TOKEN", "RBTK_OUTPUT"):
-        assert f"[env var: {variable}]" in result.stdout
+        assert f"[env var: {variable}" in result.stdout
 
 
 def test_url_and_token_given_on_the_group_reach_the_server(rbtk: Rbtk, bare: Rbtk) -> None:

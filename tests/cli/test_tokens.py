@@ -130,3 +130,20 @@ def test_every_command_finds_the_same_database_wherever_it_is_run(
     assert listed.stdout == "1\tadmin\tfirst\tactive\n"
     assert listed.stderr == f"database: sqlite:///{tmp_path / 'share' / 'rbtk' / 'rbtk.db'}\n"
     assert list(here.iterdir()) == list(there.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [("list",), ("revoke", "1")])
+def test_on_a_data_dir_with_no_database_list_and_revoke_say_so_and_create_nothing(
+    local: Rbtk, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    mistyped = tmp_path / "rbkt"
+    env: dict[str, str | None] = {"RBTK_DATABASE_URL": None, "RBTK_DATA_DIR": str(mistyped)}
+
+    result = local("tokens", *command, env=env)
+
+    database = f"sqlite:///{mistyped / 'rbtk.db'}"
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"database: {database}\nerror: no rbtk database at {database}; is RBTK_DATA_DIR right?\n"
+    )
+    assert not mistyped.exists()

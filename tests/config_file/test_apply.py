@@ -285,6 +285,40 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(context: Context, elsewhere
         assert channels.list_channels(connection) == []
 
 
+def test_a_dry_run_takes_each_unset_secret_as_the_one_stored_and_says_so(
+    context: Context,
+) -> None:
+    configure(context)
+    document = doc.Document.model_validate(Source.read(exported(context), "rbtk.yaml").data)
+    secrets = resolve(document, environ={}, folder=Path("."), allow_unset=True)
+
+    with context.engine.begin() as connection:
+        plan = apply(
+            connection,
+            document,
+            secrets=secrets,
+            vault=context.vault,
+            allow_private_webhooks=True,
+            force=False,
+            by="alice",
+            dry_run=True,
+            now=NOW,
+        )
+
+    unchanged = "is shown unchanged (a dry run; applying needs it)"
+    assert plan.changes == []
+    assert plan.notes == [
+        f"PD_PRODUCTION_KEY is not set: the key of connector 'pd-production' {unchanged}",
+        "PD_PRODUCTION_REST_KEY is not set: the REST API key of connector 'pd-production' "
+        + unchanged,
+        f"PD_STAGING_KEY is not set: the key of connector 'pd-staging' {unchanged}",
+        "BUILD_HOOK_SIGNING_SECRET is not set: the Signing secret of chat channel 'build-hook' "
+        + unchanged,
+        "OPS_SLACK_WEBHOOK_URL is not set: the Webhook URL of chat channel 'ops-slack' "
+        + unchanged,
+    ]
+
+
 def test_an_unchanged_key_is_no_change_and_a_new_one_shows_only_its_masks(
     context: Context,
 ) -> None:

@@ -35,7 +35,7 @@ def located(text: str) -> list[str]:
     try:
         document = doc.Document.model_validate(source.data)
     except ValidationError as exc:
-        return [source.locate(p) for p in from_validation(exc, doc.secret_fields())]
+        return [source.locate(p) for p in from_validation(exc, doc.Document, doc.secret_fields())]
     return [source.locate(p) for p in doc.problems(document)]
 
 
@@ -172,3 +172,24 @@ def test_a_service_id_that_is_not_one_is_named_with_its_line() -> None:
         "service id: copy it from the service's URL in PagerDuty (…/service-directory/PXXXXXX), "
         "e.g. 'P1ABCDE'"
     ]
+
+
+def test_a_misspelt_key_is_named_with_the_closest_allowed_one() -> None:
+    text = FILE.replace("    max_severity: huge\n", "    max_severty: warning\n")
+
+    assert located(text) == [
+        "rbtk.yaml:14:18: pagerduty.connectors[1].max_severty: unknown key 'max_severty'; "
+        "did you mean 'max_severity'?"
+    ]
+
+
+def test_a_misspelt_key_of_a_chat_channel_is_matched_against_its_kinds_keys() -> None:
+    text = FILE.replace("huge", "warning").replace(
+        "  channels: []\n",
+        "  channels:\n  - name: ops-slack\n    kind: slack\n    webhok_url_env: OPS_SLACK\n",
+    )
+
+    assert located(text)[-1] == (
+        "rbtk.yaml:20:21: chat.channels[0].slack.webhok_url_env: unknown key 'webhok_url_env'; "
+        "did you mean 'webhook_url_env'?"
+    )

@@ -11,8 +11,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from rbtk.store import db
-from rbtk.store.db import make_engine, migrate, reads_only
+from rbtk.store.db import exists, make_engine, migrate, reads_only
 from rbtk.store.tables import events
+from tests.conftest import kind_of
+from tests.databases import Templates, empty
 
 
 def test_on_sqlite_a_read_never_waits_for_a_writer(tmp_path: Path) -> None:
@@ -134,3 +136,21 @@ def test_on_sqlite_a_writer_killed_in_its_turn_holds_up_no_one(tmp_path: Path) -
         if holder.stdout is not None:
             holder.stdout.close()
         engine.dispose()
+
+
+def test_exists_tells_an_rbtk_database_from_an_empty_one(
+    database_url: str, templates: Templates, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    with empty(kind_of(database_url), templates, tmp_path / "empty") as empty_url:
+        engine = make_engine(empty_url)
+        engine.connect().close()  # a SQLite file now, with no table in it
+        engine.dispose()
+        assert (exists(database_url), exists(empty_url)) == (True, False)
+
+
+def test_exists_creates_no_sqlite_file_where_there_is_none(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped" / "rbtk.db"
+
+    assert not exists(f"sqlite:///{missing}")
+    assert not missing.parent.exists()

@@ -154,6 +154,21 @@ def test_which_connector_gets_this_explains_the_decision(signed_in: Page, servic
     expect(explanation).to_contain_text("This event type never pages by itself")
 
 
+def test_which_connector_gets_this_says_a_misspelt_event_type_pages_nobody(
+    signed_in: Page, service: Service
+) -> None:
+    page = signed_in
+    page.goto(ROUTING)
+    box = page.locator("#explain")
+    box.get_by_label("Project").fill("warehouse")
+    box.get_by_label("Event type").fill("runner_pool.ofline")
+    box.get_by_role("button", name="Show where it goes").click()
+
+    expect(page.locator("#explanation")).to_contain_text(
+        "Unknown event type runner_pool.ofline: no rule pages it; did you mean runner_pool.offline?"
+    )
+
+
 def test_a_rules_runbook_is_set_refused_when_not_a_url_and_removed_on_the_page(
     signed_in: Page, service: Service
 ) -> None:

@@ -524,6 +524,15 @@ def list_all(connection: Connection) -> list[ConnectorView]:
     return [_view(r, open_incidents=counts.get(r["id"], 0), last=last.get(r["name"])) for r in rows]
 
 
+def stored_key(connection: Connection, *, vault: Vault, name: str) -> Secret | None:
+    """The connector's Integration Key as stored (None when there is no such connector): for
+    a dry run to take it as unchanged, never to show it."""
+    token = connection.execute(
+        select(connectors.c.routing_key).where(connectors.c.name == name)
+    ).scalar_one_or_none()
+    return None if token is None else vault.decrypt(token)
+
+
 def stored_rest_key(connection: Connection, *, vault: Vault, name: str) -> Secret | None:
     """The connector's REST API key as stored (None when it has none): to tell whether a new
     value is a change, never to show it."""

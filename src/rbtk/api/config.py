@@ -161,7 +161,7 @@ def _apply(request: ConfigIn, context: Context, caller: str, *, dry_run: bool) -
     try:
         document = Document.model_validate(request.document)
     except ValidationError as exc:
-        return _refused(ConfigProblems(from_validation(exc, secret_fields())))
+        return _refused(ConfigProblems(from_validation(exc, Document, secret_fields())))
     sent = request.secrets
     secrets = Secrets(
         connectors={name: Secret(v.get_secret_value()) for name, v in sent.connectors.items()},

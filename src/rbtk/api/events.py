@@ -1,7 +1,8 @@
 """Platform events in, and what became of them.
 
 POST /api/v1/events        one event, or {"events": [...]} with a result per event
-                           (an events token, or an admin token)
+                           (an events token, or an admin token); a result's `notice`
+                           says when a type is unknown: taken, but no rule pages it
 GET  /api/v1/events?project=&type=&paged=&before=&limit=
                            200 {"events": [Event], "next_before"}: newest first;
                            `next_before` (an event id) fetches the next page
@@ -31,8 +32,10 @@ from rbtk.api.incidents import IncidentOut, incident_json
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
 from rbtk.channels import registry
+from rbtk.intake.events import PAYLOADS
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
+from rbtk.routing.ordered import unknown_type_notice
 from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
@@ -43,6 +46,11 @@ class ItemOut(BaseModel):
     id: str | None
     status: Literal["accepted", "duplicate", "rejected"]
     errors: list[str] | None = Field(default=None, description="why it was rejected, by field")
+    notice: str | None = Field(
+        default=None,
+        description="taken, but worth a look: a type rbtk does not know, which no rule pages, "
+        "with the closest known type",
+    )
 
 
 class BatchOut(BaseModel):
@@ -103,8 +111,8 @@ async def post_events(request: Request, context: Ctx) -> JSONResponse:
         item = result.items[0]
         if item.status is Acceptance.REJECTED:
             raise ApiError(422, "event is invalid: " + "; ".join(item.errors), item.errors)
-        return _Answer(_item(item), status_code=202)
-    return _Answer(_batch(result), status_code=200)
+        return _Answer(_item(item, raw_events[0]), status_code=202)
+    return _Answer(_batch(result, raw_events), status_code=200)
 
 
 class _Answer(JSONResponse):
@@ -115,19 +123,23 @@ class _Answer(JSONResponse):
         return json.dumps(content, separators=(",", ":")).encode()
 
 
-def _item(item: ItemResult) -> dict[str, Any]:
+def _item(item: ItemResult, raw: Any) -> dict[str, Any]:
     answer: dict[str, Any] = {"index": item.index, "id": item.id, "status": item.status.value}
     if item.errors:
         answer["errors"] = item.errors
+    elif isinstance(raw, dict) and isinstance(raw.get("type"), str):
+        notice = unknown_type_notice(raw["type"], PAYLOADS)
+        if notice:
+            answer["notice"] = notice
     return answer
 
 
-def _batch(result: BatchResult) -> dict[str, Any]:
+def _batch(result: BatchResult, raw_events: list[Any]) -> dict[str, Any]:
     return {
         "accepted": result.count(Acceptance.ACCEPTED),
         "duplicate": result.count(Acceptance.DUPLICATE),
         "rejected": result.count(Acceptance.REJECTED),
-        "results": [_item(item) for item in result.items],
+        "results": [_item(item, raw_events[item.index]) for item in result.items],
     }
 
 

@@ -16,7 +16,8 @@ Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
                          "sent", "paged_at" (what the open incident was paged at there),
                          "held" (the window or storm that would hold the page back),
                          "policy": {"answer": pages|pending|no, "reason", "at"},
-                         "note"}]}
+                         "note"}],
+              "notice": "unknown event type ...: did you mean ...?" | null}
 """
 
 from datetime import UTC, datetime
@@ -30,10 +31,11 @@ from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
-from rbtk.intake.events import EventError, parse_event
+from rbtk.intake.events import PAYLOADS, EventError, parse_event
 from rbtk.routing import pagerduty
 from rbtk.routing.explain import Explanation
 from rbtk.routing.explain import explain as explain_routing
+from rbtk.routing.ordered import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.timefmt import format_rfc3339
 
@@ -101,6 +103,9 @@ class ExplanationOut(BaseModel):
     reason: str
     missing: list[str]
     pages: list[PageOut]
+    notice: str | None = Field(
+        description="a type rbtk does not know, which no rule pages, with the closest known one"
+    )
 
 
 @router.get("/routing", response_model=RoutingOut)
@@ -151,6 +156,7 @@ def _explanation(explanation: Explanation, project: str, event_type: str) -> dic
         "connectors": [t.name for t in decision.targets],
         "reason": explanation.reason,
         "missing": explanation.missing,
+        "notice": unknown_type_notice(event_type, PAYLOADS),
         "pages": [
             {
                 "connector": check.connector,

@@ -7,10 +7,11 @@ from urllib.parse import quote
 import typer
 
 from rbtk.cli.common import fail, read_json
+from rbtk.cli.lazy import typer_app
 from rbtk.cli.remote import connect, remote
 from rbtk.cli.tables import fields, moment, table
 
-app = typer.Typer(
+app = typer_app(
     no_args_is_help=True,
     help="Send platform events to rbtk, and see what became of them.",
     callback=connect,
@@ -77,7 +78,8 @@ def _line(item: dict[str, Any]) -> str:
     if item["status"] == "rejected":
         errors = "; ".join(item.get("errors") or ["rejected"])
         return f"rejected #{item['index']} {event_id}: {errors}"
-    return f"{item['status']} {event_id}"
+    notice = f" ({item['notice']})" if item.get("notice") else ""
+    return f"{item['status']} {event_id}{notice}"
 
 
 @app.command("list")
@@ -143,7 +145,10 @@ def describe_list(answer: dict[str, Any]) -> list[str]:
         for e in found
     ]
     more = answer["next_before"]
-    return [*table(LIST_HEADERS, rows), *([f"more: --before {more}"] if more else [])]
+    return [
+        *table(LIST_HEADERS, rows, free_text=("WHY NOT",)),
+        *([f"more: --before {more}"] if more else []),
+    ]
 
 
 def describe_event(answer: dict[str, Any]) -> list[str]:

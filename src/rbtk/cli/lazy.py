@@ -5,6 +5,8 @@ the others (FastAPI for the emulator and the server, SQLAlchemy, configuration a
 unloaded, so a command that talks to the API starts in a fraction of the time. A group names
 each subcommand as "module:attribute": a Typer app (a group of its own) or a command
 function, registered under that name as `app.add_typer` and `app.command` would.
+
+Every rbtk app is made by `typer_app`, so each command's help reads the same.
 """
 
 import importlib
@@ -29,10 +31,21 @@ class _LazyGroup(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
 
+def typer_app(**options: Any) -> typer.Typer:
+    """`typer.Typer(**options)` with click's plain help and no shell-completion options.
+
+    Typer's rich help squeezes an option's type into a narrow column that, at 80 columns,
+    breaks a choice list mid-word (`fail|ed`) and labels every flag `<bool>`; the plain help
+    puts a long choice list whole on its own line and shows no type for a flag. `rbtk` offers
+    no completion, so a subcommand offers none either.
+    """
+    return typer.Typer(rich_markup_mode=None, add_completion=False, **options)
+
+
 def group(subcommands: Mapping[str, str], **options: Any) -> typer.Typer:
-    """A Typer app (`typer.Typer(**options)`) whose subcommands load on first use."""
+    """A Typer app (`typer_app(**options)`) whose subcommands load on first use."""
     lazy = type("LazyGroup", (_LazyGroup,), {"subcommands": dict(subcommands)})
-    return typer.Typer(cls=lazy, **options)
+    return typer_app(cls=lazy, **options)
 
 
 def _load(name: str, target: str) -> click.Command:
@@ -42,7 +55,7 @@ def _load(name: str, target: str) -> click.Command:
     if isinstance(found, typer.Typer):
         command = typer.main.get_group(found)
     else:
-        single = typer.Typer()
+        single = typer_app()
         single.command(name)(found)
         command = typer.main.get_command(single)
     command.name = name

@@ -18,7 +18,6 @@ app = group(
         "admin": "rbtk.cli.admin:app",
     },
     no_args_is_help=True,
-    add_completion=False,
 )
 
 

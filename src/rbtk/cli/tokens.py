@@ -12,15 +12,24 @@ from sqlalchemy import Engine
 from rbtk.access import tokens
 from rbtk.admin import audit
 from rbtk.cli.common import fail, load_settings, local_actor
-from rbtk.store.db import make_engine, migrate, shown
+from rbtk.cli.lazy import typer_app
+from rbtk.store.db import exists, make_engine, migrate, shown
 
-app = typer.Typer(no_args_is_help=True, help="Create, list and revoke API tokens.")
+app = typer_app(no_args_is_help=True, help="Create, list and revoke API tokens.")
 
 
-def _engine() -> Engine:
-    """The local database, said on stderr (stdout is the token, for scripts to capture)."""
-    database = load_settings().database
+def _engine(*, create: bool) -> Engine:
+    """The local database, said on stderr (stdout is the token, for scripts to capture).
+
+    Only `create` makes one where there is none: listing or revoking on a mistyped data dir
+    must say so rather than leave an empty database behind (and answer "no tokens").
+    """
+    settings = load_settings()
+    database = settings.database
     typer.echo(f"database: {shown(database)}", err=True)
+    if not create and not exists(database):
+        variable = "RBTK_DATABASE_URL" if settings.database_url else "RBTK_DATA_DIR"
+        raise fail(f"no rbtk database at {shown(database)}; is {variable} right?")
     engine = make_engine(database)
     migrate(engine)
     return engine
@@ -33,7 +42,7 @@ def create(
 ) -> None:
     """Create a token and print it once; only its hash is stored."""
     now = datetime.now(UTC)
-    with _engine().begin() as connection:
+    with _engine(create=True).begin() as connection:
         token_id, token = tokens.create(connection, scope=scope, name=name or scope.value, now=now)
         audit.record(
             connection,
@@ -50,7 +59,7 @@ def create(
 @app.command("list")
 def list_tokens() -> None:
     """List tokens (never their values)."""
-    with _engine().connect() as connection:
+    with _engine(create=False).connect() as connection:
         for info in tokens.list_all(connection):
             state = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
             typer.echo(f"{info.id}\t{info.scope.value}\t{info.name}\t{state}")
@@ -62,7 +71,7 @@ def revoke(
 ) -> None:
     """Revoke a token: requests with it are refused from now on."""
     now = datetime.now(UTC)
-    with _engine().begin() as connection:
+    with _engine(create=False).begin() as connection:
         if not tokens.revoke(connection, token_id, now=now):
             raise fail(f"no active token with id {token_id}")
         [info] = [t for t in tokens.list_all(connection) if t.id == token_id]

@@ -64,6 +64,7 @@ def apply(
         secrets=secrets,
         vault=vault,
         allow_private_webhooks=allow_private_webhooks,
+        dry_run=dry_run,
         now=now,
     )
     if not plan.changes:

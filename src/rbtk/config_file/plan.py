@@ -131,11 +131,14 @@ def make_plan(
     secrets: Secrets,
     vault: Vault,
     allow_private_webhooks: bool,
+    dry_run: bool,
     now: datetime,
 ) -> Plan:
     """The plan, or ConfigProblems naming each secret or destination that cannot be used."""
     problems: list[Problem] = []
     plan = Plan()
+    if dry_run:
+        secrets = _stored_for_unsent(connection, document, secrets, vault, plan.notes)
     plan.connectors.extend(_connectors(connection, document, secrets, vault, problems))
     plan.routing.extend(_routing(connection, document, plan.routing_rules))
     plan.runbooks.extend(_runbooks(connection, document))
@@ -147,6 +150,55 @@ def make_plan(
     if problems:
         raise ConfigProblems(problems)
     return plan
+
+
+# secrets
+
+
+def _stored_for_unsent(
+    connection: Connection,
+    document: doc.Document,
+    secrets: Secrets,
+    vault: Vault,
+    notes: list[str],
+) -> Secrets:
+    """A dry run's secrets, each one not sent (its variable unset where the CLI ran, as right
+    after `rbtk admin export`) taken from what rbtk stores, with a note saying so: the plan
+    shows it unchanged. A real apply is sent every secret or refused; so is a dry run of
+    something not stored yet."""
+    keys, rest_keys, channel_secrets = (
+        dict(secrets.connectors),
+        dict(secrets.rest_keys),
+        dict(secrets.channels),
+    )
+    for connector in document.pagerduty.connectors:
+        name = connector.name
+        if name not in keys:
+            kept = connectors.stored_key(connection, vault=vault, name=name)
+            if kept is not None:
+                keys[name] = kept
+                notes.append(_unsent(connector.key, f"the key of connector {name!r}"))
+        rest_reference = connector.rest_key
+        if rest_reference is not None and name not in rest_keys:
+            kept = connectors.stored_rest_key(connection, vault=vault, name=name)
+            if kept is not None:
+                rest_keys[name] = kept
+                notes.append(_unsent(rest_reference, f"the REST API key of connector {name!r}"))
+    for channel in document.chat.channels:
+        reference, secret_field = channel.secret, channel.secret_field
+        if reference is None or secret_field is None or channel.name in channel_secrets:
+            continue
+        kept = channel_destinations.stored_secret(connection, vault=vault, name=channel.name)
+        if kept is not None:
+            channel_secrets[channel.name] = kept
+            what = f"the {secret_field.label} of chat channel {channel.name!r}"
+            notes.append(_unsent(reference, what))
+    return Secrets(connectors=keys, channels=channel_secrets, rest_keys=rest_keys)
+
+
+def _unsent(reference: doc.Reference, what: str) -> str:
+    unread = "is not set" if reference.kind == "env" else "was not read"
+    return f"{reference.value} {unread}: {what} is shown unchanged (a dry run; applying needs it)"
 
 
 # runbooks

@@ -36,20 +36,26 @@ class Secrets:
         }
 
 
-def resolve(document: Document, *, environ: Mapping[str, str], folder: Path) -> Secrets:
-    """Read every reference; ConfigProblems naming each one that cannot be read."""
+def resolve(
+    document: Document, *, environ: Mapping[str, str], folder: Path, allow_unset: bool = False
+) -> Secrets:
+    """Read every reference; ConfigProblems naming each one that cannot be read.
+
+    With `allow_unset` (a dry run), a variable that is not set is left out rather than a
+    problem: rbtk then plans with the secret it stores, and says so.
+    """
     secrets = Secrets()
     problems: list[Problem] = []
     for at, connector in enumerate(document.pagerduty.connectors):
         reference = connector.key
         loc: Loc = ("pagerduty", "connectors", at, reference.field)
-        value = _read(reference, loc, environ, folder, problems)
+        value = _read(reference, loc, environ, folder, problems, allow_unset)
         if value is not None:
             secrets.connectors[connector.name] = Secret(value)
         rest_reference = connector.rest_key
         if rest_reference is not None:
             loc = ("pagerduty", "connectors", at, rest_reference.field)
-            value = _read(rest_reference, loc, environ, folder, problems)
+            value = _read(rest_reference, loc, environ, folder, problems, allow_unset)
             if value is not None:
                 secrets.rest_keys[connector.name] = Secret(value)
     for at, channel in enumerate(document.chat.channels):
@@ -57,7 +63,7 @@ def resolve(document: Document, *, environ: Mapping[str, str], folder: Path) -> 
         if channel_reference is None:
             continue
         loc = ("chat", "channels", at, channel_reference.field)
-        value = _read(channel_reference, loc, environ, folder, problems)
+        value = _read(channel_reference, loc, environ, folder, problems, allow_unset)
         if value is not None:
             secrets.channels[channel.name] = Secret(value)
     if problems:
@@ -71,9 +77,12 @@ def _read(
     environ: Mapping[str, str],
     folder: Path,
     problems: list[Problem],
+    allow_unset: bool,
 ) -> str | None:
     if reference.kind == "env":
         value = environ.get(reference.value)
+        if value is None and allow_unset:
+            return None
         if value is None:
             problems.append(
                 Problem(

@@ -196,15 +196,33 @@ def unknown_event_type(pattern: str, event_types: Collection[str]) -> str | None
     `event_types` or a glob (`*`, `?` or `[`). The message suggests the closest known type."""
     if pattern in event_types or GLOB_CHARACTERS.intersection(pattern):
         return None
-    closest = get_close_matches(pattern, event_types, n=1, cutoff=0.6)
+    closest = _closest(pattern, event_types)
     if closest:
-        hint = f"did you mean {closest[0]!r}?"
+        hint = f"did you mean {closest!r}?"
     else:
         hint = "known types are " + ", ".join(sorted(event_types))
     return (
         f"event_type {pattern!r} is not a known event type; {hint} "
         "(a pattern with * ? or [ matches several)"
     )
+
+
+def unknown_type_notice(event_type: str, event_types: Collection[str]) -> str | None:
+    """What to tell whoever sends an event of a type rbtk does not know, or None when it knows
+    it. Such an event is still taken (chat rules may match any type), but no paging rule
+    pages it: a typo would otherwise page nobody without a word."""
+    if event_type in event_types:
+        return None
+    closest = _closest(event_type, event_types)
+    hint = (
+        f"did you mean {closest}?" if closest else "known types: " + ", ".join(sorted(event_types))
+    )
+    return f"unknown event type {event_type}: no rule pages it; {hint}"
+
+
+def _closest(name: str, event_types: Collection[str]) -> str | None:
+    found = get_close_matches(name, event_types, n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 # editing the list: each edit answers the whole list, numbered 1, 2, 3...

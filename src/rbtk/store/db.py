@@ -174,6 +174,22 @@ def migrate(engine: Engine) -> None:
             command.upgrade(_alembic_config(connection), "head")
 
 
+def exists(url: str) -> bool:
+    """Whether URL holds an rbtk database (migrated at least once), found out without creating
+    one: connecting to a SQLite file that is not there would create it, so it is looked for
+    first."""
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).is_file():
+        return False
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _revision(connection) is not None
+    finally:
+        engine.dispose()
+
+
 def is_current(engine: Engine) -> bool:
     with engine.connect() as connection:
         return _revision(connection) == _head()

@@ -302,3 +302,48 @@ def test_a_changed_rest_key_shows_only_its_masks_and_a_dropped_one_is_removed(
     )
     production = api.get("/api/v1/pagerduty/connectors/pd-production").json()
     assert (production["rest_key"], production["service_id"]) == (None, "P1ABCDE")
+
+
+UNSET: dict[str, str | None] = dict.fromkeys(
+    ("PD_PRODUCTION_KEY", "PD_STAGING_KEY", "PD_PRODUCTION_REST_KEY")
+)
+
+
+def test_a_dry_run_right_after_export_shows_unset_secrets_unchanged_and_says_so(
+    rbtk: Rbtk, config: Path, tmp_path: Path
+) -> None:
+    config.write_text(RECONCILED)
+    env = {**KEYS, "PD_PRODUCTION_REST_KEY": REST_KEY}
+    assert rbtk("admin", "apply", "-f", str(config), env=env).exit_code == 0
+    exported = tmp_path / "exported.yaml"
+    exported.write_text(rbtk("admin", "export").stdout)
+
+    dry_run = rbtk("admin", "apply", "-f", str(exported), "--dry-run", env=UNSET)
+    applied = rbtk("admin", "apply", "-f", str(exported), env=UNSET)
+
+    unchanged = "is shown unchanged (a dry run; applying needs it)"
+    assert (dry_run.exit_code, dry_run.stderr) == (0, "")
+    assert dry_run.stdout == (
+        f"note: PD_PRODUCTION_KEY is not set: the key of connector 'pd-production' {unchanged}\n"
+        "note: PD_PRODUCTION_REST_KEY is not set: the REST API key of connector "
+        f"'pd-production' {unchanged}\n"
+        f"note: PD_STAGING_KEY is not set: the key of connector 'pd-staging' {unchanged}\n"
+        f"no changes: rbtk already matches {exported}\n"
+    )
+    assert (applied.exit_code, applied.stdout) == (1, "")
+    assert applied.stderr.endswith(f"error: nothing was changed: 3 problems in {exported}\n")
+
+
+def test_a_dry_run_still_needs_the_key_of_a_connector_rbtk_does_not_have(
+    rbtk: Rbtk, api: httpx.Client, config: Path
+) -> None:
+    add_connector(api, "pd-production")
+
+    result = rbtk("admin", "apply", "-f", str(config), "--dry-run", env=UNSET)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}:8:14: pagerduty.connectors[1].key_env: no key was sent for "
+        "connector 'pd-staging'\n"
+        f"error: nothing was changed: 1 problem in {config}\n"
+    )

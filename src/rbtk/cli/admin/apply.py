@@ -60,12 +60,14 @@ def apply(
     try:
         document = doc.Document.model_validate(source.data)
     except ValidationError as exc:
-        raise _refused(source, from_validation(exc, doc.secret_fields())) from None
+        raise _refused(source, from_validation(exc, doc.Document, doc.secret_fields())) from None
     found = doc.problems(document)
     if found:
         raise _refused(source, found)
     try:
-        secrets = references.resolve(document, environ=os.environ, folder=folder)
+        secrets = references.resolve(
+            document, environ=os.environ, folder=folder, allow_unset=dry_run
+        )
     except ConfigProblems as exc:
         raise _refused(source, exc.problems) from None
     body = {

@@ -44,7 +44,7 @@ def describe(answer: dict[str, Any]) -> list[str]:
     entries = answer["entries"]
     if not entries:
         return ["no configuration changes recorded"]
-    lines = table(HEADERS, [_row(entry) for entry in entries])
+    lines = table(HEADERS, [_row(entry) for entry in entries], free_text=("CHANGES",))
     if answer.get("next_before_id") is not None:
         lines.append(f"older entries: --before-id {answer['next_before_id']}")
     return lines

@@ -61,7 +61,8 @@ def show_log(
 
     def describe(answer: dict[str, Any]) -> list[str]:
         shown = answer["deliveries"]
-        return table(headers, [row(d) for d in shown]) if shown else ["no deliveries"]
+        rows = [row(d) for d in shown]
+        return table(headers, rows, free_text=("MESSAGE",)) if shown else ["no deliveries"]
 
     server.show({**first, "deliveries": deliveries, "next_before_id": before_id}, describe)
 

@@ -25,6 +25,7 @@ from rbtk.intake.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
 from rbtk.routing.explain import Explanation, explain
+from rbtk.routing.ordered import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
@@ -181,6 +182,7 @@ def _page(
         explanation, problem = (
             _explained(connection, asked, context.settings) if asked else (None, None)
         )
+    notice = unknown_type_notice(asked["event_type"], PAYLOADS) if asked and explanation else None
     return page(
         request,
         "routing.html",
@@ -196,6 +198,7 @@ def _page(
         event_types=sorted(PAYLOADS),
         asked=asked,
         explanation=explanation,
+        notice=notice,
         problem=problem,
         runbooks=[
             (rule.value, rule_title(rule), (runbook_form or {}).get(rule.value, urls.get(rule, "")))

@@ -125,11 +125,10 @@ def test_add_refuses_a_rule_that_does_not_exist_before_calling_the_server(rbtk: 
     assert result.stderr == (
         "Usage: rbtk admin pd connectors add [OPTIONS] {NAME}\n"
         "Try 'rbtk admin pd connectors add --help' for help.\n"
-        "╭─ Error ──────────────────────────────────────────────────────────────────────╮\n"
-        "│ Invalid value for '--enable': Value error, 'pages' is not one of             │\n"
-        "│ 'evidence_pack_failed', 'airgapped_pool_offline', 'pool_offline',            │\n"
-        "│ 'post_release_regression', 'standard_amendment'.                             │\n"
-        "╰──────────────────────────────────────────────────────────────────────────────╯\n"
+        "\n"
+        "Error: Invalid value for '--enable': Value error, 'pages' is not one of "
+        "'evidence_pack_failed', 'airgapped_pool_offline', 'pool_offline', "
+        "'post_release_regression', 'standard_amendment'.\n"
     )
 
 

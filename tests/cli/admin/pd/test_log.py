@@ -140,3 +140,38 @@ def test_an_events_token_may_not_read_the_log(rbtk: Rbtk, events_token: str) -> 
         "error: the token may not do this (this token may only post events): "
         "create one with 'rbtk tokens create --scope admin'\n"
     )
+
+
+def test_on_an_80_column_terminal_each_delivery_is_a_block_with_its_key_whole(
+    rbtk: Rbtk, tested: list[dict[str, Any]]
+) -> None:
+    first = tested[2]
+
+    result = rbtk("admin", "pd", "log", "--dedup-key", first["dedup_key"], env={"COLUMNS": "80"})
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == (
+        f"TIME (UTC): {shown(first['created_at'])}\n"
+        "CONNECTOR:  pd-production\n"
+        "EVENT:      -\n"
+        "ACTION:     trigger\n"
+        "SEVERITY:   info\n"
+        "STATUS:     sent\n"
+        "ATTEMPTS:   1\n"
+        "HTTP:       202\n"
+        f"LATENCY:    {first['latency_ms']:.0f} ms\n"
+        f"DEDUP KEY:  {first['dedup_key']}\n"
+        "MESSAGE:    Event processed\n"
+    )
+
+
+def test_on_a_narrower_terminal_only_the_longest_message_is_shortened(
+    rbtk: Rbtk, tested: list[dict[str, Any]]
+) -> None:
+    header, waiting, *sent = rbtk("admin", "pd", "log").stdout.splitlines()
+    width = len(waiting) - 5
+
+    result = rbtk("admin", "pd", "log", env={"COLUMNS": str(width)})
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == [header, waiting[: width - 1] + "…", *sent]

@@ -304,6 +304,21 @@ def test_explain_of_an_event_that_pages_no_rule(
     )
 
 
+def test_explain_of_a_misspelt_event_type_says_no_rule_pages_it(
+    rbtk: Rbtk, two: httpx.Client, tmp_path: Path
+) -> None:
+    event = {**OFFLINE, "type": "runner_pool.ofline"}
+
+    result = rbtk("admin", "pd", "route", "explain", write(tmp_path, event))
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[:2] == [
+        "event:      runner_pool.ofline in project staging-east",
+        "notice:     unknown event type runner_pool.ofline: no rule pages it; did you mean "
+        "runner_pool.offline?",
+    ]
+
+
 def test_explain_reads_stdin(rbtk: Rbtk, two: httpx.Client) -> None:
     result = rbtk("admin", "pd", "route", "explain", "-", input=json.dumps(OFFLINE))
 

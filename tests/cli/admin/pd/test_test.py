@@ -29,7 +29,8 @@ def test_it_sends_a_trigger_and_prints_its_dedup_key_and_pagerdutys_answer(
     assert result.stdout == (
         f"dedup key: {alert['dedup_key']}\n"
         f"outcome:   sent (HTTP 202, Event processed, {trigger['latency_ms']:.0f} ms)\n"
-        "resolve the test incident in PagerDuty by hand\n"
+        "resolve the test incident with: rbtk admin pd test --connector pd-production "
+        f"--resolve {alert['dedup_key']}\n"
     )
 
 

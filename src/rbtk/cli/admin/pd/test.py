@@ -1,6 +1,7 @@
 """`rbtk admin pd test --connector NAME [--severity S]`: send a test trigger and say what
 PagerDuty answered; `--resolve KEY` resolves a test incident now."""
 
+import shlex
 from typing import Annotated, Any
 
 import typer
@@ -58,13 +59,14 @@ def send_test_event(
     if resolve is not None:
         server.show(answer, lambda a: [f"resolved: {_said(a)}"] if status == 200 else [])
     else:
-        server.show(answer, lambda a: describe(a, sent=status == 200))
+        server.show(answer, lambda a: describe(a, sent=status == 200, connector=connector))
     if status != 200:
         raise fail(answer["detail"])
 
 
-def describe(answer: dict[str, Any], *, sent: bool) -> list[str]:
-    """The outcome, and who resolves the incident if PagerDuty accepted it."""
+def describe(answer: dict[str, Any], *, sent: bool, connector: str) -> list[str]:
+    """The outcome, and who resolves the incident if PagerDuty accepted it: rbtk when asked
+    to, else the user, given the command that does it."""
     outcome = answer if sent else answer.get("outcome")
     lines: list[str] = []
     if isinstance(outcome, dict) and all(key in outcome for key in OUTCOME):
@@ -78,7 +80,9 @@ def describe(answer: dict[str, Any], *, sent: bool) -> list[str]:
         if resolve:
             lines.append(f"rbtk resolves it at {moment(resolve['at'])} UTC")
         else:
-            lines.append("resolve the test incident in PagerDuty by hand")
+            command = ["rbtk", "admin", "pd", "test", "--connector", connector]
+            resolve_now = shlex.join([*command, "--resolve", answer["dedup_key"]])
+            lines.append(f"resolve the test incident with: {resolve_now}")
     return lines
 
 

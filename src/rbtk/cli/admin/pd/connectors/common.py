@@ -28,13 +28,18 @@ class Region(StrEnum):
 Name = Annotated[
     str, typer.Argument(metavar="NAME", help="The connector's name, e.g. pd-production.")
 ]
+RULES = ", ".join(Rule)  # listed in the help: as the option's type, too long for 80 columns
 Enable = Annotated[
     list[Rule] | None,
-    typer.Option("--enable", help="Page for this rule; repeat for several."),
+    typer.Option(
+        "--enable", metavar="RULE", help=f"Page for this rule; repeat for several: {RULES}."
+    ),
 ]
 Disable = Annotated[
     list[Rule] | None,
-    typer.Option("--disable", help="Do not page for this rule; repeatable."),
+    typer.Option(
+        "--disable", metavar="RULE", help=f"Do not page for this rule; repeatable: {RULES}."
+    ),
 ]
 RegionOption = Annotated[
     Region | None, typer.Option("--region", help="PagerDuty service region: us or eu.")
@@ -61,7 +66,8 @@ MaxSeverity = Annotated[
     typer.Option(
         "--max-severity",
         metavar="LEVEL",
-        help="Cap what this connector is sent, e.g. warning for a low-urgency staging service.",
+        help=f"Cap what this connector is sent ({', '.join(Severity)}), e.g. warning for a "
+        "low-urgency staging service.",
     ),
 ]
 

@@ -34,9 +34,11 @@ def explain(
 def describe(answer: Mapping[str, Any]) -> list[str]:
     event, rule = answer["event"], answer["rule"]
     matched = "none" if rule is None else f"{rule['position']}"
+    notice = [("notice", answer["notice"])] if answer.get("notice") else []
     lines = fields(
         [
             ("event", f"{event['event_type']} in project {event['project']}"),
+            *notice,
             ("rule", matched),
             ("connectors", ", ".join(answer["connectors"]) or "none"),
             ("reason", answer["reason"]),
@@ -45,7 +47,10 @@ def describe(answer: Mapping[str, Any]) -> list[str]:
     )
     if answer["pages"]:
         rows = [(p["connector"], p["rule"], p["note"]) for p in answer["pages"]]
-        lines += ["  " + line for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows)]
+        lines += [
+            "  " + line
+            for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows, free_text=("OUTCOME",))
+        ]
     lines.append("nothing was sent")
     return lines
 

@@ -33,7 +33,7 @@ def describe(answer: dict[str, Any], *, connector: str | None, all_: bool) -> li
         where = f" on {connector}" if connector else ""
         hint = "" if all_ else " (--all shows ended ones too)"
         return [f"no {which}{where}{hint}"]
-    return table(HEADERS, [_row(w) for w in windows])
+    return table(HEADERS, [_row(w) for w in windows], free_text=("REASON",))
 
 
 def _row(window: dict[str, Any]) -> tuple[str, ...]:
