@@ -9,6 +9,7 @@ the event's record that it paged, when, and what each connector did with it.
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -31,12 +32,8 @@ def ingested(
 ) -> None:
     """Each event of an ingested batch: whether it paged, and the policy's and routing's
     reasons where it did not."""
-    if not batch:
-        return
-    connection.execute(
-        update(events)
-        .where(events.c.id == bindparam("event_id"))
-        .values(paged=bindparam("paged"), reasons=bindparam("reasons")),
+    _write(
+        connection,
         [
             {
                 "event_id": event.id,
@@ -66,12 +63,8 @@ def ticks(
     known = connection.execute(
         select(events.c.id, events.c.paged, events.c.reasons).where(events.c.id.in_(said))
     ).all()
-    if not known:  # pruned past retention: nothing left to record on
-        return
-    connection.execute(
-        update(events)
-        .where(events.c.id == bindparam("event_id"))
-        .values(paged=bindparam("paged"), reasons=bindparam("reasons")),
+    _write(  # none known: pruned past retention, nothing left to record on
+        connection,
         [
             {
                 "event_id": row.id,
@@ -85,3 +78,13 @@ def ticks(
             for row in known
         ],
     )
+
+
+def _write(connection: Connection, records: list[dict[str, Any]]) -> None:
+    if records:
+        connection.execute(
+            update(events)
+            .where(events.c.id == bindparam("event_id"))
+            .values(paged=bindparam("paged"), reasons=bindparam("reasons")),
+            records,
+        )

@@ -390,7 +390,6 @@ class _Work:
                 condition.details,
                 event_id=condition.started_by,
                 event_type=EVENT_TYPE[rule],
-                tick=self.cause is None,
             )
         )
         return condition

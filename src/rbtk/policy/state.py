@@ -75,10 +75,9 @@ class Notification:
     at: datetime
     details: Mapping[str, Any]
     # The event that caused it; for a threshold passing on a clock tick, the event that
-    # started the condition (None if unknown), with `tick` set.
+    # started the condition (None if unknown).
     event_id: str | None = None
     event_type: str | None = None
-    tick: bool = False
 
 
 @dataclass(frozen=True)
