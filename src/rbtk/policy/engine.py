@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from rbtk.intake import events as ev
@@ -513,6 +514,7 @@ def _lasted(span: timedelta, threshold: timedelta | None = None, *, words: bool 
     return duration(seconds, words=words)
 
 
+@cache  # a handful of thresholds, said several times for every pool report
 def _threshold(after: timedelta) -> str:
     return duration(after.total_seconds())
 
