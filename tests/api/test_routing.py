@@ -184,10 +184,11 @@ def test_explain_answers_the_rule_the_connectors_and_what_each_would_page(
                     "enabled": True,
                     "severity": "warning",
                     "capped_from": "error",
-                    "sent": True,
+                    # The critical trigger, capped, paged it at warning a moment before.
+                    "sent": False,
                     "paged_at": None,
                     "held": None,
-                    "note": "sent as warning (capped from error)",
+                    "note": "not sent again: pd-staging was already paged at warning",
                 },
             ],
         },

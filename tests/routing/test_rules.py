@@ -11,9 +11,9 @@ from rbtk.admin import connectors, routing
 from rbtk.admin.routing import InvalidRouting
 from rbtk.intake.events import Event, parse_event
 from rbtk.intake.ingest import ingest
+from rbtk.outbox import explain as explaining
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import explain as explaining
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered import NoSuchPosition
@@ -369,11 +369,12 @@ def test_a_capped_connector_is_shown_with_the_severity_it_would_get(
         (c.connector, c.rule, c.sent, c.severity, c.capped_from) for c in explanation.checks
     ] == [
         ("pd-staging", Rule.AIRGAPPED_POOL_OFFLINE, True, Severity.WARNING, Severity.CRITICAL),
-        ("pd-staging", Rule.POOL_OFFLINE, True, Severity.WARNING, Severity.ERROR),
+        ("pd-staging", Rule.POOL_OFFLINE, False, Severity.WARNING, Severity.ERROR),
     ]
     assert [c.note for c in explanation.checks] == [
         "sent as warning (capped from critical)",
-        "sent as warning (capped from error)",
+        # What fan-out does: the critical trigger, capped, paged it at warning a moment before.
+        "not sent again: pd-staging was already paged at warning",
     ]
 
 
@@ -385,7 +386,7 @@ def test_a_rule_switched_off_and_info_not_opted_in_are_explained(context: Contex
 
     assert [(c.connector, c.sent, c.note) for c in explanation.checks] == [
         ("pd-off", False, "not sent: the pool is not air-gapped"),
-        ("pd-off", False, "not sent: pool_offline is switched off on pd-off"),
+        ("pd-off", False, "not sent: rule pool_offline is switched off on pd-off"),
         ("pd-info", False, "not sent: the pool is not air-gapped"),
         (
             "pd-info",

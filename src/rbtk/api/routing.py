@@ -13,7 +13,9 @@ Rule         {"position", "project", "event_type", "connectors": [names]}; a nul
 Explanation  {"event": {"project", "event_type"}, "rule": Rule | null,
               "connectors": [names routed to], "reason": "...", "missing": [names],
               "pages": [{"connector", "rule", "enabled", "severity", "capped_from",
-                         "sent", "paged_at" (what the open incident was paged at there),
+                         "sent" (the event pages this connector now: exactly what fan-out
+                         then queues for it, held or not), "paged_at" (what the open
+                         incident was paged at there),
                          "held" (the window or storm that would hold the page back),
                          "policy": {"answer": pages|pending|no, "reason", "at"},
                          "note"}],
@@ -32,9 +34,9 @@ from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
 from rbtk.intake.events import PAYLOADS, EventError, parse_event
+from rbtk.outbox.explain import Explanation
+from rbtk.outbox.explain import explain as explain_routing
 from rbtk.routing import pagerduty
-from rbtk.routing.explain import Explanation
-from rbtk.routing.explain import explain as explain_routing
 from rbtk.routing.ordered import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.timefmt import format_rfc3339
@@ -89,7 +91,7 @@ class PageOut(BaseModel):
     enabled: bool
     severity: str
     capped_from: str | None
-    sent: bool
+    sent: bool = Field(description="the event pages this connector now (sent, or held back)")
     paged_at: str | None = Field(default=None, description="what its open incident was paged at")
     held: str | None = Field(default=None, description="what would hold the page back")
     policy: PolicyOut

@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, bindparam, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
-from rbtk.channels.pagerduty_body import trigger_body
-from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page, lane_severity
-from rbtk.outbox.rows import OutboxRow, insert_rows
+from rbtk.outbox.pipeline import RELEASE_STAGES, Lane, Send, World, page_rows, save_lanes, through
+from rbtk.outbox.rows import insert_rows
 from rbtk.outbox.status import Status
 from rbtk.outbox.storms import Gate
 from rbtk.policy import engine
@@ -29,7 +28,7 @@ from rbtk.routing.snapshot import Snapshot
 from rbtk.routing.suppression import covering, load_ended, load_open
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
-from rbtk.store.tables import connectors, incidents, outbox, suppressions
+from rbtk.store.tables import incidents, outbox, suppressions
 
 _CHUNK = 500
 
@@ -47,14 +46,16 @@ def release_held(
     targets = {t.id: t for t in config.targets}
     queued = 0
     for connector_id in sorted({w.connector_id for w in released}):
+        target = targets.get(connector_id)
+        if target is None:
+            continue  # removed: its lanes went with it
         queued += _release(
             connection,
-            connector_id,
+            target,
             incidents.c.storm_id.is_(None),
             settings=settings,
             now=now,
             gate=gate,
-            target=targets.get(connector_id),
             runbooks=config.runbooks,
         )
     connection.execute(
@@ -69,7 +70,7 @@ def release_storm(
     connection: Connection,
     *,
     storm_id: int,
-    connector_id: int,
+    target: Target,
     settings: Settings,
     runbooks: Mapping[Rule, str],
     now: datetime,
@@ -77,7 +78,7 @@ def release_storm(
     """When a storm ends, trigger every member still firing."""
     return _release(
         connection,
-        connector_id,
+        target,
         incidents.c.storm_id == storm_id,
         settings=settings,
         now=now,
@@ -87,78 +88,44 @@ def release_storm(
 
 def _release(
     connection: Connection,
-    connector_id: int,
+    target: Target,
     which: ColumnElement[bool],
     *,
     settings: Settings,
     now: datetime,
     gate: Gate | None = None,
-    target: Target | None = None,
     runbooks: Mapping[Rule, str],
 ) -> int:
-    """Release the connector's held lanes `which` selects; the storm `gate` may keep a lane
-    held, as a member of `target`'s storm. Answer how many triggers were queued."""
-    held = {
-        row.dedup_key: dict(row._mapping)
+    """Release `target`'s held lanes `which` selects, through the pipeline's release stages:
+    the storm `gate` may keep a new incident held, as a member of the connector's storm.
+    Answer how many triggers were queued."""
+    held = [
+        Lane.stored(row)
         for row in connection.execute(
             select(incidents).where(
-                incidents.c.connector_id == connector_id, incidents.c.held.is_(True), which
+                incidents.c.connector_id == target.id, incidents.c.held.is_(True), which
             )
         )
-    }
+    ]
     if not held:
         return 0
-    name = connection.execute(
-        select(connectors.c.name).where(connectors.c.id == connector_id)
-    ).scalar_one()
-    firing = stored.load(connection, held, ()).conditions
-    causes = _held_causes(connection, connector_id, sorted(held))
-    built: list[OutboxRow] = []
-    sent: list[str] = []
-    members: dict[str, int] = {}
-    for key in sorted(held, key=lambda k: (held[k]["opened_at"], k)):
-        incident, condition = held[key], firing.get(key)
+    firing = stored.load(connection, {lane.dedup_key for lane in held}, ()).conditions
+    causes = _held_causes(connection, target.id, sorted(lane.dedup_key for lane in held))
+    releasing = {}
+    sends = []
+    for lane in sorted(held, key=lambda lane: (lane.opened_at, lane.dedup_key)):
+        condition = firing.get(lane.dedup_key)
         if condition is None or condition.severity is None:
             continue  # cleared while held: its resolve already closed the lane
-        notification = engine.page(condition, now, event_id=causes.get(key))
-        severity = lane_severity(incident) or notification.severity
-        notification = replace(notification, severity=severity)
-        body = trigger_body(
-            notification, PLACEHOLDER_KEY, base_url=settings.base_url, runbooks=runbooks
-        )
-        row = lane_page(notification, name, incident, body, settings, now)
-        storm = gate.admit(target) if gate is not None and target is not None else None
-        if storm is None:
-            sent.append(key)
-        else:
-            members[key] = storm.id
-            row = row.held(storm.reason, storm_id=storm.id)
-        built.append(row)
+        notification = engine.page(condition, now, event_id=causes.get(lane.dedup_key))
+        severity = lane.severity or notification.severity
+        sends.append(Send(replace(notification, severity=severity), target, severity))
+        releasing[lane.id] = replace(lane, held=False, storm_id=None)
+    world = World([target], [], [], dict(releasing), now, gate=gate, runbooks=runbooks)
+    built = page_rows(through(sends, world, RELEASE_STAGES), world, settings)
+    save_lanes(connection, releasing, world.lanes)
     insert_rows(connection, built)
-    _mark(connection, connector_id, sent, members, now)
-    return len(sent)
-
-
-def _mark(
-    connection: Connection,
-    connector_id: int,
-    sent: list[str],
-    members: dict[str, int],
-    now: datetime,
-) -> None:
-    where = (incidents.c.connector_id == connector_id, incidents.c.dedup_key == bindparam("key"))
-    if sent:
-        connection.execute(
-            update(incidents)
-            .where(*where)
-            .values(held=False, announced=True, storm_id=None, triggered_at=now),
-            [{"key": key} for key in sent],
-        )
-    if members:
-        connection.execute(
-            update(incidents).where(*where).values(storm_id=bindparam("storm")),
-            [{"key": key, "storm": storm} for key, storm in members.items()],
-        )
+    return sum(row.status == Status.QUEUED.value for row in built)
 
 
 def _held_causes(connection: Connection, connector_id: int, keys: list[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select, text
 
 from rbtk.policy import keys
 from rbtk.routing.pagerduty import Target
-from rbtk.routing.storms import OpenStorm
+from rbtk.routing.storms import NEW, OpenStorm
 from rbtk.store.db import count_up_to, is_postgres
 from rbtk.store.tables import incidents, storms
 
@@ -29,13 +29,24 @@ class Gate:
     one transaction. Counts are read once per connector and then kept as it admits."""
 
     def __init__(
-        self, connection: Connection, open_storms: Mapping[int, OpenStorm], now: datetime
+        self,
+        connection: Connection,
+        open_storms: Mapping[int, OpenStorm],
+        now: datetime,
+        *,
+        dry: bool = False,
     ) -> None:
         self._connection = connection
+        self._dry = dry  # explain: count, and say a storm would open, without opening it
         self._now = now
+        self._open = dict(open_storms)
         self._storms = dict(open_storms)
         self._counts: dict[int, int] = {}
         self.opened: list[OpenStorm] = []
+
+    def dry_at(self, now: datetime) -> "Gate":
+        """A gate that only counts, at another time, over the storms this one started with."""
+        return Gate(self._connection, self._open, now, dry=True)
 
     def storm(self, connector_id: int) -> OpenStorm | None:
         """The connector's open storm, if any."""
@@ -56,7 +67,10 @@ class Gate:
         self._counts[target.id] = count
         if count <= rule.threshold:
             return None
-        storm = _open(self._connection, target, self._now)
+        if self._dry:
+            storm = OpenStorm(NEW, target.id, keys.storm(target.name, "new"), self._now)
+        else:
+            storm = _open(self._connection, target, self._now)
         self._storms[target.id] = storm
         self.opened.append(storm)
         return storm

@@ -14,7 +14,7 @@ the connector, it ends only once the window has.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox.coalesce import coalesce
-from rbtk.outbox.fanout import PLACEHOLDER_KEY, lane_page
+from rbtk.outbox.pipeline import PLACEHOLDER_KEY, Lane, lane_page
 from rbtk.outbox.release import release_storm
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.outbox.status import Status
@@ -183,14 +183,15 @@ def _tend(
     built: list[OutboxRow] = []
     released = 0
     if quiet and not covered:
-        released = release_storm(
-            connection,
-            storm_id=storm["id"],
-            connector_id=storm["connector_id"],
-            settings=settings,
-            runbooks=runbooks,
-            now=now,
-        )
+        if target is not None:  # else removed, and its lanes with it
+            released = release_storm(
+                connection,
+                storm_id=storm["id"],
+                target=target,
+                settings=settings,
+                runbooks=runbooks,
+                now=now,
+            )
         if lane is not None:
             built.append(_resolve(storm, lane, settings, now))
             _close_lane(connection, lane)
@@ -202,7 +203,7 @@ def _tend(
         if update_row is not None:
             built.append(update_row)
             values |= values_now
-    stored = {(lane["connector_id"], lane["dedup_key"])} if lane is not None else set()
+    stored = {lane.id} if lane is not None else set()
     built = coalesce(connection, built, open_lanes=stored, now=now)
     insert_rows(connection, built)
     connection.execute(update(storms).where(storms.c.id == storm["id"]).values(**values))
@@ -212,7 +213,7 @@ def _tend(
 def _update(
     connection: Connection,
     storm: dict[str, Any],
-    lane: dict[str, Any] | None,
+    lane: Lane | None,
     target: Target,
     rule: StormRule,
     found: Census,
@@ -237,14 +238,14 @@ def _update(
     return row, sent
 
 
-def _umbrella_lane(connection: Connection, storm: dict[str, Any]) -> dict[str, Any] | None:
+def _umbrella_lane(connection: Connection, storm: dict[str, Any]) -> Lane | None:
     row = connection.execute(
         select(incidents).where(
             incidents.c.connector_id == storm["connector_id"],
             incidents.c.dedup_key == storm["dedup_key"],
         )
     ).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else Lane.stored(row)
 
 
 def _open_lane(
@@ -252,41 +253,29 @@ def _open_lane(
     storm: dict[str, Any],
     target: Target,
     severity: Severity,
-    lane: dict[str, Any] | None,
+    lane: Lane | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> Lane:
     """The umbrella's incident, kept like any lane's so its resolve reaches it with the key
     that triggered it; never counted as a new incident (`triggered_at` stays None)."""
-    if lane is not None:
+    if lane is None:
+        lane = replace(Lane.new(target, storm["dedup_key"], now), announced=True)
+        connection.execute(insert(incidents).values(**replace(lane, severity=severity).values()))
+    else:
         connection.execute(
             update(incidents)
             .where(
-                incidents.c.connector_id == lane["connector_id"],
-                incidents.c.dedup_key == lane["dedup_key"],
+                incidents.c.connector_id == lane.connector_id,
+                incidents.c.dedup_key == lane.dedup_key,
             )
             .values(severity=severity.value)
         )
-        return lane | {"severity": severity.value}
-    lane = {
-        "connector_id": target.id,
-        "dedup_key": storm["dedup_key"],
-        "routing_key": target.routing_key,
-        "key_fingerprint": target.key_fingerprint,
-        "region": target.region,
-        "opened_at": now,
-        "announced": True,
-        "held": False,
-        "severity": severity.value,
-        "triggered_at": None,
-        "storm_id": None,
-    }
-    connection.execute(insert(incidents).values(**lane))
-    return lane
+    return replace(lane, severity=severity)
 
 
 def _trigger(
     storm: dict[str, Any],
-    lane: dict[str, Any],
+    lane: Lane,
     found: Census,
     summary: str,
     rule: StormRule,
@@ -323,10 +312,8 @@ def _trigger(
     return lane_page(notification, storm["connector_name"], lane, body, settings, now)
 
 
-def _resolve(
-    storm: dict[str, Any], lane: dict[str, Any], settings: Settings, now: datetime
-) -> OutboxRow:
-    severity = Severity(lane["severity"]) if lane["severity"] else Severity.CRITICAL
+def _resolve(storm: dict[str, Any], lane: Lane, settings: Settings, now: datetime) -> OutboxRow:
+    severity = lane.severity or Severity.CRITICAL
     notification = Notification(
         Action.RESOLVE, storm["dedup_key"], Kind.STORM, None, severity, "", "", now, {}
     )
@@ -334,10 +321,10 @@ def _resolve(
     return lane_page(notification, storm["connector_name"], lane, body, settings, now)
 
 
-def _close_lane(connection: Connection, lane: dict[str, Any]) -> None:
+def _close_lane(connection: Connection, lane: Lane) -> None:
     connection.execute(
         delete(incidents).where(
-            incidents.c.connector_id == lane["connector_id"],
-            incidents.c.dedup_key == lane["dedup_key"],
+            incidents.c.connector_id == lane.connector_id,
+            incidents.c.dedup_key == lane.dedup_key,
         )
     )

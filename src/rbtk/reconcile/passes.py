@@ -24,7 +24,7 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.errors import Invalid, NotFound
 from rbtk.channels.pagerduty_body import resolve_body
 from rbtk.outbox import rows
-from rbtk.outbox.fanout import PLACEHOLDER_KEY
+from rbtk.outbox.pipeline import PLACEHOLDER_KEY
 from rbtk.outbox.rows import OutboxRow
 from rbtk.outbox.status import PagerDutyAction
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare

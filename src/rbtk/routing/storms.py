@@ -20,6 +20,9 @@ class StormRule:
     window: timedelta
 
 
+NEW = 0  # the id of a storm not opened yet: one that a dry run (explain) says would open
+
+
 @dataclass(frozen=True)
 class OpenStorm:
     id: int
@@ -30,6 +33,11 @@ class OpenStorm:
     @property
     def reason(self) -> str:
         """Why a member's trigger is not sent, as the delivery log shows it."""
+        if self.id == NEW:
+            return (
+                "held by the storm it opens: more new incidents than the connector's storm "
+                "threshold, so one umbrella incident pages for them all"
+            )
         return (
             f"held by storm #{self.id}: one umbrella incident ({self.dedup_key}) pages for "
             "the storm; sent on its own if still firing when the storm ends"

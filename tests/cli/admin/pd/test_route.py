@@ -275,7 +275,8 @@ def test_explain_prints_the_rule_the_connectors_and_what_each_would_page(
         "pages:\n"
         "  CONNECTOR   RULE                    OUTCOME\n"
         "  pd-staging  airgapped_pool_offline  sent as warning (capped from critical)\n"
-        "  pd-staging  pool_offline            sent as warning (capped from error)\n"
+        "  pd-staging  pool_offline            not sent again: pd-staging was already paged at "
+        "warning\n"
         "nothing was sent\n"
     )
     assert two.get("/api/v1/pagerduty/deliveries").json()["deliveries"] == []

@@ -1,8 +1,10 @@
-"""The fan-out stages one at a time: route, rule toggles, severity cap, suppression, storm."""
+"""The pipeline's stages one at a time: route, rule toggles, severity cap, suppression, storm."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from rbtk.outbox.fanout import Send, World, cap, route, storm, suppress, toggles
+from rbtk.outbox.pipeline import Lane, Send, World, cap, route, storm, suppress, toggles
 from rbtk.outbox.storms import Gate
 from rbtk.policy.rules import EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
@@ -37,7 +39,11 @@ def trigger(rule: Rule = Rule.AIRGAPPED_POOL_OFFLINE, severity: Severity = Sever
 
 
 def world(*targets: Target, rules: list[RouteRule] | None = None) -> World:
-    return World(list(targets), rules or [], [], {})
+    return World(list(targets), rules or [], [], {}, T0)
+
+
+def lane(connector_id: int, **changes: Any) -> Lane:
+    return replace(Lane(connector_id, KEY, b"key", "fp", "us", T0), **changes)
 
 
 def names(sends: list[Send]) -> list[tuple[str, Severity]]:
@@ -71,7 +77,7 @@ def test_route_says_when_no_connector_takes_a_trigger() -> None:
 
 def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_sent() -> None:
     here = world(target(1, "pd-staging", max_severity=Severity.WARNING), target(2, "pd-b"))
-    here.lanes[(2, KEY)] = {"severity": "critical"}
+    here.lanes[(2, KEY)] = lane(2, severity=Severity.CRITICAL, announced=True)
 
     assert names(cap(route(trigger(), here), here)) == [("pd-staging", Severity.WARNING)]
     assert here.reasons == {"ev-1": ["pd-b was already paged at critical"]}
@@ -92,7 +98,7 @@ def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> Non
     here = world(target(1, "pd-a"), target(2, "pd-b"))
     here.windows.append(window)
 
-    held = suppress(route(trigger(), here), here, T0)
+    held = suppress(route(trigger(), here), here)
 
     assert [(s.target.name, s.window) for s in held] == [("pd-a", window), ("pd-b", None)]
     assert here.reasons == {
@@ -101,7 +107,8 @@ def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> Non
             "sent then if still firing"
         ]
     }
-    assert [s.window for s in suppress(route(trigger(), here), here, window.ends_at)] == [
+    here.now = window.ends_at
+    assert [s.window for s in suppress(route(trigger(), here), here)] == [
         None,
         None,
     ]
@@ -129,7 +136,7 @@ def test_storm_holds_a_new_incident_of_a_connector_in_a_storm_as_its_member() ->
 def test_storm_lets_a_severity_rise_of_an_incident_paged_before_the_storm_through() -> None:
     rule = StormRule(20, timedelta(seconds=60))
     here = world(target(1, "pd-a", storm=rule))
-    here.lanes[(1, KEY)] = {"announced": True, "held": False, "storm_id": None}
+    here.lanes[(1, KEY)] = lane(1, announced=True, severity=Severity.ERROR)
     raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
     here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]
 
@@ -144,6 +151,6 @@ def test_storm_leaves_what_a_window_holds_to_the_window() -> None:
     raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
     here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]
 
-    [held] = storm(suppress(route(trigger(), here), here, T0), here)
+    [held] = storm(suppress(route(trigger(), here), here), here)
 
     assert (held.window, held.storm) == (window, None)
