@@ -4,9 +4,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.cli.conftest import UNREACHABLE, Rbtk
+from tests.cli.conftest import UNREACHABLE, Rbtk, add_connector
+from tests.factories import OTHER_KEY
 
 
 def online(event_id: str, pool: str = "build-farm") -> dict[str, Any]:
@@ -250,3 +252,32 @@ def test_show_of_an_unknown_event_fails_with_the_reason(rbtk: Rbtk) -> None:
 
     assert result.exit_code == 1
     assert "no event has id 'never-sent'" in result.stderr
+
+
+def test_show_lists_each_connectors_decision_on_the_page_an_event_started(
+    rbtk: Rbtk, sender: Rbtk, api: httpx.Client, tmp_path: Path
+) -> None:
+    add_connector(api, "pd-production")
+    add_connector(api, "pd-staging", OTHER_KEY, disable=["airgapped_pool_offline"])
+    offline = {
+        "id": "off-1",
+        "type": "runner_pool.offline",
+        "project_slug": "warehouse",
+        "occurred_at": "2026-05-25T03:00:00Z",
+        "data": {"pool_name": "rig-1", "airgapped": True,
+                 "last_heartbeat_at": "2026-05-25T02:40:00Z"},
+    }  # fmt: skip
+    sender("events", "send", written(tmp_path, offline))
+
+    result = rbtk("events", "show", "off-1")
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    start = lines.index("decisions:")
+    key = "rbtk:pool-offline:warehouse:rig-1"
+    off = "rule airgapped_pool_offline is switched off on pd-staging"
+    # In the pipeline's order: the toggles stage, then the rows.
+    assert lines[start + 1 : start + 3] == [
+        f"  pd-staging: left out, {key}: {off}",
+        f"  pd-production: sent (critical), {key}: sent to pd-production as critical",
+    ]

@@ -47,6 +47,17 @@ def test_a_report_that_pages_when_its_threshold_passes_reads_paged_with_its_trig
         r.startswith("threshold passed at 2026-05-25T02:15:00Z: airgapped_pool_offline (critical)")
         for r in after["event"]["reasons"]
     ), after["event"]["reasons"]
+    assert after["event"]["decisions"] == [
+        {
+            "dedup_key": POOL,
+            "rule": "airgapped_pool_offline",
+            "connector": "pd-production",
+            "outcome": "sent",
+            "severity": "critical",
+            "stage": "rows",
+            "reason": "sent to pd-production as critical",
+        }
+    ]
     paged = api.get("/api/v1/events", params={"paged": "true"}).json()["events"]
     assert [e["id"] for e in paged] == ["report-1"]
 
@@ -62,6 +73,19 @@ def test_a_tick_that_no_connector_takes_leaves_the_report_unpaged_and_says_why(
     event = api.get("/api/v1/events/report-1").json()["event"]
     assert event["paged"] is False
     assert "rule airgapped_pool_offline is switched off on pd-production" in event["reasons"]
+    assert event["decisions"] == [
+        {
+            "dedup_key": POOL,
+            "rule": "airgapped_pool_offline",
+            "connector": "pd-production",
+            "outcome": "left out",
+            "severity": None,
+            "stage": "toggles",
+            "reason": "rule airgapped_pool_offline is switched off on pd-production",
+        }
+    ]
+    [incident] = api.get("/api/v1/incidents").json()["incidents"]
+    assert incident["not_paged"] == "rule airgapped_pool_offline is switched off on pd-production"
 
 
 def test_a_condition_started_by_one_report_keeps_that_report_when_another_follows(

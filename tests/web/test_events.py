@@ -65,6 +65,8 @@ def test_a_delivery_log_row_links_to_its_event(signed_in: Page, service: Service
     sent = page.locator("table.event-rows tbody tr").filter(has_text="pd-depot")
     expect(sent).to_contain_text("Trigger critical")
     expect(sent).to_contain_text("Sent")
+    decision = page.locator("#decisions li").filter(has_text="pd-depot")
+    expect(decision).to_contain_text("Sent pd-depot (critical): sent to pd-depot as critical")
     expect(page.locator("#open-heading")).to_have_text("Still open")
 
 

@@ -10,7 +10,7 @@ it opened or touched that are still open, and every delivery row it queued.
     NotFound ── UnknownEvent — no event has that id
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,8 @@ class EventView:
     data: dict[str, Any]
     paged: bool | None  # None: stored before rbtk kept what events did
     reasons: list[str]
+    # Each connector's decision on each page it started (`rbtk.outbox.pipeline.Note`).
+    decisions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def event_json(view: EventView) -> dict[str, Any]:
         "received_at": format_rfc3339(view.received_at),
         "paged": view.paged,
         "reasons": view.reasons,
+        "decisions": view.decisions,
         "data": view.data,
     }
 
@@ -151,4 +154,5 @@ def _view(row: Any) -> EventView:
         data=row["data"],
         paged=row["paged"],
         reasons=list(row["reasons"] or []),
+        decisions=list(row["decisions"] or []),
     )

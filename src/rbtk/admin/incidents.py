@@ -21,8 +21,8 @@ from uuid import uuid4
 from sqlalchemy import Connection, insert, select
 
 from rbtk.admin.errors import NotFound
-from rbtk.intake.record import THRESHOLD_PASSED
 from rbtk.outbox.fanout import enqueue
+from rbtk.outbox.pipeline import LEFT_OUT
 from rbtk.outbox.queue import PENDING
 from rbtk.outbox.status import Status
 from rbtk.policy import engine
@@ -234,29 +234,31 @@ def resolve(
 def _views(connection: Connection, found: list[Condition], now: datetime) -> list[IncidentView]:
     lanes_of = _lanes(connection, [c.key for c in found])
     unpaged = [c for c in found if c.severity is not None and c.key not in lanes_of]
-    why = _why_not_paged(connection, [c.started_by for c in unpaged if c.started_by])
-    return [
-        _view(c, lanes_of.get(c.key, []), now, why.get(c.started_by or "", NOBODY)) for c in found
-    ]
+    why = _why_not_paged(connection, unpaged)
+    return [_view(c, lanes_of.get(c.key, []), now, why.get(c.key, NOBODY)) for c in found]
 
 
 NOBODY = "no connector took its page"
 
 
-def _why_not_paged(connection: Connection, event_ids: list[str]) -> dict[str, str]:
-    """What the events that started these conditions recorded about their pages: the
-    routing's reasons, after the tick that paged if one did."""
-    if not event_ids:
+def _why_not_paged(connection: Connection, unpaged: list[Condition]) -> dict[str, str]:
+    """Why no connector took these conditions' pages, by dedup key: each connector's
+    decision as the event that started the condition recorded it."""
+    started = {c.started_by: c.key for c in unpaged if c.started_by}
+    if not started:
         return {}
     why = {}
     found = connection.execute(
-        select(events.c.id, events.c.reasons).where(events.c.id.in_(event_ids))
+        select(events.c.id, events.c.decisions).where(events.c.id.in_(started))
     )
     for row in found:
-        reasons = list(row.reasons or [])
-        ticks = [i for i, reason in enumerate(reasons) if reason.startswith(THRESHOLD_PASSED)]
-        told = reasons[ticks[-1] + 1 :] if ticks else reasons
-        why[row.id] = "; ".join(told) or NOBODY
+        key = started[row.id]
+        left_out = [
+            d["reason"]
+            for d in row.decisions or ()
+            if d["dedup_key"] == key and d["outcome"] == LEFT_OUT
+        ]
+        why[key] = "; ".join(dict.fromkeys(left_out)) or NOBODY
     return why
 
 

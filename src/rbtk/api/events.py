@@ -10,9 +10,13 @@ GET  /api/v1/events/{id}   200 {"event": Event, "incidents": [Incident], "delive
                            [Delivery]}: what it is part of that is still open, and every
                            row it queued; 404 for an id never received
 
-Event  {"id", "type", "project", "occurred_at", "received_at", "paged", "reasons", "data"}:
+Event  {"id", "type", "project", "occurred_at", "received_at", "paged", "reasons",
+        "decisions", "data"}:
        `paged` whether it triggered a page (sent or held); `reasons` why it did not page
-       where it did not (null `paged` for events received before rbtk kept them)
+       where it did not (null `paged` for events received before rbtk kept them);
+       `decisions` each connector's decision on each page it started, now or when a
+       threshold passed later: {"dedup_key", "rule", "connector", "outcome":
+       sent|held|left out, "severity", "stage", "reason"}
 """
 
 import json
@@ -143,6 +147,16 @@ def _batch(result: BatchResult, raw_events: list[Any]) -> dict[str, Any]:
     }
 
 
+class DecisionOut(BaseModel):
+    dedup_key: str
+    rule: str | None
+    connector: str | None = Field(description="null: no connector was routed at all")
+    outcome: Literal["sent", "held", "left out"]
+    severity: str | None = Field(description="what it was sent or held at")
+    stage: str = Field(description="the pipeline stage that decided")
+    reason: str
+
+
 class EventOut(BaseModel):
     id: str
     type: str
@@ -151,6 +165,9 @@ class EventOut(BaseModel):
     received_at: str
     paged: bool | None = Field(description="whether it triggered a page, sent or held")
     reasons: list[str] = Field(description="why it did not page where it did not")
+    decisions: list[DecisionOut] = Field(
+        default=[], description="each connector's decision on each page it started"
+    )
     data: dict[str, Any]
 
 

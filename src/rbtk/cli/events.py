@@ -151,6 +151,13 @@ def describe_list(answer: dict[str, Any]) -> list[str]:
     ]
 
 
+def _decision(decision: dict[str, Any]) -> str:
+    """ "pd-production: sent (critical), rbtk:pool-offline:…: sent to pd-production as critical"."""
+    at = f" ({decision['severity']})" if decision["severity"] else ""
+    who = decision["connector"] or "no connector"
+    return f"{who}: {decision['outcome']}{at}, {decision['dedup_key']}: {decision['reason']}"
+
+
 def describe_event(answer: dict[str, Any]) -> list[str]:
     event = answer["event"]
     lines = fields(
@@ -163,6 +170,8 @@ def describe_event(answer: dict[str, Any]) -> list[str]:
     )
     if event["reasons"]:
         lines += ["", "why not:", *(f"  {reason}" for reason in event["reasons"])]
+    if event.get("decisions"):
+        lines += ["", "decisions:", *(f"  {_decision(d)}" for d in event["decisions"])]
     for incident in answer["incidents"]:
         state = incident["state"]
         if state == "pending":

@@ -1,4 +1,6 @@
-"""What each event did, kept with it: whether it paged, and why not where it did not.
+"""What each event did, kept with it: whether it paged, why not where it did not, and each
+connector's decision on each page it started (sent, held or left out, by which stage: the
+pipeline's notes, `rbtk.outbox.pipeline.Note`).
 
 `GET /api/v1/events/{id}`, `rbtk events list --paged` and the events pages read this record
 and never re-derive it. An event records its outcome when it is ingested; a condition it
@@ -19,9 +21,7 @@ from rbtk.policy.state import Action, Notification
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import events
 
-THRESHOLD_PASSED = (
-    "threshold passed at "  # where a tick's page is told; rbtk.admin.incidents reads on
-)
+THRESHOLD_PASSED = "threshold passed at "
 
 
 def ingested(
@@ -39,6 +39,7 @@ def ingested(
                 "event_id": event.id,
                 "paged": event.id in fanout.paged_events,
                 "reasons": [*policy_reasons.get(event.id, ()), *fanout.reasons.get(event.id, ())],
+                "decisions": fanout.decisions(event.id),
             }
             for event in batch
         ],
@@ -61,7 +62,9 @@ def ticks(
     if not said:
         return
     known = connection.execute(
-        select(events.c.id, events.c.paged, events.c.reasons).where(events.c.id.in_(said))
+        select(events.c.id, events.c.paged, events.c.reasons, events.c.decisions).where(
+            events.c.id.in_(said)
+        )
     ).all()
     _write(  # none known: pruned past retention, nothing left to record on
         connection,
@@ -74,6 +77,7 @@ def ticks(
                     *said[row.id],
                     *fanout.reasons.get(row.id, ()),
                 ],
+                "decisions": [*(row.decisions or ()), *fanout.decisions(row.id)],
             }
             for row in known
         ],
@@ -85,6 +89,10 @@ def _write(connection: Connection, records: list[dict[str, Any]]) -> None:
         connection.execute(
             update(events)
             .where(events.c.id == bindparam("event_id"))
-            .values(paged=bindparam("paged"), reasons=bindparam("reasons")),
+            .values(
+                paged=bindparam("paged"),
+                reasons=bindparam("reasons"),
+                decisions=bindparam("decisions"),
+            ),
             records,
         )

@@ -10,6 +10,7 @@ or not. Events, threshold ticks and resolve by hand all come through `enqueue`.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -44,7 +45,11 @@ class FanOut:
     paged_events: frozenset[str] = frozenset()  # ids of events that triggered (sent or held)
     # Why, by event id, a trigger did not reach a connector, or reached it held back.
     reasons: Mapping[str, list[str]] = field(default_factory=dict)
-    notes: Sequence[Note] = ()  # the same, connector by connector
+    notes: Sequence[Note] = ()  # each connector's decision on each trigger, in order
+
+    def decisions(self, event_id: str) -> list[dict[str, Any]]:
+        """What the event's record keeps of its triggers' decisions."""
+        return [note.to_json() for note in self.notes if note.event_id == event_id]
 
 
 def enqueue(

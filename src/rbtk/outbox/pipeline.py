@@ -83,9 +83,13 @@ class Lane:
         return not (self.announced or self.held)
 
 
+SENT, HELD, LEFT_OUT = "sent", "held", "left out"
+
+
 @dataclass(frozen=True)
 class Note:
-    """Why a trigger did not reach a connector as it is: left out, or held back."""
+    """One connector's decision on one trigger: sent (at what), held back, or left out, by
+    which stage and why. The event's record keeps them (`events.decisions`)."""
 
     event_id: str | None
     dedup_key: str
@@ -93,7 +97,23 @@ class Note:
     connector: str | None  # None: no connector was routed at all
     stage: str
     text: str
-    held: bool = False  # held back (sent later), not left out
+    outcome: str = LEFT_OUT
+    severity: Severity | None = None  # what it was sent (or held) at
+
+    @property
+    def held(self) -> bool:
+        return self.outcome == HELD
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dedup_key": self.dedup_key,
+            "rule": self.rule,
+            "connector": self.connector,
+            "outcome": self.outcome,
+            "severity": self.severity,
+            "stage": self.stage,
+            "reason": self.text,
+        }
 
 
 @dataclass
@@ -110,13 +130,16 @@ class World:
     notes: list[Note] = field(default_factory=list)
 
     def note(
-        self, send: "Send | Notification", stage: str, text: str, *, held: bool = False
+        self, send: "Send | Notification", stage: str, text: str, *, outcome: str = LEFT_OUT
     ) -> None:
         notification = send.notification if isinstance(send, Send) else send
-        connector = send.target.name if isinstance(send, Send) else None
+        connector, severity = None, None
+        if isinstance(send, Send):
+            connector = send.target.name
+            severity = None if outcome == LEFT_OUT else send.severity
         self.notes.append(
             Note(notification.event_id, notification.dedup_key, notification.rule, connector,
-                 stage, text, held)
+                 stage, text, outcome, severity)
         )  # fmt: skip
 
     @property
@@ -124,7 +147,7 @@ class World:
         """The notes by event id, as each event's record keeps them."""
         said: dict[str, list[str]] = {}
         for note in self.notes:
-            if note.event_id is not None:
+            if note.event_id is not None and note.outcome != SENT:
                 said.setdefault(note.event_id, []).append(note.text)
         return said
 
@@ -204,7 +227,7 @@ def suppress(sends: list[Send], world: World) -> list[Send]:
     for send in held:
         if send.window is not None:
             world.note(send, "suppress", f"held on {send.target.name}: {send.window.holds}",
-                       held=True)  # fmt: skip
+                       outcome=HELD)  # fmt: skip
     return held
 
 
@@ -221,7 +244,7 @@ def storm(sends: list[Send], world: World) -> list[Send]:
             send = replace(send, storm=world.gate.admit(send.target))
             if send.storm is not None:
                 world.note(send, "storm", f"held on {send.target.name}: {send.storm.reason}",
-                           held=True)  # fmt: skip
+                           outcome=HELD)  # fmt: skip
         elif send.window is None and lane is not None and lane.storm_id is not None:
             current = world.gate.storm(send.target.id)
             if current is not None and current.id == lane.storm_id:
@@ -282,6 +305,7 @@ def page_rows(sends: Iterable[Send], world: World, settings: Settings) -> list[O
                 triggered_at=lane.triggered_at or now,
                 resolved_in_pagerduty_at=None,
             )
+            world.note(send, "rows", f"sent to {send.target.name} as {send.severity}", outcome=SENT)
         world.lanes[lane.id] = replace(lane, severity=send.severity)
         built.append(row)
     return built

@@ -73,6 +73,8 @@ events = Table(
     # not page where it did not (NULL for events stored before rbtk kept them).
     Column("paged", Boolean),
     Column("reasons", JSON),
+    # Each connector's decision on its pages (rbtk.outbox.pipeline.Note.to_json), in order.
+    Column("decisions", JSON),
     Index("ix_events_received", "received_at", "id"),
 )
 
