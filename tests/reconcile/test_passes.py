@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from rbtk.admin import connectors, routing
+from rbtk.admin import connectors, routing, suppressions
 from rbtk.intake.ingest import ingest
+from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox import probes
 from rbtk.policy.severity import Severity
 from rbtk.reconcile import checks, passes, verify
@@ -17,6 +19,7 @@ from rbtk.reconcile.summary import latest
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
+from rbtk.store.tables import outbox
 from tests.factories import KEY, add_connector, evidence
 from tests.waiting import wait_for
 
@@ -96,6 +99,49 @@ def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
     )
     assert len(opened) == 1 and len(alerts(pd, EVIDENCE_KEY)) == 2
     assert passes.reconcile(context, connector="pd-production").found == 0
+
+
+def test_a_page_again_waits_for_a_suppression_window_covering_the_connector(
+    context: Context, pd: httpx.Client
+) -> None:
+    with context.engine.begin() as connection:
+        connectors.update(
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            repage_resolved_by_hand=True,
+            by="test",
+            now=datetime.now(UTC),
+        )
+    page_and_resolve_by_hand(context, pd)
+    with context.engine.begin() as connection:
+        [window] = suppressions.create(
+            connection, connector="pd-production", all_connectors=False, starts_at=None,
+            ends_at=datetime.now(UTC) + timedelta(hours=1), reason="Maintenance", by="test",
+            now=datetime.now(UTC),
+        )  # fmt: skip
+
+    summary = passes.reconcile(context, connector="pd-production")
+
+    assert summary.repaged == [EVIDENCE_KEY]
+    with context.engine.connect() as connection:
+        again = connection.execute(
+            select(outbox.c.status, outbox.c.message, outbox.c.event_id)
+            .where(outbox.c.dedup_key == EVIDENCE_KEY, outbox.c.action == "trigger")
+            .order_by(outbox.c.id.desc())
+        ).first()
+    assert again is not None
+    assert (again.status, again.event_id) == ("suppressed", "ev-1")
+    assert again.message == f"held back by suppression #{window.id}: Maintenance"
+
+    with context.engine.begin() as connection:
+        suppressions.end(connection, window.id, by="test", now=datetime.now(UTC))
+    Scheduler(context).fire_due()
+    opened = wait_for(
+        lambda: [a for a in alerts(pd, EVIDENCE_KEY) if a["status"] == "triggered"],
+        what="the page again, once the window ended",
+    )
+    assert len(opened) == 1 and len(alerts(pd, EVIDENCE_KEY)) == 2
 
 
 def test_a_dry_run_says_what_it_would_do_and_sends_nothing(

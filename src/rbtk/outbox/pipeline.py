@@ -258,6 +258,9 @@ STAGES: tuple[Stage, ...] = (toggles, cap, suppress, storm)
 # What a trigger held by a window or a storm passes when it is released: it was routed,
 # toggled and capped when it was held; it may still join a storm.
 RELEASE_STAGES: tuple[Stage, ...] = (storm,)
+# What a page again passes (reconcile, an incident resolved by hand in PagerDuty while still
+# firing here): it was paged once, so it is no new incident; a window may hold it back.
+REPAGE_STAGES: tuple[Stage, ...] = (suppress,)
 
 
 def decide(notification: Notification, world: World) -> list[Send]:

@@ -24,13 +24,24 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.errors import Invalid, NotFound
 from rbtk.channels.pagerduty_body import resolve_body
 from rbtk.outbox import rows
-from rbtk.outbox.pipeline import PLACEHOLDER_KEY
+from rbtk.outbox.pipeline import (
+    PLACEHOLDER_KEY,
+    REPAGE_STAGES,
+    Send,
+    World,
+    load_lanes,
+    page_rows,
+    save_lanes,
+    through,
+)
 from rbtk.outbox.rows import OutboxRow
 from rbtk.outbox.status import PagerDutyAction
+from rbtk.policy import engine
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
 from rbtk.reconcile.summary import Summary, Unknown, latest
 from rbtk.runtime.context import Context
+from rbtk.store import state
 from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
 
 log = logging.getLogger(__name__)
@@ -87,7 +98,7 @@ def reconcile(context: Context, *, connector: str, dry_run: bool = False) -> Sum
         last = _last_rows(connection, target.name, set(lanes) | remote_keys)
         drift = compare(remote, lanes, last, settled_before=settled_before)
         now = datetime.now(UTC)
-        summary = _act(connection, target, drift, last, dry_run=dry_run, now=now)
+        summary = _act(connection, context, target, drift, last, dry_run=dry_run, now=now)
         summary = replace(summary, started_at=started, finished_at=datetime.now(UTC))
         summary = _record(connection, summary, target)
     if summary.fixed and not dry_run:
@@ -194,6 +205,7 @@ def _last_rows(connection: Connection, connector: str, keys: set[str]) -> dict[s
 
 def _act(
     connection: Connection,
+    context: Context,
     target: _Connector,
     drift: Drift,
     last: dict[str, LastRow],
@@ -216,9 +228,9 @@ def _act(
     )
     if dry_run:
         return summary
-    models = _rows_by_id(connection, [last[key].id for key in drift.resend + repaged])
+    models = _rows_by_id(connection, [last[key].id for key in drift.resend])
     queued = [_again_resolve(models[last[key].id], now) for key in drift.resend]
-    queued += [_again_trigger(models[last[key].id], now) for key in repaged]
+    queued += _page_again(connection, context, target.id, repaged, now)
     rows.insert_rows(connection, queued)
     _mark(connection, target.id, by_hand, now)
     _mark(connection, target.id, drift.unmark, None)
@@ -246,8 +258,35 @@ def _again_resolve(model: dict[str, Any], now: datetime) -> OutboxRow:
     return rows.again(model, action=PagerDutyAction.RESOLVE.value, body=body, now=now)
 
 
-def _again_trigger(model: dict[str, Any], now: datetime) -> OutboxRow:
-    return rows.again(model, action=PagerDutyAction.TRIGGER.value, body=model["body"], now=now)
+def _page_again(
+    connection: Connection, context: Context, connector_id: int, keys: list[str], now: datetime
+) -> list[OutboxRow]:
+    """Page again, through the pipeline's `REPAGE_STAGES`, what was resolved by hand while
+    still firing: at the severity its lane was paged at, saying how things are now, and
+    held back while a suppression window covers the connector (sent when it ends)."""
+    config = context.snapshots.read(connection)
+    target = next((t for t in config.targets if t.id == connector_id), None)
+    if target is None or not keys:
+        return []
+    lanes = {
+        lane_id: lane
+        for lane_id, lane in load_lanes(connection, keys).items()
+        if lane.connector_id == connector_id
+    }
+    firing = state.load(connection, keys, ()).conditions
+    sends = []
+    for key in keys:
+        condition, lane = firing.get(key), lanes.get((connector_id, key))
+        if condition is None or condition.severity is None or lane is None:
+            continue  # cleared since: nothing to page
+        severity = lane.severity or condition.severity
+        notification = engine.page(condition, now, event_id=condition.started_by)
+        sends.append(Send(replace(notification, severity=severity), target, severity))
+    world = World([target], [], config.open_windows(now), dict(lanes), now,
+                  runbooks=config.runbooks)  # fmt: skip
+    built = page_rows(through(sends, world, REPAGE_STAGES), world, context.settings)
+    save_lanes(connection, lanes, world.lanes)
+    return built
 
 
 def _resolve_row(target: _Connector, dedup_key: str, *, endpoint: str, now: datetime) -> OutboxRow:
