@@ -259,6 +259,19 @@ AIRGAPPED_ROWS = [
         id="a threshold under a minute, as the demo's, is said in seconds, not 0 minutes",
     ),
     pytest.param(
+        [(at(0), airgapped_offline(0)), (at(seconds=90), Tick())],
+        PolicyConfig(airgapped_offline_after=timedelta(seconds=90)),
+        [
+            trigger(
+                AIRGAPPED_KEY,
+                "critical",
+                f"Air-gapped pool {AIRGAPPED} offline for 1 minute 30 seconds",
+                at(seconds=90),
+            )
+        ],
+        id="a threshold of a minute and a half is said to the second, not as 1 minute",
+    ),
+    pytest.param(
         [
             (at(0), airgapped_offline(0, airgapped=False)),
             (at(60), Tick()),

@@ -503,13 +503,17 @@ def _pool_summary(details: Mapping[str, Any], offline_for: timedelta) -> str:
     return f"{noun} {details['pool_name']} offline for {_lasted(offline_for, words=True)}"
 
 
+_TO_THE_SECOND_S = 300
+
+
 def _lasted(span: timedelta, threshold: timedelta | None = None, *, words: bool = False) -> str:
-    """How long a condition has lasted: to the second under a minute, or beside a threshold
+    """How long a condition has lasted: to the second under five minutes (a page at a 90 s
+    threshold reads "offline for 1 minute 30 seconds", not "1 minute"), or beside a threshold
     set to the second ("1 min 31 s, past its 1 min 30 s threshold"); else to the minute, so a
     tick a moment late still reads "offline for 15 minutes"."""
     seconds = span.total_seconds()
     to_the_second = threshold is not None and _threshold(threshold).endswith(" s")
-    if seconds >= 60 and not to_the_second:
+    if seconds >= _TO_THE_SECOND_S and not to_the_second:
         seconds -= seconds % 60
     return duration(seconds, words=words)
 
