@@ -42,6 +42,17 @@ def load_settings() -> "Settings":
         raise fail(f"bad configuration: {problems}") from None
 
 
+def require_database(settings: "Settings") -> None:
+    """Refuse a command that only reads or mends the local database where there is none: on
+    a mistyped data dir it must say so, not leave an empty database (or new keys) behind."""
+    from rbtk.store.db import exists, shown
+
+    database = settings.database
+    if not exists(database):
+        variable = "RBTK_DATABASE_URL" if settings.database_url else "RBTK_DATA_DIR"
+        raise fail(f"no rbtk database at {shown(database)}; is {variable} right?")
+
+
 def read_text(file: str) -> tuple[str, str]:
     """The text in FILE (`-` for stdin) and how to name it in an error; one line on failure."""
     label = "stdin" if file == "-" else file

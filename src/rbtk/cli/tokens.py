@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 
 from rbtk.access import tokens
 from rbtk.admin import audit
-from rbtk.cli.common import fail, load_settings, local_actor
+from rbtk.cli.common import fail, load_settings, local_actor, require_database
 from rbtk.cli.lazy import typer_app
-from rbtk.store.db import exists, make_engine, migrate, shown
+from rbtk.store.db import make_engine, migrate, shown
 
 app = typer_app(no_args_is_help=True, help="Create, list and revoke API tokens.")
 
@@ -27,9 +27,8 @@ def _engine(*, create: bool) -> Engine:
     settings = load_settings()
     database = settings.database
     typer.echo(f"database: {shown(database)}", err=True)
-    if not create and not exists(database):
-        variable = "RBTK_DATABASE_URL" if settings.database_url else "RBTK_DATA_DIR"
-        raise fail(f"no rbtk database at {shown(database)}; is {variable} right?")
+    if not create:
+        require_database(settings)
     engine = make_engine(database)
     migrate(engine)
     return engine

@@ -1,10 +1,14 @@
 """`rbtk secrets rotate`: every stored secret re-encrypted with the first RBTK_SECRET_KEY."""
 
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from rbtk.cli.main import app
 from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.secret_keys import SecretKeyMismatch
 from rbtk.runtime.secrets import Secret, Vault
@@ -64,3 +68,22 @@ def test_rotate_without_the_old_key_changes_nothing_and_says_what_to_do(
         key = connection.execute(select(connectors.c.routing_key)).scalar_one()
     assert context.vault.decrypt(key) == Secret(KEY)
     assert OTHER_KEY  # (the key the reset tests enter)
+
+
+@pytest.mark.parametrize("command", [("rotate",), ("reset",)])
+def test_on_a_data_dir_with_no_database_rotate_and_reset_say_so_and_create_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    mistyped = tmp_path / "rbkt"
+    env = {
+        "RBTK_DATABASE_URL": "",
+        "RBTK_DATA_DIR": str(mistyped),
+        "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+
+    result = CliRunner().invoke(app, ["secrets", *command], env=env, prog_name="rbtk")
+
+    database = f"sqlite:///{mistyped / 'rbtk.db'}"
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: no rbtk database at {database}; is RBTK_DATA_DIR right?\n"
+    assert not mistyped.exists()
