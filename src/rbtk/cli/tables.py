@@ -20,12 +20,24 @@ GAP = "  "
 
 
 def table(
-    headers: Sequence[str], rows: Sequence[Sequence[str]], *, free_text: Collection[str] = ()
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    free_text: Collection[str] = (),
+    indent: int = 0,
 ) -> list[str]:
     """Left-aligned columns two spaces apart, with no trailing spaces, as wide as the terminal
-    allows (`free_text` names the columns that may be shortened)."""
+    allows (`free_text` names the columns that may be shortened), each line `indent` spaces in."""
+    return [" " * indent + line for line in _fitted(headers, rows, free_text, indent)]
+
+
+def _fitted(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], free_text: Collection[str], indent: int
+) -> list[str]:
     widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
     limit = output_width()
+    if limit is not None:
+        limit -= indent
     if limit is None or _line_width(widths) <= limit:
         return _aligned(headers, rows, widths)
     narrower = _shrunk(headers, widths, free_text, limit)

@@ -282,6 +282,21 @@ def test_explain_prints_the_rule_the_connectors_and_what_each_would_page(
     assert two.get("/api/v1/pagerduty/deliveries").json()["deliveries"] == []
 
 
+def test_explain_on_an_80_column_terminal_keeps_its_table_inside_80_columns(
+    rbtk: Rbtk, two: httpx.Client, tmp_path: Path
+) -> None:
+    put(two, rule(1, "staging-*", None, "pd-staging"))
+
+    result = rbtk(
+        "admin", "pd", "route", "explain", write(tmp_path, OFFLINE), env={"COLUMNS": "80"}
+    )
+
+    assert (result.exit_code, result.stderr) == (0, "")
+    table = result.stdout.split("pages:\n")[1].splitlines()[:3]
+    assert max(len(line) for line in table) == 80
+    assert table[2].startswith("  pd-staging  pool_offline            not sent again: pd-stag")
+
+
 def test_explain_of_an_event_that_pages_no_rule(
     rbtk: Rbtk, two: httpx.Client, tmp_path: Path
 ) -> None:

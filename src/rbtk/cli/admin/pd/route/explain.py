@@ -47,10 +47,8 @@ def describe(answer: Mapping[str, Any]) -> list[str]:
     )
     if answer["pages"]:
         rows = [(p["connector"], p["rule"], p["note"]) for p in answer["pages"]]
-        lines += [
-            "  " + line
-            for line in table(("CONNECTOR", "RULE", "OUTCOME"), rows, free_text=("OUTCOME",))
-        ]
+        headers = ("CONNECTOR", "RULE", "OUTCOME")
+        lines += table(headers, rows, free_text=("OUTCOME",), indent=2)
     lines.append("nothing was sent")
     return lines
 
