@@ -48,6 +48,39 @@ class Result:
     endpoint_down: bool = False
 
 
+SUCCESS = frozenset(range(200, 300))
+SERVER_ERRORS = frozenset(range(500, 1000))  # and whatever odd code a proxy invents past 599
+
+
+@dataclass(frozen=True)
+class Retrier:
+    """A channel's retry rules as data, declared beside it (as Alertmanager's `Retrier`):
+    which answers are delivered, which are worth another try, and which of those say the
+    endpoint itself is down rather than this one message being throttled. Every other
+    answer fails for good: it will not fix itself."""
+
+    sent: frozenset[int]
+    retry: frozenset[int]
+    down: frozenset[int]  # a subset of `retry`: delivery backs off the whole endpoint
+
+    def verdict(self, code: int) -> Verdict:
+        if code in self.sent:
+            return Verdict.SENT
+        return Verdict.RETRY if code in self.retry else Verdict.FAILED
+
+    def endpoint_down(self, code: int) -> bool:
+        return code in self.down
+
+
+# An HTTP peer's usual rules: 2xx delivered; 408, 429 and 5xx retried; a timeout or a 5xx
+# says the endpoint is down, a 429 only that this destination is throttled.
+HTTP = Retrier(
+    sent=SUCCESS,
+    retry=frozenset({408, 429}) | SERVER_ERRORS,
+    down=frozenset({408}) | SERVER_ERRORS,
+)
+
+
 def retry_after(header: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds form); None when absent or odd."""
     if header is None:

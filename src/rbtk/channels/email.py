@@ -18,6 +18,7 @@ from rbtk.channels.base import (
     Io,
     Limits,
     Result,
+    Retrier,
     Verdict,
     configured,
 )
@@ -158,11 +159,17 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
+# SMTP reply codes: 2xx and 3xx go on; 4xx are temporary and retried; 5xx are permanent.
+# 421: the server is shutting the channel for everyone, not refusing this message.
+RETRIER = Retrier(
+    sent=frozenset(range(200, 400)), retry=frozenset(range(400, 500)), down=frozenset({421})
+)
+
+
 def _reply(code: int, said: bytes | str, started: float) -> Result:
-    """SMTP 4xx replies are temporary and retried; 5xx replies are permanent."""
+    """An SMTP server's refusal, judged by `RETRIER`."""
     text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
     latency = (time.perf_counter() - started) * 1000
-    verdict = Verdict.RETRY if 400 <= code < 500 else Verdict.FAILED
-    # 421: the server is shutting the channel for everyone, not refusing this message.
     said = f"SMTP {code} {text}"[:500]
-    return Result(verdict, None, said, None, None, latency, endpoint_down=code == 421)
+    verdict = RETRIER.verdict(code)
+    return Result(verdict, None, said, None, None, latency, RETRIER.endpoint_down(code))

@@ -5,11 +5,13 @@ import logging
 from collections.abc import Mapping
 
 from rbtk.channels.base import (
+    HTTP,
     Delivery,
     Io,
     Limits,
     Request,
     Result,
+    Retrier,
     Verdict,
     configured,
     retry_after,
@@ -49,27 +51,25 @@ async def send(delivery: Delivery, io: Io) -> Result:
     return await io.post(Request(delivery.endpoint, body), classify, peer)
 
 
-def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
-    """202 is delivered; 400 is permanent; 408, 429 and 5xx are worth another try.
+# The Events API: only 202 is delivered; a 429 limits one routing key, while 408 and 5xx say
+# the endpoint is down for everyone; 400 (and anything else) is permanent.
+RETRIER = Retrier(sent=frozenset({202}), retry=HTTP.retry, down=HTTP.down)
 
-    A 429 limits one routing key; 408 and 5xx say the endpoint is down for everyone."""
+
+def classify(status: int, headers: Mapping[str, str], body: bytes) -> Result:
+    """What an answer of the Events API means, by `RETRIER`, with PagerDuty's own message."""
     message, errors = _read(body)
-    if status == 202:
+    verdict = RETRIER.verdict(status)
+    if verdict is Verdict.SENT:
         return Result(Verdict.SENT, status, message or "Event processed")
-    if status == 429:
+    if verdict is Verdict.RETRY:
+        default = "rate limited by PagerDuty" if status == 429 else f"PagerDuty answered {status}"
         return Result(
             Verdict.RETRY,
             status,
-            message or "rate limited by PagerDuty",
+            message or default,
             retry_after_s=retry_after(headers.get("Retry-After")),
-        )
-    if status == 408 or status >= 500:
-        return Result(
-            Verdict.RETRY,
-            status,
-            message or f"PagerDuty answered {status}",
-            retry_after_s=retry_after(headers.get("Retry-After")),
-            endpoint_down=True,
+            endpoint_down=RETRIER.endpoint_down(status),
         )
     if status == 400:
         message = message or "PagerDuty rejected the event"

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rbtk.channels.base import (
+    HTTP,
     Delivery,
     Destination,
     Field,
@@ -133,19 +134,23 @@ CODES = frozenset(
 )
 
 
+RETRIER = HTTP  # 2xx delivered; 408, 429 and 5xx retried (5xx and 408: Slack is down)
+
+
 def classify(status: int, headers: Mapping[str, str], content: bytes) -> Result:
-    """2xx is delivered; 429 and 5xx are retried; any other 4xx will not fix itself."""
+    """What Slack's answer means, by `RETRIER`, with Slack's own error code when it gives one."""
     said = content[:64].decode(errors="replace").strip()
     code = said if said in CODES else None
-    if 200 <= status < 300:
+    verdict = RETRIER.verdict(status)
+    if verdict is Verdict.SENT:
         return Result(Verdict.SENT, status, code or "ok")
-    if status == 429 or status >= 500 or status == 408:
+    if verdict is Verdict.RETRY:
         return Result(
             Verdict.RETRY,
             status,
             code or f"Slack answered {status}",
             retry_after_s=retry_after(headers.get("Retry-After")),
-            endpoint_down=status != 429,
+            endpoint_down=RETRIER.endpoint_down(status),
         )
     return Result(Verdict.FAILED, status, code or f"Slack refused the message ({status})")
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rbtk.channels.base import (
+    HTTP,
     Delivery,
     Destination,
     Field,
@@ -129,17 +130,22 @@ def sign(secret: Secret, timestamp: str, body: bytes) -> dict[str, str]:
     return {"X-Rbtk-Signature": f"sha256={digest}"}
 
 
+RETRIER = HTTP  # as Slack: 2xx delivered; 408, 429 and 5xx retried (5xx and 408: down)
+
+
 def classify(status: int, headers: Mapping[str, str], content: bytes) -> Result:
-    """Like Slack: 2xx delivered; 408, 429 and 5xx retried; other answers are permanent.
+    """What the webhook's answer means, by `RETRIER`.
 
     Only the status is kept: a webhook's answer body is not ours to store or show."""
-    if 200 <= status < 300:
+    verdict = RETRIER.verdict(status)
+    if verdict is Verdict.SENT:
         return Result(Verdict.SENT, status, f"the webhook answered {status}")
-    if status in (408, 429) or status >= 500:
+    if verdict is Verdict.RETRY:
         return Result(
             Verdict.RETRY,
             status,
             f"the webhook answered {status}",
             retry_after_s=retry_after(headers.get("Retry-After")),
+            endpoint_down=RETRIER.endpoint_down(status),
         )
     return Result(Verdict.FAILED, status, f"the webhook refused the message ({status})")
