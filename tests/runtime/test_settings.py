@@ -34,3 +34,12 @@ def test_channel_limits_come_from_the_environment_as_json(
     limits = webhook.limits(Settings())
 
     assert (limits.rate_per_min, limits.timeout_s) == (30, webhook.LIMITS.timeout_s)
+
+
+def test_stopping_waits_for_the_slowest_channels_send_not_only_pagerduty() -> None:
+    from rbtk.channels import registry
+
+    slow_email = Settings(delivery_lease_s=45.0, channel_limits={"email": {"timeout_s": 25.0}})
+
+    assert registry.slowest(slow_email) == ("email", 25.0)
+    assert registry.drain_s(slow_email) == 30.0

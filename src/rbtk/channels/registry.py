@@ -44,6 +44,12 @@ def slowest(settings: Settings) -> tuple[str, float]:
     )
 
 
+def drain_s(settings: Settings) -> float:
+    """How long stopping waits for the sends in flight to finish and be recorded: the slowest
+    channel's one attempt, and 5 s to record the answers."""
+    return slowest(settings)[1] + 5
+
+
 def rates(settings: Settings) -> dict[str, int]:
     """Each channel's budget per destination per minute (0: none), by kind."""
     return {kind: c.limits(settings).rate_per_min for kind, c in CHANNELS.items()}

@@ -26,6 +26,7 @@ def serve(
     import uvicorn
 
     from rbtk.app import create_app
+    from rbtk.channels import registry
     from rbtk.delivery import process
     from rbtk.runtime import logs
     from rbtk.runtime.context import open_context
@@ -46,7 +47,7 @@ def serve(
         access_log=False,
         loop="uvloop",
         http="httptools",
-        timeout_graceful_shutdown=int(settings.pagerduty_timeout_s) + 10,
+        timeout_graceful_shutdown=int(registry.drain_s(settings)) + 5,
     )
     server = uvicorn.Server(config)
 

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import uvloop
 
+from rbtk.channels import registry
 from rbtk.delivery import workers
 from rbtk.runtime import logs, metrics
 from rbtk.runtime.context import Context, open_context
@@ -140,7 +141,7 @@ class Supervisor:
         process = self.process
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + self.settings.pagerduty_timeout_s + 10
+            deadline = time.monotonic() + registry.drain_s(self.settings) + 5
             while process.poll() is None and time.monotonic() < deadline:
                 await asyncio.sleep(_STOP_POLL_S)
             if process.poll() is None:

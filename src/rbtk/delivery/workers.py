@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from rbtk.channels import registry
 from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
@@ -20,7 +21,8 @@ from rbtk.store.db import is_postgres
 @asynccontextmanager
 async def running(context: Context) -> AsyncIterator[None]:
     """Deliver and schedule while the block runs; on leaving it, let in-flight sends finish
-    and be recorded (up to the send timeout and 5 s more). Sets the context's wake-ups."""
+    and be recorded (up to the slowest channel's timeout and 5 s more). Sets the context's
+    wake-ups."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     settings = context.settings
@@ -30,7 +32,7 @@ async def running(context: Context) -> AsyncIterator[None]:
             release_leases(connection)
     async with http.new_session(
         concurrency=settings.delivery_concurrency,
-        timeout_s=settings.pagerduty_timeout_s,
+        timeout_s=registry.slowest(settings)[1],  # each channel's post sets its own
         allow_private=settings.allow_private_webhooks,
         trusted=(settings.pagerduty_url, settings.pagerduty_eu_url),
     ) as session:
@@ -54,6 +56,6 @@ async def running(context: Context) -> AsyncIterator[None]:
         finally:
             stop.set()
             # Let in-flight sends finish and be recorded; a row cut off here is re-sent later.
-            await asyncio.wait(tasks, timeout=settings.pagerduty_timeout_s + 5)
+            await asyncio.wait(tasks, timeout=registry.drain_s(settings))
             for task in tasks:
                 task.cancel()
