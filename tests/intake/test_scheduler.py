@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from rbtk.app import create_app
@@ -49,6 +50,17 @@ def test_the_scheduler_sleeps_until_the_next_due_time(context: Context) -> None:
 
     assert due == T0 + timedelta(minutes=58)
     assert pause == 5.0  # capped, so a due time another instance writes is seen soon
+
+
+def test_the_longest_sleep_between_passes_is_a_setting(context: Context) -> None:
+    context.settings = context.settings.model_copy(update={"scheduler_pass_s": 0.5})
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline("e1", T0, "edge", airgapped=False)], T0)
+
+    assert Scheduler(context).fire_due(now=T0)[1] == 0.5  # due in 58 minutes
+    assert Scheduler(context).fire_due(now=T0 + timedelta(minutes=57, seconds=59.8))[1] == (
+        pytest.approx(0.2)
+    )
 
 
 def test_a_threshold_fires_on_time_without_another_event(

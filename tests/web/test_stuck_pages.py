@@ -16,7 +16,7 @@ from tests.web.test_notifications import SlackWebhook, add_channel, slack  # noq
 
 pytestmark = pytest.mark.e2e
 
-SERVICE_ENV = {"RBTK_STUCK_AFTER_S": "2"}
+SERVICE_ENV = {"RBTK_STUCK_AFTER_S": "2", "RBTK_SCHEDULER_PASS_S": "0.5"}
 INCIDENTS = "/settings/integrations/pagerduty/incidents"
 NOTIFICATIONS = "/settings/integrations/notifications"
 KEY_STUCK = "rbtk:evidence-fail:plant:v9.1"

@@ -24,7 +24,6 @@ from rbtk.store import state as stored
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-MAX_SLEEP_S = 5.0  # also how soon a due time written by another instance is noticed
 
 
 class Scheduler:
@@ -73,10 +72,13 @@ class Scheduler:
             if more:
                 return queued, 0.0
             due = self._next_due()
+        # At most RBTK_SCHEDULER_PASS_S: also how soon a due time another instance wrote, or
+        # a page that became stuck, is seen.
+        longest = self.context.settings.scheduler_pass_s
         if due is None:
-            return queued, MAX_SLEEP_S
+            return queued, longest
         # Never 0 here: a due row another instance holds must not make this loop spin.
-        return queued, min(MAX_SLEEP_S, max(0.05, (due - now).total_seconds()))
+        return queued, min(longest, max(0.05, (due - now).total_seconds()))
 
     def prune_due(self, now: datetime | None = None) -> bool:
         """Prune past retention when a pass is due; answer whether old rows remain, to be

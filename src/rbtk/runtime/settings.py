@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # A page undelivered (queued or retrying) for longer than this is stuck: every settings
     # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.stuck).
     stuck_after_s: float = Field(default=300, gt=0)
+    # The longest the scheduler sleeps between passes while nothing falls due sooner: how
+    # soon it sees a due time another instance wrote, and pages that became stuck or
+    # recovered (rbtk.intake.scheduler).
+    scheduler_pass_s: float = Field(default=5.0, gt=0)
     # How often the scheduler looks at an open storm, and how often at most its umbrella
     # incident is updated at PagerDuty when its count or severity changes (rbtk.outbox.umbrella).
     storm_check_s: float = Field(default=5.0, gt=0)
