@@ -101,12 +101,35 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_ends(context: Contex
 
 
 def test_a_retry_waits_for_its_backoff_and_honours_retry_after(context: Context) -> None:
+    context.settings = context.settings.model_copy(update={"retry_cap_s": 600.0})
     offline_then_online(context)
     answer(context, take(context, T0), Result(Verdict.RETRY, 429, "slow down", None, 30.0), T0)
 
     assert statuses(context)[0] == ("trigger", "retrying", 1)
     assert take(context, T0 + timedelta(seconds=29)) == []
     assert len(take(context, T0 + timedelta(seconds=31))) == 1
+
+
+def test_a_long_retry_after_is_cut_to_the_retry_cap_so_a_page_is_tried_within_minutes(
+    context: Context,
+) -> None:
+    context.settings = context.settings.model_copy(update={"retry_cap_s": 600.0})
+    offline_then_online(context)
+    throttled = Result(Verdict.RETRY, 429, "rate limited by PagerDuty", None, 100_000.0)
+
+    answer(context, take(context, T0), throttled, T0)
+
+    with context.engine.connect() as connection:
+        due, message = connection.execute(
+            select(outbox.c.next_attempt_at, outbox.c.message).order_by(outbox.c.id)
+        ).first()  # type: ignore[misc]
+    assert due == T0 + timedelta(seconds=600)
+    assert message == (
+        "rate limited by PagerDuty (asked to wait 27 h 46 min; tried again after 10 min, "
+        "RBTK_RETRY_CAP_S)"
+    )
+    assert take(context, due - timedelta(seconds=1)) == []
+    assert len(take(context, due)) == 1
 
 
 def test_a_permanent_failure_is_not_retried_and_unblocks_the_lane(context: Context) -> None:
@@ -202,7 +225,10 @@ def test_a_key_with_less_budget_left_than_rows_due_never_crowds_another_out(
 def test_a_retry_after_beyond_the_maximum_age_is_clamped_so_the_row_is_tried_again(
     context: Context,
 ) -> None:
-    context.settings = context.settings.model_copy(update={"max_retry_age_s": 60.0})
+    # A retry cap longer than the age, so only the age clamps the wait.
+    context.settings = context.settings.model_copy(
+        update={"max_retry_age_s": 60.0, "retry_cap_s": 7200.0}
+    )
     offline_then_online(context)
     throttled = Result(Verdict.RETRY, 429, "slow down", None, 3600.0)
 

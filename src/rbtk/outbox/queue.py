@@ -21,6 +21,7 @@ from rbtk.channels.base import Result, Verdict, storable
 from rbtk.delivery.outages import Endpoint
 from rbtk.outbox.status import Status
 from rbtk.runtime.settings import Settings
+from rbtk.runtime.timefmt import span
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
 
@@ -277,11 +278,20 @@ def _next_step(
         message = f"gave up after {attempts} attempts: {result.message}"
         return Status.FAILED, now, message
     delay = backoff(attempts, settings.retry_base_s, settings.retry_cap_s, rng)
+    message = result.message
     if result.retry_after_s is not None:
-        delay = max(delay, result.retry_after_s)
-    # A wait that would outlast the maximum age (a long Retry-After, a capped backoff) is cut
-    # short to the age's last moment: the row is always tried once more before it gives up.
-    return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), result.message
+        # A throttle (429) means the event was not taken: honour Retry-After, but never past
+        # the retry cap, so one answer of "Retry-After: 100000" cannot park a page for a day.
+        asked = result.retry_after_s
+        delay = max(delay, min(asked, settings.retry_cap_s))
+        if asked > settings.retry_cap_s:
+            message = (
+                f"{message} (asked to wait {span(asked)}; tried again after "
+                f"{span(settings.retry_cap_s)}, RBTK_RETRY_CAP_S)"
+            )
+    # A wait that would outlast the maximum age (a capped backoff) is cut short to the age's
+    # last moment: the row is always tried once more before it gives up.
+    return Status.RETRYING, min(now + timedelta(seconds=delay), give_up_at), message
 
 
 def backoff(attempts: int, base_s: float, cap_s: float, rng: random.Random) -> float:
