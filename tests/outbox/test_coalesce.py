@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED, REPLACED
+from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED, OUTRUN, REPLACED
 from rbtk.outbox.queue import claim, release_leases
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
@@ -101,6 +101,27 @@ def test_a_later_trigger_of_a_lane_replaces_the_one_still_waiting(context: Conte
     assert log(context) == [
         ("pd-production", "trigger", "error", "suppressed", REPLACED),
         ("pd-production", "trigger", "critical", "queued", None),
+    ]
+
+
+def test_a_rise_still_waiting_when_the_condition_clears_is_dropped_but_the_resolve_goes(
+    context: Context,
+) -> None:
+    """PagerDuty has the incident from the first trigger: only the rise never reached it."""
+    add_connector(context, now=T0)
+    ingest(context, [pool_offline("e1", T0, "p1", airgapped=False)], T0)
+    Scheduler(context).fire_due(now=T0 + timedelta(minutes=60))  # error, at its threshold
+    take_everything(context, T0 + timedelta(minutes=60))
+    with context.engine.begin() as connection:  # PagerDuty took it
+        connection.execute(outbox.update().values(status="sent", claimed_until=None))
+    ingest(context, [pool_offline("e2", T0, "p1")], T0 + timedelta(minutes=61))  # critical
+
+    ingest(context, [pool_online("e3", T0 + timedelta(minutes=62), "p1")], T0)
+
+    assert log(context) == [
+        ("pd-production", "trigger", "error", "sent", None),
+        ("pd-production", "trigger", "critical", "suppressed", OUTRUN),
+        ("pd-production", "resolve", "critical", "queued", None),
     ]
 
 

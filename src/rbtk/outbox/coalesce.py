@@ -3,7 +3,9 @@
 While a trigger waits unsent (queued behind a rate budget or a backlog, never handed to a
 sender), a later trigger of its lane replaces it, so PagerDuty hears the latest summary and
 severity once; and its resolve cancels it, so PagerDuty never hears of a condition that came
-and went while it waited. Both rows stay in the delivery log, saying why they were not sent.
+and went while it waited. The resolve itself is still sent when an earlier trigger of the
+lane was taken (a severity rise waited, then the condition cleared): PagerDuty holds that
+incident open. Both rows stay in the delivery log, saying why they were not sent.
 
 A row a sender ever took (`last_attempt_at` is set when a row is claimed) may have reached
 PagerDuty, even with no answer recorded (a crash, a timeout): it is never coalesced, and its
@@ -26,6 +28,10 @@ from rbtk.store.tables import outbox
 REPLACED = "not sent: a later trigger of its lane replaced it before it was sent"
 CLEARED = "not sent: its condition cleared before it was sent, so its resolve was not sent either"
 NEVER_TRIGGERED = "not sent: its trigger was never sent (the condition cleared first)"
+OUTRUN = (
+    "not sent: its condition cleared before it was sent; the resolve closes the incident an "
+    "earlier trigger opened"
+)
 _CHUNK = 500
 
 Lane = tuple[str, str]  # (connector name, dedup key)
@@ -61,6 +67,10 @@ def coalesce(
         if _queued_page(row) and (row.connector_id, row.dedup_key) in open_lanes
     }
     tails = _stored_tails(connection, lanes) if lanes else {}
+    # A resolve that meets a trigger still waiting cancels it; it is itself sent only when
+    # PagerDuty holds the incident from an earlier trigger (a rise waited, then it cleared).
+    meeting = _resolves_meeting_a_waiting_trigger(rows, dict(tails))
+    told = _open_at_pagerduty(connection, meeting) if meeting else set()
     stored: dict[int, str] = {}  # stored row id -> why it is not sent
 
     def drop(tail: _Tail, reason: str) -> None:
@@ -79,6 +89,9 @@ def coalesce(
             if waiting:
                 drop(waiting, REPLACED)
             tails[lane] = _Tail(unsent_trigger=True, index=index)
+        elif waiting and lane in told:
+            drop(waiting, OUTRUN)
+            tails[lane] = _Tail(unsent_trigger=False, index=index)
         elif waiting:
             drop(waiting, CLEARED)
             rows[index] = row.held(NEVER_TRIGGERED)
@@ -88,6 +101,46 @@ def coalesce(
             tails[lane] = _Tail(unsent_trigger=False, index=index)
     _mark(connection, stored, now)
     return rows
+
+
+def _resolves_meeting_a_waiting_trigger(
+    rows: list[OutboxRow], tails: dict[Lane, _Tail]
+) -> set[Lane]:
+    """The lanes where a resolve of `rows` would cancel a trigger still waiting (a dry run of
+    the loop above, so what PagerDuty holds is read once for all of them)."""
+    meeting = set()
+    for row in rows:
+        if not _queued_page(row):
+            continue
+        lane = _lane(row)
+        tail = tails.get(lane)
+        if row.action == Action.RESOLVE.value and tail is not None and tail.unsent_trigger:
+            meeting.add(lane)
+        tails[lane] = _Tail(unsent_trigger=row.action == Action.TRIGGER.value)
+    return meeting
+
+
+def _open_at_pagerduty(connection: Connection, lanes: Iterable[Lane]) -> set[Lane]:
+    """The lanes whose newest row a sender ever took is a trigger: PagerDuty may hold their
+    incident open, so their resolve must go."""
+    wanted = set(lanes)
+    names = sorted({name for name, _ in wanted})
+    keys = sorted({key for _, key in wanted})
+    newest: dict[Lane, str] = {}
+    for start in range(0, len(keys), _CHUNK):
+        query = (
+            select(outbox.c.connector_name, outbox.c.dedup_key, outbox.c.action)
+            .where(
+                outbox.c.connector_name.in_(names),
+                outbox.c.dedup_key.in_(keys[start : start + _CHUNK]),
+                outbox.c.action.in_((Action.TRIGGER.value, Action.RESOLVE.value)),
+                outbox.c.last_attempt_at.is_not(None),
+            )
+            .order_by(outbox.c.id)
+        )
+        for row in connection.execute(query):
+            newest[(row.connector_name, row.dedup_key)] = row.action
+    return {lane for lane in wanted if newest.get(lane) == Action.TRIGGER.value}
 
 
 def _queued_page(row: OutboxRow) -> bool:
