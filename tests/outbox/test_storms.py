@@ -129,21 +129,23 @@ def test_a_connector_with_collapse_off_pages_every_incident(context: Context) ->
     assert pages(context) == [("trigger", pool_key(i)) for i in range(50)]
 
 
-def test_a_storm_that_grows_updates_its_umbrella_at_most_once_a_minute(context: Context) -> None:
+def test_a_storm_that_grows_tells_its_size_5_s_after_opening_then_at_most_once_a_minute(
+    context: Context,
+) -> None:
+    # As a fleet-wide outage arrives: the umbrella counts what the opening batch held (30),
+    # the rest lands a moment later; a storm that clears within the minute must still have
+    # told PagerDuty its size.
     add_connector(context, now=T0)
     ingest(context, offline(range(50), T0), T0)
     tick(context, T0)
     send_everything(context, T0)
 
-    later = T0 + timedelta(seconds=30)
-    ingest(context, offline(range(50, 80), later), later)
-    tick(context, later)
-    assert len(umbrella_rows(context)) == 1  # grown, but updated less than a minute ago
+    soon = T0 + timedelta(seconds=3)
+    ingest(context, offline(range(50, 80), soon), soon)
+    tick(context, soon)
+    assert len(umbrella_rows(context)) == 1  # grown, but the umbrella opened 3 s ago
 
-    a_minute_on = T0 + timedelta(seconds=61)
-    tick(context, a_minute_on)
-    tick(context, a_minute_on + timedelta(seconds=5))  # nothing new since: no other update
-
+    tick(context, T0 + timedelta(seconds=5))
     rows = umbrella_rows(context)
     assert [(r["action"], r["status"]) for r in rows] == [
         ("trigger", "sent"),
@@ -152,7 +154,27 @@ def test_a_storm_that_grows_updates_its_umbrella_at_most_once_a_minute(context: 
     assert rows[1]["body"]["payload"]["summary"] == (
         "Storm: 60 runner pools offline in warehouse (60 air-gapped)"
     )
-    assert len(log(context, status="suppressed")) == 60
+    send_everything(context, T0 + timedelta(seconds=5))
+
+    later = T0 + timedelta(seconds=30)
+    ingest(context, offline(range(80, 110), later), later)
+    tick(context, later)
+    assert len(umbrella_rows(context)) == 2  # grown again, but updated less than a minute ago
+
+    a_minute_on = T0 + timedelta(seconds=66)
+    tick(context, a_minute_on)
+    tick(context, a_minute_on + timedelta(seconds=5))  # nothing new since: no other update
+
+    rows = umbrella_rows(context)
+    assert [(r["action"], r["status"]) for r in rows] == [
+        ("trigger", "sent"),
+        ("trigger", "sent"),
+        ("trigger", "queued"),
+    ]
+    assert rows[2]["body"]["payload"]["summary"] == (
+        "Storm: 90 runner pools offline in warehouse (90 air-gapped)"
+    )
+    assert len(log(context, status="suppressed")) == 90
 
 
 def test_members_that_clear_while_held_never_reach_pagerduty_and_the_umbrella_resolves(

@@ -4,8 +4,9 @@ The umbrella is queued as soon as its storm opens, at the highest severity among
 still firing, with a summary that counts them ("Storm: 4,812 runner pools offline across 37
 projects (312 air-gapped)"), their counts by rule and project and the first of them in its
 details, and a link to the page listing them all. It is updated (same dedup key) when that
-changes, at most once a minute (`RBTK_STORM_UPDATE_S`), through the rate budget like any
-trigger; not while a suppression window covers the connector.
+changes: 5 s after it opened (`RBTK_STORM_FIRST_UPDATE_S`), so a storm that clears within
+the minute still tells PagerDuty its size, then at most once a minute (`RBTK_STORM_UPDATE_S`),
+through the rate budget like any trigger; not while a suppression window covers the connector.
 
 A storm ends when fewer than its threshold of members have been firing for a whole storm
 window, or when its connector switches collapse off: the members still firing are paged one
@@ -220,16 +221,22 @@ def _update(
     settings: Settings,
     now: datetime,
 ) -> tuple[OutboxRow | None, dict[str, Any]]:
-    """The umbrella's trigger, when its summary or severity changed and it was not sent in the
-    last minute; with what the storm then records of it."""
+    """The umbrella's trigger, when its summary or severity changed and it was not sent too
+    recently (5 s after the one that opened it, then a minute); with what the storm then
+    records of it."""
     assert found.severity is not None
     summary = summarize(found)
     changed = (summary, found.severity.value) != (
         storm["umbrella_summary"],
         storm["umbrella_severity"],
     )
-    every = timedelta(seconds=settings.storm_update_s)
-    due = storm["umbrella_at"] is None or now - storm["umbrella_at"] >= every
+    last = storm["umbrella_at"]
+    first = timedelta(seconds=settings.storm_first_update_s)
+    # The umbrella that opened the storm counted what its transaction held; the storm's size
+    # is known a moment later, so the first update goes sooner than the rest.
+    opening = last is not None and last - storm["started_at"] < first
+    every = first if opening else timedelta(seconds=settings.storm_update_s)
+    due = last is None or now - last >= every
     if not (changed and due):
         return None, {}
     lane = _open_lane(connection, storm, target, found.severity, lane, now)

@@ -93,8 +93,11 @@ class Settings(BaseSettings):
     # recovered (rbtk.intake.scheduler).
     scheduler_pass_s: float = Field(default=5.0, gt=0)
     # How often the scheduler looks at an open storm, and how often at most its umbrella
-    # incident is updated at PagerDuty when its count or severity changes (rbtk.outbox.umbrella).
+    # incident is updated at PagerDuty when its count or severity changes (rbtk.outbox.umbrella):
+    # the first update as soon as `storm_first_update_s` after the umbrella opened, so a storm
+    # that clears within a minute still tells its size; then at most once per `storm_update_s`.
     storm_check_s: float = Field(default=5.0, gt=0)
+    storm_first_update_s: float = Field(default=5.0, gt=0)
     storm_update_s: float = Field(default=60.0, gt=0)
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
