@@ -29,3 +29,25 @@ def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.splitlines()[-1] == f"error: rbtk will not start: {MESSAGE}"
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_a_malformed_secret_key_says_so_in_one_line(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    settings = context.settings
+    env = {
+        "RBTK_DATABASE_URL": settings.database_url,
+        "RBTK_DATA_DIR": str(settings.data_dir),
+        "RBTK_SECRET_KEY": "not-a-key",
+    }
+
+    result = CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: rbtk will not start: RBTK_SECRET_KEY must be a Fernet key"
+    )
+    assert "Traceback" not in result.stderr

@@ -31,12 +31,13 @@ def serve(
     from rbtk.runtime import logs
     from rbtk.runtime.context import open_context
     from rbtk.runtime.secret_keys import SecretKeyMismatch
+    from rbtk.runtime.secrets import BadSecretKey
 
     settings = load_settings()
     logs.configure(settings)
     try:
         context = open_context(settings)
-    except SecretKeyMismatch as exc:
+    except (SecretKeyMismatch, BadSecretKey) as exc:
         raise fail(f"rbtk will not start: {exc}") from None
     _introduce(context, host, port)
     config = uvicorn.Config(

@@ -47,6 +47,10 @@ class Source:
             raise Unreadable(f"is not valid YAML: {exc.problem or exc.context}", where) from None
         except yaml.YAMLError as exc:
             raise Unreadable(f"is not valid YAML: {exc}", None) from None
+        except RecursionError:  # the YAML reader recurses once per level of nesting
+            raise Unreadable(
+                "nests deeper than rbtk reads (a configuration is a few levels deep)", None
+            ) from None
         return cls(label, data, root)
 
     def position(self, loc: Loc) -> Position:

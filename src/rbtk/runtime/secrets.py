@@ -119,6 +119,10 @@ _MAKE_ONE = (
 )
 
 
+class BadSecretKey(ValueError):
+    """RBTK_SECRET_KEY is not one or more Fernet keys; the message says how to make one."""
+
+
 def load_or_create_keys(setting: SecretStr | None, data_dir: Path) -> list[str]:
     """The keys of RBTK_SECRET_KEY when set (`NEW` or, while rotating, `NEW,OLD`: the first
     encrypts, any decrypts); else one key generated once into the data directory."""
@@ -130,11 +134,11 @@ def load_or_create_keys(setting: SecretStr | None, data_dir: Path) -> list[str]:
                 Fernet(key)
             except ValueError:
                 if len(keys) == 1:
-                    raise ValueError(
+                    raise BadSecretKey(
                         "RBTK_SECRET_KEY must be a Fernet key (32 url-safe base64-encoded "
                         f"bytes); {_MAKE_ONE}"
                     ) from None
-                raise ValueError(
+                raise BadSecretKey(
                     "RBTK_SECRET_KEY must be Fernet keys separated by commas, the one to "
                     f"encrypt with first: key {number} of {len(keys)} is not one (32 url-safe "
                     f"base64-encoded bytes); {_MAKE_ONE}"

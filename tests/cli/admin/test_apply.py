@@ -238,6 +238,20 @@ def test_a_file_that_is_not_yaml_names_where_it_stops(rbtk: Rbtk, config: Path) 
     )
 
 
+def test_a_file_nested_deeper_than_any_configuration_is_refused_in_one_line(
+    rbtk: Rbtk, config: Path
+) -> None:
+    config.write_text("version: 1\npagerduty: " + "[" * 50_000 + "]" * 50_000 + "\n")
+
+    result = rbtk("admin", "apply", "-f", str(config), env=KEYS)
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {config}: nests deeper than rbtk reads (a configuration is a few levels "
+        "deep); nothing was changed\n"
+    )
+
+
 def test_a_rest_key_is_read_from_the_environment_and_shown_only_masked(
     rbtk: Rbtk, api: httpx.Client, config: Path
 ) -> None:
