@@ -67,7 +67,13 @@ def readyz(context: Ctx) -> JSONResponse:
         checks["secret_key"] = Check(
             key_problem is None, key_problem or "decrypts the stored secrets"
         )
-    checks["disk"] = health.disk(engine)
+    checks["disk"] = disk = health.disk(engine)
+    if not disk.ok and checks.get("database_writable", disk).ok:
+        # One verdict: the probe's write can fit in a page freed earlier while no real batch
+        # can; a full disk under the database means it does not take writes.
+        checks["database_writable"] = Check(
+            False, "database is not writable: the disk under it is full (see disk)"
+        )
     if context.delivery_process is not None:
         checks["delivery"] = (
             Check(True, "the delivery process is running")
