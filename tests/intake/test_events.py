@@ -249,6 +249,16 @@ def test_an_unknown_event_type_with_empty_data_parses() -> None:
             id="queued_jobs as a string",
         ),
         pytest.param(
+            raw("runner_pool.offline", {"pool_name": "p", "queued_jobs": 10**100}),
+            ["data.queued_jobs: Input should be less than or equal to 9007199254740991"],
+            id="queued_jobs past what a JSON reader keeps exact",
+        ),
+        pytest.param(
+            raw("runner_pool.offline", {"pool_name": "p", "queued_jobs": -1}),
+            ["data.queued_jobs: Input should be greater than or equal to 0"],
+            id="queued_jobs negative",
+        ),
+        pytest.param(
             raw("runner_pool.offline", {"pool_name": "p", "pool_type": "cloud"}),
             ["data.pool_type: Input should be 'hosted' or 'self-hosted'"],
             id="pool_type outside its values",

@@ -20,6 +20,9 @@ from rbtk.runtime.timefmt import parse_rfc3339
 
 Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
 Name = Annotated[str, Field(min_length=1, max_length=1024)]
+# A count or number the platform sends: never negative, and exact in any JSON reader
+# (PagerDuty's pages, a browser) up to 2**53 - 1; 10**100 jobs is a typo, not a queue.
+Count = Annotated[StrictInt, Field(ge=0, le=2**53 - 1)]
 MAX_DATA_DEPTH = 32
 
 Slug = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -35,7 +38,7 @@ class RunnerPoolOffline(Payload):
     pool_type: Literal["hosted", "self-hosted"] | None = None
     airgapped: StrictBool = False
     last_heartbeat_at: Timestamp | None = None
-    queued_jobs: StrictInt | None = None
+    queued_jobs: Count | None = None
 
 
 class RunnerPoolOnline(Payload):
@@ -67,7 +70,7 @@ class TestRunCompleted(Payload):
     run_id: Annotated[str | StrictInt, Field(union_mode="left_to_right")]
     branch: Name
     default_branch: StrictBool
-    pull_request: StrictInt | None = None
+    pull_request: Count | None = None
     status: Literal["passed", "failed"]
     tests: list[TestResult] = []
 
