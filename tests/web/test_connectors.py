@@ -93,6 +93,9 @@ def test_a_form_error_elsewhere_keeps_a_valid_key_in_its_field(
     # The key need not be pasted again: only the name is fixed before sending once more.
     key = page.get_by_label("Integration Key", exact=True)
     expect(key).to_have_value(OTHER_KEY)
+    # Kept, but never shown: a password field the browser does not offer to remember.
+    expect(key).to_have_attribute("type", "password")
+    expect(key).to_have_attribute("autocomplete", "off")
     expect(key).not_to_have_attribute("aria-invalid", "true")
     expect(page.locator("#add-key-check")).to_have_text(
         "Kept: looks like an Integration Key (••••••••…3210)."
