@@ -325,3 +325,25 @@ def test_adding_a_key_another_connector_uses_warns_and_a_second_default_is_not_p
     expect(page.locator(".flash-warning")).to_contain_text(
         "pd-first already uses this Integration Key: both page the same PagerDuty service"
     )
+
+
+def test_a_storm_window_out_of_range_is_shown_at_its_field_on_the_connectors_page(
+    signed_in: Page, service: Service
+) -> None:
+    # The page once said it only above the form: it could not tell which field it was about.
+    page = signed_in
+    add_connector(service, "pd-storm", KEY, is_default=False)
+    page.goto(connector_url("pd-storm"))
+    window = page.get_by_label("new incidents within")
+    window.evaluate("e => { e.form.noValidate = true }")  # as a browser without the check
+    window.fill("5")
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_role("alert").first).to_contain_text(
+        "Storm window: must be 10 to 3,600 seconds, got 5."
+    )
+    expect(window).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#storm_window_s-error")).to_have_text(
+        "Storm window: must be 10 to 3,600 seconds, got 5."
+    )
+    expect(page.get_by_label("More than")).not_to_have_attribute("aria-invalid", "true")

@@ -131,3 +131,23 @@ def test_on_a_phone_the_page_does_not_scroll_sideways(signed_in: Page, service: 
     page.get_by_label("Slack (incoming webhook)").check()  # its hint names a long URL
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide"
+
+
+def test_a_webhook_channels_bad_url_is_shown_at_its_url_not_at_the_name(signed_in: Page) -> None:
+    # The page once found the field by the message's first word: "url" was not one it knew,
+    # so the Name field was marked.
+    page = signed_in
+    page.goto(NOTIFICATIONS)
+    form = page.locator("form[data-channel-form]")
+    form.get_by_label("Channel name").fill("ci-hook")
+    form.get_by_label("Webhook (signed JSON POST)").check()
+    form.locator("#webhook-url").fill("ftp://hooks.example.com/rbtk")
+    form.locator("#webhook-signing_secret").fill("a-signing-secret-16")
+    form.get_by_role("button", name="Add channel").click()
+
+    url = page.locator("#webhook-url")
+    expect(url).to_have_attribute("aria-invalid", "true")
+    expect(url).to_have_value("ftp://hooks.example.com/rbtk")
+    expect(page.locator("#url-error")).to_contain_text("URL: starts with 'ftp:', not https://")
+    expect(page.get_by_label("Channel name")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#name-error")).to_have_count(0)

@@ -145,3 +145,32 @@ def test_a_connector_not_tested_for_90_days_is_on_every_settings_page(
         )
     with sqlite3.connect(database) as connection:
         connection.execute("DELETE FROM connectors WHERE name = 'pd-stale'")
+
+
+def test_a_mistyped_service_id_is_shown_at_its_field_and_kept_to_correct(
+    signed_in: Page, service: Service
+) -> None:
+    # The page once only said it in a banner, with the service id field back as stored.
+    page = signed_in
+    add_connector(service, "pd-typo", KEY, is_default=False)
+    page.goto("/settings/integrations/pagerduty/connectors/pd-typo")
+    page.get_by_label("PagerDuty service id").fill("pware01")
+    page.get_by_role("button", name="Save reconcile settings").click()
+
+    field = page.get_by_label("PagerDuty service id")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_value("pware01")
+    expect(page.locator("#service_id-error")).to_contain_text(
+        "Service id: 'pware01' is not a PagerDuty service id"
+    )
+    expect(page.get_by_label("REST API key", exact=True)).not_to_have_attribute(
+        "aria-invalid", "true"
+    )
+
+    page.get_by_label("REST API key", exact=True).fill("short")
+    field.fill("PWARE01")
+    page.get_by_role("button", name="Save reconcile settings").click()
+    key = page.get_by_label("REST API key", exact=True)
+    expect(key).to_have_attribute("aria-invalid", "true")
+    expect(key).to_have_value("")  # a secret is never put back
+    expect(page.locator("#rest_key-error")).to_contain_text("REST API key: has 5 characters")

@@ -48,7 +48,7 @@ class InvalidRules(InvalidList):
 
 class DuplicateChannel(Conflict):
     def __init__(self, name: str) -> None:
-        super().__init__(f"a channel named {name!r} already exists")
+        super().__init__(f"a channel named {name!r} already exists", field="name")
 
 
 class UnknownChannel(NotFound):
@@ -90,13 +90,18 @@ class ChannelView:
 
 def validate_name(name: str) -> str:
     if not name:
-        raise InvalidChannel("name: must not be empty; use a slug such as 'ops-slack'")
+        raise InvalidChannel(
+            "name: must not be empty; use a slug such as 'ops-slack'", field="name"
+        )
     if len(name) > MAX_NAME:
-        raise InvalidChannel(f"name: must be at most {MAX_NAME} characters, got {len(name)}")
+        raise InvalidChannel(
+            f"name: must be at most {MAX_NAME} characters, got {len(name)}", field="name"
+        )
     if not _NAME.fullmatch(name):
         raise InvalidChannel(
             f"name: {name!r} is not a lower-case slug: use a-z, 0-9 and '-', starting with a "
-            "letter or digit, e.g. 'ops-slack'"
+            "letter or digit, e.g. 'ops-slack'",
+            field="name",
         )
     return name
 
@@ -150,15 +155,15 @@ def destination_values(
     channel = CHAT.get(kind)
     if channel is None:
         known = ", ".join(repr(k) for k in CHAT)
-        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}")
+        raise InvalidChannel(f"kind: must be one of {known}, got {kind!r}", field="kind")
     takes = {field.name for field in channel.fields}
     for field, value in values.items():
         if value is not None and field not in takes:
-            raise InvalidChannel(f"{field}: {_owners(field)}")
+            raise InvalidChannel(f"{field}: {_owners(field)}", field=field)
     try:
         destination = channel.validate(values, allow_private=allow_private)
     except InvalidDestination as exc:
-        raise InvalidChannel(str(exc)) from None
+        raise InvalidChannel(str(exc), field=exc.field) from None
     secret = destination.secret
     return {
         "kind": kind,
@@ -186,9 +191,9 @@ def validate_secret(view: ChannelView, value: str, *, allow_private: bool) -> Se
     try:
         destination = channel.validate({**view.config, field: value}, allow_private=allow_private)
     except InvalidDestination as exc:
-        raise InvalidChannel(str(exc)) from None
+        raise InvalidChannel(str(exc), field=exc.field) from None
     if destination.secret is None:
-        raise InvalidChannel(f"{field}: is empty")
+        raise InvalidChannel(f"{field}: is empty", field=field)
     return destination.secret
 
 

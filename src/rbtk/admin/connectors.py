@@ -151,17 +151,22 @@ def validate_key(text: str) -> Secret:
     if len(text) == REST_API_KEY_LENGTH:
         raise InvalidKey(
             "this looks like a REST API key (20 characters): the Events API needs the "
-            f"32-character Integration Key instead; copy {_WHERE}"
+            f"32-character Integration Key instead; copy {_WHERE}",
+            field="integration_key",
         )
     if not text:
-        raise InvalidKey(f"the integration key is empty: expected {_WHERE} (32 letters and digits)")
+        raise InvalidKey(
+            f"the integration key is empty: expected {_WHERE} (32 letters and digits)",
+            field="integration_key",
+        )
     received = f"{len(text)} character{'s' if len(text) != 1 else ''}"
     odd = _odd_characters(text)
     if odd:
         received += f", including {odd}"
     raise InvalidKey(
         f"the integration key has {received}: expected exactly {KEY_LENGTH} letters and digits, "
-        f"{_WHERE}"
+        f"{_WHERE}",
+        field="integration_key",
     )
 
 
@@ -189,11 +194,13 @@ def validate_rest_key(text: str) -> Secret:
         raise InvalidKey(
             "rest_key: this looks like an Integration Key (32 characters): reconcile needs a "
             "REST API key (20 characters) from PagerDuty's Integrations → API Access Keys; "
-            "read-only is enough"
+            "read-only is enough",
+            field="rest_key",
         )
     raise InvalidKey(
         f"rest_key: has {len(text)} characters: expected a PagerDuty REST API key of "
-        f"{REST_API_KEY_LENGTH} (Integrations → API Access Keys; read-only is enough)"
+        f"{REST_API_KEY_LENGTH} (Integrations → API Access Keys; read-only is enough)",
+        field="rest_key",
     )
 
 
@@ -202,27 +209,33 @@ def validate_service_id(service_id: str) -> str:
     if not _SERVICE_ID.fullmatch(service_id):
         raise InvalidConnector(
             f"service_id: {service_id!r} is not a PagerDuty service id: copy it from the "
-            "service's URL in PagerDuty (…/service-directory/PXXXXXX), e.g. 'P1ABCDE'"
+            "service's URL in PagerDuty (…/service-directory/PXXXXXX), e.g. 'P1ABCDE'",
+            field="service_id",
         )
     return service_id
 
 
 def validate_name(name: str) -> str:
     if not name:
-        raise InvalidConnector("name: must not be empty; use a slug such as 'pd-production'")
+        raise InvalidConnector(
+            "name: must not be empty; use a slug such as 'pd-production'", field="name"
+        )
     if len(name) > MAX_NAME:
-        raise InvalidConnector(f"name: must be at most {MAX_NAME} characters, got {len(name)}")
+        raise InvalidConnector(
+            f"name: must be at most {MAX_NAME} characters, got {len(name)}", field="name"
+        )
     if not _NAME.fullmatch(name):
         raise InvalidConnector(
             f"name: {name!r} is not a lower-case slug: use a-z, 0-9 and '-', starting with a "
-            "letter or digit, e.g. 'pd-production'"
+            "letter or digit, e.g. 'pd-production'",
+            field="name",
         )
     return name
 
 
 def validate_region(region: str) -> str:
     if region not in REGIONS:
-        raise InvalidConnector(f"region: must be 'us' or 'eu', got {region!r}")
+        raise InvalidConnector(f"region: must be 'us' or 'eu', got {region!r}", field="region")
     return region
 
 
@@ -231,7 +244,9 @@ def validate_max_severity(level: str | None) -> Severity | None:
         return None
     if level not in Severity.__members__.values():
         levels = ", ".join(s.value for s in Severity)
-        raise InvalidConnector(f"max_severity: {level!r} is not a severity; use one of {levels}")
+        raise InvalidConnector(
+            f"max_severity: {level!r} is not a severity; use one of {levels}", field="max_severity"
+        )
     return Severity(level)
 
 
@@ -241,7 +256,9 @@ def validate_storm(threshold: int | None, window_s: int | None) -> None:
         ("storm_window_s", window_s, STORM_WINDOW_S, "seconds"),
     ):
         if value is not None and not low <= value <= high:
-            raise InvalidConnector(f"{field}: must be {low:,} to {high:,} {unit}, got {value:,}")
+            raise InvalidConnector(
+                f"{field}: must be {low:,} to {high:,} {unit}, got {value:,}", field=field
+            )
 
 
 def toggled(
@@ -254,6 +271,7 @@ def toggled(
     both = on & off
     if both:
         names = ", ".join(sorted(both))
+        # About both lists at once: no one field to name.
         raise InvalidConnector(f"{names}: both enabled and disabled; pick one")
     return (frozenset(current) - off) | on
 
@@ -271,7 +289,8 @@ def _rules_named(names: Sequence[str], field: str) -> frozenset[Rule]:
             types = ", ".join(sorted(set(EVENT_TYPE.values())))
             raise InvalidConnector(
                 f"{field}: {name!r} is not a rule or event type; rules: {rules}; "
-                f"event types: {types}"
+                f"event types: {types}",
+                field=field,
             )
     return frozenset(found)
 
@@ -312,7 +331,7 @@ def add(
         repage_resolved_by_hand,
     )
     if _row(connection, name) is not None:
-        raise DuplicateConnector(f"a connector named {name!r} already exists")
+        raise DuplicateConnector(f"a connector named {name!r} already exists", field="name")
     try:
         connection.execute(
             insert(connectors).values(
@@ -335,7 +354,9 @@ def add(
             )
         )
     except IntegrityError:  # another writer took the name between the check and the insert
-        raise DuplicateConnector(f"a connector named {name!r} already exists") from None
+        raise DuplicateConnector(
+            f"a connector named {name!r} already exists", field="name"
+        ) from None
     view = get(connection, name=name)
     audit.record(
         connection,

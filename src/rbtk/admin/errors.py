@@ -9,10 +9,19 @@ Each message says what is wrong and what to do. The API maps the three kinds to 
       │   refused while something still depends on it, a window already ended
       └── Invalid (also a ValueError) — the request itself is wrong; `errors` names each
           problem
+
+An error about one field of the request names it in `field`, as the API and the CLI name it
+(`integration_key`, `storm_window_s`, `url`), set where it is raised: the pages highlight that
+field without reading the message. `field` is None for an error about the request as a whole
+or about several fields at once.
 """
 
 
 class AdminError(Exception):
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
     @property
     def errors(self) -> list[str]:
         return [str(self)]

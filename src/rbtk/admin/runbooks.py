@@ -42,27 +42,33 @@ def validate_rule(name: str) -> Rule:
     if name in Rule.__members__.values():
         return Rule(name)
     rules = ", ".join(r.value for r in Rule)
-    raise InvalidRunbook(f"rule: {name!r} is not a paging rule; use one of {rules}")
+    raise InvalidRunbook(f"rule: {name!r} is not a paging rule; use one of {rules}", field="rule")
 
 
 def validate_url(url: str) -> str:
     """An absolute http or https URL PagerDuty will show as a link."""
     url = url.strip()
     if not url:
-        raise InvalidRunbook("url: must not be empty; give the runbook's https:// address")
+        raise InvalidRunbook(
+            "url: must not be empty; give the runbook's https:// address", field="url"
+        )
     if len(url) > MAX_URL:
-        raise InvalidRunbook(f"url: must be at most {MAX_URL:,} characters, got {len(url):,}")
+        raise InvalidRunbook(
+            f"url: must be at most {MAX_URL:,} characters, got {len(url):,}", field="url"
+        )
     if _URL.fullmatch(url):
         return url
     if re.match(r"https?://[^/?#]", url) and any(char.isspace() for char in url):
-        raise InvalidRunbook("url: must not contain spaces; encode them as %20")
+        raise InvalidRunbook("url: must not contain spaces; encode them as %20", field="url")
     if re.match(r"https?://[^/?#]", url):
         raise InvalidRunbook(
-            "url: must be printable ASCII; percent-encode other characters (é as %C3%A9)"
+            "url: must be printable ASCII; percent-encode other characters (é as %C3%A9)",
+            field="url",
         )
     raise InvalidRunbook(
         f"url: {url!r} is not an http(s) address; give the full address, "
-        "e.g. https://wiki.example.com/runbooks/pool-offline"
+        "e.g. https://wiki.example.com/runbooks/pool-offline",
+        field="url",
     )
 
 

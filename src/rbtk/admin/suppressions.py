@@ -79,27 +79,36 @@ def create(
         raise InvalidWindow(
             "give a connector or all connectors, not both"
             if all_connectors
-            else "give the connector to suppress, or all connectors"
+            else "give the connector to suppress, or all connectors",
+            field="connector",
         )
     start = now if starts_at is None else starts_at
     for label, moment in (("starts_at", start), ("ends_at", ends_at)):
         if moment.tzinfo is None:
-            raise InvalidWindow(f"{label}: has no timezone; add Z or an offset such as +02:00")
+            raise InvalidWindow(
+                f"{label}: has no timezone; add Z or an offset such as +02:00", field=label
+            )
     if ends_at <= now:
         raise InvalidWindow(
             f"ends_at: {format_rfc3339(ends_at)} is in the past (it is now "
-            f"{format_rfc3339(now)}); give a time to come"
+            f"{format_rfc3339(now)}); give a time to come",
+            field="ends_at",
         )
     if ends_at <= start:
         raise InvalidWindow(
             f"ends_at: {format_rfc3339(ends_at)} is not after the start, "
-            f"{format_rfc3339(start)}; a window must end after it starts"
+            f"{format_rfc3339(start)}; a window must end after it starts",
+            field="ends_at",
         )
     reason = reason.strip()
     if not reason:
-        raise InvalidWindow("reason: must not be empty; say why, e.g. 'Maintenance'")
+        raise InvalidWindow(
+            "reason: must not be empty; say why, e.g. 'Maintenance'", field="reason"
+        )
     if len(reason) > MAX_REASON:
-        raise InvalidWindow(f"reason: must be at most {MAX_REASON} characters, got {len(reason)}")
+        raise InvalidWindow(
+            f"reason: must be at most {MAX_REASON} characters, got {len(reason)}", field="reason"
+        )
     query = select(connectors.c.id, connectors.c.name).order_by(connectors.c.name)
     if connector is not None:
         query = query.where(connectors.c.name == connector)
@@ -107,7 +116,7 @@ def create(
     if connector is not None and not targets:
         raise UnknownConnector(connector)
     if not targets:
-        raise InvalidWindow("there are no connectors to suppress; add one first")
+        raise InvalidWindow("there are no connectors to suppress; add one first", field="connector")
     ids = [
         connection.execute(
             insert(suppressions)

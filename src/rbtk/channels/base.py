@@ -161,7 +161,12 @@ class Channel(Protocol):
 
 
 class InvalidDestination(ValueError):
-    """A destination a channel cannot send to; the message names the field and the fix."""
+    """A destination a channel cannot send to; the message says what to fix, and `field` is
+    the `Field` it is about (its name), for a form to highlight."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)

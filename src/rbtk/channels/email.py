@@ -50,29 +50,33 @@ def limits(settings: Settings) -> Limits:
 def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:
     recipients = values.get("recipients")
     if recipients is None:
-        raise InvalidDestination("recipients: an email channel needs at least one address")
+        raise InvalidDestination(
+            "recipients: an email channel needs at least one address", field="recipients"
+        )
     if not isinstance(recipients, Sequence) or isinstance(recipients, str):
-        raise InvalidDestination("recipients: give a list of email addresses")
+        raise InvalidDestination("recipients: give a list of email addresses", field="recipients")
     return Destination(None, {"recipients": validate_recipients(recipients)}, endpoint=kind)
 
 
 def validate_recipients(recipients: Sequence[str]) -> list[str]:
     if not recipients:
-        raise InvalidDestination("recipients: give at least one email address")
+        raise InvalidDestination("recipients: give at least one email address", field="recipients")
     if len(recipients) > MAX_RECIPIENTS:
         raise InvalidDestination(
             f"recipients: at most {MAX_RECIPIENTS} addresses, got {len(recipients)}; "
-            "use a mailing list"
+            "use a mailing list",
+            field="recipients",
         )
     seen: set[str] = set()
     for address in recipients:
         if len(address) > MAX_ADDRESS or not _ADDRESS.fullmatch(address):
             raise InvalidDestination(
                 f"recipients: {address[:80]!r} is not an email address such as "
-                "ops@example.com (give each address separately)"
+                "ops@example.com (give each address separately)",
+                field="recipients",
             )
         if address.lower() in seen:
-            raise InvalidDestination(f"recipients: {address!r} is listed twice")
+            raise InvalidDestination(f"recipients: {address!r} is listed twice", field="recipients")
         seen.add(address.lower())
     return list(recipients)
 

@@ -24,30 +24,33 @@ def checked_url(
     Plain http is accepted only with `allow_private`, and with `http_to_loopback` only when
     the host is a loopback address as well: anywhere else it would travel in the clear."""
     if not url:
-        raise InvalidDestination(f"{field}: is empty; {expected}")
+        raise InvalidDestination(f"{field}: is empty; {expected}", field=field)
     if url.strip() != url or any(c.isspace() for c in url):
-        raise InvalidDestination(f"{field}: has spaces or line breaks in it; {expected}")
+        raise InvalidDestination(
+            f"{field}: has spaces or line breaks in it; {expected}", field=field
+        )
     if len(url) > MAX_URL:
-        raise InvalidDestination(f"{field}: is over {MAX_URL} characters; {expected}")
+        raise InvalidDestination(f"{field}: is over {MAX_URL} characters; {expected}", field=field)
     try:
         parts = urlsplit(url)
         host = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise InvalidDestination(f"{field}: is not a valid URL; {expected}") from None
+        raise InvalidDestination(f"{field}: is not a valid URL; {expected}", field=field) from None
     if parts.scheme not in ("http", "https"):
         start = (
             f"starts with {parts.scheme + ':'!r}, not" if parts.scheme else "does not start with"
         )
-        raise InvalidDestination(f"{field}: {start} https://; {expected}")
+        raise InvalidDestination(f"{field}: {start} https://; {expected}", field=field)
     if not host:
-        raise InvalidDestination(f"{field}: has no host; {expected}")
+        raise InvalidDestination(f"{field}: has no host; {expected}", field=field)
     in_clear = not allow_private or (http_to_loopback and not _is_loopback(host))
     if parts.scheme == "http" and in_clear:
         where = "to a loopback address, " if http_to_loopback else ""
         raise InvalidDestination(
             f"{field}: starts with 'http:', not https://: webhooks are sent only over "
-            f"https (plain http only {where}with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); {expected}"
+            f"https (plain http only {where}with RBTK_ALLOW_PRIVATE_WEBHOOKS=1); {expected}",
+            field=field,
         )
     if not allow_private:
         _check_public(host, port, field)
@@ -70,12 +73,14 @@ def _check_public(host: str, port: int, field: str) -> None:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise InvalidDestination(
                 f"{field}: the host {host} does not resolve ({reason}): check the host "
-                "name, or try again once DNS answers"
+                "name, or try again once DNS answers",
+                field=field,
             ) from None
     for address in found:
         kind = addresses.refusal(address)
         if kind is not None:
             raise InvalidDestination(
                 f"{field}: {addresses.describe(host, address, kind)}; "
-                f"webhooks may only reach public addresses ({addresses.ALLOW_HINT})"
+                f"webhooks may only reach public addresses ({addresses.ALLOW_HINT})",
+                field=field,
             )

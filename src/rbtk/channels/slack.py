@@ -53,7 +53,9 @@ def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:
     repeats it."""
     url = values.get("webhook_url")
     if not isinstance(url, str):
-        raise InvalidDestination(f"webhook_url: a Slack channel needs one, e.g. {EXAMPLE}")
+        raise InvalidDestination(
+            f"webhook_url: a Slack channel needs one, e.g. {EXAMPLE}", field="webhook_url"
+        )
     expected = f"expected a Slack incoming webhook URL such as {EXAMPLE}"
     checked_url(url, field="webhook_url", expected=expected, allow_private=allow_private)
     # The URL is the secret: the delivery log shows only that it went to Slack.

@@ -72,15 +72,17 @@ def limits(settings: Settings) -> Limits:
 def validate(values: Mapping[str, Any], *, allow_private: bool) -> Destination:
     url = values.get("url")
     if not isinstance(url, str) or not url:
-        raise InvalidDestination(f"url: a webhook channel needs one, e.g. {EXAMPLE}")
+        raise InvalidDestination(f"url: a webhook channel needs one, e.g. {EXAMPLE}", field="url")
     secret = values.get("signing_secret")
     if not isinstance(secret, str) or not secret:
         raise InvalidDestination(
-            f"signing_secret: a webhook channel needs one, at least {MIN_SECRET} characters"
+            f"signing_secret: a webhook channel needs one, at least {MIN_SECRET} characters",
+            field="signing_secret",
         )
     if not MIN_SECRET <= len(secret) <= MAX_SECRET:
         raise InvalidDestination(
-            f"signing_secret: must be {MIN_SECRET} to {MAX_SECRET} characters, got {len(secret)}"
+            f"signing_secret: must be {MIN_SECRET} to {MAX_SECRET} characters, got {len(secret)}",
+            field="signing_secret",
         )
     checked = checked_url(
         url,

@@ -530,7 +530,8 @@ def _destination(
     try:
         destination = CHAT[channel.kind].validate(values, allow_private=allow_private)
     except InvalidDestination as exc:
-        named, _, rest = str(exc).partition(": ")
+        named = exc.field
+        rest = str(exc).removeprefix(f"{named}: ")
         if secret_field is not None and reference is not None and named == secret_field.name:
             problems.append(Problem((*loc, reference.field), f"{reference.value}: {rest}"))
         elif rest and named in values:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from rbtk.admin.errors import AdminError
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity
 from rbtk.runtime.settings import Settings
@@ -71,8 +72,7 @@ STATUS_WORDS = {
 
 SEVERITIES_HIGH_FIRST = [Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Severity.INFO]
 
-# The services start a message with the field it is about ("webhook_url: ..."): the pages
-# name the field as its label does.
+# How the pages name a field an error is about (`AdminError.field`), as its label does.
 FIELD_LABELS = {
     "name": "Name",
     "region": "Region",
@@ -80,7 +80,11 @@ FIELD_LABELS = {
     "storm_threshold": "Storm threshold",
     "storm_window_s": "Storm window",
     "webhook_url": "Webhook URL",
+    "url": "URL",
+    "signing_secret": "Signing secret",
     "recipients": "Recipients",
+    "rest_key": "REST API key",
+    "service_id": "Service id",
     "kind": "Kind",
     "starts_at": "From",
     "ends_at": "Until",
@@ -89,17 +93,12 @@ FIELD_LABELS = {
 }
 
 
-def field_of(message: object) -> str | None:
-    """The field a service message is about, when it starts with one."""
-    head, colon, _ = str(message).partition(": ")
-    return head if colon and head in FIELD_LABELS else None
-
-
 def say(message: object) -> str:
-    """A service message as a sentence on a page: its field by label, capitalised, a stop."""
+    """A service message as a sentence on a page: capitalised, with a stop; an error that
+    names its field and starts with it ("storm_window_s: must be…") names it by its label."""
     text = str(message)
-    field = field_of(text)
-    if field is not None:
-        text = f"{FIELD_LABELS[field]}: {text.removeprefix(field + ': ')}"
+    field = message.field if isinstance(message, AdminError) else None
+    if field in FIELD_LABELS and text.startswith(f"{field}: "):
+        text = FIELD_LABELS[field] + text[len(field) :]
     text = text[:1].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."

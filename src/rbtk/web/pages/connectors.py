@@ -31,6 +31,7 @@ from pydantic import BaseModel
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import ConnectorView
+from rbtk.admin.errors import AdminError
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
 from rbtk.outbox import log as delivery_log
@@ -41,7 +42,8 @@ from rbtk.reconcile import summary, verify
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf, SignedIn, operator
-from rbtk.web.labels import SEVERITIES_HIGH_FIRST, field_of, rule_labels, rule_title, say
+from rbtk.web.form_errors import form_errors
+from rbtk.web.labels import SEVERITIES_HIGH_FIRST, rule_labels, rule_title, say
 from rbtk.web.render import form_list, form_text, page
 from rbtk.web.session import flash
 
@@ -50,6 +52,10 @@ TEST_WAIT_S = 15.0
 TEST_RESOLVE_AFTER_S = 60.0
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
+
+# The forms' names for fields the admin functions name otherwise; an error about no one
+# field (a rule both enabled and disabled) is shown at the rules.
+RENAMED = {"integration_key": "key", "enable": "rules", "disable": "rules"}
 
 
 def connector_url(name: str) -> str:
@@ -118,13 +124,11 @@ async def add(request: Request, context: Ctx) -> Response:
                 by=operator(request),
                 now=datetime.now(UTC),
             )
-    except connectors.InvalidKey as exc:
-        return _add_page(request, context, values=values, errors={"key": say(exc)})
-    except connectors.DuplicateConnector as exc:
-        return _add_again(request, context, values, form, {"name": say(exc)})
-    except connectors.InvalidConnector as exc:
-        field, message = _field_of(exc)
-        return _add_again(request, context, values, form, {field: message})
+    except AdminError as exc:
+        errors = form_errors(exc, default="rules", renamed=RENAMED)
+        if "key" in errors:  # an invalid key is never put back in its field
+            return _add_page(request, context, values=values, errors=errors)
+        return _add_again(request, context, values, form, errors)
     flash(request, "success", f"Connector {view.name} added with key {view.key_masked}.")
     with context.reads.connect() as connection:
         sharing = [
@@ -152,7 +156,8 @@ def _add_again(
     try:
         secret = connectors.validate_key(form_text(form, "integration_key"))
     except connectors.InvalidKey as exc:
-        return _add_page(request, context, values=values, errors={**errors, "key": say(exc)})
+        errors |= form_errors(exc, default="key", renamed=RENAMED)
+        return _add_page(request, context, values=values, errors=errors)
     kept = {**values, "integration_key": secret.reveal()}
     note = f"Kept: looks like an Integration Key ({secret.masked})."
     return _add_page(request, context, values=kept, errors=errors, key_note=note)
@@ -220,7 +225,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 @router.get("/connectors/{name}")
 def connector_page(request: Request, name: str, context: Ctx) -> Response:
-    return _connector_page(request, context, name)
+    return show_connector(request, context, name)
 
 
 @router.post("/connectors/{name}", dependencies=[Csrf])
@@ -250,7 +255,9 @@ async def save(request: Request, name: str, context: Ctx) -> Response:
     except connectors.UnknownConnector:
         return _not_found(request, name)
     except connectors.InvalidConnector as exc:
-        return _connector_page(request, context, name, errors={"settings": say(exc)})
+        # Said above the form, and beside the field it is about when the form shows one.
+        errors = {"settings": say(exc)} | form_errors(exc, default="settings", renamed=RENAMED)
+        return show_connector(request, context, name, errors=errors)
     changes = _changes(before, after)
     flash(
         request,
@@ -276,7 +283,8 @@ async def rotate_key(request: Request, name: str, context: Ctx) -> Response:
     except connectors.UnknownConnector:
         return _not_found(request, name)
     except connectors.InvalidKey as exc:
-        return _connector_page(request, context, name, errors={"key": say(exc)})
+        errors = form_errors(exc, default="key", renamed=RENAMED)
+        return show_connector(request, context, name, errors=errors)
     flash(
         request,
         "success",
@@ -427,9 +435,16 @@ def urgency_rows(view: ConnectorView, real: dict[str, str] | None = None) -> lis
     return rows
 
 
-def _connector_page(
-    request: Request, context: Context, name: str, *, errors: dict[str, str] | None = None
+def show_connector(
+    request: Request,
+    context: Context,
+    name: str,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
+    """The connector's page; after a refused form, with its `errors` by field and what was
+    `typed` in its fields that are not secret."""
     now = datetime.now(UTC)
     with context.reads.connect() as connection:
         try:
@@ -460,6 +475,7 @@ def _connector_page(
         runs=runs,
         outcome=outcome,
         errors=errors or {},
+        typed=typed or {},
         severities=SEVERITIES_HIGH_FIRST,
         resolve_after_s=TEST_RESOLVE_AFTER_S,
     )
@@ -503,7 +519,7 @@ def _settings_from(form: Any) -> dict[str, Any]:
 
 def _whole(text: str, field: str) -> int:
     if not text.isdigit():
-        raise connectors.InvalidConnector(f"{field}: {text!r} is not a whole number")
+        raise connectors.InvalidConnector(f"{field}: {text!r} is not a whole number", field=field)
     return int(text)
 
 
@@ -529,8 +545,3 @@ def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
         rule = f"more than {storm.threshold} new incidents within {storm.window_s} s"
         changes.append(f"storms collapse ({rule})" if storm.collapse else "storms not collapsed")
     return changes
-
-
-def _field_of(exc: connectors.InvalidConnector) -> tuple[str, str]:
-    """Which form field a service message is about: the messages start with its name."""
-    return field_of(exc) or "rules", say(exc)

@@ -26,6 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import channels as notify_config
+from rbtk.admin.errors import AdminError
 from rbtk.api.deps import Ctx
 from rbtk.channels.registry import CHAT
 from rbtk.intake.events import PAYLOADS
@@ -35,7 +36,8 @@ from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
-from rbtk.web.labels import field_of, say
+from rbtk.web.form_errors import form_errors
+from rbtk.web.labels import say
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
 from rbtk.web.render import form_text, page
 from rbtk.web.session import flash
@@ -82,9 +84,8 @@ async def add_channel(request: Request, context: Ctx) -> Response:
         # In a thread: checking a webhook resolves its host, which must not stall the loop
         # that also runs the delivery workers.
         view = await run_in_threadpool(add)
-    except (notify_config.InvalidChannel, notify_config.DuplicateChannel) as exc:
-        field, message = _field_of(exc)
-        errors = {field: message}
+    except AdminError as exc:
+        errors = form_errors(exc, default="name")
         for secret in (f.name for f in fields if f.secret):
             errors[secret] = f"{errors.get(secret, '')} {SECRET_AGAIN}".lstrip()
         return _page(
@@ -224,7 +225,3 @@ def _page(
 def _addresses(text: str) -> list[str]:
     """One address a line, or separated by commas or spaces."""
     return [part for part in re.split(r"[\s,;]+", text) if part]
-
-
-def _field_of(exc: Exception) -> tuple[str, str]:
-    return field_of(exc) or "name", say(exc)

@@ -22,8 +22,9 @@ from rbtk.api.deps import Ctx
 from rbtk.reconcile import checks, passes
 from rbtk.reconcile.summary import Summary
 from rbtk.web.auth import Csrf, SignedIn, operator
+from rbtk.web.form_errors import form_errors
 from rbtk.web.labels import say
-from rbtk.web.pages.connectors import PREFIX, connector_url
+from rbtk.web.pages.connectors import PREFIX, connector_url, show_connector
 from rbtk.web.render import form_text
 from rbtk.web.session import flash
 
@@ -51,7 +52,10 @@ async def save_settings(request: Request, name: str, context: Ctx) -> Response:
             )
     except connectors.InvalidConnector as exc:
         flash(request, "error", say(exc))
-        return RedirectResponse(connector_url(name) + SECTION, 303)
+        errors = form_errors(exc, default="reconcile")
+        return show_connector(
+            request, context, name, errors=errors, typed={"service_id": service_id}
+        )
     except connectors.UnknownConnector as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)

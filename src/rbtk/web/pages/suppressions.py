@@ -17,11 +17,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import connectors, suppressions
+from rbtk.admin.errors import AdminError
 from rbtk.api.deps import Ctx
 from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import parse_rfc3339, tomorrow_at
 from rbtk.web.auth import Csrf, SignedIn, operator
-from rbtk.web.labels import field_of, say
+from rbtk.web.form_errors import form_errors
+from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY
 from rbtk.web.render import form_text, page
 from rbtk.web.session import flash
@@ -39,12 +41,6 @@ LENGTHS = {
 _HOURS = {"1h": 1, "4h": 4}
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
-
-
-class FieldError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @router.get("")
@@ -77,12 +73,9 @@ async def create(request: Request, context: Ctx) -> Response:
                 by=operator(request),
                 now=now,
             )
-    except FieldError as exc:
-        return _page(request, context, values=values, errors={exc.field: str(exc)})
-    except connectors.UnknownConnector as exc:
-        return _page(request, context, values=values, errors={"connector": say(exc)})
-    except suppressions.InvalidWindow as exc:
-        return _page(request, context, values=values, errors={_field(exc): say(exc)})
+    except AdminError as exc:
+        errors = form_errors(exc, default="connector")
+        return _page(request, context, values=values, errors=errors)
     context.wake_scheduler()
     names = ", ".join(w.connector for w in windows)
     state = "active" if windows[0].starts_at <= now else "scheduled"
@@ -119,15 +112,15 @@ def _ends_at(values: dict[str, str], start: datetime) -> datetime:
     """The end typed, or the length chosen counted from the start; one of them, not both."""
     length = values["length"]
     if length and values["ends_at"]:
-        raise FieldError("length", "Choose a length or type when it ends, not both.")
+        raise _refused("length", "Choose a length or type when it ends, not both.")
     if length == "tomorrow":
         return tomorrow_at(TOMORROW_AT, start)
     if length in _HOURS:
         return start + timedelta(hours=_HOURS[length])
     if length:
-        raise FieldError("length", f"Choose a length from the list, not {length!r}.")
+        raise _refused("length", f"Choose a length from the list, not {length!r}.")
     if not values["ends_at"]:
-        raise FieldError("ends_at", "Give the time the window ends, in UTC, or choose a length.")
+        raise _refused("ends_at", "Give the time the window ends, in UTC, or choose a length.")
     return _utc("ends_at", values["ends_at"])
 
 
@@ -139,11 +132,12 @@ def _utc(field: str, value: str) -> datetime:
     try:
         return parse_rfc3339(text)
     except ValueError as exc:
-        raise FieldError(field, say(exc)) from None
+        raise _refused(field, say(exc)) from None
 
 
-def _field(exc: suppressions.InvalidWindow) -> str:
-    return field_of(exc) or "connector"
+def _refused(field: str, message: str) -> suppressions.InvalidWindow:
+    """What only the form asks (a length, or an end typed), refused as the service refuses."""
+    return suppressions.InvalidWindow(message, field=field)
 
 
 def _page(
