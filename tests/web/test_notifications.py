@@ -141,7 +141,8 @@ def test_a_webhook_channels_bad_url_is_shown_at_its_url_not_at_the_name(signed_i
     form = page.locator("form[data-channel-form]")
     form.get_by_label("Channel name").fill("ci-hook")
     form.get_by_label("Webhook (signed JSON POST)").check()
-    form.locator("#webhook-url").fill("ftp://hooks.example.com/rbtk")
+    # Labelled as a person writes it: "Webhook URL", not "Webhook uRL".
+    form.get_by_label("Webhook URL", exact=True).fill("ftp://hooks.example.com/rbtk")
     form.locator("#webhook-signing_secret").fill("a-signing-secret-16")
     form.get_by_role("button", name="Add channel").click()
 
