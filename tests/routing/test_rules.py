@@ -9,9 +9,9 @@ import pytest
 
 from rbtk.admin import connectors, routing
 from rbtk.admin.routing import InvalidRouting
-from rbtk.intake.events import Event, parse_event
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import explain as explaining
+from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing import ordered as ordered_rules

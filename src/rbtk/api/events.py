@@ -36,9 +36,9 @@ from rbtk.api.incidents import IncidentOut, incident_json
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
 from rbtk.channels import registry
-from rbtk.intake.events import PAYLOADS
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
+from rbtk.policy.events import PAYLOADS
 from rbtk.routing.ordered import unknown_type_notice
 from rbtk.runtime import metrics
 

@@ -16,6 +16,7 @@ from rbtk.outbox import chat, digests, retention, stuck, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
 from rbtk.policy import engine
+from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Tick
 from rbtk.routing import suppression
 from rbtk.runtime.context import Context
@@ -105,7 +106,7 @@ class Scheduler:
         settings = self.context.settings
         with self.context.engine.begin() as connection:
             before = stored.load_due(connection, now, BATCH)
-            outcome = engine.apply(before, Tick(), now, settings.policy())
+            outcome = engine.apply(before, Tick(), now, PolicyConfig.of(settings))
             stored.save(connection, before, outcome.state)
             config = self.context.snapshots.read(connection)
             fanout = enqueue(

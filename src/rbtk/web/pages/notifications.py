@@ -28,8 +28,8 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import channels as notify_config
 from rbtk.api.deps import Ctx
 from rbtk.channels.registry import CHAT
-from rbtk.intake.events import PAYLOADS
 from rbtk.outbox import probes
+from rbtk.policy.events import PAYLOADS
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.context import Context

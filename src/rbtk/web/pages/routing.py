@@ -21,8 +21,8 @@ from sqlalchemy import Connection
 
 from rbtk.admin import connectors, routing, runbooks
 from rbtk.api.deps import Ctx
-from rbtk.intake.events import PAYLOADS, EventError, parse_event
 from rbtk.outbox.explain import Explanation, explain
+from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered import unknown_type_notice
