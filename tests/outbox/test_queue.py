@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from rbtk.channels import pagerduty
-from rbtk.channels.base import Result, Verdict
-from rbtk.delivery.outages import Endpoint
+from rbtk.channels.base import Endpoint, Result, Verdict
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.queue import (
     Claimed,

@@ -28,10 +28,10 @@ from typing import TypeVar
 import aiohttp
 
 from rbtk.channels import registry
-from rbtk.channels.base import Classifier, Delivery, Limits, Request, Result, Verdict
+from rbtk.channels.base import Classifier, Delivery, Endpoint, Limits, Request, Result, Verdict
 from rbtk.channels.registry import CHANNELS
 from rbtk.delivery import http
-from rbtk.delivery.outages import Endpoint, Outages
+from rbtk.delivery.outages import Outages
 from rbtk.outbox.queue import (
     Claimed,
     claim,
