@@ -14,9 +14,9 @@ from sqlalchemy import create_engine, insert, text
 
 from rbtk.app import create_app
 from rbtk.channels.base import Result, Verdict
+from rbtk.metrics import observe_delivery
 from rbtk.runtime import secret_keys
 from rbtk.runtime.context import Context
-from rbtk.runtime.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
 from rbtk.store.tables import outbox
 from tests.factories import add_chat_row

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from rbtk import metrics
 from rbtk.admin import connectors, routing, suppressions
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
@@ -17,7 +18,6 @@ from rbtk.reconcile import checks, passes, verify
 from rbtk.reconcile.loop import Reconciler
 from rbtk.reconcile.summary import latest
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import KEY, add_connector, evidence

@@ -36,9 +36,10 @@ from pathlib import Path
 
 import uvloop
 
+from rbtk import metrics
 from rbtk.channels import registry
 from rbtk.delivery import workers
-from rbtk.runtime import logs, metrics
+from rbtk.runtime import logs
 from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 

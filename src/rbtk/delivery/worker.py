@@ -27,6 +27,7 @@ from typing import TypeVar
 
 import aiohttp
 
+from rbtk import metrics
 from rbtk.channels import registry
 from rbtk.channels.base import Classifier, Delivery, Endpoint, Limits, Request, Result, Verdict
 from rbtk.channels.registry import CHANNELS
@@ -41,7 +42,6 @@ from rbtk.outbox.queue import (
     renew,
     wake,
 )
-from rbtk.runtime import metrics
 from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
 
