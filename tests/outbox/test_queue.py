@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from rbtk.channels import pagerduty
 from rbtk.channels.base import Endpoint, Result, Verdict
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.queue import (
     Claimed,
@@ -18,7 +19,6 @@ from rbtk.outbox.queue import (
     release_leases,
     wake,
 )
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import (
     OTHER_KEY,

@@ -38,9 +38,9 @@ import uvloop
 
 from rbtk import metrics
 from rbtk.channels import registry
+from rbtk.context import Context, open_context
 from rbtk.delivery import workers
 from rbtk.runtime import logs
-from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

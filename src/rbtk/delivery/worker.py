@@ -31,6 +31,7 @@ from rbtk import metrics
 from rbtk.channels import registry
 from rbtk.channels.base import Classifier, Delivery, Endpoint, Limits, Request, Result, Verdict
 from rbtk.channels.registry import CHANNELS
+from rbtk.context import Context
 from rbtk.delivery import http
 from rbtk.delivery.outages import Outages
 from rbtk.outbox.queue import (
@@ -42,7 +43,6 @@ from rbtk.outbox.queue import (
     renew,
     wake,
 )
-from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

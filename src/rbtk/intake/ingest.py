@@ -8,13 +8,13 @@ from enum import StrEnum
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rbtk.context import Context
 from rbtk.intake import record
 from rbtk.outbox import changes, chat
 from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
 from rbtk.policy.events import Event, EventError, parse_event
 from rbtk.policy.rules import PolicyConfig
-from rbtk.runtime.context import Context
 from rbtk.store import state as stored
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import events as events_table
