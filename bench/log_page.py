@@ -29,7 +29,7 @@ from rbtk.admin import connectors
 from rbtk.channels import registry
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import log
-from rbtk.runtime.context import Context, open_context
+from rbtk.context import Context, open_context
 from rbtk.runtime.settings import Settings
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

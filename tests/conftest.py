@@ -9,8 +9,8 @@ from cryptography.fernet import Fernet
 
 from rbtk.access import tokens
 from rbtk.app import create_app
+from rbtk.context import Context, open_context
 from rbtk.emulator import EmulatorConfig, running_emulator
-from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 from tests.databases import Templates, copy_of
 from tests.live import serving

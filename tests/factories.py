@@ -5,11 +5,11 @@ from typing import Any
 
 from rbtk.admin import connectors, routing, suppressions
 from rbtk.channels.base import Result, Verdict
+from rbtk.context import Context
 from rbtk.outbox import queue, rows
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
-from rbtk.runtime.context import Context
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"

@@ -32,9 +32,9 @@ from rbtk.api import (
 )
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
+from rbtk.context import Context
 from rbtk.delivery import workers as delivery_workers
 from rbtk.intake.writer import Writer
-from rbtk.runtime.context import Context
 from rbtk.store.health import storage_problem
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from rbtk.access import sessions, tokens
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.store.tables import sessions as sessions_table
 
 NOON = datetime(2026, 5, 25, 12, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rbtk.admin import audit, connectors
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from tests.factories import KEY, add_connector
 
 NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

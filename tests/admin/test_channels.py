@@ -16,9 +16,9 @@ from rbtk.admin.channels import (
     InvalidRules,
     UnknownChannel,
 )
+from rbtk.context import Context
 from rbtk.routing.chat import NotifyRule, load_channels, load_rules
 from rbtk.runtime import addresses
-from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import notify_channels
 

@@ -15,11 +15,11 @@ from rbtk.admin.connectors import (
     LastDelivery,
     UnknownConnector,
 )
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing.pagerduty import RouteRule, load_targets
-from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
 from rbtk.store.tables import incidents, outbox, routing_rules

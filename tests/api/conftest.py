@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.app import create_app
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from rbtk.context import Context
 from rbtk.outbox import retention
-from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.store.tables import audit_log
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from rbtk.access import tokens
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.store import tables
 
 EVENT = {

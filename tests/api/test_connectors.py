@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime.context import Context
 from rbtk.store.tables import metadata
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"

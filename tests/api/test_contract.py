@@ -18,7 +18,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from rbtk.api import connectors as connectors_api
 from rbtk.api import notify as notify_api
 from rbtk.app import create_app
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 
 MAX_EXAMPLES = 10
 

@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 from rbtk.store.tables import outbox
 from tests.factories import add_connector, add_window, pool_offline, pool_online

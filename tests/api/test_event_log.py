@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.runtime.context import Context
 from tests.factories import add_connector, add_window, event, pool_offline, pool_online
 
 # On both databases: the event log's queries are tested here only.

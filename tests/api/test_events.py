@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.app import create_app
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from tests.factories import add_connector, pool_offline, pool_online
 
 NOW = datetime.now(UTC)

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert, text
 
+from rbtk import secret_keys
 from rbtk.app import create_app
 from rbtk.channels.base import Result, Verdict
-from rbtk.runtime import secret_keys
-from rbtk.runtime.context import Context
-from rbtk.runtime.metrics import observe_delivery
+from rbtk.context import Context
+from rbtk.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
 from rbtk.store.tables import outbox
 from tests.factories import add_chat_row

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.runtime.context import Context
 from rbtk.store.tables import events, outbox
 from tests.factories import add_connector, add_window, event, pool_offline, send_everything
 

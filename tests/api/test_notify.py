@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 
 CHANNELS = "/api/v1/notify/channels"
 RULES = "/api/v1/notify/rules"

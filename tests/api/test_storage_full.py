@@ -18,7 +18,7 @@ from sqlalchemy import event, func, select
 
 from rbtk.access import tokens
 from rbtk.app import create_app
-from rbtk.runtime.context import Context, open_context
+from rbtk.context import Context, open_context
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import events
 from tests.factories import pool_offline

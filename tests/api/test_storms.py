@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.runtime.context import Context
 from tests.factories import add_connector, pool_offline
 
 # On both databases: the storms' member pages are tested here only.

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.access import tokens
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"

@@ -11,14 +11,14 @@ from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel, replace_rules
 from rbtk.admin.connectors import StormSettings
+from rbtk.admin.probes import send_test_message
 from rbtk.app import create_app
 from rbtk.channels import slack
+from rbtk.context import Context
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.probes import send_test_message
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
-from rbtk.runtime.context import Context
 from rbtk.store.tables import notify_channels, outbox
 from tests.factories import add_connector, event, pool_offline
 from tests.live import serving

@@ -7,8 +7,8 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from rbtk.cli.main import app
-from rbtk.runtime.context import Context
-from rbtk.runtime.secret_keys import MESSAGE
+from rbtk.context import Context
+from rbtk.secret_keys import MESSAGE
 
 
 def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import tokens
 from tests.cli.conftest import Rbtk

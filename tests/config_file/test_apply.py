@@ -24,10 +24,10 @@ from rbtk.config_file.lines import Source
 from rbtk.config_file.plan import Plan
 from rbtk.config_file.problems import ConfigProblems, Problem
 from rbtk.config_file.references import resolve
+from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
 from rbtk.routing.chat import NotifyRule
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime.context import Context, open_context
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import config_version
 from rbtk.store.tables import connectors as connectors_table

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from rbtk.app import create_app
+from rbtk.context import Context
 from rbtk.delivery.worker import Deliverer
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED
 from rbtk.outbox.queue import claim
-from rbtk.runtime.context import Context
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, outbox
 from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline, pool_online

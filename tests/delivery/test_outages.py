@@ -2,7 +2,8 @@
 
 import itertools
 
-from rbtk.delivery.outages import Endpoint, Outages
+from rbtk.channels.base import Endpoint
+from rbtk.delivery.outages import Outages
 
 PD = Endpoint("pagerduty", "https://events.pagerduty.com/v2/enqueue")
 SLACK = Endpoint("slack", "slack", "slack:1")

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from rbtk.context import Context
 from rbtk.intake.ingest import Acceptance, ingest
-from rbtk.runtime.context import Context
 from rbtk.store.tables import conditions, events, outbox
 from tests.factories import add_connector, event, pool_offline, pool_online
 

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.app import create_app
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.runtime.context import Context
 from tests.factories import add_connector, pool_offline
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)

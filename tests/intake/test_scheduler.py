@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from rbtk.app import create_app
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.runtime.context import Context
 from rbtk.store.tables import conditions, outbox
 from tests.factories import add_connector, pool_offline
 from tests.live import serving

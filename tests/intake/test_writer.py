@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from rbtk.context import Context
 from rbtk.intake import ingest as ingest_module
 from rbtk.intake import writer as writer_module
-from rbtk.intake.events import parse_event
 from rbtk.intake.ingest import Acceptance, BatchResult, ingest_all
 from rbtk.intake.writer import Writer
-from rbtk.runtime.context import Context
+from rbtk.policy.events import parse_event
 from rbtk.store.tables import events, outbox
 from tests.factories import add_connector, pool_offline, pool_online
 

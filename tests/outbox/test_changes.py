@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy import select
 
 from rbtk.admin import connectors
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.policy.rules import DEFAULT_ENABLED
-from rbtk.runtime.context import Context
 from rbtk.store.tables import events, outbox
 from tests.factories import OTHER_KEY, add_connector, add_route, event
 

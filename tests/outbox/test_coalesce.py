@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED, OUTRUN, REPLACED
 from rbtk.outbox.queue import claim, release_leases
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
 

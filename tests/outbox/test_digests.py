@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel, replace_rules
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.routing.chat import NotifyRule
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import event
 

@@ -14,12 +14,12 @@ from sqlalchemy import delete, select
 
 from rbtk.admin import connectors, routing, suppressions
 from rbtk.admin.connectors import StormSettings
-from rbtk.intake.events import parse_event
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import explain as explaining
 from rbtk.policy.engine import Answer
+from rbtk.policy.events import parse_event
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime.context import Context
 from rbtk.store.tables import metadata, outbox
 
 NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

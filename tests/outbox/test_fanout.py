@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from rbtk.admin import suppressions
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import (
     OTHER_KEY,

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from rbtk.channels import pagerduty
-from rbtk.channels.base import Result, Verdict
-from rbtk.delivery.outages import Endpoint
+from rbtk.channels.base import Endpoint, Result, Verdict
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.queue import (
     Claimed,
@@ -19,7 +19,6 @@ from rbtk.outbox.queue import (
     release_leases,
     wake,
 )
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import (
     OTHER_KEY,

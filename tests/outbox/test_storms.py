@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import StormSettings
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox import storm_log
 from rbtk.outbox.storm_log import MemberState
 from rbtk.outbox.umbrella import Census, summarize
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox, storms
 from tests.factories import (
     OTHER_KEY,

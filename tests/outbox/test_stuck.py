@@ -6,14 +6,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel, replace_rules
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import stuck
 from rbtk.routing.chat import NotifyRule
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import add_connector, evidence, send_everything
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
+
+
+def tell(context: Context, *, now: datetime) -> stuck.Told:
+    return stuck.tell(context.engine, context.snapshots, settings=context.settings, now=now)
 
 
 def channels(context: Context) -> None:
@@ -56,12 +60,12 @@ def test_a_stuck_page_is_told_once_to_health_channels_then_its_recovery(
     # A critical trigger, never sent: PagerDuty is down.
     ingest(context, [evidence("e1", T0, "v1")], T0)
 
-    early = stuck.tell(context, now=T0 + timedelta(minutes=4))
-    first = stuck.tell(context, now=T0 + timedelta(minutes=6))
-    again = stuck.tell(context, now=T0 + timedelta(minutes=7))
+    early = tell(context, now=T0 + timedelta(minutes=4))
+    first = tell(context, now=T0 + timedelta(minutes=6))
+    again = tell(context, now=T0 + timedelta(minutes=7))
     send_everything(context, T0 + timedelta(minutes=8))
-    recovered = stuck.tell(context, now=T0 + timedelta(minutes=9))
-    quiet = stuck.tell(context, now=T0 + timedelta(minutes=10))
+    recovered = tell(context, now=T0 + timedelta(minutes=9))
+    quiet = tell(context, now=T0 + timedelta(minutes=10))
 
     assert [(t.queued, t.event_type) for t in (early, first, again, recovered, quiet)] == [
         (0, None),
@@ -91,7 +95,7 @@ def test_pages_that_gave_up_are_not_told_as_a_recovery(context: Context) -> None
     add_connector(context, now=T0)
     channels(context)
     ingest(context, [evidence("e1", T0, "v1")], T0)
-    stuck.tell(context, now=T0 + timedelta(minutes=6))
+    tell(context, now=T0 + timedelta(minutes=6))
     with context.engine.begin() as connection:  # retried until it gave up, PagerDuty down
         connection.execute(
             outbox.update()
@@ -99,7 +103,7 @@ def test_pages_that_gave_up_are_not_told_as_a_recovery(context: Context) -> None
             .values(status="failed", attempts=9, last_attempt_at=T0 + timedelta(minutes=8))
         )
 
-    after = stuck.tell(context, now=T0 + timedelta(minutes=9))
+    after = tell(context, now=T0 + timedelta(minutes=9))
 
     assert after.event_type == stuck.RECOVERED
     assert told(context)[-1][2] == (
@@ -112,13 +116,13 @@ def test_a_new_episode_is_told_again_after_a_recovery(context: Context) -> None:
     add_connector(context, now=T0)
     channels(context)
     ingest(context, [evidence("e1", T0, "v1")], T0)
-    stuck.tell(context, now=T0 + timedelta(minutes=6))
+    tell(context, now=T0 + timedelta(minutes=6))
     send_everything(context, T0 + timedelta(minutes=7))
-    stuck.tell(context, now=T0 + timedelta(minutes=8))
+    tell(context, now=T0 + timedelta(minutes=8))
     later = T0 + timedelta(hours=1)
     ingest(context, [evidence("e2", later, "v2"), evidence("e3", later, "v3")], later)
 
-    second = stuck.tell(context, now=later + timedelta(minutes=6))
+    second = tell(context, now=later + timedelta(minutes=6))
 
     assert (second.queued, second.event_type) == (1, stuck.STUCK)
     assert [e for _, e, _ in told(context)] == [stuck.STUCK, stuck.RECOVERED, stuck.STUCK]
@@ -154,8 +158,8 @@ def test_with_no_health_channel_nothing_is_queued_but_the_episode_is_kept(
     add_connector(context, now=T0)
     ingest(context, [evidence("e1", T0, "v1")], T0)
 
-    first = stuck.tell(context, now=T0 + timedelta(minutes=6))
-    again = stuck.tell(context, now=T0 + timedelta(minutes=7))
+    first = tell(context, now=T0 + timedelta(minutes=6))
+    again = tell(context, now=T0 + timedelta(minutes=7))
 
     assert (first.event_type, first.queued, again.event_type) == (stuck.STUCK, 0, None)
     assert told(context) == []

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
-from rbtk.intake.events import Event, parse_event
 from rbtk.policy.engine import Input, apply
+from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification, State, Tick

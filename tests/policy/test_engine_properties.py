@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rbtk.channels.pagerduty_body import MAX_BODY_BYTES, encode, resolve_body, trigger_body
-from rbtk.intake import events as ev
 from rbtk.policy import engine, keys
+from rbtk.policy import events as ev
 from rbtk.policy.engine import Input, apply, apply_all, next_due
 from rbtk.policy.keys import MAX_DEDUP_KEY
 from rbtk.policy.rules import DEFAULT_ENABLED, SEVERITY, PolicyConfig, Rule

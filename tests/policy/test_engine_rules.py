@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from rbtk.intake.events import Event
 from rbtk.policy import engine
 from rbtk.policy.engine import Input, Scope, apply, apply_all, next_due
+from rbtk.policy.events import Event
 from rbtk.policy.rules import DEFAULT_ENABLED, PolicyConfig, Rule
 from rbtk.policy.state import Action, Kind, Release, State, Tick
 from rbtk.routing.lanes import Audience

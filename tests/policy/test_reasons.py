@@ -3,8 +3,8 @@
 
 from datetime import timedelta
 
-from rbtk.intake.events import Event
 from rbtk.policy.engine import apply_all
+from rbtk.policy.events import Event
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import State
 from tests.policy.factories import (

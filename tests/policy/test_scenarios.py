@@ -13,8 +13,8 @@ import pytest
 
 from rbtk.channels.pagerduty_body import encode, resolve_body, trigger_body
 from rbtk.emulator import EmulatorConfig, running_emulator
-from rbtk.intake.events import parse_event
 from rbtk.policy import engine
+from rbtk.policy.events import parse_event
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Action, State, Tick
 from tests.factories import KEY, event, pool_offline

@@ -8,17 +8,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin import connectors, routing, suppressions
+from rbtk import metrics
+from rbtk.admin import connectors, probes, routing, suppressions
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox import probes
 from rbtk.policy.severity import Severity
 from rbtk.reconcile import checks, passes, verify
 from rbtk.reconcile.loop import Reconciler
 from rbtk.reconcile.summary import latest
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime import metrics
-from rbtk.runtime.context import Context
 from rbtk.store.tables import outbox
 from tests.factories import KEY, add_connector, evidence
 from tests.waiting import wait_for

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import event, update
 
+from rbtk.context import Context
 from rbtk.reconcile import reminders
-from rbtk.runtime.context import Context
 from rbtk.store.tables import connectors
 from tests.factories import add_connector
 from tests.outbox.test_stuck import channels, told

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 
 from rbtk.admin import runbooks
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime.context import Context
 from tests.factories import (
     KEY,
     OTHER_KEY,

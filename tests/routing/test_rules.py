@@ -9,16 +9,16 @@ import pytest
 
 from rbtk.admin import connectors, routing
 from rbtk.admin.routing import InvalidRouting
-from rbtk.intake.events import Event, parse_event
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import explain as explaining
+from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered import NoSuchPosition
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime.context import Context
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

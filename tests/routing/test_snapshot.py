@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import event, select, update
 
 from rbtk.admin import runbooks
+from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime.context import Context, open_context
 from rbtk.store.tables import CONFIG_TABLES, config_version, connectors, outbox
 from tests.channels.test_notify import add_rule, add_slack
 from tests.factories import OTHER_KEY, add_connector, add_route, add_window, pool_offline

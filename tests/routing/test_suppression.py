@@ -9,10 +9,10 @@ from sqlalchemy import select
 from rbtk.admin import connectors, runbooks, suppressions
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.release import release_held
 from rbtk.routing import suppression
-from rbtk.runtime.context import Context
 from rbtk.store import tables
 from rbtk.store.tables import outbox
 

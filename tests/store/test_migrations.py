@@ -12,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, Table, select
 
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.store.db import MIGRATIONS, is_current, make_engine, migrate
 from rbtk.store.tables import metadata
 from tests.conftest import kind_of

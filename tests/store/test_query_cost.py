@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, insert
 
+from rbtk import metrics
+from rbtk.context import Context
 from rbtk.outbox import health, retention
-from rbtk.runtime import metrics
-from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
 from tests.api.test_health import pending_row

@@ -20,9 +20,9 @@ from rbtk.admin import incidents
 from rbtk.admin.errors import NotFound
 from rbtk.admin.incidents import IncidentView
 from rbtk.channels import registry
-from rbtk.intake.events import EventError, parse_event
 from rbtk.outbox import log as delivery_log
 from rbtk.policy import engine
+from rbtk.policy.events import EventError, parse_event
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import conditions, events
 

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from rbtk.admin import audit
 from rbtk.admin.errors import InvalidList
-from rbtk.intake.events import PAYLOADS
+from rbtk.policy.events import PAYLOADS
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
 from rbtk.store.tables import connectors, routing_rules

@@ -38,7 +38,7 @@ from rbtk.config_file import export as exporting
 from rbtk.config_file.document import Document, secret_fields
 from rbtk.config_file.problems import ConfigProblems, from_validation
 from rbtk.config_file.references import Secrets
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.runtime.secrets import Secret
 
 router = APIRouter(

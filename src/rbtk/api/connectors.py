@@ -42,10 +42,10 @@ from rbtk.admin.connectors import (
     ConnectorView,
     StormSettings,
 )
+from rbtk.admin.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
-from rbtk.outbox.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
 from rbtk.policy.severity import Severity
 from rbtk.reconcile import verify
 from rbtk.runtime.settings import Settings

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from rbtk.access import tokens
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 
 _bearer = HTTPBearer(auto_error=False)
 

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from rbtk import metrics
 from rbtk.admin import events as event_log
 from rbtk.admin.events import MAX_LIMIT as MAX_EVENTS
 from rbtk.api.deliveries import DeliveryOut
@@ -36,11 +37,10 @@ from rbtk.api.incidents import IncidentOut, incident_json
 from rbtk.api.payload import read_json
 from rbtk.api.schema import errors, event_schema, json_body
 from rbtk.channels import registry
-from rbtk.intake.events import PAYLOADS
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
+from rbtk.policy.events import PAYLOADS
 from rbtk.routing.ordered import unknown_type_notice
-from rbtk.runtime import metrics
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.schema import errors
-from rbtk.runtime import metrics, secret_keys
 from rbtk.store import health
 from rbtk.store.db import is_current
 from rbtk.store.health import Check

@@ -37,13 +37,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_model
 
 from rbtk.admin import channels as notify_config
+from rbtk.admin import probes
 from rbtk.admin.channels import ChannelView
+from rbtk.admin.probes import MessageProbeOutcome
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
-from rbtk.outbox import probes
-from rbtk.outbox.probes import MessageProbeOutcome
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
 from rbtk.runtime.timefmt import format_rfc3339

@@ -189,6 +189,16 @@ class Destination:
     endpoint: str  # what the delivery log shows as where it went; never a secret
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where rows go, as one thing that is up or down (rbtk.delivery.outages): a PagerDuty
+    Events API URL, one Slack webhook, the SMTP server."""
+
+    channel: str
+    address: str  # the URL, or the channel kind when the URL is a secret (see `scope`)
+    scope: str = ""  # what tells apart endpoints whose address is not stored in clear
+
+
 class ChatChannel(Channel, Protocol):
     label: str  # "Slack"
     summary: str  # "incoming webhook"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from rbtk.intake import events as ev
+from rbtk.policy import events as ev
 from rbtk.runtime.timefmt import format_rfc3339
 
 MAX_FIELDS = 8

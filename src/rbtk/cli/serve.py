@@ -9,7 +9,7 @@ import typer
 from rbtk.cli.common import fail, load_settings
 
 if TYPE_CHECKING:
-    from rbtk.runtime.context import Context
+    from rbtk.context import Context
 
 
 def serve(
@@ -27,11 +27,11 @@ def serve(
 
     from rbtk.app import create_app
     from rbtk.channels import registry
+    from rbtk.context import open_context
     from rbtk.delivery import process
     from rbtk.runtime import logs
-    from rbtk.runtime.context import open_context
-    from rbtk.runtime.secret_keys import SecretKeyMismatch
     from rbtk.runtime.secrets import BadSecretKey
+    from rbtk.secret_keys import SecretKeyMismatch
 
     settings = load_settings()
     logs.configure(settings)

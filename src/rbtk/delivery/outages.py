@@ -18,15 +18,10 @@ outage, claims what is due, and wakes the waiting rows on its first success (`su
 
 from dataclasses import dataclass, field
 
+from rbtk.channels.base import Endpoint
+
 FIRST_PROBE_S = 0.5
 MAX_PROBE_S = 5.0
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    channel: str
-    address: str  # the URL, or the channel kind when the URL is a secret (see `scope`)
-    scope: str = ""  # what tells apart endpoints whose address is not stored in clear
 
 
 @dataclass

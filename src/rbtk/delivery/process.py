@@ -36,10 +36,11 @@ from pathlib import Path
 
 import uvloop
 
+from rbtk import metrics
 from rbtk.channels import registry
+from rbtk.context import Context, open_context
 from rbtk.delivery import workers
-from rbtk.runtime import logs, metrics
-from rbtk.runtime.context import Context, open_context
+from rbtk.runtime import logs
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

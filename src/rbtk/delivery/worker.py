@@ -27,11 +27,13 @@ from typing import TypeVar
 
 import aiohttp
 
+from rbtk import metrics
 from rbtk.channels import registry
-from rbtk.channels.base import Classifier, Delivery, Limits, Request, Result, Verdict
+from rbtk.channels.base import Classifier, Delivery, Endpoint, Limits, Request, Result, Verdict
 from rbtk.channels.registry import CHANNELS
+from rbtk.context import Context
 from rbtk.delivery import http
-from rbtk.delivery.outages import Endpoint, Outages
+from rbtk.delivery.outages import Outages
 from rbtk.outbox.queue import (
     Claimed,
     claim,
@@ -41,8 +43,6 @@ from rbtk.outbox.queue import (
     renew,
     wake,
 )
-from rbtk.runtime import metrics
-from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

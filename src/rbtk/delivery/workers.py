@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from rbtk.channels import registry
+from rbtk.context import Context
 from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox.queue import release_leases
 from rbtk.reconcile.loop import Reconciler
-from rbtk.runtime.context import Context
 from rbtk.store.db import is_postgres
 
 

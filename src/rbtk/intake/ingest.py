@@ -8,12 +8,13 @@ from enum import StrEnum
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
+from rbtk.context import Context
 from rbtk.intake import record
-from rbtk.intake.events import Event, EventError, parse_event
 from rbtk.outbox import changes, chat
 from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
-from rbtk.runtime.context import Context
+from rbtk.policy.events import Event, EventError, parse_event
+from rbtk.policy.rules import PolicyConfig
 from rbtk.store import state as stored
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import events as events_table
@@ -124,7 +125,7 @@ def _advance(
         release_keys |= scope.release_keys
     stored.lock_keys(connection, condition_keys)
     before = stored.load(connection, condition_keys, release_keys)
-    outcome = engine.apply_all(before, batch, now, context.settings.policy())
+    outcome = engine.apply_all(before, batch, now, PolicyConfig.of(context.settings))
     stored.save(connection, before, outcome.state)
     settings, config = context.settings, context.snapshots.read(connection)
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from rbtk.intake.events import Event
 from rbtk.outbox.fanout import FanOut
+from rbtk.policy.events import Event
 from rbtk.policy.state import Action, Notification
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import events

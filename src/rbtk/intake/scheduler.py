@@ -11,14 +11,15 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from rbtk.context import Context
 from rbtk.intake import record
 from rbtk.outbox import chat, digests, retention, stuck, umbrella
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.release import release_held
 from rbtk.policy import engine
+from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Tick
 from rbtk.routing import suppression
-from rbtk.runtime.context import Context
 from rbtk.store import state as stored
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,14 @@ class Scheduler:
                 log.exception("scheduler pass failed; retrying in 1 s")
                 fired, pause = 0, 1.0
             try:
-                told = await asyncio.to_thread(stuck.tell, self.context, now=datetime.now(UTC))
+                context = self.context
+                told = await asyncio.to_thread(
+                    stuck.tell,
+                    context.engine,
+                    context.snapshots,
+                    settings=context.settings,
+                    now=datetime.now(UTC),
+                )
                 fired += told.queued
             except Exception:
                 log.exception("checking for stuck pages failed; trying again at the next pass")
@@ -105,7 +113,7 @@ class Scheduler:
         settings = self.context.settings
         with self.context.engine.begin() as connection:
             before = stored.load_due(connection, now, BATCH)
-            outcome = engine.apply(before, Tick(), now, settings.policy())
+            outcome = engine.apply(before, Tick(), now, PolicyConfig.of(settings))
             stored.save(connection, before, outcome.state)
             config = self.context.snapshots.read(connection)
             fanout = enqueue(

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import OperationalError
 
+from rbtk.context import Context
 from rbtk.intake.ingest import BatchResult, ingest_all
-from rbtk.runtime.context import Context
 from rbtk.store.health import storage_problem
 
 log = logging.getLogger(__name__)

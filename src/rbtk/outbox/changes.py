@@ -15,10 +15,10 @@ from urllib.parse import quote
 from sqlalchemy import Connection
 
 from rbtk.channels.pagerduty import change_endpoint
-from rbtk.intake.events import Event, ReleasePublished
 from rbtk.outbox import rows
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.policy import keys
+from rbtk.policy.events import Event, ReleasePublished
 from rbtk.policy.rules import EVENT_TYPE
 from rbtk.routing.pagerduty import Target, route
 from rbtk.routing.snapshot import Snapshot

@@ -11,9 +11,9 @@ from sqlalchemy import Connection
 
 from rbtk.channels.message import Message, describe
 from rbtk.channels.registry import chat
-from rbtk.intake.events import Event
 from rbtk.outbox import digests, rows
 from rbtk.outbox.rows import OutboxRow, insert_rows
+from rbtk.policy.events import Event
 from rbtk.policy.keys import cap
 from rbtk.routing.chat import Channel, channels_for
 from rbtk.routing.snapshot import Snapshot

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from rbtk.channels.message import MAX_FIELDS, Message, describe
 from rbtk.channels.registry import chat
-from rbtk.intake.events import EventError, parse_event
 from rbtk.outbox.rows import OutboxRow
+from rbtk.policy.events import EventError, parse_event
 from rbtk.routing.chat import Channel
 from rbtk.routing.snapshot import Snapshot
 from rbtk.runtime.settings import Settings

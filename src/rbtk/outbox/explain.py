@@ -10,7 +10,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from rbtk.intake.events import Event
 from rbtk.outbox.pipeline import (
     Lane,
     LaneId,
@@ -25,7 +24,8 @@ from rbtk.outbox.pipeline import (
 from rbtk.outbox.storms import Gate
 from rbtk.policy import engine
 from rbtk.policy.engine import Answer, RuleCheck
-from rbtk.policy.rules import SEVERITY, Rule
+from rbtk.policy.events import Event
+from rbtk.policy.rules import SEVERITY, PolicyConfig, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
 from rbtk.routing import storms, suppression
@@ -93,7 +93,7 @@ def explain(
     )
     scope = engine.scope(event)
     state = stored.load(connection, scope.condition_keys, scope.release_keys)
-    policy = settings.policy()
+    policy = PolicyConfig.of(settings)
     outcome = engine.apply(state, event, now, policy)
     keys = set(scope.condition_keys) | {n.dedup_key for n in outcome.notifications}
     world = World(

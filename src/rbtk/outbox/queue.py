@@ -17,8 +17,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func,
 from sqlalchemy.orm import aliased
 
 from rbtk.channels import registry
-from rbtk.channels.base import Result, Verdict, storable
-from rbtk.delivery.outages import Endpoint
+from rbtk.channels.base import Endpoint, Result, Verdict, storable
 from rbtk.outbox.status import Status
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import span

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from rbtk.channels.message import Message
 from rbtk.outbox import chat, health
 from rbtk.outbox.health import Stuck
 from rbtk.outbox.rows import insert_rows
-from rbtk.runtime.context import Context
+from rbtk.routing.snapshot import Snapshots
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339, span
+from rbtk.store.db import reads_only
 from rbtk.store.tables import health as health_row
 
 log = logging.getLogger(__name__)
@@ -68,16 +69,15 @@ def delivery_log_link(stuck: Stuck) -> str:
     return f"{DELIVERY_LOG}?{urlencode(shown)}"
 
 
-def tell(context: Context, *, now: datetime) -> Told:
+def tell(engine: Engine, snapshots: Snapshots, *, settings: Settings, now: datetime) -> Told:
     """Tell the health channels when pages became stuck, or recovered. Reads only, unless
     that changed."""
-    settings = context.settings
-    with context.reads.connect() as connection:
+    with reads_only(engine).connect() as connection:
         stuck = find(connection, settings=settings, now=now)
         since = connection.execute(select(health_row.c.stuck_since)).scalar()
     if (stuck is None) == (since is None):
         return Told()
-    with context.engine.begin() as connection:
+    with engine.begin() as connection:
         if stuck is not None:
             changed = update(health_row).where(health_row.c.stuck_since.is_(None))
             changed = changed.values(stuck_since=now)
@@ -94,7 +94,7 @@ def tell(context: Context, *, now: datetime) -> Told:
             failed = health.failed_since(connection, since)
             message = _recovered(since, failed, settings=settings, now=now)
             (log.warning if failed else log.info)("%s", message.title)
-        channels = [c for c in context.snapshots.read(connection).chat_channels if c.health]
+        channels = [c for c in snapshots.read(connection).chat_channels if c.health]
         if not channels:
             log.warning('no chat channel is marked "rbtk health": nobody was told')
         insert_rows(connection, [chat.row(c, message, now) for c in channels])

@@ -20,7 +20,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from rbtk.intake import events as ev
+from rbtk.policy import events as ev
 from rbtk.policy import keys
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.state import (

@@ -5,6 +5,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from rbtk.policy.severity import Severity
+from rbtk.runtime.settings import Settings
 
 
 class Rule(StrEnum):
@@ -47,3 +48,11 @@ class PolicyConfig:
         for name in ("airgapped_offline_after", "pool_offline_after"):
             if getattr(self, name) < timedelta(0):
                 raise ValueError(f"{name} must not be negative")
+
+    @classmethod
+    def of(cls, settings: Settings) -> "PolicyConfig":
+        """The thresholds as configured (RBTK_AIRGAPPED_OFFLINE_MINUTES and so on)."""
+        return cls(
+            airgapped_offline_after=timedelta(minutes=settings.airgapped_offline_minutes),
+            pool_offline_after=timedelta(minutes=settings.pool_offline_minutes),
+        )

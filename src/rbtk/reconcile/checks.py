@@ -23,11 +23,11 @@ from sqlalchemy import Connection, select
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import ConnectorView
+from rbtk.context import Context
 from rbtk.policy.severity import Severity
 from rbtk.reconcile.reminders import VERIFY_EVERY, overdue_since
 from rbtk.reconcile.rest import Rest, RestError
 from rbtk.routing.pagerduty import load_rules
-from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import span
 from rbtk.store.tables import connectors as connectors_table
 

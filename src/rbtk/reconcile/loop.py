@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, and_, insert, select, update
 
+from rbtk.context import Context
 from rbtk.reconcile import reminders
 from rbtk.reconcile.passes import reconcile
-from rbtk.runtime.context import Context
 from rbtk.store.tables import connectors, reconcile_due
 
 log = logging.getLogger(__name__)

@@ -23,6 +23,7 @@ from sqlalchemy import insert as sql_insert
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.errors import Invalid, NotFound
 from rbtk.channels.pagerduty_body import resolve_body
+from rbtk.context import Context
 from rbtk.outbox import rows
 from rbtk.outbox.pipeline import (
     PLACEHOLDER_KEY,
@@ -40,7 +41,6 @@ from rbtk.policy import engine
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
 from rbtk.reconcile.summary import Summary, Unknown, latest
-from rbtk.runtime.context import Context
 from rbtk.store import state
 from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
 

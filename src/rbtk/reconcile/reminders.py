@@ -15,9 +15,9 @@ from sqlalchemy import or_, select, update
 
 from rbtk.admin.connectors import ConnectorView
 from rbtk.channels.message import Message
+from rbtk.context import Context
 from rbtk.outbox import chat
 from rbtk.outbox.rows import insert_rows
-from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors as connectors_table
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from rbtk.context import Context
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
-from rbtk.runtime.context import Context
 from rbtk.store.tables import connectors
 
 POLL_S = 0.25

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from rbtk.intake.events import Event
+from rbtk.policy.events import Event
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.ordered import OrderedRule
 from rbtk.store.tables import notify_channels, notify_rules

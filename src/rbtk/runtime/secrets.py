@@ -2,7 +2,7 @@
 
 `Secret` has no str/repr/JSON form other than the mask, so a key cannot reach a log line,
 an API response or a template by accident. `Vault` encrypts them at rest with Fernet, under
-one key or, while the secret key is being rotated, several (`rbtk.runtime.secret_keys`).
+one key or, while the secret key is being rotated, several (`rbtk.secret_keys`).
 """
 
 import hashlib

@@ -1,14 +1,11 @@
 """Configuration from the environment (RBTK_*), validated once at start-up."""
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from rbtk.policy.rules import PolicyConfig
 
 PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
 PAGERDUTY_EU = "https://events.eu.pagerduty.com/v2/enqueue"
@@ -129,12 +126,6 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'rbtk.db'}"
-
-    def policy(self) -> PolicyConfig:
-        return PolicyConfig(
-            airgapped_offline_after=timedelta(minutes=self.airgapped_offline_minutes),
-            pool_offline_after=timedelta(minutes=self.pool_offline_minutes),
-        )
 
     def pagerduty_endpoint(self, region: str) -> str:
         return self.pagerduty_eu_url if region == "eu" else self.pagerduty_url

@@ -337,7 +337,7 @@ sessions = Table(
 )
 
 # One row: a Fernet token of a fixed text, written with the key that encrypts the stored
-# secrets. A start whose keys cannot decrypt it is refused (rbtk.runtime.secret_keys), rather than
+# secrets. A start whose keys cannot decrypt it is refused (rbtk.secret_keys), rather than
 # accepting events it could never deliver.
 secret_key_check = Table(
     "secret_key_check",

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.web import auth
 from rbtk.web.pages import (
     audit,

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from rbtk.access import sessions, tokens
 from rbtk.api.deps import Ctx
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from rbtk.runtime.secrets import load_or_create_keys
 from rbtk.runtime.settings import Settings
 from rbtk.web.render import form_text, page

@@ -14,9 +14,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from rbtk.context import Context
 from rbtk.outbox import stuck
 from rbtk.reconcile import reminders
-from rbtk.runtime.context import Context
 from rbtk.web.session import SESSION_ID, csrf_token, pop_flashes
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -8,8 +8,8 @@ from typer.testing import CliRunner, Result
 
 from rbtk.admin.channels import add_channel
 from rbtk.cli.main import app
+from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime.context import Context
 from tests.factories import add_connector, pool_offline
 
 WEBHOOK = "http://127.0.0.1:9/services/T0001/B0002/s3cr3tW3bh00k"

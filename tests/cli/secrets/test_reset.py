@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from rbtk.admin import audit
-from rbtk.runtime.context import Context, open_context
+from rbtk.context import Context, open_context
 from rbtk.runtime.secrets import Secret, mask
 from rbtk.store.tables import connectors, notify_channels, outbox
 from tests.cli.secrets.conftest import Secrets, store_secrets

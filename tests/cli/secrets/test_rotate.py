@@ -9,9 +9,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from rbtk.cli.main import app
-from rbtk.runtime.context import Context, open_context
-from rbtk.runtime.secret_keys import SecretKeyMismatch
+from rbtk.context import Context, open_context
 from rbtk.runtime.secrets import Secret, Vault
+from rbtk.secret_keys import SecretKeyMismatch
 from rbtk.store.tables import connectors, notify_channels
 from tests.cli.secrets.conftest import WEBHOOK, Secrets, store_secrets
 from tests.factories import KEY, OTHER_KEY

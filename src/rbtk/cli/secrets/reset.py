@@ -7,11 +7,11 @@ from functools import partial
 import typer
 from sqlalchemy import Connection
 
+from rbtk import secret_keys
 from rbtk.admin import audit, connectors
 from rbtk.admin import channels as notify_config
 from rbtk.cli.common import load_settings, local_actor
 from rbtk.cli.secrets.common import open_store
-from rbtk.runtime import secret_keys
 from rbtk.runtime.secrets import Secret
 
 

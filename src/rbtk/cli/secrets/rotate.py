@@ -2,9 +2,9 @@
 
 import typer
 
+from rbtk import secret_keys
 from rbtk.cli.common import fail, load_settings
 from rbtk.cli.secrets.common import open_store
-from rbtk.runtime import secret_keys
 
 
 def rotate() -> None:

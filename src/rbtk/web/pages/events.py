@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from rbtk.admin import events as event_log
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
-from rbtk.intake.events import PAYLOADS
+from rbtk.policy.events import PAYLOADS
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn
 from rbtk.web.pages.connectors import PREFIX as PAGERDUTY

@@ -22,6 +22,7 @@ from starlette.datastructures import FormData
 
 from rbtk.admin.errors import InvalidList
 from rbtk.api.deps import Ctx
+from rbtk.context import Context
 from rbtk.routing.ordered import (
     NoSuchPosition,
     OrderedRule,
@@ -30,7 +31,6 @@ from rbtk.routing.ordered import (
     replaced,
     without,
 )
-from rbtk.runtime.context import Context
 from rbtk.web.auth import Csrf
 from rbtk.web.labels import say
 from rbtk.web.render import form_list, form_text

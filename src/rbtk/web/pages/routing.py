@@ -21,13 +21,13 @@ from sqlalchemy import Connection
 
 from rbtk.admin import connectors, routing, runbooks
 from rbtk.api.deps import Ctx
-from rbtk.intake.events import PAYLOADS, EventError, parse_event
+from rbtk.context import Context
 from rbtk.outbox.explain import Explanation, explain
+from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
-from rbtk.runtime.context import Context
 from rbtk.runtime.settings import Settings
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.labels import rule_title, say

@@ -16,6 +16,7 @@ from rbtk.admin.channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.errors import NotFound
 from rbtk.channels.message import Message
+from rbtk.context import Context
 from rbtk.outbox.chat import row as chat_row
 from rbtk.outbox.fanout import enqueue_test
 from rbtk.outbox.queue import await_answer
@@ -26,7 +27,6 @@ from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
 from rbtk.routing.chat import load_channels
 from rbtk.routing.pagerduty import load_targets
-from rbtk.runtime.context import Context
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
 

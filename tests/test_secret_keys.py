@@ -9,13 +9,13 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import delete, select
 
+from rbtk import secret_keys
 from rbtk.admin.channels import add_channel
+from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
-from rbtk.runtime import secret_keys
-from rbtk.runtime.context import Context, open_context
-from rbtk.runtime.secret_keys import SecretKeyMismatch
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.runtime.settings import Settings
+from rbtk.secret_keys import SecretKeyMismatch
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
 from tests.factories import KEY, OTHER_KEY, add_chat_row, add_connector, pool_offline
 

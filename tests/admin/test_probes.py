@@ -11,9 +11,9 @@ import pytest
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import UnknownConnector
+from rbtk.admin.probes import ProbeOutcome, Problem, send_test_event
 from rbtk.app import create_app
-from rbtk.outbox.probes import ProbeOutcome, Problem, send_test_event
-from rbtk.runtime.context import Context
+from rbtk.context import Context
 from tests.live import serving
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rbtk.intake import events as ev
-from rbtk.intake.events import EventError, parse_event
+from rbtk.policy import events as ev
+from rbtk.policy.events import EventError, parse_event
 
 WHEN = "2026-05-25T03:00:00Z"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

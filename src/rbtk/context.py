@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from rbtk.access.tokens import Callers
 from rbtk.routing.snapshot import Snapshots
-from rbtk.runtime.secret_keys import verify_at_start
 from rbtk.runtime.secrets import Vault, load_or_create_keys
 from rbtk.runtime.settings import Settings
+from rbtk.secret_keys import verify_at_start
 from rbtk.store.db import make_engine, migrate, reads_only
 
 log = logging.getLogger(__name__)
