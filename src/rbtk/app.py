@@ -14,7 +14,6 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rbtk import __version__, web
-from rbtk.admin.errors import AdminError, Conflict, NotFound
 from rbtk.api import (
     audit,
     config,
@@ -35,6 +34,7 @@ from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
 from rbtk.context import Context
 from rbtk.delivery import workers as delivery_workers
 from rbtk.intake.writer import Writer
+from rbtk.runtime.errors import AdminError, Conflict, NotFound
 from rbtk.store.health import storage_problem
 
 log = logging.getLogger(__name__)

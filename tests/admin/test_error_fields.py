@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from rbtk.admin import channels, connectors, runbooks, suppressions
-from rbtk.admin.errors import AdminError
 from rbtk.channels import email, slack, webhook
 from rbtk.channels.base import InvalidDestination
 from rbtk.context import Context
+from rbtk.runtime.errors import AdminError
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)

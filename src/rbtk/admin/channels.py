@@ -5,7 +5,7 @@ What a destination takes is the channel's to say (`rbtk.channels.registry`): its
 their checks, which one is the secret. A secret (a Slack webhook URL, a signing secret) is
 stored encrypted, shown only masked (its last 4 characters), never echoed in an error nor
 kept in the clear in the audit log (where every change is recorded). Errors (under
-`rbtk.admin.errors`), each message saying what to do:
+`rbtk.runtime.errors`), each message saying what to do:
 
     Invalid  ── InvalidChannel — a bad name or kind, or a destination its channel refuses
              ── InvalidRules (an InvalidList) — the rule list is wrong; `errors` names each
@@ -25,11 +25,11 @@ from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin import audit
 from rbtk.admin.connectors import masked
-from rbtk.admin.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
+from rbtk.runtime.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
 

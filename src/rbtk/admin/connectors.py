@@ -1,6 +1,6 @@
 """PagerDuty connectors: the one write path for the API, the CLI and the settings pages.
 
-Errors (under `rbtk.admin.errors`), each message saying what to do:
+Errors (under `rbtk.runtime.errors`), each message saying what to do:
 
     Invalid  ── InvalidConnector — a bad name, key, toggle, region, cap, storm setting or
                                    service id
@@ -24,11 +24,11 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin import audit
-from rbtk.admin.errors import Conflict, Invalid, NotFound
 from rbtk.admin.routing import ROUTING_TARGET, routing_state
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.routing import ordered as ordered_rules
+from rbtk.runtime.errors import Conflict, Invalid, NotFound
 from rbtk.runtime.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox, routing_rules
 

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from rbtk.admin import incidents
-from rbtk.admin.errors import NotFound
 from rbtk.admin.incidents import IncidentView
 from rbtk.channels import registry
 from rbtk.outbox import log as delivery_log
 from rbtk.policy import engine
 from rbtk.policy.events import EventError, parse_event
+from rbtk.runtime.errors import NotFound
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import conditions, events
 

@@ -20,7 +20,6 @@ from uuid import uuid4
 
 from sqlalchemy import Connection, insert, select
 
-from rbtk.admin.errors import NotFound
 from rbtk.outbox.fanout import enqueue
 from rbtk.outbox.pipeline import LEFT_OUT
 from rbtk.outbox.queue import PENDING
@@ -29,6 +28,7 @@ from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Condition, Kind, Notification, State
 from rbtk.routing.snapshot import Snapshot
+from rbtk.runtime.errors import NotFound
 from rbtk.runtime.settings import Settings
 from rbtk.store import state as stored
 from rbtk.store.tables import conditions, connectors, events, incidents, outbox, storms

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from rbtk.admin.channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
-from rbtk.admin.errors import NotFound
 from rbtk.channels.message import Message
 from rbtk.context import Context
 from rbtk.outbox.chat import row as chat_row
@@ -27,6 +26,7 @@ from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
 from rbtk.routing.chat import load_channels
 from rbtk.routing.pagerduty import load_targets
+from rbtk.runtime.errors import NotFound
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import outbox
 

@@ -2,7 +2,7 @@
 
 The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
 validated first, so a bad list changes nothing; each change is audited whole (the rules
-before and after). Errors (under `rbtk.admin.errors`):
+before and after). Errors (under `rbtk.runtime.errors`):
 
     Invalid ── InvalidRouting (an InvalidList) — the rule list is wrong (an unknown connector,
                an event type neither known nor a glob, ...); `errors` names each
@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from rbtk.admin import audit
-from rbtk.admin.errors import InvalidList
 from rbtk.policy.events import PAYLOADS
 from rbtk.routing import ordered as ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
+from rbtk.runtime.errors import InvalidList
 from rbtk.store.tables import connectors, routing_rules
 
 ROUTING_TARGET = "pagerduty routing"  # the audit log's target of every routing change

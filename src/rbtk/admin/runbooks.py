@@ -3,7 +3,7 @@
 A rule's runbook is added to the links of every incident it opens on PagerDuty ("Runbook:
 pool_offline"), so whoever is paged has it one tap away. Fan-out reads them from memory
 (`rbtk.routing.snapshot`), never per event; each write is audited. Errors (under
-`rbtk.admin.errors`):
+`rbtk.runtime.errors`):
 
     Invalid  ── InvalidRunbook — not a paging rule, or not an http(s) URL of at most 2,048
                 characters
@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, update
 
 from rbtk.admin import audit
-from rbtk.admin.errors import Invalid, NotFound
 from rbtk.policy.rules import Rule
 from rbtk.routing import runbooks as runbook_urls
+from rbtk.runtime.errors import Invalid, NotFound
 from rbtk.store.tables import runbooks
 
 MAX_URL = 2048  # PagerDuty's limit on a link's href

@@ -2,7 +2,7 @@
 
 While a window covers a connector its triggers are held back (`rbtk.routing.suppression`, as
 fan-out reads them); the scheduler releases them when the window ends, so each write should
-wake it. Errors (under `rbtk.admin.errors`), each message saying what to do (an unknown
+wake it. Errors (under `rbtk.runtime.errors`), each message saying what to do (an unknown
 connector is `rbtk.admin.connectors.UnknownConnector`):
 
     Invalid  ── InvalidWindow — naive or past times, no reason, no connector
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from rbtk.admin import audit
 from rbtk.admin.connectors import UnknownConnector
-from rbtk.admin.errors import Conflict, Invalid, NotFound
+from rbtk.runtime.errors import Conflict, Invalid, NotFound
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors, suppressions
 

@@ -31,11 +31,11 @@ from rbtk.admin import (
     suppressions,
 )
 from rbtk.admin.connectors import ConnectorInUse, Keep, StormSettings
-from rbtk.admin.errors import AdminError, InvalidList
 from rbtk.config_file import document as doc
 from rbtk.config_file.plan import ChannelStep, ConnectorStep, Plan, WindowStep, make_plan
 from rbtk.config_file.problems import ConfigProblems, Loc, Problem
 from rbtk.config_file.references import Secrets
+from rbtk.runtime.errors import AdminError, InvalidList
 from rbtk.runtime.secrets import Secret, Vault
 
 _POSITION = re.compile(r"position (\d+): (.*)", re.DOTALL)

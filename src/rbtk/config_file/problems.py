@@ -12,7 +12,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from rbtk.admin.errors import Invalid
+from rbtk.runtime.errors import Invalid
 
 Loc = tuple[str | int, ...]
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select
 
-from rbtk.admin.errors import NotFound
 from rbtk.outbox.status import Status
 from rbtk.policy.state import Action
+from rbtk.runtime.errors import NotFound
 from rbtk.store.tables import incidents, outbox, storms
 
 LIST_LIMIT = 50

@@ -21,7 +21,6 @@ from sqlalchemy import Connection, and_, bindparam, func, select, update
 from sqlalchemy import insert as sql_insert
 
 from rbtk.admin.connectors import UnknownConnector
-from rbtk.admin.errors import Invalid, NotFound
 from rbtk.channels.pagerduty_body import resolve_body
 from rbtk.context import Context
 from rbtk.outbox import rows
@@ -41,6 +40,7 @@ from rbtk.policy import engine
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
 from rbtk.reconcile.summary import Summary, Unknown, latest
+from rbtk.runtime.errors import Invalid, NotFound
 from rbtk.store import state
 from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from rbtk.admin.errors import NotFound
+from rbtk.runtime.errors import NotFound
 from rbtk.store.db import is_postgres
 
 MAX_PATTERN = 255

@@ -7,7 +7,7 @@ reads the message to find it.
 
 from collections.abc import Mapping
 
-from rbtk.admin.errors import AdminError
+from rbtk.runtime.errors import AdminError
 from rbtk.web.labels import say
 
 

@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from rbtk.admin.errors import AdminError
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity
+from rbtk.runtime.errors import AdminError
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import duration
 

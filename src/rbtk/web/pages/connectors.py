@@ -31,7 +31,6 @@ from pydantic import BaseModel
 
 from rbtk.admin import connectors
 from rbtk.admin.connectors import ConnectorView
-from rbtk.admin.errors import AdminError
 from rbtk.admin.probes import UnknownTestEvent, resolve_test_event, send_test_event
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
@@ -41,6 +40,7 @@ from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.reconcile import summary, verify
 from rbtk.routing import suppression
+from rbtk.runtime.errors import AdminError
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.form_errors import form_errors
 from rbtk.web.labels import SEVERITIES_HIGH_FIRST, rule_labels, rule_title, say

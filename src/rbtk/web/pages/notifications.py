@@ -27,13 +27,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin import probes
-from rbtk.admin.errors import AdminError
 from rbtk.api.deps import Ctx
 from rbtk.channels.registry import CHAT
 from rbtk.context import Context
 from rbtk.policy.events import PAYLOADS
 from rbtk.routing import chat as notify
 from rbtk.routing.chat import NotifyRule
+from rbtk.runtime.errors import AdminError
 from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.form_errors import form_errors

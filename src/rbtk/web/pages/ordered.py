@@ -20,7 +20,6 @@ from fastapi.responses import Response
 from sqlalchemy import Connection
 from starlette.datastructures import FormData
 
-from rbtk.admin.errors import InvalidList
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
 from rbtk.routing.ordered import (
@@ -31,6 +30,7 @@ from rbtk.routing.ordered import (
     replaced,
     without,
 )
+from rbtk.runtime.errors import InvalidList
 from rbtk.web.auth import Csrf
 from rbtk.web.labels import say
 from rbtk.web.render import form_list, form_text

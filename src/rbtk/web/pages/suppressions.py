@@ -17,9 +17,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import connectors, suppressions
-from rbtk.admin.errors import AdminError
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
+from rbtk.runtime.errors import AdminError
 from rbtk.runtime.timefmt import parse_rfc3339, tomorrow_at
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.form_errors import form_errors
