@@ -27,9 +27,9 @@ from sqlalchemy import create_engine, text
 
 from rbtk.admin import connectors
 from rbtk.channels import registry
+from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import log
-from rbtk.context import Context, open_context
 from rbtk.runtime.settings import Settings
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
