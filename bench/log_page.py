@@ -1,6 +1,6 @@
 """The delivery log's pages at a size: milliseconds per page (median of 7), the first page
 with its bounded total, an older page, and pages filtered by dedup key and by status, read
-through `rbtk.outbox.log.query` as the API and the settings page read them.
+through `rbtk.outbox.delivery_log.query` as the API and the settings page read them.
 
 It builds a database of `--rows` rows of history (one connector, 5,000 pools, a row every
 6 s back in time, all sent) in a temporary directory (SQLite) or a new database on the local
@@ -29,7 +29,7 @@ from rbtk.admin import connectors
 from rbtk.channels import registry
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import log
+from rbtk.outbox import delivery_log
 from rbtk.runtime.settings import Settings
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -115,19 +115,18 @@ def main() -> None:
                 context.engine.dispose()
             rates = registry.rates(settings)
             key = "rbtk:pool-offline:warehouse:pool-17"
+            query = delivery_log.query
             with context.engine.connect() as connection:
                 figures = {
-                    "first": timed(lambda: log.query(connection, count=True, rates=rates)),
+                    "first": timed(lambda: query(connection, count=True, rates=rates)),
                     "older": timed(
-                        lambda: log.query(
-                            connection, before_id=args.rows // 2, count=True, rates=rates
-                        )
+                        lambda: query(connection, before_id=args.rows // 2, count=True, rates=rates)
                     ),
                     "by_key": timed(
-                        lambda: log.query(connection, dedup_key=key, count=True, rates=rates)
+                        lambda: query(connection, dedup_key=key, count=True, rates=rates)
                     ),
                     "by_status": timed(
-                        lambda: log.query(connection, status="failed", count=True, rates=rates)
+                        lambda: query(connection, status="failed", count=True, rates=rates)
                     ),
                 }
         finally:

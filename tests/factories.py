@@ -8,7 +8,7 @@ from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.outbox import queue, rows
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
 
 KEY = "0123456789abcdef0123456789abcdef"

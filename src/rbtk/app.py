@@ -32,7 +32,7 @@ from rbtk.api import (
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
 from rbtk.context import Context
-from rbtk.delivery import workers as delivery_workers
+from rbtk.delivery import loops
 from rbtk.intake.writer import Writer
 from rbtk.runtime.errors import AdminError, Conflict, NotFound
 from rbtk.store.health import storage_problem
@@ -52,7 +52,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
             if not workers:
                 yield
                 return
-            async with delivery_workers.running(context):
+            async with loops.running(context):
                 yield
         finally:
             # Requests are answered by now: store anything still waiting before exiting.

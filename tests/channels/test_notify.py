@@ -17,7 +17,7 @@ from rbtk.channels import slack
 from rbtk.context import Context
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
 from rbtk.store.tables import notify_channels, outbox
 from tests.factories import add_connector, event, pool_offline

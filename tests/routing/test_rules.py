@@ -15,9 +15,8 @@ from rbtk.outbox import explain as explaining
 from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import ordered as ordered_rules
-from rbtk.routing import pagerduty
-from rbtk.routing.ordered import NoSuchPosition
+from rbtk.routing import ordered_rules, pagerduty
+from rbtk.routing.ordered_rules import NoSuchPosition
 from rbtk.routing.pagerduty import RouteRule
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"

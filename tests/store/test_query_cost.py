@@ -95,15 +95,15 @@ def test_a_delivery_log_page_reads_a_page_not_the_whole_log(context: Context) ->
     filter names), never by reading every row of the channel and sorting them: the page cost
     1.2 s at 400,000 rows when SQLite read `channel = 'pagerduty'` through the budget index.
     A dedup key or an event id has a few rows: those are sorted."""
-    from rbtk.outbox import log
+    from rbtk.outbox import delivery_log
 
     def pages() -> None:
         with context.engine.connect() as connection:
-            log.query(connection)
-            log.query(connection, before_id=1_000)
-            log.query(connection, dedup_key="rbtk:pool-offline:warehouse:p1")
-            log.query(connection, status="failed")
-            log.query(connection, event_id="e1")
+            delivery_log.query(connection)
+            delivery_log.query(connection, before_id=1_000)
+            delivery_log.query(connection, dedup_key="rbtk:pool-offline:warehouse:p1")
+            delivery_log.query(connection, status="failed")
+            delivery_log.query(connection, event_id="e1")
 
     selects = [q for q in statements(context.engine, pages) if "ORDER BY" in q[0]]
     found = plans(context.engine, selects)

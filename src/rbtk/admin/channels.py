@@ -27,7 +27,7 @@ from rbtk.admin import audit
 from rbtk.admin.connectors import masked
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.routing.chat import NotifyRule, load_rules
 from rbtk.runtime.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.runtime.secrets import Secret, Vault

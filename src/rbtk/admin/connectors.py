@@ -27,7 +27,7 @@ from rbtk.admin import audit
 from rbtk.admin.routing import ROUTING_TARGET, routing_state
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.runtime.errors import Conflict, Invalid, NotFound
 from rbtk.runtime.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox, routing_rules

@@ -30,7 +30,7 @@ from rbtk.policy.state import Action, Condition, Kind, Notification, State
 from rbtk.routing.snapshot import Snapshot
 from rbtk.runtime.errors import NotFound
 from rbtk.runtime.settings import Settings
-from rbtk.store import state as stored
+from rbtk.store import policy_state
 from rbtk.store.tables import conditions, connectors, events, incidents, outbox, storms
 
 RESOLVED_BY_HAND = "rbtk.resolved_by_hand"  # the event that records who resolved what
@@ -123,7 +123,7 @@ def list_incidents(
         query = query.where(conditions.c.rule == rule)
     if after is not None:
         query = query.where(conditions.c.key > after)
-    found = [stored.condition(row._mapping) for row in connection.execute(query)]
+    found = [policy_state.condition(row._mapping) for row in connection.execute(query)]
     views = _views(connection, found, now)
     if show in (Filter.FIRING, Filter.ALL) and project is None and rule is None:
         views += _umbrellas(connection, connector=connector, after=after, limit=limit)
@@ -179,7 +179,7 @@ def _umbrellas(
 
 
 def get(connection: Connection, dedup_key: str, *, now: datetime) -> IncidentView:
-    condition = stored.load(connection, [dedup_key], ()).conditions.get(dedup_key)
+    condition = policy_state.load(connection, [dedup_key], ()).conditions.get(dedup_key)
     if condition is None:
         raise UnknownIncident(dedup_key)
     return _views(connection, [condition], now)[0]
@@ -196,8 +196,8 @@ def resolve(
 ) -> Resolved:
     """Forget the condition and send its resolve wherever its trigger went; an event records
     who did it, and every resolve row links to that event."""
-    stored.lock_keys(connection, [dedup_key])
-    before = stored.load(connection, [dedup_key], ())
+    policy_state.lock_keys(connection, [dedup_key])
+    before = policy_state.load(connection, [dedup_key], ())
     condition = before.conditions.get(dedup_key)
     if condition is None:
         raise UnknownIncident(dedup_key)
@@ -213,7 +213,7 @@ def resolve(
             data={"dedup_key": dedup_key, "by": by},
         )
     )
-    stored.save(connection, before, State({}, before.releases))
+    policy_state.save(connection, before, State({}, before.releases))
     closing = Notification(
         Action.RESOLVE,
         dedup_key,

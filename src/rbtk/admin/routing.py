@@ -1,6 +1,6 @@
 """PagerDuty routing rules: the one write path.
 
-The rules are an ordered list (`rbtk.routing.ordered`) written only whole (`replace_rules`),
+The rules are an ordered list (`rbtk.routing.ordered_rules`) written only whole (`replace_rules`),
 validated first, so a bad list changes nothing; each change is audited whole (the rules
 before and after). Errors (under `rbtk.runtime.errors`):
 
@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select
 
 from rbtk.admin import audit
 from rbtk.policy.events import PAYLOADS
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
 from rbtk.runtime.errors import InvalidList
 from rbtk.store.tables import connectors, routing_rules

@@ -28,8 +28,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from rbtk import metrics
-from rbtk.admin import events as event_log
-from rbtk.admin.events import MAX_LIMIT as MAX_EVENTS
+from rbtk.admin import event_log
+from rbtk.admin.event_log import MAX_LIMIT as MAX_EVENTS
 from rbtk.api.deliveries import DeliveryOut
 from rbtk.api.deps import Admin, Ctx, EventsWriter
 from rbtk.api.errors import ApiError
@@ -40,7 +40,7 @@ from rbtk.channels import registry
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
 from rbtk.policy.events import PAYLOADS
-from rbtk.routing.ordered import unknown_type_notice
+from rbtk.routing.ordered_rules import unknown_type_notice
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

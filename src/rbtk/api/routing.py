@@ -37,7 +37,7 @@ from rbtk.outbox.explain import Explanation
 from rbtk.outbox.explain import explain as explain_routing
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.routing import pagerduty
-from rbtk.routing.ordered import unknown_type_notice
+from rbtk.routing.ordered_rules import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.timefmt import format_rfc3339
 

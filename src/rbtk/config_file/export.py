@@ -34,7 +34,7 @@ from rbtk.config_file.document import VERSION, env_name
 from rbtk.config_file.lines import position
 from rbtk.config_file.problems import Loc
 from rbtk.routing import chat, pagerduty
-from rbtk.routing.ordered import OrderedRule
+from rbtk.routing.ordered_rules import OrderedRule
 from rbtk.runtime.secrets import Vault
 from rbtk.runtime.timefmt import format_rfc3339
 

@@ -32,7 +32,7 @@ from rbtk.config_file.references import Secrets
 from rbtk.policy.rules import Rule
 from rbtk.routing import chat, pagerduty
 from rbtk.routing.chat import NotifyRule
-from rbtk.routing.ordered import OrderedRule
+from rbtk.routing.ordered_rules import OrderedRule
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.runtime.timefmt import format_rfc3339

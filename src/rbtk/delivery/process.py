@@ -39,7 +39,7 @@ import uvloop
 from rbtk import metrics
 from rbtk.channels import registry
 from rbtk.context import Context, open_context
-from rbtk.delivery import workers
+from rbtk.delivery import loops
 from rbtk.runtime import logs
 from rbtk.runtime.settings import Settings
 
@@ -220,8 +220,8 @@ async def run_workers(
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    async with workers.running(context):
-        # Read at each wake-up: `workers.running` set them to wake this loop's tasks.
+    async with loops.running(context):
+        # Read at each wake-up: `loops.running` set them to wake this loop's tasks.
         targets: dict[str, Callable[[], None]] = {
             "delivery": lambda: context.wake_delivery(),
             "scheduler": lambda: context.wake_scheduler(),

@@ -15,7 +15,7 @@ from rbtk.outbox.fanout import enqueue
 from rbtk.policy import engine
 from rbtk.policy.events import Event, EventError, parse_event
 from rbtk.policy.rules import PolicyConfig
-from rbtk.store import state as stored
+from rbtk.store import policy_state
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import events as events_table
 
@@ -92,7 +92,7 @@ def ingest_all(
 
 
 def _store_events(connection: Connection, batch: list[Event], now: datetime) -> set[str]:
-    """Insert events, skipping ids already stored; answer the ids this call stored."""
+    """Insert events, skipping ids already stored; answer the ids this call policy_state."""
     dialect = postgresql if is_postgres(connection) else sqlite
     statement = (
         dialect.insert(events_table)
@@ -123,10 +123,10 @@ def _advance(
         scope = engine.scope(event)
         condition_keys |= scope.condition_keys
         release_keys |= scope.release_keys
-    stored.lock_keys(connection, condition_keys)
-    before = stored.load(connection, condition_keys, release_keys)
+    policy_state.lock_keys(connection, condition_keys)
+    before = policy_state.load(connection, condition_keys, release_keys)
     outcome = engine.apply_all(before, batch, now, PolicyConfig.of(context.settings))
-    stored.save(connection, before, outcome.state)
+    policy_state.save(connection, before, outcome.state)
     settings, config = context.settings, context.snapshots.read(connection)
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)
     quiet = [event for event in batch if event.id not in paged.paging_events]

@@ -20,7 +20,7 @@ from rbtk.policy import engine
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Tick
 from rbtk.routing import suppression
-from rbtk.store import state as stored
+from rbtk.store import policy_state
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,9 @@ class Scheduler:
         """Answer how many notifications were queued, and whether more may be due."""
         settings = self.context.settings
         with self.context.engine.begin() as connection:
-            before = stored.load_due(connection, now, BATCH)
+            before = policy_state.load_due(connection, now, BATCH)
             outcome = engine.apply(before, Tick(), now, PolicyConfig.of(settings))
-            stored.save(connection, before, outcome.state)
+            policy_state.save(connection, before, outcome.state)
             config = self.context.snapshots.read(connection)
             fanout = enqueue(
                 connection, outcome.notifications, settings=settings, now=now, config=config
@@ -130,7 +130,7 @@ class Scheduler:
         """The earliest threshold, window end, storm check or digest still to handle."""
         with self.context.reads.connect() as connection:
             dues = [
-                stored.next_due(connection),
+                policy_state.next_due(connection),
                 suppression.next_end(connection),
                 umbrella.next_check(connection),
                 digests.next_due(connection),

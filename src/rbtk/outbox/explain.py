@@ -32,7 +32,7 @@ from rbtk.routing import storms, suppression
 from rbtk.routing.lanes import capped
 from rbtk.routing.pagerduty import Decision, Target, load_rules, load_targets, route
 from rbtk.runtime.settings import Settings
-from rbtk.store import state as stored
+from rbtk.store import policy_state
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def explain(
         [] if decision.rule is None else [n for n in decision.rule.connectors if n not in names]
     )
     scope = engine.scope(event)
-    state = stored.load(connection, scope.condition_keys, scope.release_keys)
+    state = policy_state.load(connection, scope.condition_keys, scope.release_keys)
     policy = PolicyConfig.of(settings)
     outcome = engine.apply(state, event, now, policy)
     keys = set(scope.condition_keys) | {n.dedup_key for n in outcome.notifications}

@@ -27,7 +27,7 @@ from rbtk.routing.pagerduty import Target
 from rbtk.routing.snapshot import Snapshot
 from rbtk.routing.suppression import covering, load_ended, load_open
 from rbtk.runtime.settings import Settings
-from rbtk.store import state as stored
+from rbtk.store import policy_state
 from rbtk.store.tables import incidents, outbox, suppressions
 
 _CHUNK = 500
@@ -109,7 +109,7 @@ def _release(
     ]
     if not held:
         return 0
-    firing = stored.load(connection, {lane.dedup_key for lane in held}, ()).conditions
+    firing = policy_state.load(connection, {lane.dedup_key for lane in held}, ()).conditions
     causes = _held_causes(connection, target.id, sorted(lane.dedup_key for lane in held))
     releasing = {}
     sends = []

@@ -41,7 +41,7 @@ from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
 from rbtk.reconcile.summary import Summary, Unknown, latest
 from rbtk.runtime.errors import Invalid, NotFound
-from rbtk.store import state
+from rbtk.store import policy_state
 from rbtk.store.tables import connectors, incidents, outbox, reconcile_runs
 
 log = logging.getLogger(__name__)
@@ -273,7 +273,7 @@ def _page_again(
         for lane_id, lane in load_lanes(connection, keys).items()
         if lane.connector_id == connector_id
     }
-    firing = state.load(connection, keys, ()).conditions
+    firing = policy_state.load(connection, keys, ()).conditions
     sends = []
     for key in keys:
         condition, lane = firing.get(key), lanes.get((connector_id, key))

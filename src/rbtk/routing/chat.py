@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from rbtk.policy.events import Event
-from rbtk.routing import ordered as ordered_rules
-from rbtk.routing.ordered import OrderedRule
+from rbtk.routing import ordered_rules
+from rbtk.routing.ordered_rules import OrderedRule
 from rbtk.store.tables import notify_channels, notify_rules
 
 

@@ -3,7 +3,7 @@
 Ordered rules match an event by project and event type (exact or glob); the first that
 matches names the connectors; an event no rule matches goes to the default connectors.
 
-The rules are an ordered list (`rbtk.routing.ordered`); this module reads them, and
+The rules are an ordered list (`rbtk.routing.ordered_rules`); this module reads them, and
 `rbtk.admin.routing` writes them. `rbtk.outbox.explain` says where an event would go and why.
 """
 
@@ -17,9 +17,9 @@ from sqlalchemy import Connection, select
 from rbtk.policy.rules import EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Notification
-from rbtk.routing import ordered as ordered_rules
+from rbtk.routing import ordered_rules
 from rbtk.routing.lanes import Audience
-from rbtk.routing.ordered import OrderedRule
+from rbtk.routing.ordered_rules import OrderedRule
 from rbtk.routing.storms import StormRule
 from rbtk.store.tables import connectors, routing_rules
 

@@ -12,7 +12,7 @@ import typer
 
 from rbtk.cli.common import fail
 from rbtk.cli.remote import Remote
-from rbtk.routing.ordered import NoSuchPosition, OrderedRule, inserted, moved, without
+from rbtk.routing.ordered_rules import NoSuchPosition, OrderedRule, inserted, moved, without
 
 InsertAt = Annotated[
     int | None,

@@ -4,7 +4,7 @@ not where it did not.
     GET /settings/integrations/pagerduty/events?project=&type=&paged=&before=
     GET /settings/integrations/pagerduty/events/{id}
 
-The same reads as `GET /api/v1/events[/{id}]` (`rbtk.admin.events`).
+The same reads as `GET /api/v1/events[/{id}]` (`rbtk.admin.event_log`).
 """
 
 from datetime import UTC, datetime
@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from rbtk.admin import events as event_log
+from rbtk.admin import event_log
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
 from rbtk.policy.events import PAYLOADS

@@ -7,7 +7,7 @@
 
 A page changes one rule but the services save only whole lists (`routing.replace_rules`,
 `notify_config.replace_rules`), validated first; these routes read the form and hand the
-page's save function the change, made with `rbtk.routing.ordered`' list edits.
+page's save function the change, made with `rbtk.routing.ordered_rules`' list edits.
 """
 
 from collections.abc import Callable, Sequence
@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
-from rbtk.routing.ordered import (
+from rbtk.routing.ordered_rules import (
     NoSuchPosition,
     OrderedRule,
     inserted,

@@ -26,7 +26,7 @@ from rbtk.outbox.explain import Explanation, explain
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
-from rbtk.routing.ordered import unknown_type_notice
+from rbtk.routing.ordered_rules import unknown_type_notice
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.settings import Settings
 from rbtk.web.auth import Csrf, SignedIn, operator

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, or_, select
 from rbtk.admin import incidents
 from rbtk.admin.incidents import IncidentView
 from rbtk.channels import registry
-from rbtk.outbox import log as delivery_log
+from rbtk.outbox import delivery_log
 from rbtk.policy import engine
 from rbtk.policy.events import EventError, parse_event
 from rbtk.runtime.errors import NotFound
