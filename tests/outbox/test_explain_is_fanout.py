@@ -167,7 +167,7 @@ def _queued(context: Context, event_id: str) -> Counter[tuple[str, str, bool]]:
 
 
 @settings(
-    max_examples=150,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
