@@ -41,17 +41,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(
     config: pytest.Config, items: list[pytest.Item]
 ) -> Iterator[None]:
-    """The tests marked `alone` (they watch real time) run in one xdist group: on one worker,
-    one after another. Each browser module is a group of its own, so its service and
-    Chromium start once, and the modules spread over both workers (one group of every
-    browser test left one worker with five minutes of them at the end). The groups keep
-    their place in collection order: collected first, they ran beside the heavy e2e tests
-    and made both slower (12 min, not 9)."""
+    """The tests that must not share the machine with each other (the browser's, which take
+    a core of their own, and those marked `alone`, which watch real time) run in one xdist
+    group: on one worker, one after another. The group keeps its place in collection order:
+    collected first, it ran beside the heavy e2e tests and made both slower (12 min, not 9).
+    A group per browser module (spread over both workers) made no difference (9 min 21 s
+    against 9 min 23 s): their services then started beside the heavy tests, 7-9 s each."""
     for item in items:
-        if item.get_closest_marker("alone"):
+        if _folder(item.path) == "web" or item.get_closest_marker("alone"):
             item.add_marker(pytest.mark.xdist_group("alone"))
-        elif _folder(item.path) == "web":
-            item.add_marker(pytest.mark.xdist_group(f"web-{item.path.stem}"))
     yield
     # xdist applies a group by renaming the test; a pytest that no longer lets it (9.2) would
     # spread the group over the workers without a word.

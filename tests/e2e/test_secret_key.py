@@ -5,14 +5,17 @@ import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from rbtk.context import open_context
+from rbtk.runtime.settings import Settings
 from tests.e2e.conftest import Emulator, Start
 from tests.e2e.processes import RBTK, free_port, rbtk
-from tests.factories import KEY, pool_offline
+from tests.factories import add_connector, pool_offline
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -50,10 +53,16 @@ def test_serve_exits_1_with_another_key_and_rotation_lets_the_old_key_go(
     start: Start, admin: dict[str, str], env: dict[str, str], emulator: Emulator
 ) -> None:
     old_key = env["RBTK_SECRET_KEY"]
-    with start() as service:
-        api = {**admin, "RBTK_URL": service.url}
-        added = rbtk("admin", "pd", "connectors", "add", "pd-production", "--key", KEY, env=api)
-        assert added.returncode == 0, added.stderr
+    # A connector stored with the old key (through the one write path, as serve would).
+    stored = open_context(
+        Settings(
+            data_dir=Path(env["RBTK_DATA_DIR"]),
+            database_url=env["RBTK_DATABASE_URL"],
+            secret_key=old_key,
+        )
+    )
+    add_connector(stored, now=datetime.now(UTC))
+    stored.engine.dispose()
 
     new_key = Fernet.generate_key().decode()
     refused = serve_once({**os.environ, **env, "RBTK_SECRET_KEY": new_key})
