@@ -73,9 +73,7 @@ def page_and_resolve_by_hand(context: Context, pd: httpx.Client) -> None:
     pd.post(f"/_control/incidents/{incident['id']}/resolve").raise_for_status()
 
 
-def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
-    context: Context, pd: httpx.Client
-) -> None:
+def opt_in_to_paging_again(context: Context) -> None:
     with context.engine.begin() as connection:
         connectors.update(
             connection,
@@ -85,6 +83,12 @@ def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
             by="test",
             now=datetime.now(UTC),
         )
+
+
+def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
+    context: Context, pd: httpx.Client
+) -> None:
+    opt_in_to_paging_again(context)
     page_and_resolve_by_hand(context, pd)
 
     summary = passes.reconcile(context, connector="pd-production")
@@ -103,15 +107,7 @@ def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
 def test_a_page_again_waits_for_a_suppression_window_covering_the_connector(
     context: Context, pd: httpx.Client
 ) -> None:
-    with context.engine.begin() as connection:
-        connectors.update(
-            connection,
-            vault=context.vault,
-            name="pd-production",
-            repage_resolved_by_hand=True,
-            by="test",
-            now=datetime.now(UTC),
-        )
+    opt_in_to_paging_again(context)
     page_and_resolve_by_hand(context, pd)
     with context.engine.begin() as connection:
         [window] = suppressions.create(
