@@ -4,16 +4,15 @@ import logging
 
 import pytest
 from cryptography.fernet import Fernet
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from rbtk.cli.main import app
 from rbtk.context import Context
 from rbtk.secret_keys import MESSAGE
 
 
-def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
-    context: Context, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def serve(context: Context, monkeypatch: pytest.MonkeyPatch, secret_key: str) -> Result:
+    """`rbtk serve` on the suite's database with this RBTK_SECRET_KEY, expected to refuse."""
     root = logging.getLogger()  # `serve` sets up logging: undone after the test
     monkeypatch.setattr(root, "handlers", [])
     monkeypatch.setattr(root, "level", root.level)
@@ -21,10 +20,15 @@ def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
     env = {
         "RBTK_DATABASE_URL": settings.database_url,
         "RBTK_DATA_DIR": str(settings.data_dir),
-        "RBTK_SECRET_KEY": Fernet.generate_key().decode(),
+        "RBTK_SECRET_KEY": secret_key,
     }
+    return CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
 
-    result = CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
+
+def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = serve(context, monkeypatch, Fernet.generate_key().decode())
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.splitlines()[-1] == f"error: rbtk will not start: {MESSAGE}"
@@ -34,17 +38,7 @@ def test_serve_refuses_to_start_with_another_secret_key_and_says_what_to_do(
 def test_serve_with_a_malformed_secret_key_says_so_in_one_line(
     context: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", [])
-    monkeypatch.setattr(root, "level", root.level)
-    settings = context.settings
-    env = {
-        "RBTK_DATABASE_URL": settings.database_url,
-        "RBTK_DATA_DIR": str(settings.data_dir),
-        "RBTK_SECRET_KEY": "not-a-key",
-    }
-
-    result = CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
+    result = serve(context, monkeypatch, "not-a-key")
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.splitlines()[-1].startswith(
