@@ -39,7 +39,7 @@ def ingested(
                 "event_id": event.id,
                 "paged": event.id in fanout.paged_events,
                 "reasons": [*policy_reasons.get(event.id, ()), *fanout.reasons.get(event.id, ())],
-                "decisions": fanout.decisions(event.id),
+                "decisions": fanout.decisions.get(event.id, []),
             }
             for event in batch
         ],
@@ -77,7 +77,7 @@ def ticks(
                     *said[row.id],
                     *fanout.reasons.get(row.id, ()),
                 ],
-                "decisions": [*(row.decisions or ()), *fanout.decisions(row.id)],
+                "decisions": [*(row.decisions or ()), *fanout.decisions.get(row.id, ())],
             }
             for row in known
         ],

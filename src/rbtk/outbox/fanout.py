@@ -19,7 +19,6 @@ from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.pipeline import (
     PLACEHOLDER_KEY,
     Lane,
-    Note,
     World,
     decide,
     lane_page,
@@ -45,11 +44,9 @@ class FanOut:
     paged_events: frozenset[str] = frozenset()  # ids of events that triggered (sent or held)
     # Why, by event id, a trigger did not reach a connector, or reached it held back.
     reasons: Mapping[str, list[str]] = field(default_factory=dict)
-    notes: Sequence[Note] = ()  # each connector's decision on each trigger, in order
-
-    def decisions(self, event_id: str) -> list[dict[str, Any]]:
-        """What the event's record keeps of its triggers' decisions."""
-        return [note.to_json() for note in self.notes if note.event_id == event_id]
+    # Each connector's decision on each trigger, by event id, in order (`pipeline.Note`):
+    # grouped once here, not searched for each event of a batch.
+    decisions: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def enqueue(
@@ -87,7 +84,7 @@ def enqueue(
             row.event_id for row in built if row.event_id and row.action == Action.TRIGGER
         ),
         reasons=world.reasons,
-        notes=world.notes,
+        decisions=world.decisions,
     )
 
 

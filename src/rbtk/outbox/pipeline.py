@@ -151,6 +151,15 @@ class World:
                 said.setdefault(note.event_id, []).append(note.text)
         return said
 
+    @property
+    def decisions(self) -> dict[str, list[dict[str, Any]]]:
+        """Every note by event id, as data: each connector's decision, sent ones included."""
+        said: dict[str, list[dict[str, Any]]] = {}
+        for note in self.notes:
+            if note.event_id is not None:
+                said.setdefault(note.event_id, []).append(note.to_json())
+        return said
+
     def lane(self, target: Target, key: str) -> Lane | None:
         return self.lanes.get((target.id, key))
 
