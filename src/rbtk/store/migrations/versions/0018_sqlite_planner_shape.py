@@ -28,13 +28,13 @@ depends_on: str | Sequence[str] | None = None
 SHAPE = {
     "ix_outbox_budget": "1000000 500000 1000 1000",
     "ix_outbox_channel_created": "1000000 500000 1",
-    "ix_outbox_channel_lane": "1000000 500000 50 1",
+    "ix_outbox_channel_lane": "1000000 500000 5 1",
     "ix_outbox_created": "1000000 1",
     "ix_outbox_digest": "1000000 500000 1",
     "ix_outbox_event": "1000000 2",
-    "ix_outbox_lane": "1000000 300000 50 1",
+    "ix_outbox_lane": "1000000 300000 5 1",  # a lane: the queue asks for a row's predecessors
     "ix_outbox_pending": "10000 1 1",
-    "ix_outbox_status": "1000000 10 1",  # as if selective: the pending few are what is asked for
+    "ix_outbox_status": "1000000 100 1",  # as if selective: the pending few are what is asked for
     "ix_outbox_storm": "1000000 500000 1",
 }
 
