@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_model
+from pydantic import BaseModel, Field, SecretStr, StrictBool, create_model
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin import probes
 from rbtk.admin.channels import ChannelView
 from rbtk.admin.probes import MessageProbeOutcome
 from rbtk.api.deps import Admin, CallerName, Ctx
-from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
+from rbtk.api.schema import SLUG_NAME, TARGETS, Body, Error, Matcher, Position, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
 from rbtk.routing import chat as notify
@@ -95,10 +95,10 @@ class ChannelChange(Body):
 
 
 class RuleIn(Body):
-    position: Annotated[StrictInt, POSITION]
-    project: str | None = None
-    event_type: str | None = None
-    channels: list[str]
+    position: Position
+    project: Matcher | None = None
+    event_type: Matcher | None = None
+    channels: Annotated[list[str], TARGETS]
 
 
 class RulesIn(Body):

@@ -3,10 +3,19 @@
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictInt,
+    field_validator,
+)
 
 from rbtk.api.errors import ApiError
 from rbtk.policy.rules import Rule
+from rbtk.routing.ordered_rules import MAX_PATTERN
 
 # Row ids are INTEGER columns: 32-bit on PostgreSQL. A larger id names no row, and binding
 # it fails in the driver ("integer out of range"), so it is refused as invalid instead.
@@ -154,7 +163,25 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-SLUG_NAME = declared(pattern="^[a-z0-9][a-z0-9-]*$", minLength=1, maxLength=64)
+SLUG: dict[str, Any] = {"pattern": "^[a-z0-9][a-z0-9-]*$", "minLength": 1, "maxLength": 64}
+SLUG_NAME = declared(**SLUG)
 INTEGRATION_KEY = declared(pattern="^[A-Za-z0-9]{32}$", minLength=32, maxLength=32)
 RULE_NAMES = declared(items={"type": "string", "enum": [rule.value for rule in Rule]})
-POSITION = declared(minimum=1, maximum=MAX_ID)
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's integer is any number without a fraction, 2.0 as much as 2: take it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+Position = Annotated[WholeNumber, declared(minimum=1, maximum=MAX_ID)]
+# What an ordered rule matches (a project, an event type): a name or a glob, never blank.
+MATCHER: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_PATTERN,
+    "pattern": "^[^\\x00]*[^\\x00\\s][^\\x00]*$",
+}
+Matcher = Annotated[str, declared(**MATCHER)]
+# What a rule sends to: names of existing connectors or channels, each once.
+TARGETS = declared(minItems=1, uniqueItems=True, items={"type": "string", **SLUG})
