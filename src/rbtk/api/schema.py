@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from rbtk.api.errors import ApiError
+from rbtk.policy.events import MAX_DATA_DEPTH
 from rbtk.policy.rules import Rule
 from rbtk.routing.ordered_rules import MAX_PATTERN
 
@@ -101,9 +102,10 @@ def declared(**json_schema: Any) -> Any:
 NO_NUL = "^[^\\x00]*$"
 
 
-def state_no_nul_in_parameters(app: FastAPI) -> None:
-    """Say in the OpenAPI document what `no_nul_in_parameters` enforces: every string path
-    or query parameter without a pattern of its own gets NO_NUL."""
+def state_in_document(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the service enforces outside its models: every string
+    path or query parameter without a pattern of its own gets NO_NUL (`no_nul_in_parameters`),
+    and the schemas the routes that read their own bodies refer to (COMPONENTS) are listed."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -114,6 +116,7 @@ def state_no_nul_in_parameters(app: FastAPI) -> None:
             for operation in operations.values():
                 for parameter in operation.get("parameters", []):
                     _no_nul(parameter.get("schema", {}))
+        document.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -134,6 +137,26 @@ TIMESTAMP: dict[str, Any] = {
 }
 
 
+# An event's data is stored as it came, so its keys and strings hold no NUL (PostgreSQL
+# stores none), at any depth.
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "EventData": {
+        "type": "object",
+        "description": f"nested no deeper than {MAX_DATA_DEPTH} levels",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/EventDataValue"},
+    },
+    "EventDataValue": {
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": {"$ref": "#/components/schemas/EventDataValue"}},
+            {"$ref": "#/components/schemas/EventData"},
+        ]
+    },
+}
+
+
 def event_schema(*, required: list[str]) -> dict[str, Any]:
     """One platform event as the JSON request body; `data` is checked per type on arrival."""
     return {
@@ -150,7 +173,7 @@ def event_schema(*, required: list[str]) -> dict[str, Any]:
             },
             "occurred_at": TIMESTAMP,
             "data": {
-                "type": "object",
+                "$ref": "#/components/schemas/EventData",
                 "description": "the type's payload (see the documentation); any object for "
                 "an unknown type",
             },
