@@ -84,3 +84,16 @@ def test_a_whole_number_written_with_a_point_is_a_position(
     assert document_allows(admin, "PUT", path, body)
     assert answer.status_code == 200, answer.text
     assert [{k: r[k] for k in rule} for r in answer.json()["rules"]] == [rule]
+
+
+def test_a_batch_over_the_limit_is_the_413_the_document_declares_for_it(
+    admin: TestClient,
+) -> None:
+    batch = [{**EVENT, "id": f"evt-{n}", "data": {}} for n in range(1001)]
+
+    answer = admin.post("/api/v1/events", json={"events": batch})
+
+    assert answer.status_code == 413
+    assert answer.json()["detail"] == "events: at most 1000 per request, got 1001"
+    declared = admin.get("/openapi.json").json()["paths"]["/api/v1/events"]["post"]["responses"]
+    assert declared["413"]["description"].startswith("More than 1000 events")
