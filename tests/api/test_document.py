@@ -34,6 +34,21 @@ def document_allows(client: TestClient, method: str, path: str, body: Any) -> bo
         ("POST", "/api/v1/events", {**EVENT, "data": {"nested": [{"a\x00b": 1}]}}),
         ("POST", "/api/v1/events", {**EVENT, "data": {"note": "a\x00b"}}),
         ("POST", "/api/v1/pagerduty/routing/explain", {**EVENT, "data": {"a\x00b": 1}}),
+        ("POST", "/api/v1/events", {**EVENT, "type": "runner_pool.offline", "data": {}}),
+        (
+            "POST",
+            "/api/v1/events",
+            {
+                **EVENT,
+                "type": "runner_pool.offline",
+                "data": {"pool_name": "rig", "last_heartbeat_at": "0001-01-01T00:00:00Z"},
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/pagerduty/routing/explain",
+            {**EVENT, "type": "release.published", "data": {"tag": "v1", "branch": 5}},
+        ),
         ("POST", "/api/v1/notify/channels", {**EMAIL, "webhook_url": "https://example.com/x"}),
         ("POST", "/api/v1/notify/channels", {**EMAIL, "recipients": []}),
         ("POST", "/api/v1/notify/channels", {"name": "ops", "kind": "slack"}),

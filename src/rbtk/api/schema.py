@@ -1,6 +1,6 @@
 """What every route shares in its contract: request bodies' base, ids' range, the error shape."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import (
@@ -12,11 +12,13 @@ from pydantic import (
     StrictInt,
     field_validator,
 )
+from pydantic.json_schema import models_json_schema
 
 from rbtk.api.errors import ApiError
-from rbtk.policy.events import MAX_DATA_DEPTH
+from rbtk.policy.events import MAX_DATA_DEPTH, PAYLOADS
 from rbtk.policy.rules import Rule
 from rbtk.routing.ordered_rules import MAX_PATTERN
+from rbtk.runtime.timefmt import RFC3339_SCHEMA
 
 # Row ids are INTEGER columns: 32-bit on PostgreSQL. A larger id names no row, and binding
 # it fails in the driver ("integer out of range"), so it is refused as invalid instead.
@@ -129,31 +131,46 @@ def _no_nul(schema: dict[str, Any]) -> None:
         schema["pattern"] = NO_NUL
 
 
-# RFC 3339 with a timezone, within timefmt's range (1970 to 8999).
-TIMESTAMP: dict[str, Any] = {
-    "type": "string",
-    "format": "date-time",
-    "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3})-",
-}
+TIMESTAMP: dict[str, Any] = RFC3339_SCHEMA
 
 
+_REF = "#/components/schemas/{model}"
+_PAYLOADS: list[tuple[type[BaseModel], Literal["validation"]]] = [
+    (model, "validation") for model in PAYLOADS.values()
+]
 # An event's data is stored as it came, so its keys and strings hold no NUL (PostgreSQL
-# stores none), at any depth.
+# stores none), at any depth; a known type's data is also what its model checks.
 COMPONENTS: dict[str, dict[str, Any]] = {
     "EventData": {
         "type": "object",
         "description": f"nested no deeper than {MAX_DATA_DEPTH} levels",
         "propertyNames": {"pattern": NO_NUL},
-        "additionalProperties": {"$ref": "#/components/schemas/EventDataValue"},
+        "additionalProperties": {"$ref": _REF.format(model="EventDataValue")},
     },
     "EventDataValue": {
         "anyOf": [
             {"type": "string", "pattern": NO_NUL},
             {"type": ["number", "boolean", "null"]},
-            {"type": "array", "items": {"$ref": "#/components/schemas/EventDataValue"}},
-            {"$ref": "#/components/schemas/EventData"},
+            {"type": "array", "items": {"$ref": _REF.format(model="EventDataValue")}},
+            {"$ref": _REF.format(model="EventData")},
         ]
     },
+    **models_json_schema(_PAYLOADS, ref_template=_REF)[1]["$defs"],
+}
+# Which data a type takes: its model's for a known type, any EventData for another.
+_TYPED_DATA = {
+    "anyOf": [
+        *(
+            {
+                "properties": {
+                    "type": {"const": name},
+                    "data": {"$ref": _REF.format(model=model.__name__)},
+                }
+            }
+            for name, model in PAYLOADS.items()
+        ),
+        {"properties": {"type": {"not": {"enum": list(PAYLOADS)}}}},
+    ]
 }
 
 
@@ -162,6 +179,7 @@ def event_schema(*, required: list[str]) -> dict[str, Any]:
     return {
         "type": "object",
         "required": required,
+        **_TYPED_DATA,
         "properties": {
             "id": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL},
             "type": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL},

@@ -14,11 +14,14 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    WithJsonSchema,
 )
 
-from rbtk.runtime.timefmt import parse_rfc3339
+from rbtk.runtime.timefmt import RFC3339_SCHEMA, parse_rfc3339
 
-Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+Timestamp = Annotated[
+    datetime, BeforeValidator(parse_rfc3339), WithJsonSchema(RFC3339_SCHEMA, mode="validation")
+]
 Name = Annotated[str, Field(min_length=1, max_length=1024)]
 # A count or number the platform sends: never negative, and exact in any JSON reader
 # (PagerDuty's pages, a browser) up to 2**53 - 1; 10**100 jobs is a typo, not a queue.

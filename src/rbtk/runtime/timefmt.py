@@ -13,6 +13,13 @@ LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 _RFC3339 = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
 )
+# What parse_rfc3339 takes, as JSON Schema states it: a date-time with a timezone, within
+# EARLIEST to LATEST (by year: a document cannot say more).
+RFC3339_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": "^(19[7-9][0-9]|[2-8][0-9]{3})-",
+}
 _NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?", re.ASCII)
 
 
