@@ -18,6 +18,7 @@ from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
+from rbtk.store.db import head
 from rbtk.store.tables import outbox
 from tests.factories import add_chat_row
 
@@ -130,7 +131,7 @@ def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
 
 def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, context: Context) -> None:
     with context.engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
 
     answer = client.get("/readyz")
 
@@ -138,7 +139,8 @@ def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, contex
         503,
         {
             "status": "unavailable",
-            "detail": "database schema is not at the newest migration; restart rbtk to migrate it",
+            "detail": f"the database's schema (0001) is behind this rbtk's ({head()}): "
+            "run `rbtk migrate`",
         },
         ["schema"],
     )

@@ -10,6 +10,7 @@ from rbtk.cli.lazy import group
 app = group(
     {
         "serve": "rbtk.cli.serve:serve",
+        "migrate": "rbtk.cli.migrate:migrate",
         "pd-emulator": "rbtk.cli.pd_emulator:pd_emulator",
         "demo": "rbtk.cli.demo:demo",
         "tokens": "rbtk.cli.tokens:app",

@@ -203,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     wakes = {name: socket.socket(fileno=getattr(args, f"wake_{name}")) for name in WAKES}
     settings = Settings()
     logs.configure(settings)
-    context = open_context(settings)
+    # serve migrated the database, or checked it is current, before starting this process.
+    context = open_context(settings, migrating=False)
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(run_workers(context, wakes, args.metrics, ready=args.ready))

@@ -1,0 +1,126 @@
+"""Every earlier schema upgrades with its data: a database left at any earlier migration,
+holding events, a connector, open incidents, delivery rows and a storm, is brought to this
+rbtk's schema by `migrate` and served, and the API answers with what it held.
+
+The data is written once, at the newest schema, by the real write path (a connector added,
+pools going offline until a storm holds some of them), then taken down to each earlier
+revision by the migrations' own downgrades: each revision holds rows in its own shape, as
+that release's rbtk would have left them, and what a revision had no column or table for
+(a storm before 0008) is not expected back.
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
+
+from rbtk.access import tokens
+from rbtk.admin.connectors import StormSettings
+from rbtk.app import create_app
+from rbtk.context import Context, open_context
+from rbtk.intake.ingest import Acceptance, ingest
+from rbtk.store.db import MIGRATIONS, head, migrate, schema_problem
+from tests.factories import add_connector, event, pool_offline
+
+T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
+EARLIER = sorted(
+    script.revision
+    for script in ScriptDirectory(str(MIGRATIONS)).walk_revisions()
+    if script.revision != head()
+)
+STORMS_FROM = "0008"
+
+
+def _down_to(context: Context, revision: str) -> None:
+    with context.engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def _populate(context: Context) -> None:
+    """A connector whose storm opens at 3 new incidents; 5 air-gapped pools offline for an
+    hour (3 page, then a storm holds 2 and its umbrella pages) and an event of no rule."""
+    add_connector(context, storm=StormSettings(threshold=3, window_s=60), now=T0)
+    offline = [pool_offline(f"off-{i}", T0 - timedelta(hours=1), f"pool-{i}") for i in range(5)]
+    other = event("deploy-1", "deploy.finished", T0, service="api")
+    result = ingest(context, [*offline, other], T0)
+    assert result.count(Acceptance.ACCEPTED) == 6, result
+
+
+def _served(context: Context) -> dict[str, Any]:
+    """What the API answers about each kind of data, read through the served app."""
+    with context.engine.begin() as connection:
+        _, token = tokens.create(connection, scope=tokens.Scope.ADMIN, name="ops", now=T0)
+    with TestClient(create_app(context, workers=False)) as client:
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        def get(path: str) -> Any:
+            answer = client.get(path)
+            assert answer.status_code == 200, (path, answer.text)
+            return answer.json()
+
+        return {
+            "ready": client.get("/readyz").status_code,
+            "events": sorted(e["id"] for e in get("/api/v1/events?limit=100")["events"]),
+            "connectors": [
+                (c["name"], c["integration_key"])
+                for c in get("/api/v1/pagerduty/connectors")["connectors"]
+            ],
+            "incidents": sorted(i["dedup_key"] for i in get("/api/v1/incidents")["incidents"]),
+            "deliveries": sorted(
+                (d["dedup_key"], d["action"], d["status"])
+                for d in get("/api/v1/pagerduty/deliveries?limit=100")["deliveries"]
+            ),
+            "storms": [
+                (s["dedup_key"], s["state"]) for s in get("/api/v1/pagerduty/storms")["storms"]
+            ],
+        }
+
+
+_AT_HEAD: dict[str, dict[str, Any]] = {}  # what the data serves at the newest schema, by kind
+
+
+@pytest.fixture
+def populated(context: Context) -> dict[str, Any]:
+    """The context's database with the data in it; answers what that data serves at the
+    newest schema (the same every time: the data's times are fixed), read once per kind of
+    database, to hold each upgraded copy to."""
+    _populate(context)
+    kind = context.engine.dialect.name
+    if kind not in _AT_HEAD:
+        served = _served(context)
+        pools = [f"rbtk:pool-offline:warehouse:pool-{i}" for i in range(5)]
+        assert set(pools) <= set(served["incidents"])
+        assert [state for _, state in served["storms"]] == ["open"]
+        _AT_HEAD[kind] = served
+    return _AT_HEAD[kind]
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_a_database_left_at_an_earlier_migration_upgrades_with_its_data_and_serves(
+    context: Context, populated: dict[str, Any], revision: str
+) -> None:
+    _down_to(context, revision)
+    assert schema_problem(context.engine) is not None
+
+    migrate(context.engine)
+    upgraded = open_context(context.settings, migrating=False)
+    try:
+        served = _served(upgraded)
+    finally:
+        upgraded.engine.dispose()
+
+    expected = dict(populated)
+    if revision < STORMS_FROM:  # no storms then, and so no umbrella incident
+        expected["storms"] = []
+        expected["incidents"] = [
+            k for k in populated["incidents"] if not k.startswith("rbtk:storm:")
+        ]
+    assert served == expected
+    assert served["ready"] == 200
