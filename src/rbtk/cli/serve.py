@@ -38,12 +38,14 @@ def serve(
     from rbtk.channels import registry
     from rbtk.context import SchemaNotCurrent, open_context
     from rbtk.delivery import process
-    from rbtk.runtime import logs
+    from rbtk.runtime import data_dir, logs
     from rbtk.runtime.secrets import BadSecretKey
     from rbtk.secret_keys import SecretKeyMismatch
 
     settings = load_settings()
     logs.configure(settings)
+    # Held until this process exits: `rbtk restore` refuses a data dir being served.
+    data_dir.hold_while_serving(settings.data_dir)
     try:
         context = open_context(settings, migrating=not no_migrate)
     except (SecretKeyMismatch, BadSecretKey, SchemaNotCurrent) as exc:
