@@ -12,7 +12,6 @@ that release's rbtk would have left them, and what a revision had no column or t
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
@@ -83,44 +82,39 @@ def _served(context: Context) -> dict[str, Any]:
         }
 
 
-_AT_HEAD: dict[str, dict[str, Any]] = {}  # what the data serves at the newest schema, by kind
-
-
-@pytest.fixture
-def populated(context: Context) -> dict[str, Any]:
-    """The context's database with the data in it; answers what that data serves at the
-    newest schema (the same every time: the data's times are fixed), read once per kind of
-    database, to hold each upgraded copy to."""
-    _populate(context)
-    kind = context.engine.dialect.name
-    if kind not in _AT_HEAD:
-        served = _served(context)
-        pools = [f"rbtk:pool-offline:warehouse:pool-{i}" for i in range(5)]
-        assert set(pools) <= set(served["incidents"])
-        assert [state for _, state in served["storms"]] == ["open"]
-        _AT_HEAD[kind] = served
-    return _AT_HEAD[kind]
-
-
-@pytest.mark.parametrize("revision", EARLIER)
-def test_a_database_left_at_an_earlier_migration_upgrades_with_its_data_and_serves(
-    context: Context, populated: dict[str, Any], revision: str
-) -> None:
-    _down_to(context, revision)
-    assert schema_problem(context.engine) is not None
-
-    migrate(context.engine)
-    upgraded = open_context(context.settings, migrating=False)
-    try:
-        served = _served(upgraded)
-    finally:
-        upgraded.engine.dispose()
-
-    expected = dict(populated)
+def _expected(at_head: dict[str, Any], revision: str) -> dict[str, Any]:
+    """What data left at `revision` serves once upgraded: what it served at the newest
+    schema, less what that revision had no table for."""
+    expected = dict(at_head)
     if revision < STORMS_FROM:  # no storms then, and so no umbrella incident
         expected["storms"] = []
-        expected["incidents"] = [
-            k for k in populated["incidents"] if not k.startswith("rbtk:storm:")
-        ]
-    assert served == expected
-    assert served["ready"] == 200
+        incidents = at_head["incidents"]
+        expected["incidents"] = [k for k in incidents if not k.startswith("rbtk:storm:")]
+    return expected
+
+
+def test_a_database_left_at_any_earlier_migration_upgrades_with_its_data_and_serves(
+    context: Context,
+) -> None:
+    """One database walked down, newest revision first: left at each revision, upgraded and
+    served in turn (what a revision drops, every older one lacks too; one database and one
+    data set per kind of database keep the walk to seconds)."""
+    _populate(context)
+    at_head = _served(context)
+    pools = [f"rbtk:pool-offline:warehouse:pool-{i}" for i in range(5)]
+    assert set(pools) <= set(at_head["incidents"])
+    assert [state for _, state in at_head["storms"]] == ["open"]
+
+    served: dict[str, dict[str, Any]] = {}
+    for revision in reversed(EARLIER):
+        _down_to(context, revision)
+        assert schema_problem(context.engine) is not None
+        migrate(context.engine)
+        upgraded = open_context(context.settings, migrating=False)
+        try:
+            served[revision] = _served(upgraded)
+        finally:
+            upgraded.engine.dispose()
+
+    assert served == {revision: _expected(at_head, revision) for revision in EARLIER}
+    assert {answers["ready"] for answers in served.values()} == {200}
