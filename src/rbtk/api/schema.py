@@ -156,5 +156,6 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 SLUG_NAME = declared(pattern="^[a-z0-9][a-z0-9-]*$", minLength=1, maxLength=64)
 INTEGRATION_KEY = declared(pattern="^[A-Za-z0-9]{32}$", minLength=32, maxLength=32)
+REST_API_KEY = declared(pattern="^[A-Za-z0-9_+-]{20}$", minLength=20, maxLength=20)
 RULE_NAMES = declared(items={"type": "string", "enum": [rule.value for rule in Rule]})
 POSITION = declared(minimum=1, maximum=MAX_ID)
