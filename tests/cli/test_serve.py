@@ -1,4 +1,5 @@
-"""`rbtk serve` refuses to start with a secret key that cannot decrypt the stored secrets."""
+"""`rbtk serve` refuses to start with a secret key that cannot decrypt the stored secrets, or
+settings that cannot work together."""
 
 import logging
 
@@ -11,8 +12,11 @@ from rbtk.context import Context
 from rbtk.secret_keys import MESSAGE
 
 
-def serve(context: Context, monkeypatch: pytest.MonkeyPatch, secret_key: str) -> Result:
-    """`rbtk serve` on the suite's database with this RBTK_SECRET_KEY, expected to refuse."""
+def serve(
+    context: Context, monkeypatch: pytest.MonkeyPatch, secret_key: str, **more: str
+) -> Result:
+    """`rbtk serve` on the suite's database with this RBTK_SECRET_KEY (and `more` settings),
+    expected to refuse."""
     root = logging.getLogger()  # `serve` sets up logging: undone after the test
     monkeypatch.setattr(root, "handlers", [])
     monkeypatch.setattr(root, "level", root.level)
@@ -21,6 +25,7 @@ def serve(context: Context, monkeypatch: pytest.MonkeyPatch, secret_key: str) ->
         "RBTK_DATABASE_URL": settings.database_url,
         "RBTK_DATA_DIR": str(settings.data_dir),
         "RBTK_SECRET_KEY": secret_key,
+        **more,
     }
     return CliRunner().invoke(app, ["serve", "--port", "9"], env=env, prog_name="rbtk")
 
@@ -45,3 +50,18 @@ def test_serve_with_a_malformed_secret_key_says_so_in_one_line(
         "error: rbtk will not start: RBTK_SECRET_KEY must be a Fernet key"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_lease_shorter_than_the_slowest_channels_request(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = context.settings.secret_key
+    assert key is not None
+    result = serve(context, monkeypatch, key.get_secret_value(), RBTK_DELIVERY_LEASE_S="10")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: bad configuration: RBTK_DELIVERY_LEASE_S must be at least 1.5 times the slowest "
+        "channel's timeout (pagerduty: 10 s): a lease that can run out during a request lets "
+        "another instance send the same row again\n"
+    )
