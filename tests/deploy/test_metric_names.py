@@ -1,8 +1,10 @@
-"""The alert rules and the dashboard name only metrics a running `rbtk serve` exposes, and
-its delivery counters are there at 0 before anything was sent."""
+"""The alert rules and the dashboard name only metrics a running `rbtk serve` exposes, its
+exposition passes Prometheus's linter, and its delivery counters are there at 0 before
+anything was sent."""
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.tools import DEPLOY
+from tests.deploy.tools import DEPLOY, tool
 from tests.e2e.conftest import Start
 from tests.e2e.test_paging import add_connector
 from tests.waiting import wait_for
@@ -94,6 +96,16 @@ def test_the_rules_and_the_dashboard_name_only_metrics_rbtk_exposes(
             what="the new connector's and channel's counters in /metrics",
         )
 
+    # Prometheus's own linter of an exposition: names, types, units, help texts.
+    linted = subprocess.run(
+        [tool("promtool", "prometheus"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (linted.returncode, linted.stdout + linted.stderr) == (0, "")
     names = exposed(text)
     rules, dashboard = named(rule_expressions()), named(dashboard_expressions())
     assert rules and dashboard
