@@ -150,6 +150,12 @@ def _rules(rules: Sequence[OrderedRule]) -> list[dict[str, Any]]:
     return listed
 
 
+def _printable(text: str) -> str:
+    """`text` for a comment: a secret's last characters may be control characters, which no
+    YAML reader takes (not even in a comment), so each is written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render(exported: Exported) -> str:
     """The document as commented YAML: a header saying how to apply it, and what rbtk holds
     beside each secret's reference."""
@@ -160,7 +166,7 @@ def render(exported: Exported) -> str:
     lines = text.splitlines()
     for held in exported.secrets:
         at = position(root, held.loc).line - 1
-        lines[at] += f"  # rbtk holds {held.masked} (sha256 {held.fingerprint}…)"
+        lines[at] += f"  # rbtk holds {_printable(held.masked)} (sha256 {held.fingerprint}…)"
     spaced = []
     for number, line in enumerate(lines):
         if number and line[:1].isalpha():
