@@ -1,4 +1,5 @@
-"""`rbtk serve` refuses to start with a secret key that cannot decrypt the stored secrets."""
+"""`rbtk serve` refuses to start with a secret key that cannot decrypt the stored secrets,
+settings that cannot work together, or (--no-migrate) a database behind its schema."""
 
 import logging
 
@@ -16,10 +17,14 @@ from rbtk.store.db import MIGRATIONS, head, is_current
 
 
 def serve(
-    context: Context, monkeypatch: pytest.MonkeyPatch, secret_key: str, *options: str
+    context: Context,
+    monkeypatch: pytest.MonkeyPatch,
+    secret_key: str,
+    *options: str,
+    **more: str,
 ) -> Result:
-    """`rbtk serve OPTIONS` on the suite's database with this RBTK_SECRET_KEY, expected to
-    refuse."""
+    """`rbtk serve OPTIONS` on the suite's database with this RBTK_SECRET_KEY (and `more`
+    settings), expected to refuse."""
     root = logging.getLogger()  # `serve` sets up logging: undone after the test
     monkeypatch.setattr(root, "handlers", [])
     monkeypatch.setattr(root, "level", root.level)
@@ -28,6 +33,7 @@ def serve(
         "RBTK_DATABASE_URL": settings.database_url,
         "RBTK_DATA_DIR": str(settings.data_dir),
         "RBTK_SECRET_KEY": secret_key,
+        **more,
     }
     return CliRunner().invoke(app, ["serve", "--port", "9", *options], env=env, prog_name="rbtk")
 
@@ -74,3 +80,18 @@ def test_serve_no_migrate_refuses_a_database_behind_its_schema_naming_rbtk_migra
         f"({head()}): run `rbtk migrate`"
     ]
     assert not is_current(context.engine)  # and it was left as it was
+
+
+def test_serve_refuses_a_lease_shorter_than_the_slowest_channels_request(
+    context: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = context.settings.secret_key
+    assert key is not None
+    result = serve(context, monkeypatch, key.get_secret_value(), RBTK_DELIVERY_LEASE_S="10")
+
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: bad configuration: RBTK_DELIVERY_LEASE_S must be at least 1.5 times the slowest "
+        "channel's timeout (pagerduty: 10 s): a lease that can run out during a request lets "
+        "another instance send the same row again\n"
+    )

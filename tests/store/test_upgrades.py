@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 
 from rbtk.access import tokens
-from rbtk.admin.connectors import StormSettings
+from rbtk.admin.connector_settings import Storm
 from rbtk.app import create_app
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import Acceptance, ingest
@@ -45,7 +45,7 @@ def _down_to(context: Context, revision: str) -> None:
 def _populate(context: Context) -> None:
     """A connector whose storm opens at 3 new incidents; 5 air-gapped pools offline for an
     hour (3 page, then a storm holds 2 and its umbrella pages) and an event of no rule."""
-    add_connector(context, storm=StormSettings(threshold=3, window_s=60), now=T0)
+    add_connector(context, storm=Storm(threshold=3, window_s=60), now=T0)
     offline = [pool_offline(f"off-{i}", T0 - timedelta(hours=1), f"pool-{i}") for i in range(5)]
     other = event("deploy-1", "deploy.finished", T0, service="api")
     result = ingest(context, [*offline, other], T0)

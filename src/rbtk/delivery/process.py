@@ -133,6 +133,7 @@ class Supervisor:
             if time.monotonic() - started >= HEALTHY_AFTER_S:
                 delay = RESTART_FIRST_S
             log.error("delivery process %s; restarting it in %.0f s", what, delay)
+            metrics.DELIVERY_RESTARTS.inc()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RESTART_MAX_S)
 
