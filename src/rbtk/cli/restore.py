@@ -25,7 +25,7 @@ def restore(
     """Put a backup into a stopped data dir (RBTK_DATA_DIR)."""
     from sqlalchemy.engine import make_url
 
-    from rbtk.runtime.data_dir import is_served
+    from rbtk.runtime.data_dir import Served, kept_from_serving
     from rbtk.store import backup as copies
     from rbtk.store.db import head, knows
 
@@ -45,14 +45,15 @@ def restore(
         raise fail(str(exc)) from None
     if not knows(revision):
         raise fail(f"{file} was taken by a newer rbtk (schema {revision}); restore it with that")
-    if is_served(settings.data_dir):
-        raise fail(f"rbtk serve is running on {settings.data_dir}; stop it first")
-    if database.exists() and not replace:
-        raise fail(f"{database} already holds a database; add --replace to replace it")
-    if problem := _key_problem(file, settings):
-        raise fail(problem)
     try:
-        copies.put_back(file, database)
+        with kept_from_serving(settings.data_dir):
+            if database.exists() and not replace:
+                raise fail(f"{database} already holds a database; add --replace to replace it")
+            if problem := _key_problem(file, settings):
+                raise fail(problem)
+            copies.put_back(file, database)
+    except Served as exc:
+        raise fail(f"{exc}; stop it first") from None
     except OSError as exc:
         raise fail(f"cannot write {database}: {exc.strerror or exc}") from None
     typer.echo(f"restored {file} into {database} (schema {revision})")
