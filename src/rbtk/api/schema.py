@@ -207,6 +207,7 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
 SLUG: dict[str, Any] = {"pattern": "^[a-z0-9][a-z0-9-]*$", "minLength": 1, "maxLength": 64}
 SLUG_NAME = declared(**SLUG)
 INTEGRATION_KEY = declared(pattern="^[A-Za-z0-9]{32}$", minLength=32, maxLength=32)
+REST_API_KEY = declared(pattern="^[A-Za-z0-9_+-]{20}$", minLength=20, maxLength=20)
 RULE_NAMES = declared(items={"type": "string", "enum": [rule.value for rule in Rule]})
 
 

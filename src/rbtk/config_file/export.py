@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from rbtk.admin import (
     channel_destinations,
     channels,
+    connector_settings,
     connectors,
     routing,
     runbooks,
@@ -84,28 +85,14 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
                 view.key_fingerprint[:FINGERPRINT],
             )
         )
-        entry: dict[str, Any] = {
-            "name": view.name,
-            "key_env": key_env,
-            "region": view.region,
-            "is_default": view.is_default,
-            "send_info": view.send_info,
-            "change_events": view.change_events,
-            "max_severity": None if view.max_severity is None else view.max_severity.value,
-            "rules": {rule.value: on for rule, on in view.rules.items()},
-            "storm": {
-                "collapse": view.storm.collapse,
-                "threshold": view.storm.threshold,
-                "window_s": view.storm.window_s,
-            },
-        }
+        entry: dict[str, Any] = {"name": view.name, "key_env": key_env}
         rest_key = connectors.stored_rest_key(connection, vault=vault, name=view.name)
         if rest_key is not None:
             entry["rest_key_env"] = env_name(view.name, "rest_key")
             loc: Loc = ("pagerduty", "connectors", at, "rest_key_env")
             held.append(Held(loc, rest_key.masked, rest_key.fingerprint[:FINGERPRINT]))
-        entry["service_id"] = view.service_id
-        entry["repage_resolved_by_hand"] = view.repage_resolved_by_hand
+        entry |= connector_settings.of(view).model_dump(mode="json")
+        entry["rules"] = {rule.value: on for rule, on in view.rules.items()}
         connector_docs.append(entry)
     channel_docs = []
     for at, channel_view in enumerate(channels.list_channels(connection)):
