@@ -90,6 +90,8 @@ _DOCUMENT_RULES = (
     r"|give \w+_env .* or \w+_file .*|must not contain a NUL character"
     r"|.* is outside the supported range .*)"
 )
+_TOGGLES = "a rule cannot be both enabled and disabled (two lists)"
+_BOTH_WAYS = r".+: both enabled and disabled; pick one"
 SEMANTIC_RULES = {
     "PUT /api/v1/pagerduty/routing": (
         "connectors named must exist; positions must be unique",
@@ -113,12 +115,8 @@ SEMANTIC_RULES = {
         "the connector needs a REST API key and a service id",
         r"connector .* needs a .*: reconcile reads .*",
     ),
-    # Left to the change that rewrites the connector's models (an empty rest_key, issue 24).
-    "POST /api/v1/pagerduty/connectors": ("a rule cannot be both enabled and disabled", r".*"),
-    "PATCH /api/v1/pagerduty/connectors/{name}": (
-        "a rule cannot be both enabled and disabled",
-        r".*",
-    ),
+    "POST /api/v1/pagerduty/connectors": (_TOGGLES, _BOTH_WAYS),
+    "PATCH /api/v1/pagerduty/connectors/{name}": (_TOGGLES, _BOTH_WAYS),
 }
 
 

@@ -92,12 +92,12 @@ class Storm(Settings):
     )
     threshold: Annotated[
         int,
-        Field(strict=True, ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1]),
+        Field(ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1]),
         Shown("Storm threshold", unit="new incidents", metavar="N"),
     ] = Field(default=20, description="a storm is more than this many new incidents in the window")
     window_s: Annotated[
         int,
-        Field(strict=True, ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1]),
+        Field(ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1]),
         Shown("Storm window", unit="seconds", flag="storm-window", metavar="SECONDS"),
     ] = Field(default=60, description="the storm window, in seconds")
 
