@@ -21,6 +21,7 @@ def follow_page(
     sent_text: str,
 ) -> HTMLResponse:
     """`error` is what went wrong or what it waits for; None once sent (`sent_text` then)."""
+    text = sent_text if error is None else error
     return page(
         request,
         "test_follow.html",
@@ -32,5 +33,5 @@ def follow_page(
         status=status,
         ok=error is None,
         final=final or error is None,
-        text=sent_text if error is None else error,
+        text=text[:1].upper() + text[1:],  # the probes' lines begin in lower case
     )
