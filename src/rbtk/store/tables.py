@@ -247,6 +247,7 @@ storms = Table(
     Column("umbrella_summary", Text),
     Column("umbrella_severity", String(16)),
     Column("peak", Integer, nullable=False, server_default=text("0")),  # most members firing
+    Column("peak_summary", Text),  # the umbrella's summary at the peak: told at the storm's end
     Column("quiet_since", UTCDateTime),  # since when fewer than the threshold are firing
     Column("ended_at", UTCDateTime),
     Column("released", Integer),  # members still firing at the end, paged one by one
