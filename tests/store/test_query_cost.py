@@ -149,3 +149,23 @@ def test_the_queues_claim_finds_each_rows_predecessors_through_the_lane_indexes(
     assert "SEARCH earlier_by_connector_name USING INDEX ix_outbox_lane" in plan
     assert "SEARCH earlier_by_channel_name USING INDEX ix_outbox_channel_lane" in plan
     assert "SCAN earlier" not in plan
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_log_page_by_dedup_key_reads_that_keys_rows_newest_first_on_postgresql(
+    context: Context,
+) -> None:
+    """Not the whole log by id until a page of the key's rows is found (140 ms at 400,000
+    rows, growing with the log): the key's own index, in id order, stopped at the page."""
+    from rbtk.outbox import delivery_log
+
+    def page() -> None:
+        with context.engine.connect() as connection:
+            delivery_log.query(connection, dedup_key="rbtk:pool-offline:warehouse:p1")
+
+    [plan] = [p for p in plans(context.engine, statements(context.engine, page)) if "Limit" in p]
+    print(plan)
+
+    assert "Index Scan Backward using ix_outbox_dedup_key on outbox" in plan
+    assert "Sort" not in plan

@@ -299,6 +299,7 @@ outbox = Table(
     ),
     # A lane (rows sent strictly in order) is one connector's or one chat channel's dedup key.
     Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
+    Index("ix_outbox_dedup_key", "dedup_key", "id"),  # the log filtered by a key, a page at once
     Index("ix_outbox_channel_lane", "channel_name", "dedup_key", "id"),
     Index("ix_outbox_status", "status", "id"),
     Index("ix_outbox_budget", "channel", "last_attempt_at", "key_fingerprint"),
