@@ -14,6 +14,7 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.probes import ProbeOutcome, Problem, send_test_event
 from rbtk.app import create_app
 from rbtk.context import Context
+from tests.conftest import production_test_send_wait
 from tests.live import serving
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
@@ -159,6 +160,7 @@ def test_the_api_answers_an_unreachable_pagerduty_at_once_with_202_and_the_row(
 ) -> None:
     add_connector(context)
     slow_retries(context)
+    production_test_send_wait(context)
     with serving(create_app(context)) as url:
         started = time.monotonic()
         answer = httpx.post(
@@ -187,6 +189,7 @@ def test_the_api_answers_a_hanging_pagerduty_at_once_with_202_and_the_queued_row
     context.settings = context.settings.model_copy(
         update={"pagerduty_url": f"{emulator}/v2/enqueue", "pagerduty_timeout_s": 2.0}
     )
+    production_test_send_wait(context)
     add_connector(context)
     with serving(create_app(context)) as url:
         started = time.monotonic()
@@ -212,6 +215,7 @@ def test_a_test_event_behind_a_spent_rate_budget_is_answered_at_once_with_when_i
     context.settings = context.settings.model_copy(
         update={"pagerduty_url": f"{emulator}/v2/enqueue", "pagerduty_rate_per_min": 1}
     )
+    production_test_send_wait(context)
     add_connector(context)
     with (
         serving(create_app(context)) as url,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.store.tables import metadata
+from tests.conftest import production_test_send_wait
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
@@ -284,8 +285,9 @@ def test_delete_is_refused_with_409_while_incidents_are_open_unless_forced(
 
 
 def test_the_test_route_answers_202_with_the_queued_row_when_nothing_sends_it_yet(
-    admin: TestClient,
+    admin: TestClient, context: Context
 ) -> None:
+    production_test_send_wait(context)
     admin.post(URL, json={"name": "pd-production", "integration_key": KEY})  # no workers here
 
     answer = admin.post(f"{URL}/pd-production/test", json={"resolve_after_s": 60})

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.context import Context
+from tests.conftest import production_test_send_wait
 
 CHANNELS = "/api/v1/notify/channels"
 RULES = "/api/v1/notify/rules"
@@ -256,8 +257,9 @@ def test_an_unknown_channel_is_404(
 
 
 def test_the_test_route_answers_202_with_the_queued_row_when_nothing_sends_it_yet(
-    admin: TestClient,
+    admin: TestClient, context: Context
 ) -> None:
+    production_test_send_wait(context)
     slack(admin)  # no delivery workers run here
 
     answer = admin.post(f"{CHANNELS}/ops-slack/test")

@@ -15,6 +15,7 @@ from tests.web.conftest import Service, add_connector
 pytestmark = pytest.mark.e2e
 
 CONNECTOR = "/settings/integrations/pagerduty/connectors/pd-slow"
+SERVICE_ENV = {"RBTK_TEST_SEND_WAIT_S": "0.25"}  # production's wait: what is slower follows
 
 
 @pytest.fixture

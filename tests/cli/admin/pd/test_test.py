@@ -5,7 +5,9 @@ from typing import Any
 
 import httpx
 
+from rbtk.context import Context
 from tests.cli.conftest import Rbtk, add_connector, shown
+from tests.conftest import production_test_send_wait
 from tests.waiting import wait_for
 
 
@@ -75,8 +77,9 @@ def test_a_critical_test_then_resolve_now(rbtk: Rbtk, api: httpx.Client, pd: htt
 
 
 def test_a_test_event_pagerduty_is_slow_to_answer_is_followed_until_it_is_sent(
-    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client
+    rbtk: Rbtk, api: httpx.Client, pd: httpx.Client, context: Context
 ) -> None:
+    production_test_send_wait(context)
     add_connector(api, "pd-production")
     # Slower than the request waits (RBTK_TEST_SEND_WAIT_S), quicker than PagerDuty's timeout.
     pd.put("/_control/faults", json={"latency_ms": 1_000}).raise_for_status()
