@@ -50,11 +50,11 @@ class Problem(StrEnum):
 Waiting = dict[str, str | None]  # the delivery log's `waiting`: a reason, until when
 
 
-def pending(status: str, waiting: Waiting | None, peer: str) -> str:
-    """What a row not answered yet waits for, in words."""
+def queued(waiting: Waiting | None, peer: str) -> str:
+    """What a row never tried yet waits for, in words."""
     if waiting is not None and waiting["reason"] == "rate budget":
         return f"queued behind the rate budget until {waiting['until']}"
-    return f"queued: {peer} has not answered yet" if status == Status.QUEUED else status
+    return f"queued: {peer} has not answered yet"
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class ProbeOutcome:
                 "rbtk keeps retrying the test event"
             )
         return (
-            f"the test event is {pending(self.status, self.waiting, 'PagerDuty')}; "
+            f"the test event is {queued(self.waiting, 'PagerDuty')}; "
             "it is sent when delivery gets to it (see the delivery log)"
         )
 
@@ -327,7 +327,7 @@ class MessageProbeOutcome:
             return None
         answer = f" ({self.said})" if self.said else ""
         if self.status == Status.QUEUED:
-            waits = pending(self.status, self.waiting, self.channel)
+            waits = queued(self.waiting, self.channel)
             return f"the test message is {waits}; it is sent when delivery gets to it"
         if self.status == Status.FAILED:
             return f"the test message to {self.channel!r} was not delivered: failed{answer}"
