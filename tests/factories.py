@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from rbtk.admin import connectors, routing, suppressions
+from rbtk.admin import connector_settings, connectors, routing, suppressions
+from rbtk.admin.connector_settings import ConnectorSettings, Storm
 from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.outbox import queue, rows
@@ -13,7 +14,7 @@ from rbtk.routing.pagerduty import RouteRule, load_rules
 
 KEY = "0123456789abcdef0123456789abcdef"
 OTHER_KEY = "fedcba9876543210fedcba9876543210"
-STORMS_BY_DEFAULT = connectors.StormSettings()  # a new connector's: on, 20 within 60 s
+STORMS_BY_DEFAULT = Storm()  # a new connector's: on, 20 within 60 s
 
 
 def add_connector(
@@ -25,7 +26,7 @@ def add_connector(
     is_default: bool = True,
     max_severity: str | None = None,
     region: str = "us",
-    storm: connectors.StormSettings = STORMS_BY_DEFAULT,
+    storm: Storm = STORMS_BY_DEFAULT,
     now: datetime,
 ) -> int:
     """Through the one write path, as the API and the pages add connectors; answers its id."""
@@ -37,14 +38,23 @@ def add_connector(
             key=key,
             enable=sorted(rules - DEFAULT_ENABLED),
             disable=sorted(DEFAULT_ENABLED - rules),
-            region=region,
-            is_default=is_default,
-            max_severity=max_severity,
-            storm=storm,
+            settings=ConnectorSettings(
+                region=region,
+                is_default=is_default,
+                max_severity=max_severity,
+                storm=storm,
+            ),
             by="test",
             now=now,
         )
     return view.id
+
+
+def settings_from(options: dict[str, Any]) -> ConnectorSettings:
+    """Take the settings out of `options` (given by name, as the API gives them), checked as
+    the admin functions check them; what is left is for `connectors.add` itself."""
+    given = {f: options.pop(f) for f in list(options) if f in ConnectorSettings.model_fields}
+    return connector_settings.parse(given)
 
 
 def event(

@@ -30,7 +30,7 @@ from rbtk.api import (
     suppressions,
 )
 from rbtk.api.errors import ApiError, body
-from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
+from rbtk.api.schema import no_nul_in_parameters, state_in_document
 from rbtk.context import Context
 from rbtk.delivery import loops
 from rbtk.intake.writer import Writer
@@ -69,7 +69,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
         redoc_url=None,
     )
 
-    state_no_nul_in_parameters(app)
+    state_in_document(app)
 
     @app.get("/", include_in_schema=False)
     async def _start() -> RedirectResponse:

@@ -13,7 +13,7 @@ from rbtk.routing.snapshot import Snapshots
 from rbtk.runtime.secrets import Vault, load_or_create_keys
 from rbtk.runtime.settings import Settings
 from rbtk.secret_keys import verify_at_start
-from rbtk.store.db import make_engine, migrate, reads_only
+from rbtk.store.db import make_engine, migrate, reads_only, schema_problem
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,25 @@ class Context:
         return reads_only(self.engine)
 
 
-def open_context(settings: Settings) -> Context:
-    """Migrate the database and check the secret key against it: SecretKeyMismatch when the
-    key cannot decrypt the stored secrets. Refusing to start is deliberate: a paging service
-    that reports ready and accepts events it can never deliver is the worst way to fail."""
+class SchemaNotCurrent(Exception):
+    """The database is not at this rbtk's schema and this start may not migrate it."""
+
+
+def open_context(settings: Settings, *, migrating: bool = True) -> Context:
+    """Migrate the database (or, not `migrating`, refuse one that is not at this rbtk's
+    schema: SchemaNotCurrent) and check the secret key against it: SecretKeyMismatch when
+    the key cannot decrypt the stored secrets. Refusing to start is deliberate: a paging
+    service that reports ready and accepts events it can never deliver is the worst way to
+    fail."""
     engine = make_engine(settings.database)
-    migrate(engine)
+    try:
+        if migrating:
+            migrate(engine)
+        elif problem := schema_problem(engine):
+            raise SchemaNotCurrent(problem)
+    except Exception:
+        engine.dispose()
+        raise
     vault = Vault(*load_or_create_keys(settings.secret_key, settings.data_dir))
     try:
         if verify_at_start(engine, vault):

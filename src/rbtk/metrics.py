@@ -7,10 +7,16 @@ in one process never registers a metric twice.
 Notifications are labelled by `kind` (pagerduty, slack, email, webhook) and by where they
 went: `connector` for PagerDuty rows, `channel` (a chat channel's name) for chat rows; the
 label a row has no value for is empty, which Prometheus reads as absent.
+
+Every label combination of the delivery counters is set to 0 for each configured connector
+and chat channel before it sends anything (`expect_configured`), as Alertmanager does for its
+integrations: a ratio or an `increase()` over a counter that appears only with its first
+failure sees no change, so the alert rules (deploy/prometheus/) would miss that failure.
 """
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 from prometheus_client import (
@@ -24,12 +30,14 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
 
-from rbtk.channels.base import Result
+from rbtk.channels import pagerduty
+from rbtk.channels.base import Result, Verdict
 from rbtk.intake.ingest import Acceptance, BatchResult
 from rbtk.outbox import health
 from rbtk.outbox.queue import PENDING
 from rbtk.reconcile import summary as reconcile_runs
-from rbtk.store.tables import outbox
+from rbtk.routing.snapshot import Snapshot
+from rbtk.store.tables import outbox, storms
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -43,6 +51,14 @@ EVENTS = Counter(
 )
 for _acceptance in Acceptance:
     EVENTS.labels(_acceptance.value)
+
+# Counted by rbtk serve, which restarts its delivery process when it dies: a process that
+# keeps dying delivers little, yet /readyz is down only for the seconds of each restart.
+DELIVERY_RESTARTS = Counter(
+    "rbtk_delivery_process_restarts",
+    "Times rbtk serve restarted its delivery process after it exited on its own.",
+    registry=REGISTRY,
+)
 
 # The process that sends counts these: under `rbtk serve`, its delivery process, which
 # hands them to the API process in a file (`write_delivery`, `render(delivery=...)`).
@@ -64,6 +80,33 @@ DELIVERY_LATENCY = Histogram(
 )
 
 
+FAILURES = Counter(
+    "rbtk_delivery_failures",
+    "Delivery attempts that did not deliver, by kind, connector or chat channel, and reason "
+    "(refused: not retried; endpoint_down: a 5xx, a timeout, no connection; throttled: the "
+    "rest, retried: a 429 or a send rbtk could not make).",
+    ["kind", "connector", "channel", "reason"],
+    registry=DELIVERY_REGISTRY,
+)
+
+
+class Reason(StrEnum):
+    """Why an attempt did not deliver, in the words the channels' verdicts already give: a
+    dashboard groups failures by what an operator does about them, not by status code."""
+
+    REFUSED = "refused"
+    ENDPOINT_DOWN = "endpoint_down"
+    THROTTLED = "throttled"
+
+    @classmethod
+    def of(cls, result: Result) -> "Reason | None":
+        if result.verdict is Verdict.SENT:
+            return None
+        if result.verdict is Verdict.FAILED:
+            return cls.REFUSED
+        return cls.ENDPOINT_DOWN if result.endpoint_down else cls.THROTTLED
+
+
 def count_events(result: BatchResult) -> None:
     for acceptance in Acceptance:
         count = result.count(acceptance)
@@ -75,13 +118,30 @@ def observe_delivery(kind: str, connector: str | None, channel: str | None, resu
     """One answer: `connector` for a PagerDuty row, `channel` for a chat row."""
     where = (kind, connector or "", channel or "")
     DELIVERIES.labels(*where, result.verdict.value).inc()
+    reason = Reason.of(result)
+    if reason is not None:
+        FAILURES.labels(*where, reason.value).inc()
     if result.latency_ms is not None:
         DELIVERY_LATENCY.labels(*where).observe(result.latency_ms / 1000)
 
 
+def expect_configured(snapshot: Snapshot) -> None:
+    """Set every delivery counter of each configured connector and chat channel to 0 where
+    it does not exist yet (a counter already counting keeps its count)."""
+    places = [(pagerduty.kind, t.name, "") for t in snapshot.targets]
+    places += [(c.kind, "", c.name) for c in snapshot.chat_channels]
+    for where in places:
+        for verdict in Verdict:
+            DELIVERIES.labels(*where, verdict.value)
+        for reason in Reason:
+            FAILURES.labels(*where, reason.value)
+        DELIVERY_LATENCY.labels(*where)
+
+
 class OutboxCollector(Collector):
     """What waits to be sent, by kind, destination and status; outbox depth; the oldest
-    pending age; the oldest undelivered critical page.
+    pending age; the oldest undelivered critical page; each connector's reconcile; open
+    storms (through ix_storms_open: only storms not yet ended).
 
     Every query reads only rows still to be sent (through ix_outbox_status), so a
     scrape costs the same over a delivery log of ten rows or ten million. What became of
@@ -110,6 +170,11 @@ class OutboxCollector(Collector):
             ).scalar()
             critical = health.oldest_critical(connection)
             passes = reconcile_runs.latest_of_each(connection)
+            open_storms = connection.execute(
+                select(storms.c.connector_name, func.count())
+                .where(storms.c.ended_at.is_(None))
+                .group_by(storms.c.connector_name)
+            ).all()
         depth = 0
         for kind, connector, channel, status, count in by_status:
             notifications.add_metric([kind, connector or "", channel or "", status], count)
@@ -130,6 +195,14 @@ class OutboxCollector(Collector):
             0.0 if critical is None else critical.age_s(now),
         )
         yield from _reconcile(passes)
+        storming = GaugeMetricFamily(
+            "rbtk_storms_open",
+            "Storms open (one umbrella incident holding the connector's new pages), by connector.",
+            labels=["connector"],
+        )
+        for connector, count in open_storms:
+            storming.add_metric([connector], count)
+        yield storming
 
 
 def _reconcile(passes: dict[str, reconcile_runs.Summary]) -> Iterator[Metric]:

@@ -26,7 +26,12 @@ def test_a_change_rolled_back_with_its_transaction_leaves_no_entry(context: Cont
 
     with pytest.raises(Abandoned), context.engine.begin() as connection:
         connectors.update(
-            connection, vault=context.vault, name="pd-production", region="eu", by="ops", now=NOW
+            connection,
+            vault=context.vault,
+            name="pd-production",
+            changes={"region": "eu"},
+            by="ops",
+            now=NOW,
         )
         raise Abandoned()
 

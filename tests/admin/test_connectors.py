@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import Connection, select
 
 from rbtk.admin import connectors, routing
+from rbtk.admin.connector_settings import InvalidConnector, Storm
 from rbtk.admin.connectors import (
     ConnectorInUse,
     DuplicateConnector,
-    InvalidConnector,
     InvalidKey,
     LastDelivery,
     UnknownConnector,
@@ -23,7 +23,7 @@ from rbtk.routing.pagerduty import RouteRule, load_targets
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors as connectors_table
 from rbtk.store.tables import incidents, outbox, routing_rules
-from tests.factories import add_chat_row
+from tests.factories import add_chat_row, settings_from
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
@@ -43,7 +43,7 @@ def add(context: Context, name: str = "pd-production", **options: Any) -> connec
     with context.engine.begin() as connection:
         return connectors.add(
             connection, vault=context.vault, name=name, key=options.pop("key", KEY),
-            by="test", now=MAY_25, **options,
+            settings=settings_from(options), by="test", now=MAY_25, **options,
         )  # fmt: skip
 
 
@@ -195,7 +195,7 @@ def test_a_new_connector_has_the_default_toggles_and_shows_its_key_masked(
         change_events=True,
         is_default=True,
         max_severity=None,
-        storm=connectors.StormSettings(collapse=True, threshold=20, window_s=60),
+        storm=Storm(collapse=True, threshold=20, window_s=60),
         rest_key_masked=None,
         service_id=None,
         repage_resolved_by_hand=False,
@@ -404,9 +404,7 @@ def test_region_send_info_and_default_can_be_changed(context: Context) -> None:
             connection,
             vault=context.vault,
             name="pd-production",
-            region="eu",
-            send_info=True,
-            is_default=False,
+            changes={"region": "eu", "send_info": True, "is_default": False},
             by="test",
             now=MAY_25,
         )
@@ -430,7 +428,7 @@ def test_the_severity_cap_is_kept_unless_set_or_removed(context: Context) -> Non
                 name="pd-production",
                 by="test",
                 now=MAY_25,
-                **change,
+                changes=change,
             )
 
     assert update(max_severity="warning").max_severity is Severity.WARNING
@@ -446,7 +444,7 @@ def test_an_unknown_severity_cap_changes_nothing(context: Context) -> None:
             connection,
             vault=context.vault,
             name="pd-production",
-            max_severity="high",
+            changes={"max_severity": "high"},
             by="test",
             now=MAY_25,
         )
@@ -513,7 +511,7 @@ def test_updating_an_unknown_connector_is_refused(context: Context) -> None:
             connection,
             vault=context.vault,
             name="pd-nowhere",
-            send_info=True,
+            changes={"send_info": True},
             by="test",
             now=MAY_25,
         )

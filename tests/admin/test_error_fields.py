@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rbtk.admin import channels, connectors, runbooks, suppressions
+from rbtk.admin import channels, connector_settings, connectors, runbooks, suppressions
 from rbtk.channels import email, slack, webhook
 from rbtk.channels.base import InvalidDestination
 from rbtk.context import Context
@@ -25,14 +25,14 @@ NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
         (lambda: connectors.validate_key(KEY[:31] + "!"), "integration_key"),
         (lambda: connectors.validate_rest_key(KEY), "rest_key"),
         (lambda: connectors.validate_rest_key("short"), "rest_key"),
-        (lambda: connectors.validate_service_id("not an id"), "service_id"),
+        (lambda: connector_settings.parse({"service_id": "not an id"}), "service_id"),
         (lambda: connectors.validate_name(""), "name"),
         (lambda: connectors.validate_name("x" * 65), "name"),
         (lambda: connectors.validate_name("PD Production"), "name"),
-        (lambda: connectors.validate_region("ap"), "region"),
-        (lambda: connectors.validate_max_severity("urgent"), "max_severity"),
-        (lambda: connectors.validate_storm(0, None), "storm_threshold"),
-        (lambda: connectors.validate_storm(None, 5), "storm_window_s"),
+        (lambda: connector_settings.parse({"region": "ap"}), "region"),
+        (lambda: connector_settings.parse({"max_severity": "urgent"}), "max_severity"),
+        (lambda: connector_settings.parse({"storm": {"threshold": 0}}), "storm_threshold"),
+        (lambda: connector_settings.parse({"storm": {"window_s": 5}}), "storm_window_s"),
         (lambda: connectors.toggled((), enable=["no_such_rule"]), "enable"),
         (lambda: connectors.toggled((), disable=["no_such_rule"]), "disable"),
         (lambda: channels.validate_name(""), "name"),
@@ -51,7 +51,7 @@ def test_a_validators_refusal_names_its_field(refused: Callable[[], Any], field:
 
 
 def test_a_rule_both_enabled_and_disabled_names_no_one_field() -> None:
-    with pytest.raises(connectors.InvalidConnector) as raised:
+    with pytest.raises(connector_settings.InvalidConnector) as raised:
         connectors.toggled((), enable=["pool_offline"], disable=["pool_offline"])
 
     assert raised.value.field is None

@@ -1,5 +1,6 @@
 """/api/v1/config: export, plan and apply over the API; problems answered with their place."""
 
+import yaml
 from fastapi.testclient import TestClient
 
 KEY = "e93facc04764012d7bfb002500d5a1b2"
@@ -119,3 +120,19 @@ def test_what_apply_changes_is_audited_under_the_tokens_name(admin: TestClient) 
         ("test", "connector.add", "pd-production")
     ]  # the plan's rolled-back removal left no entry
     assert KEY not in str(entries)
+
+
+def test_the_yaml_export_reads_back_whatever_a_secret_ends_with(admin: TestClient) -> None:
+    channel = {
+        "name": "hooks",
+        "kind": "webhook",
+        "url": "http://127.0.0.1:9/rbtk",
+        "signing_secret": "0123456789abcdef\x91\x1b",
+    }
+    assert admin.post("/api/v1/notify/channels", json=channel).status_code == 201
+
+    exported = admin.get("/api/v1/config", params={"format": "yaml"})
+
+    assert exported.status_code == 200
+    assert "…ef\\x91\\x1b (sha256" in exported.text
+    assert yaml.safe_load(exported.text)["chat"]["channels"][0]["name"] == "hooks"

@@ -1,23 +1,37 @@
 """The OpenAPI document is the API's contract: Schemathesis fuzzes every JSON route in-process,
-as its command line does (examples, coverage, fuzzing and stateful phases; every check), and
-every answer must be one the document declares, in shape, status and content type.
+as its command line does (examples, coverage, fuzzing and the stateful phase, which chains
+operations by the links it infers; every check), and every answer must be one the document
+declares, in shape, status and content type. A schema-valid request refused with a 422 is a
+failure unless it names a rule no schema can state (SEMANTIC_RULES).
+
+The checks' settings are the repository's schemathesis.toml, which a longer run from the
+command line reads too; the budget here keeps the test near half a minute.
 
 No request leaves the process: the app runs without delivery workers, so nothing is ever sent
 to PagerDuty, Slack or SMTP, and the "send test" routes answer their declared 202 (queued).
 """
 
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
+from schemathesis.core.result import Ok
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
+from schemathesis.engine.run import PhaseName
 
 from rbtk.app import create_app
 from rbtk.context import Context
 
+CONFIG = Path(__file__).parents[2] / "schemathesis.toml"
 MAX_EXAMPLES = 10
+ROUTES = r"^/(api/v1/|healthz$|readyz$|metrics$)"
 
 
 # One run, on PostgreSQL: the stricter store (no NUL characters, 32-bit ids), where the fuzzer
@@ -28,64 +42,77 @@ def test_every_answer_is_one_the_openapi_document_declares(
     context: Context, admin_token: str
 ) -> None:
     context.settings = context.settings.model_copy(update={"test_send_wait_s": 0.01})
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context, workers=False))
+    app = create_app(context, workers=False)
+    config = SchemathesisConfig.from_path(CONFIG)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
     schema.config.update(headers={"Authorization": f"Bearer {admin_token}"})
-    schema.config.generation.update(
-        modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        max_examples=MAX_EXAMPLES,
-        database="none",
-        deterministic=True,
-    )
-    # 502 is the documented answer of "send test" when the destination refuses it (503:
-    # storage full); any other 5xx is a server error.
-    schema.config.checks.not_a_server_error.expected_statuses = [
-        "2xx",
-        "3xx",
-        "4xx",
-        "502",
-        "503",
-    ]
-    # 413 (too many events, too large a body) is a rejection as much as 400 and 422 are.
-    rejection = schema.config.checks.negative_data_rejection
-    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
-    routes = schema.include(path_regex=r"^/(api/v1/|healthz$|readyz$|metrics$)")
+    schema.config.generation.update(max_examples=MAX_EXAMPLES)
+    routes = schema.include(path_regex=ROUTES)
 
-    cases, failures = 0, set()
+    cases: Counter[str] = Counter()
+    operations, failures = set(), set()
     for event in from_schema(routes).execute():
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             recorder = event.recorder
-            cases += len(recorder.cases)
+            phase = getattr(event, "phase", PhaseName.FUZZING)
+            cases[phase.value] += len(recorder.cases)
+            operations |= {case.value.operation.label for case in recorder.cases.values()}
             for case_id, checks in recorder.checks.items():
                 for check in checks:
-                    if check.failure_info is not None and not excused(
-                        check.failure_info.failure.operation or recorder.label,
-                        check.name,
-                        check.failure_info.failure.message,
-                    ):
-                        failure = check.failure_info.failure
+                    failure = None if check.failure_info is None else check.failure_info.failure
+                    if failure is not None and not excused(recorder, case_id, check.name, failure):
                         failures.add(describe(recorder, case_id, check.name, failure))
         elif isinstance(event, events.NonFatalError | events.FatalError):
             failures.add(f"error: {event!r}")
 
-    print(
-        f"schemathesis: {cases} cases, {len(failures)} unique failures", *sorted(failures), sep="\n"
-    )
+    print(f"schemathesis: {dict(cases)} cases, {len(failures)} unique failures")
+    print(*sorted(failures), sep="\n")
     assert sorted(failures) == []
+    assert cases[PhaseName.STATEFUL_TESTING.value] > 0, "the stateful phase found no links"
+    documented = {r.ok().label for r in routes.get_all_operations() if isinstance(r, Ok)}
+    assert operations == documented, "every documented operation is called"
 
 
-# Rules no JSON Schema can state, so a schema-valid request can still be refused with a 422
-# that names the field: each operation here, and why. Every other check still runs on them.
+# Rules no JSON Schema can state, as they depend on what is stored or on the time, so a
+# schema-valid request can still be refused with a 422: each operation's, and a pattern that
+# every error of such a refusal matches. Any other 422 to a schema-valid request is a failure.
+_DOCUMENT = "names declared once and known; a valid secret sent per reference; windows end later"
+_DOCUMENT_RULES = (
+    r"[^:]+: (.* is declared twice .*|no \w+ named .* in this file: .*|must be after starts_at"
+    r"|no .* was sent for (connector|channel) .*|the (variable|file) .* does not hold .*"
+    # Left to the change that rewrites config_file/: a document's schema lets a secret's two
+    # references (`*_env`, `*_file`) both be null.
+    r"|give \w+_env .* or \w+_file .*)"
+)
 SEMANTIC_RULES = {
-    "PUT /api/v1/pagerduty/routing": "connectors named must exist; a rule must match something",
-    "PUT /api/v1/notify/rules": "channels named must exist; positions must be unique",
-    "POST /api/v1/pagerduty/connectors": "a rule cannot be both enabled and disabled",
-    "PATCH /api/v1/pagerduty/connectors/{name}": "a rule cannot be both enabled and disabled",
-    "POST /api/v1/notify/channels": "a webhook URL for slack, recipients' addresses for email",
-    "POST /api/v1/pagerduty/suppressions": "ends_at to come, after the start; one of two fields",
-    "POST /api/v1/config/plan": "the document as `rbtk admin schema` says; a secret per reference",
-    "POST /api/v1/config/apply": "the document as `rbtk admin schema` says; a secret per reference",
-    "POST /api/v1/pagerduty/connectors/{name}/reconcile": "the connector needs a REST API key "
-    "and a service id",
+    "PUT /api/v1/pagerduty/routing": (
+        "connectors named must exist; positions must be unique",
+        r"position \d+: (no connector named .*|used by \d+ rules; positions must be unique)",
+    ),
+    "PUT /api/v1/notify/rules": (
+        "channels named must exist; positions must be unique",
+        r"position \d+: (no channel named .*|used by \d+ rules; positions must be unique)",
+    ),
+    "POST /api/v1/notify/channels": (
+        "where a URL may send (its host, its port); an address listed twice in any case",
+        r"(webhook_url|url): .*|recipients: .* is listed twice",
+    ),
+    "POST /api/v1/pagerduty/suppressions": (
+        "ends_at to come, after the start; all connectors when there is one",
+        r"ends_at.*|there are no connectors to suppress; add one first",
+    ),
+    "POST /api/v1/config/plan": (_DOCUMENT, _DOCUMENT_RULES),
+    "POST /api/v1/config/apply": (_DOCUMENT, _DOCUMENT_RULES),
+    "POST /api/v1/pagerduty/connectors/{name}/reconcile": (
+        "the connector needs a REST API key and a service id",
+        r".* needs a REST API key and a service id.*",
+    ),
+    # Left to the change that rewrites the connector's models (an empty rest_key, issue 24).
+    "POST /api/v1/pagerduty/connectors": ("a rule cannot be both enabled and disabled", r".*"),
+    "PATCH /api/v1/pagerduty/connectors/{name}": (
+        "a rule cannot be both enabled and disabled",
+        r".*",
+    ),
 }
 
 
@@ -97,10 +124,27 @@ NOT_THE_RESOURCE = {
 }
 
 
-def excused(operation: str, check: str, message: str = "") -> bool:
+def excused(recorder: ScenarioRecorder, case_id: str, check: str, failure: Failure) -> bool:
+    operation = failure.operation or recorder.label
     if check == "ensure_resource_availability":
+        message = failure.message
         return any(f"Not available with: `{other}`" in message for other in NOT_THE_RESOURCE)
-    return check == "positive_data_acceptance" and operation in SEMANTIC_RULES
+    if check != "positive_data_acceptance" or operation not in SEMANTIC_RULES:
+        return False
+    _, pattern = SEMANTIC_RULES[operation]
+    return all(re.fullmatch(pattern, error, re.DOTALL) for error in _errors(recorder, case_id))
+
+
+def _errors(recorder: ScenarioRecorder, case_id: str) -> list[str]:
+    """The errors a refusal names: every route answers {"detail", "errors"}."""
+    interaction = recorder.interactions.get(case_id)
+    if interaction is None or interaction.response is None:
+        return [""]
+    try:
+        answer = json.loads(interaction.response.content)
+    except ValueError:
+        return [""]
+    return answer.get("errors") or [answer.get("detail", "")]
 
 
 def describe(recorder: ScenarioRecorder, case_id: str, check: str, failure: Failure) -> str:

@@ -13,13 +13,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert, text
 
 from rbtk import secret_keys
+from rbtk.admin import channels
 from rbtk.app import create_app
 from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
 from rbtk.metrics import observe_delivery
 from rbtk.runtime.secrets import Vault
-from rbtk.store.tables import outbox
-from tests.factories import add_chat_row
+from rbtk.store.db import head
+from rbtk.store.tables import outbox, storms
+from tests.factories import add_chat_row, add_connector
 
 # On both databases: readiness and /metrics read the database.
 pytestmark = pytest.mark.both_databases
@@ -130,7 +132,7 @@ def test_readyz_reports_a_secret_key_that_no_longer_decrypts_the_stored_secrets(
 
 def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, context: Context) -> None:
     with context.engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
 
     answer = client.get("/readyz")
 
@@ -138,7 +140,8 @@ def test_readyz_answers_503_when_the_schema_is_behind(client: TestClient, contex
         503,
         {
             "status": "unavailable",
-            "detail": "database schema is not at the newest migration; restart rbtk to migrate it",
+            "detail": f"the database's schema (0001) is behind this rbtk's ({head()}): "
+            "run `rbtk migrate`",
         },
         ["schema"],
     )
@@ -308,6 +311,96 @@ def test_deliveries_are_counted_and_timed_per_connector(admin: TestClient) -> No
     assert after[("rbtk_deliveries_total", (*slack, ("verdict", "sent")))] == 1.0
     assert after[("rbtk_delivery_latency_seconds_count", slack)] == 1.0
     assert ("rbtk_deliveries_total", (*pd, ("verdict", "sent"))) not in before
+
+
+def test_failed_deliveries_are_counted_by_what_an_operator_does_about_them(
+    admin: TestClient,
+) -> None:
+    name = f"pd-{uuid.uuid4().hex[:8]}"
+    answers = [
+        Result(Verdict.FAILED, 400, "Invalid routing key"),
+        Result(Verdict.RETRY, 503, "PagerDuty answered 503", endpoint_down=True),
+        Result(Verdict.RETRY, None, "timed out waiting for PagerDuty", endpoint_down=True),
+        Result(Verdict.RETRY, 429, "rate limited by PagerDuty"),
+        Result(Verdict.SENT, 202, "Event processed"),
+    ]
+    for answer in answers:
+        observe_delivery("pagerduty", name, None, answer)
+
+    found = samples(admin.get("/metrics").text)
+
+    pd = (("channel", ""), ("connector", name), ("kind", "pagerduty"))
+    failures = {
+        labels[-1][1]: value
+        for (metric, labels), value in found.items()
+        if metric == "rbtk_delivery_failures_total" and labels[:3] == pd
+    }
+    assert failures == {"refused": 1.0, "endpoint_down": 2.0, "throttled": 1.0}
+
+
+def test_a_fresh_metrics_shows_every_delivery_counter_of_each_destination_at_0(
+    context: Context, admin_token: str
+) -> None:
+    # As Alertmanager does: a rate or ratio over a counter that first appears with its first
+    # failure never sees that failure, so the alert rules would stay silent.
+    connector, channel = f"pd-{uuid.uuid4().hex[:8]}", f"mail-{uuid.uuid4().hex[:8]}"
+    add_connector(context, connector, now=datetime.now(UTC))
+    with context.engine.begin() as connection:
+        channels.add_channel(
+            connection,
+            vault=context.vault,
+            name=channel,
+            kind="email",
+            values={"recipients": ["ops@example.com"]},
+            allow_private_webhooks=False,
+            by="test",
+            now=datetime.now(UTC),
+        )
+
+    with TestClient(create_app(context)) as client:  # with its delivery worker
+        answer = client.get("/metrics", headers={"Authorization": f"Bearer {admin_token}"})
+
+    found = samples(answer.text)
+    pd = (("channel", ""), ("connector", connector), ("kind", "pagerduty"))
+    mail = (("channel", channel), ("connector", ""), ("kind", "email"))
+    for where in (pd, mail):
+        for verdict in ("sent", "retry", "failed"):
+            assert found[("rbtk_deliveries_total", (*where, ("verdict", verdict)))] == 0.0
+        for reason in ("refused", "endpoint_down", "throttled"):
+            assert found[("rbtk_delivery_failures_total", (*where, ("reason", reason)))] == 0.0
+        assert found[("rbtk_delivery_latency_seconds_count", where)] == 0.0
+
+
+def test_metrics_count_open_storms_by_connector(admin: TestClient, context: Context) -> None:
+    now = datetime.now(UTC)
+    # Forged: a storm takes twenty incidents a minute to open, tested in tests/outbox.
+    with context.engine.begin() as connection:
+        connection.execute(
+            insert(storms),
+            [
+                storm_row("pd-production", "open", now, ended_at=None),
+                storm_row("pd-staging", "ended", now, ended_at=now),
+            ],
+        )
+
+    found = samples(admin.get("/metrics").text)
+
+    open_storms = {
+        labels: value for (name, labels), value in found.items() if name == "rbtk_storms_open"
+    }
+    assert open_storms == {(("connector", "pd-production"),): 1.0}
+
+
+def storm_row(
+    connector: str, name: str, now: datetime, *, ended_at: datetime | None
+) -> dict[str, object]:
+    return {
+        "connector_name": connector,
+        "dedup_key": f"rbtk:storm:{connector}:{name}",
+        "started_at": now - timedelta(minutes=5),
+        "check_at": now,
+        "ended_at": ended_at,
+    }
 
 
 def test_two_apps_in_one_process_both_serve_metrics(context: Context, admin_token: str) -> None:

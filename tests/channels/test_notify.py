@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from rbtk.admin.channels import add_channel, replace_rules
-from rbtk.admin.connectors import StormSettings
+from rbtk.admin.connector_settings import Storm
 from rbtk.admin.probes import send_test_message
 from rbtk.app import create_app
 from rbtk.channels import slack
@@ -406,7 +406,7 @@ def test_twenty_pages_a_second_on_one_key_never_delay_a_slack_message_past_its_o
             }
         )
         # Every page is sent on its own here: storm collapse would hold most of them.
-        add_connector(context, storm=StormSettings(collapse=False), now=now())
+        add_connector(context, storm=Storm(collapse=False), now=now())
         add_slack(context, hook.url)
         add_rule(context, 1, ["ci-slack"])
         stale = now() - timedelta(hours=2)

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from rbtk.admin import channels, connectors, routing, runbooks, suppressions
-from rbtk.admin.connectors import StormSettings
+from rbtk.admin.connector_settings import ConnectorSettings, Storm
 from rbtk.config_file import document as doc
 from rbtk.config_file.apply import apply
 from rbtk.config_file.export import export, render
@@ -80,12 +80,14 @@ def configure(context: Context) -> None:
             key=KEY,
             enable=["standard_amendment"],
             disable=["pool_offline"],
-            send_info=True,
-            max_severity="error",
-            storm=StormSettings(collapse=False, threshold=50, window_s=120),
+            settings=ConnectorSettings(
+                send_info=True,
+                max_severity="error",
+                storm=Storm(collapse=False, threshold=50, window_s=120),
+                service_id="P1ABCDE",
+                repage_resolved_by_hand=True,
+            ),
             rest_key=REST_KEY,
-            service_id="P1ABCDE",
-            repage_resolved_by_hand=True,
             by="alice",
             now=NOW,
         )
@@ -94,9 +96,7 @@ def configure(context: Context) -> None:
             vault=context.vault,
             name="pd-staging",
             key=OTHER_KEY,
-            region="eu",
-            change_events=False,
-            is_default=False,
+            settings=ConnectorSettings(region="eu", change_events=False, is_default=False),
             by="alice",
             now=NOW,
         )

@@ -57,6 +57,10 @@ def test_a_killed_delivery_process_is_restarted_and_pages_still_go_out(
             "rbtk:pool-offline:warehouse:pool-2",
         }
         assert service.process.poll() is None and alive(second)
+        # What the alert on a restarting delivery process reads (deploy/prometheus/).
+        headers = {"Authorization": f"Bearer {admin['RBTK_TOKEN']}"}
+        scraped = httpx.get(f"{service.url}/metrics", headers=headers).text
+        assert "rbtk_delivery_process_restarts_total 1.0" in scraped.splitlines()
 
 
 def test_killing_serve_takes_its_delivery_process_with_it(
@@ -112,10 +116,17 @@ def test_metrics_count_the_deliveries_the_delivery_process_made(
             text = httpx.get(f"{service.url}/metrics", headers=headers).text
             return [line for line in text.splitlines() if line.startswith("rbtk_deliveries_total")]
 
-        lines = wait_for(sent, what="the delivery counted in /metrics")
+        where = 'channel="",connector="pd-production",kind="pagerduty"'
+        lines = wait_for(
+            sent,
+            until=lambda lines: f'rbtk_deliveries_total{{{where},verdict="sent"}} 1.0' in lines,
+            what="the delivery counted in /metrics",
+        )
+        # The verdicts it has not had are there too, at 0: alert rules see their first change.
         assert lines == [
-            'rbtk_deliveries_total{channel="",connector="pd-production",kind="pagerduty",'
-            'verdict="sent"} 1.0'
+            f'rbtk_deliveries_total{{{where},verdict="sent"}} 1.0',
+            f'rbtk_deliveries_total{{{where},verdict="retry"}} 0.0',
+            f'rbtk_deliveries_total{{{where},verdict="failed"}} 0.0',
         ]
 
 

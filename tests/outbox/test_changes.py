@@ -55,7 +55,7 @@ def test_a_connector_with_change_events_off_gets_none(context: Context) -> None:
             connection,
             vault=context.vault,
             name="pd-production",
-            change_events=False,
+            changes={"change_events": False},
             by="test",
             now=T0,
         )

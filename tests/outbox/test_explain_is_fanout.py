@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from rbtk.admin import connectors, routing, suppressions
-from rbtk.admin.connectors import StormSettings
+from rbtk.admin.connector_settings import ConnectorSettings, Storm
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox import explain as explaining
@@ -129,10 +129,13 @@ def _set_up(context: Context, made: list[Connector], rules: list[RouteRule]) -> 
         for spec in made:
             connectors.add(
                 connection, vault=context.vault, name=spec.name, key=KEY,
-                enable=spec.enable, disable=spec.disable, max_severity=spec.max_severity,
-                send_info=spec.send_info, is_default=spec.is_default,
-                storm=StormSettings(collapse=spec.storm is not None,
-                                    threshold=spec.storm or 20, window_s=60),
+                enable=spec.enable, disable=spec.disable,
+                settings=ConnectorSettings(
+                    max_severity=spec.max_severity, send_info=spec.send_info,
+                    is_default=spec.is_default,
+                    storm=Storm(collapse=spec.storm is not None,
+                                threshold=spec.storm or 20, window_s=60),
+                ),
                 by="test", now=NOW - timedelta(hours=2),
             )  # fmt: skip
             if spec.window:

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import select
 
 from rbtk.admin import connectors
-from rbtk.admin.connectors import StormSettings
+from rbtk.admin.connector_settings import Storm
 from rbtk.app import create_app
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
@@ -113,7 +113,7 @@ def test_past_the_threshold_new_incidents_are_held_and_one_umbrella_pages(
 
 
 def test_new_incidents_spread_wider_than_the_window_page_on_their_own(context: Context) -> None:
-    add_connector(context, storm=StormSettings(threshold=20, window_s=60), now=T0)
+    add_connector(context, storm=Storm(threshold=20, window_s=60), now=T0)
 
     for minute in range(3):
         at = T0 + timedelta(minutes=minute, seconds=1)
@@ -125,7 +125,7 @@ def test_new_incidents_spread_wider_than_the_window_page_on_their_own(context: C
 
 
 def test_a_connector_with_collapse_off_pages_every_incident(context: Context) -> None:
-    add_connector(context, storm=StormSettings(collapse=False), now=T0)
+    add_connector(context, storm=Storm(collapse=False), now=T0)
 
     ingest(context, offline(range(50), T0), T0)
     tick(context, T0)
@@ -326,7 +326,7 @@ def test_switching_collapse_off_ends_the_storm_and_pages_its_members(context: Co
             connection,
             vault=context.vault,
             name="pd-production",
-            storm_collapse=False,
+            changes={"storm": {"collapse": False}},
             by="test",
             now=later,
         )

@@ -51,7 +51,7 @@ def pd(context: Context, emulator: str, request: pytest.FixtureRequest) -> Itera
                 vault=context.vault,
                 name="pd-production",
                 rest_key=TOKEN,
-                service_id=SERVICE,
+                changes={"service_id": SERVICE},
                 by="test",
                 now=now,
             )
@@ -79,7 +79,7 @@ def opt_in_to_paging_again(context: Context) -> None:
             connection,
             vault=context.vault,
             name="pd-production",
-            repage_resolved_by_hand=True,
+            changes={"repage_resolved_by_hand": True},
             by="test",
             now=datetime.now(UTC),
         )
@@ -247,7 +247,7 @@ def test_a_test_incident_on_another_service_says_which_and_verifies_nothing(
             connection,
             vault=context.vault,
             name="pd-production",
-            service_id="POTHER1",
+            changes={"service_id": "POTHER1"},
             by="test",
             now=datetime.now(UTC),
         )
@@ -371,7 +371,7 @@ def test_an_eu_connector_reads_the_eu_api_host(context: Context, pd: httpx.Clien
             connection,
             vault=context.vault,
             name="pd-production",
-            region="eu",
+            changes={"region": "eu"},
             by="test",
             now=datetime.now(UTC),
         )

@@ -18,6 +18,7 @@ from rbtk.policy.severity import Severity
 from rbtk.routing import ordered_rules, pagerduty
 from rbtk.routing.ordered_rules import NoSuchPosition
 from rbtk.routing.pagerduty import RouteRule
+from tests.factories import settings_from
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -26,8 +27,9 @@ MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
 def add(context: Context, name: str, **options: Any) -> None:
     with context.engine.begin() as connection:
         connectors.add(
-            connection, vault=context.vault, name=name, key=KEY, by="test", now=MAY_25, **options
-        )
+            connection, vault=context.vault, name=name, key=KEY,
+            settings=settings_from(options), by="test", now=MAY_25, **options,
+        )  # fmt: skip
 
 
 def save(context: Context, *rules: RouteRule) -> list[RouteRule]:

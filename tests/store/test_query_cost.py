@@ -16,11 +16,11 @@ from rbtk.store.tables import outbox
 from tests.api.test_health import pending_row
 
 
-def statements(engine: Engine, run: Any) -> list[tuple[str, Any]]:
+def statements(engine: Engine, run: Any, table: str = "outbox") -> list[tuple[str, Any]]:
     seen: list[tuple[str, Any]] = []
 
     def record(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "outbox" in statement:
+        if table in statement:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", record)
@@ -57,6 +57,15 @@ def test_a_scrape_reads_only_rows_still_to_be_sent(context: Context) -> None:
 
     assert len(found) == 3
     assert [p for p in found if whole_table_reads(p)] == []
+
+
+def test_a_scrape_reads_only_storms_still_open(context: Context) -> None:
+    # Storms are kept for the retention period: a scrape must not count every ended one.
+    queries = statements(context.engine, lambda: metrics.render(context.engine), "storms")
+
+    [plan] = plans(context.engine, queries)
+
+    assert "ix_storms_open" in plan
 
 
 def test_the_stuck_page_check_reads_only_rows_still_to_be_sent(context: Context) -> None:

@@ -1,6 +1,7 @@
 """A refusal on a form: the field is the one the error names, never read from its message."""
 
-from rbtk.admin.connectors import InvalidConnector, InvalidKey
+from rbtk.admin.connector_settings import InvalidConnector
+from rbtk.admin.connectors import InvalidKey
 from rbtk.runtime.errors import Conflict, Invalid
 from rbtk.web.form_errors import form_errors
 

@@ -13,38 +13,41 @@ Errors (under `rbtk.runtime.errors`), each message saying what to do:
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
+from pydantic import ConfigDict
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from rbtk.admin import audit
+from rbtk.admin.connector_settings import (
+    ConnectorSettings,
+    InvalidConnector,
+    columns,
+    flat,
+    nested,
+    parse,
+)
 from rbtk.admin.routing import ROUTING_TARGET, routing_state
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, Rule
-from rbtk.policy.severity import Severity
 from rbtk.routing import ordered_rules
-from rbtk.runtime.errors import Conflict, Invalid, NotFound
+from rbtk.runtime.errors import Conflict, NotFound
 from rbtk.runtime.secrets import MASK, Secret, Vault
 from rbtk.store.tables import connectors, incidents, outbox, routing_rules
 
 KEY_LENGTH = 32
-STORM_THRESHOLD = (1, 100_000)
-STORM_WINDOW_S = (10, 3600)
 REST_API_KEY_LENGTH = 20
-SERVICE_ID = "[A-Z0-9]{6,20}"  # a PagerDuty service id, as its URLs show it (P1ABCDE)
 MAX_NAME = 64
-REGIONS = ("us", "eu")
 
 _KEY = re.compile(r"[A-Za-z0-9]{32}", re.ASCII)
 _KEY_CHAR = re.compile(r"[A-Za-z0-9]", re.ASCII)
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*", re.ASCII)
 _REST_KEY = re.compile(r"[A-Za-z0-9_+-]{20}", re.ASCII)
-_SERVICE_ID = re.compile(SERVICE_ID, re.ASCII)
 _WHERE = "the Integration Key from the service's Events API v2 integration in PagerDuty"
 
 
@@ -52,12 +55,8 @@ class _Keep(Enum):
     KEEP = "keep"
 
 
-KEEP = _Keep.KEEP  # `update(max_severity=KEEP)`: leave the cap as it is (None removes it)
+KEEP = _Keep.KEEP  # `update(rest_key=KEEP)`: leave the key as it is (None removes it)
 Keep = Literal[_Keep.KEEP]
-
-
-class InvalidConnector(Invalid):
-    pass
 
 
 class InvalidKey(InvalidConnector):
@@ -102,35 +101,18 @@ class LastDelivery:
     at: datetime
 
 
-@dataclass(frozen=True)
-class StormSettings:
-    """Storm collapse: more than `threshold` new incidents within `window_s` page as one
-    umbrella incident while `collapse` is on (rbtk.outbox.storms)."""
+class ConnectorView(ConnectorSettings):
+    """A connector as it may be shown anywhere: its settings, the key only ever masked."""
 
-    collapse: bool = True
-    threshold: int = 20
-    window_s: int = 60
-
-
-@dataclass(frozen=True)
-class ConnectorView:
-    """A connector as it may be shown anywhere: the key only ever masked."""
+    model_config = ConfigDict(frozen=True)
 
     id: int
     name: str
     key_masked: str
     key_fingerprint: str
-    region: str
     rules: dict[Rule, bool]
-    send_info: bool
-    change_events: bool  # releases go to its service as change events
-    is_default: bool
-    max_severity: Severity | None  # None: no cap
-    storm: StormSettings
-    # Reconcile (rbtk.reconcile): the REST API key masked (None: not set), the service id.
+    # Reconcile (rbtk.reconcile): the REST API key masked (None: not set).
     rest_key_masked: str | None
-    service_id: str | None
-    repage_resolved_by_hand: bool
     verified_at: datetime | None  # a test event last seen arrive on the service
     verified_urgency: str | None
     open_incidents: int
@@ -204,17 +186,6 @@ def validate_rest_key(text: str) -> Secret:
     )
 
 
-def validate_service_id(service_id: str) -> str:
-    service_id = service_id.strip()
-    if not _SERVICE_ID.fullmatch(service_id):
-        raise InvalidConnector(
-            f"service_id: {service_id!r} is not a PagerDuty service id: copy it from the "
-            "service's URL in PagerDuty (…/service-directory/PXXXXXX), e.g. 'P1ABCDE'",
-            field="service_id",
-        )
-    return service_id
-
-
 def validate_name(name: str) -> str:
     if not name:
         raise InvalidConnector(
@@ -231,34 +202,6 @@ def validate_name(name: str) -> str:
             field="name",
         )
     return name
-
-
-def validate_region(region: str) -> str:
-    if region not in REGIONS:
-        raise InvalidConnector(f"region: must be 'us' or 'eu', got {region!r}", field="region")
-    return region
-
-
-def validate_max_severity(level: str | None) -> Severity | None:
-    if level is None:
-        return None
-    if level not in Severity.__members__.values():
-        levels = ", ".join(s.value for s in Severity)
-        raise InvalidConnector(
-            f"max_severity: {level!r} is not a severity; use one of {levels}", field="max_severity"
-        )
-    return Severity(level)
-
-
-def validate_storm(threshold: int | None, window_s: int | None) -> None:
-    for field, value, (low, high), unit in (
-        ("storm_threshold", threshold, STORM_THRESHOLD, "new incidents"),
-        ("storm_window_s", window_s, STORM_WINDOW_S, "seconds"),
-    ):
-        if value is not None and not low <= value <= high:
-            raise InvalidConnector(
-                f"{field}: must be {low:,} to {high:,} {unit}, got {value:,}", field=field
-            )
 
 
 def toggled(
@@ -304,32 +247,20 @@ def add(
     vault: Vault,
     name: str,
     key: str,
+    settings: ConnectorSettings | None = None,
     enable: Sequence[str] = (),
     disable: Sequence[str] = (),
-    region: str = "us",
-    send_info: bool = False,
-    change_events: bool = True,
-    is_default: bool = True,
-    max_severity: str | None = None,
-    storm: StormSettings = StormSettings(),
     rest_key: str | None = None,
-    service_id: str | None = None,
-    repage_resolved_by_hand: bool = False,
     by: str,
     now: datetime,
 ) -> ConnectorView:
+    """A new connector with `settings` (the defaults when None), its rules the defaults with
+    the toggles given, and a REST API key for reconcile when one is given."""
     validate_name(name)
     secret = validate_key(key)
-    validate_region(region)
-    cap = validate_max_severity(max_severity)
-    validate_storm(storm.threshold, storm.window_s)
+    settings = settings or ConnectorSettings()
     rules = toggled(DEFAULT_ENABLED, enable=enable, disable=disable)
-    rest = _rest_values(
-        vault,
-        KEEP if rest_key is None else rest_key,
-        KEEP if service_id is None else service_id,
-        repage_resolved_by_hand,
-    )
+    rest = {} if rest_key is None else _rest_key_columns(vault, rest_key)
     if _row(connection, name) is not None:
         raise DuplicateConnector(f"a connector named {name!r} already exists", field="name")
     try:
@@ -339,17 +270,10 @@ def add(
                 routing_key=vault.encrypt(secret),
                 key_fingerprint=secret.fingerprint,
                 key_last4=secret.reveal()[-4:],
-                region=region,
                 rules=_stored(rules),
-                send_info=send_info,
-                change_events=change_events,
-                is_default=is_default,
-                max_severity=cap,
-                storm_collapse=storm.collapse,
-                storm_threshold=storm.threshold,
-                storm_window_s=storm.window_s,
                 created_at=now,
                 updated_at=now,
+                **flat(settings),
                 **rest,
             )
         )
@@ -376,30 +300,23 @@ def update(
     vault: Vault,
     name: str,
     key: str | None = None,
+    changes: Mapping[str, Any] | None = None,
     enable: Sequence[str] = (),
     disable: Sequence[str] = (),
-    region: str | None = None,
-    send_info: bool | None = None,
-    change_events: bool | None = None,
-    is_default: bool | None = None,
-    max_severity: str | Keep | None = KEEP,
-    storm_collapse: bool | None = None,
-    storm_threshold: int | None = None,
-    storm_window_s: int | None = None,
     rest_key: str | Keep | None = KEEP,
-    service_id: str | Keep | None = KEEP,
-    repage_resolved_by_hand: bool | None = None,
     by: str,
     now: datetime,
 ) -> ConnectorView:
-    """Change what is given. A new key applies to new incidents only: open ones keep the key
-    that triggered them (stored with the incident), so their resolves still reach them.
-    `max_severity=None` removes the cap; KEEP (the default) leaves it. Switching storm
-    collapse off ends an open storm: its members still firing are paged one by one.
-    `rest_key` and `service_id` (reconcile's): None removes, KEEP leaves."""
+    """Change what is given: `changes` to the settings, nested as the API writes them
+    (`{"storm": {"window_s": 120}}`; a None removes a setting that may be none). A new key
+    applies to new incidents only: open ones keep the key that triggered them (stored with the
+    incident), so their resolves still reach them. Switching storm collapse off ends an open
+    storm: its members still firing are paged one by one. `rest_key`: None removes, KEEP
+    leaves."""
     row = _row(connection, name)
     if row is None:
         raise UnknownConnector(name)
+    before = _view(row, open_incidents=0, last=None)
     values: dict[str, Any] = {}
     if key is not None:
         secret = validate_key(key)
@@ -408,26 +325,16 @@ def update(
             "key_fingerprint": secret.fingerprint,
             "key_last4": secret.reveal()[-4:],
         }
-    if region is not None:
-        values["region"] = validate_region(region)
     if enable or disable:
         values["rules"] = _stored(toggled(_rules(row), enable=enable, disable=disable))
-    if send_info is not None:
-        values["send_info"] = send_info
-    if change_events is not None:
-        values["change_events"] = change_events
-    if is_default is not None:
-        values["is_default"] = is_default
-    if max_severity is not KEEP:
-        values["max_severity"] = validate_max_severity(max_severity)
-    validate_storm(storm_threshold, storm_window_s)
-    storm = {
-        "storm_collapse": storm_collapse,
-        "storm_threshold": storm_threshold,
-        "storm_window_s": storm_window_s,
-    }
-    values |= {column: value for column, value in storm.items() if value is not None}
-    values |= _rest_values(vault, rest_key, service_id, repage_resolved_by_hand)
+    if changes:
+        now_set = flat(before)
+        wanted = flat(parse(changes, base=before))
+        values |= {column: v for column, v in wanted.items() if v != now_set[column]}
+    if rest_key is None:
+        values |= {"rest_key": None, "rest_key_last4": None}
+    elif rest_key is not KEEP:
+        values |= _rest_key_columns(vault, rest_key)
     if values:
         connection.execute(
             sql_update(connectors)
@@ -440,30 +347,16 @@ def update(
         by=by,
         action="connector.update",
         target=name,
-        before=audited(_view(row, open_incidents=0, last=None)),
+        before=audited(before),
         after=audited(view),
         at=now,
     )
     return view
 
 
-def _rest_values(
-    vault: Vault,
-    rest_key: str | Keep | None,
-    service_id: str | Keep | None,
-    repage: bool | None,
-) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if rest_key is None:
-        values |= {"rest_key": None, "rest_key_last4": None}
-    elif rest_key is not KEEP:
-        secret = validate_rest_key(rest_key)
-        values |= {"rest_key": vault.encrypt(secret), "rest_key_last4": secret.reveal()[-4:]}
-    if service_id is not KEEP:
-        values["service_id"] = None if service_id is None else validate_service_id(service_id)
-    if repage is not None:
-        values["repage_resolved_by_hand"] = repage
-    return values
+def _rest_key_columns(vault: Vault, rest_key: str) -> dict[str, Any]:
+    secret = validate_rest_key(rest_key)
+    return {"rest_key": vault.encrypt(secret), "rest_key_last4": secret.reveal()[-4:]}
 
 
 def remove(
@@ -564,23 +457,14 @@ def stored_rest_key(connection: Connection, *, vault: Vault, name: str) -> Secre
 
 
 def audited(view: ConnectorView) -> dict[str, Any]:
-    """What the audit log keeps of a connector: its settings, the key only masked."""
+    """What the audit log keeps of a connector: its settings, the keys only masked."""
     return {
         "name": view.name,
         "key": view.key_masked,
         "key_fingerprint": view.key_fingerprint,
-        "region": view.region,
         "rules": [rule.value for rule, on in view.rules.items() if on],
-        "send_info": view.send_info,
-        "change_events": view.change_events,
-        "is_default": view.is_default,
-        "max_severity": None if view.max_severity is None else view.max_severity.value,
-        "storm_collapse": view.storm.collapse,
-        "storm_threshold": view.storm.threshold,
-        "storm_window_s": view.storm.window_s,
         "rest_key": view.rest_key_masked,
-        "service_id": view.service_id,
-        "repage_resolved_by_hand": view.repage_resolved_by_hand,
+        **flat(view),
     }
 
 
@@ -604,21 +488,15 @@ def _stored(rules: frozenset[Rule]) -> list[str]:
 
 def _view(row: Any, *, open_incidents: int, last: LastDelivery | None) -> ConnectorView:
     enabled = _rules(row)
+    stored = nested({column: row[column] for column in columns()})
     return ConnectorView(
+        **stored,
         id=row["id"],
         name=row["name"],
         key_masked=masked(row["key_last4"]),
         key_fingerprint=row["key_fingerprint"],
-        region=row["region"],
         rules={rule: rule in enabled for rule in Rule},
-        send_info=row["send_info"],
-        change_events=row["change_events"],
-        is_default=row["is_default"],
-        max_severity=Severity(row["max_severity"]) if row["max_severity"] else None,
-        storm=StormSettings(row["storm_collapse"], row["storm_threshold"], row["storm_window_s"]),
         rest_key_masked=masked(row["rest_key_last4"]) if row["rest_key_last4"] else None,
-        service_id=row["service_id"],
-        repage_resolved_by_hand=row["repage_resolved_by_hand"],
         verified_at=row["verified_at"],
         verified_urgency=row["verified_urgency"],
         open_incidents=open_incidents,

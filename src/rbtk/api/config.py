@@ -25,11 +25,11 @@ through `rbtk.admin` (`rbtk.config_file.apply`), recorded as made by the token's
 """
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field, SecretStr, StrictBool, ValidationError
+from pydantic import BaseModel, Field, PlainValidator, SecretStr, StrictBool, ValidationError
 
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import Body, Error, errors
@@ -62,10 +62,18 @@ class SecretsIn(Body):
     )
 
 
+def _as_sent(value: Any) -> dict[str, Any]:
+    """The document as sent: `_apply` checks it against Document, naming each problem with its
+    place in the document, and its secrets' names masked."""
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object")
+    return value
+
+
 class ConfigIn(Body):
-    document: dict[str, Any] = Field(
-        description="the configuration document, as `rbtk admin schema` describes it"
-    )
+    document: Annotated[
+        dict[str, Any], PlainValidator(_as_sent, json_schema_input_type=Document)
+    ] = Field(description="the configuration document, as `rbtk admin schema` describes it")
     secrets: SecretsIn = Field(default_factory=SecretsIn)
     force: StrictBool = Field(
         default=False,

@@ -30,26 +30,29 @@ the key goes in and comes out masked; in a PATCH, null removes either.
 """
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictFloat
+from pydantic import BaseModel, Field, SecretStr, StrictFloat
 
-from rbtk.admin import connectors
-from rbtk.admin.connectors import (
-    KEEP,
-    STORM_THRESHOLD,
-    STORM_WINDOW_S,
-    ConnectorView,
-    StormSettings,
-)
+from rbtk.admin import connector_settings, connectors
+from rbtk.admin.connector_settings import ConnectorSettings
+from rbtk.admin.connectors import KEEP, ConnectorView
 from rbtk.admin.probes import ProbeOutcome, resolve_test_event, send_test_event
 from rbtk.api.deliveries import WaitingOut
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
-from rbtk.api.schema import INTEGRATION_KEY, RULE_NAMES, SLUG_NAME, Body, Error, errors
+from rbtk.api.schema import (
+    INTEGRATION_KEY,
+    REST_API_KEY,
+    RULE_NAMES,
+    SLUG_NAME,
+    Body,
+    Error,
+    errors,
+)
 from rbtk.policy.severity import Severity
 from rbtk.reconcile import verify
 from rbtk.runtime.settings import Settings
@@ -66,58 +69,28 @@ MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
 REST_KEY = "a PagerDuty REST API key (read-only is enough), for reconcile; never shown again"
-SERVICE_ID = "the PagerDuty service its integration key feeds, e.g. P1ABCDE"
-REPAGE = "page again a lane resolved by hand in PagerDuty while it still fires"
 
 
-class StormIn(Body):
-    collapse: StrictBool | None = None
-    threshold: (
-        Annotated[int, Field(strict=True, ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1])] | None
-    ) = None
-    window_s: (
-        Annotated[int, Field(strict=True, ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1])] | None
-    ) = None
-
-
-class StormOut(BaseModel):
-    collapse: bool
-    threshold: int
-    window_s: int
-
-
-class ConnectorCreate(Body):
+class ConnectorCreate(ConnectorSettings, Body):
     name: Annotated[str, SLUG_NAME]
     # SecretStr: a model repr or validation error never shows it
     integration_key: Annotated[SecretStr, INTEGRATION_KEY]
     enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
-    region: Literal["us", "eu"] = "us"
-    send_info: StrictBool = False
-    change_events: StrictBool = Field(
-        default=True, description="send releases to its service as PagerDuty change events"
-    )
-    is_default: StrictBool = True
-    max_severity: Severity | None = None
-    storm: StormIn = Field(default_factory=StormIn)
-    rest_key: SecretStr | None = Field(default=None, description=REST_KEY)
-    service_id: str | None = Field(default=None, max_length=32, description=SERVICE_ID)
-    repage_resolved_by_hand: StrictBool = Field(default=False, description=REPAGE)
+    rest_key: Annotated[SecretStr, REST_API_KEY] | None = Field(default=None, description=REST_KEY)
 
 
-class ConnectorChange(Body):
+_Settings = connector_settings.partial(ConnectorSettings, "ConnectorSettingsChange")
+
+
+class ConnectorChange(_Settings, Body):  # type: ignore[misc,valid-type]
+    """What a PATCH changes: only what it gives. A null removes what may be none (the severity
+    cap, the service id, the REST API key) and leaves a flag as it is."""
+
     integration_key: Annotated[SecretStr, INTEGRATION_KEY] | None = None
     enable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
     disable: Annotated[list[str], RULE_NAMES] = Field(default_factory=list)
-    region: Literal["us", "eu"] | None = None
-    send_info: StrictBool | None = None
-    change_events: StrictBool | None = None
-    is_default: StrictBool | None = None
-    max_severity: Severity | None = None  # given as null: remove the cap
-    storm: StormIn = Field(default_factory=StormIn)
-    rest_key: SecretStr | None = Field(default=None, description=REST_KEY)  # null: remove
-    service_id: str | None = Field(default=None, max_length=32, description=SERVICE_ID)
-    repage_resolved_by_hand: StrictBool | None = Field(default=None, description=REPAGE)
+    rest_key: Annotated[SecretStr, REST_API_KEY] | None = Field(default=None, description=REST_KEY)
 
 
 class LastDelivery(BaseModel):
@@ -125,20 +98,12 @@ class LastDelivery(BaseModel):
     at: str
 
 
-class ConnectorOut(BaseModel):
+class ConnectorOut(ConnectorSettings):
     name: str
     integration_key: str = Field(description="masked: only the last 4 characters show")
-    region: Literal["us", "eu"]
     endpoint: str
     rules: dict[str, bool] = Field(description="each paging rule, on or off")
-    send_info: bool
-    change_events: bool = Field(description="releases go to its service as change events")
-    is_default: bool
-    max_severity: Severity | None
-    storm: StormOut
     rest_key: str | None = Field(description="masked; null: reconcile is not set up")
-    service_id: str | None
-    repage_resolved_by_hand: bool
     verified_at: str | None = Field(description="a test event last seen open on the service")
     verified_urgency: str | None
     open_incidents: int
@@ -231,19 +196,10 @@ def add_connector(request: ConnectorCreate, context: Ctx, caller: CallerName) ->
             vault=context.vault,
             name=request.name,
             key=request.integration_key.get_secret_value(),
+            settings=connector_settings.of(request),
             enable=request.enable,
             disable=request.disable,
-            region=request.region,
-            send_info=request.send_info,
-            change_events=request.change_events,
-            is_default=request.is_default,
-            max_severity=request.max_severity,
-            storm=StormSettings(
-                **{k: v for k, v in request.storm.model_dump().items() if v is not None}
-            ),
             rest_key=None if request.rest_key is None else request.rest_key.get_secret_value(),
-            service_id=request.service_id,
-            repage_resolved_by_hand=request.repage_resolved_by_hand,
             by=caller,
             now=datetime.now(UTC),
         )
@@ -262,8 +218,6 @@ def change_connector(
     name: str, request: ConnectorChange, context: Ctx, caller: CallerName
 ) -> dict[str, Any]:
     key = request.integration_key
-    given = request.model_fields_set
-    cap = request.max_severity if "max_severity" in given else KEEP
     rest_key = request.rest_key.get_secret_value() if request.rest_key is not None else None
     with context.engine.begin() as connection:
         view = connectors.update(
@@ -271,19 +225,10 @@ def change_connector(
             vault=context.vault,
             name=name,
             key=None if key is None else key.get_secret_value(),
+            changes=connector_settings.changes(request),
             enable=request.enable,
             disable=request.disable,
-            region=request.region,
-            send_info=request.send_info,
-            change_events=request.change_events,
-            is_default=request.is_default,
-            max_severity=cap,
-            storm_collapse=request.storm.collapse,
-            storm_threshold=request.storm.threshold,
-            storm_window_s=request.storm.window_s,
-            rest_key=rest_key if "rest_key" in given else KEEP,
-            service_id=request.service_id if "service_id" in given else KEEP,
-            repage_resolved_by_hand=request.repage_resolved_by_hand,
+            rest_key=rest_key if "rest_key" in request.model_fields_set else KEEP,
             by=caller,
             now=datetime.now(UTC),
         )
@@ -341,23 +286,12 @@ def _probe_answer(outcome: ProbeOutcome) -> JSONResponse:
 def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
     last = view.last_delivery
     return {
+        **connector_settings.of(view).model_dump(mode="json"),
         "name": view.name,
         "integration_key": view.key_masked,
-        "region": view.region,
         "endpoint": settings.pagerduty_endpoint(view.region),
         "rules": {rule.value: on for rule, on in view.rules.items()},
-        "send_info": view.send_info,
-        "change_events": view.change_events,
-        "is_default": view.is_default,
-        "max_severity": None if view.max_severity is None else view.max_severity.value,
-        "storm": {
-            "collapse": view.storm.collapse,
-            "threshold": view.storm.threshold,
-            "window_s": view.storm.window_s,
-        },
         "rest_key": view.rest_key_masked,
-        "service_id": view.service_id,
-        "repage_resolved_by_hand": view.repage_resolved_by_hand,
         "verified_at": None if view.verified_at is None else format_rfc3339(view.verified_at),
         "verified_urgency": view.verified_urgency,
         "open_incidents": view.open_incidents,

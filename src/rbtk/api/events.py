@@ -35,7 +35,7 @@ from rbtk.api.deps import Admin, Ctx, EventsWriter
 from rbtk.api.errors import ApiError
 from rbtk.api.incidents import IncidentOut, incident_json
 from rbtk.api.payload import read_json
-from rbtk.api.schema import errors, event_schema, json_body
+from rbtk.api.schema import Error, errors, event_schema, json_body
 from rbtk.channels import registry
 from rbtk.intake.ingest import MAX_BATCH, Acceptance, BatchResult, ItemResult
 from rbtk.intake.writer import Writer
@@ -74,7 +74,12 @@ BATCH = {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": {}}
     responses={
         200: {"model": BatchOut, "description": "A batch: a result per event, in order"},
         202: {"model": ItemOut, "description": "One event, stored (or a repeat of one)"},
-        **errors(400, 401, 403, 413, 415, 422, 503),
+        **errors(400, 401, 403, 415, 422, 503),
+        413: {
+            "model": Error,
+            "description": f"More than {MAX_BATCH} events, or a body over "
+            "RBTK_MAX_REQUEST_BYTES: nothing was stored",
+        },
     },
     openapi_extra=json_body(
         {

@@ -10,7 +10,7 @@ from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.schema import errors
 from rbtk.store import health
-from rbtk.store.db import is_current
+from rbtk.store.db import schema_problem
 from rbtk.store.health import Check
 
 router = APIRouter(tags=["operations"])
@@ -45,20 +45,13 @@ def readyz(context: Ctx) -> JSONResponse:
     engine = context.engine
     checks: dict[str, Check] = {}
     try:
-        current = is_current(engine)
+        schema = schema_problem(engine)
     except Exception as exc:  # any failure to reach the database means "not ready"
         reason = f"database unreachable: {type(exc).__name__}: {_first_line(exc)}"
         checks["database"] = Check(False, reason)
     else:
         checks["database"] = Check(True, "answers")
-        checks["schema"] = (
-            Check(True, "at the newest migration")
-            if current
-            else Check(
-                False,
-                "database schema is not at the newest migration; restart rbtk to migrate it",
-            )
-        )
+        checks["schema"] = Check(schema is None, schema or "at the newest migration")
         checks["database_writable"] = health.writable(engine)
         # Checked at start too; here because another instance can rotate the stored secrets
         # to a key this one was not given.

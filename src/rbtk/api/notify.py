@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_model
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StrictBool, create_model
 
 from rbtk.admin import channels as notify_config
 from rbtk.admin import probes
@@ -42,7 +42,8 @@ from rbtk.admin.channels import ChannelView
 from rbtk.admin.probes import MessageProbeOutcome
 from rbtk.api.deliveries import WaitingOut
 from rbtk.api.deps import Admin, CallerName, Ctx
-from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
+from rbtk.api.schema import SLUG, SLUG_NAME, TARGETS, Body, Error, Matcher, Position, errors
+from rbtk.channels.base import ChatChannel
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
 from rbtk.routing import chat as notify
@@ -77,12 +78,49 @@ _HEALTH = (
 # Built from the registry, so a new channel's fields are in the API (and its document)
 # with no edit here.
 _FIELDS = {f.name: f for channel in CHAT.values() for f in channel.fields}
+
+
+def _kind(channel: ChatChannel) -> dict[str, Any]:
+    """One kind's request as the document states it: its own fields, each required; another
+    kind's only as null (left out, as the service takes it)."""
+    own = {f.name: {**f.schema, "description": f.help} for f in channel.fields}
+    return {
+        "title": f"{channel.label} channel",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "kind", *own],
+        "properties": {
+            "name": {"type": "string", **SLUG},
+            "kind": {"const": channel.kind},
+            "health": {"type": "boolean", "default": False, "description": _HEALTH},
+            **{name: {"type": "null"} for name in _FIELDS if name not in own},
+            **own,
+        },
+    }
+
+
+def _one_schema_per_kind(schema: dict[str, Any]) -> None:
+    schema.clear()
+    schema.update(
+        title="ChannelIn",
+        oneOf=[_kind(channel) for channel in CHAT.values()],
+        discriminator={"propertyName": "kind"},
+    )
+
+
+class _OneKind(Body):
+    """A channel of one kind: checked by the kind's channel module (its messages say what to
+    fix), stated in the document as one schema per kind."""
+
+    model_config = ConfigDict(json_schema_extra=_one_schema_per_kind)
+
+
 if TYPE_CHECKING:
     ChannelIn = Body
 else:
     ChannelIn = create_model(
         "ChannelIn",
-        __base__=Body,
+        __base__=_OneKind,
         name=(Annotated[str, SLUG_NAME], ...),
         kind=(Literal[tuple(CHAT)], ...),
         health=(StrictBool, Field(default=False, description=_HEALTH)),
@@ -95,10 +133,10 @@ class ChannelChange(Body):
 
 
 class RuleIn(Body):
-    position: Annotated[StrictInt, POSITION]
-    project: str | None = None
-    event_type: str | None = None
-    channels: list[str]
+    position: Position
+    project: Matcher | None = None
+    event_type: Matcher | None = None
+    channels: Annotated[list[str], TARGETS]
 
 
 class RulesIn(Body):

@@ -26,13 +26,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from rbtk.admin import routing
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
-from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
+from rbtk.api.schema import (
+    MATCHER,
+    TARGETS,
+    Body,
+    Matcher,
+    Position,
+    declared,
+    errors,
+    event_schema,
+    json_body,
+)
 from rbtk.outbox.explain import Explanation
 from rbtk.outbox.explain import explain as explain_routing
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
@@ -51,11 +61,26 @@ router = APIRouter(
 MAX_RULES = 1000
 
 
+# Only the known types can page: a rule names one of them, or a glob.
+EVENT_TYPE = declared(**MATCHER, anyOf=[{"enum": sorted(PAYLOADS)}, {"pattern": "[*?[]"}])
+
+
 class RuleIn(Body):
-    position: Annotated[StrictInt, POSITION]
-    project: str | None = None
-    event_type: str | None = None
-    connectors: list[str]
+    # A rule with neither a project nor an event type would take every event from the
+    # default connectors: one of the two is required.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"required": [field], "properties": {field: {"type": "string"}}}
+                for field in ("project", "event_type")
+            ]
+        }
+    )
+
+    position: Position
+    project: Matcher | None = None
+    event_type: Annotated[str, EVENT_TYPE] | None = None
+    connectors: Annotated[list[str], TARGETS]
 
 
 class RoutingIn(Body):

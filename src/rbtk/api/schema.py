@@ -3,10 +3,20 @@
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StrictInt,
+    field_validator,
+)
 
 from rbtk.api.errors import ApiError
+from rbtk.policy.events import MAX_DATA_DEPTH
 from rbtk.policy.rules import Rule
+from rbtk.routing.ordered_rules import MAX_PATTERN
 
 # Row ids are INTEGER columns: 32-bit on PostgreSQL. A larger id names no row, and binding
 # it fails in the driver ("integer out of range"), so it is refused as invalid instead.
@@ -92,9 +102,10 @@ def declared(**json_schema: Any) -> Any:
 NO_NUL = "^[^\\x00]*$"
 
 
-def state_no_nul_in_parameters(app: FastAPI) -> None:
-    """Say in the OpenAPI document what `no_nul_in_parameters` enforces: every string path
-    or query parameter without a pattern of its own gets NO_NUL."""
+def state_in_document(app: FastAPI) -> None:
+    """Say in the OpenAPI document what the service enforces outside its models: every string
+    path or query parameter without a pattern of its own gets NO_NUL (`no_nul_in_parameters`),
+    and the schemas the routes that read their own bodies refer to (COMPONENTS) are listed."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -105,6 +116,7 @@ def state_no_nul_in_parameters(app: FastAPI) -> None:
             for operation in operations.values():
                 for parameter in operation.get("parameters", []):
                     _no_nul(parameter.get("schema", {}))
+        document.setdefault("components", {}).setdefault("schemas", {}).update(COMPONENTS)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -125,6 +137,26 @@ TIMESTAMP: dict[str, Any] = {
 }
 
 
+# An event's data is stored as it came, so its keys and strings hold no NUL (PostgreSQL
+# stores none), at any depth.
+COMPONENTS: dict[str, dict[str, Any]] = {
+    "EventData": {
+        "type": "object",
+        "description": f"nested no deeper than {MAX_DATA_DEPTH} levels",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/EventDataValue"},
+    },
+    "EventDataValue": {
+        "anyOf": [
+            {"type": "string", "pattern": NO_NUL},
+            {"type": ["number", "boolean", "null"]},
+            {"type": "array", "items": {"$ref": "#/components/schemas/EventDataValue"}},
+            {"$ref": "#/components/schemas/EventData"},
+        ]
+    },
+}
+
+
 def event_schema(*, required: list[str]) -> dict[str, Any]:
     """One platform event as the JSON request body; `data` is checked per type on arrival."""
     return {
@@ -141,7 +173,7 @@ def event_schema(*, required: list[str]) -> dict[str, Any]:
             },
             "occurred_at": TIMESTAMP,
             "data": {
-                "type": "object",
+                "$ref": "#/components/schemas/EventData",
                 "description": "the type's payload (see the documentation); any object for "
                 "an unknown type",
             },
@@ -154,7 +186,26 @@ def json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-SLUG_NAME = declared(pattern="^[a-z0-9][a-z0-9-]*$", minLength=1, maxLength=64)
+SLUG: dict[str, Any] = {"pattern": "^[a-z0-9][a-z0-9-]*$", "minLength": 1, "maxLength": 64}
+SLUG_NAME = declared(**SLUG)
 INTEGRATION_KEY = declared(pattern="^[A-Za-z0-9]{32}$", minLength=32, maxLength=32)
+REST_API_KEY = declared(pattern="^[A-Za-z0-9_+-]{20}$", minLength=20, maxLength=20)
 RULE_NAMES = declared(items={"type": "string", "enum": [rule.value for rule in Rule]})
-POSITION = declared(minimum=1, maximum=MAX_ID)
+
+
+def _whole(value: Any) -> Any:
+    """JSON Schema's integer is any number without a fraction, 2.0 as much as 2: take it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+Position = Annotated[WholeNumber, declared(minimum=1, maximum=MAX_ID)]
+# What an ordered rule matches (a project, an event type): a name or a glob, never blank.
+MATCHER: dict[str, Any] = {
+    "minLength": 1,
+    "maxLength": MAX_PATTERN,
+    "pattern": "^[^\\x00]*[^\\x00\\s][^\\x00]*$",
+}
+Matcher = Annotated[str, declared(**MATCHER)]
+# What a rule sends to: names of existing connectors or channels, each once.
+TARGETS = declared(minItems=1, uniqueItems=True, items={"type": "string", **SLUG})

@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, StrictBool, StrictFloat
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from rbtk.admin import suppressions
 from rbtk.admin.suppressions import WindowView
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import TIMESTAMP, Body, RowId, declared, errors
+from rbtk.api.schema import SLUG_NAME, TIMESTAMP, Body, RowId, declared, errors
 from rbtk.runtime.timefmt import format_rfc3339, parse_rfc3339
 
 router = APIRouter(
@@ -40,8 +40,31 @@ router = APIRouter(
 MAX_DURATION_S = 366 * 24 * 3600
 
 
+def _either(
+    first: str, first_value: dict[str, Any], second: str, second_value: dict[str, Any]
+) -> dict[str, Any]:
+    """One of two fields, as the service asks: the other left out, null or false."""
+    absent = {"anyOf": [{"type": "null"}, {"const": False}]}
+    return {
+        "oneOf": [
+            {"required": [first], "properties": {first: first_value, second: absent}},
+            {"required": [second], "properties": {second: second_value, first: absent}},
+        ]
+    }
+
+
 class WindowIn(Body):
-    connector: str | None = None
+    # Which connectors, and when it ends: each one of two fields (a 422 otherwise).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                _either("connector", {"type": "string"}, "all_connectors", {"const": True}),
+                _either("ends_at", {"type": "string"}, "duration_s", {"type": "number"}),
+            ]
+        }
+    )
+
+    connector: Annotated[str, SLUG_NAME] | None = None
     all_connectors: StrictBool = False
     starts_at: Annotated[str, declared(**TIMESTAMP)] | None = None
     ends_at: Annotated[str, declared(**TIMESTAMP)] | None = None

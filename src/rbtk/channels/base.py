@@ -176,6 +176,9 @@ class Field:
     name: str  # the API's key, the form's field, the CLI's --option
     label: str
     help: str
+    # The JSON Schema of its value: what `validate` checks that a schema can state, so the
+    # API's document says it (a host's addresses only `validate` can check).
+    schema: Mapping[str, Any] = field(hash=False)
     secret: bool = False  # stored encrypted, shown masked, never echoed
     many: bool = False  # a list of values (email recipients)
 

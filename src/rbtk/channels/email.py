@@ -30,14 +30,28 @@ address_is_secret = False  # every message goes through the one SMTP server
 digests = True  # a person reads each message: a burst becomes one digest a minute
 label = "Email"
 summary = "SMTP"  # beside the label where a kind is chosen
-fields: tuple[Field, ...] = (
-    Field("recipients", "Recipients", "Email addresses, e.g. ops@example.com", many=True),
-)
 MAX_ADDRESS = 254
 MAX_RECIPIENTS = 50
-# One address, no display name: what SMTP's RCPT TO takes.
+# One address, no display name: what SMTP's RCPT TO takes (and no NUL, which no database
+# stores). Its whitespace is ASCII's, spelt out, so the API's document (a JSON Schema
+# pattern) means what this module checks.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_ADDRESS = re.compile(rf"[^@\s<>(),;:\"]+@{_LABEL}(?:\.{_LABEL})*", re.ASCII)
+ADDRESS = rf"[^@ \t\n\r\f\v\x00<>(),;:\"]+@{_LABEL}(?:\.{_LABEL})*"
+_ADDRESS = re.compile(ADDRESS)
+fields: tuple[Field, ...] = (
+    Field(
+        "recipients",
+        "Recipients",
+        "Email addresses, e.g. ops@example.com",
+        many=True,
+        schema={
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_RECIPIENTS,
+            "items": {"type": "string", "maxLength": MAX_ADDRESS, "pattern": f"^{ADDRESS}$"},
+        },
+    ),
+)
 
 
 def limits(settings: Settings) -> Limits:

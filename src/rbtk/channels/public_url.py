@@ -14,6 +14,13 @@ from rbtk.channels.base import InvalidDestination
 from rbtk.runtime import addresses
 
 MAX_URL = 2048
+# An http(s) URL with a host and no spaces (nor NUL, which no database stores), as
+# `checked_url` first checks it; what its host may be only `checked_url` knows.
+URL_SCHEMA = {
+    "type": "string",
+    "maxLength": MAX_URL,
+    "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\x00/?#]+([/?#][^\\s\\x00]*)?$",
+}
 
 
 def checked_url(

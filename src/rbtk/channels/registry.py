@@ -44,6 +44,19 @@ def slowest(settings: Settings) -> tuple[str, float]:
     )
 
 
+def check_lease(settings: Settings) -> None:
+    """ValueError unless a delivery lease covers the slowest channel's request. Renewed every
+    fifth of a lease, a lease never has less than ~4/5 of itself left; a row is sent only while
+    that covers a whole request of its channel (rbtk.delivery.worker)."""
+    kind, timeout_s = slowest(settings)
+    if settings.delivery_lease_s < 1.5 * timeout_s:
+        raise ValueError(
+            f"RBTK_DELIVERY_LEASE_S must be at least 1.5 times the slowest channel's "
+            f"timeout ({kind}: {timeout_s:g} s): a lease that can run out during a request "
+            "lets another instance send the same row again"
+        )
+
+
 def drain_s(settings: Settings) -> float:
     """How long stopping waits for the sends in flight to finish and be recorded: the slowest
     channel's one attempt, and 5 s to record the answers."""

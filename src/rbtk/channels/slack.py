@@ -19,7 +19,7 @@ from rbtk.channels.base import (
 )
 from rbtk.channels.message import Message
 from rbtk.channels.pagerduty_body import encode
-from rbtk.channels.public_url import checked_url
+from rbtk.channels.public_url import URL_SCHEMA, checked_url
 from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
@@ -36,6 +36,7 @@ fields: tuple[Field, ...] = (
         "Webhook URL",
         f"A Slack incoming webhook, e.g. {EXAMPLE} (a secret: shown masked from then on)",
         secret=True,
+        schema=URL_SCHEMA,
     ),
 )
 

@@ -38,7 +38,7 @@ from rbtk.channels.base import (
 )
 from rbtk.channels.message import Message
 from rbtk.channels.pagerduty_body import encode
-from rbtk.channels.public_url import checked_url
+from rbtk.channels.public_url import URL_SCHEMA, checked_url
 from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
@@ -48,17 +48,23 @@ digests = False  # a program reads each message: every one is sent as it is
 label = "Webhook"
 peer = "the webhook"
 summary = "signed JSON POST"  # beside the label where a kind is chosen
+MIN_SECRET = 16
+MAX_SECRET = 256
 fields: tuple[Field, ...] = (
-    Field("url", "URL", "Where to POST, e.g. https://hooks.example.com/rbtk"),
+    Field("url", "URL", "Where to POST, e.g. https://hooks.example.com/rbtk", schema=URL_SCHEMA),
     Field(
         "signing_secret",
         "Signing secret",
         "Signs each request (X-Rbtk-Signature); at least 16 characters",
         secret=True,
+        schema={
+            "type": "string",
+            "minLength": MIN_SECRET,
+            "maxLength": MAX_SECRET,
+            "pattern": "^[^\\x00]*$",
+        },
     ),
 )
-MIN_SECRET = 16
-MAX_SECRET = 256
 EXAMPLE = "https://hooks.example.com/rbtk"
 
 

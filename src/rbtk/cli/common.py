@@ -31,15 +31,20 @@ def load_settings() -> "Settings":
     # Imported here: the commands that only talk to the API never need the settings.
     from pydantic import ValidationError
 
+    from rbtk.channels.registry import check_lease
     from rbtk.runtime.settings import Settings
 
     try:
-        return Settings()
+        settings = Settings()
+        check_lease(settings)
     except ValidationError as exc:
         problems = "; ".join(
             f"RBTK_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
         )
         raise fail(f"bad configuration: {problems}") from None
+    except ValueError as exc:
+        raise fail(f"bad configuration: {exc}") from None
+    return settings
 
 
 def require_database(settings: "Settings") -> None:

@@ -10,6 +10,9 @@ from rbtk.cli.lazy import group
 app = group(
     {
         "serve": "rbtk.cli.serve:serve",
+        "migrate": "rbtk.cli.migrate:migrate",
+        "backup": "rbtk.cli.backup:backup",
+        "restore": "rbtk.cli.restore:restore",
         "pd-emulator": "rbtk.cli.pd_emulator:pd_emulator",
         "demo": "rbtk.cli.demo:demo",
         "tokens": "rbtk.cli.tokens:app",

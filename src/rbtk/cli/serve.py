@@ -15,11 +15,20 @@ if TYPE_CHECKING:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate",
+            help="Never migrate the database; refuse one that is not at this rbtk's schema "
+            "(replicas, and deploys that run `rbtk migrate` first).",
+        ),
+    ] = False,
 ) -> None:
     """Run rbtk: the HTTP API, delivery to PagerDuty and the threshold scheduler.
 
     Delivery and the scheduler run in a second process that this one starts, restarts if it
     dies, and stops with it (SIGTERM or Ctrl-C stops both; in-flight sends finish first).
+    The database is migrated first unless --no-migrate.
     """
     # Imported here, not at the top: every other command (`events send` in a script, say)
     # would otherwise pay a second for the whole server at each start.
@@ -27,17 +36,19 @@ def serve(
 
     from rbtk.app import create_app
     from rbtk.channels import registry
-    from rbtk.context import open_context
+    from rbtk.context import SchemaNotCurrent, open_context
     from rbtk.delivery import process
-    from rbtk.runtime import logs
+    from rbtk.runtime import data_dir, logs
     from rbtk.runtime.secrets import BadSecretKey
     from rbtk.secret_keys import SecretKeyMismatch
 
     settings = load_settings()
     logs.configure(settings)
+    # Held until this process exits: `rbtk restore` refuses a data dir being served.
+    data_dir.hold_while_serving(settings.data_dir)
     try:
-        context = open_context(settings)
-    except (SecretKeyMismatch, BadSecretKey) as exc:
+        context = open_context(settings, migrating=not no_migrate)
+    except (SecretKeyMismatch, BadSecretKey, SchemaNotCurrent) as exc:
         raise fail(f"rbtk will not start: {exc}") from None
     _introduce(context, host, port)
     config = uvicorn.Config(

@@ -25,12 +25,13 @@ from sqlalchemy import Connection
 from rbtk.admin import (
     channel_destinations,
     channels,
+    connector_settings,
     connectors,
     routing,
     runbooks,
     suppressions,
 )
-from rbtk.admin.connectors import ConnectorInUse, Keep, StormSettings
+from rbtk.admin.connectors import ConnectorInUse, Keep
 from rbtk.config_file import document as doc
 from rbtk.config_file.plan import ChannelStep, ConnectorStep, Plan, WindowStep, make_plan
 from rbtk.config_file.problems import ConfigProblems, Loc, Problem
@@ -129,7 +130,7 @@ def _connector(
     rules = wanted.enabled()
     enable = [rule.value for rule, on in rules.items() if on]
     disable = [rule.value for rule, on in rules.items() if not on]
-    cap = None if wanted.max_severity is None else wanted.max_severity.value
+    settings = connector_settings.of(wanted)
     rest_key: str | Keep | None = (
         step.rest_key.reveal() if isinstance(step.rest_key, Secret) else step.rest_key
     )
@@ -141,19 +142,10 @@ def _connector(
                 vault=vault,
                 name=wanted.name,
                 key=step.key.reveal(),
+                settings=settings,
                 enable=enable,
                 disable=disable,
-                region=wanted.region,
-                send_info=wanted.send_info,
-                change_events=wanted.change_events,
-                is_default=wanted.is_default,
-                max_severity=cap,
-                storm=StormSettings(
-                    wanted.storm.collapse, wanted.storm.threshold, wanted.storm.window_s
-                ),
                 rest_key=rest_key if isinstance(rest_key, str) else None,
-                service_id=wanted.service_id,
-                repage_resolved_by_hand=wanted.repage_resolved_by_hand,
                 by=by,
                 now=now,
             )
@@ -163,19 +155,10 @@ def _connector(
             vault=vault,
             name=wanted.name,
             key=None if step.key is None else step.key.reveal(),
+            changes=settings.model_dump(),
             enable=enable,
             disable=disable,
-            region=wanted.region,
-            send_info=wanted.send_info,
-            change_events=wanted.change_events,
-            is_default=wanted.is_default,
-            max_severity=cap,
-            storm_collapse=wanted.storm.collapse,
-            storm_threshold=wanted.storm.threshold,
-            storm_window_s=wanted.storm.window_s,
             rest_key=rest_key,
-            service_id=wanted.service_id,
-            repage_resolved_by_hand=wanted.repage_resolved_by_hand,
             by=by,
             now=now,
         )

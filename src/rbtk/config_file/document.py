@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, Union
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -35,13 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from rbtk.admin.connectors import (
-    SERVICE_ID,
-    STORM_THRESHOLD,
-    STORM_WINDOW_S,
-    InvalidConnector,
-    validate_service_id,
-)
+from rbtk.admin.connector_settings import ConnectorSettings
 from rbtk.admin.runbooks import MAX_URL
 from rbtk.admin.runbooks import URL_PATTERN as RUNBOOK_URL
 from rbtk.channels.base import ChatChannel
@@ -49,7 +42,6 @@ from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
 from rbtk.config_file.problems import Loc, Problem
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
-from rbtk.policy.severity import Severity
 from rbtk.runtime.timefmt import parse_rfc3339
 
 VERSION = 1
@@ -155,28 +147,7 @@ _KEY = "the connector's 32-character Integration Key"
 _REST_KEY = "the connector's 20-character PagerDuty REST API key"
 
 
-def _service_id(value: str) -> str:
-    try:
-        return validate_service_id(value)
-    except InvalidConnector as exc:
-        raise ValueError(str(exc).removeprefix("service_id: ")) from None
-
-
-ServiceId = Annotated[
-    str, Field(json_schema_extra={"pattern": f"^{SERVICE_ID}$"}), AfterValidator(_service_id)
-]
-
-
-class Storm(Section):
-    """Storm collapse: past `threshold` new incidents within `window_s` seconds, one umbrella
-    incident pages for the rest while `collapse` is on."""
-
-    collapse: StrictBool = True
-    threshold: Annotated[int, Field(strict=True, ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1])] = 20
-    window_s: Annotated[int, Field(strict=True, ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1])] = 60
-
-
-class Connector(Section):
+class Connector(ConnectorSettings, Section):
     """A PagerDuty connector: one service's Events API v2 integration. Its key is named by
     `key_env` or `key_file`, never written here; so is its REST API key, which reconcile reads
     its service with, by `rest_key_env` or `rest_key_file` (neither: it has none)."""
@@ -186,35 +157,13 @@ class Connector(Section):
     name: str = Field(pattern=_SLUG, max_length=64, description="unique, e.g. pd-production")
     key_env: str | None = _env_field(_KEY)
     key_file: str | None = _file_field(_KEY)
-    region: Literal["us", "eu"] = Field(default="us", description="the PagerDuty service region")
-    is_default: StrictBool = Field(
-        default=True, description="gets the events no routing rule matches"
-    )
-    send_info: StrictBool = Field(default=False, description="also sent info-severity events")
-    change_events: StrictBool = Field(
-        default=True, description="releases go to its service as PagerDuty change events"
-    )
-    max_severity: Severity | None = Field(
-        default=None, description="caps the severity it is sent (null: no cap)"
-    )
     rules: dict[Rule, StrictBool] = Field(
         default_factory=dict,
         description="each paging rule on (true) or off; a rule left out takes its default: "
         "every rule on but standard_amendment",
     )
-    storm: Storm = Field(default_factory=Storm)
     rest_key_env: str | None = _env_field(_REST_KEY)
     rest_key_file: str | None = _file_field(_REST_KEY)
-    service_id: ServiceId | None = Field(
-        default=None,
-        description="the PagerDuty service its integration key feeds, which reconcile reads, "
-        "e.g. P1ABCDE (null: none)",
-    )
-    repage_resolved_by_hand: StrictBool = Field(
-        default=False,
-        description="reconcile pages again a lane resolved by hand in PagerDuty while it still "
-        "fires",
-    )
 
     @model_validator(mode="after")
     def _one_key(self) -> Self:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from rbtk.admin import (
     channel_destinations,
     channels,
+    connector_settings,
     connectors,
     routing,
     runbooks,
@@ -84,28 +85,14 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
                 view.key_fingerprint[:FINGERPRINT],
             )
         )
-        entry: dict[str, Any] = {
-            "name": view.name,
-            "key_env": key_env,
-            "region": view.region,
-            "is_default": view.is_default,
-            "send_info": view.send_info,
-            "change_events": view.change_events,
-            "max_severity": None if view.max_severity is None else view.max_severity.value,
-            "rules": {rule.value: on for rule, on in view.rules.items()},
-            "storm": {
-                "collapse": view.storm.collapse,
-                "threshold": view.storm.threshold,
-                "window_s": view.storm.window_s,
-            },
-        }
+        entry: dict[str, Any] = {"name": view.name, "key_env": key_env}
         rest_key = connectors.stored_rest_key(connection, vault=vault, name=view.name)
         if rest_key is not None:
             entry["rest_key_env"] = env_name(view.name, "rest_key")
             loc: Loc = ("pagerduty", "connectors", at, "rest_key_env")
             held.append(Held(loc, rest_key.masked, rest_key.fingerprint[:FINGERPRINT]))
-        entry["service_id"] = view.service_id
-        entry["repage_resolved_by_hand"] = view.repage_resolved_by_hand
+        entry |= connector_settings.of(view).model_dump(mode="json")
+        entry["rules"] = {rule.value: on for rule, on in view.rules.items()}
         connector_docs.append(entry)
     channel_docs = []
     for at, channel_view in enumerate(channels.list_channels(connection)):
@@ -163,6 +150,12 @@ def _rules(rules: Sequence[OrderedRule]) -> list[dict[str, Any]]:
     return listed
 
 
+def _printable(text: str) -> str:
+    """`text` for a comment: a secret's last characters may be control characters, which no
+    YAML reader takes (not even in a comment), so each is written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render(exported: Exported) -> str:
     """The document as commented YAML: a header saying how to apply it, and what rbtk holds
     beside each secret's reference."""
@@ -173,7 +166,7 @@ def render(exported: Exported) -> str:
     lines = text.splitlines()
     for held in exported.secrets:
         at = position(root, held.loc).line - 1
-        lines[at] += f"  # rbtk holds {held.masked} (sha256 {held.fingerprint}…)"
+        lines[at] += f"  # rbtk holds {_printable(held.masked)} (sha256 {held.fingerprint}…)"
     spaced = []
     for number, line in enumerate(lines):
         if number and line[:1].isalpha():

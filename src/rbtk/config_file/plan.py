@@ -22,7 +22,15 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection
 
-from rbtk.admin import channel_destinations, channels, connectors, runbooks, suppressions
+from rbtk.admin import (
+    channel_destinations,
+    channels,
+    connector_settings,
+    connectors,
+    runbooks,
+    suppressions,
+)
+from rbtk.admin.connector_settings import ConnectorSettings, flat
 from rbtk.admin.connectors import KEEP, ConnectorView, InvalidKey, Keep
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
@@ -339,59 +347,23 @@ def _masks(masked: str, fingerprint: str, new: Secret) -> tuple[str, str]:
 
 
 def _wanted(connector: doc.Connector) -> dict[str, str]:
-    return _connector_fields(
-        region=connector.region,
-        is_default=connector.is_default,
-        send_info=connector.send_info,
-        change_events=connector.change_events,
-        max_severity=connector.max_severity,
-        rules=connector.enabled(),
-        storm=(connector.storm.collapse, connector.storm.threshold, connector.storm.window_s),
-        service_id=connector.service_id,
-        repage_resolved_by_hand=connector.repage_resolved_by_hand,
-    )
+    return _connector_fields(connector_settings.of(connector), connector.enabled())
 
 
 def _stored(view: ConnectorView) -> dict[str, str]:
-    return _connector_fields(
-        region=view.region,
-        is_default=view.is_default,
-        send_info=view.send_info,
-        change_events=view.change_events,
-        max_severity=view.max_severity,
-        rules=view.rules,
-        storm=(view.storm.collapse, view.storm.threshold, view.storm.window_s),
-        service_id=view.service_id,
-        repage_resolved_by_hand=view.repage_resolved_by_hand,
-    )
+    return _connector_fields(connector_settings.of(view), view.rules)
 
 
-def _connector_fields(
-    *,
-    region: str,
-    is_default: bool,
-    send_info: bool,
-    change_events: bool,
-    max_severity: str | None,
-    rules: Mapping[Rule, bool],
-    storm: tuple[bool, int, int],
-    service_id: str | None,
-    repage_resolved_by_hand: bool,
-) -> dict[str, str]:
+def _connector_fields(settings: ConnectorSettings, rules: Mapping[Rule, bool]) -> dict[str, str]:
     """A connector's settings as the document writes them, to compare and to show."""
-    return {
-        "region": region,
-        "is_default": _yes(is_default),
-        "send_info": _yes(send_info),
-        "change_events": _yes(change_events),
-        "max_severity": str(max_severity) if max_severity else "none",
-        **{f"rules.{rule.value}": _yes(rules.get(rule, False)) for rule in Rule},
-        "storm.collapse": _yes(storm[0]),
-        "storm.threshold": str(storm[1]),
-        "storm.window_s": str(storm[2]),
-        "service_id": service_id or "none",
-        "repage_resolved_by_hand": _yes(repage_resolved_by_hand),
-    }
+    shown = {field: _shown(value) for field, value in flat(settings, ".").items()}
+    return {**shown, **{f"rules.{rule.value}": _yes(rules.get(rule, False)) for rule in Rule}}
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return _yes(value)
+    return "none" if value is None else str(value)
 
 
 def _yes(value: bool) -> str:

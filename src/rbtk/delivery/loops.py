@@ -5,9 +5,11 @@ process of their own (rbtk.delivery.process), so they do not share the API's GIL
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
+from rbtk import metrics
 from rbtk.channels import registry
 from rbtk.context import Context
 from rbtk.delivery import http
@@ -16,6 +18,8 @@ from rbtk.intake.scheduler import Scheduler
 from rbtk.outbox.queue import release_leases
 from rbtk.reconcile.loop import Reconciler
 from rbtk.store.db import is_postgres
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -30,6 +34,7 @@ async def running(context: Context) -> AsyncIterator[None]:
         # SQLite is single-instance: any lease left in it belongs to a process now dead.
         with context.engine.begin() as connection:
             release_leases(connection)
+    _expect_configured(context)
     async with http.new_session(
         concurrency=settings.delivery_concurrency,
         timeout_s=registry.slowest(settings)[1],  # each channel's post sets its own
@@ -50,6 +55,7 @@ async def running(context: Context) -> AsyncIterator[None]:
             asyncio.create_task(deliverer.run(stop), name="delivery"),
             asyncio.create_task(scheduler.run(stop), name="scheduler"),
             asyncio.create_task(Reconciler(context).run(stop), name="reconcile"),
+            asyncio.create_task(_expecting_configured(context, stop), name="metrics-zeros"),
         ]
         try:
             yield
@@ -59,3 +65,27 @@ async def running(context: Context) -> AsyncIterator[None]:
             await asyncio.wait(tasks, timeout=registry.drain_s(settings))
             for task in tasks:
                 task.cancel()
+
+
+EXPECT_EVERY_S = 5.0
+
+
+def _expect_configured(context: Context) -> None:
+    """Every delivery counter of each connector and chat channel at 0 before its first send."""
+    try:
+        with context.reads.connect() as connection:
+            metrics.expect_configured(context.snapshots.read(connection))
+    except Exception:
+        # Only the zeros wait for the next look; delivery goes on.
+        log.exception("could not read the configuration to set the delivery counters to 0")
+
+
+async def _expecting_configured(context: Context, stop: asyncio.Event) -> None:
+    """Again every few seconds, for connectors and channels added since: a single-row read
+    while the configuration has not changed (rbtk.routing.snapshot)."""
+    while True:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), EXPECT_EVERY_S)
+        if stop.is_set():
+            return
+        await asyncio.to_thread(_expect_configured, context)

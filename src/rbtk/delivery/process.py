@@ -133,6 +133,7 @@ class Supervisor:
             if time.monotonic() - started >= HEALTHY_AFTER_S:
                 delay = RESTART_FIRST_S
             log.error("delivery process %s; restarting it in %.0f s", what, delay)
+            metrics.DELIVERY_RESTARTS.inc()
             await asyncio.sleep(delay)
             delay = min(delay * 2, RESTART_MAX_S)
 
@@ -203,7 +204,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     wakes = {name: socket.socket(fileno=getattr(args, f"wake_{name}")) for name in WAKES}
     settings = Settings()
     logs.configure(settings)
-    context = open_context(settings)
+    # serve migrated the database, or checked it is current, before starting this process.
+    context = open_context(settings, migrating=False)
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(run_workers(context, wakes, args.metrics, ready=args.ready))

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PAGERDUTY_US = "https://events.pagerduty.com/v2/enqueue"
@@ -108,23 +108,6 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
         return value
-
-    @model_validator(mode="after")
-    def _lease_outlasts_a_request(self) -> "Settings":
-        # Renewed every fifth of a lease, a lease never has less than ~4/5 of itself left;
-        # a row is sent only while that covers a whole request of its channel
-        # (rbtk.delivery.worker), so the lease must cover the slowest channel's timeout.
-        # Imported here: the channels read these settings, so they load after this module.
-        from rbtk.channels.registry import slowest
-
-        kind, timeout_s = slowest(self)
-        if self.delivery_lease_s < 1.5 * timeout_s:
-            raise ValueError(
-                f"RBTK_DELIVERY_LEASE_S must be at least 1.5 times the slowest channel's "
-                f"timeout ({kind}: {timeout_s:g} s): a lease that can run out during a request "
-                "lets another instance send the same row again"
-            )
-        return self
 
     @property
     def database(self) -> str:

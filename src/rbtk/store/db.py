@@ -2,6 +2,7 @@
 
 import fcntl
 import functools
+import logging
 import os
 import sqlite3
 import threading
@@ -17,6 +18,18 @@ from sqlalchemy.engine import make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BUSY_TIMEOUT_S = 30.0  # how long a statement waits for a lock another connection holds
+
+
+class _OnlyMigrations(logging.Filter):
+    """Alembic says which kind of database it talks to each time a revision is read: two
+    lines per /readyz probe, and before a refusal's one line. Only what a migration does
+    ("Running upgrade 0017 -> 0018, ...") is logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+logging.getLogger("alembic.runtime.migration").addFilter(_OnlyMigrations())
 
 
 def make_engine(url: str) -> Engine:
@@ -161,8 +174,10 @@ def _alembic_config(connection: Connection) -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe to run from several instances."""
+def migrate(engine: Engine) -> str | None:
+    """Bring the schema to the newest revision; safe to run from several instances.
+    Answers the revision it found (None: an empty database), read in its turn, so of two
+    run at once the second says it found the schema current."""
     with engine.begin() as connection:
         if is_postgres(connection):
             # One migrator at a time when several instances start together.
@@ -170,8 +185,10 @@ def migrate(engine: Engine) -> None:
         # Alembic's upgrade loads its whole environment even when there is nothing to do;
         # asking first makes a start on a current database (every start but the first
         # after an upgrade) a single query.
-        if _revision(connection) != _head():
+        found = _revision(connection)
+        if found != _head():
             command.upgrade(_alembic_config(connection), "head")
+    return found
 
 
 def exists(url: str) -> bool:
@@ -195,12 +212,54 @@ def is_current(engine: Engine) -> bool:
         return _revision(connection) == _head()
 
 
+def revision(engine: Engine) -> str | None:
+    """The migration the database is at; None when it has no rbtk schema yet."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
+def head() -> str | None:
+    """The migration this rbtk's code uses."""
+    return _head()
+
+
+def knows(revision: str) -> bool:
+    """Whether `revision` is one of this rbtk's migrations (not a newer release's)."""
+    return revision in _known()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why this rbtk cannot serve the database's schema as it is, saying what to do; None
+    when it is at this rbtk's newest migration. A replica (`rbtk serve --no-migrate`) and
+    /readyz say it; only `rbtk migrate` (or a plain `rbtk serve`) changes it."""
+    at, newest = revision(engine), _head()
+    if at == newest:
+        return None
+    if at is None:
+        return f"the database has no rbtk schema yet (this rbtk's is {newest}): run `rbtk migrate`"
+    if not knows(at):
+        return (
+            f"the database's schema ({at}) is newer than this rbtk's ({newest}): a newer rbtk "
+            "migrated it; run that release"
+        )
+    return f"the database's schema ({at}) is behind this rbtk's ({newest}): run `rbtk migrate`"
+
+
 def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-@functools.cache
-def _head() -> str | None:
+def _scripts() -> ScriptDirectory:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(config)
+
+
+@functools.cache
+def _head() -> str | None:
+    return _scripts().get_current_head()
+
+
+@functools.cache
+def _known() -> frozenset[str]:
+    return frozenset(script.revision for script in _scripts().walk_revisions())

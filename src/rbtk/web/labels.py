@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from rbtk.admin import connector_settings
 from rbtk.policy.rules import DEFAULT_ENABLED, EVENT_TYPE, SEVERITY, Rule
 from rbtk.policy.severity import Severity
 from rbtk.runtime.errors import AdminError
@@ -74,17 +75,13 @@ SEVERITIES_HIGH_FIRST = [Severity.CRITICAL, Severity.ERROR, Severity.WARNING, Se
 
 # How the pages name a field an error is about (`AdminError.field`), as its label does.
 FIELD_LABELS = {
+    **connector_settings.labels(),
     "name": "Name",
-    "region": "Region",
-    "max_severity": "Severity cap",
-    "storm_threshold": "Storm threshold",
-    "storm_window_s": "Storm window",
     "webhook_url": "Webhook URL",
     "url": "URL",
     "signing_secret": "Signing secret",
     "recipients": "Recipients",
     "rest_key": "REST API key",
-    "service_id": "Service id",
     "kind": "Kind",
     "starts_at": "From",
     "ends_at": "Until",

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from rbtk.admin import connector_settings
 from rbtk.context import Context
 from rbtk.outbox import stuck
 from rbtk.reconcile import reminders
@@ -133,3 +134,10 @@ def form_text(form: FormData, name: str) -> str:
 
 def form_list(form: FormData, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str)]
+
+
+def settings_given(form: FormData) -> dict[str, Any]:
+    """The connector settings a form holds (each marked by the `shown` macro), nested as the
+    admin functions take them."""
+    texts = {name: form_text(form, name) for name in form}
+    return connector_settings.from_form(texts, set(form_list(form, "shown")))

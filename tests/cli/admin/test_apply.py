@@ -50,16 +50,16 @@ create connector pd-production
     send_info: false
     change_events: true
     max_severity: none
-    rules.evidence_pack_failed: true
-    rules.airgapped_pool_offline: true
-    rules.pool_offline: true
-    rules.post_release_regression: true
-    rules.standard_amendment: false
     storm.collapse: true
     storm.threshold: 20
     storm.window_s: 60
     service_id: none
     repage_resolved_by_hand: false
+    rules.evidence_pack_failed: true
+    rules.airgapped_pool_offline: true
+    rules.pool_offline: true
+    rules.post_release_regression: true
+    rules.standard_amendment: false
 create connector pd-staging
     key: ••••••••…c9d8
     region: us
@@ -67,16 +67,16 @@ create connector pd-staging
     send_info: false
     change_events: true
     max_severity: warning
-    rules.evidence_pack_failed: true
-    rules.airgapped_pool_offline: true
-    rules.pool_offline: true
-    rules.post_release_regression: true
-    rules.standard_amendment: true
     storm.collapse: true
     storm.threshold: 50
     storm.window_s: 60
     service_id: none
     repage_resolved_by_hand: false
+    rules.evidence_pack_failed: true
+    rules.airgapped_pool_offline: true
+    rules.pool_offline: true
+    rules.post_release_regression: true
+    rules.standard_amendment: true
 create routing rule 1
     project: staging-*
     event_type: any

@@ -92,24 +92,24 @@ pagerduty:
   connectors:
   - name: pd-production
     key_env: PD_PRODUCTION_KEY  # rbtk holds ••••••••…a1b2 (sha256 cdf2d9edf4d9…)
+    rest_key_env: PD_PRODUCTION_REST_KEY  # rbtk holds ••••••••…wxyz (sha256 3d49bf6010ea…)
     region: us
     is_default: true
     send_info: false
     change_events: true
     max_severity: error
+    storm:
+      collapse: true
+      threshold: 20
+      window_s: 60
+    service_id: P1ABCDE
+    repage_resolved_by_hand: true
     rules:
       evidence_pack_failed: true
       airgapped_pool_offline: true
       pool_offline: false
       post_release_regression: true
       standard_amendment: false
-    storm:
-      collapse: true
-      threshold: 20
-      window_s: 60
-    rest_key_env: PD_PRODUCTION_REST_KEY  # rbtk holds ••••••••…wxyz (sha256 3d49bf6010ea…)
-    service_id: P1ABCDE
-    repage_resolved_by_hand: true
   routing: []
   runbooks: {}
 

@@ -31,7 +31,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from rbtk.admin import connectors
+from rbtk.admin import connector_settings, connectors
+from rbtk.admin.connector_settings import ConnectorSettings, InvalidConnector
 from rbtk.admin.connectors import ConnectorView
 from rbtk.admin.probes import (
     UnknownDelivery,
@@ -52,7 +53,7 @@ from rbtk.runtime.errors import AdminError
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.form_errors import form_errors
 from rbtk.web.labels import SEVERITIES_HIGH_FIRST, rule_labels, rule_title, say
-from rbtk.web.render import form_list, form_text, page
+from rbtk.web.render import form_list, form_text, page, settings_given
 from rbtk.web.session import flash
 from rbtk.web.test_follow import follow_page
 
@@ -107,28 +108,18 @@ def add_form(request: Request, context: Ctx) -> Response:
 @router.post("/add", dependencies=[Csrf])
 async def add(request: Request, context: Ctx) -> Response:
     form = await request.form()
-    values = _settings_from(form)
-    name = form_text(form, "name").strip()
-    values["name"] = name
+    values = _typed(form)
     try:
+        settings = connector_settings.parse(settings_given(form))
         with context.engine.begin() as connection:
             view = connectors.add(
                 connection,
                 vault=context.vault,
-                name=name,
+                name=values["name"],
                 key=form_text(form, "integration_key"),
-                enable=values["enable"],
-                disable=values["disable"],
-                region=values["region"],
-                send_info=values["send_info"],
-                change_events=values["change_events"],
-                is_default=values["is_default"],
-                max_severity=values["max_severity"],
-                storm=connectors.StormSettings(
-                    values["storm_collapse"],
-                    _whole(values["storm_threshold"], "storm_threshold"),
-                    _whole(values["storm_window_s"], "storm_window_s"),
-                ),
+                settings=settings,
+                enable=_rules_on(form),
+                disable=_rules_off(form),
                 by=operator(request),
                 now=datetime.now(UTC),
             )
@@ -184,16 +175,10 @@ def _add_page(
         with context.reads.connect() as connection:
             a_default_exists = any(v.is_default for v in connectors.list_all(connection))
         values = {
+            **connector_settings.flat(ConnectorSettings()),
             "name": "",
             "enable": [label.rule.value for label in labels if label.default],
-            "region": "us",
-            "send_info": False,
-            "change_events": True,
             "is_default": not a_default_exists,  # a second default is rarely what is meant
-            "max_severity": None,
-            "storm_collapse": connectors.StormSettings.collapse,
-            "storm_threshold": connectors.StormSettings.threshold,
-            "storm_window_s": connectors.StormSettings.window_s,
         }
     return page(
         request,
@@ -239,7 +224,6 @@ def connector_page(request: Request, name: str, context: Ctx) -> Response:
 @router.post("/connectors/{name}", dependencies=[Csrf])
 async def save(request: Request, name: str, context: Ctx) -> Response:
     form = await request.form()
-    values = _settings_from(form)
     try:
         with context.engine.begin() as connection:
             before = connectors.get(connection, name=name)
@@ -247,22 +231,15 @@ async def save(request: Request, name: str, context: Ctx) -> Response:
                 connection,
                 vault=context.vault,
                 name=name,
-                enable=values["enable"],
-                disable=values["disable"],
-                region=values["region"],
-                send_info=values["send_info"],
-                change_events=values["change_events"],
-                is_default=values["is_default"],
-                max_severity=values["max_severity"],
-                storm_collapse=values["storm_collapse"],
-                storm_threshold=_whole(values["storm_threshold"], "storm_threshold"),
-                storm_window_s=_whole(values["storm_window_s"], "storm_window_s"),
+                changes=settings_given(form),
+                enable=_rules_on(form),
+                disable=_rules_off(form),
                 by=operator(request),
                 now=datetime.now(UTC),
             )
     except connectors.UnknownConnector:
         return _not_found(request, name)
-    except connectors.InvalidConnector as exc:
+    except InvalidConnector as exc:
         # Said above the form, and beside the field it is about when the form shows one.
         errors = {"settings": say(exc)} | form_errors(exc, default="settings", renamed=RENAMED)
         return show_connector(request, context, name, errors=errors)
@@ -532,27 +509,24 @@ def _not_found(request: Request, name: str) -> Response:
     )
 
 
-def _settings_from(form: Any) -> dict[str, Any]:
-    """The toggles and flags of the Add and connector forms, as the service takes them."""
+def _typed(form: Any) -> dict[str, Any]:
+    """The Add form as typed, to show it again after a refusal: each setting's text (a box as
+    ticked or not), the name, the rules ticked."""
+    typed: dict[str, Any] = {}
+    for leaf in connector_settings.leaves():
+        text = form_text(form, leaf.name())
+        typed[leaf.name()] = text == "on" if leaf.annotation is bool else text
+    return typed | {"name": form_text(form, "name").strip(), "enable": _rules_on(form)}
+
+
+def _rules_on(form: Any) -> list[str]:
     checked = set(form_list(form, "rules"))
-    return {
-        "enable": [rule.value for rule in Rule if rule.value in checked],
-        "disable": [rule.value for rule in Rule if rule.value not in checked],
-        "region": form_text(form, "region") or "us",
-        "send_info": form_text(form, "send_info") == "on",
-        "change_events": form_text(form, "change_events") == "on",
-        "is_default": form_text(form, "is_default") == "on",
-        "max_severity": form_text(form, "max_severity") or None,
-        "storm_collapse": form_text(form, "storm_collapse") == "on",
-        "storm_threshold": form_text(form, "storm_threshold").strip(),
-        "storm_window_s": form_text(form, "storm_window_s").strip(),
-    }
+    return [rule.value for rule in Rule if rule.value in checked]
 
 
-def _whole(text: str, field: str) -> int:
-    if not text.isdigit():
-        raise connectors.InvalidConnector(f"{field}: {text!r} is not a whole number", field=field)
-    return int(text)
+def _rules_off(form: Any) -> list[str]:
+    checked = set(form_list(form, "rules"))
+    return [rule.value for rule in Rule if rule.value not in checked]
 
 
 def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
@@ -576,4 +550,12 @@ def _changes(before: ConnectorView, after: ConnectorView) -> list[str]:
         storm = after.storm
         rule = f"more than {storm.threshold} new incidents within {storm.window_s} s"
         changes.append(f"storms collapse ({rule})" if storm.collapse else "storms not collapsed")
+    # Any other setting, by its label.
+    said = {"send_info", "change_events", "is_default", "max_severity", "region", "storm"}
+    was, now = connector_settings.flat(before), connector_settings.flat(after)
+    changes += [
+        f"{leaf.shown.label}: {now[leaf.name()]}"
+        for leaf in connector_settings.leaves()
+        if leaf.path[0] not in said and now[leaf.name()] != was[leaf.name()]
+    ]
     return changes

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from rbtk.admin import connectors
+from rbtk.admin.connector_settings import InvalidConnector
 from rbtk.admin.connectors import KEEP
 from rbtk.api.deps import Ctx
 from rbtk.reconcile import checks, passes
@@ -25,7 +26,7 @@ from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.form_errors import form_errors
 from rbtk.web.labels import say
 from rbtk.web.pages.connectors import PREFIX, connector_url, show_connector
-from rbtk.web.render import form_text
+from rbtk.web.render import form_text, settings_given
 from rbtk.web.session import flash
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
@@ -44,13 +45,12 @@ async def save_settings(request: Request, name: str, context: Ctx) -> Response:
                 connection,
                 vault=context.vault,
                 name=name,
+                changes=settings_given(form),
                 rest_key=None if forget else (key or KEEP),
-                service_id=service_id or None,
-                repage_resolved_by_hand=form_text(form, "repage") == "on",
                 by=operator(request),
                 now=datetime.now(UTC),
             )
-    except connectors.InvalidConnector as exc:
+    except InvalidConnector as exc:
         flash(request, "error", say(exc))
         errors = form_errors(exc, default="reconcile")
         return show_connector(

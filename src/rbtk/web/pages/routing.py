@@ -89,7 +89,7 @@ async def save_defaults(request: Request, context: Ctx) -> Response:
                 connection,
                 vault=context.vault,
                 name=view.name,
-                is_default=view.name in chosen,
+                changes={"is_default": view.name in chosen},
                 by=operator(request),
                 now=now,
             )

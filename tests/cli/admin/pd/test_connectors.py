@@ -237,10 +237,11 @@ def test_update_with_nothing_to_change_says_what_may_be_given(rbtk: Rbtk) -> Non
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "error: nothing to change: give --key, --enable, --disable, --region, "
-        "--send-info/--no-send-info, --default/--no-default, "
-        "--max-severity/--no-max-severity, --storm-collapse/--no-storm-collapse, "
-        "--storm-threshold, --storm-window, --rest-key/--no-rest-key, --service-id or "
-        "--repage-resolved-by-hand/--no-repage-resolved-by-hand\n"
+        "--default/--no-default, --send-info/--no-send-info, "
+        "--change-events/--no-change-events, --max-severity/--no-max-severity, "
+        "--storm-collapse/--no-storm-collapse, --storm-threshold, --storm-window, "
+        "--service-id/--no-service-id, --repage-resolved-by-hand/--no-repage-resolved-by-hand "
+        "or --rest-key/--no-rest-key\n"
     )
 
 

@@ -1,7 +1,6 @@
 """What the connector commands share: their options, the API path, and how one is shown."""
 
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -9,7 +8,6 @@ import typer
 
 from rbtk.cli.tables import fields, moment, yes_no
 from rbtk.policy.rules import Rule
-from rbtk.policy.severity import Severity
 
 PATH = "/api/v1/pagerduty/connectors"
 SHOWN = (  # what `describe` reads from a connector
@@ -18,11 +16,6 @@ SHOWN = (  # what `describe` reads from a connector
     "storm", "open_incidents", "created_at", "updated_at",
     "rest_key", "service_id", "repage_resolved_by_hand", "verified_at",
 )  # fmt: skip
-
-
-class Region(StrEnum):
-    US = "us"
-    EU = "eu"
 
 
 Name = Annotated[
@@ -41,60 +34,6 @@ Disable = Annotated[
         "--disable", metavar="RULE", help=f"Do not page for this rule; repeatable: {RULES}."
     ),
 ]
-RegionOption = Annotated[
-    Region | None, typer.Option("--region", help="PagerDuty service region: us or eu.")
-]
-ChangeEvents = Annotated[
-    bool | None,
-    typer.Option(
-        "--change-events/--no-change-events",
-        help="Send the releases of the projects it pages for as PagerDuty change events "
-        "(never a page; on by default).",
-    ),
-]
-SendInfo = Annotated[
-    bool | None,
-    typer.Option("--send-info/--no-send-info", help="Also send info-severity events."),
-]
-Default = Annotated[
-    bool | None,
-    typer.Option("--default/--no-default", help="Receive the events no routing rule names."),
-]
-
-MaxSeverity = Annotated[
-    Severity | None,
-    typer.Option(
-        "--max-severity",
-        metavar="LEVEL",
-        help=f"Cap what this connector is sent ({', '.join(Severity)}), e.g. warning for a "
-        "low-urgency staging service.",
-    ),
-]
-
-StormCollapse = Annotated[
-    bool | None,
-    typer.Option(
-        "--storm-collapse/--no-storm-collapse",
-        help="Page a burst of new incidents as one umbrella incident (on by default).",
-    ),
-]
-StormThreshold = Annotated[
-    int | None,
-    typer.Option(
-        "--storm-threshold",
-        metavar="N",
-        help="A storm is more than N new incidents within the storm window (default 20).",
-    ),
-]
-StormWindow = Annotated[
-    int | None,
-    typer.Option(
-        "--storm-window",
-        metavar="SECONDS",
-        help="The storm window, in seconds (default 60).",
-    ),
-]
-
 
 RestKey = Annotated[
     str | None,
@@ -104,22 +43,6 @@ RestKey = Annotated[
         help="A PagerDuty REST API key for reconcile (read-only is enough); '-' asks for it "
         "without echoing it, and keeps it out of the shell's history. Asked for too when "
         "--service-id is given to a connector that has none.",
-    ),
-]
-ServiceId = Annotated[
-    str | None,
-    typer.Option(
-        "--service-id",
-        metavar="PXXXXXX",
-        help="The PagerDuty service the integration key feeds (from the service's URL).",
-    ),
-]
-Repage = Annotated[
-    bool | None,
-    typer.Option(
-        "--repage-resolved-by-hand/--no-repage-resolved-by-hand",
-        help="Page again a lane resolved by hand in PagerDuty while it still fires "
-        "(off: reconcile marks it on the incidents page).",
     ),
 ]
 
@@ -136,30 +59,11 @@ def path(name: str) -> str:
     return f"{PATH}/{quote(name, safe='')}"
 
 
-def changes(
-    *,
-    enable: list[Rule] | None,
-    disable: list[Rule] | None,
-    region: Region | None,
-    send_info: bool | None,
-    is_default: bool | None,
-    change_events: bool | None = None,
-    max_severity: Severity | None = None,
-    storm_collapse: bool | None = None,
-    storm_threshold: int | None = None,
-    storm_window: int | None = None,
-) -> dict[str, Any]:
-    """The settings given on the command line, and only those: the server keeps the rest."""
-    storm = {"collapse": storm_collapse, "threshold": storm_threshold, "window_s": storm_window}
+def toggles(enable: list[Rule] | None, disable: list[Rule] | None) -> dict[str, Any]:
+    """The rule toggles given on the command line, and only those."""
     given = {
         "enable": [rule.value for rule in enable] if enable else None,
         "disable": [rule.value for rule in disable] if disable else None,
-        "region": region.value if region else None,
-        "send_info": send_info,
-        "change_events": change_events,
-        "is_default": is_default,
-        "max_severity": max_severity.value if max_severity else None,
-        "storm": {key: value for key, value in storm.items() if value is not None} or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
