@@ -46,6 +46,7 @@ from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import (
     INTEGRATION_KEY,
+    NO_NUL,
     REST_API_KEY,
     RULE_NAMES,
     SLUG_NAME,
@@ -178,7 +179,12 @@ class ProbeRequest(Body):
 
 
 class ProbeResolveRequest(Body):
-    dedup_key: str = Field(min_length=1, max_length=255, description="the test's dedup key")
+    dedup_key: str = Field(
+        min_length=1,
+        max_length=255,
+        description="the test's dedup key",
+        json_schema_extra={"pattern": NO_NUL},  # Body refuses a NUL, with its own message
+    )
 
 
 @router.get("/connectors", response_model=ConnectorsOut)
