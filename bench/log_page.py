@@ -96,7 +96,8 @@ def main() -> None:
     args = parser.parse_args()
     postgres = args.db == "postgresql"
     with tempfile.TemporaryDirectory(prefix="rbtk-log-page-") as tmp:
-        name = f"rbtk_bench_{uuid.uuid4().hex[:8]}"
+        # Not rbtk_...: the test suite drops those of sessions it finds dead (tests/databases.py)
+        name = f"bench_rbtk_{uuid.uuid4().hex[:8]}"
         server = create_engine(f"{SERVER}/test", isolation_level="AUTOCOMMIT")
         url = f"sqlite:///{tmp}/rbtk.db"
         if postgres:

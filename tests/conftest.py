@@ -102,6 +102,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         retry_base_s=0.05,
         retry_cap_s=0.2,
         allow_private_webhooks=True,  # the suite's Slack stand-ins listen on loopback
+        # On a shared machine a send to a local peer can outlast production's quarter second:
+        # a test send's request waits longer here, so "sent" is answered as sent; the tests of
+        # the 202 answer set production's wait again (PRODUCTION_TEST_SEND_WAIT_S).
+        test_send_wait_s=5.0,
     )
 
 
@@ -143,6 +147,16 @@ def service(context: Context, emulator: str) -> Iterator[str]:
     )
     with serving(create_app(context)) as url:
         yield url
+
+
+PRODUCTION_TEST_SEND_WAIT_S = Settings.model_fields["test_send_wait_s"].default
+
+
+def production_test_send_wait(context: Context) -> None:
+    """A test send's request waits as long as in production before it answers 202."""
+    context.settings = context.settings.model_copy(
+        update={"test_send_wait_s": PRODUCTION_TEST_SEND_WAIT_S}
+    )
 
 
 def now() -> datetime:

@@ -14,6 +14,7 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.probes import ProbeOutcome, Problem, send_test_event
 from rbtk.app import create_app
 from rbtk.context import Context
+from tests.conftest import production_test_send_wait
 from tests.live import serving
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
@@ -70,6 +71,7 @@ def test_a_test_event_reaches_pagerduty_as_an_info_trigger_and_is_logged_as_sent
         "errors": None,
         "latency_ms": outcome["latency_ms"],
         "resolve": None,
+        "waiting": None,
         "verification": None,  # no REST API key to look for the incident with
     }
     assert outcome["latency_ms"] > 0
@@ -153,38 +155,102 @@ def test_an_unreachable_pagerduty_is_a_clear_error_and_the_event_keeps_being_ret
     )
 
 
-def test_the_api_answers_502_when_pagerduty_is_unreachable(
+def test_the_api_answers_an_unreachable_pagerduty_at_once_with_202_and_the_row(
     context: Context, admin_token: str
 ) -> None:
     add_connector(context)
     slow_retries(context)
-    with serving(create_app(context)) as url:
-        answer = httpx.post(
-            f"{url}/api/v1/pagerduty/connectors/pd-production/test",
-            headers={"Authorization": f"Bearer {admin_token}"},
-            timeout=30,
-        )
+    production_test_send_wait(context)
+    with (
+        serving(create_app(context)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}) as api,
+    ):
+        api.get("/api/v1/pagerduty/connectors")  # the server's first request: its warm-up
+        started = time.monotonic()
+        answer = api.post("/api/v1/pagerduty/connectors/pd-production/test", timeout=30)
+        took_s = time.monotonic() - started
 
-    assert answer.status_code == 502
-    problem = answer.json()
-    assert problem["detail"].startswith(
+    assert (answer.status_code, took_s < 1.0) == (202, True)
+    queued = answer.json()
+    assert queued["detail"].startswith(
         "could not reach PagerDuty at http://127.0.0.1:9/v2/enqueue: could not reach PagerDuty: "
     )
-    assert problem["outcome"]["status"] == "retrying"
-    assert problem["outcome"]["http_status"] is None
-    assert "errors" not in problem
+    assert queued["detail"].endswith("; rbtk keeps retrying the test event")
+    assert (queued["status"], queued["attempts"], queued["http_status"]) == ("retrying", 1, None)
+    assert queued["waiting"]["reason"] == "retry backoff"
 
 
-def test_a_test_event_nobody_sends_in_time_is_a_timeout(context: Context) -> None:
+def test_the_api_answers_a_hanging_pagerduty_at_once_with_202_and_the_queued_row(
+    context: Context, admin_token: str, emulator: str
+) -> None:
+    # PagerDuty takes the connection and never answers: rbtk's request times out only after
+    # the channel's timeout, which a person's request must not wait for.
+    httpx.put(f"{emulator}/_control/faults", json={"latency_ms": 5_000}).raise_for_status()
+    context.settings = context.settings.model_copy(
+        update={"pagerduty_url": f"{emulator}/v2/enqueue", "pagerduty_timeout_s": 2.0}
+    )
+    production_test_send_wait(context)
+    add_connector(context)
+    with (
+        serving(create_app(context)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}) as api,
+    ):
+        api.get("/api/v1/pagerduty/connectors")  # the server's first request: its warm-up
+        started = time.monotonic()
+        answer = api.post("/api/v1/pagerduty/connectors/pd-production/test", timeout=30)
+        took_s = time.monotonic() - started
+
+    assert (answer.status_code, took_s < 1.0) == (202, True)
+    queued = answer.json()
+    assert (queued["status"], queued["attempts"], queued["waiting"]) == ("queued", 0, None)
+    assert queued["detail"] == (
+        "the test event is queued: PagerDuty has not answered yet; it is sent when delivery "
+        "gets to it (see the delivery log)"
+    )
+
+
+def test_a_test_event_behind_a_spent_rate_budget_is_answered_at_once_with_when_it_can_go(
+    context: Context, admin_token: str, emulator: str
+) -> None:
+    context.settings = context.settings.model_copy(
+        update={"pagerduty_url": f"{emulator}/v2/enqueue", "pagerduty_rate_per_min": 1}
+    )
+    add_connector(context)
+    with (
+        serving(create_app(context)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"}) as api,
+    ):
+        first = api.post("/api/v1/pagerduty/connectors/pd-production/test")  # spends it
+        production_test_send_wait(context)
+        started = time.monotonic()
+        answer = api.post("/api/v1/pagerduty/connectors/pd-production/test")
+        took_s = time.monotonic() - started
+        queued = answer.json()
+        followed = api.get(f"/api/v1/pagerduty/deliveries/{queued['delivery_id']}").json()
+
+    assert first.status_code == 200
+    assert (answer.status_code, took_s < 1.0) == (202, True)
+    until = queued["waiting"]["until"]
+    assert queued["waiting"] == {"reason": "rate budget", "until": until}
+    assert (queued["status"], queued["attempts"]) == ("queued", 0)
+    assert queued["detail"] == (
+        f"the test event is queued behind the rate budget until {until}; it is sent when "
+        "delivery gets to it (see the delivery log)"
+    )
+    assert (followed["status"], followed["waiting"]["reason"]) == ("queued", "rate budget")
+    assert [a["dedup_key"] for a in alerts(emulator)] == [first.json()["dedup_key"]]
+
+
+def test_a_test_event_nobody_sends_in_time_is_answered_as_queued(context: Context) -> None:
     add_connector(context)  # no delivery workers run here
 
     outcome = send_test_event(context, connector="pd-production", wait_s=0.2)
 
-    assert outcome.problem is Problem.TIMEOUT
+    assert outcome.problem is Problem.QUEUED
     assert (outcome.status, outcome.attempts, outcome.http_status) == ("queued", 0, None)
     assert outcome.error == (
-        "PagerDuty did not answer in time; the test event stays queued and is sent when "
-        "delivery catches up (see the delivery log)"
+        "the test event is queued: PagerDuty has not answered yet; it is sent when delivery "
+        "gets to it (see the delivery log)"
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.store.tables import metadata
+from tests.conftest import production_test_send_wait
 
 KEY = "R0b0t1cksIntegrationKeyXYZ90a1b2"
 NEW_KEY = "Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4"
@@ -283,23 +284,24 @@ def test_delete_is_refused_with_409_while_incidents_are_open_unless_forced(
     assert admin.get(URL).json() == {"connectors": []}
 
 
-def test_the_test_route_answers_504_when_nothing_delivers_in_time(
-    admin: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_the_test_route_answers_202_with_the_queued_row_when_nothing_sends_it_yet(
+    admin: TestClient, context: Context
 ) -> None:
-    monkeypatch.setattr("rbtk.api.connectors.TEST_WAIT_S", 0.2)
-    admin.post(URL, json={"name": "pd-production", "integration_key": KEY})
+    production_test_send_wait(context)
+    admin.post(URL, json={"name": "pd-production", "integration_key": KEY})  # no workers here
 
     answer = admin.post(f"{URL}/pd-production/test", json={"resolve_after_s": 60})
 
-    assert answer.status_code == 504
-    body = answer.json()
-    assert body["detail"] == (
-        "PagerDuty did not answer in time; the test event stays queued and is sent when "
-        "delivery catches up (see the delivery log)"
+    assert answer.status_code == 202
+    queued = answer.json()
+    assert queued["detail"] == (
+        "the test event is queued: PagerDuty has not answered yet; it is sent when delivery "
+        "gets to it (see the delivery log)"
     )
-    outcome = body["outcome"]
-    assert (outcome["status"], outcome["attempts"], outcome["http_status"]) == ("queued", 0, None)
-    assert outcome["resolve"]["delivery_id"] == outcome["delivery_id"] + 1
+    assert (queued["status"], queued["attempts"], queued["http_status"]) == ("queued", 0, None)
+    assert queued["resolve"]["delivery_id"] == queued["delivery_id"] + 1
+    followed = admin.get(f"/api/v1/pagerduty/deliveries/{queued['delivery_id']}").json()
+    assert (followed["id"], followed["status"]) == (queued["delivery_id"], "queued")
 
 
 def test_the_test_route_refuses_a_bad_resolve_after(admin: TestClient) -> None:

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rbtk.context import Context
+from tests.conftest import production_test_send_wait
 
 CHANNELS = "/api/v1/notify/channels"
 RULES = "/api/v1/notify/rules"
@@ -255,23 +256,28 @@ def test_an_unknown_channel_is_404(
     )
 
 
-def test_the_test_route_answers_504_when_nothing_delivers_in_time(
-    admin: TestClient, monkeypatch: pytest.MonkeyPatch
+def test_the_test_route_answers_202_with_the_queued_row_when_nothing_sends_it_yet(
+    admin: TestClient, context: Context
 ) -> None:
-    monkeypatch.setattr("rbtk.api.notify.TEST_WAIT_S", 0.2)
-    slack(admin)
+    production_test_send_wait(context)
+    slack(admin)  # no delivery workers run here
 
     answer = admin.post(f"{CHANNELS}/ops-slack/test")
 
-    body = answer.json()
-    assert answer.status_code == 504
-    assert body["detail"] == "no answer from channel 'ops-slack' within 0.2 s"
-    assert {k: v for k, v in body["outcome"].items() if k != "delivery_id"} == {
+    queued = answer.json()
+    assert answer.status_code == 202
+    assert {k: v for k, v in queued.items() if k != "delivery_id"} == {
         "channel": "ops-slack",
         "status": "queued",
         "http_status": None,
         "message": None,
+        "waiting": None,
+        "detail": "the test message is queued: ops-slack has not answered yet; it is sent "
+        "when delivery gets to it",
     }
+    followed = admin.get(f"/api/v1/notify/deliveries/{queued['delivery_id']}").json()
+    assert (followed["channel_name"], followed["status"]) == ("ops-slack", "queued")
+    assert admin.get("/api/v1/notify/deliveries/999999").status_code == 404
 
 
 # rules

@@ -229,6 +229,49 @@ def test_the_first_answer_after_an_outage_makes_every_waiting_row_due_at_once(
 
 
 @pytest.fixture
+def short_timeout(context: Context) -> None:
+    """PagerDuty's request timeout at 2 s (10 s in production)."""
+    context.settings = context.settings.model_copy(update={"pagerduty_timeout_s": 2.0})
+
+
+def test_rows_held_by_requests_a_hanging_pagerduty_never_answered_drain_once_it_answers(
+    context: Context,
+    slow_retries: None,
+    quick_probes: None,
+    short_timeout: None,
+    service: str,
+    emulator: str,
+) -> None:
+    # PagerDuty takes each request and never answers: every attempt runs into the timeout,
+    # and each probe hangs as long. When it answers again, a probe sent before that still
+    # hangs, holding its row: it must not wait out its timeout, then its row's backoff.
+    add_connector(context, now=now())
+    set_faults(emulator, latency_ms=10_000)
+    pools = [f"p{i}" for i in range(10)]
+    ingest(context, [pool_offline(f"off-{p}", now() - timedelta(hours=2), p) for p in pools], now())
+    wait_for(
+        lambda: [r for r in log(context) if r["status"] == "retrying"][9:],
+        timeout_s=15.0,
+        what="every row tried once and timed out",
+    )
+    wait_for(
+        lambda: [r for r in log(context) if r["attempts"] and r["claimed_until"] is not None],
+        what="a probe hanging with its row",
+    )
+
+    set_faults(emulator)  # PagerDuty answers again
+    recovered = time.monotonic()
+
+    timeout_s = context.settings.pagerduty_timeout_s
+    wait_for(lambda: len(received(emulator)) == 10, timeout_s=timeout_s, what="the drain")
+    assert time.monotonic() - recovered < timeout_s
+    rows = wait_for(lambda: log(context), until=all_sent)
+    assert sorted(r["dedup_key"] for r in rows) == sorted(
+        f"rbtk:pool-offline:warehouse:{p}" for p in pools
+    )
+
+
+@pytest.fixture
 def slow_eu(context: Context) -> Iterator[str]:
     """A second PagerDuty (the EU endpoint) that takes 3 s to answer."""
     with running_emulator(EmulatorConfig(rate_limit=0)) as url:

@@ -4,10 +4,12 @@ are held, never lost, and paged one by one if still firing when the storm ends."
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from rbtk.admin import connectors
 from rbtk.admin.connector_settings import Storm
+from rbtk.app import create_app
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
@@ -24,6 +26,8 @@ from tests.factories import (
     pool_online,
     send_everything,
 )
+from tests.live import serving
+from tests.waiting import wait_for
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 UMBRELLA = "rbtk:storm:pd-production:20260525T020000Z"
@@ -175,6 +179,55 @@ def test_a_storm_that_grows_tells_its_size_5_s_after_opening_then_at_most_once_a
         "Storm: 90 runner pools offline in warehouse (90 air-gapped)"
     )
     assert len(log(context, status="suppressed")) == 90
+
+
+def test_a_storm_that_ends_before_an_update_told_its_size_tells_pagerduty_before_resolving(
+    context: Context, emulator: str
+) -> None:
+    # Told 60 at 5 s; 30 more join at 30 s, when the next update is not due before 65 s,
+    # and every pool is back at 31 s: no update was due while the storm was at its peak.
+    context.settings = context.settings.model_copy(
+        update={"pagerduty_url": f"{emulator}/v2/enqueue"}
+    )
+    add_connector(context, now=T0)
+    ingest(context, offline(range(50), T0), T0)
+    tick(context, T0)
+    send_everything(context, T0)
+    ingest(context, offline(range(50, 80), T0), T0)
+    tick(context, T0 + timedelta(seconds=5))
+    send_everything(context, T0 + timedelta(seconds=5))
+    grown = T0 + timedelta(seconds=30)
+    ingest(context, offline(range(80, 110), grown), grown)
+    tick(context, grown)
+    back = grown + timedelta(seconds=1)
+    ingest(context, online(range(110), back), back)
+    for seconds in range(5, 125, 5):  # the scheduler's checks, until the storm has ended
+        tick(context, grown + timedelta(seconds=seconds))
+
+    rows = umbrella_rows(context)
+    peak = "Storm: 90 runner pools offline in warehouse (90 air-gapped)"
+    assert storm_row(context)["ended_at"] is not None
+    assert [(r["action"], r["status"]) for r in rows] == [
+        ("trigger", "sent"),
+        ("trigger", "sent"),
+        ("trigger", "queued"),
+        ("resolve", "queued"),
+    ]
+    assert rows[1]["body"]["payload"]["summary"] == peak.replace("90", "60")
+    assert rows[2]["body"]["payload"]["summary"] == peak
+    assert rows[2]["body"]["payload"]["custom_details"]["peak"] == 90
+    # What PagerDuty keeps: the umbrella, resolved, its last word the storm's size.
+    with serving(create_app(context)):
+        [umbrella] = wait_for(
+            lambda: [
+                a
+                for a in httpx.get(f"{emulator}/_inspect/alerts").json()["alerts"]
+                if a["dedup_key"] == UMBRELLA and a["status"] == "resolved"
+            ],
+            what="the umbrella resolved at the emulator",
+        )
+    # (the earlier rows were recorded sent here without reaching it)
+    assert (umbrella["summary"], umbrella["event_count"]) == (peak, 2)
 
 
 def test_members_that_clear_while_held_never_reach_pagerduty_and_the_umbrella_resolves(

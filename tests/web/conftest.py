@@ -88,6 +88,7 @@ def _serving(tmp: Path, database_url: str, extra: dict[str, str]) -> Iterator[Se
         "RBTK_PAGERDUTY_RATE_PER_MIN": "0",
         "RBTK_LOG_FORMAT": "json",
         "RBTK_ALLOW_PRIVATE_WEBHOOKS": "1",
+        "RBTK_TEST_SEND_WAIT_S": "5",  # as tests/conftest.py's settings, and why
         **extra,
     }
     admin = token(database_url, "admin", "web")

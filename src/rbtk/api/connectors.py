@@ -6,9 +6,12 @@
     PATCH  /connectors/{name}          200 Connector; 404; 422
     DELETE /connectors/{name}?force=   204; 404; 409 while it has open incidents (unless force)
     POST   /connectors/{name}/test     200 ProbeOutcome once PagerDuty accepted the trigger;
-                                       502 PagerDuty refused it (4xx), failed (429/5xx) or
-                                           could not be reached; 504 no answer within the wait;
-                                       both with {"detail", "errors", "outcome": ProbeOutcome};
+                                       202 ProbeOutcome and "detail" at once while it is not
+                                           answered yet (behind the rate budget, PagerDuty
+                                           slow, unreachable or failing: rbtk retries it);
+                                           follow GET /api/v1/pagerduty/deliveries/{id};
+                                       502 PagerDuty refused it for good (4xx), with
+                                           {"detail", "errors", "outcome": ProbeOutcome};
                                        {"severity"} picks its urgency (default info),
                                        {"resolve_after_s"} has rbtk resolve it later
     POST   /connectors/{name}/test/resolve   {"dedup_key"} resolves a test incident now:
@@ -37,11 +40,13 @@ from pydantic import BaseModel, Field, SecretStr, StrictFloat
 from rbtk.admin import connector_settings, connectors
 from rbtk.admin.connector_settings import ConnectorSettings
 from rbtk.admin.connectors import KEEP, ConnectorView
-from rbtk.admin.probes import ProbeOutcome, Problem, resolve_test_event, send_test_event
+from rbtk.admin.probes import ProbeOutcome, resolve_test_event, send_test_event
+from rbtk.api.deliveries import WaitingOut
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import body
 from rbtk.api.schema import (
     INTEGRATION_KEY,
+    NO_NUL,
     REST_API_KEY,
     RULE_NAMES,
     SLUG_NAME,
@@ -61,7 +66,6 @@ router = APIRouter(
     responses=errors(400, 401, 403, 422),
 )
 
-TEST_WAIT_S = 15.0
 MAX_RESOLVE_AFTER_S = 7 * 24 * 3600
 
 
@@ -129,6 +133,9 @@ class ProbeOutcomeOut(BaseModel):
     errors: list[str] | None
     latency_ms: float | None
     resolve: ResolveOut | None
+    waiting: WaitingOut | None = Field(
+        description="not answered yet: what it waits for, and until when"
+    )
 
 
 class VerificationOut(BaseModel):
@@ -149,6 +156,20 @@ class ProbeFailed(Error):
     outcome: ProbeOutcomeOut
 
 
+class ProbeQueued(ProbeOutcomeOut):
+    detail: str = Field(
+        description="what it waits for or what went wrong so far, e.g. queued behind the rate "
+        "budget until a time; follow GET /api/v1/pagerduty/deliveries/{delivery_id}"
+    )
+
+
+PROBE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    **errors(404),
+    202: {"model": ProbeQueued, "description": "Queued, not answered yet: follow the row"},
+    502: {"model": ProbeFailed, "description": "PagerDuty refused it"},
+}
+
+
 class ProbeRequest(Body):
     resolve_after_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_RESOLVE_AFTER_S)
     severity: Severity = Field(
@@ -158,7 +179,12 @@ class ProbeRequest(Body):
 
 
 class ProbeResolveRequest(Body):
-    dedup_key: str = Field(min_length=1, max_length=255, description="the test's dedup key")
+    dedup_key: str = Field(
+        min_length=1,
+        max_length=255,
+        description="the test's dedup key",
+        json_schema_extra={"pattern": NO_NUL},  # Body refuses a NUL, with its own message
+    )
 
 
 @router.get("/connectors", response_model=ConnectorsOut)
@@ -222,15 +248,7 @@ def remove_connector(name: str, context: Ctx, caller: CallerName, force: bool = 
     return Response(status_code=204)
 
 
-@router.post(
-    "/connectors/{name}/test",
-    response_model=ProbeTestOut,
-    responses={
-        **errors(404),
-        502: {"model": ProbeFailed, "description": "PagerDuty refused or failed the event"},
-        504: {"model": ProbeFailed, "description": "No answer from PagerDuty within the wait"},
-    },
-)
+@router.post("/connectors/{name}/test", response_model=ProbeTestOut, responses=PROBE_ANSWERS)
 async def test_connector(
     name: str, context: Ctx, request: ProbeRequest | None = None
 ) -> JSONResponse:
@@ -241,7 +259,6 @@ async def test_connector(
         connector=name,
         resolve_after_s=resolve_after_s,
         severity=request.severity if request else Severity.INFO,
-        wait_s=TEST_WAIT_S,
     )
     if outcome.error is not None:
         return _probe_answer(outcome)
@@ -253,33 +270,23 @@ async def test_connector(
 
 
 @router.post(
-    "/connectors/{name}/test/resolve",
-    response_model=ProbeOutcomeOut,
-    responses={
-        **errors(404),
-        502: {"model": ProbeFailed, "description": "PagerDuty refused or failed the resolve"},
-        504: {"model": ProbeFailed, "description": "No answer from PagerDuty within the wait"},
-    },
+    "/connectors/{name}/test/resolve", response_model=ProbeOutcomeOut, responses=PROBE_ANSWERS
 )
 async def resolve_test(name: str, request: ProbeResolveRequest, context: Ctx) -> JSONResponse:
     outcome = await run_in_threadpool(
-        resolve_test_event,
-        context,
-        connector=name,
-        dedup_key=request.dedup_key,
-        wait_s=TEST_WAIT_S,
+        resolve_test_event, context, connector=name, dedup_key=request.dedup_key
     )
     return _probe_answer(outcome)
 
 
 def _probe_answer(outcome: ProbeOutcome) -> JSONResponse:
+    """200 sent; 202 the row while it is not answered yet, saying what is known; 502 refused."""
     answer = _outcome(outcome)
     if outcome.error is None:
         return JSONResponse(answer, status_code=200)
-    code = 504 if outcome.problem is Problem.TIMEOUT else 502
-    return JSONResponse(
-        {**body(outcome.error, outcome.errors), "outcome": answer}, status_code=code
-    )
+    if not outcome.final:
+        return JSONResponse({**answer, "detail": outcome.error}, status_code=202)
+    return JSONResponse({**body(outcome.error, outcome.errors), "outcome": answer}, status_code=502)
 
 
 def _connector(view: ConnectorView, settings: Settings) -> dict[str, Any]:
@@ -313,6 +320,7 @@ def _outcome(outcome: ProbeOutcome) -> dict[str, Any]:
         "message": outcome.message,
         "errors": outcome.errors,
         "latency_ms": outcome.latency_ms,
+        "waiting": outcome.waiting,
         "resolve": None
         if outcome.resolve_delivery_id is None or outcome.resolve_at is None
         else {

@@ -1,8 +1,11 @@
 """The delivery logs: PagerDuty's (`/api/v1/pagerduty/deliveries`) and the chat channels'
 (`/api/v1/notify/deliveries`: Slack, email, webhooks), newest first, paged by id both ways
 (`before_id` for older rows, `after_id` for newer), with the total the filters match
-(counted up to 10,000: `total_is_lower_bound` says when there are at least that many)."""
+(counted up to 10,000: `total_is_lower_bound` says when there are at least that many).
+`.../deliveries/{id}` is one row as the log shows it: what a test send's CLI follows until
+it is sent or failed."""
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -10,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.errors import ApiError
-from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, errors
+from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, RowId, errors
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
 from rbtk.outbox import delivery_log
@@ -137,6 +140,40 @@ def list_notify_deliveries(
         before_id=before_id,
         after_id=after_id,
     )
+
+
+@router.get(
+    "/api/v1/pagerduty/deliveries/{delivery_id}",
+    dependencies=[Admin],
+    response_model=DeliveryOut,
+    responses=errors(404),
+)
+def show_delivery(delivery_id: RowId, context: Ctx) -> dict[str, Any]:
+    return _one(context, delivery_id, (pagerduty.kind,))
+
+
+@router.get(
+    "/api/v1/notify/deliveries/{delivery_id}",
+    dependencies=[Admin],
+    response_model=DeliveryOut,
+    responses=errors(404),
+)
+def show_notify_delivery(delivery_id: RowId, context: Ctx) -> dict[str, Any]:
+    return _one(context, delivery_id, tuple(CHAT))
+
+
+def _one(context: Ctx, delivery_id: int, channels: tuple[str, ...]) -> dict[str, Any]:
+    with context.reads.connect() as connection:
+        found = delivery_log.one(
+            connection,
+            delivery_id,
+            channels=channels,
+            rates=registry.rates(context.settings),
+            now=datetime.now(UTC),
+        )
+    if found is None:
+        raise ApiError(404, f"no delivery with id {delivery_id}")
+    return found
 
 
 def _page(

@@ -40,6 +40,7 @@ from rbtk.admin import channels as notify_config
 from rbtk.admin import probes
 from rbtk.admin.channels import ChannelView
 from rbtk.admin.probes import MessageProbeOutcome
+from rbtk.api.deliveries import WaitingOut
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import SLUG, SLUG_NAME, TARGETS, Body, Error, Matcher, Position, errors
 from rbtk.channels.base import ChatChannel
@@ -56,7 +57,6 @@ router = APIRouter(
     responses=errors(400, 401, 403, 422),
 )
 
-TEST_WAIT_S = 15.0
 MAX_RULES = 1000
 
 
@@ -175,10 +175,20 @@ class MessageOutcomeOut(BaseModel):
     status: str
     http_status: int | None
     message: str | None
+    waiting: WaitingOut | None = Field(
+        description="not answered yet: what it waits for, and until when"
+    )
 
 
 class MessageFailed(Error):
     outcome: MessageOutcomeOut
+
+
+class MessageQueued(MessageOutcomeOut):
+    detail: str = Field(
+        description="what it waits for or what went wrong so far, e.g. queued behind the rate "
+        "budget until a time; follow GET /api/v1/notify/deliveries/{delivery_id}"
+    )
 
 
 @router.get("/channels", response_model=ChannelsOut)
@@ -234,28 +244,19 @@ def remove_channel(name: str, context: Ctx, caller: CallerName) -> Response:
     response_model=MessageOutcomeOut,
     responses={
         **errors(404),
-        502: {"model": MessageFailed, "description": "The channel refused or failed it"},
-        504: {"model": MessageFailed, "description": "No answer within the wait"},
+        202: {"model": MessageQueued, "description": "Queued, not answered yet: follow the row"},
+        502: {"model": MessageFailed, "description": "The channel refused it"},
     },
 )
 async def test_channel(name: str, context: Ctx) -> JSONResponse:
-    outcome = await run_in_threadpool(
-        probes.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
-    )
+    """200 sent; 202 the row at once while it is not answered yet; 502 refused for good."""
+    outcome = await run_in_threadpool(probes.send_test_message, context, channel=name)
     answer = _outcome(outcome)
-    if outcome.status == "sent":
+    if outcome.error is None:
         return JSONResponse(answer, status_code=200)
-    said = ", ".join(
-        str(part) for part in (outcome.http_status, outcome.message) if part is not None
-    )
-    if outcome.status == "queued":  # not even tried within the wait
-        detail = f"no answer from channel {name!r} within {TEST_WAIT_S:g} s"
-        code = 504
-    else:
-        detail = f"the test message to {name!r} was not delivered: {outcome.status}"
-        detail += f" ({said})" if said else ""
-        code = 502
-    return JSONResponse({"detail": detail, "outcome": answer}, status_code=code)
+    if not outcome.final:
+        return JSONResponse({**answer, "detail": outcome.error}, status_code=202)
+    return JSONResponse({"detail": outcome.error, "outcome": answer}, status_code=502)
 
 
 @router.get("/rules", response_model=NotifyRulesOut)
@@ -292,4 +293,5 @@ def _outcome(outcome: MessageProbeOutcome) -> dict[str, Any]:
         "status": outcome.status,
         "http_status": outcome.http_status,
         "message": outcome.message,
+        "waiting": outcome.waiting,
     }

@@ -12,7 +12,11 @@ never takes a row this one is still sending, while a dead instance's rows are fr
 within one lease.
 
 Endpoints that are down (rbtk.delivery.outages) get no rows but one probe at a time; their first
-answer makes every row waiting for them due at once.
+answer makes every row waiting for them due at once. Requests still hanging on an endpoint
+when it answers again (probes sent while it was down) are cut short and their rows sent again
+at once: a hung request would otherwise hold its row until its timeout, then a backoff, well
+after the endpoint came back. Sending such a row twice is harmless: the same dedup key only
+adds to the incident PagerDuty already has, and a lane's rows stay in order.
 """
 
 import asyncio
@@ -51,6 +55,10 @@ T = TypeVar("T")
 Answer = tuple[Claimed, Result]
 
 _RENEWALS_PER_LEASE = 5
+# The answer recorded for a request cut short when its endpoint came back (Deliverer._cut_short).
+_CUT_SHORT = Result(
+    Verdict.RETRY, None, "no answer while the endpoint was down; sent again once it answered"
+)
 
 
 class Deliverer:
@@ -69,6 +77,8 @@ class Deliverer:
         self.answers: asyncio.Queue[Answer] = asyncio.Queue()
         self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
         self.sends: set[asyncio.Task[None]] = set()
+        # Requests in flight: each row's, its endpoint, and (monotonic) when it was sent.
+        self.requests: dict[int, tuple[asyncio.Future[Result], Endpoint, float]] = {}
         # Each channel at its own pace: its budget, its timeout, its sends in flight.
         self.channels = CHANNELS
         self.limits = {kind: c.limits(settings) for kind, c in CHANNELS.items()}
@@ -215,19 +225,43 @@ class Deliverer:
                 self._release(row.id)
                 return
             sent_at = time.monotonic()
-            result = await self._send(row)
+            result = await self._request(row, sent_at)
         endpoint = row.endpoint_at
-        if result.endpoint_down:
+        if result is _CUT_SHORT:
+            self.recovered.add(endpoint)  # woken in the pass that records it: due at once
+        elif result.endpoint_down:
             if self.outages.failed(endpoint, time.monotonic(), sent_at):
                 log.warning(
                     "%s is down (%s): probing it with one row at a time until it answers",
                     _name(endpoint),
                     result.message,
                 )
-        elif self.outages.succeeded(endpoint, time.monotonic()):
-            self.recovered.add(endpoint)
+        else:
+            was_down = endpoint in self.outages.failing()
+            if self.outages.succeeded(endpoint, time.monotonic()):
+                self.recovered.add(endpoint)
+            if was_down:
+                self._cut_short(endpoint, sent_before=sent_at)
         self.answers.put_nowait((row, result))
         self.wake.set()  # lanes unblocked, room freed, rows woken: a pass records it
+
+    async def _request(self, row: Claimed, sent_at: float) -> Result:
+        """The row's answer, or `_CUT_SHORT` when `_cut_short` ended its request."""
+        request = asyncio.ensure_future(self._send(row))
+        self.requests[row.id] = (request, row.endpoint_at, sent_at)
+        try:
+            await asyncio.wait({request})
+        finally:
+            self.requests.pop(row.id, None)
+            request.cancel()  # when the worker itself is cancelled mid-request
+        return _CUT_SHORT if request.cancelled() else request.result()
+
+    def _cut_short(self, endpoint: Endpoint, *, sent_before: float) -> None:
+        """`endpoint` answered a request sent at `sent_before`: those sent to it earlier and
+        still unanswered hung while it was down, and are ended now (their rows sent again)."""
+        for request, bound_for, sent_at in list(self.requests.values()):
+            if bound_for == endpoint and sent_at < sent_before:
+                request.cancel()
 
     def _release(self, row_id: int) -> None:
         self.held.pop(row_id, None)

@@ -132,6 +132,29 @@ def query(
     )
 
 
+def one(
+    connection: Connection,
+    row_id: int,
+    *,
+    channels: tuple[str, ...],
+    rates: Mapping[str, int],
+    now: datetime,
+) -> dict[str, Any] | None:
+    """One row of the log as `query` shows it (what it waits for included), or None: what a
+    test send's page and CLI follow until the row is sent or failed."""
+    row = connection.execute(
+        select(*_COLUMNS, outbox.c.key_fingerprint).where(
+            outbox.c.id == row_id, outbox.c.channel.in_(channels)
+        )
+    ).first()
+    if row is None:
+        return None
+    return {
+        **_delivery(row._mapping),
+        "waiting": _waiting(connection, [row], rates, now).get(row.id),
+    }
+
+
 def _any(connection: Connection, matching: Select[Any], beyond: Any) -> bool:
     return bool(connection.execute(select(exists(matching.where(beyond)))).scalar())
 

@@ -10,8 +10,11 @@ through the rate budget like any trigger; not while a suppression window covers 
 
 A storm ends when fewer than its threshold of members have been firing for a whole storm
 window, or when its connector switches collapse off: the members still firing are paged one
-by one (`rbtk.outbox.release`) and the umbrella resolves. While a suppression window covers
-the connector, it ends only once the window has.
+by one (`rbtk.outbox.release`) and the umbrella resolves. PagerDuty shows no resolve's
+summary, so when the storm grew past what the umbrella last told (an update was not due
+yet), a last trigger update with the summary at its peak (`peak_summary`) goes just before
+the resolve: the incident PagerDuty keeps says how large the storm was. While a suppression
+window covers the connector, it ends only once the window has.
 """
 
 from collections.abc import Mapping
@@ -24,6 +27,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
 from rbtk.outbox.coalesce import coalesce
 from rbtk.outbox.pipeline import PLACEHOLDER_KEY, Lane, lane_page
+from rbtk.outbox.queue import PENDING
 from rbtk.outbox.release import release_storm
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.outbox.status import Status
@@ -37,7 +41,7 @@ from rbtk.routing.suppression import Window, covering
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.db import is_postgres
-from rbtk.store.tables import conditions, incidents, storms
+from rbtk.store.tables import conditions, incidents, outbox, storms
 
 FIRST_MEMBERS = 10
 TOP_PROJECTS = 20
@@ -179,9 +183,12 @@ def _tend(
         "peak": max(storm["peak"], found.firing),
         "quiet_since": quiet_since,
     }
+    if found.firing > storm["peak"]:
+        values["peak_summary"] = storm["peak_summary"] = summarize(found)
     lane = _umbrella_lane(connection, storm)
     quiet = rule is None or (quiet_since is not None and now - quiet_since >= rule.window)
     built: list[OutboxRow] = []
+    ended: Lane | None = None  # the umbrella resolved now
     released = 0
     if quiet and not covered:
         if target is not None:  # else removed, and its lanes with it
@@ -194,6 +201,7 @@ def _tend(
                 now=now,
             )
         if lane is not None:
+            ended = lane
             built.append(_resolve(storm, lane, settings, now))
             _close_lane(connection, lane)
         values |= {"ended_at": now, "released": released}
@@ -206,6 +214,10 @@ def _tend(
             values |= values_now
     stored = {lane.id} if lane is not None else set()
     built = coalesce(connection, built, open_lanes=stored, now=now)
+    if ended is not None and built[-1].status == Status.QUEUED.value:
+        # Only with a resolve that goes out (coalescing keeps it when PagerDuty holds the
+        # umbrella open): ahead of it in the lane, so it is sent first.
+        built[:0] = _final(connection, storm, ended, found, rule, settings, now)
     insert_rows(connection, built)
     connection.execute(update(storms).where(storms.c.id == storm["id"]).values(**values))
     return released + sum(row.status == Status.QUEUED.value for row in built)
@@ -240,7 +252,7 @@ def _update(
     if not (changed and due):
         return None, {}
     lane = _open_lane(connection, storm, target, found.severity, lane, now)
-    row = _trigger(storm, lane, found, summary, rule, settings, now)
+    row = _trigger(storm, lane, found, summary, found.severity, rule, settings, now)
     sent = {"umbrella_at": now, "umbrella_summary": summary, "umbrella_severity": found.severity}
     return row, sent
 
@@ -280,16 +292,50 @@ def _open_lane(
     return replace(lane, severity=severity)
 
 
+def _final(
+    connection: Connection,
+    storm: dict[str, Any],
+    lane: Lane,
+    found: Census,
+    rule: StormRule | None,
+    settings: Settings,
+    now: datetime,
+) -> list[OutboxRow]:
+    """The umbrella's last trigger, when the storm at its peak is not what PagerDuty was last
+    told (an update coalesced away by the resolve was never told): PagerDuty keeps it as the
+    incident's last word once the resolve closes it."""
+    peak = storm["peak_summary"]
+    if rule is None or peak is None or peak == _last_told(connection, storm):
+        return []
+    severity = lane.severity or Severity.CRITICAL
+    return [_trigger(storm, lane, found, peak, severity, rule, settings, now)]
+
+
+def _last_told(connection: Connection, storm: dict[str, Any]) -> str | None:
+    """The summary of the umbrella's newest trigger sent or still to be sent."""
+    return connection.execute(
+        select(outbox.c.body["payload"]["summary"].as_string())
+        .where(
+            outbox.c.connector_name == storm["connector_name"],
+            outbox.c.dedup_key == storm["dedup_key"],
+            outbox.c.action == Action.TRIGGER.value,
+            outbox.c.status.in_((Status.SENT.value, *PENDING)),
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    ).scalar()
+
+
 def _trigger(
     storm: dict[str, Any],
     lane: Lane,
     found: Census,
     summary: str,
+    severity: Severity,
     rule: StormRule,
     settings: Settings,
     now: datetime,
 ) -> OutboxRow:
-    assert found.severity is not None
     details = {
         "connector": storm["connector_name"],
         "storm": storm["id"],
@@ -309,7 +355,7 @@ def _trigger(
         storm["dedup_key"],
         Kind.STORM,
         None,
-        found.severity,
+        severity,
         summary,
         "",
         now,

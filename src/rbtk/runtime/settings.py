@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # the first to the most (rbtk.delivery.outages).
     probe_first_s: float = Field(default=0.5, gt=0)
     probe_max_s: float = Field(default=5.0, gt=0)
+    # How long a test send's request waits for the first answer before it answers 202 with
+    # the queued row, which the page and the CLI then follow (rbtk.admin.probes).
+    test_send_wait_s: float = Field(default=0.25, ge=0)
     delivery_batch: int = Field(default=500, ge=1)
     delivery_concurrency: int = Field(default=64, ge=1)
     # How long a claimed row stays another instance's to leave alone. Renewed while the row

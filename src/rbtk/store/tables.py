@@ -247,6 +247,7 @@ storms = Table(
     Column("umbrella_summary", Text),
     Column("umbrella_severity", String(16)),
     Column("peak", Integer, nullable=False, server_default=text("0")),  # most members firing
+    Column("peak_summary", Text),  # the umbrella's summary at the peak: told at the storm's end
     Column("quiet_since", UTCDateTime),  # since when fewer than the threshold are firing
     Column("ended_at", UTCDateTime),
     Column("released", Integer),  # members still firing at the end, paged one by one
@@ -298,6 +299,7 @@ outbox = Table(
     ),
     # A lane (rows sent strictly in order) is one connector's or one chat channel's dedup key.
     Index("ix_outbox_lane", "connector_name", "dedup_key", "id"),
+    Index("ix_outbox_dedup_key", "dedup_key", "id"),  # the log filtered by a key, a page at once
     Index("ix_outbox_channel_lane", "channel_name", "dedup_key", "id"),
     Index("ix_outbox_status", "status", "id"),
     Index("ix_outbox_budget", "channel", "last_attempt_at", "key_fingerprint"),

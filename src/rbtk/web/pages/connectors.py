@@ -9,6 +9,8 @@
     POST /settings/integrations/pagerduty/connectors/{name}/key    rotate the key
     POST /settings/integrations/pagerduty/connectors/{name}/test   Send test event (a severity)
     POST /settings/integrations/pagerduty/connectors/{name}/test/resolve   Resolve it now
+    GET  /settings/integrations/pagerduty/connectors/{name}/test/{id}  a test send not answered
+         when its form was (behind the rate budget, PagerDuty slow or down), followed
     (reconcile's section posts to rbtk.web.pages.reconcile)
     GET  /settings/integrations/pagerduty/connectors/{name}/delete confirm
     POST /settings/integrations/pagerduty/connectors/{name}/delete
@@ -32,7 +34,13 @@ from pydantic import BaseModel
 from rbtk.admin import connector_settings, connectors
 from rbtk.admin.connector_settings import ConnectorSettings, InvalidConnector
 from rbtk.admin.connectors import ConnectorView
-from rbtk.admin.probes import UnknownTestEvent, resolve_test_event, send_test_event
+from rbtk.admin.probes import (
+    UnknownDelivery,
+    UnknownTestEvent,
+    follow,
+    resolve_test_event,
+    send_test_event,
+)
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
 from rbtk.context import Context
@@ -47,9 +55,9 @@ from rbtk.web.form_errors import form_errors
 from rbtk.web.labels import SEVERITIES_HIGH_FIRST, rule_labels, rule_title, say
 from rbtk.web.render import form_list, form_text, page, settings_given
 from rbtk.web.session import flash
+from rbtk.web.test_follow import follow_page
 
 PREFIX = "/settings/integrations/pagerduty"
-TEST_WAIT_S = 15.0
 TEST_RESOLVE_AFTER_S = 60.0
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
@@ -284,10 +292,11 @@ async def test_event(request: Request, name: str, context: Ctx) -> Response:
             connector=name,
             resolve_after_s=TEST_RESOLVE_AFTER_S if resolve else None,
             severity=severity,
-            wait_s=TEST_WAIT_S,
         )
     except connectors.UnknownConnector:
         return _not_found(request, name)
+    if not outcome.final:
+        return RedirectResponse(f"{connector_url(name)}/test/{outcome.delivery_id}", 303)
     verified = None
     if outcome.error is None:
         verified = await run_in_threadpool(
@@ -319,13 +328,14 @@ async def resolve_test(request: Request, name: str, context: Ctx) -> Response:
             context,
             connector=name,
             dedup_key=form_text(form, "dedup_key"),
-            wait_s=TEST_WAIT_S,
         )
     except connectors.UnknownConnector:
         return _not_found(request, name)
     except UnknownTestEvent as exc:
         flash(request, "error", f"{exc}.")
         return RedirectResponse(connector_url(name) + "#test-event", 303)
+    if not outcome.final:
+        return RedirectResponse(f"{connector_url(name)}/test/{outcome.delivery_id}", 303)
     request.session["test_outcome"] = {
         "connector": name,
         "ok": outcome.error is None,
@@ -337,6 +347,28 @@ async def resolve_test(request: Request, name: str, context: Ctx) -> Response:
         },
     }
     return RedirectResponse(connector_url(name) + "#test-outcome", 303)
+
+
+@router.get("/connectors/{name}/test/{delivery_id}")
+async def follow_test(request: Request, name: str, delivery_id: int, context: Ctx) -> Response:
+    """A test event's row until PagerDuty answers it: the page refreshes itself meanwhile."""
+    try:
+        outcome = await run_in_threadpool(follow, context, connector=name, delivery_id=delivery_id)
+    except (connectors.UnknownConnector, UnknownDelivery):
+        return _not_found(request, name)
+    answer = f" (HTTP {outcome.http_status})" if outcome.http_status else ""
+    return follow_page(
+        request,
+        title=f"Test event for {name}",
+        back=connector_url(name),
+        back_label=name,
+        log=f"{PREFIX}/deliveries?dedup_key={quote(outcome.dedup_key, safe='')}",
+        delivery_id=delivery_id,
+        status=outcome.status,
+        error=outcome.error,
+        final=outcome.final,
+        sent_text=f"PagerDuty accepted the test {outcome.action}{answer}.",
+    )
 
 
 @router.get("/connectors/{name}/delete")

@@ -41,9 +41,9 @@ from rbtk.web.labels import say
 from rbtk.web.pages.ordered import Change, rule_routes, save_errors
 from rbtk.web.render import form_text, page
 from rbtk.web.session import flash
+from rbtk.web.test_follow import follow_page
 
 PREFIX = "/settings/integrations/notifications"
-TEST_WAIT_S = 15.0
 SECRET_AGAIN = "For safety a secret is not kept after an error: paste it again."
 
 router = APIRouter(prefix=PREFIX, dependencies=[SignedIn], include_in_schema=False)
@@ -98,32 +98,46 @@ async def add_channel(request: Request, context: Ctx) -> Response:
 @router.post("/channels/{name}/test", dependencies=[Csrf])
 async def test_channel(request: Request, name: str, context: Ctx) -> Response:
     try:
-        outcome = await run_in_threadpool(
-            probes.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
-        )
+        outcome = await run_in_threadpool(probes.send_test_message, context, channel=name)
     except notify_config.UnknownChannel as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
-    said = ", ".join(
-        str(part) for part in (outcome.http_status, outcome.message) if part is not None
-    )
-    if outcome.status == "sent":
-        flash(request, "success", f"Test message sent to {name}" + (f" ({said})." if said else "."))
-    elif outcome.status == "queued":
-        flash(
-            request,
-            "error",
-            f"No answer from {name} within {TEST_WAIT_S:g} s; the test message stays queued "
-            "(see the delivery log).",
-        )
+    if not outcome.final:
+        return RedirectResponse(f"{_channel_url(name)}/test/{outcome.delivery_id}", 303)
+    if outcome.error is None:
+        said = f" ({outcome.said})." if outcome.said else "."
+        flash(request, "success", f"Test message sent to {name}{said}")
     else:
-        flash(
-            request,
-            "error",
-            f"The test message to {name} was not delivered: {outcome.status}"
-            + (f" ({said})." if said else "."),
-        )
+        flash(request, "error", f"{outcome.error[0].upper()}{outcome.error[1:]}.")
     return RedirectResponse(f"{PREFIX}#channel-{quote(name, safe='')}", 303)
+
+
+@router.get("/channels/{name}/test/{delivery_id}")
+async def follow_test(request: Request, name: str, delivery_id: int, context: Ctx) -> Response:
+    """A test message's row until the channel answers it: the page refreshes meanwhile."""
+    try:
+        outcome = await run_in_threadpool(
+            probes.follow_message, context, channel=name, delivery_id=delivery_id
+        )
+    except probes.UnknownDelivery as exc:
+        flash(request, "error", say(exc))
+        return RedirectResponse(PREFIX, 303)
+    return follow_page(
+        request,
+        title=f"Test message for {name}",
+        back=f"{PREFIX}#channel-{quote(name, safe='')}",
+        back_label="Notifications",
+        log=f"/settings/integrations/pagerduty/deliveries?channel={quote(name, safe='')}",
+        delivery_id=delivery_id,
+        status=outcome.status,
+        error=outcome.error,
+        final=outcome.final,
+        sent_text=f"Test message sent to {name}" + (f" ({outcome.said})." if outcome.said else "."),
+    )
+
+
+def _channel_url(name: str) -> str:
+    return f"{PREFIX}/channels/{quote(name, safe='')}"
 
 
 @router.post("/channels/{name}/health", dependencies=[Csrf])

@@ -90,6 +90,25 @@ def test_a_refusal_is_shown_and_exits_1(rbtk: Rbtk, api: httpx.Client, receiver:
     )
 
 
+def test_a_failing_channel_is_followed_until_the_wait_and_exits_1(
+    rbtk: Rbtk, api: httpx.Client, receiver: Receiver
+) -> None:
+    add_slack(api, receiver.url)
+    receiver.status, receiver.answer = 503, b"busy"
+
+    result = rbtk("admin", "notify", "test", "--channel", "ops-slack", "--wait", "0.3")
+
+    [row] = api.get("/api/v1/notify/deliveries").json()["deliveries"]
+    assert (result.exit_code, row["status"]) == (1, "retrying")
+    assert result.stdout == "channel: ops-slack\noutcome: retrying (HTTP 503, Slack answered 503)\n"
+    assert result.stderr.splitlines() == [
+        "waiting: the test message to 'ops-slack' is being retried (503, Slack answered 503)",
+        "error: no outcome within 0.3 s: the test message is still retrying "
+        "(HTTP 503, Slack answered 503); rbtk keeps trying "
+        f"(delivery {row['id']} in the delivery log)",
+    ]
+
+
 def test_an_unknown_channel_is_one_line_and_exit_1(rbtk: Rbtk) -> None:
     result = rbtk("admin", "notify", "test", "--channel", "nope")
 

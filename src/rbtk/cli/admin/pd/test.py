@@ -1,11 +1,14 @@
 """`rbtk admin pd test --connector NAME [--severity S]`: send a test trigger and say what
-PagerDuty answered; `--resolve KEY` resolves a test incident now."""
+PagerDuty answered; `--resolve KEY` resolves a test incident now. A send not answered at once
+(202: behind the rate budget, PagerDuty slow or down) is followed until it is sent or failed,
+at most `--wait` seconds (rbtk.cli.admin.follow)."""
 
 import shlex
 from typing import Annotated, Any
 
 import typer
 
+from rbtk.cli.admin.follow import Wait, follow, settled
 from rbtk.cli.admin.pd.connectors.common import path
 from rbtk.cli.common import fail
 from rbtk.cli.remote import remote
@@ -42,6 +45,7 @@ def send_test_event(
             help="Resolve the test incident with this dedup key now, instead of sending one.",
         ),
     ] = None,
+    wait: Wait = 60.0,
 ) -> None:
     """Send a test trigger through a connector now; exit 1 unless PagerDuty accepted it."""
     body: dict[str, object]
@@ -54,8 +58,12 @@ def send_test_event(
             body["resolve_after_s"] = resolve_after
     server = remote(ctx)
     with server.api() as api:
-        # 502 and 504 carry the outcome too: show it, then say what went wrong.
-        status, answer = api.answer("POST", where, body=body, expect=OUTCOME, allow=(502, 504))
+        # 502 carries the outcome too: show it, then say what went wrong.
+        status, answer = api.answer("POST", where, body=body, expect=OUTCOME, allow=(502,))
+        if status == 202:
+            where = f"/api/v1/pagerduty/deliveries/{answer['delivery_id']}"
+            row = follow(api, where, answer, wait_s=wait)
+            status, answer = settled(row, said=_said(row), what="test event", wait_s=wait)
     if resolve is not None:
         server.show(answer, lambda a: [f"resolved: {_said(a)}"] if status == 200 else [])
     else:
