@@ -161,28 +161,6 @@ def test_a_refused_test_event_shows_pagerdutys_message_inline(
     expect(page.locator("table.log tbody tr .badge")).to_have_text("Failed")
 
 
-def test_a_test_event_pagerduty_is_slow_to_answer_is_shown_waiting_then_sent(
-    signed_in: Page, service: Service
-) -> None:
-    page = signed_in
-    add_connector(service, "pd-slow", KEY, is_default=False)
-    page.goto(connector_url("pd-slow"))
-    service.emulator.faults(latency_ms=2_000)  # slower than the request waits for
-    try:
-        page.get_by_role("button", name="Send test event").click()
-        outcome = page.locator("#test-outcome")
-        expect(outcome).to_contain_text(
-            "Waiting. The test event is queued: PagerDuty has not answered yet"
-        )
-        expect(outcome).to_contain_text(
-            "Sent. PagerDuty accepted the test trigger (HTTP 202).", timeout=10_000
-        )
-    finally:
-        service.emulator.faults()
-    page.get_by_role("link", name="See it in the delivery log").click()
-    expect(page.locator("table.log tbody tr .badge")).to_have_text("Sent")
-
-
 def test_the_urgency_table_follows_the_connectors_info_opt_in(
     signed_in: Page, service: Service
 ) -> None:

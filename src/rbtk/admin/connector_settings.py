@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 from pydantic import field_validator as _field_validator
 
 from rbtk.policy.severity import Severity
@@ -49,6 +57,11 @@ class Shown:
     unit: str = ""
     flag: str | None = None  # without dashes: "default" for --default/--no-default
     metavar: str | None = None
+
+
+def whole(value: object) -> object:
+    """60.0 is the whole number 60, as JSON Schema's integer has it; "60" stays a string."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def service_id(value: str) -> str:
@@ -92,12 +105,14 @@ class Storm(Settings):
     )
     threshold: Annotated[
         int,
-        Field(ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1]),
+        Field(strict=True, ge=STORM_THRESHOLD[0], le=STORM_THRESHOLD[1]),
+        BeforeValidator(whole),
         Shown("Storm threshold", unit="new incidents", metavar="N"),
     ] = Field(default=20, description="a storm is more than this many new incidents in the window")
     window_s: Annotated[
         int,
-        Field(ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1]),
+        Field(strict=True, ge=STORM_WINDOW_S[0], le=STORM_WINDOW_S[1]),
+        BeforeValidator(whole),
         Shown("Storm window", unit="seconds", flag="storm-window", metavar="SECONDS"),
     ] = Field(default=60, description="the storm window, in seconds")
 
