@@ -39,7 +39,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from rbtk.admin import connectors
-from rbtk.outbox.queue import PENDING
+from rbtk.outbox.status import PENDING
 from rbtk.runtime.secrets import Vault
 
 ROOT = Path(__file__).resolve().parent.parent

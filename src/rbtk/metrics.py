@@ -26,8 +26,8 @@ from sqlalchemy import Engine, func, select
 
 from rbtk.channels.base import Result
 from rbtk.intake.ingest import Acceptance, BatchResult
-from rbtk.outbox import health
-from rbtk.outbox.queue import PENDING
+from rbtk.outbox.log import undelivered
+from rbtk.outbox.status import PENDING
 from rbtk.reconcile import summary as reconcile_runs
 from rbtk.store.tables import outbox
 
@@ -108,7 +108,7 @@ class OutboxCollector(Collector):
             oldest = connection.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
-            critical = health.oldest_critical(connection)
+            critical = undelivered.oldest_critical(connection)
             passes = reconcile_runs.latest_of_each(connection)
         depth = 0
         for kind, connector, channel, status, count in by_status:

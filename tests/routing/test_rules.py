@@ -11,7 +11,7 @@ from rbtk.admin import connectors, routing
 from rbtk.admin.routing import InvalidRouting
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import explain as explaining
+from rbtk.outbox.fanout import explain as explaining
 from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, insert
 
 from rbtk import metrics
 from rbtk.context import Context
-from rbtk.outbox import health, retention
+from rbtk.outbox.log import retention, undelivered
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
 from tests.api.test_health import pending_row
@@ -66,7 +66,7 @@ def test_the_stuck_page_check_reads_only_rows_still_to_be_sent(context: Context)
 
     def check() -> None:
         with context.engine.connect() as connection:
-            health.stuck(connection, now=datetime.now(UTC), after=timedelta(minutes=5))
+            undelivered.stuck(connection, now=datetime.now(UTC), after=timedelta(minutes=5))
 
     found = plans(context.engine, statements(context.engine, check))
 
@@ -95,7 +95,7 @@ def test_a_delivery_log_page_reads_a_page_not_the_whole_log(context: Context) ->
     filter names), never by reading every row of the channel and sorting them: the page cost
     1.2 s at 400,000 rows when SQLite read `channel = 'pagerduty'` through the budget index.
     A dedup key or an event id has a few rows: those are sorted."""
-    from rbtk.outbox import delivery_log
+    from rbtk.outbox.log import delivery_log
 
     def pages() -> None:
         with context.engine.connect() as connection:

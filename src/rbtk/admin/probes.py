@@ -16,9 +16,9 @@ from rbtk.admin.channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.channels.message import Message
 from rbtk.context import Context
-from rbtk.outbox.chat import row as chat_row
-from rbtk.outbox.fanout import enqueue_test
-from rbtk.outbox.queue import await_answer
+from rbtk.outbox.chat.messages import chat_row
+from rbtk.outbox.fanout.notifications import enqueue_test
+from rbtk.outbox.queue.record import await_answer
 from rbtk.outbox.rows import insert_one
 from rbtk.outbox.status import Status
 from rbtk.policy import keys

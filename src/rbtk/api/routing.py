@@ -33,8 +33,8 @@ from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.errors import ApiError
 from rbtk.api.payload import read_json
 from rbtk.api.schema import POSITION, Body, errors, event_schema, json_body
-from rbtk.outbox.explain import Explanation
-from rbtk.outbox.explain import explain as explain_routing
+from rbtk.outbox.fanout.explain import Explanation
+from rbtk.outbox.fanout.explain import explain as explain_routing
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered_rules import unknown_type_notice

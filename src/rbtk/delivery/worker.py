@@ -34,15 +34,8 @@ from rbtk.channels.registry import CHANNELS
 from rbtk.context import Context
 from rbtk.delivery import http
 from rbtk.delivery.outages import Outages
-from rbtk.outbox.queue import (
-    Claimed,
-    claim,
-    give_up_expired,
-    next_pending_at,
-    record,
-    renew,
-    wake,
-)
+from rbtk.outbox.queue.claim import Claimed, claim, next_pending_at, renew
+from rbtk.outbox.queue.record import give_up_expired, record, wake
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)

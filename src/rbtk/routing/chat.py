@@ -1,7 +1,7 @@
 """Chat routes: every event that pages nobody goes to the chat channels its rule names.
 
 The first notification rule matching an event's project and type names the channels
-(`channels_for`); the outbox then writes one row per channel (`rbtk.outbox.chat`).
+(`channels_for`); the outbox then writes one row per channel (`rbtk.outbox.chat.messages`).
 """
 
 from collections.abc import Sequence

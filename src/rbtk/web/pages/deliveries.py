@@ -23,7 +23,7 @@ from rbtk.admin import connectors
 from rbtk.api.deps import Ctx
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
-from rbtk.outbox import activity, delivery_log
+from rbtk.outbox.log import activity, delivery_log
 from rbtk.outbox.status import Status
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn

@@ -11,7 +11,7 @@
     POST /settings/integrations/notifications/rules/{position}/remove
 
 A channel marked "rbtk health" is told, whatever the rules say, when pages are stuck
-undelivered (`rbtk.outbox.stuck`). Writes go through `rbtk.admin.channels` (and the test
+undelivered (`rbtk.outbox.log.stuck`). Writes go through `rbtk.admin.channels` (and the test
 through `probes.send_test_message`), as the API's do. A Slack webhook URL is a secret: never
 shown again once saved, nor after an error (the form asks for it again).
 """

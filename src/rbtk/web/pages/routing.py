@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from rbtk.admin import connectors, routing, runbooks
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
-from rbtk.outbox.explain import Explanation, explain
+from rbtk.outbox.fanout.explain import Explanation, explain
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty

@@ -1,7 +1,7 @@
 """Chat fan-out: each event that pages nobody becomes one row per chat channel its rule
 names, in the caller's transaction. The rows share the pages' outbox: its retries, ordering,
 per-channel budgets and delivery log. A burst to one channel goes out as digests
-(`rbtk.outbox.digests`)."""
+(`rbtk.outbox.chat.digests`)."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +11,8 @@ from sqlalchemy import Connection
 
 from rbtk.channels.message import Message, describe
 from rbtk.channels.registry import chat
-from rbtk.outbox import digests, rows
+from rbtk.outbox import rows
+from rbtk.outbox.chat import digests
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.policy.events import Event
 from rbtk.policy.keys import cap
@@ -40,7 +41,7 @@ def enqueue(
     if not batch or not rules:
         return Queued(0)
     built = [
-        row(channel, describe(event, base_url=settings.base_url), now)
+        chat_row(channel, describe(event, base_url=settings.base_url), now)
         for event in batch
         for channel in channels_for(event, rules, channels)
     ]
@@ -54,14 +55,15 @@ def send_digests(
 ) -> int:
     """Queue every digest that falls due as one message for its channel."""
     built = [
-        row(channel, message, now)
+        chat_row(channel, message, now)
         for channel, message in digests.due(connection, settings=settings, config=config, now=now)
     ]
     insert_rows(connection, built)
     return len(built)
 
 
-def row(channel: Channel, message: Message, now: datetime) -> OutboxRow:
+def chat_row(channel: Channel, message: Message, now: datetime) -> OutboxRow:
+    """One message on its way to one chat channel, rendered as the channel's kind renders it."""
     return rows.chat(
         kind=channel.kind,
         channel_id=channel.id,

@@ -1,4 +1,5 @@
-"""A storm's umbrella incident, tended by the scheduler (`rbtk.outbox.storms` opens storms).
+"""A storm's umbrella incident, tended by the scheduler (`rbtk.outbox.pipeline.storm_gate`
+opens storms).
 
 The umbrella is queued as soon as its storm opens, at the highest severity among the members
 still firing, with a summary that counts them ("Storm: 4,812 runner pools offline across 37
@@ -10,7 +11,7 @@ through the rate budget like any trigger; not while a suppression window covers 
 
 A storm ends when fewer than its threshold of members have been firing for a whole storm
 window, or when its connector switches collapse off: the members still firing are paged one
-by one (`rbtk.outbox.release`) and the umbrella resolves. While a suppression window covers
+by one (`rbtk.outbox.fanout.release`) and the umbrella resolves. While a suppression window covers
 the connector, it ends only once the window has.
 """
 
@@ -22,9 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
-from rbtk.outbox.coalesce import coalesce
-from rbtk.outbox.pipeline import PLACEHOLDER_KEY, Lane, lane_page
-from rbtk.outbox.release import release_storm
+from rbtk.outbox.fanout.release import release_storm
+from rbtk.outbox.pipeline.coalesce import coalesce
+from rbtk.outbox.pipeline.lanes import PLACEHOLDER_KEY, Lane, lane_page
 from rbtk.outbox.rows import OutboxRow, insert_rows
 from rbtk.outbox.status import Status
 from rbtk.policy.rules import Rule

@@ -19,8 +19,9 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, Engine, select, update
 
 from rbtk.channels.message import Message
-from rbtk.outbox import chat, health
-from rbtk.outbox.health import Stuck
+from rbtk.outbox.chat import messages
+from rbtk.outbox.log import undelivered
+from rbtk.outbox.log.undelivered import Stuck
 from rbtk.outbox.rows import insert_rows
 from rbtk.routing.snapshot import Snapshots
 from rbtk.runtime.settings import Settings
@@ -44,14 +45,14 @@ class Told:
 
 
 def find(connection: Connection, *, settings: Settings, now: datetime) -> Stuck | None:
-    return health.stuck(connection, now=now, after=timedelta(seconds=settings.stuck_after_s))
+    return undelivered.stuck(connection, now=now, after=timedelta(seconds=settings.stuck_after_s))
 
 
 def summary(stuck: Stuck, *, stuck_after_s: float) -> str:
     """ "rbtk cannot page: 3 pages have been retrying for over 5 min (oldest: pd-prod,
     rbtk:pool-offline:…, 7 min, HTTP 500 …)." """
     oldest = stuck.oldest
-    count = f"{stuck.count:,}{'+' if stuck.count >= health.MOST_COUNTED else ''}"
+    count = f"{stuck.count:,}{'+' if stuck.count >= undelivered.MOST_COUNTED else ''}"
     noun = "page has" if stuck.count == 1 else "pages have"
     doing = "been retrying" if oldest.attempts else "waited to be sent"
     about = [oldest.connector_name, oldest.dedup_key, span(stuck.oldest_age_s)]
@@ -91,13 +92,13 @@ def tell(engine: Engine, snapshots: Snapshots, *, settings: Settings, now: datet
             log.error("%s", message.title)
         else:
             assert since is not None
-            failed = health.failed_since(connection, since)
+            failed = undelivered.failed_since(connection, since)
             message = _recovered(since, failed, settings=settings, now=now)
             (log.warning if failed else log.info)("%s", message.title)
         channels = [c for c in snapshots.read(connection).chat_channels if c.health]
         if not channels:
             log.warning('no chat channel is marked "rbtk health": nobody was told')
-        insert_rows(connection, [chat.row(c, message, now) for c in channels])
+        insert_rows(connection, [messages.chat_row(c, message, now) for c in channels])
     return Told(len(channels), message.event_type)
 
 
@@ -125,7 +126,7 @@ def _recovered(since: datetime, failed: int, *, settings: Settings, now: datetim
     second must not read as good news."""
     told = f"told at {since:%H:%M} UTC"
     if failed:
-        more = "+" if failed >= health.MOST_COUNTED else ""
+        more = "+" if failed >= undelivered.MOST_COUNTED else ""
         pages = f"{failed:,}{more} page{'' if failed == 1 else 's'}"
         title = (
             f"rbtk stopped retrying, but {pages} failed for good since {since:%H:%M} UTC: "

@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Connection, and_, select, true
 
-from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import CHANGE
-from rbtk.outbox.status import Status
+from rbtk.outbox.status import PENDING, Status
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action
 from rbtk.store.db import count_up_to

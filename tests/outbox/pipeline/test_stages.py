@@ -4,8 +4,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rbtk.outbox.pipeline import Lane, Send, World, cap, route, storm, suppress, toggles
-from rbtk.outbox.storms import Gate
+from rbtk.outbox.pipeline.lanes import Lane
+from rbtk.outbox.pipeline.stages import Paging, Send, cap, route, storm, suppress, toggles
+from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.policy.rules import EVENT_TYPE, Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification
@@ -38,8 +39,8 @@ def trigger(rule: Rule = Rule.AIRGAPPED_POOL_OFFLINE, severity: Severity = Sever
     )  # fmt: skip
 
 
-def world(*targets: Target, rules: list[RouteRule] | None = None) -> World:
-    return World(list(targets), rules or [], [], {}, T0)
+def paging(*targets: Target, rules: list[RouteRule] | None = None) -> Paging:
+    return Paging(list(targets), rules or [], [], {}, T0)
 
 
 def lane(connector_id: int, **changes: Any) -> Lane:
@@ -54,21 +55,21 @@ def test_route_sends_to_the_connectors_the_first_matching_rule_names() -> None:
     rule = RouteRule.from_json(
         {"position": 1, "project": "warehouse", "event_type": None, "connectors": ["pd-b"]}
     )
-    here = world(target(1, "pd-a"), target(2, "pd-b", is_default=False), rules=[rule])
+    here = paging(target(1, "pd-a"), target(2, "pd-b", is_default=False), rules=[rule])
 
     assert names(route(trigger(), here)) == [("pd-b", Severity.CRITICAL)]
     assert names(route(trigger(project="lab"), here)) == [("pd-a", Severity.CRITICAL)]
 
 
 def test_toggles_keep_only_connectors_that_take_the_rule() -> None:
-    here = world(target(1, "pd-a", rules=frozenset({Rule.POOL_OFFLINE})), target(2, "pd-b"))
+    here = paging(target(1, "pd-a", rules=frozenset({Rule.POOL_OFFLINE})), target(2, "pd-b"))
 
     assert names(toggles(route(trigger(), here), here)) == [("pd-b", Severity.CRITICAL)]
     assert here.reasons == {"ev-1": ["rule airgapped_pool_offline is switched off on pd-a"]}
 
 
 def test_route_says_when_no_connector_takes_a_trigger() -> None:
-    here = world(target(1, "pd-a", is_default=False))
+    here = paging(target(1, "pd-a", is_default=False))
 
     assert route(trigger(), here) == []
     [reason] = here.reasons["ev-1"]
@@ -76,7 +77,7 @@ def test_route_says_when_no_connector_takes_a_trigger() -> None:
 
 
 def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_sent() -> None:
-    here = world(target(1, "pd-staging", max_severity=Severity.WARNING), target(2, "pd-b"))
+    here = paging(target(1, "pd-staging", max_severity=Severity.WARNING), target(2, "pd-b"))
     here.lanes[(2, KEY)] = lane(2, severity=Severity.CRITICAL, announced=True)
 
     assert names(cap(route(trigger(), here), here)) == [("pd-staging", Severity.WARNING)]
@@ -84,7 +85,7 @@ def test_cap_lowers_to_the_connectors_cap_and_drops_what_its_lane_was_already_se
 
 
 def test_cap_drops_info_for_a_connector_that_does_not_send_it() -> None:
-    here = world(
+    here = paging(
         target(1, "pd-a", max_severity=Severity.INFO),
         target(2, "pd-b", max_severity=Severity.INFO, send_info=True),
     )
@@ -95,7 +96,7 @@ def test_cap_drops_info_for_a_connector_that_does_not_send_it() -> None:
 
 def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> None:
     window = Window(7, 1, T0 - timedelta(minutes=5), T0 + timedelta(hours=1), "Maintenance")
-    here = world(target(1, "pd-a"), target(2, "pd-b"))
+    here = paging(target(1, "pd-a"), target(2, "pd-b"))
     here.windows.append(window)
 
     held = suppress(route(trigger(), here), here)
@@ -115,7 +116,7 @@ def test_suppress_marks_what_a_window_covering_the_connector_holds_back() -> Non
 
 
 def test_storm_passes_every_trigger_where_no_storm_is_detected() -> None:
-    here = world(target(1, "pd-a"), target(2, "pd-b"))
+    here = paging(target(1, "pd-a"), target(2, "pd-b"))
     sends = route(trigger(), here)
 
     assert storm(sends, here) == sends
@@ -123,7 +124,7 @@ def test_storm_passes_every_trigger_where_no_storm_is_detected() -> None:
 
 def test_storm_holds_a_new_incident_of_a_connector_in_a_storm_as_its_member() -> None:
     rule = StormRule(20, timedelta(seconds=60))
-    here = world(target(1, "pd-a", storm=rule), target(2, "pd-b"))  # collapse off
+    here = paging(target(1, "pd-a", storm=rule), target(2, "pd-b"))  # collapse off
     raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
     here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]  # reads nothing here
 
@@ -135,7 +136,7 @@ def test_storm_holds_a_new_incident_of_a_connector_in_a_storm_as_its_member() ->
 
 def test_storm_lets_a_severity_rise_of_an_incident_paged_before_the_storm_through() -> None:
     rule = StormRule(20, timedelta(seconds=60))
-    here = world(target(1, "pd-a", storm=rule))
+    here = paging(target(1, "pd-a", storm=rule))
     here.lanes[(1, KEY)] = lane(1, announced=True, severity=Severity.ERROR)
     raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
     here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]
@@ -146,7 +147,7 @@ def test_storm_lets_a_severity_rise_of_an_incident_paged_before_the_storm_throug
 def test_storm_leaves_what_a_window_holds_to_the_window() -> None:
     rule = StormRule(20, timedelta(seconds=60))
     window = Window(7, 1, T0 - timedelta(minutes=5), T0 + timedelta(hours=1), "Maintenance")
-    here = world(target(1, "pd-a", storm=rule))
+    here = paging(target(1, "pd-a", storm=rule))
     here.windows.append(window)
     raging = OpenStorm(3, 1, "rbtk:storm:pd-a:20260525T015900Z", T0 - timedelta(minutes=1))
     here.gate = Gate(None, {1: raging}, T0)  # type: ignore[arg-type]

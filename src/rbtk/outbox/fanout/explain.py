@@ -10,18 +10,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from rbtk.outbox.pipeline import (
-    Lane,
-    LaneId,
-    Note,
-    Send,
-    World,
-    decide,
-    load_lanes,
-    page_rows,
-    resolve_rows,
-)
-from rbtk.outbox.storms import Gate
+from rbtk.outbox.pipeline.lanes import Lane, LaneId, load_lanes
+from rbtk.outbox.pipeline.stages import Note, Paging, Send, decide, page_rows, resolve_rows
+from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.policy import engine
 from rbtk.policy.engine import Answer, RuleCheck
 from rbtk.policy.events import Event
@@ -96,7 +87,7 @@ def explain(
     policy = PolicyConfig.of(settings)
     outcome = engine.apply(state, event, now, policy)
     keys = set(scope.condition_keys) | {n.dedup_key for n in outcome.notifications}
-    world = World(
+    paging = Paging(
         candidates,
         rules,
         suppression.load_open(connection, now),
@@ -104,17 +95,17 @@ def explain(
         now,
         gate=Gate(connection, storms.load_open(connection), now, dry=True),
     )
-    lanes = dict(world.lanes)  # as they stand before this event
+    lanes = dict(paging.lanes)  # as they stand before this event
     # What fan-out runs, in its order, rows and lanes included; the rows are not kept.
     ran: dict[tuple[Rule | None, int], Send] = {}
     for notification in outcome.notifications:
         if notification.action is Action.TRIGGER:
-            sends = decide(notification, world)
+            sends = decide(notification, paging)
             for send in sends:
                 ran.setdefault((notification.rule, send.target.id), send)
-            page_rows(sends, world, settings)
+            page_rows(sends, paging, settings)
         else:
-            resolve_rows(notification, world, settings)
+            resolve_rows(notification, paging, settings)
     fired = {n.rule: n for n in outcome.notifications if n.action is Action.TRIGGER}
     said = outcome.reasons.get(event.id, [])
     checks = []
@@ -129,9 +120,9 @@ def explain(
                 checks.append(replace(base, repeat=_repeat(target, check.rule, paged_at, said)))
             elif check.answer is Answer.PAGES:
                 trigger = fired[check.rule]
-                checks.append(_outcome(base, ran.get((check.rule, target.id)), world, trigger))
+                checks.append(_outcome(base, ran.get((check.rule, target.id)), paging, trigger))
             else:
-                checks.append(_pending(base, check, event, keys, lanes, world, settings))
+                checks.append(_pending(base, check, event, keys, lanes, paging, settings))
     return Explanation(decision, _reason(event, decision, missing), checks, missing)
 
 
@@ -159,14 +150,14 @@ def _repeat(target: Target, rule: Rule, paged_at: Severity | None, said: list[st
     return "; ".join(mine or [r for r in said if r.startswith("already paged")]) or "already paged"
 
 
-def _outcome(base: Check, send: Send | None, world: World, trigger: Notification) -> Check:
+def _outcome(base: Check, send: Send | None, paging: Paging, trigger: Notification) -> Check:
     """The check as the pipeline decided it for this connector."""
     if send is not None:
         return replace(base, sent=True, severity=send.severity, held=send.held)
     note = next(
         (
             n
-            for n in world.notes
+            for n in paging.notes
             if n.dedup_key == trigger.dedup_key
             and n.rule == trigger.rule
             and n.connector == base.connector
@@ -183,19 +174,19 @@ def _pending(
     event: Event,
     keys: set[str],
     lanes: dict[LaneId, Lane],
-    world: World,
+    paging: Paging,
     settings: Settings,
 ) -> Check:
     """A rule that pages later (a pool past its threshold): its trigger through the stages
     as they stand when it is due."""
-    at = check.at or world.now
+    at = check.at or paging.now
     [key] = sorted(keys)  # only a pool's condition is ever pending: one key
     trigger = Notification(
         Action.TRIGGER, key, Kind.POOL_OFFLINE, check.rule, SEVERITY[check.rule], "",
         event.project_slug, at, {}, event_id=event.id, event_type=event.type,
     )  # fmt: skip
-    gate = None if world.gate is None else world.gate.dry_at(at)
-    later = World(world.candidates, world.rules, world.windows, dict(lanes), at, gate=gate)
+    gate = None if paging.gate is None else paging.gate.dry_at(at)
+    later = Paging(paging.candidates, paging.rules, paging.windows, dict(lanes), at, gate=gate)
     sends = [s for s in decide(trigger, later) if s.target.name == base.connector]
     return replace(_outcome(base, sends[0] if sends else None, later, trigger), sent=False)
 

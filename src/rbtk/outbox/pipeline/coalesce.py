@@ -18,9 +18,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from rbtk.outbox.queue import PENDING
 from rbtk.outbox.rows import OutboxRow
-from rbtk.outbox.status import Status
+from rbtk.outbox.status import PENDING, Status
 from rbtk.policy.state import Action
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from rbtk.admin.channels import add_channel, replace_rules
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import stuck
+from rbtk.outbox.log import stuck
 from rbtk.routing.chat import NotifyRule
 from rbtk.store.tables import outbox
 from tests.factories import add_connector, evidence, send_everything

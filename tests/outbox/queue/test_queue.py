@@ -9,16 +9,8 @@ from rbtk.channels import pagerduty
 from rbtk.channels.base import Endpoint, Result, Verdict
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.queue import (
-    Claimed,
-    backoff,
-    claim,
-    endpoint_of,
-    give_up_expired,
-    record,
-    release_leases,
-    wake,
-)
+from rbtk.outbox.queue.claim import Claimed, claim, endpoint_of, release_leases
+from rbtk.outbox.queue.record import backoff, give_up_expired, record, wake
 from rbtk.store.tables import outbox
 from tests.factories import (
     OTHER_KEY,

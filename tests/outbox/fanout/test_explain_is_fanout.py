@@ -16,7 +16,7 @@ from rbtk.admin import connectors, routing, suppressions
 from rbtk.admin.connectors import StormSettings
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import explain as explaining
+from rbtk.outbox.fanout import explain as explaining
 from rbtk.policy.engine import Answer
 from rbtk.policy.events import parse_event
 from rbtk.routing.pagerduty import RouteRule
@@ -174,9 +174,9 @@ def _queued(context: Context, event_id: str) -> Counter[tuple[str, str, bool]]:
 @given(worlds())
 def test_explain_answers_what_fan_out_then_queues(
     context: Context,
-    world: tuple[list[Connector], list[RouteRule], list[dict[str, Any]], dict[str, Any]],
+    paging: tuple[list[Connector], list[RouteRule], list[dict[str, Any]], dict[str, Any]],
 ) -> None:
-    made, rules, before, subject = world
+    made, rules, before, subject = paging
     _wipe(context)
     _set_up(context, made, rules)
     if before:

@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, Select, Table, and_, delete, exists, or_, select
 from sqlalchemy.orm import aliased
 
-from rbtk.outbox.queue import PENDING
-from rbtk.outbox.status import Status
+from rbtk.outbox.status import PENDING, Status
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import (
     digests,

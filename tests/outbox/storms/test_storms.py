@@ -11,9 +11,9 @@ from rbtk.admin.connectors import StormSettings
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox import storm_log
-from rbtk.outbox.storm_log import MemberState
-from rbtk.outbox.umbrella import Census, summarize
+from rbtk.outbox.storms import history
+from rbtk.outbox.storms.history import MemberState
+from rbtk.outbox.storms.umbrella import Census, summarize
 from rbtk.store.tables import outbox, storms
 from tests.factories import (
     OTHER_KEY,
@@ -313,12 +313,12 @@ def test_the_storm_log_says_what_became_of_each_member(context: Context) -> None
     tick(context, back)
 
     with context.engine.connect() as connection:
-        during = storm_log.members(connection, storm_log.get_storm(connection, 1))
+        during = history.members(connection, history.get_storm(connection, 1))
     end = back + timedelta(seconds=60)
     tick(context, end)
     with context.engine.connect() as connection:
-        [storm] = storm_log.list_storms(connection)
-        after = storm_log.members(connection, storm, after=during[1].row_id, limit=3)
+        [storm] = history.list_storms(connection)
+        after = history.members(connection, storm, after=during[1].row_id, limit=3)
 
     assert [(m.dedup_key, m.state) for m in during] == [
         *((pool_key(i), MemberState.CLEARED) for i in range(20, 25)),
@@ -331,8 +331,8 @@ def test_the_storm_log_says_what_became_of_each_member(context: Context) -> None
         (pool_key(24), MemberState.CLEARED),
     ]
     with context.engine.connect() as connection:
-        ended = storm_log.get_storm(connection, 1)
-        states = {m.dedup_key: m.state for m in storm_log.members(connection, ended)}
+        ended = history.get_storm(connection, 1)
+        states = {m.dedup_key: m.state for m in history.members(connection, ended)}
     assert {k for k, s in states.items() if s is MemberState.PAGED} == {
         pool_key(i) for i in range(25, 30)
     }

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from rbtk.context import Context
-from rbtk.outbox.activity import Hour, last_day
+from rbtk.outbox.log.activity import Hour, last_day
 from rbtk.store.tables import outbox
 
 NOW = datetime(2026, 5, 25, 14, 20, tzinfo=UTC)

@@ -15,21 +15,12 @@ from typing import Any
 from sqlalchemy import Connection
 
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
-from rbtk.outbox.coalesce import coalesce
-from rbtk.outbox.pipeline import (
-    PLACEHOLDER_KEY,
-    Lane,
-    World,
-    decide,
-    lane_page,
-    load_lanes,
-    page_rows,
-    resolve_rows,
-    save_lanes,
-)
+from rbtk.outbox.pipeline.coalesce import coalesce
+from rbtk.outbox.pipeline.lanes import PLACEHOLDER_KEY, Lane, lane_page, load_lanes, save_lanes
+from rbtk.outbox.pipeline.stages import Paging, decide, page_rows, resolve_rows
+from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.outbox.rows import OutboxRow, insert_one, insert_rows
 from rbtk.outbox.status import Status
-from rbtk.outbox.storms import Gate
 from rbtk.policy.state import Action, Notification
 from rbtk.routing.pagerduty import Target
 from rbtk.routing.snapshot import Snapshot
@@ -61,38 +52,38 @@ def enqueue(
 
     Each trigger runs the pipeline's stages; a resolve goes to every lane its trigger
     opened. Rows that would only undo rows still waiting unsent coalesce with them
-    (`rbtk.outbox.coalesce`). Lanes change as the batch goes, so a later notification for
+    (`rbtk.outbox.pipeline.coalesce`). Lanes change as the batch goes, so a later notification for
     the same lane sees what an earlier one sent."""
     if not notifications:
         return FanOut(0, frozenset())
-    world = world_for(connection, {n.dedup_key for n in notifications}, config, now)
-    stored = set(world.lanes)
+    paging = paging_for(connection, {n.dedup_key for n in notifications}, config, now)
+    stored = set(paging.lanes)
     built: list[OutboxRow] = []
     for notification in notifications:
         if notification.action is Action.TRIGGER:
-            built += page_rows(decide(notification, world), world, settings)
+            built += page_rows(decide(notification, paging), paging, settings)
         else:
-            built += resolve_rows(notification, world, settings)
-    save_lanes(connection, stored, world.lanes)
+            built += resolve_rows(notification, paging, settings)
+    save_lanes(connection, stored, paging.lanes)
     built = coalesce(connection, built, open_lanes=stored, now=now)
     insert_rows(connection, built)
     return FanOut(
         sum(row.status == Status.QUEUED.value for row in built),
         frozenset(row.event_id for row in built if row.event_id),
-        storms_opened=bool(world.gate and world.gate.opened),
+        storms_opened=bool(paging.gate and paging.gate.opened),
         paged_events=frozenset(
             row.event_id for row in built if row.event_id and row.action == Action.TRIGGER
         ),
-        reasons=world.reasons,
-        decisions=world.decisions,
+        reasons=paging.reasons,
+        decisions=paging.decisions,
     )
 
 
-def world_for(
+def paging_for(
     connection: Connection, keys: set[str], config: Snapshot, now: datetime, *, dry: bool = False
-) -> World:
+) -> Paging:
     """What the stages read for these dedup keys; `dry`: a storm is counted, never opened."""
-    return World(
+    return Paging(
         candidates=config.targets,
         rules=config.rules,
         windows=config.open_windows(now),

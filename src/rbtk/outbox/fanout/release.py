@@ -16,10 +16,11 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, select, update
 
-from rbtk.outbox.pipeline import RELEASE_STAGES, Lane, Send, World, page_rows, save_lanes, through
+from rbtk.outbox.pipeline.lanes import Lane, save_lanes
+from rbtk.outbox.pipeline.stages import RELEASE_STAGES, Paging, Send, page_rows, through
+from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.outbox.rows import insert_rows
 from rbtk.outbox.status import Status
-from rbtk.outbox.storms import Gate
 from rbtk.policy import engine
 from rbtk.policy.rules import Rule
 from rbtk.policy.state import Action
@@ -121,9 +122,9 @@ def _release(
         severity = lane.severity or notification.severity
         sends.append(Send(replace(notification, severity=severity), target, severity))
         releasing[lane.id] = replace(lane, held=False, storm_id=None)
-    world = World([target], [], [], dict(releasing), now, gate=gate, runbooks=runbooks)
-    built = page_rows(through(sends, world, RELEASE_STAGES), world, settings)
-    save_lanes(connection, releasing, world.lanes)
+    paging = Paging([target], [], [], dict(releasing), now, gate=gate, runbooks=runbooks)
+    built = page_rows(through(sends, paging, RELEASE_STAGES), paging, settings)
+    save_lanes(connection, releasing, paging.lanes)
     insert_rows(connection, built)
     return sum(row.status == Status.QUEUED.value for row in built)
 

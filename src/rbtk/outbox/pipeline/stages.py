@@ -6,25 +6,23 @@ left out or is held back:
 
     route → toggles → cap → suppress → storm → rows
 
-`rows` turns what passed into outbox rows and keeps each connector's `Lane` (its incident)
-up to date. A resolve goes to every lane its trigger opened (`resolve_rows`). Fan-out
-(`rbtk.outbox.fanout`: events, threshold ticks, resolve by hand), the release of what a
-window or storm held (`rbtk.outbox.release`, through `RELEASE_STAGES`) and explain
-(`rbtk.outbox.explain`, a dry run: no writes, a storm only counted) run these functions;
-none keeps a copy of their rules.
+`rows` turns what passed into outbox rows and keeps each connector's `Lane` (its incident,
+`rbtk.outbox.pipeline.lanes`) up to date. A resolve goes to every lane its trigger opened
+(`resolve_rows`). Fan-out (`rbtk.outbox.fanout.notifications`: events, threshold ticks,
+resolve by hand), the release of what a window or storm held (`rbtk.outbox.fanout.release`,
+through `RELEASE_STAGES`) and explain (`rbtk.outbox.fanout.explain`, a dry run: no writes, a
+storm only counted) run these functions; none keeps a copy of their rules.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, delete, insert, select
-
 from rbtk.channels.pagerduty_body import resolve_body, trigger_body
-from rbtk.outbox import rows
+from rbtk.outbox.pipeline.lanes import PLACEHOLDER_KEY, Lane, LaneId, lane_page
+from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.outbox.rows import OutboxRow
-from rbtk.outbox.storms import Gate
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Notification
@@ -33,55 +31,6 @@ from rbtk.routing.pagerduty import RouteRule, Target, targets
 from rbtk.routing.storms import OpenStorm
 from rbtk.routing.suppression import Window, covering
 from rbtk.runtime.settings import Settings
-from rbtk.store.tables import incidents
-
-PLACEHOLDER_KEY = "0" * 32  # bodies are sized with a key-long stand-in; the key is added late
-_CHUNK = 500
-
-LaneId = tuple[int, str]  # (connector id, dedup key)
-
-
-@dataclass(frozen=True)
-class Lane:
-    """One connector's incident for one dedup key: what it was sent, and what holds it."""
-
-    connector_id: int
-    dedup_key: str
-    routing_key: bytes  # encrypted: the key that opened it, which its resolve must use
-    key_fingerprint: str
-    region: str
-    opened_at: datetime
-    announced: bool = False  # a trigger was queued for PagerDuty, so a resolve must follow
-    held: bool = False  # its trigger waits on a suppression window or a storm
-    severity: Severity | None = None  # what it was paged (or held) at
-    triggered_at: datetime | None = None  # its first trigger queued to be sent
-    storm_id: int | None = None  # the storm holding its trigger
-    resolved_in_pagerduty_at: datetime | None = None  # found resolved by hand, by reconcile
-
-    @classmethod
-    def new(cls, target: Target, key: str, now: datetime) -> "Lane":
-        return cls(target.id, key, target.routing_key, target.key_fingerprint, target.region, now)
-
-    @classmethod
-    def stored(cls, row: Row[Any]) -> "Lane":
-        values = dict(row._mapping)
-        severity = values["severity"]
-        return cls(**{**values, "severity": None if severity is None else Severity(severity)})
-
-    def values(self) -> dict[str, Any]:
-        values = asdict(self)
-        values["severity"] = None if self.severity is None else self.severity.value
-        return values
-
-    @property
-    def id(self) -> LaneId:
-        return (self.connector_id, self.dedup_key)
-
-    @property
-    def new_incident(self) -> bool:
-        """Neither paged nor held yet: what a storm counts."""
-        return not (self.announced or self.held)
-
 
 SENT, HELD, LEFT_OUT = "sent", "held", "left out"
 
@@ -117,8 +66,9 @@ class Note:
 
 
 @dataclass
-class World:
-    """What the stages read and the lanes they change, for one transaction."""
+class Paging:
+    """One transaction's paging: what the stages read (connectors, routing rules, windows,
+    the storm gate, runbooks), the lanes they change and the notes they take."""
 
     candidates: list[Target]
     rules: list[RouteRule]
@@ -182,17 +132,17 @@ class Send:
         return None if self.storm is None else self.storm.reason
 
 
-Stage = Callable[[list[Send], World], list[Send]]
+Stage = Callable[[list[Send], Paging], list[Send]]
 
 
-def route(notification: Notification, world: World) -> list[Send]:
+def route(notification: Notification, paging: Paging) -> list[Send]:
     """The connectors the routing rules (or the defaults) name for this trigger."""
     sends = [
         Send(notification, target, notification.severity)
-        for target in targets(notification, world.rules, world.candidates)
+        for target in targets(notification, paging.rules, paging.candidates)
     ]
     if not sends:
-        world.note(
+        paging.note(
             notification,
             "route",
             "no connector takes it: no routing rule names one for "
@@ -201,7 +151,7 @@ def route(notification: Notification, world: World) -> list[Send]:
     return sends
 
 
-def toggles(sends: list[Send], world: World) -> list[Send]:
+def toggles(sends: list[Send], paging: Paging) -> list[Send]:
     """Each connector takes only the rules switched on for it."""
     kept = []
     for send in sends:
@@ -209,53 +159,54 @@ def toggles(sends: list[Send], world: World) -> list[Send]:
         if rule in send.target.rules:
             kept.append(send)
         else:
-            world.note(send, "toggles", f"rule {rule} is switched off on {send.target.name}")
+            paging.note(send, "toggles", f"rule {rule} is switched off on {send.target.name}")
     return kept
 
 
-def cap(sends: list[Send], world: World) -> list[Send]:
+def cap(sends: list[Send], paging: Paging) -> list[Send]:
     """Each connector's severity cap and info opt-out, and only what its lane was not sent
     yet: a lane paged critical is not paged again at error (`rbtk.routing.lanes`)."""
     kept = []
     for send in sends:
-        lane = world.lane(send.target, send.notification.dedup_key)
+        lane = paging.lane(send.target, send.notification.dedup_key)
         sent = None if lane is None else lane.severity
         severity = admits(send.notification, send.target.audience, sent)
         if severity is not None:
             kept.append(replace(send, severity=severity))
         elif takes(send.notification, send.target.audience) is None:
-            world.note(send, "info", f"{send.target.name} does not send info")
+            paging.note(send, "info", f"{send.target.name} does not send info")
         else:
-            world.note(send, "already paged", f"{send.target.name} was already paged at {sent}")
+            paging.note(send, "already paged", f"{send.target.name} was already paged at {sent}")
     return kept
 
 
-def suppress(sends: list[Send], world: World) -> list[Send]:
+def suppress(sends: list[Send], paging: Paging) -> list[Send]:
     """A window covering the connector holds the trigger back (sent when the window ends)."""
-    held = [replace(s, window=covering(world.windows, s.target.id, world.now)) for s in sends]
+    held = [replace(s, window=covering(paging.windows, s.target.id, paging.now)) for s in sends]
     for send in held:
         if send.window is not None:
-            world.note(send, "suppress", f"held on {send.target.name}: {send.window.holds}",
+            paging.note(send, "suppress", f"held on {send.target.name}: {send.window.holds}",
                        outcome=HELD)  # fmt: skip
     return held
 
 
-def storm(sends: list[Send], world: World) -> list[Send]:
+def storm(sends: list[Send], paging: Paging) -> list[Send]:
     """Past its connector's storm threshold, a new incident joins the storm: held, paged by
-    the storm's umbrella (`rbtk.outbox.storms`). A member stays held when it triggers again;
-    an incident paged already (a severity rise) and a trigger a window holds pass as they are."""
-    if world.gate is None:
+    the storm's umbrella (`rbtk.outbox.storms.umbrella`). A member stays held when it triggers
+    again; an incident paged already (a severity rise) and a trigger a window holds pass as
+    they are."""
+    if paging.gate is None:
         return sends
     passed = []
     for send in sends:
-        lane = world.lane(send.target, send.notification.dedup_key)
+        lane = paging.lane(send.target, send.notification.dedup_key)
         if send.window is None and (lane is None or lane.new_incident):
-            send = replace(send, storm=world.gate.admit(send.target))
+            send = replace(send, storm=paging.gate.admit(send.target))
             if send.storm is not None:
-                world.note(send, "storm", f"held on {send.target.name}: {send.storm.reason}",
+                paging.note(send, "storm", f"held on {send.target.name}: {send.storm.reason}",
                            outcome=HELD)  # fmt: skip
         elif send.window is None and lane is not None and lane.storm_id is not None:
-            current = world.gate.storm(send.target.id)
+            current = paging.gate.storm(send.target.id)
             if current is not None and current.id == lane.storm_id:
                 send = replace(send, storm=current)
         passed.append(send)
@@ -272,29 +223,29 @@ RELEASE_STAGES: tuple[Stage, ...] = (storm,)
 REPAGE_STAGES: tuple[Stage, ...] = (suppress,)
 
 
-def decide(notification: Notification, world: World) -> list[Send]:
+def decide(notification: Notification, paging: Paging) -> list[Send]:
     """A trigger through `route` and `STAGES`: where it goes, at what severity, and what
     holds it back there."""
-    return through(route(notification, world), world, STAGES)
+    return through(route(notification, paging), paging, STAGES)
 
 
-def through(sends: list[Send], world: World, stages: Sequence[Stage]) -> list[Send]:
+def through(sends: list[Send], paging: Paging, stages: Sequence[Stage]) -> list[Send]:
     for stage in stages:
-        sends = stage(sends, world)
+        sends = stage(sends, paging)
     return sends
 
 
-def page_rows(sends: Iterable[Send], world: World, settings: Settings) -> list[OutboxRow]:
+def page_rows(sends: Iterable[Send], paging: Paging, settings: Settings) -> list[OutboxRow]:
     """The rows for what passed the stages, each lane updated to what it was sent: held
     rows are logged, never sent on their own; a sent one opens (or raises) the lane."""
-    now = world.now
+    now = paging.now
     built = []
     for send in sends:
         key = send.notification.dedup_key
-        lane = world.lane(send.target, key) or Lane.new(send.target, key, now)
+        lane = paging.lane(send.target, key) or Lane.new(send.target, key, now)
         sent = replace(send.notification, severity=send.severity)
         body = trigger_body(
-            sent, PLACEHOLDER_KEY, base_url=settings.base_url, runbooks=world.runbooks
+            sent, PLACEHOLDER_KEY, base_url=settings.base_url, runbooks=paging.runbooks
         )
         row = lane_page(sent, send.target.name, lane, body, settings, now)
         if send.window is not None:
@@ -317,79 +268,26 @@ def page_rows(sends: Iterable[Send], world: World, settings: Settings) -> list[O
                 triggered_at=lane.triggered_at or now,
                 resolved_in_pagerduty_at=None,
             )
-            world.note(send, "rows", f"sent to {send.target.name} as {send.severity}", outcome=SENT)
-        world.lanes[lane.id] = replace(lane, severity=send.severity)
+            sent_as = f"sent to {send.target.name} as {send.severity}"
+            paging.note(send, "rows", sent_as, outcome=SENT)
+        paging.lanes[lane.id] = replace(lane, severity=send.severity)
         built.append(row)
     return built
 
 
-def resolve_rows(notification: Notification, world: World, settings: Settings) -> list[OutboxRow]:
+def resolve_rows(notification: Notification, paging: Paging, settings: Settings) -> list[OutboxRow]:
     """A resolve for every lane its trigger opened, at the severity that lane was sent."""
     key = notification.dedup_key
-    names = {t.id: t.name for t in world.candidates}
+    names = {t.id: t.name for t in paging.candidates}
     built = []
-    for lane_id in sorted(lane_id for lane_id in world.lanes if lane_id[1] == key):
-        lane = world.lanes.pop(lane_id)
+    for lane_id in sorted(lane_id for lane_id in paging.lanes if lane_id[1] == key):
+        lane = paging.lanes.pop(lane_id)
         body = resolve_body(key, PLACEHOLDER_KEY)
         closing = replace(notification, severity=lane.severity or notification.severity)
         name = names.get(lane.connector_id, "(removed)")
-        row = lane_page(closing, name, lane, body, settings, world.now)
+        row = lane_page(closing, name, lane, body, settings, paging.now)
         if not lane.announced:
             # Opened and cleared inside a window: PagerDuty never heard of it.
             row = row.held("not sent: its trigger was held back and never sent")
         built.append(row)
     return built
-
-
-def lane_page(
-    notification: Notification,
-    connector_name: str,
-    lane: Lane,
-    body: dict[str, Any],
-    settings: Settings,
-    now: datetime,
-) -> OutboxRow:
-    """A trigger or resolve of one lane, to where and with the key the lane holds."""
-    return rows.page(
-        notification,
-        connector_id=lane.connector_id,
-        connector_name=connector_name,
-        destination=lane.routing_key,
-        key_fingerprint=lane.key_fingerprint,
-        body=body,
-        endpoint=settings.pagerduty_endpoint(lane.region),
-        now=now,
-    )
-
-
-def load_lanes(connection: Connection, keys: Iterable[str]) -> dict[LaneId, Lane]:
-    """Every connector's lane for these dedup keys."""
-    found: dict[LaneId, Lane] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), _CHUNK):
-        stored = connection.execute(
-            select(incidents).where(incidents.c.dedup_key.in_(ordered[start : start + _CHUNK]))
-        )
-        for row in stored:
-            lane = Lane.stored(row)
-            found[lane.id] = lane
-    return found
-
-
-def save_lanes(
-    connection: Connection, stored: Iterable[LaneId], lanes: Mapping[LaneId, Lane]
-) -> None:
-    """Replace what changed: delete every stored lane touched, insert what is still open."""
-    touched = [{"cid": cid, "key": key} for cid, key in stored]
-    if touched:
-        connection.execute(
-            delete(incidents).where(
-                and_(
-                    incidents.c.connector_id == bindparam("cid"),
-                    incidents.c.dedup_key == bindparam("key"),
-                )
-            ),
-            touched,
-        )
-    if lanes:
-        connection.execute(insert(incidents), [lane.values() for lane in lanes.values()])

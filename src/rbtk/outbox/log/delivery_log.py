@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, exists, select
 
 from rbtk.channels import pagerduty
-from rbtk.outbox.queue import BUDGET_WINDOW, PENDING
-from rbtk.outbox.status import Status
+from rbtk.outbox.queue.claim import BUDGET_WINDOW
+from rbtk.outbox.status import PENDING, Status
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.db import count_up_to
 from rbtk.store.tables import digests, outbox, storms, suppressions

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox import retention
+from rbtk.outbox.log import retention
 from rbtk.store.tables import digests, events, outbox, storms
 from tests.factories import add_connector, add_window, evidence, send_everything
 

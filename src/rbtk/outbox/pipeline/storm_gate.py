@@ -3,7 +3,7 @@
 When more than a connector's `threshold` new incidents would be triggered within its
 `window` (default 20 in 60 s), a storm opens: the triggers past the threshold are held as
 its members (the delivery log says so) and one umbrella incident pages for all of them
-(`rbtk.outbox.umbrella` sends, updates and ends it). Triggers sent before the storm keep
+(`rbtk.outbox.storms.umbrella` sends, updates and ends it). Triggers sent before the storm keep
 their own incidents, and a member that clears while held never reaches PagerDuty.
 
 What counts is an incident's first trigger queued to be sent (`incidents.triggered_at`):

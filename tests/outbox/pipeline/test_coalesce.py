@@ -8,8 +8,8 @@ from sqlalchemy import select
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED, OUTRUN, REPLACED
-from rbtk.outbox.queue import claim, release_leases
+from rbtk.outbox.pipeline.coalesce import CLEARED, NEVER_TRIGGERED, OUTRUN, REPLACED
+from rbtk.outbox.queue.claim import claim, release_leases
 from rbtk.store.tables import outbox
 from tests.factories import OTHER_KEY, add_connector, pool_offline, pool_online
 
