@@ -28,7 +28,7 @@ from rbtk.channels.base import Result
 from rbtk.intake.ingest import Acceptance, BatchResult
 from rbtk.outbox.log import undelivered
 from rbtk.outbox.status import PENDING
-from rbtk.reconcile import summary as reconcile_runs
+from rbtk.reconcile.summary import Summary, latest_of_each
 from rbtk.store.tables import outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -109,7 +109,7 @@ class OutboxCollector(Collector):
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
             critical = undelivered.oldest_critical(connection)
-            passes = reconcile_runs.latest_of_each(connection)
+            passes = latest_of_each(connection)
         depth = 0
         for kind, connector, channel, status, count in by_status:
             notifications.add_metric([kind, connector or "", channel or "", status], count)
@@ -132,7 +132,7 @@ class OutboxCollector(Collector):
         yield from _reconcile(passes)
 
 
-def _reconcile(passes: dict[str, reconcile_runs.Summary]) -> Iterator[Metric]:
+def _reconcile(passes: dict[str, Summary]) -> Iterator[Metric]:
     """Each connector's latest reconcile pass (rbtk.reconcile): what it found and did, when,
     and whether it could read PagerDuty at all."""
     families = {

@@ -15,8 +15,6 @@ from schemathesis.core.failures import Failure
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.recorder import ScenarioRecorder
 
-from rbtk.api import connectors as connectors_api
-from rbtk.api import notify as notify_api
 from rbtk.app import create_app
 from rbtk.context import Context
 
@@ -30,8 +28,8 @@ MAX_EXAMPLES = 10
 def test_every_answer_is_one_the_openapi_document_declares(
     context: Context, admin_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connectors_api, "TEST_WAIT_S", 0.01)
-    monkeypatch.setattr(notify_api, "TEST_WAIT_S", 0.01)
+    monkeypatch.setattr("rbtk.api.connectors.TEST_WAIT_S", 0.01)
+    monkeypatch.setattr("rbtk.api.notify.TEST_WAIT_S", 0.01)
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context, workers=False))
     schema.config.update(headers={"Authorization": f"Bearer {admin_token}"})
     schema.config.generation.update(

@@ -41,7 +41,7 @@ from rbtk.runtime.settings import Settings
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Answer = tuple[Claimed, Result]
+Attempt = tuple[Claimed, Result]  # a claimed row and what its send came to
 
 _RENEWALS_PER_LEASE = 5
 
@@ -59,7 +59,7 @@ class Deliverer:
         self.held: dict[int, Claimed] = {}
         self.lease_ends: dict[int, float] = {}
         self.batch = settings.delivery_batch
-        self.answers: asyncio.Queue[Answer] = asyncio.Queue()
+        self.answers: asyncio.Queue[Attempt] = asyncio.Queue()
         self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
         self.sends: set[asyncio.Task[None]] = set()
         # Each channel at its own pace: its budget, its timeout, its sends in flight.
@@ -161,7 +161,7 @@ class Deliverer:
 
     def _write(
         self,
-        answers: list[Answer],
+        answers: list[Attempt],
         recovered: set[Endpoint],
         limit: int,
         probes: list[Endpoint],
@@ -320,7 +320,7 @@ def _name(endpoint: Endpoint) -> str:
     return f"the {endpoint.channel} endpoint {endpoint.address}"
 
 
-def _drain(queue: "asyncio.Queue[Answer]") -> list[Answer]:
+def _drain(queue: "asyncio.Queue[Attempt]") -> list[Attempt]:
     drained = []
     while not queue.empty():
         drained.append(queue.get_nowait())

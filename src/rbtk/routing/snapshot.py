@@ -60,6 +60,6 @@ class Snapshots:
                 chat_rules=chat.load_rules(connection),
                 chat_channels=chat.load_channels(connection),
                 storms=load_open(connection),
-                runbooks=runbooks.load(connection),
+                runbooks=runbooks.urls_by_rule(connection),
             )
             return last

@@ -16,8 +16,8 @@ from rbtk.admin import connectors, routing, suppressions
 from rbtk.admin.connectors import StormSettings
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.fanout import explain as explaining
-from rbtk.policy.engine import Answer
+from rbtk.outbox.fanout.explain import explain_event
+from rbtk.policy.engine import Finding
 from rbtk.policy.events import parse_event
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.store.tables import metadata, outbox
@@ -146,13 +146,13 @@ def _set_up(context: Context, made: list[Connector], rules: list[RouteRule]) -> 
 
 def _said(context: Context, subject: dict[str, Any]) -> Counter[tuple[str, str, bool]]:
     with context.engine.connect() as connection:
-        explanation = explaining.explain(
+        explanation = explain_event(
             connection, parse_event(subject), settings=context.settings, now=NOW
         )
     return Counter(
         (check.connector, check.severity.value, check.held is not None)
         for check in explanation.checks
-        if check.sent and check.policy.answer is Answer.PAGES
+        if check.sent and check.policy.finding is Finding.PAGES
     )
 
 

@@ -14,7 +14,7 @@ from rbtk.outbox.pipeline.lanes import Lane, LaneId, load_lanes
 from rbtk.outbox.pipeline.stages import Note, Paging, Send, decide, page_rows, resolve_rows
 from rbtk.outbox.pipeline.storm_gate import Gate
 from rbtk.policy import engine
-from rbtk.policy.engine import Answer, RuleCheck
+from rbtk.policy.engine import Finding, RuleCheck
 from rbtk.policy.events import Event
 from rbtk.policy.rules import SEVERITY, PolicyConfig, Rule
 from rbtk.policy.severity import Severity
@@ -45,7 +45,7 @@ class Check:
 
     @property
     def note(self) -> str:
-        if self.policy.answer is Answer.NO:
+        if self.policy.finding is Finding.NO:
             return f"not sent: {self.policy.reason}"
         if self.repeat is not None:
             return f"not sent again: {self.repeat}"
@@ -57,7 +57,7 @@ class Check:
                 return f"not sent again: {self.left_out.text}"
             return f"not sent: {self.left_out.text}"
         held = f"; held: {self.held}" if self.held else ""
-        if self.policy.answer is Answer.PENDING:
+        if self.policy.finding is Finding.PENDING:
             return f"pending: {self.policy.reason}; then sent as {self.severity}{cap}{held}"
         return f"sent as {self.severity}{cap}{held}"
 
@@ -70,7 +70,7 @@ class Explanation:
     missing: list[str]  # connectors the matching rule names that no longer exist
 
 
-def explain(
+def explain_event(
     connection: Connection, event: Event, *, settings: Settings, now: datetime
 ) -> Explanation:
     """Which rule an event matches and which connectors it pages, by running the policy and
@@ -114,11 +114,11 @@ def explain(
             lane = next((lane for (cid, _), lane in lanes.items() if cid == target.id), None)
             paged_at = None if lane is None or len(keys) != 1 else lane.severity
             base = _base(target, check, paged_at)
-            if check.answer is Answer.NO:
+            if check.finding is Finding.NO:
                 checks.append(base)
-            elif check.answer is Answer.PAGES and check.rule not in fired:
+            elif check.finding is Finding.PAGES and check.rule not in fired:
                 checks.append(replace(base, repeat=_repeat(target, check.rule, paged_at, said)))
-            elif check.answer is Answer.PAGES:
+            elif check.finding is Finding.PAGES:
                 trigger = fired[check.rule]
                 checks.append(_outcome(base, ran.get((check.rule, target.id)), paging, trigger))
             else:
