@@ -29,7 +29,7 @@ def test_every_answer_is_one_the_openapi_document_declares(
     context: Context, admin_token: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("rbtk.api.connectors.TEST_WAIT_S", 0.01)
-    monkeypatch.setattr("rbtk.api.notify.TEST_WAIT_S", 0.01)
+    monkeypatch.setattr("rbtk.api.chat_channels.TEST_WAIT_S", 0.01)
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(context, workers=False))
     schema.config.update(headers={"Authorization": f"Bearer {admin_token}"})
     schema.config.generation.update(

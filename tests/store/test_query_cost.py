@@ -13,7 +13,7 @@ from rbtk.context import Context
 from rbtk.outbox.log import retention, undelivered
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
-from tests.api.test_health import pending_row
+from tests.api.test_operations import pending_row
 
 
 def statements(engine: Engine, run: Any) -> list[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from rbtk.admin.channels import UnknownChannel
+from rbtk.admin.chat_channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.channels.message import Message
 from rbtk.context import Context

@@ -435,9 +435,10 @@ reconcile_due = Table(
     Column("due_at", UTCDateTime, nullable=False),
 )
 
-# One row (migration 0011): since when pages have been stuck undelivered, as told to the
-# chat channels marked "rbtk health"; NULL while nothing is stuck (rbtk.outbox.log.stuck).
-health = Table(
+# One row (migration 0011; the table is named "health"): since when pages have been stuck
+# undelivered, as told to the chat channels marked "rbtk health"; NULL while nothing is stuck
+# (rbtk.outbox.log.stuck).
+stuck_notice = Table(
     "health",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1

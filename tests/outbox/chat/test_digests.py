@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rbtk.admin.channels import add_channel, replace_rules
+from rbtk.admin.chat_channels import add_channel, replace_rules
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.intake.scheduler import Scheduler
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 from rbtk.store.tables import outbox
 from tests.factories import event
 
@@ -29,7 +29,7 @@ def channel(context: Context, kind: str, values: dict[str, Any], name: str = "ci
             by="test",
             now=T0,
         )
-        replace_rules(connection, [NotifyRule(1, None, None, (name,))], by="test", now=T0)
+        replace_rules(connection, [ChatRule(1, None, None, (name,))], by="test", now=T0)
 
 
 def pr_failures(numbers: range, at: datetime) -> list[dict[str, Any]]:

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from rbtk.admin.channels import add_channel, replace_rules
+from rbtk.admin.chat_channels import add_channel, replace_rules
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
 from rbtk.outbox.log import stuck
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 from rbtk.store.tables import outbox
 from tests.factories import add_connector, evidence, send_everything
 
@@ -38,7 +38,7 @@ def channels(context: Context) -> None:
                 now=T0,
                 health=health,
             )
-        replace_rules(connection, [NotifyRule(1, None, None, ("team-mail",))], by="test", now=T0)
+        replace_rules(connection, [ChatRule(1, None, None, ("team-mail",))], by="test", now=T0)
 
 
 def told(context: Context) -> list[tuple[str | None, str | None, str]]:

@@ -4,8 +4,8 @@ When a page (a trigger or resolve for PagerDuty) has waited undelivered, queued 
 for longer than `RBTK_STUCK_AFTER_S`, every settings page says so (`summary`) and each chat
 channel marked "rbtk health" gets one message; when nothing is stuck any more, one message
 says it recovered. Once per episode, not per scheduler pass, whichever instance notices
-first: the `health` row says since when the channels were told, and only the transaction
-whose conditional update changes it queues the messages.
+first: the `stuck_notice` row says since when the channels were told, and only the
+transaction whose conditional update changes it queues the messages.
 
 The messages go through the outbox as chat rows, so they are retried and logged like any
 other, but past the chat rules (they are about rbtk, not an event) and past digests.
@@ -27,7 +27,7 @@ from rbtk.routing.snapshot import Snapshots
 from rbtk.runtime.settings import Settings
 from rbtk.runtime.timefmt import format_rfc3339, span
 from rbtk.store.db import reads_only
-from rbtk.store.tables import health as health_row
+from rbtk.store.tables import stuck_notice
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,15 @@ def tell(engine: Engine, snapshots: Snapshots, *, settings: Settings, now: datet
     that changed."""
     with reads_only(engine).connect() as connection:
         stuck = find(connection, settings=settings, now=now)
-        since = connection.execute(select(health_row.c.stuck_since)).scalar()
+        since = connection.execute(select(stuck_notice.c.stuck_since)).scalar()
     if (stuck is None) == (since is None):
         return Told()
     with engine.begin() as connection:
         if stuck is not None:
-            changed = update(health_row).where(health_row.c.stuck_since.is_(None))
+            changed = update(stuck_notice).where(stuck_notice.c.stuck_since.is_(None))
             changed = changed.values(stuck_since=now)
         else:
-            changed = update(health_row).where(health_row.c.stuck_since.is_not(None))
+            changed = update(stuck_notice).where(stuck_notice.c.stuck_since.is_not(None))
             changed = changed.values(stuck_since=None)
         if not connection.execute(changed).rowcount:
             return Told()  # another instance told them first

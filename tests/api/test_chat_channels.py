@@ -258,7 +258,7 @@ def test_an_unknown_channel_is_404(
 def test_the_test_route_answers_504_when_nothing_delivers_in_time(
     admin: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rbtk.api.notify.TEST_WAIT_S", 0.2)
+    monkeypatch.setattr("rbtk.api.chat_channels.TEST_WAIT_S", 0.2)
     slack(admin)
 
     answer = admin.post(f"{CHANNELS}/ops-slack/test")

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin import channels as notify_config
-from rbtk.admin.channels import (
+from rbtk.admin import chat_channels
+from rbtk.admin.chat_channels import (
     ChannelInUse,
     ChannelView,
     DuplicateChannel,
@@ -17,7 +17,7 @@ from rbtk.admin.channels import (
     UnknownChannel,
 )
 from rbtk.context import Context
-from rbtk.routing.chat import NotifyRule, load_channels, load_rules
+from rbtk.routing.chat import ChatRule, load_channels, load_rules
 from rbtk.runtime import addresses
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import notify_channels
@@ -38,7 +38,7 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
         k: options.pop(k) for k in ("webhook_url", "recipients") if k in options
     }
     with context.engine.begin() as connection:
-        return notify_config.add_channel(
+        return chat_channels.add_channel(
             connection,
             vault=context.vault,
             name=name,
@@ -51,15 +51,15 @@ def add(context: Context, name: str = "ops-slack", **options: Any) -> ChannelVie
 
 def channels(context: Context) -> list[ChannelView]:
     with context.engine.connect() as connection:
-        return notify_config.list_channels(connection)
+        return chat_channels.list_channels(connection)
 
 
-def save(context: Context, *rules: NotifyRule) -> list[NotifyRule]:
+def save(context: Context, *rules: ChatRule) -> list[ChatRule]:
     with context.engine.begin() as connection:
-        return notify_config.replace_rules(connection, rules, by="test", now=MAY_25)
+        return chat_channels.replace_rules(connection, rules, by="test", now=MAY_25)
 
 
-def stored_rules(context: Context) -> list[NotifyRule]:
+def stored_rules(context: Context) -> list[ChatRule]:
     with context.engine.connect() as connection:
         return load_rules(connection)
 
@@ -200,8 +200,8 @@ def test_channels_are_listed_by_name_with_the_rules_naming_them(context: Context
     add(context, "a-mail", recipients=["ops@example.com"])
     save(
         context,
-        NotifyRule(1, "warehouse", None, ("b-slack",)),
-        NotifyRule(2, None, None, ("a-mail", "b-slack")),
+        ChatRule(1, "warehouse", None, ("b-slack",)),
+        ChatRule(2, None, None, ("a-mail", "b-slack")),
     )
 
     assert [(c.name, c.rules) for c in channels(context)] == [("a-mail", [2]), ("b-slack", [1, 2])]
@@ -294,19 +294,17 @@ def test_a_channel_no_rule_names_is_removed(context: Context) -> None:
     add(context)
 
     with context.engine.begin() as connection:
-        notify_config.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
+        chat_channels.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
 
     assert channels(context) == []
 
 
 def test_a_channel_rules_name_is_not_removed(context: Context) -> None:
     add(context)
-    save(
-        context, NotifyRule(1, None, None, ("ops-slack",)), NotifyRule(2, "a", None, ("ops-slack",))
-    )
+    save(context, ChatRule(1, None, None, ("ops-slack",)), ChatRule(2, "a", None, ("ops-slack",)))
 
     with context.engine.begin() as connection, pytest.raises(ChannelInUse) as raised:
-        notify_config.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
+        chat_channels.remove_channel(connection, name="ops-slack", by="test", now=datetime.now(UTC))
 
     assert str(raised.value) == (
         "channel 'ops-slack' is named by the notification rules at position 1, 2: remove it "
@@ -317,7 +315,7 @@ def test_a_channel_rules_name_is_not_removed(context: Context) -> None:
 
 def test_removing_an_unknown_channel_is_refused(context: Context) -> None:
     with context.engine.begin() as connection, pytest.raises(UnknownChannel) as raised:
-        notify_config.remove_channel(connection, name="nope", by="test", now=datetime.now(UTC))
+        chat_channels.remove_channel(connection, name="nope", by="test", now=datetime.now(UTC))
 
     assert str(raised.value) == "no notification channel named 'nope'"
 
@@ -329,8 +327,8 @@ def test_rules_are_saved_in_order_and_a_catch_all_is_allowed(context: Context) -
     add(context)
     add(context, "ops-mail", recipients=["ops@example.com"])
     rules = [
-        NotifyRule(1, "warehouse", "test_run.*", ("ops-mail",)),
-        NotifyRule(2, None, None, ("ops-slack", "ops-mail")),
+        ChatRule(1, "warehouse", "test_run.*", ("ops-mail",)),
+        ChatRule(2, None, None, ("ops-slack", "ops-mail")),
     ]
 
     assert save(context, *rules) == rules
@@ -341,22 +339,22 @@ def test_rules_are_saved_in_order_and_a_catch_all_is_allowed(context: Context) -
     ("rules", "errors"),
     [
         pytest.param(
-            [NotifyRule(1, None, None, ("nope",))],
+            [ChatRule(1, None, None, ("nope",))],
             ["position 1: no channel named 'nope'"],
             id="unknown channel",
         ),
         pytest.param(
-            [NotifyRule(1, None, None, ())],
+            [ChatRule(1, None, None, ())],
             ["position 1: names no channel; give at least one"],
             id="no channel",
         ),
         pytest.param(
-            [NotifyRule(2, "a", None, ("ops-slack",)), NotifyRule(2, "b", None, ("ops-slack",))],
+            [ChatRule(2, "a", None, ("ops-slack",)), ChatRule(2, "b", None, ("ops-slack",))],
             ["position 2: used by 2 rules; positions must be unique"],
             id="duplicate positions",
         ),
         pytest.param(
-            [NotifyRule(1, "", None, ("ops-slack", "ops-slack"))],
+            [ChatRule(1, "", None, ("ops-slack", "ops-slack"))],
             [
                 "position 1: project is empty; leave it out to match every project",
                 "position 1: names channel 'ops-slack' twice",
@@ -366,10 +364,10 @@ def test_rules_are_saved_in_order_and_a_catch_all_is_allowed(context: Context) -
     ],
 )
 def test_a_bad_rule_list_is_refused_and_changes_nothing(
-    context: Context, rules: list[NotifyRule], errors: list[str]
+    context: Context, rules: list[ChatRule], errors: list[str]
 ) -> None:
     add(context)
-    before = save(context, NotifyRule(1, "kept", None, ("ops-slack",)))
+    before = save(context, ChatRule(1, "kept", None, ("ops-slack",)))
 
     with pytest.raises(InvalidRules) as raised:
         save(context, *rules)

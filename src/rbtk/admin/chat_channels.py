@@ -28,7 +28,7 @@ from rbtk.admin.connectors import masked
 from rbtk.channels.base import InvalidDestination
 from rbtk.channels.registry import CHAT
 from rbtk.routing import ordered_rules
-from rbtk.routing.chat import NotifyRule, load_rules
+from rbtk.routing.chat import ChatRule, load_rules
 from rbtk.runtime.errors import Conflict, Invalid, InvalidList, NotFound
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels, notify_rules
@@ -267,8 +267,8 @@ RULES_TARGET = "chat rules"  # the audit log's target of every change of the cha
 
 
 def replace_rules(
-    connection: Connection, rules: Sequence[NotifyRule], *, by: str, now: datetime
-) -> list[NotifyRule]:
+    connection: Connection, rules: Sequence[ChatRule], *, by: str, now: datetime
+) -> list[ChatRule]:
     """Validate the whole ordered list, then make it the rules; a bad list changes nothing.
 
     A rule without a project or event type matches every event: a catch-all is allowed.

@@ -11,7 +11,7 @@
     POST /settings/integrations/notifications/rules/{position}/remove
 
 A channel marked "rbtk health" is told, whatever the rules say, when pages are stuck
-undelivered (`rbtk.outbox.log.stuck`). Writes go through `rbtk.admin.channels` (and the test
+undelivered (`rbtk.outbox.log.stuck`). Writes go through `rbtk.admin.chat_channels` (and the test
 through `probes.send_test_message`), as the API's do. A Slack webhook URL is a secret: never
 shown again once saved, nor after an error (the form asks for it again).
 """
@@ -25,14 +25,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
-from rbtk.admin import channels as notify_config
-from rbtk.admin import probes
+from rbtk.admin import chat_channels, probes
 from rbtk.api.deps import Ctx
 from rbtk.channels.registry import CHAT
 from rbtk.context import Context
 from rbtk.policy.events import PAYLOADS
-from rbtk.routing import chat as notify
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing import chat
+from rbtk.routing.chat import ChatRule
 from rbtk.runtime.errors import AdminError
 from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
@@ -66,9 +65,9 @@ async def add_channel(request: Request, context: Ctx) -> Response:
     health = form_text(form, "health") == "on"
     by = operator(request)
 
-    def add() -> notify_config.ChannelView:
+    def add() -> chat_channels.ChannelView:
         with context.engine.begin() as connection:
-            return notify_config.add_channel(
+            return chat_channels.add_channel(
                 connection,
                 vault=context.vault,
                 name=shown["name"],
@@ -101,7 +100,7 @@ async def test_channel(request: Request, name: str, context: Ctx) -> Response:
         outcome = await run_in_threadpool(
             probes.send_test_message, context, channel=name, wait_s=TEST_WAIT_S
         )
-    except notify_config.UnknownChannel as exc:
+    except chat_channels.UnknownChannel as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
     said = ", ".join(
@@ -131,10 +130,10 @@ async def set_health(request: Request, name: str, context: Ctx) -> Response:
     health = form_text(await request.form(), "health") == "on"
     try:
         with context.engine.begin() as connection:
-            notify_config.set_health(
+            chat_channels.set_health(
                 connection, name=name, health=health, by=operator(request), now=datetime.now(UTC)
             )
-    except notify_config.UnknownChannel as exc:
+    except chat_channels.UnknownChannel as exc:
         flash(request, "error", say(exc))
         return RedirectResponse(PREFIX, 303)
     said = (
@@ -150,10 +149,10 @@ async def set_health(request: Request, name: str, context: Ctx) -> Response:
 def remove_channel(request: Request, name: str, context: Ctx) -> Response:
     try:
         with context.engine.begin() as connection:
-            notify_config.remove_channel(
+            chat_channels.remove_channel(
                 connection, name=name, by=operator(request), now=datetime.now(UTC)
             )
-    except (notify_config.UnknownChannel, notify_config.ChannelInUse) as exc:
+    except (chat_channels.UnknownChannel, chat_channels.ChannelInUse) as exc:
         flash(request, "error", say(exc))
     else:
         flash(request, "success", f"Channel {name} removed.")
@@ -163,7 +162,7 @@ def remove_channel(request: Request, name: str, context: Ctx) -> Response:
 def _save(
     request: Request,
     context: Context,
-    change: Change[NotifyRule],
+    change: Change[ChatRule],
     *,
     done: str,
     edit: int | None = None,
@@ -171,7 +170,7 @@ def _save(
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
     errors = save_errors(
-        context, change, notify.load_rules, notify_config.replace_rules, by=operator(request)
+        context, change, chat.load_rules, chat_channels.replace_rules, by=operator(request)
     )
     if not errors:
         flash(request, "success", done)
@@ -186,7 +185,7 @@ def _save(
     )
 
 
-rule_routes(router, NotifyRule, _save)
+rule_routes(router, ChatRule, _save)
 
 
 def _page(
@@ -201,8 +200,8 @@ def _page(
     edit_form: dict[str, Any] | None = None,
 ) -> Response:
     with context.reads.connect() as connection:
-        channels = notify_config.list_channels(connection)
-        rules = notify.load_rules(connection)
+        channels = chat_channels.list_channels(connection)
+        rules = chat.load_rules(connection)
     return page(
         request,
         "notifications.html",

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from rbtk import metrics, secret_keys
 from rbtk.api.deps import Ctx, EventsWriter
 from rbtk.api.schema import errors
-from rbtk.store import health
+from rbtk.store import storage
 from rbtk.store.db import is_current
-from rbtk.store.health import Check
+from rbtk.store.storage import Check
 
 router = APIRouter(tags=["operations"])
 
@@ -59,7 +59,7 @@ def readyz(context: Ctx) -> JSONResponse:
                 "database schema is not at the newest migration; restart rbtk to migrate it",
             )
         )
-        checks["database_writable"] = health.writable(engine)
+        checks["database_writable"] = storage.writable(engine)
         # Checked at start too; here because another instance can rotate the stored secrets
         # to a key this one was not given.
         with context.reads.connect() as connection:
@@ -67,7 +67,7 @@ def readyz(context: Ctx) -> JSONResponse:
         checks["secret_key"] = Check(
             key_problem is None, key_problem or "decrypts the stored secrets"
         )
-    checks["disk"] = disk = health.disk(engine)
+    checks["disk"] = disk = storage.disk(engine)
     if not disk.ok and checks.get("database_writable", disk).ok:
         # One verdict: the probe's write can fit in a page freed earlier while no real batch
         # can; a full disk under the database means it does not take writes.

@@ -36,16 +36,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr, StrictBool, StrictInt, create_model
 
-from rbtk.admin import channels as notify_config
-from rbtk.admin import probes
-from rbtk.admin.channels import ChannelView
+from rbtk.admin import chat_channels, probes
+from rbtk.admin.chat_channels import ChannelView
 from rbtk.admin.probes import MessageProbeOutcome
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import POSITION, SLUG_NAME, Body, Error, errors
 from rbtk.channels.base import Field as ChannelField
 from rbtk.channels.registry import CHAT
-from rbtk.routing import chat as notify
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing import chat
+from rbtk.routing.chat import ChatRule
 from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(
@@ -146,7 +145,7 @@ class MessageFailed(Error):
 @router.get("/channels", response_model=ChannelsOut)
 def list_channels(context: Ctx) -> dict[str, Any]:
     with context.reads.connect() as connection:
-        views = notify_config.list_channels(connection)
+        views = chat_channels.list_channels(connection)
     return {"channels": [channel_json(v) for v in views]}
 
 
@@ -159,7 +158,7 @@ def add_channel(request: ChannelIn, context: Ctx, caller: CallerName) -> dict[st
         if k not in ("name", "kind", "health")
     }
     with context.engine.begin() as connection:
-        view = notify_config.add_channel(
+        view = chat_channels.add_channel(
             connection,
             vault=context.vault,
             name=given["name"],
@@ -178,7 +177,7 @@ def change_channel(
     name: str, request: ChannelChange, context: Ctx, caller: CallerName
 ) -> dict[str, Any]:
     with context.engine.begin() as connection:
-        view = notify_config.set_health(
+        view = chat_channels.set_health(
             connection, name=name, health=request.health, by=caller, now=datetime.now(UTC)
         )
     return channel_json(view)
@@ -187,7 +186,7 @@ def change_channel(
 @router.delete("/channels/{name}", status_code=204, responses=errors(404, 409))
 def remove_channel(name: str, context: Ctx, caller: CallerName) -> Response:
     with context.engine.begin() as connection:
-        notify_config.remove_channel(connection, name=name, by=caller, now=datetime.now(UTC))
+        chat_channels.remove_channel(connection, name=name, by=caller, now=datetime.now(UTC))
     return Response(status_code=204)
 
 
@@ -223,14 +222,14 @@ async def test_channel(name: str, context: Ctx) -> JSONResponse:
 @router.get("/rules", response_model=NotifyRulesOut)
 def get_rules(context: Ctx) -> dict[str, Any]:
     with context.reads.connect() as connection:
-        return {"rules": [r.as_json() for r in notify.load_rules(connection)]}
+        return {"rules": [r.as_json() for r in chat.load_rules(connection)]}
 
 
 @router.put("/rules", response_model=NotifyRulesOut)
 def put_rules(request: RulesIn, context: Ctx, caller: CallerName) -> dict[str, Any]:
-    rules = [NotifyRule.from_json(r.model_dump()) for r in request.rules]
+    rules = [ChatRule.from_json(r.model_dump()) for r in request.rules]
     with context.engine.begin() as connection:
-        saved = notify_config.replace_rules(connection, rules, by=caller, now=datetime.now(UTC))
+        saved = chat_channels.replace_rules(connection, rules, by=caller, now=datetime.now(UTC))
     return {"rules": [r.as_json() for r in saved]}
 
 
