@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from rbtk.admin import chat_channels, connectors, routing, runbooks, suppressions
 from rbtk.admin.connectors import StormSettings
-from rbtk.config_file import document as doc
 from rbtk.config_file.apply import apply
+from rbtk.config_file.document import Document, schema
 from rbtk.config_file.export import export, render
 from rbtk.config_file.lines import Source
 from rbtk.config_file.plan import Plan
@@ -168,7 +168,7 @@ def applied(
     force: bool = False,
     now: datetime = NOW,
 ) -> Plan:
-    document = doc.Document.model_validate(Source.read(text, "rbtk.yaml").data)
+    document = Document.model_validate(Source.read(text, "rbtk.yaml").data)
     secrets = resolve(document, environ=environ, folder=Path("."))
     with context.engine.begin() as connection:
         return apply(
@@ -257,7 +257,7 @@ def test_an_exported_document_is_valid_under_the_published_schema(context: Conte
     with context.reads.connect() as connection:
         document = export(connection, vault=context.vault, now=NOW).document
 
-    jsonschema.validate(document, doc.schema())
+    jsonschema.validate(document, schema())
 
 
 def test_applying_the_same_file_twice_changes_nothing_the_second_time(context: Context) -> None:
@@ -289,7 +289,7 @@ def test_a_dry_run_takes_each_unset_secret_as_the_one_stored_and_says_so(
     context: Context,
 ) -> None:
     configure(context)
-    document = doc.Document.model_validate(Source.read(exported(context), "rbtk.yaml").data)
+    document = Document.model_validate(Source.read(exported(context), "rbtk.yaml").data)
     secrets = resolve(document, environ={}, folder=Path("."), allow_unset=True)
 
     with context.engine.begin() as connection:
