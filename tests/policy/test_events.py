@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import rbtk.policy.events
 from rbtk.policy.events import (
     PAYLOADS,
     Event,
@@ -18,8 +19,6 @@ from rbtk.policy.events import (
     RunnerPoolOffline,
     RunnerPoolOnline,
     StandardAmendmentPublished,
-    TestResult,
-    TestRunCompleted,
     Unknown,
     parse_event,
 )
@@ -106,13 +105,13 @@ KNOWN = [
             "status": "failed",
             "tests": [{"id": "nav/test_lidar", "status": "failed"}],
         },
-        TestRunCompleted(
+        rbtk.policy.events.TestRunCompleted(
             run_id="run-812",
             branch="main",
             default_branch=True,
             pull_request=None,
             status="failed",
-            tests=[TestResult(id="nav/test_lidar", status="failed")],
+            tests=[rbtk.policy.events.TestResult(id="nav/test_lidar", status="failed")],
         ),
         id="test_run.completed",
     ),
@@ -126,7 +125,7 @@ KNOWN = [
             "status": "passed",
             "tests": [],
         },
-        TestRunCompleted(
+        rbtk.policy.events.TestRunCompleted(
             run_id=812,
             branch="feature/x",
             default_branch=False,
