@@ -39,7 +39,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from rbtk.admin import connectors
-from rbtk.outbox.queue import PENDING
+from rbtk.admin.connector_settings import ConnectorSettings, Storm
+from rbtk.outbox.status import PENDING
 from rbtk.runtime.secrets import Vault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -367,7 +368,7 @@ def _add_connector(stack: Stack, secret_key: str, *, storms: bool) -> None:
                 vault=Vault(secret_key),
                 name=CONNECTOR,
                 key=INTEGRATION_KEY,
-                storm=connectors.StormSettings(collapse=storms),
+                settings=ConnectorSettings(storm=Storm(collapse=storms)),
                 by="test",
                 now=datetime.now(UTC),
             )

@@ -1,6 +1,6 @@
 """The delivery log's pages at a size: milliseconds per page (median of 7), the first page
 with its bounded total, an older page, and pages filtered by dedup key and by status, read
-through `rbtk.outbox.delivery_log.query` as the API and the settings page read them.
+through `rbtk.outbox.log.delivery_log.query` as the API and the settings page read them.
 
 It builds a database of `--rows` rows of history (one connector, 5,000 pools, a row every
 6 s back in time, all sent) in a temporary directory (SQLite) or a new database on the local
@@ -29,7 +29,7 @@ from rbtk.admin import connectors
 from rbtk.channels import registry
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import delivery_log
+from rbtk.outbox.log import delivery_log
 from rbtk.runtime.settings import Settings
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"

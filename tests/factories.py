@@ -7,7 +7,9 @@ from rbtk.admin import connector_settings, connectors, routing, suppressions
 from rbtk.admin.connector_settings import ConnectorSettings, Storm
 from rbtk.channels.base import Result, Verdict
 from rbtk.context import Context
-from rbtk.outbox import queue, rows
+from rbtk.outbox import rows
+from rbtk.outbox.queue.claim import claim
+from rbtk.outbox.queue.record import record
 from rbtk.policy.rules import DEFAULT_ENABLED, Rule
 from rbtk.routing import ordered_rules
 from rbtk.routing.pagerduty import RouteRule, load_rules
@@ -175,8 +177,8 @@ def send_everything(context: Context, at: datetime) -> None:
     """What a delivery worker does when every destination accepts: claim each row that may go
     now and record it sent. A trigger then counts as sent when its resolve is queued."""
     with context.engine.begin() as connection:
-        taken = queue.claim(connection, now=at, limit=10_000, lease=timedelta(minutes=1), rates={})
-        queue.record(
+        taken = claim(connection, now=at, limit=10_000, lease=timedelta(minutes=1), rates={})
+        record(
             connection,
             [(row, Result(Verdict.SENT, 202, "Event processed")) for row in taken],
             now=at,

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete, select
 
 from rbtk import secret_keys
-from rbtk.admin.channels import add_channel
+from rbtk.admin.chat_channels import add_channel
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
 from rbtk.runtime.secrets import Secret, Vault

@@ -16,13 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rbtk import __version__, web
 from rbtk.api import (
     audit,
+    chat_channels,
     config,
     connectors,
     deliveries,
     events,
-    health,
     incidents,
-    notify,
+    operations,
     reconcile,
     routing,
     runbooks,
@@ -35,7 +35,7 @@ from rbtk.context import Context
 from rbtk.delivery import loops
 from rbtk.intake.writer import Writer
 from rbtk.runtime.errors import AdminError, Conflict, NotFound
-from rbtk.store.health import storage_problem
+from rbtk.store.storage import storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,12 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(events.router)
     app.include_router(connectors.router)
     app.include_router(deliveries.router)
-    app.include_router(health.router)
+    app.include_router(operations.router)
     app.include_router(routing.router)
     app.include_router(suppressions.router)
     app.include_router(storms.router)
     app.include_router(incidents.router)
-    app.include_router(notify.router)
+    app.include_router(chat_channels.router)
     app.include_router(reconcile.router)
     app.include_router(config.router)
     app.include_router(runbooks.router)

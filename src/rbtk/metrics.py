@@ -33,9 +33,9 @@ from sqlalchemy import Engine, func, select
 from rbtk.channels import pagerduty
 from rbtk.channels.base import Result, Verdict
 from rbtk.intake.ingest import Acceptance, BatchResult
-from rbtk.outbox import health
-from rbtk.outbox.queue import PENDING
-from rbtk.reconcile import summary as reconcile_runs
+from rbtk.outbox.log import undelivered
+from rbtk.outbox.status import PENDING
+from rbtk.reconcile.summary import Summary, latest_of_each
 from rbtk.routing.snapshot import Snapshot
 from rbtk.store.tables import outbox, storms
 
@@ -168,8 +168,8 @@ class OutboxCollector(Collector):
             oldest = connection.execute(
                 select(func.min(outbox.c.created_at)).where(outbox.c.status.in_(PENDING))
             ).scalar()
-            critical = health.oldest_critical(connection)
-            passes = reconcile_runs.latest_of_each(connection)
+            critical = undelivered.oldest_critical(connection)
+            passes = latest_of_each(connection)
             open_storms = connection.execute(
                 select(storms.c.connector_name, func.count())
                 .where(storms.c.ended_at.is_(None))
@@ -205,7 +205,7 @@ class OutboxCollector(Collector):
         yield storming
 
 
-def _reconcile(passes: dict[str, reconcile_runs.Summary]) -> Iterator[Metric]:
+def _reconcile(passes: dict[str, Summary]) -> Iterator[Metric]:
     """Each connector's latest reconcile pass (rbtk.reconcile): what it found and did, when,
     and whether it could read PagerDuty at all."""
     families = {

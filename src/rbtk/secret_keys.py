@@ -34,8 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rbtk.channels import pagerduty
 from rbtk.channels.registry import CHAT
-from rbtk.outbox.queue import FINAL
-from rbtk.outbox.status import Status
+from rbtk.outbox.status import FINAL, Status
 from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault
 from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
 

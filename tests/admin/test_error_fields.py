@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from rbtk.admin import channels, connector_settings, connectors, runbooks, suppressions
+from rbtk.admin import chat_channels, connector_settings, connectors, runbooks, suppressions
 from rbtk.channels import email, slack, webhook
 from rbtk.channels.base import InvalidDestination
 from rbtk.context import Context
@@ -35,8 +35,8 @@ NOW = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
         (lambda: connector_settings.parse({"storm": {"window_s": 5}}), "storm_window_s"),
         (lambda: connectors.toggled((), enable=["no_such_rule"]), "enable"),
         (lambda: connectors.toggled((), disable=["no_such_rule"]), "disable"),
-        (lambda: channels.validate_name(""), "name"),
-        (lambda: channels.validate_name("Ops Slack"), "name"),
+        (lambda: chat_channels.validate_name(""), "name"),
+        (lambda: chat_channels.validate_name("Ops Slack"), "name"),
         (lambda: runbooks.validate_rule("no_such_rule"), "rule"),
         (lambda: runbooks.validate_url(""), "url"),
         (lambda: runbooks.validate_url("https://wiki.example.com/a b"), "url"),
@@ -91,8 +91,8 @@ def test_a_chat_destinations_refusal_names_its_field(
 def test_a_channels_refused_destination_keeps_its_field_as_the_admin_error(
     context: Context,
 ) -> None:
-    with pytest.raises(channels.InvalidChannel) as raised:
-        channels.destination_values(
+    with pytest.raises(chat_channels.InvalidChannel) as raised:
+        chat_channels.destination_values(
             context.vault,
             "webhook",
             {"url": "ftp://x.example.com", "signing_secret": "s" * 16},
@@ -100,14 +100,14 @@ def test_a_channels_refused_destination_keeps_its_field_as_the_admin_error(
         )
     assert raised.value.field == "url"
 
-    with pytest.raises(channels.InvalidChannel) as raised:
-        channels.destination_values(
+    with pytest.raises(chat_channels.InvalidChannel) as raised:
+        chat_channels.destination_values(
             context.vault, "email", {"webhook_url": "https://hooks.slack.com/x"}, allow_private=True
         )
     assert raised.value.field == "webhook_url"
 
-    with pytest.raises(channels.InvalidChannel) as raised:
-        channels.destination_values(context.vault, "teams", {}, allow_private=True)
+    with pytest.raises(chat_channels.InvalidChannel) as raised:
+        chat_channels.destination_values(context.vault, "teams", {}, allow_private=True)
     assert raised.value.field == "kind"
 
 

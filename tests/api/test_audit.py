@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from rbtk.context import Context
-from rbtk.outbox import retention
+from rbtk.outbox.log import retention
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.store.tables import audit_log
 

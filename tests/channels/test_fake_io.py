@@ -8,7 +8,7 @@ import json
 
 from rbtk.channels import pagerduty, slack, webhook
 from rbtk.channels.base import Delivery, Request, Verdict
-from rbtk.channels.fake import Answer, FakeIo
+from rbtk.channels.fake import FakeIo, Reply
 from rbtk.runtime.secrets import Secret
 from rbtk.runtime.settings import Settings
 
@@ -19,15 +19,15 @@ HOOK = "https://hooks.roboticks.test/rbtk"
 BODY = {"event_action": "trigger", "dedup_key": "rbtk:test:pd-production:1"}
 
 
-OK = Answer()
+OK = Reply()
 
 
-def io(answer: Answer = OK) -> FakeIo:
+def io(answer: Reply = OK) -> FakeIo:
     return FakeIo(lambda _: answer, settings=Settings())
 
 
 def test_a_page_is_posted_to_the_rows_endpoint_with_its_key_added_only_then() -> None:
-    fake = io(Answer(202, b'{"status": "success", "message": "Event processed"}'))
+    fake = io(Reply(202, b'{"status": "success", "message": "Event processed"}'))
 
     result = asyncio.run(pagerduty.send(Delivery(BODY, EVENTS, Secret(KEY)), fake))
 
@@ -40,7 +40,7 @@ def test_a_page_is_posted_to_the_rows_endpoint_with_its_key_added_only_then() ->
 
 
 def test_pagerdutys_throttle_is_retried_after_the_time_it_asks_for() -> None:
-    fake = io(Answer(429, b"{}", {"Retry-After": "30"}))
+    fake = io(Reply(429, b"{}", {"Retry-After": "30"}))
 
     result = asyncio.run(pagerduty.send(Delivery(BODY, EVENTS, Secret(KEY)), fake))
 
@@ -59,7 +59,7 @@ def test_a_row_without_its_secret_fails_without_a_request() -> None:
 
 
 def test_slack_is_posted_to_the_webhook_url_its_secret_holds() -> None:
-    fake = io(Answer(200, b"ok"))
+    fake = io(Reply(200, b"ok"))
 
     result = asyncio.run(slack.send(Delivery({"text": "hi"}, "slack", Secret(SLACK)), fake))
 
@@ -70,9 +70,9 @@ def test_slack_is_posted_to_the_webhook_url_its_secret_holds() -> None:
 def test_a_webhook_request_is_signed_so_the_receiver_can_check_it() -> None:
     seen: list[Request] = []
 
-    def receiver(request: Request) -> Answer:
+    def receiver(request: Request) -> Reply:
         seen.append(request)
-        return Answer(204)
+        return Reply(204)
 
     fake = FakeIo(receiver, settings=Settings())
 
@@ -86,7 +86,7 @@ def test_a_webhook_request_is_signed_so_the_receiver_can_check_it() -> None:
 
 
 def test_no_answer_at_all_is_retried_and_marks_the_endpoint_down() -> None:
-    fake = io(Answer(error="connection refused"))
+    fake = io(Reply(error="connection refused"))
 
     result = asyncio.run(pagerduty.send(Delivery(BODY, EVENTS, Secret(KEY)), fake))
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from rbtk.admin.channels import add_channel, replace_rules
+from rbtk.admin.chat_channels import add_channel, replace_rules
 from rbtk.admin.connector_settings import Storm
 from rbtk.admin.probes import send_test_message
 from rbtk.app import create_app
@@ -18,7 +18,7 @@ from rbtk.context import Context
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
 from rbtk.routing import ordered_rules
-from rbtk.routing.chat import NotifyRule, load_rules
+from rbtk.routing.chat import ChatRule, load_rules
 from rbtk.store.tables import notify_channels, outbox
 from tests.factories import add_connector, event, pool_offline
 from tests.live import serving
@@ -83,7 +83,7 @@ def add_rule(
     event_type: str | None = None,
 ) -> None:
     """Insert a rule at `position`, saving the whole list as the API and the pages do."""
-    rule = NotifyRule(position, project, event_type, tuple(channels))
+    rule = ChatRule(position, project, event_type, tuple(channels))
     with context.engine.begin() as connection:
         rules = ordered_rules.inserted(load_rules(connection), rule, position=position)
         replace_rules(connection, rules, by="test", now=now())

@@ -15,10 +15,10 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from rbtk.admin import channels, connectors, routing, runbooks, suppressions
+from rbtk.admin import chat_channels, connectors, routing, runbooks, suppressions
 from rbtk.admin.connector_settings import ConnectorSettings, Storm
-from rbtk.config_file import document as doc
 from rbtk.config_file.apply import apply
+from rbtk.config_file.document import Document, schema
 from rbtk.config_file.export import export, render
 from rbtk.config_file.lines import Source
 from rbtk.config_file.plan import Plan
@@ -26,7 +26,7 @@ from rbtk.config_file.problems import ConfigProblems, Problem
 from rbtk.config_file.references import resolve
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.settings import Settings
 from rbtk.store.tables import config_version
@@ -122,7 +122,7 @@ def configure(context: Context) -> None:
             ("build-hook", "webhook", {"url": "https://hooks.example.com/rbtk",
                                        "signing_secret": SIGNING}, False),
         ):  # fmt: skip
-            channels.add_channel(
+            chat_channels.add_channel(
                 connection,
                 vault=context.vault,
                 name=name,
@@ -133,11 +133,11 @@ def configure(context: Context) -> None:
                 now=NOW,
                 health=health,
             )
-        channels.replace_rules(
+        chat_channels.replace_rules(
             connection,
             [
-                NotifyRule(1, "warehouse", None, ("ops-slack", "build-hook")),
-                NotifyRule(2, None, None, ("ops-mail",)),
+                ChatRule(1, "warehouse", None, ("ops-slack", "build-hook")),
+                ChatRule(2, None, None, ("ops-mail",)),
             ],
             by="alice",
             now=NOW,
@@ -168,7 +168,7 @@ def applied(
     force: bool = False,
     now: datetime = NOW,
 ) -> Plan:
-    document = doc.Document.model_validate(Source.read(text, "rbtk.yaml").data)
+    document = Document.model_validate(Source.read(text, "rbtk.yaml").data)
     secrets = resolve(document, environ=environ, folder=Path("."))
     with context.engine.begin() as connection:
         return apply(
@@ -257,7 +257,7 @@ def test_an_exported_document_is_valid_under_the_published_schema(context: Conte
     with context.reads.connect() as connection:
         document = export(connection, vault=context.vault, now=NOW).document
 
-    jsonschema.validate(document, doc.schema())
+    jsonschema.validate(document, schema())
 
 
 def test_applying_the_same_file_twice_changes_nothing_the_second_time(context: Context) -> None:
@@ -282,14 +282,14 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(context: Context, elsewhere
     assert version(elsewhere) == before
     with elsewhere.engine.connect() as connection:
         assert connectors.list_all(connection) == []
-        assert channels.list_channels(connection) == []
+        assert chat_channels.list_channels(connection) == []
 
 
 def test_a_dry_run_takes_each_unset_secret_as_the_one_stored_and_says_so(
     context: Context,
 ) -> None:
     configure(context)
-    document = doc.Document.model_validate(Source.read(exported(context), "rbtk.yaml").data)
+    document = Document.model_validate(Source.read(exported(context), "rbtk.yaml").data)
     secrets = resolve(document, environ={}, folder=Path("."), allow_unset=True)
 
     with context.engine.begin() as connection:
@@ -378,7 +378,7 @@ def test_what_the_file_leaves_out_is_removed(context: Context) -> None:
     ]
     with context.engine.connect() as connection:
         assert [v.name for v in connectors.list_all(connection)] == ["pd-production"]
-        assert [v.name for v in channels.list_channels(connection)] == ["ops-mail"]
+        assert [v.name for v in chat_channels.list_channels(connection)] == ["ops-mail"]
         [window] = suppressions.list_windows(connection, now=NOW, include_ended=True)
     assert (window.ended_by, window.ends_at) == ("alice", NOW)
     assert applied(context, dumped(document)).changes == []
@@ -493,8 +493,8 @@ def test_a_chat_channel_changed_in_the_file_is_changed_in_place(context: Context
         ),
     ]
     with context.engine.connect() as connection:
-        mail = channels.get_channel(connection, name="ops-mail")
-        slack = channels.get_channel(connection, name="ops-slack")
+        mail = chat_channels.get_channel(connection, name="ops-mail")
+        slack = chat_channels.get_channel(connection, name="ops-slack")
     assert (mail.recipients, mail.rules) == (["ops@example.com", "release@example.com"], [2])
     assert (slack.secret_masked, slack.health, slack.rules) == ("••••••••…AbCd", True, [1])
 

@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from rbtk.config_file import document as doc
+from rbtk.config_file.document import Document, problems, secret_fields
 from rbtk.config_file.lines import Source, Unreadable
 from rbtk.config_file.problems import Problem, from_validation
 
@@ -33,10 +33,10 @@ suppressions: []
 def located(text: str) -> list[str]:
     source = Source.read(text, "rbtk.yaml")
     try:
-        document = doc.Document.model_validate(source.data)
+        document = Document.model_validate(source.data)
     except ValidationError as exc:
-        return [source.locate(p) for p in from_validation(exc, doc.Document, doc.secret_fields())]
-    return [source.locate(p) for p in doc.problems(document)]
+        return [source.locate(p) for p in from_validation(exc, Document, secret_fields())]
+    return [source.locate(p) for p in problems(document)]
 
 
 def test_a_bad_value_is_named_with_its_line_and_column() -> None:

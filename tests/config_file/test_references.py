@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from rbtk.config_file import document as doc
+from rbtk.config_file.document import Document
 from rbtk.config_file.lines import Source
 from rbtk.config_file.problems import ConfigProblems
 from rbtk.config_file.references import resolve
@@ -32,9 +32,9 @@ suppressions: []
 """
 
 
-def read() -> tuple[Source, doc.Document]:
+def read() -> tuple[Source, Document]:
     source = Source.read(FILE, "rbtk.yaml")
-    return source, doc.Document.model_validate(source.data)
+    return source, Document.model_validate(source.data)
 
 
 def test_each_reference_is_read_from_the_environment_or_beside_the_file(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_a_connector_without_a_rest_key_reference_sends_none(tmp_path: Path) -> 
     (tmp_path / "keys" / "pd-staging.key").write_text("0c8f1d6e2b9a47c3a5f0e1d2c3b4c9d8\n")
     environ = {"PD_PRODUCTION_KEY": KEY, "OPS_SLACK_WEBHOOK_URL": "https://hooks/x"}
     source = Source.read(FILE.replace("    rest_key_env: PD_PRODUCTION_REST_KEY\n", ""), "x")
-    document = doc.Document.model_validate(source.data)
+    document = Document.model_validate(source.data)
 
     secrets = resolve(document, environ=environ, folder=tmp_path)
 

@@ -15,8 +15,8 @@ from rbtk.context import Context
 from rbtk.delivery.worker import Deliverer
 from rbtk.emulator import EmulatorConfig, running_emulator
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.coalesce import CLEARED, NEVER_TRIGGERED
-from rbtk.outbox.queue import claim
+from rbtk.outbox.pipeline.coalesce import CLEARED, NEVER_TRIGGERED
+from rbtk.outbox.queue.claim import claim
 from rbtk.runtime.secrets import Secret
 from rbtk.store.tables import connectors, outbox
 from tests.factories import KEY, OTHER_KEY, add_connector, pool_offline, pool_online

@@ -10,8 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from rbtk.context import Context
-from rbtk.intake import ingest as ingest_module
-from rbtk.intake import writer as writer_module
 from rbtk.intake.ingest import Acceptance, BatchResult, ingest_all
 from rbtk.intake.writer import Writer
 from rbtk.policy.events import parse_event
@@ -39,7 +37,7 @@ def groups(monkeypatch: pytest.MonkeyPatch) -> tuple[Groups, threading.Event]:
         seen.append(list(requests))
         return ingest_all(context, requests, now)
 
-    monkeypatch.setattr(writer_module, "ingest_all", recording)
+    monkeypatch.setattr("rbtk.intake.writer.ingest_all", recording)
     return seen, release
 
 
@@ -112,7 +110,7 @@ def test_a_request_that_breaks_its_group_costs_the_other_requests_nothing(
             raise RuntimeError("a bug this event finds")
         return parse_event(raw)
 
-    monkeypatch.setattr(ingest_module, "parse_event", poisoned)
+    monkeypatch.setattr("rbtk.intake.ingest.parse_event", poisoned)
     rest = [
         [pool_online("e1", since(0), "a")],
         [pool_online("poison", since(0), "b")],

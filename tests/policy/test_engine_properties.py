@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import rbtk.policy.events
 from rbtk.channels.pagerduty_body import MAX_BODY_BYTES, encode, resolve_body, trigger_body
 from rbtk.policy import engine, keys
-from rbtk.policy import events as ev
 from rbtk.policy.engine import Input, apply, apply_all, next_due
+from rbtk.policy.events import Event
 from rbtk.policy.keys import MAX_DEDUP_KEY
 from rbtk.policy.rules import DEFAULT_ENABLED, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.severity import Severity
@@ -514,7 +515,7 @@ def test_regressions_open_one_incident_per_failing_test_until_a_later_run_passes
             if result == "passed" and test_id in open_ids:
                 open_ids.remove(test_id)
                 expected.append((Action.RESOLVE, test_id))
-        assert isinstance(event.data, ev.TestRunCompleted)
+        assert isinstance(event.data, rbtk.policy.events.TestRunCompleted)
         if event.data.status == "failed":
             for test_id, result in tests.items():
                 if result in {"failed", "error"} and test_id not in open_ids:
@@ -609,7 +610,7 @@ def test_an_event_needs_only_its_scope_and_a_tick_before_next_due_sends_nothing(
 ) -> None:
     for applied in play(scenario):
         # A store may load only scope(event): the outcome is the same as with everything.
-        if isinstance(applied.item, ev.Event):
+        if isinstance(applied.item, Event):
             scope = engine.scope(applied.item)
             sliced = State(
                 {k: c for k, c in applied.before.conditions.items() if k in scope.condition_keys},

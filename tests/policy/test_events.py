@@ -7,8 +7,21 @@ from typing import Any
 
 import pytest
 
-from rbtk.policy import events as ev
-from rbtk.policy.events import EventError, parse_event
+import rbtk.policy.events
+from rbtk.policy.events import (
+    PAYLOADS,
+    Event,
+    EventError,
+    EvidencePackGenerated,
+    EvidencePackGenerationFailed,
+    Payload,
+    ReleasePublished,
+    RunnerPoolOffline,
+    RunnerPoolOnline,
+    StandardAmendmentPublished,
+    Unknown,
+    parse_event,
+)
 
 WHEN = "2026-05-25T03:00:00Z"
 MAY_25 = datetime(2026, 5, 25, 3, 0, tzinfo=UTC)
@@ -41,7 +54,7 @@ KNOWN = [
             "last_heartbeat_at": "2026-05-25T02:43:00Z",
             "queued_jobs": 12,
         },
-        ev.RunnerPoolOffline(
+        RunnerPoolOffline(
             pool_name="onprem-airgapped",
             pool_type="self-hosted",
             airgapped=True,
@@ -53,19 +66,19 @@ KNOWN = [
     pytest.param(
         "runner_pool.online",
         {"pool_name": "onprem-airgapped"},
-        ev.RunnerPoolOnline(pool_name="onprem-airgapped"),
+        RunnerPoolOnline(pool_name="onprem-airgapped"),
         id="runner_pool.online",
     ),
     pytest.param(
         "release.published",
         {"tag": "v1.4.0", "branch": "main"},
-        ev.ReleasePublished(tag="v1.4.0", branch="main"),
+        ReleasePublished(tag="v1.4.0", branch="main"),
         id="release.published",
     ),
     pytest.param(
         "evidence_pack.generation_failed",
         {"release_tag": "v1.4.0", "ref": "refs/tags/v1.4.0", "error": "signing key unavailable"},
-        ev.EvidencePackGenerationFailed(
+        EvidencePackGenerationFailed(
             release_tag="v1.4.0", ref="refs/tags/v1.4.0", error="signing key unavailable"
         ),
         id="evidence_pack.generation_failed",
@@ -73,13 +86,13 @@ KNOWN = [
     pytest.param(
         "evidence_pack.generation_failed",
         {"release_tag": None, "ref": "refs/heads/main", "error": "timeout"},
-        ev.EvidencePackGenerationFailed(release_tag=None, ref="refs/heads/main", error="timeout"),
+        EvidencePackGenerationFailed(release_tag=None, ref="refs/heads/main", error="timeout"),
         id="evidence_pack.generation_failed off a release",
     ),
     pytest.param(
         "evidence_pack.generated",
         {"release_tag": "v1.4.0", "ref": "refs/tags/v1.4.0"},
-        ev.EvidencePackGenerated(release_tag="v1.4.0", ref="refs/tags/v1.4.0"),
+        EvidencePackGenerated(release_tag="v1.4.0", ref="refs/tags/v1.4.0"),
         id="evidence_pack.generated",
     ),
     pytest.param(
@@ -92,13 +105,13 @@ KNOWN = [
             "status": "failed",
             "tests": [{"id": "nav/test_lidar", "status": "failed"}],
         },
-        ev.TestRunCompleted(
+        rbtk.policy.events.TestRunCompleted(
             run_id="run-812",
             branch="main",
             default_branch=True,
             pull_request=None,
             status="failed",
-            tests=[ev.TestResult(id="nav/test_lidar", status="failed")],
+            tests=[rbtk.policy.events.TestResult(id="nav/test_lidar", status="failed")],
         ),
         id="test_run.completed",
     ),
@@ -112,7 +125,7 @@ KNOWN = [
             "status": "passed",
             "tests": [],
         },
-        ev.TestRunCompleted(
+        rbtk.policy.events.TestRunCompleted(
             run_id=812,
             branch="feature/x",
             default_branch=False,
@@ -131,7 +144,7 @@ KNOWN = [
             "url": "https://standards.example/iso-26262/a2",
             "pinned": True,
         },
-        ev.StandardAmendmentPublished(
+        StandardAmendmentPublished(
             standard="ISO-26262",
             amendment="A2",
             title="Functional safety, second amendment",
@@ -145,10 +158,10 @@ KNOWN = [
 
 @pytest.mark.parametrize(("event_type", "data", "payload"), KNOWN)
 def test_each_known_event_type_parses_to_its_typed_payload(
-    event_type: str, data: dict[str, Any], payload: ev.Payload
+    event_type: str, data: dict[str, Any], payload: Payload
 ) -> None:
     parsed = parse_event(raw(event_type, data))
-    assert parsed == ev.Event(
+    assert parsed == Event(
         id="evt-1", type=event_type, project_slug="warehouse", occurred_at=MAY_25, data=payload
     )
     assert type(parsed.data) is type(payload)
@@ -164,7 +177,7 @@ def test_the_envelope_timestamp_is_converted_to_utc() -> None:
 
 def test_optional_pool_fields_may_be_left_out() -> None:
     parsed = parse_event(raw("runner_pool.offline", {"pool_name": "build-farm"}))
-    assert parsed.data == ev.RunnerPoolOffline(
+    assert parsed.data == RunnerPoolOffline(
         pool_name="build-farm",
         pool_type=None,
         airgapped=False,
@@ -184,13 +197,13 @@ def test_fields_the_platform_adds_later_are_kept() -> None:
 def test_unknown_event_types_parse_as_generic_events_keeping_their_data(event_type: str) -> None:
     data = {"anything": [1, {"nested": True}], "pool_name": 5}
     parsed = parse_event(raw(event_type, data))
-    assert type(parsed.data) is ev.Unknown
+    assert type(parsed.data) is Unknown
     assert parsed.type == event_type
     assert parsed.data.model_dump() == data
 
 
 def test_an_unknown_event_type_with_empty_data_parses() -> None:
-    assert type(parse_event(raw("anything.else", {})).data) is ev.Unknown
+    assert type(parse_event(raw("anything.else", {})).data) is Unknown
 
 
 @pytest.mark.parametrize(
@@ -425,7 +438,7 @@ def test_a_run_id_that_is_neither_a_string_nor_an_integer_is_refused(run_id: obj
 
 @pytest.mark.parametrize(("event_type", "data", "payload"), KNOWN)
 def test_a_parsed_event_dumps_to_json_that_parses_back_to_the_same_event(
-    event_type: str, data: dict[str, Any], payload: ev.Payload
+    event_type: str, data: dict[str, Any], payload: Payload
 ) -> None:
     parsed = parse_event(raw(event_type, data))
     dumped = parsed.model_dump(mode="json")
@@ -468,5 +481,5 @@ def test_the_readme_example_holds_one_valid_event_of_every_known_type() -> None:
 
     parsed = [parse_event(raw) for raw in example["events"]]
 
-    assert sorted(e.type for e in parsed) == sorted(ev.PAYLOADS)
-    assert all(not isinstance(e.data, ev.Unknown) for e in parsed)
+    assert sorted(e.type for e in parsed) == sorted(PAYLOADS)
+    assert all(not isinstance(e.data, Unknown) for e in parsed)

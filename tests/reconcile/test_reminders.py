@@ -11,7 +11,7 @@ from rbtk.context import Context
 from rbtk.reconcile import reminders
 from rbtk.store.tables import connectors
 from tests.factories import add_connector
-from tests.outbox.test_stuck import channels, told
+from tests.outbox.log.test_stuck import channels, told
 
 T0 = datetime(2026, 5, 25, 2, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from rbtk.admin import connectors, routing
 from rbtk.admin.routing import InvalidRouting
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox import explain as explaining
+from rbtk.outbox.fanout.explain import Explanation, explain_event
 from rbtk.policy.events import Event, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.policy.severity import Severity
@@ -59,9 +59,9 @@ def event(
     )
 
 
-def explain(context: Context, subject: Event) -> explaining.Explanation:
+def explain(context: Context, subject: Event) -> Explanation:
     with context.engine.connect() as connection:
-        return explaining.explain(
+        return explain_event(
             connection, subject, settings=context.settings, now=MAY_25 + timedelta(hours=2)
         )
 

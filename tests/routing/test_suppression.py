@@ -11,7 +11,7 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.admin.suppressions import InvalidWindow, UnknownWindow, WindowEnded, WindowView
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.outbox.release import release_held
+from rbtk.outbox.fanout.release import release_held
 from rbtk.routing import suppression
 from rbtk.store import tables
 from rbtk.store.tables import outbox

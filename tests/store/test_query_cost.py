@@ -10,10 +10,10 @@ from sqlalchemy import Engine, event, insert
 
 from rbtk import metrics
 from rbtk.context import Context
-from rbtk.outbox import health, retention
+from rbtk.outbox.log import retention, undelivered
 from rbtk.store.db import is_postgres
 from rbtk.store.tables import outbox
-from tests.api.test_health import pending_row
+from tests.api.test_operations import pending_row
 
 
 def statements(engine: Engine, run: Any, table: str = "outbox") -> list[tuple[str, Any]]:
@@ -75,7 +75,7 @@ def test_the_stuck_page_check_reads_only_rows_still_to_be_sent(context: Context)
 
     def check() -> None:
         with context.engine.connect() as connection:
-            health.stuck(connection, now=datetime.now(UTC), after=timedelta(minutes=5))
+            undelivered.stuck(connection, now=datetime.now(UTC), after=timedelta(minutes=5))
 
     found = plans(context.engine, statements(context.engine, check))
 
@@ -104,7 +104,7 @@ def test_a_delivery_log_page_reads_a_page_not_the_whole_log(context: Context) ->
     filter names), never by reading every row of the channel and sorting them: the page cost
     1.2 s at 400,000 rows when SQLite read `channel = 'pagerduty'` through the budget index.
     A dedup key or an event id has a few rows: those are sorted."""
-    from rbtk.outbox import delivery_log
+    from rbtk.outbox.log import delivery_log
 
     def pages() -> None:
         with context.engine.connect() as connection:
@@ -136,7 +136,7 @@ def test_the_queues_claim_finds_each_rows_predecessors_through_the_lane_indexes(
     """A claim asks, for each due row, whether an older row of its lane is unfinished: that
     must be a seek on the lane's index, not a read of every row of a status (the claim's
     cost grew with the queue when SQLite chose the status index for it)."""
-    from rbtk.outbox.queue import claim
+    from rbtk.outbox.queue.claim import claim
 
     def claiming() -> None:
         with context.engine.begin() as connection:
@@ -167,7 +167,7 @@ def test_a_log_page_by_dedup_key_reads_that_keys_rows_newest_first_on_postgresql
 ) -> None:
     """Not the whole log by id until a page of the key's rows is found (140 ms at 400,000
     rows, growing with the log): the key's own index, in id order, stopped at the page."""
-    from rbtk.outbox import delivery_log
+    from rbtk.outbox.log import delivery_log
 
     def page() -> None:
         with context.engine.connect() as connection:

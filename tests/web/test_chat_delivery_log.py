@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import KEY
 from tests.waiting import wait_for
 from tests.web.conftest import Service, add_connector
-from tests.web.test_notifications import SlackWebhook, slack  # noqa: F401 (a fixture)
+from tests.web.test_chat_channels import SlackWebhook, slack  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.factories import KEY, evidence
 from tests.waiting import wait_for
 from tests.web.conftest import Service, add_connector
-from tests.web.test_notifications import SlackWebhook, add_channel, slack  # noqa: F401
+from tests.web.test_chat_channels import SlackWebhook, add_channel, slack  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert, select
 
-from rbtk.access import tokens
-from rbtk.store.tables import sessions
-from rbtk.store.tables import tokens as tokens_table
+from rbtk.access.tokens import Scope, digest
+from rbtk.store.tables import sessions, tokens
 
 LIFETIME = timedelta(hours=12)
 
@@ -29,10 +28,10 @@ def start(connection: Connection, *, token: str, now: datetime) -> str | None:
 
     Sessions that have expired are cleared on the way (by their expiry index)."""
     row = connection.execute(
-        select(tokens_table.c.id).where(
-            tokens_table.c.token_hash == tokens.digest(token),
-            tokens_table.c.revoked_at.is_(None),
-            tokens_table.c.scope == tokens.Scope.ADMIN.value,
+        select(tokens.c.id).where(
+            tokens.c.token_hash == digest(token),
+            tokens.c.revoked_at.is_(None),
+            tokens.c.scope == Scope.ADMIN.value,
         )
     ).first()
     if row is None:
@@ -50,13 +49,13 @@ def start(connection: Connection, *, token: str, now: datetime) -> str | None:
 def resume(connection: Connection, session_id: str, *, now: datetime) -> str | None:
     """The name of the admin token a live session was started with, or None."""
     row = connection.execute(
-        select(tokens_table.c.name)
-        .select_from(sessions.join(tokens_table, sessions.c.token_id == tokens_table.c.id))
+        select(tokens.c.name)
+        .select_from(sessions.join(tokens, sessions.c.token_id == tokens.c.id))
         .where(
             sessions.c.id_hash == _hash(session_id),
             sessions.c.expires_at > now,
-            tokens_table.c.revoked_at.is_(None),
-            tokens_table.c.scope == tokens.Scope.ADMIN.value,
+            tokens.c.revoked_at.is_(None),
+            tokens.c.scope == Scope.ADMIN.value,
         )
     ).first()
     return None if row is None else str(row.name)

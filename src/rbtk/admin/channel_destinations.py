@@ -2,7 +2,7 @@
 
 Applying a configuration file (`rbtk.config_file`) makes a channel match the file without
 removing it, which the rules naming it would refuse, and keeps its delivery log under the
-same name. Checked as `rbtk.admin.channels.add_channel` checks a new channel; the errors are
+same name. Checked as `rbtk.admin.chat_channels.add_channel` checks a new channel; the errors are
 that module's (InvalidChannel, UnknownChannel).
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from rbtk.admin import audit
-from rbtk.admin.channels import ChannelView, audited, destination_values, get_channel
+from rbtk.admin.chat_channels import ChannelView, audited, destination_values, get_channel
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.store.tables import notify_channels
 

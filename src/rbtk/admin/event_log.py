@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, or_, select
 from rbtk.admin import incidents
 from rbtk.admin.incidents import IncidentView
 from rbtk.channels import registry
-from rbtk.outbox import delivery_log
+from rbtk.outbox.log import delivery_log
 from rbtk.policy import engine
 from rbtk.policy.events import EventError, parse_event
 from rbtk.runtime.errors import NotFound
@@ -45,7 +45,7 @@ class EventView:
     data: dict[str, Any]
     paged: bool | None  # None: stored before rbtk kept what events did
     reasons: list[str]
-    # Each connector's decision on each page it started (`rbtk.outbox.pipeline.Note`).
+    # Each connector's decision on each page it started (`rbtk.outbox.pipeline.stages.Note`).
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
 

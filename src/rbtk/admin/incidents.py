@@ -20,10 +20,9 @@ from uuid import uuid4
 
 from sqlalchemy import Connection, insert, select
 
-from rbtk.outbox.fanout import enqueue
-from rbtk.outbox.pipeline import LEFT_OUT
-from rbtk.outbox.queue import PENDING
-from rbtk.outbox.status import Status
+from rbtk.outbox.fanout.notifications import enqueue
+from rbtk.outbox.pipeline.stages import LEFT_OUT
+from rbtk.outbox.status import PENDING, Status
 from rbtk.policy import engine
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Condition, Kind, Notification, State

@@ -18,18 +18,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rbtk.admin.channels import UnknownChannel
+from rbtk.admin.chat_channels import UnknownChannel
 from rbtk.admin.connectors import UnknownConnector
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.message import Message
 from rbtk.channels.registry import CHAT
 from rbtk.context import Context
-from rbtk.outbox import delivery_log
-from rbtk.outbox.chat import row as chat_row
-from rbtk.outbox.fanout import enqueue_test
-from rbtk.outbox.queue import FINAL, await_answer
+from rbtk.outbox.chat.messages import chat_row
+from rbtk.outbox.fanout.notifications import enqueue_test
+from rbtk.outbox.log import delivery_log
+from rbtk.outbox.queue.record import await_answer
 from rbtk.outbox.rows import insert_one
-from rbtk.outbox.status import Status
+from rbtk.outbox.status import FINAL, Status
 from rbtk.policy import keys
 from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Kind, Notification

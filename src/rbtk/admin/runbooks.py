@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, insert, update
 
 from rbtk.admin import audit
 from rbtk.policy.rules import Rule
-from rbtk.routing import runbooks as runbook_urls
+from rbtk.routing.runbooks import urls_by_rule
 from rbtk.runtime.errors import Invalid, NotFound
 from rbtk.store.tables import runbooks
 
@@ -115,4 +115,4 @@ def unset(connection: Connection, *, rule: str, by: str, now: datetime) -> None:
 
 def get_all(connection: Connection) -> dict[Rule, str]:
     """Each rule's runbook URL, for the rules that have one."""
-    return runbook_urls.load(connection)
+    return urls_by_rule(connection)

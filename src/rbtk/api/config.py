@@ -33,8 +33,7 @@ from pydantic import BaseModel, Field, PlainValidator, SecretStr, StrictBool, Va
 
 from rbtk.api.deps import Admin, CallerName, Ctx
 from rbtk.api.schema import Body, Error, errors
-from rbtk.config_file import apply as applying
-from rbtk.config_file import export as exporting
+from rbtk.config_file import apply, export
 from rbtk.config_file.document import Document, secret_fields
 from rbtk.config_file.problems import ConfigProblems, from_validation
 from rbtk.config_file.references import Secrets
@@ -149,9 +148,9 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 def get_config(context: Ctx, format: Literal["json", "yaml"] = "json") -> Any:
     now = datetime.now(UTC)
     with context.reads.connect() as connection:
-        exported = exporting.export(connection, vault=context.vault, now=now)
+        exported = export.export(connection, vault=context.vault, now=now)
     if format == "yaml":
-        return Response(exporting.render(exported), media_type="application/yaml")
+        return Response(export.render(exported), media_type="application/yaml")
     return exported.as_json()
 
 
@@ -178,7 +177,7 @@ def _apply(request: ConfigIn, context: Context, caller: str, *, dry_run: bool) -
     )
     try:
         with context.engine.begin() as connection:
-            plan = applying.apply(
+            plan = apply.apply(
                 connection,
                 document,
                 secrets=secrets,

@@ -16,7 +16,7 @@ from rbtk.api.errors import ApiError
 from rbtk.api.schema import TIMESTAMP, AfterId, BeforeId, RowId, errors
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
-from rbtk.outbox import delivery_log
+from rbtk.outbox.log import delivery_log
 from rbtk.outbox.status import PagerDutyAction, Status
 from rbtk.runtime.timefmt import parse_rfc3339
 

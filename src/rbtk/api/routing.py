@@ -43,8 +43,7 @@ from rbtk.api.schema import (
     event_schema,
     json_body,
 )
-from rbtk.outbox.explain import Explanation
-from rbtk.outbox.explain import explain as explain_routing
+from rbtk.outbox.fanout.explain import Explanation, explain_event
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.routing import pagerduty
 from rbtk.routing.ordered_rules import unknown_type_notice
@@ -165,7 +164,7 @@ async def explain(request: Request, context: Ctx) -> dict[str, Any]:
     except EventError as exc:
         raise ApiError(422, f"event is invalid: {exc}", exc.errors) from None
     with context.reads.connect() as connection:
-        explanation = explain_routing(
+        explanation = explain_event(
             connection, event, settings=context.settings, now=datetime.now(UTC)
         )
     return _explanation(explanation, event.project_slug, event.type)
@@ -195,7 +194,7 @@ def _explanation(explanation: Explanation, project: str, event_type: str) -> dic
                 "paged_at": None if check.paged_at is None else check.paged_at.value,
                 "held": check.held,
                 "policy": {
-                    "answer": check.policy.answer.value,
+                    "answer": check.policy.finding.value,
                     "reason": check.policy.reason,
                     "at": None if check.policy.at is None else format_rfc3339(check.policy.at),
                 },

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from rbtk.api.deps import Admin, Ctx
 from rbtk.api.schema import MAX_ID, RowId, errors
-from rbtk.outbox import storm_log
-from rbtk.outbox.storm_log import Member, StormView
+from rbtk.outbox.storms import history
+from rbtk.outbox.storms.history import Member, StormView
 from rbtk.runtime.timefmt import format_rfc3339
 
 router = APIRouter(
@@ -73,7 +73,7 @@ class StormMembersOut(BaseModel):
 @router.get("/storms", response_model=StormsOut)
 def list_storms(context: Ctx) -> dict[str, Any]:
     with context.reads.connect() as connection:
-        return {"storms": [storm_json(view) for view in storm_log.list_storms(connection)]}
+        return {"storms": [storm_json(view) for view in history.list_storms(connection)]}
 
 
 @router.get("/storms/{storm_id}", response_model=StormMembersOut, responses=errors(404))
@@ -84,8 +84,8 @@ def show_storm(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> dict[str, Any]:
     with context.reads.connect() as connection:
-        view = storm_log.get_storm(connection, storm_id)
-        found = storm_log.members(connection, view, after=after_id, limit=limit + 1)
+        view = history.get_storm(connection, storm_id)
+        found = history.members(connection, view, after=after_id, limit=limit + 1)
     page = found[:limit]
     return {
         "storm": storm_json(view),

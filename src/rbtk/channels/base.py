@@ -206,7 +206,7 @@ class ChatChannel(Channel, Protocol):
     label: str  # "Slack"
     summary: str  # "incoming webhook"
     fields: tuple[Field, ...]
-    # Whether a burst of messages goes out as one digest a minute (rbtk.outbox.digests):
+    # Whether a burst of messages goes out as one digest a minute (rbtk.outbox.chat.digests):
     # where a person reads each message, not a program.
     digests: bool
 

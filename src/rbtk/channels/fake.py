@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Answer:
+class Reply:
     """What the fake peer answers: a status, headers and a body; or, with `error`, no answer
     at all (what the real worker turns a timeout or a refused connection into)."""
 
@@ -24,14 +24,14 @@ class Answer:
     error: str | None = None
 
 
-Handler = Callable[[Request], Answer]
+Handler = Callable[[Request], Reply]
 
 
 class FakeIo:
     """An `Io` that hands each request to `handler` and classifies its answer as the worker
     does; `requests` holds every request in order."""
 
-    def __init__(self, handler: Handler = lambda _: Answer(), *, settings: Settings) -> None:
+    def __init__(self, handler: Handler = lambda _: Reply(), *, settings: Settings) -> None:
         self.handler = handler
         self.requests: list[Request] = []
         self._settings = settings

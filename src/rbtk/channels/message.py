@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from rbtk.policy import events as ev
+from rbtk.policy.events import (
+    Event,
+    EvidencePackGenerated,
+    EvidencePackGenerationFailed,
+    ReleasePublished,
+    RunnerPoolOffline,
+    RunnerPoolOnline,
+    StandardAmendmentPublished,
+    TestRunCompleted,
+)
 from rbtk.runtime.timefmt import format_rfc3339
 
 MAX_FIELDS = 8
@@ -22,27 +31,27 @@ class Message:
     link_label: str = "Open in Roboticks"  # rbtk's own messages link to its settings pages
 
 
-def describe(event: ev.Event, *, base_url: str) -> Message:
+def describe(event: Event, *, base_url: str) -> Message:
     data, project = event.data, event.project_slug
     title = f"{event.type} in {project}"
     match data:
-        case ev.TestRunCompleted():
+        case TestRunCompleted():
             failing = [t.id for t in data.tests if t.status in ("failed", "error")]
             where = f"PR #{data.pull_request}" if data.pull_request is not None else data.branch
             title = f"Test run {data.run_id} {data.status} on {where}"
             if failing:
                 title += f" ({len(failing)} failing)"
-        case ev.RunnerPoolOffline():
+        case RunnerPoolOffline():
             title = f"Runner pool {data.pool_name} went offline"
-        case ev.RunnerPoolOnline():
+        case RunnerPoolOnline():
             title = f"Runner pool {data.pool_name} is back online"
-        case ev.ReleasePublished():
+        case ReleasePublished():
             title = f"Release {data.tag} published on {data.branch}"
-        case ev.EvidencePackGenerationFailed():
+        case EvidencePackGenerationFailed():
             title = f"Evidence pack generation failed for {data.ref or 'a build'}"
-        case ev.EvidencePackGenerated():
+        case EvidencePackGenerated():
             title = f"Evidence pack generated for {data.release_tag or data.ref}"
-        case ev.StandardAmendmentPublished():
+        case StandardAmendmentPublished():
             title = f"Standard {data.standard} amended ({data.amendment})"
     fields = [("Project", project), ("Event", event.type)]
     for name, value in data.model_dump(mode="json").items():

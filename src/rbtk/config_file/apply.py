@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from rbtk.admin import (
     channel_destinations,
-    channels,
+    chat_channels,
     connector_settings,
     connectors,
     routing,
@@ -110,13 +110,15 @@ def _carry_out(
                 runbooks.set_url(connection, rule=runbook.name, url=url, by=by, now=now)
     if plan.chat_rules:
         with _at(("chat", "rules"), rules=True):
-            channels.replace_rules(connection, plan.chat_rule_list, by=by, now=now)
+            chat_channels.replace_rules(connection, plan.chat_rule_list, by=by, now=now)
     for window_step in sorted(plan.windows, key=lambda s: s.desired is not None):
         _window(connection, window_step, by, now)
     for channel_step in plan.channels:
         if channel_step.desired is None:
             with _at(channel_step.change.loc):
-                channels.remove_channel(connection, name=channel_step.change.name, by=by, now=now)
+                chat_channels.remove_channel(
+                    connection, name=channel_step.change.name, by=by, now=now
+                )
     for step in plan.connectors:
         if step.desired is None:
             _remove_connector(connection, step, force, by, now)
@@ -195,7 +197,7 @@ def _channel(
     assert wanted is not None
     with _at(step.change.loc):
         if step.change.action == "create":
-            channels.add_channel(
+            chat_channels.add_channel(
                 connection,
                 vault=vault,
                 name=wanted.name,
@@ -219,7 +221,9 @@ def _channel(
                 now=now,
             )
         if step.health:
-            channels.set_health(connection, name=wanted.name, health=wanted.health, by=by, now=now)
+            chat_channels.set_health(
+                connection, name=wanted.name, health=wanted.health, by=by, now=now
+            )
 
 
 def _window(connection: Connection, step: WindowStep, by: str, now: datetime) -> None:

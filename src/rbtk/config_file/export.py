@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 
 from rbtk.admin import (
     channel_destinations,
-    channels,
+    chat_channels,
     connector_settings,
     connectors,
     routing,
@@ -95,7 +95,7 @@ def export(connection: Connection, *, vault: Vault, now: datetime) -> Exported:
         entry["rules"] = {rule.value: on for rule, on in view.rules.items()}
         connector_docs.append(entry)
     channel_docs = []
-    for at, channel_view in enumerate(channels.list_channels(connection)):
+    for at, channel_view in enumerate(chat_channels.list_channels(connection)):
         entry = {"name": channel_view.name, "kind": channel_view.kind}
         for field in CHAT[channel_view.kind].fields:
             if not field.secret:

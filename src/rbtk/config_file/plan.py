@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 
 from rbtk.admin import (
     channel_destinations,
-    channels,
+    chat_channels,
     connector_settings,
     connectors,
     runbooks,
@@ -39,7 +39,7 @@ from rbtk.config_file.problems import ConfigProblems, Loc, Problem
 from rbtk.config_file.references import Secrets
 from rbtk.policy.rules import Rule
 from rbtk.routing import chat, pagerduty
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 from rbtk.routing.ordered_rules import OrderedRule
 from rbtk.routing.pagerduty import RouteRule
 from rbtk.runtime.secrets import Secret, Vault
@@ -109,7 +109,7 @@ class Plan:
     runbooks: list[Change] = field(default_factory=list)  # name: the rule; after None: unset
     channels: list[ChannelStep] = field(default_factory=list)
     chat_rules: list[Change] = field(default_factory=list)
-    chat_rule_list: list[NotifyRule] = field(default_factory=list)
+    chat_rule_list: list[ChatRule] = field(default_factory=list)
     windows: list[WindowStep] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -385,10 +385,10 @@ def _routing(connection: Connection, document: doc.Document, into: list[RouteRul
 
 
 def _chat_rules(
-    connection: Connection, document: doc.Document, into: list[NotifyRule]
+    connection: Connection, document: doc.Document, into: list[ChatRule]
 ) -> list[Change]:
     wanted = [
-        NotifyRule(at, rule.project, rule.event_type, tuple(rule.channels))
+        ChatRule(at, rule.project, rule.event_type, tuple(rule.channels))
         for at, rule in enumerate(document.chat.rules, start=1)
     ]
     changes = _ordered(chat.load_rules(connection), wanted, "chat rule", "chat")
@@ -438,7 +438,7 @@ def _channels(
     allow_private: bool,
     problems: list[Problem],
 ) -> list[ChannelStep]:
-    stored = {view.name: view for view in channels.list_channels(connection)}
+    stored = {view.name: view for view in chat_channels.list_channels(connection)}
     steps = []
     for at, channel in enumerate(document.chat.channels):
         loc: Loc = ("chat", "channels", at)

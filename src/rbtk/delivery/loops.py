@@ -15,7 +15,7 @@ from rbtk.context import Context
 from rbtk.delivery import http
 from rbtk.delivery.worker import Deliverer
 from rbtk.intake.scheduler import Scheduler
-from rbtk.outbox.queue import release_leases
+from rbtk.outbox.queue.claim import release_leases
 from rbtk.reconcile.loop import Reconciler
 from rbtk.store.db import is_postgres
 

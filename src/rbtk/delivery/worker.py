@@ -38,21 +38,14 @@ from rbtk.channels.registry import CHANNELS
 from rbtk.context import Context
 from rbtk.delivery import http
 from rbtk.delivery.outages import Outages
-from rbtk.outbox.queue import (
-    Claimed,
-    claim,
-    give_up_expired,
-    next_pending_at,
-    record,
-    renew,
-    wake,
-)
+from rbtk.outbox.queue.claim import Claimed, claim, next_pending_at, renew
+from rbtk.outbox.queue.record import give_up_expired, record, wake
 from rbtk.runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Answer = tuple[Claimed, Result]
+Attempt = tuple[Claimed, Result]  # a claimed row and what its send came to
 
 _RENEWALS_PER_LEASE = 5
 # The answer recorded for a request cut short when its endpoint came back (Deliverer._cut_short).
@@ -74,7 +67,7 @@ class Deliverer:
         self.held: dict[int, Claimed] = {}
         self.lease_ends: dict[int, float] = {}
         self.batch = settings.delivery_batch
-        self.answers: asyncio.Queue[Answer] = asyncio.Queue()
+        self.answers: asyncio.Queue[Attempt] = asyncio.Queue()
         self.recovered: set[Endpoint] = set()  # endpoints whose waiting rows are to be woken
         self.sends: set[asyncio.Task[None]] = set()
         # Requests in flight: each row's, its endpoint, and (monotonic) when it was sent.
@@ -178,7 +171,7 @@ class Deliverer:
 
     def _write(
         self,
-        answers: list[Answer],
+        answers: list[Attempt],
         recovered: set[Endpoint],
         limit: int,
         probes: list[Endpoint],
@@ -361,7 +354,7 @@ def _name(endpoint: Endpoint) -> str:
     return f"the {endpoint.channel} endpoint {endpoint.address}"
 
 
-def _drain(queue: "asyncio.Queue[Answer]") -> list[Answer]:
+def _drain(queue: "asyncio.Queue[Attempt]") -> list[Attempt]:
     drained = []
     while not queue.empty():
         drained.append(queue.get_nowait())

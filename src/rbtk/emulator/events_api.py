@@ -32,29 +32,29 @@ INJECTED_REJECT_BODY: Final[dict[str, object]] = {
 
 
 @dataclass(frozen=True)
-class Answer:
+class EventsResponse:
     status: int
     body: dict[str, object]
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def invalid_event(errors: list[str]) -> Answer:
-    return Answer(
+def invalid_event(errors: list[str]) -> EventsResponse:
+    return EventsResponse(
         400, {"status": "invalid event", "message": "Event object is invalid", "errors": errors}
     )
 
 
-def throttled(retry_after: int | None = None) -> Answer:
+def throttled(retry_after: int | None = None) -> EventsResponse:
     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
-    return Answer(429, dict(THROTTLE_BODY), headers)
+    return EventsResponse(429, dict(THROTTLE_BODY), headers)
 
 
-def handle_enqueue(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
+def handle_enqueue(state: EmulatorState, raw: bytes, *, path: str) -> EventsResponse:
     """Answer one Events API request and record it, whatever the answer."""
     return _handle(state, raw, path, event_errors, _accept_event)
 
 
-def handle_change(state: EmulatorState, raw: bytes, *, path: str) -> Answer:
+def handle_change(state: EmulatorState, raw: bytes, *, path: str) -> EventsResponse:
     """Answer one Change Events API request (`/v2/change/enqueue`): recorded, never an alert."""
     return _handle(state, raw, path, change_event_errors, _accept_change)
 
@@ -73,8 +73,8 @@ def _handle(
     raw: bytes,
     path: str,
     errors_of: Callable[[object], list[str]],
-    accept: Callable[[EmulatorState, dict[str, Any]], Answer],
-) -> Answer:
+    accept: Callable[[EmulatorState, dict[str, Any]], EventsResponse],
+) -> EventsResponse:
     """Both APIs check alike: size, JSON, PagerDuty's validation, the rate limit; then
     `accept` answers for a valid, admitted body. Every request is recorded."""
     answer, outcome, body = _answer(state, raw, errors_of, accept)
@@ -86,8 +86,8 @@ def _answer(
     state: EmulatorState,
     raw: bytes,
     errors_of: Callable[[object], list[str]],
-    accept: Callable[[EmulatorState, dict[str, Any]], Answer],
-) -> tuple[Answer, RequestOutcome, object]:
+    accept: Callable[[EmulatorState, dict[str, Any]], EventsResponse],
+) -> tuple[EventsResponse, RequestOutcome, object]:
     if len(raw) > MAX_EVENT_BYTES:
         return invalid_event([EVENT_TOO_LARGE]), "invalid", None
     try:
@@ -102,19 +102,19 @@ def _answer(
     return accept(state, body), "accepted", body
 
 
-def _accept_event(state: EmulatorState, body: dict[str, Any]) -> Answer:
+def _accept_event(state: EmulatorState, body: dict[str, Any]) -> EventsResponse:
     event = state.accept(body, dedup_key=_dedup_key(body))
     success: dict[str, object] = {
         "status": "success",
         "message": "Event processed",
         "dedup_key": event.dedup_key,
     }
-    return Answer(202, success)
+    return EventsResponse(202, success)
 
 
-def _accept_change(state: EmulatorState, body: dict[str, Any]) -> Answer:
+def _accept_change(state: EmulatorState, body: dict[str, Any]) -> EventsResponse:
     state.accept_change(body)
-    return Answer(202, {"status": "success", "message": "Change event processed"})
+    return EventsResponse(202, {"status": "success", "message": "Change event processed"})
 
 
 def _dedup_key(body: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rbtk.emulator.events_api import (
     INJECTED_ERROR_BODY,
     INJECTED_REJECT_BODY,
-    Answer,
+    EventsResponse,
     parse_json,
     throttled,
 )
@@ -55,9 +55,9 @@ class FaultInjectingApp:
         if decision.action is FaultAction.THROTTLE:
             answer, outcome = throttled(decision.retry_after), "injected_throttle"
         elif decision.action is FaultAction.REJECT:
-            answer, outcome = Answer(400, dict(INJECTED_REJECT_BODY)), "injected_reject"
+            answer, outcome = EventsResponse(400, dict(INJECTED_REJECT_BODY)), "injected_reject"
         else:
-            answer, outcome = Answer(500, dict(INJECTED_ERROR_BODY)), "injected_error"
+            answer, outcome = EventsResponse(500, dict(INJECTED_ERROR_BODY)), "injected_error"
         self._record(path, answer.status, outcome, raw)
         response = JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
         await response(scope, receive, send)

@@ -10,8 +10,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rbtk.context import Context
 from rbtk.intake import record
-from rbtk.outbox import changes, chat
-from rbtk.outbox.fanout import enqueue
+from rbtk.outbox.chat import messages
+from rbtk.outbox.fanout import changes
+from rbtk.outbox.fanout.notifications import enqueue
 from rbtk.policy import engine
 from rbtk.policy.events import Event, EventError, parse_event
 from rbtk.policy.rules import PolicyConfig
@@ -130,7 +131,7 @@ def _advance(
     settings, config = context.settings, context.snapshots.read(connection)
     paged = enqueue(connection, outcome.notifications, settings=settings, now=now, config=config)
     quiet = [event for event in batch if event.id not in paged.paging_events]
-    chatted = chat.enqueue(connection, quiet, settings=settings, now=now, config=config)
+    chatted = messages.enqueue(connection, quiet, settings=settings, now=now, config=config)
     changed = changes.enqueue(connection, batch, settings=settings, now=now, config=config)
     record.ingested(connection, batch, paged, outcome.reasons)
     queued = paged.queued + chatted.rows + changed

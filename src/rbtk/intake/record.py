@@ -1,6 +1,6 @@
 """What each event did, kept with it: whether it paged, why not where it did not, and each
 connector's decision on each page it started (sent, held or left out, by which stage: the
-pipeline's notes, `rbtk.outbox.pipeline.Note`).
+pipeline's notes, `rbtk.outbox.pipeline.stages.Note`).
 
 `GET /api/v1/events/{id}`, `rbtk events list --paged` and the events pages read this record
 and never re-derive it. An event records its outcome when it is ingested; a condition it
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from rbtk.outbox.fanout import FanOut
+from rbtk.outbox.fanout.notifications import FanOut
 from rbtk.policy.events import Event
 from rbtk.policy.state import Action, Notification
 from rbtk.runtime.timefmt import format_rfc3339

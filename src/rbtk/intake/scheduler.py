@@ -1,7 +1,7 @@
 """The scheduler: fires thresholds, suppression-window ends, storm checks and chat digests
 when they fall due, without waiting for another event; every few minutes, prunes what is
-past retention (rbtk.outbox.retention); at every pass, tells the "rbtk health" chat channels
-when pages became stuck or recovered (rbtk.outbox.stuck).
+past retention (rbtk.outbox.log.retention); at every pass, tells the "rbtk health" chat channels
+when pages became stuck or recovered (rbtk.outbox.log.stuck).
 
 It sleeps until the earliest stored due time (an indexed lookup), so its cost grows with
 the work that is due, not with the number of pools tracked.
@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from rbtk.context import Context
 from rbtk.intake import record
-from rbtk.outbox import chat, digests, retention, stuck, umbrella
-from rbtk.outbox.fanout import enqueue
-from rbtk.outbox.release import release_held
+from rbtk.outbox.chat import digests, messages
+from rbtk.outbox.fanout.notifications import enqueue
+from rbtk.outbox.fanout.release import release_held
+from rbtk.outbox.log import retention, stuck
+from rbtk.outbox.storms import umbrella
 from rbtk.policy import engine
 from rbtk.policy.rules import PolicyConfig
 from rbtk.policy.state import Tick
@@ -123,7 +125,7 @@ class Scheduler:
             queued = fanout.queued
             queued += release_held(connection, settings=settings, config=config, now=now)
             queued += umbrella.tend(connection, settings=settings, config=config, now=now)
-            queued += chat.send_digests(connection, settings=settings, config=config, now=now)
+            queued += messages.send_digests(connection, settings=settings, config=config, now=now)
         return queued, len(before.conditions) >= BATCH
 
     def _next_due(self) -> datetime | None:

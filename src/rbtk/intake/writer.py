@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from rbtk.context import Context
 from rbtk.intake.ingest import BatchResult, ingest_all
-from rbtk.store.health import storage_problem
+from rbtk.store.storage import storage_problem
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from rbtk.policy.severity import Severity
 from rbtk.policy.state import Action, Notification
 from rbtk.store.tables import outbox
 
-NOTIFY = "notify"  # the action of a chat message: neither a trigger nor a resolve
+CHAT_ACTION = "notify"  # the action of a chat message: neither a trigger nor a resolve
 CHANGE = PagerDutyAction.CHANGE.value  # a release's change event: it never pages
 CHAT_PRIORITY = 2  # pages first: a Slack message can wait for a PagerDuty trigger
 FIRST = -1  # test sends: an operator pressing "send test" is waiting for the answer
@@ -172,7 +172,7 @@ def chat(
         event_type=event_type,
         project_slug=project,
         dedup_key=dedup_key,
-        action=NOTIFY,
+        action=CHAT_ACTION,
         severity=Severity.INFO.value,
         priority=CHAT_PRIORITY,
         body=body,

@@ -18,3 +18,7 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+
+
+PENDING = (Status.QUEUED.value, Status.RETRYING.value)  # still to be sent
+FINAL = (Status.SENT.value, Status.FAILED.value, Status.SUPPRESSED.value)

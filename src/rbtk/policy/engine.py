@@ -20,8 +20,17 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from rbtk.policy import events as ev
 from rbtk.policy import keys
+from rbtk.policy.events import (
+    Event,
+    EvidencePackGenerated,
+    EvidencePackGenerationFailed,
+    ReleasePublished,
+    RunnerPoolOffline,
+    RunnerPoolOnline,
+    StandardAmendmentPublished,
+    TestRunCompleted,
+)
 from rbtk.policy.rules import EVENT_TYPE, SEVERITY, PolicyConfig, Rule
 from rbtk.policy.state import (
     Action,
@@ -36,13 +45,13 @@ from rbtk.policy.state import (
 )
 from rbtk.runtime.timefmt import duration, format_rfc3339
 
-Input = ev.Event | Tick
+Input = Event | Tick
 
 _FAILING = frozenset({"failed", "error"})
 _PASSING = frozenset({"passed"})
 
 
-class Answer(StrEnum):
+class Finding(StrEnum):
     """What a rule makes of an event."""
 
     PAGES = "pages"  # the rule holds now
@@ -53,7 +62,7 @@ class Answer(StrEnum):
 @dataclass(frozen=True)
 class RuleCheck:
     rule: Rule
-    answer: Answer
+    finding: Finding
     reason: str
     at: datetime | None = None  # when a pending rule will hold
 
@@ -66,21 +75,21 @@ class Scope:
     release_keys: frozenset[ReleaseKey] = frozenset()
 
 
-def scope(event: ev.Event) -> Scope:
+def scope(event: Event) -> Scope:
     project, data = event.project_slug, event.data
     match data:
-        case ev.RunnerPoolOffline() | ev.RunnerPoolOnline():
+        case RunnerPoolOffline() | RunnerPoolOnline():
             return Scope(frozenset({keys.pool_offline(project, data.pool_name)}))
-        case ev.EvidencePackGenerationFailed() | ev.EvidencePackGenerated():
+        case EvidencePackGenerationFailed() | EvidencePackGenerated():
             if data.release_tag is None:
                 return Scope()
             return Scope(frozenset({keys.evidence_fail(project, data.release_tag)}))
-        case ev.TestRunCompleted():
+        case TestRunCompleted():
             tests = frozenset(keys.postrelease_fail(project, data.branch, t.id) for t in data.tests)
             return Scope(tests, frozenset({(project, data.branch)}))
-        case ev.ReleasePublished():
+        case ReleasePublished():
             return Scope(release_keys=frozenset({(project, data.branch)}))
-        case ev.StandardAmendmentPublished():
+        case StandardAmendmentPublished():
             return Scope(
                 frozenset({keys.standard_amendment(project, data.standard, data.amendment)})
             )
@@ -93,18 +102,18 @@ def apply(state: State, item: Input, now: datetime, config: PolicyConfig) -> Out
 
 def apply_all(state: State, items: Iterable[Input], now: datetime, config: PolicyConfig) -> Outcome:
     """Apply inputs in order; the state passed in is never changed."""
-    work = _Work(dict(state.conditions), dict(state.releases), now, config, [])
+    draft = _Draft(dict(state.conditions), dict(state.releases), now, config, [])
     for item in items:
         if isinstance(item, Tick):
-            work.cause = None
-            work.tick()
+            draft.cause = None
+            draft.tick()
         else:
-            work.cause = item
-            paged = len(work.notifications)
-            work.event(item)
-            if len(work.notifications) == paged and item.id not in work.reasons:
-                work.note(f"no paging rule takes {item.type} events")
-    return Outcome(State(work.conditions, work.releases), work.notifications, work.reasons)
+            draft.cause = item
+            paged = len(draft.notifications)
+            draft.event(item)
+            if len(draft.notifications) == paged and item.id not in draft.reasons:
+                draft.note(f"no paging rule takes {item.type} events")
+    return Outcome(State(draft.conditions, draft.releases), draft.notifications, draft.reasons)
 
 
 def next_due(state: State) -> datetime | None:
@@ -112,16 +121,16 @@ def next_due(state: State) -> datetime | None:
     return min((c.due_at for c in state.conditions.values() if c.due_at), default=None)
 
 
-def explain(state: State, event: ev.Event, now: datetime, config: PolicyConfig) -> list[RuleCheck]:
+def explain(state: State, event: Event, now: datetime, config: PolicyConfig) -> list[RuleCheck]:
     """Which rules this event can fire, against the remembered state, and why not; an event
     type no rule takes gives no checks. Pure: nothing is applied."""
     project, data = event.project_slug, event.data
-    if isinstance(data, ev.RunnerPoolOffline):
+    if isinstance(data, RunnerPoolOffline):
         known = state.conditions
         condition = _pool_condition(known, project, data, event.occurred_at, now, event.id)
         return _pool_checks(condition, now, config)
     release = None
-    if isinstance(data, ev.TestRunCompleted):
+    if isinstance(data, TestRunCompleted):
         release = state.releases.get((project, data.branch))
     return _checks(event, release)
 
@@ -171,12 +180,12 @@ def page(condition: Condition, now: datetime, *, event_id: str | None = None) ->
 # the rules' conditions, written once
 
 
-def _checks(event: ev.Event, release: Release | None) -> list[RuleCheck]:
+def _checks(event: Event, release: Release | None) -> list[RuleCheck]:
     """Every rule the event's type can fire, and whether this event does (pools: see
     `_pool_checks`, which adds their thresholds)."""
     project, data = event.project_slug, event.data
     match data:
-        case ev.EvidencePackGenerationFailed():
+        case EvidencePackGenerationFailed():
             if data.release_tag is None:
                 return [
                     _no(
@@ -187,18 +196,16 @@ def _checks(event: ev.Event, release: Release | None) -> list[RuleCheck]:
             return [
                 _pages(Rule.EVIDENCE_PACK_FAILED, f"evidence pack failed on {data.release_tag}")
             ]
-        case ev.TestRunCompleted():
+        case TestRunCompleted():
             return [_regression_check(data, release, event.occurred_at)]
-        case ev.StandardAmendmentPublished():
+        case StandardAmendmentPublished():
             if not data.pinned:
                 return [_no(Rule.STANDARD_AMENDMENT, f"{project} does not pin {data.standard}")]
             return [_pages(Rule.STANDARD_AMENDMENT, f"{project} pins {data.standard}")]
     return []
 
 
-def _regression_check(
-    data: ev.TestRunCompleted, release: Release | None, at: datetime
-) -> RuleCheck:
+def _regression_check(data: TestRunCompleted, release: Release | None, at: datetime) -> RuleCheck:
     rule, branch = Rule.POST_RELEASE_REGRESSION, data.branch
     if data.pull_request is not None:
         return _no(rule, f"pull request #{data.pull_request}: runs on pull requests never page")
@@ -241,29 +248,32 @@ def _pool_checks(condition: Condition, now: datetime, config: PolicyConfig) -> l
                 f"offline for {_lasted(offline_for, after)}: pages at {_threshold(after)} "
                 f"offline ({when}) unless it is back online first"
             )
-            checks.append(RuleCheck(rule, Answer.PENDING, reason, due))
+            checks.append(RuleCheck(rule, Finding.PENDING, reason, due))
     return sorted(checks, key=lambda c: list(Rule).index(c.rule))
 
 
 def _pages(rule: Rule, reason: str) -> RuleCheck:
-    return RuleCheck(rule, Answer.PAGES, reason)
+    return RuleCheck(rule, Finding.PAGES, reason)
 
 
 def _no(rule: Rule, reason: str) -> RuleCheck:
-    return RuleCheck(rule, Answer.NO, reason)
+    return RuleCheck(rule, Finding.NO, reason)
 
 
 # applying inputs
 
 
 @dataclass
-class _Work:
+class _Draft:
+    """The state as the inputs change it (the caller's is never changed), the notifications
+    they cause, and why each event did not page."""
+
     conditions: dict[str, Condition]
     releases: dict[ReleaseKey, Release]
     now: datetime
     config: PolicyConfig
     notifications: list[Notification]
-    cause: ev.Event | None = None
+    cause: Event | None = None
     # Why each event (by id) did not page where it did not, as the operator reads it.
     reasons: dict[str, list[str]] = field(default_factory=dict)
 
@@ -271,22 +281,22 @@ class _Work:
         if self.cause is not None:
             self.reasons.setdefault(self.cause.id, []).append(reason)
 
-    def event(self, event: ev.Event) -> None:
+    def event(self, event: Event) -> None:
         project, data = event.project_slug, event.data
         match data:
-            case ev.RunnerPoolOffline():
+            case RunnerPoolOffline():
                 condition = _pool_condition(
                     self.conditions, project, data, event.occurred_at, self.now, event.id
                 )
                 self.evaluate_pool(condition, report=True)
-            case ev.RunnerPoolOnline():
+            case RunnerPoolOnline():
                 self.pool_back(keys.pool_offline(project, data.pool_name), data.pool_name)
-            case ev.EvidencePackGenerated():
+            case EvidencePackGenerated():
                 if data.release_tag is None:
                     self.note("no release tag: no evidence failure to resolve")
                 elif self.resolve(keys.evidence_fail(project, data.release_tag)) is None:
                     self.note(f"no failed evidence pack open for {data.release_tag}")
-            case ev.ReleasePublished():
+            case ReleasePublished():
                 known = self.releases.get((project, data.branch))
                 if known is None or known.published_at <= event.occurred_at:
                     self.releases[(project, data.branch)] = Release(data.tag, event.occurred_at)
@@ -296,11 +306,11 @@ class _Work:
                     )
                 else:
                     self.note(f"older than the latest release on {data.branch} ({known.tag})")
-            case ev.TestRunCompleted():
+            case TestRunCompleted():
                 self.test_run(event, data)
-            case ev.EvidencePackGenerationFailed() | ev.StandardAmendmentPublished():
+            case EvidencePackGenerationFailed() | StandardAmendmentPublished():
                 for check in _checks(event, None):
-                    if check.answer is Answer.PAGES:
+                    if check.finding is Finding.PAGES:
                         self.open(_condition(event, data), check.rule)
                     else:
                         self.note(check.reason)
@@ -315,20 +325,20 @@ class _Work:
         most severe first; look again when the next one's threshold comes. `report`: say
         why a report of the pool fired nothing."""
         checks = _pool_checks(condition, self.now, self.config)
-        passed = [c.rule for c in checks if c.answer is Answer.PAGES]
+        passed = [c.rule for c in checks if c.finding is Finding.PAGES]
         fresh = [rule for rule in passed if rule not in condition.fired]
         for rule in sorted(fresh, key=lambda r: SEVERITY[r].rank, reverse=True):
             condition = self.trigger(condition, rule)
         if report and not fresh:
             for check in checks:
-                if check.answer is Answer.PENDING:
+                if check.finding is Finding.PENDING:
                     self.note(f"pending ({check.rule}): {check.reason}")
-                elif check.answer is Answer.PAGES:
+                elif check.finding is Finding.PAGES:
                     self.note(f"already paged ({check.rule}): {check.reason}")
         later = [c.at for c in checks if c.at is not None and c.rule not in condition.fired]
         self.conditions[condition.key] = replace(condition, due_at=min(later, default=None))
 
-    def test_run(self, event: ev.Event, data: ev.TestRunCompleted) -> None:
+    def test_run(self, event: Event, data: TestRunCompleted) -> None:
         project, at = event.project_slug, event.occurred_at
         if data.pull_request is None:
             for test in data.tests:
@@ -338,7 +348,7 @@ class _Work:
                     self.resolve(key)
         release = self.releases.get((project, data.branch))
         check = _regression_check(data, release, at)
-        if check.answer is not Answer.PAGES or release is None:
+        if check.finding is not Finding.PAGES or release is None:
             self.note(check.reason)
             return
         paged = len(self.notifications)
@@ -437,7 +447,7 @@ class _Work:
 def _pool_condition(
     conditions: Mapping[str, Condition],
     project: str,
-    data: ev.RunnerPoolOffline,
+    data: RunnerPoolOffline,
     occurred_at: datetime,
     now: datetime,
     event_id: str,
@@ -474,10 +484,10 @@ def _pool_condition(
 
 
 def _condition(
-    event: ev.Event, data: ev.EvidencePackGenerationFailed | ev.StandardAmendmentPublished
+    event: Event, data: EvidencePackGenerationFailed | StandardAmendmentPublished
 ) -> Condition:
     project, at = event.project_slug, event.occurred_at
-    if isinstance(data, ev.EvidencePackGenerationFailed):
+    if isinstance(data, EvidencePackGenerationFailed):
         assert data.release_tag is not None
         details = {
             "project_slug": project,

@@ -24,16 +24,8 @@ from rbtk.admin.connectors import UnknownConnector
 from rbtk.channels.pagerduty_body import resolve_body
 from rbtk.context import Context
 from rbtk.outbox import rows
-from rbtk.outbox.pipeline import (
-    PLACEHOLDER_KEY,
-    REPAGE_STAGES,
-    Send,
-    World,
-    load_lanes,
-    page_rows,
-    save_lanes,
-    through,
-)
+from rbtk.outbox.pipeline.lanes import PLACEHOLDER_KEY, load_lanes, save_lanes
+from rbtk.outbox.pipeline.stages import REPAGE_STAGES, Paging, Send, page_rows, through
 from rbtk.outbox.rows import OutboxRow
 from rbtk.outbox.status import PagerDutyAction
 from rbtk.policy import engine
@@ -282,10 +274,10 @@ def _page_again(
         severity = lane.severity or condition.severity
         notification = engine.page(condition, now, event_id=condition.started_by)
         sends.append(Send(replace(notification, severity=severity), target, severity))
-    world = World([target], [], config.open_windows(now), dict(lanes), now,
+    paging = Paging([target], [], config.open_windows(now), dict(lanes), now,
                   runbooks=config.runbooks)  # fmt: skip
-    built = page_rows(through(sends, world, REPAGE_STAGES), world, context.settings)
-    save_lanes(connection, lanes, world.lanes)
+    built = page_rows(through(sends, paging, REPAGE_STAGES), paging, context.settings)
+    save_lanes(connection, lanes, paging.lanes)
     return built
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from rbtk.admin.connectors import ConnectorView
 from rbtk.channels.message import Message
 from rbtk.context import Context
-from rbtk.outbox import chat
+from rbtk.outbox.chat import messages
 from rbtk.outbox.rows import insert_rows
 from rbtk.runtime.timefmt import format_rfc3339
 from rbtk.store.tables import connectors as connectors_table
@@ -108,7 +108,7 @@ def tell(context: Context, *, now: datetime) -> int:
                 continue  # told already (or by another instance)
             message = _message(context, due, now)
             log.warning("%s", message.title)
-            insert_rows(connection, [chat.row(c, message, now) for c in channels])
+            insert_rows(connection, [messages.chat_row(c, message, now) for c in channels])
             queued += len(channels)
     if queued:
         context.wake_delivery()

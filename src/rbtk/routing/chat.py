@@ -1,7 +1,7 @@
 """Chat routes: every event that pages nobody goes to the chat channels its rule names.
 
 The first notification rule matching an event's project and type names the channels
-(`channels_for`); the outbox then writes one row per channel (`rbtk.outbox.chat`).
+(`channels_for`); the outbox then writes one row per channel (`rbtk.outbox.chat.messages`).
 """
 
 from collections.abc import Sequence
@@ -27,7 +27,7 @@ class Channel:
     health: bool = False  # marked "rbtk health": told when rbtk cannot page
 
 
-class NotifyRule(OrderedRule):
+class ChatRule(OrderedRule):
     """A notification rule: its targets are channel names."""
 
     targets_field = "channels"
@@ -44,12 +44,12 @@ def load_channels(connection: Connection) -> list[Channel]:
     ]
 
 
-def load_rules(connection: Connection) -> list[NotifyRule]:
-    return ordered_rules.load(connection, notify_rules, NotifyRule)
+def load_rules(connection: Connection) -> list[ChatRule]:
+    return ordered_rules.load(connection, notify_rules, ChatRule)
 
 
 def channels_for(
-    event: Event, rules: Sequence[NotifyRule], channels: Sequence[Channel]
+    event: Event, rules: Sequence[ChatRule], channels: Sequence[Channel]
 ) -> list[Channel]:
     """The first rule matching the event's project and type names its channels."""
     rule = ordered_rules.first_match(rules, event.project_slug, event.type)

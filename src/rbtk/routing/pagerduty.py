@@ -4,7 +4,8 @@ Ordered rules match an event by project and event type (exact or glob); the firs
 matches names the connectors; an event no rule matches goes to the default connectors.
 
 The rules are an ordered list (`rbtk.routing.ordered_rules`); this module reads them, and
-`rbtk.admin.routing` writes them. `rbtk.outbox.explain` says where an event would go and why.
+`rbtk.admin.routing` writes them. `rbtk.outbox.fanout.explain` says where an event would go
+and why.
 """
 
 from collections.abc import Sequence

@@ -6,7 +6,7 @@ from rbtk.policy.rules import Rule
 from rbtk.store.tables import runbooks
 
 
-def load(connection: Connection) -> dict[Rule, str]:
+def urls_by_rule(connection: Connection) -> dict[Rule, str]:
     """The rules that have a runbook, and its URL; a rule no longer known is skipped."""
     rows = connection.execute(select(runbooks.c.rule, runbooks.c.url))
     return {Rule(r.rule): r.url for r in rows if r.rule in Rule.__members__.values()}

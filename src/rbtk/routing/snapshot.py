@@ -28,7 +28,7 @@ class Snapshot:
     targets: list[pagerduty.Target]
     rules: list[pagerduty.RouteRule]
     windows: list[Window]  # every window not yet released, whatever its time
-    chat_rules: list[chat.NotifyRule]
+    chat_rules: list[chat.ChatRule]
     chat_channels: list[chat.Channel]
     storms: dict[int, OpenStorm]  # each connector's open storm, by connector id
     runbooks: dict[Rule, str]  # each rule's runbook URL, linked from the incidents it opens
@@ -60,6 +60,6 @@ class Snapshots:
                 chat_rules=chat.load_rules(connection),
                 chat_channels=chat.load_channels(connection),
                 storms=load_open(connection),
-                runbooks=runbooks.load(connection),
+                runbooks=runbooks.urls_by_rule(connection),
             )
             return last

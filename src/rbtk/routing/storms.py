@@ -1,7 +1,8 @@
 """What fan-out reads about storms: each connector's storm rule and its open storm.
 
 A storm is a burst of new incidents on one connector, paged as one umbrella incident
-(`rbtk.outbox.storms` opens, tends and ends them).
+(`rbtk.outbox.pipeline.storm_gate` opens them, `rbtk.outbox.storms.umbrella` tends and ends
+them).
 """
 
 from dataclasses import dataclass

@@ -2,7 +2,7 @@
 
 A webhook URL is typed in by an admin, so without this it could point rbtk's delivery at
 the database, a cloud metadata service or anything else on the internal network. The same
-rule is applied when a webhook is added (`notify_config.validate_webhook`) and again when
+rule is applied when a webhook is added (`chat_channels.validate_webhook`) and again when
 each message is sent (`http.new_session`), because a name can resolve differently later.
 `RBTK_ALLOW_PRIVATE_WEBHOOKS=1` lifts it, for local receivers in tests and demos.
 """

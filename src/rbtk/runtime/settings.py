@@ -80,20 +80,21 @@ class Settings(BaseSettings):
     # RBTK_CHANNEL_LIMITS='{"slack": {"rate_per_min": 30, "timeout_s": 5}}'
     channel_limits: dict[str, LimitsOverride] = {}
     # More than this many messages for one Slack or email channel within a minute go out as
-    # one digest a minute (rbtk.outbox.digests); 0 sends every message on its own.
+    # one digest a minute (rbtk.outbox.chat.digests); 0 sends every message on its own.
     chat_digest_after: int = Field(default=10, ge=0)
     # Delivery rows, events, sent digests and ended storms older than this are pruned by
-    # the scheduler (rbtk.outbox.retention); 0 keeps everything.
+    # the scheduler (rbtk.outbox.log.retention); 0 keeps everything.
     retention_days: float = Field(default=30, ge=0)
     # A page undelivered (queued or retrying) for longer than this is stuck: every settings
-    # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.stuck).
+    # page says so and the chat channels marked "rbtk health" are told (rbtk.outbox.log.stuck).
     stuck_after_s: float = Field(default=300, gt=0)
     # The longest the scheduler sleeps between passes while nothing falls due sooner: how
     # soon it sees a due time another instance wrote, and pages that became stuck or
     # recovered (rbtk.intake.scheduler).
     scheduler_pass_s: float = Field(default=5.0, gt=0)
     # How often the scheduler looks at an open storm, and how often at most its umbrella
-    # incident is updated at PagerDuty when its count or severity changes (rbtk.outbox.umbrella):
+    # incident is updated at PagerDuty when its count or severity changes
+    # (rbtk.outbox.storms.umbrella):
     # the first update as soon as `storm_first_update_s` after the umbrella opened, so a storm
     # that clears within a minute still tells its size; then at most once per `storm_update_s`.
     storm_check_s: float = Field(default=5.0, gt=0)

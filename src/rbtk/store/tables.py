@@ -73,7 +73,7 @@ events = Table(
     # not page where it did not (NULL for events stored before rbtk kept them).
     Column("paged", Boolean),
     Column("reasons", JSON),
-    # Each connector's decision on its pages (rbtk.outbox.pipeline.Note.to_json), in order.
+    # Each connector's decision on its pages (rbtk.outbox.pipeline.stages.Note.to_json), in order.
     Column("decisions", JSON),
     Index("ix_events_received", "received_at", "id"),
 )
@@ -350,7 +350,7 @@ secret_key_check = Table(
 )
 
 # A chat channel's digest: the messages of a burst, sent as one at `due_at`
-# (rbtk.outbox.digests). Collecting while `sent_at` is None.
+# (rbtk.outbox.chat.digests). Collecting while `sent_at` is None.
 digests = Table(
     "digests",
     metadata,
@@ -387,7 +387,7 @@ CONFIG_TABLES = (connectors, routing_rules, suppressions, notify_channels, notif
 
 # Every configuration change (rbtk.admin.audit), written in the transaction that makes it:
 # who (the token's name), what, on what, the state before and after (secrets only masked).
-# Kept: retention (rbtk.outbox.retention) never prunes it. Newest first by id.
+# Kept: retention (rbtk.outbox.log.retention) never prunes it. Newest first by id.
 audit_log = Table(
     "audit_log",
     metadata,
@@ -437,9 +437,10 @@ reconcile_due = Table(
     Column("due_at", UTCDateTime, nullable=False),
 )
 
-# One row (migration 0011): since when pages have been stuck undelivered, as told to the
-# chat channels marked "rbtk health"; NULL while nothing is stuck (rbtk.outbox.stuck).
-health = Table(
+# One row (migration 0011; the table is named "health"): since when pages have been stuck
+# undelivered, as told to the chat channels marked "rbtk health"; NULL while nothing is stuck
+# (rbtk.outbox.log.stuck).
+stuck_notice = Table(
     "health",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1

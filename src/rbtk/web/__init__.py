@@ -1,7 +1,7 @@
 """Settings pages: server-rendered HTML for operators, signed in with an admin token.
 
 Every page writes through the same service functions as the HTTP API (`rbtk.admin.connectors`,
-`rbtk.admin.routing`, `rbtk.admin.suppressions`, `rbtk.admin.channels`), as the name of the
+`rbtk.admin.routing`, `rbtk.admin.suppressions`, `rbtk.admin.chat_channels`), as the name of the
 token signed in with, which the audit log records (`rbtk.admin.audit`); nothing here talks
 to the API.
 """
@@ -17,12 +17,12 @@ from rbtk.context import Context
 from rbtk.web import auth
 from rbtk.web.pages import (
     audit,
+    chat_channels,
     connectors,
     deliveries,
     events,
     home,
     incidents,
-    notifications,
     reconcile,
     routing,
     storms,
@@ -53,6 +53,6 @@ def mount(app: FastAPI, context: Context) -> None:
 
     auth.install(app)
     pages = (auth, home, connectors, incidents, events, deliveries, routing, suppressions, storms)
-    for page in (*pages, reconcile, notifications, audit):
+    for page in (*pages, reconcile, chat_channels, audit):
         app.include_router(page.router)
     app.include_router(home.fallback)

@@ -7,7 +7,7 @@ pixels; the labels around it are HTML, at the page's own font size on any screen
 
 from dataclasses import dataclass
 
-from rbtk.outbox.activity import Hour
+from rbtk.outbox.log.activity import Hour
 
 WIDTH, HEIGHT = 720, 100  # the SVG's units
 TOP = 4  # room above the tallest bar

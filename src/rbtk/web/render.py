@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 
 from rbtk.admin import connector_settings
 from rbtk.context import Context
-from rbtk.outbox import stuck
+from rbtk.outbox.log import stuck
 from rbtk.reconcile import reminders
 from rbtk.web.session import SESSION_ID, csrf_token, pop_flashes
 
@@ -100,7 +100,7 @@ class StuckBanner:
 
 def _stuck(request: Request) -> StuckBanner | None:
     """What every page says while pages are stuck undelivered (one indexed read of what
-    still waits: rbtk.outbox.health)."""
+    still waits: rbtk.outbox.log.undelivered)."""
     context: Context = request.app.state.context
     settings = context.settings
     with context.reads.connect() as connection:

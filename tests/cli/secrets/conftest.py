@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from typer.testing import CliRunner, Result
 
-from rbtk.admin.channels import add_channel
+from rbtk.admin.chat_channels import add_channel
 from rbtk.cli.main import app
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest

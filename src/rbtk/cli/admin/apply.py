@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from rbtk.cli.common import fail, read_text
 from rbtk.cli.remote import remote
-from rbtk.config_file import document as doc
 from rbtk.config_file import references
+from rbtk.config_file.document import Document, problems, secret_fields
 from rbtk.config_file.lines import Source, Unreadable
 from rbtk.config_file.problems import ConfigProblems, Problem, from_validation
 
@@ -58,10 +58,10 @@ def apply(
     and apply it in one transaction; any problem, named with its line, changes nothing."""
     source, folder = _read(file)
     try:
-        document = doc.Document.model_validate(source.data)
+        document = Document.model_validate(source.data)
     except ValidationError as exc:
-        raise _refused(source, from_validation(exc, doc.Document, doc.secret_fields())) from None
-    found = doc.problems(document)
+        raise _refused(source, from_validation(exc, Document, secret_fields())) from None
+    found = problems(document)
     if found:
         raise _refused(source, found)
     try:
@@ -80,8 +80,8 @@ def apply(
     with server.api() as api:
         status, answer = api.answer("POST", path, body=body, expect=SHOWN, allow=(422,))
     if status == 422:
-        problems = [Problem(tuple(p["loc"]), p["message"]) for p in answer.get("problems") or []]
-        raise _refused(source, problems) if problems else fail(answer["detail"])
+        given = [Problem(tuple(p["loc"]), p["message"]) for p in answer.get("problems") or []]
+        raise _refused(source, given) if given else fail(answer["detail"])
     server.show(answer, lambda a: describe(a, source.label, dry_run=dry_run))
 
 

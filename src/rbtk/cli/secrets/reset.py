@@ -8,8 +8,7 @@ import typer
 from sqlalchemy import Connection
 
 from rbtk import secret_keys
-from rbtk.admin import audit, connectors
-from rbtk.admin import channels as notify_config
+from rbtk.admin import audit, chat_channels, connectors
 from rbtk.cli.common import load_settings, local_actor
 from rbtk.cli.secrets.common import open_store
 from rbtk.runtime.secrets import Secret
@@ -42,12 +41,12 @@ def reset() -> None:
         }
 
         with engine.connect() as connection:
-            stored = {c.name: c for c in notify_config.list_channels(connection)}
+            stored = {c.name: c for c in chat_channels.list_channels(connection)}
         secrets = {
             name: _ask(
                 _sentence(lost.secret_of[name]) + f" {name}",
                 partial(
-                    notify_config.validate_secret,
+                    chat_channels.validate_secret,
                     stored[name],
                     allow_private=settings.allow_private_webhooks,
                 ),
@@ -94,8 +93,8 @@ def _audited(
         view = connectors.get(connection, name=name)
         states["connector.update", name] = connectors.audited(view)
     for name in secrets:
-        channel = notify_config.get_channel(connection, name=name)
-        states["channel.update", name] = notify_config.audited(channel)
+        channel = chat_channels.get_channel(connection, name=name)
+        states["channel.update", name] = chat_channels.audited(channel)
     return states
 
 

@@ -44,7 +44,7 @@ from rbtk.admin.probes import (
 from rbtk.api.deps import Ctx
 from rbtk.channels import registry
 from rbtk.context import Context
-from rbtk.outbox import delivery_log
+from rbtk.outbox.log import delivery_log
 from rbtk.policy.rules import SEVERITY, Rule
 from rbtk.policy.severity import Severity, is_sent
 from rbtk.reconcile import summary, verify

@@ -18,12 +18,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from rbtk.admin import channels as chat_channels
-from rbtk.admin import connectors
+from rbtk.admin import chat_channels, connectors
 from rbtk.api.deps import Ctx
 from rbtk.channels import pagerduty, registry
 from rbtk.channels.registry import CHAT
-from rbtk.outbox import activity, delivery_log
+from rbtk.outbox.log import activity, delivery_log
 from rbtk.outbox.status import Status
 from rbtk.runtime.timefmt import parse_rfc3339
 from rbtk.web.auth import SignedIn

@@ -1,5 +1,6 @@
 """Integrations → PagerDuty → Incidents: what is firing, pending and held; resolve by hand;
-the oldest page not yet delivered (read as the stuck banner reads it: `rbtk.outbox.health`).
+the oldest page not yet delivered (read as the stuck banner reads it:
+`rbtk.outbox.log.undelivered`).
 
     GET  /settings/integrations/pagerduty/incidents?state=&after=
     POST /settings/integrations/pagerduty/incidents/resolve      dedup_key
@@ -15,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from rbtk.admin import incidents
 from rbtk.admin.incidents import Filter
 from rbtk.api.deps import Ctx
-from rbtk.outbox import activity, health
+from rbtk.outbox.log import activity, undelivered
 from rbtk.runtime.timefmt import span
 from rbtk.web.auth import Csrf, SignedIn, operator
 from rbtk.web.chart import chart
@@ -38,7 +39,7 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
             connection, show=show, after=after or None, limit=PAGE_SIZE + 1, now=now
         )
         hours = activity.last_day(connection, now=now)
-        undelivered = health.oldest(connection)
+        oldest = undelivered.oldest(connection)
     rows = found[:PAGE_SIZE]
     return page(
         request,
@@ -52,8 +53,8 @@ def incidents_page(request: Request, context: Ctx, state: str = "", after: str =
         now=now,
         until=until,
         activity=chart(hours),
-        undelivered=undelivered,
-        undelivered_age=None if undelivered is None else span(undelivered.age_s(now)),
+        undelivered=oldest,
+        undelivered_age=None if oldest is None else span(oldest.age_s(now)),
     )
 
 

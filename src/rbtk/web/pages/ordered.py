@@ -6,7 +6,7 @@
     POST {page}/rules/{position}/remove
 
 A page changes one rule but the services save only whole lists (`routing.replace_rules`,
-`notify_config.replace_rules`), validated first; these routes read the form and hand the
+`chat_channels.replace_rules`), validated first; these routes read the form and hand the
 page's save function the change, made with `rbtk.routing.ordered_rules`' list edits.
 """
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from rbtk.admin import connectors, routing, runbooks
 from rbtk.api.deps import Ctx
 from rbtk.context import Context
-from rbtk.outbox.explain import Explanation, explain
+from rbtk.outbox.fanout.explain import Explanation, explain_event
 from rbtk.policy.events import PAYLOADS, EventError, parse_event
 from rbtk.policy.rules import Rule
 from rbtk.routing import pagerduty
@@ -229,4 +229,4 @@ def _explained(
         )
     except EventError as exc:
         return None, say(exc)
-    return explain(connection, event, settings=settings, now=datetime.now(UTC)), None
+    return explain_event(connection, event, settings=settings, now=datetime.now(UTC)), None

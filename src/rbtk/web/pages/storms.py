@@ -3,7 +3,7 @@
     GET /settings/integrations/pagerduty/storms                  the newest storms
     GET /settings/integrations/pagerduty/storms/{id}?after_id=   one storm and its members
 
-A storm's umbrella incident links to its page (`rbtk.outbox.umbrella`), so an on-call can
+A storm's umbrella incident links to its page (`rbtk.outbox.storms.umbrella`), so an on-call can
 see every pool behind it.
 """
 
@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from rbtk.api.deps import Ctx
-from rbtk.outbox import storm_log
-from rbtk.outbox.umbrella import STORMS_PAGE
+from rbtk.outbox.storms import history
+from rbtk.outbox.storms.umbrella import STORMS_PAGE
 from rbtk.web.auth import SignedIn
 from rbtk.web.render import page
 
@@ -24,7 +24,7 @@ router = APIRouter(prefix=STORMS_PAGE, dependencies=[SignedIn], include_in_schem
 @router.get("")
 def storms_page(request: Request, context: Ctx) -> Response:
     with context.reads.connect() as connection:
-        storms = storm_log.list_storms(connection)
+        storms = history.list_storms(connection)
     return page(request, "storms.html", title="Storms", storms=storms)
 
 
@@ -32,8 +32,8 @@ def storms_page(request: Request, context: Ctx) -> Response:
 def storm_page(request: Request, storm_id: int, context: Ctx, after_id: int = 0) -> Response:
     with context.reads.connect() as connection:
         try:
-            storm = storm_log.get_storm(connection, storm_id)
-        except storm_log.UnknownStorm:
+            storm = history.get_storm(connection, storm_id)
+        except history.UnknownStorm:
             return page(
                 request,
                 "not_found.html",
@@ -41,7 +41,7 @@ def storm_page(request: Request, storm_id: int, context: Ctx, after_id: int = 0)
                 title="No such storm",
                 message=f"There is no storm #{storm_id}.",
             )
-        found = storm_log.members(connection, storm, after=after_id or None, limit=PAGE_SIZE + 1)
+        found = history.members(connection, storm, after=after_id or None, limit=PAGE_SIZE + 1)
     members = found[:PAGE_SIZE]
     return page(
         request,

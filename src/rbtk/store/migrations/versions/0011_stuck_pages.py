@@ -2,7 +2,7 @@
 
 One row: since when pages have been stuck undelivered, as last told to the chat channels
 marked "rbtk health" (NULL while nothing is stuck). Told once per episode, whichever
-instance notices first: the one whose conditional update sets it (rbtk.outbox.stuck).
+instance notices first: the one whose conditional update sets it (rbtk.outbox.log.stuck).
 
 Revision ID: 0011
 Revises: 0010

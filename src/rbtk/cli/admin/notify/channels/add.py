@@ -5,8 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rbtk.channels import email as email_channel
-from rbtk.channels import slack
+from rbtk.channels import email, slack
 from rbtk.channels.registry import CHAT
 from rbtk.cli.admin.notify.common import CHANNELS
 from rbtk.cli.common import fail
@@ -33,7 +32,7 @@ def add(
             help="A Slack incoming webhook URL (a secret: shown masked from then on).",
         ),
     ] = None,
-    email: Annotated[
+    recipients: Annotated[
         list[str] | None,
         typer.Option("--email", metavar="ADDRESS", help="An email recipient; repeatable."),
     ] = None,
@@ -55,19 +54,19 @@ def add(
     """Add a chat channel (Slack, email, webhook...); notification rules then choose it."""
     body: dict[str, Any] = {"name": name, "health": health}
     if kind is not None:
-        if slack_webhook is not None or email:
+        if slack_webhook is not None or recipients:
             raise fail("give --kind with --field, or --slack-webhook / --email, not both")
         body |= {"kind": kind, **_fields(kind, field or [])}
-    elif (slack_webhook is None) == (not email):
+    elif (slack_webhook is None) == (not recipients):
         raise fail(
             "give --slack-webhook URL or --email ADDRESS, not both"
-            if email
+            if recipients
             else "give where it sends: --slack-webhook URL, or --email ADDRESS (repeatable)"
         )
     elif slack_webhook is not None:
         body |= {"kind": slack.kind, "webhook_url": slack_webhook}
     else:
-        body |= {"kind": email_channel.kind, "recipients": email}
+        body |= {"kind": email.kind, "recipients": recipients}
     server = remote(ctx)
     with server.api() as api:
         channel = api.post(CHANNELS, body, expect=SHOWN)

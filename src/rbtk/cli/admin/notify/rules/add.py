@@ -8,7 +8,7 @@ from rbtk.cli.admin import rule_commands
 from rbtk.cli.admin.notify.rules.common import NOTIFY_RULES
 from rbtk.cli.admin.rule_commands import InsertAt
 from rbtk.cli.remote import remote
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 
 
 def add(
@@ -32,5 +32,5 @@ def add(
     position: InsertAt = None,
 ) -> None:
     """Add a rule: matching events that page nobody go to these channels."""
-    rule = NotifyRule(0, project, event_type, tuple(channel))
+    rule = ChatRule(0, project, event_type, tuple(channel))
     rule_commands.add(NOTIFY_RULES, rule, position, remote(ctx))

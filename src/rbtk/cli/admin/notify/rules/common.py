@@ -8,7 +8,7 @@ import typer
 from rbtk.cli.admin.notify.common import RULES
 from rbtk.cli.admin.rule_commands import RuleList
 from rbtk.cli.tables import table
-from rbtk.routing.chat import NotifyRule
+from rbtk.routing.chat import ChatRule
 
 HEADERS = ("POSITION", "PROJECT", "EVENT TYPE", "CHANNELS")
 ANY = "(any)"
@@ -31,7 +31,7 @@ def describe(answer: Mapping[str, Any]) -> list[str]:
 
 NOTIFY_RULES = RuleList(
     path=RULES,
-    kind=NotifyRule,
+    kind=ChatRule,
     shown=("rules",),
     called="notification rule",
     describe=describe,
