@@ -69,7 +69,9 @@ class WindowIn(Body):
     starts_at: Annotated[str, declared(**TIMESTAMP)] | None = None
     ends_at: Annotated[str, declared(**TIMESTAMP)] | None = None
     duration_s: StrictFloat | None = Field(default=None, gt=0, le=MAX_DURATION_S)
-    reason: Annotated[str, declared(minLength=1, maxLength=1000, pattern="\\S")]
+    reason: Annotated[
+        str, declared(minLength=1, maxLength=1000, pattern="^[^\\x00]*[^\\x00\\s][^\\x00]*$")
+    ]
 
 
 class WindowOut(BaseModel):
