@@ -23,6 +23,7 @@ from rbtk.api import (
     health,
     incidents,
     notify,
+    pagerduty_webhooks,
     reconcile,
     routing,
     runbooks,
@@ -87,6 +88,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(notify.router)
     app.include_router(reconcile.router)
+    app.include_router(pagerduty_webhooks.router)
     app.include_router(config.router)
     app.include_router(runbooks.router)
     app.include_router(audit.router)
