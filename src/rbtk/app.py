@@ -29,6 +29,7 @@ from rbtk.api import (
     runbooks,
     storms,
     suppressions,
+    webhook_subscriptions,
 )
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters, state_no_nul_in_parameters
@@ -89,6 +90,7 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(notify.router)
     app.include_router(reconcile.router)
     app.include_router(pagerduty_webhooks.router)
+    app.include_router(webhook_subscriptions.router)
     app.include_router(config.router)
     app.include_router(runbooks.router)
     app.include_router(audit.router)
