@@ -1,6 +1,7 @@
 """The emulator's webhook subscriptions and deliveries, as PagerDuty documents them: signed,
 in order, retried on 5xx, 429 and timeouts, dropped on other 4xx, disabled after 3 drops."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -29,6 +30,7 @@ INCIDENT_EVENTS = ["incident.triggered", "incident.acknowledged", "incident.reso
 class Receiver:
     url: str = ""
     answers: list[int] = field(default_factory=list)  # answered in turn; then 202
+    slow_s: list[float] = field(default_factory=list)  # how long it takes to answer, in turn
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)  # 2xx only
     tried: int = 0
 
@@ -44,6 +46,8 @@ def receiver() -> Iterator[Receiver]:
     @app.post("/hook")
     async def receive(request: Request) -> JSONResponse:
         hook.tried += 1
+        if hook.slow_s:
+            await asyncio.sleep(hook.slow_s.pop(0))  # the peer is slow, not the test
         status = hook.answers.pop(0) if hook.answers else 202
         if status < 300:
             hook.received.append((dict(request.headers), await request.body()))
@@ -162,3 +166,16 @@ def test_a_ping_is_delivered_and_an_unknown_subscription_is_404(
         pd.delete(f"/webhook_subscriptions/{subscription['id']}", headers=AUTH).status_code == 204
     )
     assert pd.get(f"/webhook_subscriptions/{subscription['id']}", headers=AUTH).status_code == 404
+
+
+def test_a_delivery_not_answered_in_time_is_tried_again(
+    pd: httpx.Client, receiver: Receiver
+) -> None:
+    subscribe(pd, receiver)
+    receiver.slow_s = [FAST.timeout_s + 0.5]
+
+    pd.post("/v2/enqueue", json=trigger("disk-full")).raise_for_status()
+
+    wait_for(lambda: receiver.received, what="the delivery, tried again")
+    [delivery] = pd.get("/_inspect/webhooks").json()["deliveries"]
+    assert (delivery["statuses"], delivery["outcome"]) == ([None, 202], "delivered")
