@@ -118,3 +118,22 @@ def test_a_connector_without_a_rest_api_key_cannot_subscribe(
 
     assert answer.status_code == 422
     assert "needs a REST API key and a service id" in answer.json()["detail"]
+
+
+def test_a_subscription_pagerduty_disabled_is_reported_by_the_check_and_enabled_again(
+    pd: httpx.Client, rbtk: httpx.Client, service: str
+) -> None:
+    refusing = f"{service}/api/v1/pagerduty/webhooks/nobody"  # answers 401: dropped
+    subscribed = rbtk.post(WEBHOOKS, json={"url": refusing}).json()
+    ping = f"/webhook_subscriptions/{subscribed['subscription_id']}/ping"
+    for _ in range(3):
+        assert pd.post(ping, headers={"Authorization": f"Token token={TOKEN}"}).status_code == 202
+    wait_for(lambda: rbtk.get(WEBHOOKS).json()["temporarily_disabled"], what="disabled")
+
+    checked = rbtk.get("/api/v1/pagerduty/connectors/pd-production/check").json()
+
+    [webhooks] = [check for check in checked["checks"] if check["name"] == "webhooks"]
+    assert webhooks["level"] == "fail"
+    assert "3 deliveries dropped in a row" in webhooks["message"]
+    enabled = rbtk.post(f"{WEBHOOKS}/enable")
+    assert (enabled.status_code, enabled.json()["temporarily_disabled"]) == (200, False)

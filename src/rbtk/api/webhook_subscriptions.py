@@ -6,6 +6,8 @@
                                               or service id, or a URL PagerDuty may not use
     GET    /connectors/{name}/webhooks        200 Webhooks, as PagerDuty has it now (`error`
                                               when it could not be read); 404 not subscribed
+    POST   /connectors/{name}/webhooks/enable 200 Webhooks: enabled again at PagerDuty after
+                                              it disabled it (3 deliveries dropped in a row)
     POST   /connectors/{name}/webhooks/ping   200 {"arrived": true} once PagerDuty's ping
                                               arrived, signed; 504 {"arrived": false} when it
                                               did not within the wait
@@ -80,6 +82,12 @@ async def enable(
 @router.get("/connectors/{name}/webhooks", response_model=WebhooksOut)
 async def show(name: str, context: Ctx) -> dict[str, Any]:
     state = await run_in_threadpool(webhook_subscriptions.show, context, connector=name)
+    return state.to_json()
+
+
+@router.post("/connectors/{name}/webhooks/enable", response_model=WebhooksOut)
+async def re_enable(name: str, context: Ctx) -> dict[str, Any]:
+    state: WebhookState = await _calling(webhook_subscriptions.re_enable, context, connector=name)
     return state.to_json()
 
 

@@ -5,6 +5,7 @@ subscription filtered to the connector's service, for the incident events rbtk a
     enable   create it (the secret PagerDuty shows once is stored encrypted); again: a new
              one replaces it, the old secret still accepted for what PagerDuty still retries
     show     its state at PagerDuty (active, temporarily disabled) and the last delivery seen
+    re_enable  enable it again at PagerDuty after it disabled it (3 deliveries dropped)
     ping     ask PagerDuty for a `pagey.ping` and wait until it arrives, signed
     disable  delete it at PagerDuty and forget its secrets
 
@@ -131,6 +132,19 @@ def show(context: Context, *, connector: str) -> WebhookState:
             remote = rest.webhook_subscription(kept.subscription_id)
     except RestError as error:
         return _state(context, connector, kept, None, error=str(error))
+    return _state(context, connector, kept, remote)
+
+
+def re_enable(context: Context, *, connector: str) -> WebhookState:
+    """Enable again at PagerDuty a subscription it disabled (blocking)."""
+    with context.reads.connect() as connection:
+        target = _target(connection, connector)
+        kept = _kept(connection, target, connector)
+    try:
+        with _rest(context, target) as rest:
+            remote = rest.enable_webhook_subscription(kept.subscription_id)
+    except RestError as error:
+        raise PagerDutyRefused(str(error)) from None
     return _state(context, connector, kept, remote)
 
 

@@ -1,5 +1,6 @@
 """`rbtk admin pd webhooks enable --connector NAME [--url URL]`: subscribe the connector to
-PagerDuty's webhooks (again: a new subscription replaces the old one)."""
+PagerDuty's webhooks (again: a new subscription replaces the old one); `--re-enable` enables
+again the subscription PagerDuty disabled after deliveries it could not make."""
 
 from typing import Annotated
 
@@ -20,9 +21,18 @@ def enable(
             help="Where PagerDuty delivers (https); default RBTK_PUBLIC_URL's webhook endpoint.",
         ),
     ] = None,
+    re_enable: Annotated[
+        bool,
+        typer.Option(
+            "--re-enable", help="Enable again the subscription PagerDuty disabled; no new one."
+        ),
+    ] = False,
 ) -> None:
     """Subscribe the connector's PagerDuty service to rbtk's webhook endpoint."""
     server = remote(ctx)
     with server.api() as api:
-        answer = api.post(webhooks_path(connector), {"url": url}, expect=SHOWN)
+        if re_enable:
+            answer = api.post(f"{webhooks_path(connector)}/enable", None, expect=SHOWN)
+        else:
+            answer = api.post(webhooks_path(connector), {"url": url}, expect=SHOWN)
     server.show(answer, describe)
