@@ -5,15 +5,16 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from rbtk.admin import connectors
+from rbtk.admin import connectors, incidents
+from rbtk.admin.incidents import PagerDutySide
 from rbtk.context import Context
 from rbtk.intake.ingest import ingest
-from rbtk.reconcile import webhook_secrets
+from rbtk.reconcile import webhook_apply, webhook_inbox, webhook_secrets
 from rbtk.runtime.secrets import Secret
 from tests.factories import add_connector, evidence
 from tests.waiting import wait_for
@@ -100,3 +101,54 @@ def test_a_connector_that_opts_in_pages_again_what_was_resolved_by_hand(
             what="the page sent again",
         )
     assert [alert["dedup_key"] for alert in opened] == [KEY]
+
+
+def acknowledged_by(name: str) -> bytes:
+    return json.dumps({"event": {
+        "id": "E1", "event_type": "incident.acknowledged", "resource_type": "incident",
+        "occurred_at": "2026-12-08T02:14:05Z", "client": None,
+        "agent": {"id": "PLH1HKV", "summary": name, "type": "user_reference"},
+        "data": {"id": "Q1", "type": "incident", "incident_key": KEY, "status": "acknowledged"},
+    }}).encode()  # fmt: skip
+
+
+@pytest.fixture
+def stored(context: Context) -> None:
+    """A page, and an acknowledge stored as the API stores it, not applied yet (as after a
+    restart between the answer and the applying)."""
+    now = datetime.now(UTC)
+    connector_id = add_connector(context, now=now)
+    ingest(context, [evidence("ev-1", now, "v1.4.0")], now)
+    body = acknowledged_by("Alice Oncall")
+    with context.engine.begin() as connection:
+        webhook_secrets.save(
+            connection, context.vault, connector_id=connector_id, subscription_id="PSUB001",
+            url="https://rbtk.test/hook", secret=Secret(SECRET), now=now,
+        )  # fmt: skip
+        webhook_inbox.receive(
+            connection, context.vault, connector="pd-production", body=body,
+            signature="v1=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+            webhook_id="wh-1", now=now,
+        )  # fmt: skip
+
+
+def test_a_delivery_left_unapplied_is_applied_once_by_the_next_look(
+    context: Context, stored: None
+) -> None:
+    first = webhook_apply.apply_pending(context, now=datetime.now(UTC))
+    again = webhook_apply.apply_pending(context, now=datetime.now(UTC))
+
+    assert (first.deliveries, first.recorded, again.deliveries) == (1, 1, 0)
+    with context.engine.connect() as connection:
+        [lane] = incidents.get(connection, KEY, now=datetime.now(UTC)).lanes
+    assert lane.pagerduty == PagerDutySide(
+        "acknowledged", "Alice Oncall", datetime(2026, 12, 8, 2, 14, 5, tzinfo=UTC)
+    )
+
+
+def test_applied_deliveries_are_forgotten_past_retention(context: Context, stored: None) -> None:
+    now = datetime.now(UTC)
+    webhook_apply.apply_pending(context, now=now)
+
+    assert webhook_apply.prune(context, now=now + timedelta(days=29)) == 0
+    assert webhook_apply.prune(context, now=now + timedelta(days=31)) == 1

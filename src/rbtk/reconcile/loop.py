@@ -2,7 +2,7 @@
 start and every `RBTK_RECONCILE_EVERY_S` (10 minutes); and, every half minute, the reminder
 of connectors overdue for an end-to-end test (rbtk.reconcile.reminders) and the webhook
 deliveries stored but not applied (the API applies them as it answers; a restart in between
-leaves them to this).
+leaves them to this), and those past retention.
 
 Several instances share the work: a connector's pass runs on the instance whose conditional
 update of `reconcile_due` moved its due time. A pass that cannot read PagerDuty (a wrong key,
@@ -43,6 +43,7 @@ class Reconciler:
                 await asyncio.to_thread(
                     webhook_apply.apply_pending, self.context, now=datetime.now(UTC)
                 )
+                await asyncio.to_thread(webhook_apply.prune, self.context, now=datetime.now(UTC))
             except Exception:
                 log.exception("applying PagerDuty's webhook deliveries failed")
             names = []

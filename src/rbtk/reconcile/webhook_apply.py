@@ -16,10 +16,10 @@ PagerDuty keeps one incident's events in order, but a retried delivery may still
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from rbtk.context import Context
 from rbtk.reconcile import passes
@@ -33,6 +33,7 @@ USED = frozenset(
     for what in ("triggered", "acknowledged", "unacknowledged", "resolved", "reopened")
 )
 BATCH = 200
+MIN_KEPT_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,32 @@ def apply_pending(context: Context, *, now: datetime) -> Applied:
             context.wake_delivery()
         if done.deliveries < BATCH:
             return total
+
+
+def prune(context: Context, *, now: datetime) -> int:
+    """Forget applied deliveries older than RBTK_RETENTION_DAYS (never under 2 days: PagerDuty
+    retries a delivery for 48 h, and a repeat is known by its row), a batch at a time, oldest
+    first; how many went."""
+    days = context.settings.retention_days
+    if not days:
+        return 0
+    before = now - timedelta(days=max(days, MIN_KEPT_DAYS))
+    with context.engine.begin() as connection:
+        oldest = (
+            select(pagerduty_webhook_events.c.id)
+            .where(
+                pagerduty_webhook_events.c.processed_at.is_not(None),
+                pagerduty_webhook_events.c.received_at < before,
+            )
+            .order_by(pagerduty_webhook_events.c.id)
+            .limit(BATCH)
+        )
+        ids = list(connection.execute(oldest).scalars())
+        if ids:
+            connection.execute(
+                delete(pagerduty_webhook_events).where(pagerduty_webhook_events.c.id.in_(ids))
+            )
+    return len(ids)
 
 
 def _apply_batch(connection: Connection, context: Context, now: datetime) -> Applied:
