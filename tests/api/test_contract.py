@@ -91,6 +91,8 @@ SEMANTIC_RULES = {
     "POST /api/v1/config/apply": "the document as `rbtk admin schema` says; a secret per reference",
     "POST /api/v1/pagerduty/connectors/{name}/reconcile": "the connector needs a REST API key "
     "and a service id",
+    "POST /api/v1/pagerduty/connectors/{name}/webhooks": "the connector needs a REST API key "
+    "and a service id",
 }
 
 

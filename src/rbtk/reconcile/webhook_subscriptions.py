@@ -84,8 +84,8 @@ class _Target:
     id: int
     name: str
     region: str
-    service_id: str
-    rest_key: bytes
+    service_id: str | None
+    rest_key: bytes | None
 
 
 def enable(
@@ -98,6 +98,7 @@ def enable(
     url = _checked(url or _default_url(context, connector))
     try:
         with _rest(context, target) as rest:
+            assert target.service_id is not None  # _rest checked it
             made = rest.create_webhook_subscription(
                 url=url,
                 service_id=target.service_id,
@@ -188,12 +189,6 @@ def _target(connection: Connection, name: str) -> _Target:
     token = connection.execute(
         select(connectors_table.c.rest_key).where(connectors_table.c.id == view.id)
     ).scalar()
-    if token is None or not view.service_id:
-        raise Invalid(
-            f"connector {name!r} needs a REST API key and a service id to subscribe to "
-            "PagerDuty's webhooks (a key that may manage webhook subscriptions): set them with "
-            f"'rbtk admin pd connectors update {name} --rest-key … --service-id PXXXXXX'"
-        )
     return _Target(view.id, view.name, view.region, view.service_id, token)
 
 
@@ -205,6 +200,12 @@ def _kept(connection: Connection, target: _Target, connector: str) -> Subscripti
 
 
 def _rest(context: Context, target: _Target) -> Rest:
+    if target.rest_key is None or not target.service_id:
+        raise Invalid(
+            f"connector {target.name!r} needs a REST API key and a service id for PagerDuty's "
+            "webhooks (a key that may manage webhook subscriptions): set them with 'rbtk admin "
+            f"pd connectors update {target.name} --rest-key … --service-id PXXXXXX'"
+        )
     return Rest.of(context.settings, context.vault, region=target.region, token=target.rest_key)
 
 
