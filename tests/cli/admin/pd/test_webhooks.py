@@ -33,7 +33,7 @@ def test_enable_show_ping_and_disable_a_connectors_subscription(
     url = f"{service}/api/v1/pagerduty/webhooks/pd-production"
 
     enabled = rbtk(
-        "admin", "pd", "webhooks", "enable", "--connector", "pd-production", "--url", url
+        "admin", "pd", "webhooks", "enable", "--connector", "pd-production", "--delivery-url", url
     )
 
     assert (enabled.exit_code, enabled.stderr) == (0, "")
@@ -67,7 +67,7 @@ def test_incidents_list_says_who_acknowledged_in_pagerduty(
 ) -> None:
     url = f"{service}/api/v1/pagerduty/webhooks/pd-production"
     assert rbtk("admin", "pd", "webhooks", "enable", "--connector", "pd-production",
-                "--url", url).exit_code == 0  # fmt: skip
+                "--delivery-url", url).exit_code == 0  # fmt: skip
     at = datetime.now(UTC)
     assert api.post("/api/v1/events", json=evidence("ev-1", at, "v1.4.0")).status_code == 202
     [incident] = wait_for(lambda: pd.get("/_inspect/incidents").json()["incidents"])

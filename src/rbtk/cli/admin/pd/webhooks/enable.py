@@ -1,6 +1,7 @@
-"""`rbtk admin pd webhooks enable --connector NAME [--url URL]`: subscribe the connector to
-PagerDuty's webhooks (again: a new subscription replaces the old one); `--re-enable` enables
-again the subscription PagerDuty disabled after deliveries it could not make."""
+"""`rbtk admin pd webhooks enable --connector NAME [--delivery-url URL]`: subscribe the
+connector to PagerDuty's webhooks (again: a new subscription replaces the old one);
+`--re-enable` enables again the subscription PagerDuty disabled after deliveries it could not
+make. (`--url` is the admin group's: where rbtk's API is.)"""
 
 from typing import Annotated
 
@@ -16,7 +17,7 @@ def enable(
     url: Annotated[
         str | None,
         typer.Option(
-            "--url",
+            "--delivery-url",
             metavar="URL",
             help="Where PagerDuty delivers (https); default RBTK_PUBLIC_URL's webhook endpoint.",
         ),
