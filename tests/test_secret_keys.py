@@ -13,6 +13,8 @@ from rbtk import secret_keys
 from rbtk.admin.chat_channels import add_channel
 from rbtk.context import Context, open_context
 from rbtk.intake.ingest import ingest
+from rbtk.reconcile import webhook_inbox, webhook_secrets
+from rbtk.reconcile.webhook_inbox import NotAuthentic
 from rbtk.runtime.secrets import Secret, Vault
 from rbtk.runtime.settings import Settings
 from rbtk.secret_keys import SecretKeyMismatch
@@ -294,3 +296,45 @@ def test_rotation_with_nothing_but_a_connector_stored(
     assert rotated == secret_keys.Rotated(
         connectors=1, channels=0, incidents=0, deliveries=0, rest_keys=0
     )
+
+
+def subscribe(context: Context, *secrets: str) -> None:
+    """pd-production subscribed to PagerDuty's webhooks once per secret, the last current."""
+    connector_id = add_connector(context, now=now())
+    for number, secret in enumerate(secrets):
+        with context.engine.begin() as connection:
+            webhook_secrets.save(
+                connection, context.vault, connector_id=connector_id,
+                subscription_id=f"PSUB{number}", url="https://rbtk.test/hook",
+                secret=Secret(secret), now=now(),
+            )  # fmt: skip
+
+
+def test_rotation_re_encrypts_pagerduty_webhook_secrets_and_their_previous_ones(
+    context: Context, open_with: Opener, old_key: str
+) -> None:
+    subscribe(context, "first-secret", "second-secret")
+    new_key = Fernet.generate_key().decode()
+    both = open_with(new_key, old_key)
+
+    with both.engine.begin() as connection:
+        rotated = secret_keys.rotate(connection, both.vault)
+
+    assert rotated.webhook_secrets == 2
+    only_new = open_with(new_key)
+    with only_new.engine.connect() as connection:
+        _, held = webhook_inbox.secrets_of(connection, only_new.vault, "pd-production")
+    assert held == [Secret("second-secret"), Secret("first-secret")]
+
+
+def test_reset_forgets_a_webhook_subscription_whose_secret_is_lost(context: Context) -> None:
+    subscribe(context, "first-secret")
+    vault = Vault(Fernet.generate_key())  # the key they were encrypted with is lost
+    with context.engine.begin() as connection:
+        assert secret_keys.unreadable(connection, vault).webhooks
+        secret_keys.reset(
+            connection, vault, connector_keys={"pd-production": Secret(KEY)},
+            channel_secrets={}, now=now(),
+        )  # fmt: skip
+    with context.engine.connect() as connection, pytest.raises(NotAuthentic):
+        webhook_inbox.secrets_of(connection, vault, "pd-production")

@@ -23,11 +23,13 @@ from rbtk.api import (
     events,
     incidents,
     operations,
+    pagerduty_webhooks,
     reconcile,
     routing,
     runbooks,
     storms,
     suppressions,
+    webhook_subscriptions,
 )
 from rbtk.api.errors import ApiError, body
 from rbtk.api.schema import no_nul_in_parameters, state_in_document
@@ -87,6 +89,8 @@ def create_app(context: Context, *, workers: bool = True) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(chat_channels.router)
     app.include_router(reconcile.router)
+    app.include_router(pagerduty_webhooks.router)
+    app.include_router(webhook_subscriptions.router)
     app.include_router(config.router)
     app.include_router(runbooks.router)
     app.include_router(audit.router)

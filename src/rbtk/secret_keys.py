@@ -36,7 +36,14 @@ from rbtk.channels import pagerduty
 from rbtk.channels.registry import CHAT
 from rbtk.outbox.status import FINAL, Status
 from rbtk.runtime.secrets import Secret, UndecryptableSecret, Vault
-from rbtk.store.tables import connectors, incidents, notify_channels, outbox, secret_key_check
+from rbtk.store.tables import (
+    connectors,
+    incidents,
+    notify_channels,
+    outbox,
+    pagerduty_webhooks,
+    secret_key_check,
+)
 
 CHECK_TEXT = "rbtk secret key check"
 BATCH = 1000
@@ -154,6 +161,9 @@ _REST_KEYS = _Column(connectors, "rest_key", ("name",))  # optional: reconcile's
 _CHANNELS = _Column(notify_channels, "secret", ("name", "kind"))
 _INCIDENTS = _Column(incidents, "routing_key")
 _OUTBOX = _Column(outbox, "destination", ("status", "channel", "connector_id", "channel_name"))
+# PagerDuty webhook subscriptions' signing secrets, and the one before each
+_WEBHOOKS = _Column(pagerduty_webhooks, "secret")
+_PREVIOUS_WEBHOOKS = _Column(pagerduty_webhooks, "previous_secret")
 
 
 def _pages(connection: Connection, spec: _Column) -> Iterator[list[dict[str, Any]]]:
@@ -199,6 +209,7 @@ class Rotated:
     incidents: int
     deliveries: int
     rest_keys: int
+    webhook_secrets: int = 0
 
 
 def rotate(connection: Connection, vault: Vault) -> Rotated:
@@ -206,8 +217,9 @@ def rotate(connection: Connection, vault: Vault) -> Rotated:
     nothing: run it in one transaction, which CannotRotate (some secret decrypts with none of
     the keys) must roll back."""
     rotated: dict[bytes, bytes] = {}  # fan-out copies one token into many rows
-    counts = []
-    for spec in (_CONNECTORS, _CHANNELS, _INCIDENTS, _OUTBOX, _REST_KEYS):
+    counts: dict[_Column, int] = {}
+    for spec in (_CONNECTORS, _CHANNELS, _INCIDENTS, _OUTBOX, _REST_KEYS, _WEBHOOKS,
+                 _PREVIOUS_WEBHOOKS):  # fmt: skip
         keys = list(spec.table.primary_key.columns)
         statement = (
             update(spec.table)
@@ -234,9 +246,16 @@ def rotate(connection: Connection, vault: Vault) -> Rotated:
                 )
             connection.execute(statement, changes)
             count += len(changes)
-        counts.append(count)
+        counts[spec] = count
     write_check(connection, vault, now=datetime.now(UTC))
-    return Rotated(*counts)
+    return Rotated(
+        connectors=counts[_CONNECTORS],
+        channels=counts[_CHANNELS],
+        incidents=counts[_INCIDENTS],
+        deliveries=counts[_OUTBOX],
+        rest_keys=counts[_REST_KEYS],
+        webhook_secrets=counts[_WEBHOOKS] + counts[_PREVIOUS_WEBHOOKS],
+    )
 
 
 @dataclass
@@ -249,10 +268,18 @@ class Unreadable:
     incidents: list[dict[str, Any]] = field(default_factory=list)  # rows
     deliveries: list[dict[str, Any]] = field(default_factory=list)
     rest_keys: list[str] = field(default_factory=list)  # connector names
+    webhooks: list[int] = field(default_factory=list)  # connector ids: a secret unreadable
+    previous_webhooks: list[int] = field(default_factory=list)  # only the previous one
 
     def __bool__(self) -> bool:
         return bool(
-            self.connectors or self.channels or self.incidents or self.deliveries or self.rest_keys
+            self.connectors
+            or self.channels
+            or self.incidents
+            or self.deliveries
+            or self.rest_keys
+            or self.webhooks
+            or self.previous_webhooks
         )
 
     def __str__(self) -> str:
@@ -263,6 +290,9 @@ class Unreadable:
             parts.append(f"the routing keys of {len(self.incidents)} open incidents")
         if self.deliveries:
             parts.append(f"the destinations of {len(self.deliveries)} deliveries")
+        if self.webhooks or self.previous_webhooks:
+            count = len(set(self.webhooks) | set(self.previous_webhooks))
+            parts.append(f"the webhook secrets of {count} connectors")
         return ", ".join(parts)
 
 
@@ -285,6 +315,12 @@ def unreadable(connection: Connection, vault: Vault) -> Unreadable:
     for row in _rows(connection, _OUTBOX):
         if not vault.can_decrypt(row["destination"]):
             found.deliveries.append(row)
+    for row in _rows(connection, _WEBHOOKS):
+        if not vault.can_decrypt(row["secret"]):
+            found.webhooks.append(row["connector_id"])
+    for row in _rows(connection, _PREVIOUS_WEBHOOKS):
+        if not vault.can_decrypt(row["previous_secret"]):
+            found.previous_webhooks.append(row["connector_id"])
     return found
 
 
@@ -309,7 +345,9 @@ def reset(
     """After a lost key: store the values entered again for every connector and chat channel
     the vault cannot decrypt, resolve open incidents with their connector's new key, send
     what was queued to the new destinations, and write the check. A REST API key no key
-    decrypts is dropped: reconcile says it is missing until it is entered again.
+    decrypts is dropped: reconcile says it is missing until it is entered again. So is a
+    webhook subscription whose secret none decrypts (its deliveries are refused until
+    `rbtk admin pd webhooks enable` subscribes again), and a previous webhook secret.
     `connector_keys` and `channel_secrets` are validated values, by name; ValueError names
     any unreadable one missing."""
     found = unreadable(connection, vault)
@@ -338,6 +376,16 @@ def reset(
             update(connectors)
             .where(connectors.c.name.in_(found.rest_keys))
             .values(rest_key=None, rest_key_last4=None, updated_at=now)
+        )
+    if found.webhooks:
+        connection.execute(
+            delete(pagerduty_webhooks).where(pagerduty_webhooks.c.connector_id.in_(found.webhooks))
+        )
+    if found.previous_webhooks:
+        connection.execute(
+            update(pagerduty_webhooks)
+            .where(pagerduty_webhooks.c.connector_id.in_(found.previous_webhooks))
+            .values(previous_secret=None)
         )
     for name in found.channels:
         secret = channel_secrets[name]

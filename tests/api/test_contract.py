@@ -111,6 +111,10 @@ SEMANTIC_RULES = {
         "the connector needs a REST API key and a service id",
         r"connector .* needs a .*: reconcile reads .*",
     ),
+    "POST /api/v1/pagerduty/connectors/{name}/webhooks": (
+        "the connector needs a REST API key and a service id; http only to a loopback address",
+        r"connector .* needs a REST API key and a service id .*|url: .*",
+    ),
     "POST /api/v1/pagerduty/connectors": (_TOGGLES, _BOTH_WAYS),
     "PATCH /api/v1/pagerduty/connectors/{name}": (_TOGGLES, _BOTH_WAYS),
 }
@@ -121,6 +125,11 @@ SEMANTIC_RULES = {
 NOT_THE_RESOURCE = {
     "POST /api/v1/pagerduty/connectors/{name}/test/resolve": "no test event with that key",
     "POST /api/v1/pagerduty/connectors/{name}/reconcile/resolve": "no such unknown incident",
+    # A connector's webhook subscription is a resource of its own, made by POST …/webhooks.
+    "GET /api/v1/pagerduty/connectors/{name}/webhooks": "no webhook subscription",
+    "DELETE /api/v1/pagerduty/connectors/{name}/webhooks": "no webhook subscription",
+    "POST /api/v1/pagerduty/connectors/{name}/webhooks/ping": "no webhook subscription",
+    "POST /api/v1/pagerduty/connectors/{name}/webhooks/enable": "no webhook subscription",
 }
 
 

@@ -98,6 +98,7 @@ def test_firing_incidents_are_listed_with_where_each_went(
                 "severity": "critical",
                 "resolved_in_pagerduty_at": None,
                 "storm_id": None,
+                "pagerduty": None,
             }
         ],
         "storm_id": None,
@@ -139,6 +140,7 @@ def test_a_trigger_a_window_holds_is_listed_as_held(admin: TestClient, context: 
             "severity": "critical",
             "resolved_in_pagerduty_at": None,
             "storm_id": None,
+            "pagerduty": None,
         }
     ]
 

@@ -105,6 +105,7 @@ def test_an_open_storms_umbrella_is_an_incident_and_its_members_name_the_storm(
                 "severity": "critical",
                 "resolved_in_pagerduty_at": None,
                 "storm_id": None,
+                "pagerduty": None,
             }
         ],
         "storm_id": 1,

@@ -42,8 +42,8 @@ def bare() -> Rbtk:
     return Rbtk(UNREACHABLE, None)
 
 
-def test_there_are_41_api_commands() -> None:
-    assert len(list(leaf_commands())) == 41
+def test_there_are_45_api_commands() -> None:
+    assert len(list(leaf_commands())) == 45
 
 
 @pytest.mark.parametrize("command", [" ".join(c) for c in leaf_commands()])

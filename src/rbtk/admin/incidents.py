@@ -50,6 +50,15 @@ class UnknownIncident(NotFound):
 
 
 @dataclass(frozen=True)
+class PagerDutySide:
+    """What PagerDuty last said of a lane's incident, through its webhooks."""
+
+    status: str  # triggered, acknowledged or resolved
+    by: str | None  # who: the agent's name; None when PagerDuty's automation did it
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Lane:
     """Where a condition went on one connector, and how that stands."""
 
@@ -60,6 +69,7 @@ class Lane:
     severity: str | None  # what it was paged (or held) at
     resolved_in_pagerduty_at: datetime | None = None
     storm_id: int | None = None  # the storm holding it back
+    pagerduty: PagerDutySide | None = None  # None: no webhook said anything of it yet
 
 
 @dataclass(frozen=True)
@@ -309,9 +319,15 @@ def _lanes(connection: Connection, keys: list[str]) -> dict[str, list[Lane]]:
         state = _state(row, newest.get((row.name, row.dedup_key)))
         storm_id = row.storm_id if row.held else None
         lanes.setdefault(row.dedup_key, []).append(
-            Lane(row.name, state, row.severity, row.resolved_in_pagerduty_at, storm_id)
+            Lane(row.name, state, row.severity, row.resolved_in_pagerduty_at, storm_id, _side(row))
         )
     return lanes
+
+
+def _side(lane: Any) -> PagerDutySide | None:
+    if lane.pagerduty_status is None:
+        return None
+    return PagerDutySide(lane.pagerduty_status, lane.pagerduty_by, lane.pagerduty_at)
 
 
 def _state(lane: Any, trigger: Any) -> str:

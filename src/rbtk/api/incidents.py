@@ -9,7 +9,11 @@
 
     Incident  {"dedup_key", "project", "kind", "rule", "severity", "state": firing|pending,
                "since", "pages_at" (pending: when its threshold passes), "summary",
-               "connectors": [{"connector", "state", "severity"}]}
+               "connectors": [{"connector", "state", "severity",
+                               "pagerduty": {"status", "by", "at"} | null}]}
+
+A connector's `pagerduty` is PagerDuty's side as its webhooks last told it: triggered,
+acknowledged or resolved, by whom (null: PagerDuty's automation), when; null until one did.
 
 A connector's `state` is sent, queued, retrying, failed, "held by suppression #N", "held by
 storm #N" or "resolved in PagerDuty by hand" (reconcile found it so while it still fires).
@@ -37,6 +41,12 @@ router = APIRouter(
 )
 
 
+class PagerDutySideOut(BaseModel):
+    status: Literal["triggered", "acknowledged", "resolved"]
+    by: str | None = Field(description="who: the agent's name; null when automation did it")
+    at: str
+
+
 class LaneOut(BaseModel):
     connector: str
     state: str
@@ -45,6 +55,9 @@ class LaneOut(BaseModel):
         description="when reconcile found it resolved by hand in PagerDuty, still firing here"
     )
     storm_id: int | None = Field(description="the storm holding it back")
+    pagerduty: PagerDutySideOut | None = Field(
+        description="PagerDuty's side, as its webhooks last told it; null until one did"
+    )
 
 
 class IncidentOut(BaseModel):
@@ -153,6 +166,13 @@ def incident_json(view: IncidentView) -> dict[str, Any]:
                 if lane.resolved_in_pagerduty_at is None
                 else format_rfc3339(lane.resolved_in_pagerduty_at),
                 "storm_id": lane.storm_id,
+                "pagerduty": None
+                if lane.pagerduty is None
+                else {
+                    "status": lane.pagerduty.status,
+                    "by": lane.pagerduty.by,
+                    "at": format_rfc3339(lane.pagerduty.at),
+                },
             }
             for lane in view.lanes
         ],

@@ -55,9 +55,14 @@ service (`incidents.py`), numbered 1, 2, 3…, its urgency given by the service'
                             `rest_query.py`; shapes in `rest_shapes.py`). Enqueue faults never
                             reach it; its own are `throttle_next` and `rate_limit`.
     /_control/services, /_control/rest, /_control/maintenance,
-    POST /_control/incidents/{id}/resolve, GET /_inspect/incidents
+    POST /_control/incidents/{id}/resolve|acknowledge, GET /_inspect/incidents
                             set up services, tokens and limits, drop resolves as a
-                            maintenance window would, resolve by hand (`control_api.py`)
+                            maintenance window would, resolve or acknowledge by hand
+                            (`control_api.py`)
+    /webhook_subscriptions[/{id}[/enable|/ping]], GET /_inspect/webhooks
+                            Webhooks v3: subscriptions, and each incident change delivered
+                            signed, in order, with PagerDuty's retries (`rest_webhooks.py`,
+                            `webhooks.py`)
 
 Times are RFC 3339 UTC strings.
 """

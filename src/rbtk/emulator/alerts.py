@@ -93,6 +93,16 @@ class AlertBook:
                 return replace(alert)
         return None
 
+    def acknowledge(self, alert_id: str, *, at: datetime) -> Alert | None:
+        """Acknowledge a triggered alert by hand, as a responder does in the web app: no event.
+        None when no triggered alert has that id."""
+        for alert in self._open.values():
+            if alert.id == alert_id and alert.status == "triggered":
+                alert.status = "acknowledged"
+                alert.acknowledged_at = alert.updated_at = at
+                return replace(alert)
+        return None
+
     def all(self) -> list[Alert]:
         """Copies, in the order the alerts were opened, so readers never see one half-updated."""
         return [replace(alert) for alert in self._all]

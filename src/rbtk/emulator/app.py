@@ -11,6 +11,7 @@ from rbtk.emulator.events_api import handle_change, handle_enqueue
 from rbtk.emulator.fault_middleware import CHANGE_PATHS, ENQUEUE_PATHS, FaultInjectingApp
 from rbtk.emulator.faults import Faults
 from rbtk.emulator.rest_api import rest_router
+from rbtk.emulator.rest_webhooks import webhooks_router
 from rbtk.emulator.state import AlertFilter, EmulatorState
 
 
@@ -19,6 +20,7 @@ def create_app(config: EmulatorConfig | None = None) -> FaultInjectingApp:
     state = EmulatorState(config or EmulatorConfig())
     api = FastAPI(title="PagerDuty API emulator", docs_url=None, redoc_url=None)
     api.include_router(rest_router(state))
+    api.include_router(webhooks_router(state))
     api.include_router(control_router(state))
 
     async def enqueue(request: Request) -> JSONResponse:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from rbtk.emulator.faults import Faults
 from rbtk.emulator.rest_access import RestSettings
 from rbtk.emulator.services import Service
+from rbtk.emulator.webhooks import DeliveryRules
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,8 @@ class EmulatorConfig:
 
     `seed` makes the injected faults repeatable; None draws them from a fresh random seed.
     `services` are known from the start (any other routing key feeds `PDEFAULT`); `rest` is
-    the REST API's tokens and limits, as `PUT /_control/rest` takes them.
+    the REST API's tokens and limits, as `PUT /_control/rest` takes them; `webhooks` how
+    webhook deliveries are timed out and retried (PagerDuty's own rules by default).
     """
 
     rate_limit: int = 120
@@ -22,6 +24,7 @@ class EmulatorConfig:
     seed: int | None = None
     services: tuple[Service, ...] = ()
     rest: RestSettings = field(default_factory=RestSettings)
+    webhooks: DeliveryRules = field(default_factory=DeliveryRules)
 
     def __post_init__(self) -> None:
         if self.rate_limit < 0:

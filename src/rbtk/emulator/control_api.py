@@ -16,18 +16,32 @@ a test sets up around the REST API:
     POST /_control/incidents/{id}/resolve
                                     -> {"incident": ...} resolved by hand (id or number);
                                        404 unknown, 409 resolved already
+    POST /_control/incidents/{id}/acknowledge
+                                    -> {"incident": ...} acknowledged by hand; 404 unknown,
+                                       409 not triggered
+                                    Both take {"agent": NAME}, optional: who did it, as
+                                    webhook subscribers are told
     GET  /_inspect/incidents        -> {"incidents": [{"id", "incident_number", "alert_id",
                                        "service_id", "routing_key", "incident_key", "status",
                                        "urgency", "title", "created_at"}]}, oldest first
 """
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from rbtk.emulator.incidents import Filed
 from rbtk.emulator.rest_access import RestSettings
 from rbtk.emulator.services import KeyTaken, Service, ServiceSettings
-from rbtk.emulator.state import EmulatorState
+from rbtk.emulator.state import BY_HAND, EmulatorState
+
+
+class ByHand(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: str = Field(default=BY_HAND, min_length=1, max_length=255)
 
 
 class Maintenance(BaseModel):
@@ -69,18 +83,25 @@ def control_router(state: EmulatorState) -> APIRouter:
         return JSONResponse(maintenance.model_dump())
 
     @router.post("/_control/incidents/{incident_id}/resolve")
-    async def resolve_incident(incident_id: str) -> JSONResponse:
-        resolved = state.resolve_incident(incident_id)
-        if resolved is None:
-            return JSONResponse({"detail": f"no incident {incident_id}"}, status_code=404)
-        if resolved is False:
-            return JSONResponse(
-                {"detail": f"incident {incident_id} is resolved already"}, status_code=409
-            )
-        return JSONResponse({"incident": resolved.to_json()})
+    async def resolve_incident(incident_id: str, by: ByHand | None = None) -> JSONResponse:
+        resolved = state.resolve_incident(incident_id, by=(by or ByHand()).agent)
+        return _by_hand(incident_id, resolved, "is resolved already")
+
+    @router.post("/_control/incidents/{incident_id}/acknowledge")
+    async def acknowledge_incident(incident_id: str, by: ByHand | None = None) -> JSONResponse:
+        acknowledged = state.acknowledge_incident(incident_id, by=(by or ByHand()).agent)
+        return _by_hand(incident_id, acknowledged, "is not triggered")
 
     @router.get("/_inspect/incidents")
     async def inspect_incidents() -> JSONResponse:
         return JSONResponse({"incidents": [filed.to_json() for filed in state.filed()]})
 
     return router
+
+
+def _by_hand(incident_id: str, done: Filed | Literal[False] | None, refused: str) -> JSONResponse:
+    if done is None:
+        return JSONResponse({"detail": f"no incident {incident_id}"}, status_code=404)
+    if done is False:
+        return JSONResponse({"detail": f"incident {incident_id} {refused}"}, status_code=409)
+    return JSONResponse({"incident": done.to_json()})

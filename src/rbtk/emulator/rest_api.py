@@ -19,7 +19,7 @@ masked. The Accept header (`application/vnd.pagerduty+json;version=2`) is accept
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from rbtk.emulator import rest_shapes
@@ -42,26 +42,41 @@ class NotFound(LookupError):
     pass
 
 
+def answer(
+    state: EmulatorState,
+    request: Request,
+    handler: Callable[[Request, str], dict[str, object] | None],
+    *,
+    done: int = 200,
+) -> Response:
+    """The REST API's answer: access first (401, 403, 429), then the handler's body with
+    `done` (no body when it gives None), 404 or 400; every request recorded."""
+    token = token_of(request.headers.get("authorization"))
+    verdict = state.decide_rest(token)
+    body: dict[str, object] | None = verdict.body
+    status = verdict.status
+    outcome: RequestOutcome = verdict.refusal or "answered"
+    if verdict.refusal is None:
+        try:
+            status, body = done, handler(request, str(request.base_url).rstrip("/"))
+        except NotFound:
+            status, body, outcome = 404, rest_error("Not Found", 2100), "not_found"
+        except InvalidQuery as invalid:
+            status, body, outcome = 400, invalid.body, "bad_request"
+    call = RestCall.of(request.method, request.url.query, token)
+    state.record_request(
+        path=request.url.path, status=status, outcome=outcome, body=None, rest=call
+    )
+    if body is None:
+        return Response(status_code=status, headers=verdict.headers)
+    return JSONResponse(body, status_code=status, headers=verdict.headers)
+
+
 def rest_router(state: EmulatorState) -> APIRouter:
     router = APIRouter()
 
-    def serve(request: Request, handler: Handler) -> JSONResponse:
-        token = token_of(request.headers.get("authorization"))
-        verdict = state.decide_rest(token)
-        status, body = verdict.status, verdict.body
-        outcome: RequestOutcome = verdict.refusal or "answered"
-        if verdict.refusal is None:
-            try:
-                body = handler(request, str(request.base_url).rstrip("/"))
-            except NotFound:
-                status, body, outcome = 404, rest_error("Not Found", 2100), "not_found"
-            except InvalidQuery as invalid:
-                status, body, outcome = 400, invalid.body, "bad_request"
-        call = RestCall.of(request.method, request.url.query, token)
-        state.record_request(
-            path=request.url.path, status=status, outcome=outcome, body=None, rest=call
-        )
-        return JSONResponse(body, status_code=status, headers=verdict.headers)
+    def serve(request: Request, handler: Handler) -> Response:
+        return answer(state, request, handler)
 
     def list_incidents(request: Request, api_url: str) -> dict[str, object]:
         params = request.query_params
@@ -134,9 +149,9 @@ def rest_router(state: EmulatorState) -> APIRouter:
 
 
 def _endpoint(
-    serve: Callable[[Request, Handler], JSONResponse], handler: Handler
-) -> Callable[[Request], Awaitable[JSONResponse]]:
-    async def route(request: Request) -> JSONResponse:
+    serve: Callable[[Request, Handler], Response], handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
         return serve(request, handler)
 
     return route

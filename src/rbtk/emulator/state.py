@@ -5,11 +5,13 @@ The app mutates it only from its event loop, without awaiting mid-change; the lo
 readers on other threads, such as a test holding the state of an in-process app.
 """
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from rbtk.emulator import rest_shapes
 from rbtk.emulator.alerts import Alert, AlertBook, Outcome
 from rbtk.emulator.config import EmulatorConfig
 from rbtk.emulator.faults import FaultDecision, FaultInjector, Faults
@@ -17,6 +19,7 @@ from rbtk.emulator.incidents import Filed, IncidentBook
 from rbtk.emulator.ratelimit import SlidingWindowLimiter
 from rbtk.emulator.rest_access import RestAccess, RestSettings, Verdict
 from rbtk.emulator.services import Service, ServiceBook, default_service
+from rbtk.emulator.webhooks import API_URL, Webhooks
 from rbtk.runtime.secrets import mask
 from rbtk.runtime.timefmt import format_rfc3339
 
@@ -38,6 +41,13 @@ RequestOutcome = Literal[
     "rate_limited",
 ]
 AlertFilter = Literal["open", "triggered", "acknowledged", "resolved"]
+BY_HAND = "Emulator Oncall"  # who acts by hand when a test names nobody
+# What each outcome of an Events API event tells webhook subscribers
+CHANGES: dict[Outcome, str] = {
+    "opened": "incident.triggered",
+    "acknowledged": "incident.acknowledged",
+    "resolved": "incident.resolved",
+}
 
 
 @dataclass(frozen=True)
@@ -123,6 +133,7 @@ class EmulatorState:
 
     def reset(self) -> None:
         with self._lock:
+            self.webhooks.close()
             self._start_afresh()
 
     def admit(self, routing_key: str) -> bool:
@@ -149,6 +160,10 @@ class EmulatorState:
                 )
             if outcome == "opened" and alert is not None:
                 self._incidents.open(alert, self._services.for_key(alert.routing_key))
+            filed = None if alert is None else self._file(alert)
+            if outcome in CHANGES and filed is not None:
+                agent = rest_shapes.service_reference(filed.service, API_URL)
+                self.webhooks.incident_changed(CHANGES[outcome], filed, agent=agent)
             event = ReceivedEvent(
                 received_at=now,
                 routing_key=body["routing_key"],
@@ -215,15 +230,36 @@ class EmulatorState:
         with self._lock:
             return [filed for alert in self._alerts.all() if (filed := self._file(alert))]
 
-    def resolve_incident(self, id_or_number: str) -> Filed | Literal[False] | None:
-        """Resolve an incident by hand; None when there is no such incident, False when it
-        is resolved already."""
+    def resolve_incident(
+        self, id_or_number: str, *, by: str = BY_HAND
+    ) -> Filed | Literal[False] | None:
+        """Resolve an incident by hand, as `by` (a user's name); None when there is no such
+        incident, False when it is resolved already."""
+        return self._by_hand(id_or_number, "resolved", by)
+
+    def acknowledge_incident(
+        self, id_or_number: str, *, by: str = BY_HAND
+    ) -> Filed | Literal[False] | None:
+        """Acknowledge an incident by hand, as `by`; None when there is no such incident,
+        False when it is not triggered."""
+        return self._by_hand(id_or_number, "acknowledged", by)
+
+    def _by_hand(self, id_or_number: str, status: str, by: str) -> Filed | Literal[False] | None:
         with self._lock:
             incident = self._incidents.find(id_or_number)
             if incident is None:
                 return None
-            alert = self._alerts.resolve(incident.alert_id, at=datetime.now(UTC))
-            return False if alert is None else self._file(alert)
+            now = datetime.now(UTC)
+            alert = (
+                self._alerts.resolve(incident.alert_id, at=now)
+                if status == "resolved"
+                else self._alerts.acknowledge(incident.alert_id, at=now)
+            )
+            filed = None if alert is None else self._file(alert)
+            if filed is None:
+                return False
+            self.webhooks.incident_changed(f"incident.{status}", filed, agent=_user(by))
+            return filed
 
     def drop_resolves(self) -> bool:
         with self._lock:
@@ -264,6 +300,7 @@ class EmulatorState:
         return [alert for alert in alerts if alert.status == status]
 
     def _start_afresh(self) -> None:
+        self.webhooks = Webhooks(self.config.webhooks)
         self._alerts = AlertBook()
         self._events: list[ReceivedEvent] = []
         self._changes: list[ReceivedChange] = []
@@ -283,3 +320,15 @@ class EmulatorState:
             return None
         service = self._services.get(incident.service_id) or default_service()
         return Filed(incident, alert, service)
+
+
+def _user(name: str) -> dict[str, object]:
+    """A webhook's agent: the user who acted in the web app."""
+    user_id = "PU" + hashlib.sha256(name.encode()).hexdigest()[:5].upper()
+    return {
+        "id": user_id,
+        "type": "user_reference",
+        "summary": name,
+        "self": f"{API_URL}/users/{user_id}",
+        "html_url": f"{rest_shapes.WEB_URL}/users/{user_id}",
+    }

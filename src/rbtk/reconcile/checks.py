@@ -6,7 +6,9 @@ From PagerDuty's REST API (with the connector's REST API key and service id):
 - the service creates alerts and incidents;
 - no auto-resolve timeout (it closes incidents behind rbtk's back while they still fire);
 - the acknowledgement timeout, which pages again an acknowledged incident;
-- the urgency rule, so the page can show what PagerDuty really does with each severity.
+- the urgency rule, so the page can show what PagerDuty really does with each severity;
+- the webhook subscription, when there is one: PagerDuty disables it after 3 dropped
+  deliveries in a row, and rbtk then hears of the on-call only at the next reconcile pass.
 From rbtk's own configuration:
 - one integration key per connector, one PagerDuty service per connector;
 - production and staging projects not routed to one service ("one service per environment");
@@ -25,8 +27,9 @@ from rbtk.admin import connectors
 from rbtk.admin.connectors import ConnectorView
 from rbtk.context import Context
 from rbtk.policy.severity import Severity
+from rbtk.reconcile import webhook_secrets
 from rbtk.reconcile.reminders import VERIFY_EVERY, overdue_since
-from rbtk.reconcile.rest import Rest, RestError
+from rbtk.reconcile.rest import Rest, RestError, RestNotFound
 from rbtk.routing.pagerduty import load_rules
 from rbtk.runtime.timefmt import span
 from rbtk.store.tables import connectors as connectors_table
@@ -87,6 +90,7 @@ def check(context: Context, *, connector: str, now: datetime) -> Health:
         token = connection.execute(
             select(connectors_table.c.rest_key).where(connectors_table.c.id == view.id)
         ).scalar()
+        subscription = webhook_secrets.get(connection, view.id)
     if token is None or not view.service_id:
         reading = Check(
             "PagerDuty service",
@@ -98,10 +102,27 @@ def check(context: Context, *, connector: str, now: datetime) -> Health:
     try:
         with Rest.of(context.settings, context.vault, region=view.region, token=token) as rest:
             service = rest.service(view.service_id)
+            hooks = [] if subscription is None else [_webhooks(rest, subscription.subscription_id)]
     except RestError as error:
         return Health(connector, None, [Check("PagerDuty service", Level.FAIL, str(error)), *local])
     urgency = urgencies(service.get("incident_urgency_rule"))
-    return Health(connector, service.get("name"), [*_service(service), *local], urgency)
+    return Health(connector, service.get("name"), [*_service(service), *hooks, *local], urgency)
+
+
+def _webhooks(rest: Rest, subscription_id: str) -> Check:
+    try:
+        found = rest.webhook_subscription(subscription_id)
+    except RestNotFound:
+        return Check("webhooks", Level.FAIL, (
+            f"subscription {subscription_id} no longer exists at PagerDuty: enable the "
+            "connector's webhooks again"
+        ))  # fmt: skip
+    if (found.get("delivery_method") or {}).get("temporarily_disabled") or not found.get("active"):
+        return Check("webhooks", Level.FAIL, (
+            f"PagerDuty disabled subscription {subscription_id} (3 deliveries dropped in a "
+            "row): check that PagerDuty reaches rbtk, then enable it again"
+        ))  # fmt: skip
+    return Check("webhooks", Level.OK, f"subscription {subscription_id} delivers")
 
 
 def urgencies(rule: object) -> dict[Severity, str] | None:

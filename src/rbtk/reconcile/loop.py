@@ -1,6 +1,8 @@
 """The periodic reconcile: every connector with a REST API key and a service id, once after
 start and every `RBTK_RECONCILE_EVERY_S` (10 minutes); and, every half minute, the reminder
-of connectors overdue for an end-to-end test (rbtk.reconcile.reminders).
+of connectors overdue for an end-to-end test (rbtk.reconcile.reminders) and the webhook
+deliveries stored but not applied (the API applies them as it answers; a restart in between
+leaves them to this), and those past retention.
 
 Several instances share the work: a connector's pass runs on the instance whose conditional
 update of `reconcile_due` moved its due time. A pass that cannot read PagerDuty (a wrong key,
@@ -16,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, and_, insert, select, update
 
 from rbtk.context import Context
-from rbtk.reconcile import reminders
+from rbtk.reconcile import reminders, webhook_apply
 from rbtk.reconcile.passes import reconcile
 from rbtk.store.tables import connectors, reconcile_due
 
@@ -37,6 +39,13 @@ class Reconciler:
                 await asyncio.to_thread(reminders.tell, self.context, now=datetime.now(UTC))
             except Exception:
                 log.exception("telling of connectors overdue for a test failed")
+            try:
+                await asyncio.to_thread(
+                    webhook_apply.apply_pending, self.context, now=datetime.now(UTC)
+                )
+                await asyncio.to_thread(webhook_apply.prune, self.context, now=datetime.now(UTC))
+            except Exception:
+                log.exception("applying PagerDuty's webhook deliveries failed")
             names = []
             try:
                 if every:

@@ -27,7 +27,7 @@ from rbtk.outbox import rows
 from rbtk.outbox.pipeline.lanes import PLACEHOLDER_KEY, load_lanes, save_lanes
 from rbtk.outbox.pipeline.stages import REPAGE_STAGES, Paging, Send, page_rows, through
 from rbtk.outbox.rows import OutboxRow
-from rbtk.outbox.status import PagerDutyAction
+from rbtk.outbox.status import PagerDutyAction, Status
 from rbtk.policy import engine
 from rbtk.reconcile.drift import Drift, LastRow, OpenLane, compare
 from rbtk.reconcile.rest import RemoteIncident, Rest, RestError
@@ -126,8 +126,12 @@ def resolve_unknown(context: Context, *, connector: str, dedup_key: str) -> int:
     return delivery_id
 
 
+def _connector_row(connection: Connection, where: Any) -> Any:
+    return connection.execute(select(connectors).where(where)).first()
+
+
 def _connector(connection: Connection, name: str, *, require_rest: bool = True) -> _Connector:
-    row = connection.execute(select(connectors).where(connectors.c.name == name)).first()
+    row = _connector_row(connection, connectors.c.name == name)
     if row is None:
         raise UnknownConnector(name)
     if require_rest and (row.rest_key is None or not row.service_id):
@@ -141,6 +145,10 @@ def _connector(connection: Connection, name: str, *, require_rest: bool = True) 
             "incidents through PagerDuty's REST API (set them with `rbtk admin pd connectors "
             f"update {name} --rest-key … --service-id PXXXXXX`, or on the connector's page)"
         )
+    return _target(row)
+
+
+def _target(row: Any) -> _Connector:
     return _Connector(
         id=row.id,
         name=row.name,
@@ -221,12 +229,47 @@ def _act(
     if dry_run:
         return summary
     models = _rows_by_id(connection, [last[key].id for key in drift.resend])
-    queued = [_again_resolve(models[last[key].id], now) for key in drift.resend]
-    queued += _page_again(connection, context, target.id, repaged, now)
-    rows.insert_rows(connection, queued)
-    _mark(connection, target.id, by_hand, now)
+    resends = [_again_resolve(models[last[key].id], now) for key in drift.resend]
+    rows.insert_rows(connection, resends)
+    _settle_by_hand(connection, context, target, drift.by_hand, now)
     _mark(connection, target.id, drift.unmark, None)
     return summary
+
+
+def resolved_by_hand(
+    connection: Connection, context: Context, *, connector_id: int, keys: list[str], now: datetime
+) -> list[str]:
+    """PagerDuty says (a webhook) these lanes were resolved there while still open here:
+    settle them as a pass does, but only those whose last word from rbtk was a trigger
+    PagerDuty accepted (a resolve of rbtk's own on its way closes the lane anyway). Answers
+    the keys paged again."""
+    target = _target(_connector_row(connection, connectors.c.id == connector_id))
+    last = _last_rows(connection, target.name, set(keys))
+    settled = [
+        key
+        for key in keys
+        if (row := last.get(key)) is not None
+        and row.action == PagerDutyAction.TRIGGER.value
+        and row.status == Status.SENT.value
+    ]
+    _settle_by_hand(connection, context, target, settled, now)
+    return settled if target.repage else []
+
+
+def reopened(connection: Connection, *, connector_id: int, keys: list[str]) -> None:
+    """Open in PagerDuty again: no longer marked resolved there by hand."""
+    _mark(connection, connector_id, keys, None)
+
+
+def _settle_by_hand(
+    connection: Connection, context: Context, target: _Connector, keys: list[str], now: datetime
+) -> None:
+    """Lanes resolved by hand in PagerDuty while still firing here: paged again when the
+    connector opts in, else marked so (the incidents page says it)."""
+    if target.repage:
+        rows.insert_rows(connection, _page_again(connection, context, target.id, keys, now))
+    else:
+        _mark(connection, target.id, keys, now)
 
 
 def _unknown(incident: RemoteIncident) -> Unknown:

@@ -1,5 +1,6 @@
-"""PagerDuty's REST API, the little of it rbtk reads: a service's open incidents (and their
-alerts' keys), one incident by its key, the service's settings.
+"""PagerDuty's REST API, the little of it rbtk uses: a service's open incidents (and their
+alerts' keys), one incident by its key, the service's settings, and the webhook subscription
+that tells rbtk what happens to its incidents (rbtk.reconcile.webhook_subscriptions).
 
 Errors, each message saying what to do (the key is never in one):
 
@@ -123,6 +124,39 @@ class Rest:
             raise RestUnavailable("PagerDuty answered a service without its settings")
         return service
 
+    def create_webhook_subscription(
+        self, *, url: str, service_id: str, events: list[str], description: str
+    ) -> dict[str, Any]:
+        """A new subscription, its secret shown this once (`delivery_method.secret`)."""
+        wanted = {
+            "type": "webhook_subscription",
+            "delivery_method": {"type": "http_delivery_method", "url": url},
+            "events": events,
+            "filter": {"type": "service_reference", "id": service_id},
+            "description": description,
+        }
+        body = self._call(
+            "POST", "/webhook_subscriptions", [], what="webhook subscriptions",
+            json={"webhook_subscription": wanted},
+        )  # fmt: skip
+        return _subscription(body)
+
+    def webhook_subscription(self, subscription_id: str) -> dict[str, Any]:
+        path = f"/webhook_subscriptions/{subscription_id}"
+        return _subscription(self._call("GET", path, [], what=f"subscription {subscription_id}"))
+
+    def enable_webhook_subscription(self, subscription_id: str) -> dict[str, Any]:
+        path = f"/webhook_subscriptions/{subscription_id}/enable"
+        return _subscription(self._call("POST", path, [], what=f"subscription {subscription_id}"))
+
+    def ping_webhook_subscription(self, subscription_id: str) -> None:
+        path = f"/webhook_subscriptions/{subscription_id}/ping"
+        self._call("POST", path, [], what=f"subscription {subscription_id}")
+
+    def delete_webhook_subscription(self, subscription_id: str) -> None:
+        path = f"/webhook_subscriptions/{subscription_id}"
+        self._call("DELETE", path, [], what=f"subscription {subscription_id}")
+
     def _incident(self, item: dict[str, Any]) -> RemoteIncident:
         keys = {item["incident_key"]} if item.get("incident_key") else set()
         if not any(key.startswith("rbtk:") for key in keys):
@@ -158,9 +192,20 @@ class Rest:
                 return
 
     def _get(self, path: str, params: list[tuple[str, str]], *, what: str) -> dict[str, Any]:
+        return self._call("GET", path, params, what=what)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        *,
+        what: str,
+        json: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         for attempt in range(THROTTLED_TRIES):
             try:
-                response = self._client.get(path, params=tuple(params))
+                response = self._client.request(method, path, params=tuple(params), json=json)
             except httpx.HTTPError as error:
                 raise RestUnavailable(
                     f"could not reach PagerDuty's REST API at {self._client.base_url}: "
@@ -176,7 +221,9 @@ class Rest:
 def _read(response: httpx.Response, what: str) -> dict[str, Any]:
     status = response.status_code
     said = _message(response)
-    if status == 200:
+    if status == 204 or (status == 202 and not response.content):
+        return {}
+    if 200 <= status < 300:
         body = response.json()
         if not isinstance(body, dict):
             raise RestUnavailable("PagerDuty's REST API answered something other than an object")
@@ -199,6 +246,13 @@ def _read(response: httpx.Response, what: str) -> dict[str, Any]:
             "tries again"
         )
     raise RestUnavailable(f"PagerDuty's REST API answered HTTP {status}{said}")
+
+
+def _subscription(body: dict[str, Any]) -> dict[str, Any]:
+    found = body.get("webhook_subscription")
+    if not isinstance(found, dict) or not found.get("id"):
+        raise RestUnavailable("PagerDuty answered without the webhook subscription")
+    return found
 
 
 def _message(response: httpx.Response) -> str:

@@ -224,6 +224,11 @@ incidents = Table(
     Column("storm_id", Integer),
     # Found resolved in PagerDuty (by hand) while still firing here, by reconcile.
     Column("resolved_in_pagerduty_at", UTCDateTime),
+    # PagerDuty's side, as its webhooks last told it (rbtk.reconcile.webhooks): triggered,
+    # acknowledged or resolved; by whom (the agent's name); when it happened there.
+    Column("pagerduty_status", String(16)),
+    Column("pagerduty_by", String(255)),
+    Column("pagerduty_at", UTCDateTime),
     Index("ix_incidents_dedup_key", "dedup_key"),
     Index("ix_incidents_held", "connector_id", "held"),
     Index("ix_incidents_triggered", "connector_id", "triggered_at"),
@@ -445,4 +450,42 @@ stuck_notice = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("stuck_since", UTCDateTime),
+)
+
+# Each connector's PagerDuty webhook subscription (rbtk.reconcile.webhooks): its id at
+# PagerDuty, where it delivers, and the secret its deliveries are signed with (Fernet token),
+# with the one before it while PagerDuty may still sign with either.
+pagerduty_webhooks = Table(
+    "pagerduty_webhooks",
+    metadata,
+    Column(
+        "connector_id",
+        Integer,
+        ForeignKey("connectors.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("subscription_id", String(64), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("previous_secret", LargeBinary),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Each webhook delivery received, stored raw before it is answered and applied after
+# (`processed_at` NULL until then); a delivery PagerDuty repeats (same X-Webhook-Id) is one row.
+pagerduty_webhook_events = Table(
+    "pagerduty_webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "connector_id", Integer, ForeignKey("connectors.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("webhook_id", String(255), nullable=False),
+    Column("event_type", String(255)),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("processed_at", UTCDateTime),
+    Index("ix_pagerduty_webhook_events_delivery", "connector_id", "webhook_id", unique=True),
+    Index("ix_pagerduty_webhook_events_pending", "processed_at", "id"),
 )

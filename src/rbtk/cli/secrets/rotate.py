@@ -24,6 +24,8 @@ def rotate() -> None:
     typer.echo(f"delivery destinations: {rotated.deliveries}")
     if rotated.rest_keys:
         typer.echo(f"connector REST API keys: {rotated.rest_keys}")
+    if rotated.webhook_secrets:
+        typer.echo(f"PagerDuty webhook secrets: {rotated.webhook_secrets}")
     typer.echo(
         "Every stored secret is now encrypted with the first key of RBTK_SECRET_KEY. Set "
         "RBTK_SECRET_KEY to that key alone (on every instance) to drop the others."

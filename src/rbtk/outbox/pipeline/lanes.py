@@ -42,6 +42,10 @@ class Lane:
     triggered_at: datetime | None = None  # its first trigger queued to be sent
     storm_id: int | None = None  # the storm holding its trigger
     resolved_in_pagerduty_at: datetime | None = None  # found resolved by hand, by reconcile
+    # PagerDuty's side as its webhooks last told it (rbtk.reconcile.webhooks), kept as is
+    pagerduty_status: str | None = None
+    pagerduty_by: str | None = None
+    pagerduty_at: datetime | None = None
 
     @classmethod
     def new(cls, target: Target, key: str, now: datetime) -> "Lane":

@@ -1,5 +1,5 @@
 """`rbtk admin pd ...`: PagerDuty connectors, routing, runbooks, suppression, storms, test
-events, the log, reconcile."""
+events, the log, reconcile, webhooks."""
 
 from rbtk.cli.lazy import group
 
@@ -16,8 +16,9 @@ app = group(
         "suppressions": "rbtk.cli.admin.pd.suppressions:app",
         "storms": "rbtk.cli.admin.pd.storms:app",
         "incidents": "rbtk.cli.admin.pd.incidents:app",
+        "webhooks": "rbtk.cli.admin.pd.webhooks:app",
     },
     no_args_is_help=True,
     help="PagerDuty: connectors, incidents, routing, runbooks, suppression windows, storms, "
-    "test events, the delivery log, reconcile.",
+    "test events, the delivery log, reconcile, webhooks.",
 )

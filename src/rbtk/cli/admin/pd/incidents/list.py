@@ -66,7 +66,7 @@ def row(incident: dict[str, Any]) -> tuple[str, ...]:
         state = f"pending, pages at {moment(incident['pages_at'])}"
     else:
         state = incident["state"]
-    lanes = ", ".join(f"{c['connector']}: {c['state']}" for c in incident["connectors"])
+    lanes = ", ".join(f"{c['connector']}: {lane_state(c)}" for c in incident["connectors"])
     return (
         incident["dedup_key"],
         state,
@@ -74,3 +74,12 @@ def row(incident: dict[str, Any]) -> tuple[str, ...]:
         moment(incident["since"]),
         lanes or "-",
     )
+
+
+def lane_state(lane: dict[str, Any]) -> str:
+    """A lane as a person reads it: "sent, acknowledged in PagerDuty by Alice Oncall at …"."""
+    side = lane.get("pagerduty")
+    if side is None:
+        return str(lane["state"])
+    by = f" by {side['by']}" if side["by"] else ""
+    return f"{lane['state']}, {side['status']} in PagerDuty{by} at {moment(side['at'])}"
